@@ -1,0 +1,1 @@
+"""Performance benchmarks: ``python -m benchmarks.NAME``; each ends with one JSON line."""

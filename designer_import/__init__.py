@@ -1,0 +1,1 @@
+"""draw.io files -> experience model -> validation -> experience bundle. No Qt here."""

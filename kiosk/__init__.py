@@ -1,0 +1,1 @@
+"""The Qt application shoppers touch: the only package that imports Qt."""

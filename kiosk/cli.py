@@ -1,0 +1,85 @@
+"""``kiosk``: run the kiosk, print its config, preview pages, set staff PINs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from settings import render_config
+from settings.cli_support import add_config_arguments, load_config_or_exit
+from settings.logsetup import configure_logging
+
+PROG = "kiosk"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kiosk`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Retail Edge Kiosk: the fullscreen touch app shoppers use.",
+    )
+    add_config_arguments(parser)
+    parser.add_argument(
+        "--windowed", action="store_true", help="a normal window instead of fullscreen (desks)"
+    )
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the effective config and exit"
+    )
+    parser.add_argument(
+        "--watch", action="store_true", help="reload the experience when its file changes"
+    )
+    parser.add_argument(
+        "--experience", type=Path, default=None, metavar="FILE",
+        help="show this .drawio file or bundle folder instead of [kiosk] experience",
+    )  # fmt: skip
+    parser.add_argument(
+        "--screenshot", type=Path, default=None, metavar="PNG",
+        help="save a screenshot of the screen to PNG after --screenshot-delay seconds",
+    )  # fmt: skip
+    parser.add_argument(
+        "--screenshot-delay", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kiosk`` command."""
+    args = build_parser().parse_args(argv)
+    config = load_config_or_exit(args.config, PROG)
+    if args.windowed:
+        config.kiosk.fullscreen = False
+    if args.watch:
+        config.kiosk.watch = True
+    if args.experience is not None:
+        config.kiosk.experience = args.experience.resolve()
+    if args.print_config:
+        sys.stdout.write(render_config(config))
+        return 0
+    log_file = configure_logging(config, level=args.log_level)
+    if not _has_display():
+        print(
+            f"{PROG}: no display: set DISPLAY (X11) or WAYLAND_DISPLAY, or run under "
+            "xvfb-run; QT_QPA_PLATFORM=offscreen renders without a screen",
+            file=sys.stderr,
+        )
+        return 3
+    from kiosk.app import run
+
+    return run(
+        config,
+        log_file=log_file,
+        screenshot=args.screenshot,
+        screenshot_delay_s=args.screenshot_delay,
+    )
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

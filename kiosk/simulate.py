@@ -1,0 +1,30 @@
+"""``kiosk-simulate``: Drive a running kiosk with simulated shoppers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from settings.cli_support import add_config_arguments
+
+PROG = "kiosk-simulate"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kiosk-simulate`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Drive a running kiosk with simulated shoppers."
+    )
+    add_config_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``kiosk-simulate``."""
+    build_parser().parse_args(argv)
+    print(f"{PROG}: not built yet in this version", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

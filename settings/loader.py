@@ -1,0 +1,209 @@
+"""Read, override and validate the kiosk's TOML config, with errors staff can act on."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from settings.model import KioskConfig
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "retail-edge-kiosk"
+ENV_PREFIX = "KIOSK_"
+#: The repository's resources folder: the default config and the demo experience.
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEFAULT_CONFIG = RESOURCES / "kiosk.toml"
+
+# Secret fields that may instead be read from a file named by "<field>_file".
+_SECRET_FILE_FIELDS = {
+    ("redis", "password"),
+    ("uplink", "password"),
+    ("admin", "staff_pin_hash"),
+    ("admin", "manager_pin_hash"),
+}
+# Path fields taken relative to the folder of the config file.
+_RELATIVE_PATHS = {
+    ("kiosk", "experience"),
+    ("paths", "data_dir"),
+    ("paths", "log_dir"),
+    ("storage", "database"),
+    ("redis", "password_file"),
+    ("redis", "ca_file"),
+    ("uplink", "ca_file"),
+    ("uplink", "cert_file"),
+    ("uplink", "key_file"),
+    ("uplink", "password_file"),
+    ("admin", "staff_pin_hash_file"),
+    ("admin", "manager_pin_hash_file"),
+}
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_config(
+    path: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> KioskConfig:
+    """Load ``path`` (default: ``resources/kiosk.toml``), apply ``KIOSK_*`` overrides from
+    ``env`` (default: ``os.environ``), validate, and resolve paths and secret files.
+
+    Raises :class:`ConfigError` naming the file, the key and what is allowed.
+    """
+    env = os.environ if env is None else env
+    if path is None and env.get("KIOSK_CONFIG"):
+        path = env["KIOSK_CONFIG"]
+    source = Path(path).expanduser().resolve() if path is not None else DEFAULT_CONFIG
+    where = str(source)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"config error: {where}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"config error: {where}: cannot be read ({exc})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"config error: {where}: not valid TOML: {exc}"]) from None
+
+    from_env = _apply_env(raw, env)
+    try:
+        config = KioskConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, where, from_env)) from None
+    _resolve(config, source.parent, where)
+    config._source = source
+    return config
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """Merge ``KIOSK_SECTION__KEY[__SUBKEY]=value`` into ``raw``; return loc -> variable name."""
+    applied: dict[tuple[str, ...], str] = {}
+    for name, value in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        loc = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        if any(not part for part in loc):
+            continue
+        node = raw
+        for part in loc[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[loc[-1]] = _env_value(value)
+        applied[loc] = name
+    return applied
+
+
+def _env_value(value: str) -> Any:
+    """Lists and tables are written as TOML (``[0.1, 0.2, 0.9, 0.9]``); the rest is given
+    to the model as a string, which it converts to the field's type."""
+    stripped = value.strip()
+    if stripped[:1] in "[{" and stripped:
+        try:
+            return tomllib.loads(f"v = {stripped}")["v"]
+        except tomllib.TOMLDecodeError:
+            return value
+    return value
+
+
+def _describe(
+    exc: ValidationError, where: str, from_env: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(str(part) for part in error["loc"])
+        origin = from_env.get(loc)
+        place = f"environment variable {origin}" if origin else where
+        key = _key_name(loc)
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(loc[:-1]))
+            what = "section" if len(loc) == 1 else "key"
+            problems.append(f"config error: {place}: unknown {what} {key}; allowed: {allowed}")
+        else:
+            value = error.get("input")
+            shown = "" if isinstance(value, dict) else f" = {value!r}"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"config error: {place}: {key}{shown}: {message}")
+    return problems
+
+
+def _key_name(loc: tuple[str, ...]) -> str:
+    if not loc:
+        return "(top level)"
+    if len(loc) == 1:
+        return f"[{loc[0]}]"
+    return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+
+
+def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
+    model: type[BaseModel] = KioskConfig
+    for part in parent:
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _resolve(config: KioskConfig, base: Path, where: str) -> None:
+    """Make relative paths absolute, fill the data-dir defaults, read secret files."""
+    for section_name, field in _RELATIVE_PATHS:
+        section = getattr(config, section_name)
+        value = getattr(section, field)
+        if value is not None:
+            value = value.expanduser()
+            setattr(section, field, value if value.is_absolute() else (base / value).resolve())
+    paths = config.paths
+    if paths.data_dir is None:
+        paths.data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+    if paths.log_dir is None:
+        paths.log_dir = paths.data_dir / "logs"
+    if config.storage.database is None:
+        config.storage.database = paths.data_dir / "events.sqlite"
+    for section_name, field in sorted(_SECRET_FILE_FIELDS):
+        section = getattr(config, section_name)
+        secret_file: Path | None = getattr(section, f"{field}_file")
+        if secret_file is None:
+            continue
+        try:
+            text = secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                [
+                    f"config error: {where}: [{section_name}] {field}_file: "
+                    f"cannot read {secret_file} ({exc.strerror or exc})"
+                ]
+            ) from None
+        setattr(section, field, SecretStr(text))
+
+
+def render_config(config: KioskConfig) -> str:
+    """The effective config as TOML, secrets masked (for ``kiosk --print-config``)."""
+    data = config.model_dump(mode="python", exclude_none=True)
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        if isinstance(node, SecretStr):
+            return "********"
+        if isinstance(node, Path):
+            return str(node)
+        return node
+
+    header = f"# effective config, from {config.source}\n" if config.source else ""
+    return header + tomli_w.dumps(clean(data))

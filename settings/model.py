@@ -1,0 +1,224 @@
+"""The config model: one section per part of the kiosk.
+
+Every field has a default, so an empty file is a working demo kiosk. ``resources/kiosk.toml``
+spells the same defaults out with comments for staff; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
+
+from settings.base import Section
+
+DepthFilter = Literal["decimation", "spatial", "temporal", "hole_filling"]
+Metres = Annotated[float, Field(gt=0.0, le=20.0)]
+
+
+def _default_filters() -> list[DepthFilter]:
+    return ["spatial", "temporal"]
+
+
+class KioskSection(Section):
+    """Who the kiosk is and how it shows the experience to shoppers."""
+
+    store_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = (
+        "demo-store"
+    )
+    kiosk_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = (
+        "kiosk-01"
+    )
+    #: A .drawio / .drawio.svg / .drawio.png file or a built bundle directory. Relative paths
+    #: are taken from the folder of the config file that names them.
+    experience: Path = Path("demo/pet-store.drawio")
+    screen: Annotated[int, Field(ge=0)] = 0
+    fullscreen: bool = True
+    hide_cursor: bool = True
+    transition: Literal["fade", "slide", "off"] = "fade"
+    transition_ms: Annotated[int, Field(ge=0, le=250)] = 200
+    swipe: bool = True
+    attract_rotate_s: Annotated[float, Field(gt=0.5, le=3600)] = 8.0
+    idle_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 45.0
+    presence_grace_s: Annotated[float, Field(ge=0, le=600)] = 8.0
+    goodbye_s: Annotated[float, Field(ge=0, le=60)] = 3.0
+    watch: bool = False
+
+
+class PathsSection(Section):
+    """Where the kiosk keeps its data and logs (empty = the user's data directory)."""
+
+    data_dir: Path | None = None
+    log_dir: Path | None = None
+
+
+class LoggingSection(Section):
+    """Log level and the rotating log file."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: bool = True
+    max_bytes: Annotated[int, Field(ge=10_000)] = 5_000_000
+    backups: Annotated[int, Field(ge=0, le=100)] = 5
+
+
+class StorageSection(Section):
+    """The durable interaction log (SQLite) and its uplink outbox."""
+
+    database: Path | None = None
+    flush_interval_ms: Annotated[int, Field(ge=1, le=10_000)] = 50
+    flush_max_events: Annotated[int, Field(ge=1, le=100_000)] = 500
+    durability: Literal["normal", "strict"] = "normal"
+    queue_max: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
+    memory_bound: Annotated[int, Field(ge=1000, le=10_000_000)] = 200_000
+    payload_max_bytes: Annotated[int, Field(ge=256, le=65_536)] = 4096
+    batch_max_events: Annotated[int, Field(ge=1, le=10_000)] = 500
+    batch_max_bytes: Annotated[int, Field(ge=1024, le=131_072)] = 65_536
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    #: 0 = no budget. Over budget, the oldest *unsent* events are purged too, loudly.
+    disk_budget_mb: Annotated[int, Field(ge=0)] = 0
+
+
+class RedisSection(Section):
+    """The hot path: live counters and the recent-events stream."""
+
+    enabled: bool = True
+    url: str = "redis://127.0.0.1:6379/0"
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    key_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")] = "kiosk"
+    stream_maxlen: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000
+    connect_timeout_s: Annotated[float, Field(gt=0, le=30)] = 0.5
+
+
+class ZonesSection(Section):
+    """Distances (metres) of the nearest person that make each presence zone."""
+
+    passing_m: Metres = 3.5
+    approaching_m: Metres = 2.0
+    engaged_m: Metres = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ZonesSection:
+        if not self.engaged_m < self.approaching_m < self.passing_m:
+            raise ValueError(
+                "zones must satisfy engaged_m < approaching_m < passing_m "
+                f"(got {self.engaged_m}, {self.approaching_m}, {self.passing_m})"
+            )
+        return self
+
+
+class SensorsSection(Section):
+    """Presence detection: which backend, and how it sees shoppers."""
+
+    type: Literal["auto", "realsense", "webcam", "simulated", "none"] = "auto"
+    #: "" for a live camera, or "file:PATH" to play a .db3/.bag recording.
+    source: str = ""
+    serial: str = ""
+    depth_width: Annotated[int, Field(ge=64, le=1920)] = 848
+    depth_height: Annotated[int, Field(ge=48, le=1080)] = 480
+    fps: Annotated[int, Field(ge=1, le=90)] = 30
+    color: bool = False
+    filters: list[DepthFilter] = Field(default_factory=_default_filters)
+    #: Region of interest as fractions of the frame: [left, top, right, bottom].
+    roi: Annotated[
+        list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=4, max_length=4)
+    ] = Field(default_factory=lambda: [0.1, 0.1, 0.9, 0.95])
+    margin_m: Annotated[float, Field(gt=0, le=2.0)] = 0.15
+    on_share: Annotated[float, Field(gt=0, lt=1)] = 0.04
+    off_share: Annotated[float, Field(gt=0, lt=1)] = 0.02
+    on_dwell_ms: Annotated[int, Field(ge=0, le=10_000)] = 100
+    off_dwell_ms: Annotated[int, Field(ge=0, le=60_000)] = 1500
+    heartbeat_s: Annotated[float, Field(gt=0, le=600)] = 5.0
+    relearn_s: Annotated[float, Field(gt=0)] = 600.0
+    zones: ZonesSection = Field(default_factory=ZonesSection)
+    hog: bool = False
+    faces: bool = False
+    webcam_index: Annotated[int, Field(ge=0)] = 0
+    sim_arrivals_per_min: Annotated[float, Field(gt=0, le=600)] = 2.0
+    sim_seed: int = 7
+
+    @model_validator(mode="after")
+    def _check(self) -> SensorsSection:
+        left, top, right, bottom = self.roi
+        if not (left < right and top < bottom):
+            raise ValueError(
+                "roi must be [left, top, right, bottom] with left < right, top < bottom"
+            )
+        if self.off_share >= self.on_share:
+            raise ValueError("off_share must be below on_share (that gap is the hysteresis)")
+        if self.source and not self.source.startswith("file:"):
+            raise ValueError('source must be "" (live camera) or "file:PATH"')
+        return self
+
+
+class UplinkSection(Section):
+    """Batches to AWS IoT Core or any MQTT broker."""
+
+    enabled: bool = False
+    transport: Literal["mqtt", "aws-iot"] = "mqtt"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65_535)] = 1883
+    client_id: str = ""
+    mqtt_version: Literal["3.1.1", "5"] = "3.1.1"
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    username: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    topic_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_/-]+$")] = "retail"
+    max_message_bytes: Annotated[int, Field(ge=1024, le=131_072)] = 32_768
+    inflight: Annotated[int, Field(ge=1, le=100)] = 20
+    max_publishes_per_s: Annotated[float, Field(gt=0, le=100)] = 80.0
+    max_bytes_per_s: Annotated[int, Field(ge=1024, le=524_288)] = 400_000
+    backoff_min_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    keepalive_s: Annotated[int, Field(ge=5, le=1200)] = 60
+    status_interval_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
+    #: awsiotsdk sends SDK metrics in the username; off for brokers that are not AWS IoT Core.
+    aws_metrics: bool = False
+
+
+class AdminSection(Section):
+    """The hidden staff panel: how it opens and who gets in."""
+
+    gesture_corner: Literal["top-right", "top-left", "bottom-right", "bottom-left"] = "top-right"
+    gesture_taps: Annotated[int, Field(ge=3, le=12)] = 5
+    gesture_window_s: Annotated[float, Field(gt=0.5, le=10)] = 3.0
+    gesture_area_px: Annotated[int, Field(ge=40, le=400)] = 80
+    staff_pin_hash: SecretStr | None = None
+    staff_pin_hash_file: Path | None = None
+    manager_pin_hash: SecretStr | None = None
+    manager_pin_hash_file: Path | None = None
+    lockout_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    lockout_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
+    idle_close_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
+
+
+class KioskConfig(Section):
+    """The whole configuration, one field per TOML section."""
+
+    kiosk: KioskSection = Field(default_factory=KioskSection)
+    paths: PathsSection = Field(default_factory=PathsSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+    storage: StorageSection = Field(default_factory=StorageSection)
+    redis: RedisSection = Field(default_factory=RedisSection)
+    sensors: SensorsSection = Field(default_factory=SensorsSection)
+    uplink: UplinkSection = Field(default_factory=UplinkSection)
+    admin: AdminSection = Field(default_factory=AdminSection)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from (None when built in code)."""
+        return self._source
+
+    def data_path(self, name: str) -> Path:
+        """A file under the data directory (which load_config always fills in)."""
+        assert self.paths.data_dir is not None, "load_config resolves paths.data_dir"
+        return self.paths.data_dir / name

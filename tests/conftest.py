@@ -1,0 +1,69 @@
+"""Fixtures shared by every test: real servers on free loopback ports, Qt offscreen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localservers import Mosquitto, RedisServer, TestPki, make_test_pki
+
+# pytest-qt renders without a screen; a test that wants a real window uses Xvfb itself.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "drawio"
+
+
+def _require(server_cls: type) -> None:
+    if not server_cls.available():
+        pytest.fail(
+            f"{server_cls.binary} is not installed (Debian package {server_cls.package}); "
+            "run scripts/setup-system"
+        )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, stopped after the test."""
+    _require(RedisServer)
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real plain-MQTT mosquitto on a free loopback port."""
+    _require(Mosquitto)
+    broker = Mosquitto(tmp_path / "mosquitto")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made here."""
+    return make_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def mosquitto_tls(tmp_path: Path, test_pki: TestPki) -> Iterator[Mosquitto]:
+    """A real mosquitto that requires TLS and a client certificate (like AWS IoT Core)."""
+    _require(Mosquitto)
+    broker = Mosquitto(tmp_path / "mosquitto-tls", pki=test_pki)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def drawio_corpus() -> list[Path]:
+    """The 156 real public draw.io files in ../shared/corpus/drawio."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"the draw.io corpus is missing: {CORPUS}")
+    return sorted(p for p in CORPUS.iterdir() if p.is_file())
