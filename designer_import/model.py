@@ -157,7 +157,7 @@ class Style:
     shadow: bool = False
     rounded: bool = False
     #: Corner size: percent of the shorter side, or pixels when ``absolute_arc_size``.
-    arc_size: float = 10.0
+    arc_size: float = 15.0
     absolute_arc_size: bool = False
     flip_h: bool = False
     flip_v: bool = False
@@ -372,6 +372,9 @@ class Element:
     edge: EdgePath | None = None
     #: For STENCIL elements: the stencil's name (``mxgraph.*`` or an unknown shape).
     stencil: str | None = None
+    #: What the importer ignored on this element (e.g. unsupported link steps), for the
+    #: validator.
+    load_notes: list[str] = field(default_factory=list)
 
     @property
     def is_edge(self) -> bool:

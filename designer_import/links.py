@@ -1,0 +1,95 @@
+"""draw.io links -> typed kiosk links.
+
+- ``data:page/id,<pageId>`` (Edit Link -> page): navigate.
+- ``data:action/json,{"actions": [...]}`` (draw.io custom links): in-page show/hide/toggle of
+  cells or tagged cells; other draw.io action steps are reported and ignored.
+- ``javascript:``: rejected. Anything else (web, mail, ...): reported, never followed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, cast
+
+from designer_import.model import (
+    ActionLink,
+    ActionVerb,
+    ExternalLink,
+    InPageAction,
+    Link,
+    NavigateLink,
+    RejectedLink,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_PREFIX = "data:page/id,"
+ACTION_PREFIX = "data:action/json,"
+_VERBS: tuple[ActionVerb, ...] = ("show", "hide", "toggle")
+# Browsers ignore control characters and spaces inside a scheme: so do we, to catch tricks.
+_SCHEME_NOISE = re.compile(r"[\x00-\x20]+")
+
+
+def parse_link(url: str) -> tuple[Link | None, list[str]]:
+    """The typed link and notes about what was ignored. An empty URL is no link."""
+    text = url.strip()
+    if not text:
+        return None, []
+    if text.startswith(PAGE_PREFIX):
+        page_id = text[len(PAGE_PREFIX) :].strip()
+        if not page_id:
+            return RejectedLink(text, "page link without a page id"), []
+        return NavigateLink(page_id), []
+    if text.startswith(ACTION_PREFIX):
+        return _parse_actions(text)
+    scheme = _SCHEME_NOISE.sub("", text[:32]).lower()
+    if scheme.startswith(("javascript:", "vbscript:")):
+        return RejectedLink(text, "script links are never run on a kiosk"), []
+    if scheme.startswith("data:"):
+        return RejectedLink(text, "unsupported data link"), []
+    return ExternalLink(text), []
+
+
+def _parse_actions(text: str) -> tuple[Link | None, list[str]]:
+    body = text[len(ACTION_PREFIX) :]
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return RejectedLink(text, f"malformed action JSON ({exc})"), []
+    if not isinstance(document, dict) or not isinstance(document.get("actions"), list):
+        return RejectedLink(text, 'action JSON without an "actions" list'), []
+    actions: list[InPageAction] = []
+    notes: list[str] = []
+    for step in document["actions"]:
+        if not isinstance(step, dict):
+            notes.append("an action step that is not an object was ignored")
+            continue
+        for key, value in step.items():
+            if key in _VERBS:
+                action = _parse_target(cast(ActionVerb, key), value)
+                if action is None:
+                    notes.append(f'action "{key}" has no "cells" or "tags"; ignored')
+                else:
+                    actions.append(action)
+            elif key == "open" and isinstance(value, str) and value.startswith(PAGE_PREFIX):
+                notes.append(
+                    'action "open" of a page inside a custom link is ignored; '
+                    "link the shape to the page instead"
+                )
+            else:
+                notes.append(f'action "{key}" is not supported on the kiosk; ignored')
+    if not actions:
+        return RejectedLink(text, "no show/hide/toggle action the kiosk can run"), notes
+    return ActionLink(actions), notes
+
+
+def _parse_target(verb: ActionVerb, value: Any) -> InPageAction | None:
+    if not isinstance(value, dict):
+        return None
+    cells = [str(c) for c in value.get("cells", []) if isinstance(c, str | int)]
+    tags = [str(t) for t in value.get("tags", []) if isinstance(t, str | int)]
+    if not cells and not tags:
+        return None
+    return InPageAction(verb, cells, tags)
