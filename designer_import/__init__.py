@@ -6,7 +6,17 @@
 writes the bundle a kiosk loads. Bad input raises ``DrawioError`` with one clear line.
 """
 
+from designer_import.bundle import build_bundle, load_bundle
 from designer_import.errors import DrawioError
 from designer_import.loader import load_experience, load_experience_bytes
+from designer_import.validate import Finding, validate
 
-__all__ = ["DrawioError", "load_experience", "load_experience_bytes"]
+__all__ = [
+    "DrawioError",
+    "Finding",
+    "build_bundle",
+    "load_bundle",
+    "load_experience",
+    "load_experience_bytes",
+    "validate",
+]

@@ -295,13 +295,23 @@ class _PageBuilder:
         target_ref = _center(target_box) if target_box else target_free
         source_ref = _center(source_box) if source_box else source_free
         start = self.end_point(
-            values, "exit", source_box, source_perimeter, source_free,
-            waypoints[0] if waypoints else target_ref, orthogonal,
-        )  # fmt: skip
+            values,
+            "exit",
+            source_box,
+            source_perimeter,
+            source_free,
+            waypoints[0] if waypoints else target_ref,
+            orthogonal,
+        )
         end = self.end_point(
-            values, "entry", target_box, target_perimeter, target_free,
-            waypoints[-1] if waypoints else (start or source_ref), orthogonal,
-        )  # fmt: skip
+            values,
+            "entry",
+            target_box,
+            target_perimeter,
+            target_free,
+            waypoints[-1] if waypoints else (start or source_ref),
+            orthogonal,
+        )
         if start is None:
             start = waypoints[0] if waypoints else (end or origin)
         if end is None:

@@ -1,0 +1,134 @@
+"""The model <-> JSON, for a bundle's ``manifest.json``.
+
+Dataclasses become objects with their field names; links carry a ``"type"`` tag
+(``navigate``, ``actions``, ``external``, ``rejected``); image bytes are not written here
+(``ImageRef.asset`` names the file in ``assets/``), paths become strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from designer_import.errors import DrawioError
+from designer_import.model import (
+    ActionLink,
+    Experience,
+    ExternalLink,
+    ImageRef,
+    NavigateLink,
+    RejectedLink,
+)
+
+_LINK_TAGS: dict[type, str] = {
+    NavigateLink: "navigate",
+    ActionLink: "actions",
+    ExternalLink: "external",
+    RejectedLink: "rejected",
+}
+_LINK_TYPES = {tag: cls for cls, tag in _LINK_TAGS.items()}
+#: ImageRef fields never written to JSON (the bytes live in assets/, the path is local).
+_IMAGE_SKIP = frozenset({"data", "path"})
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready form of a model value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        tag = _LINK_TAGS.get(type(value))
+        if tag is not None:
+            out["type"] = tag
+        skip = _IMAGE_SKIP if isinstance(value, ImageRef) else ()
+        for f in dataclasses.fields(value):
+            if f.name not in skip:
+                out[f.name] = to_json(getattr(value, f.name))
+        return out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return None
+    return value
+
+
+def experience_from_json(data: Any) -> Experience:
+    """Rebuild an ``Experience`` from ``to_json`` output; ``DrawioError`` when malformed."""
+    try:
+        result = _decode(Experience, data)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise DrawioError(f"the bundle's model is malformed ({exc})") from None
+    assert isinstance(result, Experience)
+    return result
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin is types.UnionType or origin is typing.Union:
+        arms = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(arms) == 1:
+            return _decode(arms[0], value)
+        tag = value.get("type") if isinstance(value, dict) else None
+        if tag not in _LINK_TYPES:
+            raise ValueError(f"unknown link type {tag!r}")
+        return _decode(_LINK_TYPES[tag], value)
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return [_decode(item, v) for v in value]
+    if origin is dict:
+        _key, item = typing.get_args(kind)
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        return {str(k): _decode(item, v) for k, v in value.items()}
+    if origin is typing.Literal:
+        if value not in typing.get_args(kind):
+            raise ValueError(f"{value!r} is not one of {typing.get_args(kind)}")
+        return value
+    if isinstance(kind, type):
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object for {kind.__name__}")
+            hints = _hints(kind)
+            args = {
+                f.name: _decode(hints[f.name], value[f.name])
+                for f in dataclasses.fields(kind)
+                if f.name in value and f.init
+            }
+            return kind(**args)
+        if issubclass(kind, Enum):
+            return kind(value)
+        if kind is Path:
+            return Path(value)
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"expected a number, got {value!r}")
+            return float(value)
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise TypeError(f"expected true/false, got {value!r}")
+            return value
+        if kind in (str, int):
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise TypeError(f"expected {kind.__name__}, got {value!r}")
+            return value
+        if kind is bytes:
+            return None
+    raise TypeError(f"cannot decode {kind!r}")

@@ -1,0 +1,324 @@
+"""What an artist should fix before a drawing goes on a kiosk.
+
+Each ``Finding`` names the page, the cell id, a snippet of the label, the problem and the fix.
+Errors stop a kiosk showing the experience as designed (a link to nowhere, a missing image);
+warnings are things that will look or behave differently than in draw.io.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from designer_import.model import (
+    ActionLink,
+    Element,
+    Experience,
+    ExternalLink,
+    NavigateLink,
+    Page,
+    RejectedLink,
+    ShapeKind,
+)
+
+log = logging.getLogger(__name__)
+
+Severity = Literal["error", "warning"]
+#: Touch targets smaller than this (in screen pixels at the target resolution) are flagged.
+MIN_TOUCH_PX = 48.0
+#: Embedded images above this many bytes, or this many pixels on a side, are flagged.
+MAX_IMAGE_BYTES = 4 * 1024 * 1024
+MAX_IMAGE_SIDE_FACTOR = 2.0
+_SNIPPET = 40
+_EMBED_FIX = "embed the image (draw.io: Edit Image -> embedded) or put the file next to the drawing"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in a drawing."""
+
+    severity: Severity
+    #: A stable code per kind of problem, e.g. "dangling-page-link".
+    code: str
+    page: str | None
+    cell_id: str | None
+    #: The start of the shape's label, to find it in draw.io.
+    label: str
+    message: str
+    fix: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    def format(self) -> str:
+        """One human line: ``error: page "Home", shape "Buy" (id 7): ... Fix: ...``."""
+        where = []
+        if self.page is not None:
+            where.append(f'page "{self.page}"')
+        if self.cell_id is not None:
+            shape = f'shape "{self.label}" ' if self.label else "shape "
+            where.append(f"{shape}(id {self.cell_id})")
+        prefix = ", ".join(where)
+        head = f"{self.severity}: {prefix}: " if prefix else f"{self.severity}: "
+        return f"{head}{self.message}. Fix: {self.fix}"
+
+
+def snippet(element: Element) -> str:
+    """The first words of an element's label, on one line."""
+    if element.label is None:
+        return ""
+    text = " ".join(element.label.plain.split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
+
+
+def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> list[Finding]:
+    """Every finding for ``experience`` shown on a ``target`` (width, height) screen,
+    errors first, then in page order."""
+    findings: list[Finding] = []
+    pages_by_id = {page.id: page for page in experience.pages}
+    if not experience.pages:
+        findings.append(
+            Finding(
+                "error",
+                "no-pages",
+                None,
+                None,
+                "",
+                "the drawing has no pages",
+                "add a page in draw.io",
+            )
+        )
+        return findings
+    if not experience.attract_pages:
+        findings.append(
+            Finding(
+                "warning",
+                "no-attract-page",
+                None,
+                None,
+                "",
+                "no attract page: the kiosk will idle on the welcome page",
+                'name a page "attract" (or tag it attract in Edit Data) for the idle loop',
+            )
+        )
+    for page in experience.pages:
+        findings.extend(_page_findings(page, pages_by_id, target))
+    findings.extend(_unreachable(experience))
+    order = {"error": 0, "warning": 1}
+    page_order = {page.name: page.index for page in experience.pages}
+    findings.sort(key=lambda f: (order[f.severity], page_order.get(f.page or "", -1)))
+    return findings
+
+
+def _page_findings(
+    page: Page, pages_by_id: dict[str, Page], target: tuple[int, int]
+) -> list[Finding]:
+    out: list[Finding] = []
+    scale = (
+        min(target[0] / page.width, target[1] / page.height) if page.width and page.height else 1.0
+    )
+    ids = {e.id for e in page.elements}
+    all_tags = {tag for e in page.elements for tag in e.tags}
+    stencils: dict[str, list[Element]] = {}
+
+    def add(severity: Severity, code: str, element: Element | None, message: str, fix: str) -> None:
+        out.append(
+            Finding(
+                severity,
+                code,
+                page.name,
+                element.id if element else None,
+                snippet(element) if element else "",
+                message,
+                fix,
+            )
+        )
+
+    if page.background_image is not None and not page.background_image.available:
+        add(
+            "error",
+            "missing-image",
+            None,
+            f"page background image unavailable: {page.background_image.unavailable}",
+            _EMBED_FIX,
+        )
+    for element in page.elements:
+        link = element.link
+        if isinstance(link, NavigateLink) and link.page_id not in pages_by_id:
+            add(
+                "error",
+                "dangling-page-link",
+                element,
+                f"links to a page that does not exist (page id {link.page_id})",
+                "Edit Link and pick an existing page",
+            )
+        elif isinstance(link, ExternalLink):
+            add(
+                "warning",
+                "external-link",
+                element,
+                f"links to {link.url[:80]}: a kiosk does not browse, the link is ignored",
+                "link to a page of the drawing instead, or remove the link",
+            )
+        elif isinstance(link, RejectedLink):
+            add(
+                "error",
+                "rejected-link",
+                element,
+                f"link rejected: {link.reason}",
+                "Edit Link: use a page link or a show/hide/toggle custom link",
+            )
+        elif isinstance(link, ActionLink):
+            for action in link.actions:
+                missing = [c for c in action.cells if c not in ids]
+                unknown_tags = [t for t in action.tags if t not in all_tags]
+                if missing:
+                    add(
+                        "warning",
+                        "action-missing-cells",
+                        element,
+                        f'"{action.action}" names shapes not on this page: '
+                        f"{', '.join(missing[:5])}",
+                        "Edit Link and pick shapes of this page",
+                    )
+                if unknown_tags:
+                    add(
+                        "warning",
+                        "action-unknown-tags",
+                        element,
+                        f'"{action.action}" uses tags no shape here carries: '
+                        f"{', '.join(unknown_tags[:5])}",
+                        "tag the shapes (Edit Data -> Tags) or fix the tag name",
+                    )
+        for note in element.load_notes:
+            add(
+                "warning",
+                "ignored-link-step",
+                element,
+                note,
+                "use only show, hide and toggle steps in custom links",
+            )
+        if element.kiosk_action is not None:
+            kiosk_action = element.kiosk_action
+            if kiosk_action.name == "show-product" and not kiosk_action.params.get("sku"):
+                add(
+                    "error",
+                    "action-without-sku",
+                    element,
+                    'kiosk-action "show-product" without a "sku" property',
+                    "Edit Data: add a sku property with the product's code",
+                )
+        if element.image is not None and not element.image.available:
+            reason = element.image.unavailable or "unavailable"
+            web_only = "not available offline" in reason
+            add(
+                "warning" if web_only else "error",
+                "web-image" if web_only else "missing-image",
+                element,
+                f"image {reason}: {element.image.source[:80]}; drawn as a plain shape",
+                _EMBED_FIX,
+            )
+        elif element.image is not None and element.image.data is not None:
+            image = element.image
+            data = element.image.data
+            side = max(image.pixel_width or 0, image.pixel_height or 0)
+            limit = MAX_IMAGE_SIDE_FACTOR * max(target)
+            if len(data) > MAX_IMAGE_BYTES or side > limit:
+                add(
+                    "warning",
+                    "oversized-image",
+                    element,
+                    f"image is {len(data) // 1024} KB, "
+                    f"{image.pixel_width}x{image.pixel_height} px: "
+                    "slow to load on a kiosk",
+                    f"scale it to at most {int(limit)} px and compress it",
+                )
+        if element.kind is ShapeKind.STENCIL and element.visible:
+            stencils.setdefault(element.stencil or element.shape, []).append(element)
+        if element.style.font_source:
+            add(
+                "warning",
+                "external-font",
+                element,
+                f'web font "{element.style.font_family}" is not available offline',
+                "install the font on the kiosk or pick a standard font",
+            )
+        if page.math and element.label is not None and _has_math(element.label.text):
+            add(
+                "warning",
+                "math-label",
+                element,
+                "math typesetting is not supported: the formula shows as plain text",
+                "turn the formula into an image, or write it as plain text",
+            )
+        if _is_touch_target(element):
+            short = min(element.geometry.width, element.geometry.height) * scale
+            if short < MIN_TOUCH_PX:
+                add(
+                    "warning",
+                    "small-touch-target",
+                    element,
+                    f"touch target is {short:.0f} px at {target[0]}x{target[1]} "
+                    f"(minimum {MIN_TOUCH_PX:.0f} px)",
+                    "make the shape bigger, or link a bigger transparent shape around it",
+                )
+    for name, elements in stencils.items():
+        first = elements[0]
+        more = f" (and {len(elements) - 1} more)" if len(elements) > 1 else ""
+        library = name.startswith("mxgraph.")
+        add(
+            "warning",
+            "library-stencil" if library else "unsupported-shape",
+            first,
+            f'{"library stencil" if library else "shape"} "{name}" is drawn as a plain '
+            f"labelled rectangle{more}",
+            "use a basic shape or an embedded image instead",
+        )
+    return out
+
+
+def _has_math(text: str) -> bool:
+    return "$$" in text or "`" in text or "\\(" in text
+
+
+def _is_touch_target(element: Element) -> bool:
+    if not element.visible or element.is_edge:
+        return False
+    return element.link is not None or element.kiosk_action is not None
+
+
+def _unreachable(experience: Experience) -> list[Finding]:
+    starts = [p for p in experience.pages if p.role in ("attract", "welcome")]
+    reached = {p.id for p in starts}
+    queue = deque(starts)
+    by_id = {p.id: p for p in experience.pages}
+    while queue:
+        page = queue.popleft()
+        for element in page.elements:
+            if isinstance(element.link, NavigateLink):
+                target = by_id.get(element.link.page_id)
+                if target is not None and target.id not in reached:
+                    reached.add(target.id)
+                    queue.append(target)
+    return [
+        Finding(
+            "warning",
+            "unreachable-page",
+            page.name,
+            None,
+            "",
+            "no link leads to this page from the welcome page",
+            "link a shape on another page to it (Edit Link -> page), or delete the page",
+        )
+        for page in experience.pages
+        if page.id not in reached
+    ]
+
+
+def summary(findings: list[Finding]) -> tuple[int, int]:
+    """(errors, warnings)."""
+    errors = sum(1 for f in findings if f.severity == "error")
+    return errors, len(findings) - errors
