@@ -277,6 +277,14 @@ def parse_style_string(style: str | None, *, is_edge: bool) -> dict[str, str]:
     for token in text.split(";"):
         if not token:
             continue
+        if (
+            token.startswith("base64,")
+            and last_key is not None
+            and values.get(last_key, "").startswith("data:")
+        ):
+            # A data URI with ";base64" was split by the ";" separator: join it back.
+            values[last_key] = values[last_key] + ";" + token
+            continue
         eq = token.find("=")
         if eq >= 0:
             key = token[:eq]
@@ -286,13 +294,6 @@ def parse_style_string(style: str | None, *, is_edge: bool) -> dict[str, str]:
             else:
                 values[key] = value
             last_key = key
-        elif (
-            token.startswith("base64,")
-            and last_key is not None
-            and values.get(last_key, "").startswith("data:")
-        ):
-            # A data URI with ";base64" was split by the ";" separator: join it back.
-            values[last_key] = values[last_key] + ";" + token
         else:
             named = NAMED_STYLES.get(token)
             if named is not None:
