@@ -168,7 +168,8 @@ def _inflate(raw: bytes, wbits: int, where: str) -> bytes:
                 pass
         raise DrawioError(f"{where}: the compressed diagram is not valid deflate data") from None
     if inflater.unconsumed_tail:
-        raise DrawioError(f"{where}: the compressed diagram inflates beyond 256 MB; refused")
+        limit = MAX_INFLATED_BYTES // (1024 * 1024)
+        raise DrawioError(f"{where}: the compressed diagram inflates beyond {limit} MB; refused")
     if not inflater.eof:
         raise DrawioError(f"{where}: the compressed diagram is truncated")
     return out

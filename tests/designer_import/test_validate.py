@@ -1,0 +1,72 @@
+"""The validator names page, shape, problem and fix for each kind of problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from designer_import import load_experience, validate
+from designer_import.validate import Finding, summary
+
+
+def codes(findings: list[Finding]) -> dict[str, set[str | None]]:
+    out: dict[str, set[str | None]] = {}
+    for finding in findings:
+        out.setdefault(finding.code, set()).add(finding.cell_id)
+    return out
+
+
+def test_every_problem_in_problems_drawio_is_found(fixtures: Path) -> None:
+    findings = validate(load_experience(fixtures / "problems.drawio"))
+    found = codes(findings)
+    assert found["dangling-page-link"] == {"dangling"}
+    assert found["missing-image"] == {"missing-file", "broken-data"}
+    assert found["rejected-link"] == {"script", "bad-action"}
+    assert found["small-touch-target"] == {"tiny"}
+    assert found["external-font"] == {"webfont"}
+    assert found["math-label"] == {"formula"}
+    assert found["library-stencil"] == {"aws"}
+    assert found["action-without-sku"] == {"no-sku"}
+    assert found["oversized-image"] == {"huge"}
+    assert found["no-attract-page"] == {None}
+    assert found["unreachable-page"] == {None}
+    assert [f.page for f in findings if f.code == "unreachable-page"] == ["Orphan"]
+    assert summary(findings) == (6, 7)
+    # Errors come first.
+    severities = [f.severity for f in findings]
+    assert severities == sorted(severities, key=lambda s: s != "error")
+
+
+def test_findings_name_page_cell_label_and_fix(fixtures: Path) -> None:
+    findings = validate(load_experience(fixtures / "problems.drawio"))
+    (dangling,) = [f for f in findings if f.code == "dangling-page-link"]
+    assert (dangling.page, dangling.cell_id, dangling.label) == ("Home", "dangling", "Go nowhere")
+    assert "no-such-page" in dangling.message
+    line = dangling.format()
+    assert line.startswith('error: page "Home", shape "Go nowhere" (id dangling): ')
+    assert "Fix: " in line and "\n" not in line
+
+
+def test_touch_target_scales_with_the_target_screen(fixtures: Path) -> None:
+    experience = load_experience(fixtures / "problems.drawio")
+    # The page is 3840 wide: at 3840x2160 the 60 px button stays 60 px.
+    assert "small-touch-target" not in codes(validate(experience, target=(3840, 2160)))
+
+
+def test_features_drawio_warns_only_about_what_it_uses(fixtures: Path) -> None:
+    findings = validate(load_experience(fixtures / "features.drawio"))
+    assert summary(findings)[0] == 0
+    found = codes(findings)
+    assert set(found) == {
+        "external-link",
+        "ignored-link-step",
+        "web-image",
+        "library-stencil",
+    }
+    assert found["web-image"] == {"webpic", "libpic"}
+
+
+def test_stencils_are_grouped_per_page(drawio_corpus: list[Path]) -> None:
+    aws = [p for p in drawio_corpus if "aws" in p.name][0]
+    findings = [f for f in validate(load_experience(aws)) if f.code == "library-stencil"]
+    names = [f.message.split('"')[1] for f in findings]
+    assert findings and len(names) == len(set(names))
