@@ -66,7 +66,7 @@ def test_features_drawio_warns_only_about_what_it_uses(fixtures: Path) -> None:
 
 
 def test_stencils_are_grouped_per_page(drawio_corpus: list[Path]) -> None:
-    aws = [p for p in drawio_corpus if "aws" in p.name][0]
+    aws = next(p for p in drawio_corpus if "aws" in p.name)
     findings = [f for f in validate(load_experience(aws)) if f.code == "library-stencil"]
     names = [f.message.split('"')[1] for f in findings]
     assert findings and len(names) == len(set(names))
