@@ -74,6 +74,9 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
         raise DrawioError(f"{where}: cannot parse XML ({_first_line(exc)})") from None
     if root is None:
         raise DrawioError(f"{where}: empty XML document")
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise DrawioError(f"{where}: declares XML entities; refused for safety")
     return root
 
 
@@ -86,7 +89,8 @@ def read_document(data: bytes, where: str) -> RawDocument:
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise DrawioError(f"{where}: the file is empty")
-    if not stripped.startswith(b"<"):
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not stripped.startswith(b"<") and not utf16:
         raise DrawioError(f"{where}: not a draw.io file (neither XML nor PNG)")
     root = parse_xml(data, where)
     if root.tag in ("svg", _SVG_TAG):

@@ -447,8 +447,6 @@ class _PageBuilder:
         if image_ref and not cell.edge:
             image = self.context.images.resolve(image_ref)
         kind, shape, stencil = shape_kind(values, is_edge=cell.edge, has_image=image is not None)
-        if kind in (ShapeKind.RECTANGLE, ShapeKind.TEXT, ShapeKind.GROUP) and image is not None:
-            image = None if "image" not in values else image
         label = self.label_of(cell, style)
         label_anchor = None
         if cell.edge:

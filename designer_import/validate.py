@@ -142,7 +142,7 @@ def _page_findings(
             "error",
             "missing-image",
             None,
-            f"page background image unavailable: {page.background_image.unavailable}",
+            f"page background picture unavailable, {page.background_image.unavailable}",
             _EMBED_FIX,
         )
     for element in page.elements:
@@ -218,7 +218,8 @@ def _page_findings(
                 "warning" if web_only else "error",
                 "web-image" if web_only else "missing-image",
                 element,
-                f"image {reason}: {element.image.source[:80]}; drawn as a plain shape",
+                f"picture unavailable, {reason}: {element.image.source[:80]}; "
+                "drawn as a plain shape",
                 _EMBED_FIX,
             )
         elif element.image is not None and element.image.data is not None:

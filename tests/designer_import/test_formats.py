@@ -112,3 +112,13 @@ def test_empty_diagram_is_an_empty_page() -> None:
     )
     assert experience.pages[0].elements == []
     assert experience.pages[0].role == "welcome"
+
+
+def test_utf16_files_load_and_utf16_entity_tricks_are_refused(fixtures: Path) -> None:
+    text = (fixtures / "features.drawio").read_text(encoding="utf-8")
+    experience = load_experience_bytes(text.encode("utf-16"), "wide.drawio", base_dir=fixtures)
+    assert len(experience.pages) == 3
+    for name in ("xxe.drawio", "billion-laughs.drawio"):
+        wide = (fixtures / name).read_text(encoding="utf-8").encode("utf-16")
+        with pytest.raises(DrawioError):
+            load_experience_bytes(wide, name)

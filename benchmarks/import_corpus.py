@@ -1,0 +1,110 @@
+"""Load + validate the whole draw.io corpus, against bare inflate + lxml parse of the same files.
+
+The baseline is the least any importer must do: read each file, base64-decode and inflate each
+compressed page, URI-decode it and let lxml parse the XML. The importer then resolves styles,
+geometry, labels, images and links and runs the validator. Both run in the same process, on
+the same files, best of several rounds. Goal: ratio <= 3.
+
+``python -m benchmarks.import_corpus [--rounds N] [--corpus DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import time
+import zlib
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+
+from benchmarks.report import report
+from designer_import import load_experience, validate
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "drawio"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+def bare_parse(data: bytes) -> int:
+    """Inflate and parse every page of one file with lxml; returns the number of pages."""
+    parser = _parser()
+    root = etree.fromstring(data, parser)
+    if root.tag.endswith("svg"):
+        root = etree.fromstring(root.get("content", "").encode("utf-8"), parser)
+    pages = 0
+    for diagram in root.iter("diagram"):
+        pages += 1
+        if diagram.find("mxGraphModel") is None and (diagram.text or "").strip():
+            raw = zlib.decompress(base64.b64decode(diagram.text or ""), -15)
+            etree.fromstring(unquote(raw.decode("utf-8")).encode("utf-8"), parser)
+    return pages or 1
+
+
+def run_baseline(files: list[tuple[Path, bytes]]) -> float:
+    """Seconds for one bare pass over the corpus (bytes already read once, like the OS cache)."""
+    start = time.perf_counter()
+    for path, _data in files:
+        bare_parse(path.read_bytes())
+    return time.perf_counter() - start
+
+
+def run_importer(files: list[tuple[Path, bytes]]) -> tuple[float, int, int, int]:
+    """Seconds for load_experience + validate of every file; pages, elements, findings."""
+    pages = elements = findings = 0
+    start = time.perf_counter()
+    for path, _data in files:
+        experience = load_experience(path)
+        findings += len(validate(experience))
+        pages += len(experience.pages)
+        elements += sum(len(page.elements) for page in experience.pages)
+    return time.perf_counter() - start, pages, elements, findings
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its figures and JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.import_corpus")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    args = parser.parse_args(argv)
+    paths = sorted(p for p in args.corpus.iterdir() if p.is_file())
+    files = [(p, p.read_bytes()) for p in paths]
+    total_bytes = sum(len(d) for _p, d in files)
+    baseline_times: list[float] = []
+    importer_times: list[float] = []
+    pages = elements = findings = 0
+    # Warm both paths once (imports, caches), then alternate rounds so drift hits both alike.
+    run_baseline(files)
+    run_importer(files)
+    for _ in range(args.rounds):
+        baseline_times.append(run_baseline(files))
+        seconds, pages, elements, findings = run_importer(files)
+        importer_times.append(seconds)
+    base = min(baseline_times)
+    ours = min(importer_times)
+    print(f"corpus: {len(files)} files, {total_bytes / 1e6:.2f} MB, {pages} pages, "
+          f"{elements} elements, {findings} findings")  # fmt: skip
+    print(f"bare inflate + lxml parse: best {base * 1000:.1f} ms, "
+          f"median {statistics.median(baseline_times) * 1000:.1f} ms")  # fmt: skip
+    print(f"load_experience + validate: best {ours * 1000:.1f} ms, "
+          f"median {statistics.median(importer_times) * 1000:.1f} ms")  # fmt: skip
+    print(f"per file: {ours / len(files) * 1000:.2f} ms; ratio {ours / base:.2f} (goal <= 3)")
+    report(
+        "import_corpus",
+        ours,
+        "s",
+        "bare inflate + lxml parse of the same files",
+        base,
+        files=len(files),
+        elements=elements,
+        baseline_s=round(base, 6),
+        goal_ratio=3,
+    )
+
+
+if __name__ == "__main__":
+    main()
