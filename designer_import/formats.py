@@ -18,6 +18,7 @@ import binascii
 import logging
 import zlib
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from lxml import etree
@@ -74,7 +75,7 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
         raise DrawioError(f"{where}: cannot parse XML ({_first_line(exc)})") from None
     if root is None:
         raise DrawioError(f"{where}: empty XML document")
-    dtd = root.getroottree().docinfo.internalDTD
+    dtd: Any = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise DrawioError(f"{where}: declares XML entities; refused for safety")
     return root
