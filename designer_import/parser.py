@@ -436,6 +436,7 @@ class _PageBuilder:
                 child_shown = element.visible and not element.collapsed
             for child in reversed(cell.children):
                 stack.append((child, child_ancestors, layer_id, child_shown))
+        _hide_dangling_edges(elements)
 
     def element(
         self, cell: _Cell, ancestors: list[str], layer_id: str | None, parent_shown: bool
@@ -516,6 +517,20 @@ class _PageBuilder:
         if notes:
             element.load_notes.extend(notes)
         return element
+
+
+def _hide_dangling_edges(elements: list[Element]) -> None:
+    # draw.io does not draw a connector whose end shape is hidden, nor that connector's labels.
+    hidden = {e.id for e in elements if not e.visible}
+    for element in elements:
+        if not element.visible:
+            continue
+        path = element.edge
+        if (path is not None and (path.source_id in hidden or path.target_id in hidden)) or (
+            element.ancestors and any(a in hidden for a in element.ancestors)
+        ):
+            element.visible = False
+            hidden.add(element.id)
 
 
 def build_page(

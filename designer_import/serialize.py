@@ -23,6 +23,7 @@ from designer_import.model import (
     ImageRef,
     NavigateLink,
     RejectedLink,
+    Style,
 )
 
 _LINK_TAGS: dict[type, str] = {
@@ -34,6 +35,8 @@ _LINK_TAGS: dict[type, str] = {
 _LINK_TYPES = {tag: cls for cls, tag in _LINK_TAGS.items()}
 #: ImageRef fields never written to JSON (the bytes live in assets/, the path is local).
 _IMAGE_SKIP = frozenset({"data", "path"})
+#: What a data URI in ``Style.values`` becomes in JSON.
+_DATA_MARKER = "data:,(embedded; see the element's image)"
 
 
 def to_json(value: Any) -> Any:
@@ -47,6 +50,11 @@ def to_json(value: Any) -> Any:
         for f in dataclasses.fields(value):
             if f.name not in skip:
                 out[f.name] = to_json(getattr(value, f.name))
+        if isinstance(value, Style):
+            # Embedded pictures live in assets/ (ImageRef.asset); not again in every style.
+            out["values"] = {
+                k: (_DATA_MARKER if v.startswith("data:") else v) for k, v in value.values.items()
+            }
         return out
     if isinstance(value, Enum):
         return value.value

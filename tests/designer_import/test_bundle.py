@@ -23,6 +23,8 @@ def test_build_then_load_gives_the_same_model(fixtures: Path, tmp_path: Path) ->
         "sha256": hashlib.sha256((fixtures / "features.drawio").read_bytes()).hexdigest(),
         "format": "drawio",
     }
+    styles = [e["style"]["values"] for p in manifest["experience"]["pages"] for e in p["elements"]]
+    assert not any(v.startswith("data:image") for values in styles for v in values.values())
     loaded = load_experience(out)
     assert loaded.source_format == "bundle" and loaded.source_path == out
     expected = to_json(source)

@@ -94,6 +94,9 @@ def test_visibility_hidden_cells_layers_collapsed(home: Page) -> None:
     assert folded.collapsed and folded.visible and folded.container
     assert not element(home, "folded-child").visible
     assert element(home, "box").container
+    # draw.io does not draw a connector to a hidden shape.
+    to_hidden = element(home, "e3")
+    assert to_hidden.self_visible and not to_hidden.visible
     assert [e.id for e in home.subtree("box")] == ["box", "box-child", "port"]
 
 
