@@ -10,6 +10,18 @@ Coordinates are draw.io's: x to the right, y down, in diagram units (1 unit = 1 
 A page's ``width``/``height`` are the draw.io page size; ``Page.content_bounds`` is the box of
 what is actually drawn, which a renderer scales to the screen.
 
+Notes for renderers:
+
+- Draw ``Page.elements`` in list order (z-order) and fit ``Page.viewport`` to the screen.
+- ``Element.visible`` is the initial state. A show/hide/toggle action changes
+  ``self_visible`` of the named cells; an element is shown when its own flag and every
+  ancestor's (``ancestors``) are set, and for a connector, when both end shapes are shown.
+- A touch follows ``Page.link_for(element_id)`` (own link, else the nearest ancestor's).
+- ``rotation`` turns the element around ``geometry.center``; flips mirror inside the box.
+- ``ShapeKind.STENCIL`` is drawn as a plain rectangle with the label.
+- Edges: ``edge.points`` is the full absolute route; their text and edge labels' text is
+  centred on ``label_anchor``.
+
 These are plain dataclasses; the bundle's ``manifest.json`` holds them as JSON
 (``designer_import.serialize``). Field names are stable: new fields are added, none renamed.
 """
@@ -404,6 +416,17 @@ class Page:
     math: bool = False
     #: Position in the file, 0-based.
     index: int = 0
+    #: draw.io's "Page View" (``page="1"``): the page frame is the screen. Without it the
+    #: drawing has no frame and ``viewport`` is the content's box.
+    page_view: bool = True
+
+    @property
+    def viewport(self) -> Geometry:
+        """The area of the drawing to fit on the kiosk screen: the page frame at (0, 0) when
+        Page View is on, else the box around the visible content."""
+        if self.page_view:
+            return Geometry(0.0, 0.0, self.width, self.height)
+        return self.content_bounds
 
     @property
     def content_bounds(self) -> Geometry:

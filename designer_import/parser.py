@@ -548,6 +548,7 @@ def build_page(
         background=parse_colour(model.get("background"), "fillColor"),
         math=model.get("math") == "1",
         index=index,
+        page_view=model.get("page") != "0",
     )
     background_image = model.get("backgroundImage")
     if background_image:

@@ -104,6 +104,18 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
                 'name a page "attract" (or tag it attract in Edit Data) for the idle loop',
             )
         )
+    if experience.welcome_page is None:
+        findings.append(
+            Finding(
+                "error",
+                "no-welcome-page",
+                None,
+                None,
+                "",
+                "every page is an attract page: shoppers have no page to start on",
+                "add a page that is not named or tagged attract",
+            )
+        )
     for page in experience.pages:
         findings.extend(_page_findings(page, pages_by_id, target))
     findings.extend(_unreachable(experience))
@@ -117,9 +129,11 @@ def _page_findings(
     page: Page, pages_by_id: dict[str, Page], target: tuple[int, int]
 ) -> list[Finding]:
     out: list[Finding] = []
-    scale = (
-        min(target[0] / page.width, target[1] / page.height) if page.width and page.height else 1.0
-    )
+    viewport = page.viewport
+    if viewport.width > 0 and viewport.height > 0:
+        scale = min(target[0] / viewport.width, target[1] / viewport.height)
+    else:
+        scale = 1.0
     ids = {e.id for e in page.elements}
     all_tags = {tag for e in page.elements for tag in e.tags}
     stencils: dict[str, list[Element]] = {}

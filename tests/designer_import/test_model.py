@@ -217,3 +217,17 @@ def test_content_bounds_cover_visible_elements(home: Page) -> None:
     bounds = home.content_bounds
     assert bounds.x == 100 and bounds.y == 20
     assert bounds.right == 1860  # bare-style ends at 1700 + 160; hidden "secret" ignored
+
+
+def test_viewport_is_the_page_frame_or_the_content(experience: Experience, tmp_path: Path) -> None:
+    assert experience.pages[1].viewport == Geometry(0, 0, 1920, 1080)
+    drawing = tmp_path / "frameless.drawio"
+    drawing.write_text(
+        '<mxfile><diagram id="a" name="A"><mxGraphModel page="0"><root><mxCell id="0"/>'
+        '<mxCell id="1" parent="0"/><mxCell id="2" vertex="1" parent="1">'
+        '<mxGeometry x="-50" y="10" width="100" height="40" as="geometry"/></mxCell>'
+        "</root></mxGraphModel></diagram></mxfile>"
+    )
+    page = load_experience(drawing).pages[0]
+    assert not page.page_view
+    assert page.viewport == Geometry(-50, 10, 100, 40)

@@ -70,3 +70,13 @@ def test_stencils_are_grouped_per_page(drawio_corpus: list[Path]) -> None:
     findings = [f for f in validate(load_experience(aws)) if f.code == "library-stencil"]
     names = [f.message.split('"')[1] for f in findings]
     assert findings and len(names) == len(set(names))
+
+
+def test_only_attract_pages_is_an_error() -> None:
+    from designer_import import load_experience_bytes
+
+    experience = load_experience_bytes(
+        b'<mxfile><diagram id="a" name="attract"/></mxfile>', "idle.drawio"
+    )
+    found = codes(validate(experience))
+    assert "no-welcome-page" in found and "no-attract-page" not in found
