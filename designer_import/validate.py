@@ -8,6 +8,7 @@ warnings are things that will look or behave differently than in draw.io.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -32,6 +33,8 @@ MIN_TOUCH_PX = 48.0
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_IMAGE_SIDE_FACTOR = 2.0
 _SNIPPET = 40
+_HTML_LINK = re.compile(r"<a\s[^>]*href", re.IGNORECASE)
+_HTML_WEB_IMAGE = re.compile(r"<img\s[^>]*src\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 _EMBED_FIX = "embed the image (draw.io: Edit Image -> embedded) or put the file next to the drawing"
 
 
@@ -261,6 +264,24 @@ def _page_findings(
                 f'web font "{element.style.font_family}" is not available offline',
                 "install the font on the kiosk or pick a standard font",
             )
+        if element.label is not None and element.label.is_html:
+            text = element.label.text
+            if _HTML_LINK.search(text):
+                add(
+                    "warning",
+                    "label-link",
+                    element,
+                    "a link inside the text is not followed on a kiosk",
+                    "remove the link from the text and use Edit Link on the shape",
+                )
+            if _HTML_WEB_IMAGE.search(text):
+                add(
+                    "warning",
+                    "web-image",
+                    element,
+                    "a web picture inside the text is not available offline",
+                    _EMBED_FIX,
+                )
         if page.math and element.label is not None and _has_math(element.label.text):
             add(
                 "warning",

@@ -27,10 +27,12 @@ def test_every_problem_in_problems_drawio_is_found(fixtures: Path) -> None:
     assert found["library-stencil"] == {"aws"}
     assert found["action-without-sku"] == {"no-sku"}
     assert found["oversized-image"] == {"huge"}
+    assert found["label-link"] == {"html-link"}
+    assert found["web-image"] == {"html-link"}
     assert found["no-attract-page"] == {None}
     assert found["unreachable-page"] == {None}
     assert [f.page for f in findings if f.code == "unreachable-page"] == ["Orphan"]
-    assert summary(findings) == (6, 7)
+    assert summary(findings) == (6, 9)
     # Errors come first.
     severities = [f.severity for f in findings]
     assert severities == sorted(severities, key=lambda s: s != "error")
