@@ -497,7 +497,7 @@ class _PageBuilder:
             style=style,
             parent_id=parent_id,
             layer_id=layer_id,
-            ancestors=ancestors,
+            ancestors=list(ancestors),
             rotation=style.rotation,
             label=label,
             label_anchor=label_anchor,
