@@ -1,0 +1,125 @@
+"""What the sensors package tells the rest of the kiosk: presence states and sensor health.
+
+Only these small values ever leave the sensor thread; camera frames never do.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+#: The sensor's own health, as the admin panel shows it.
+HealthStatus = Literal["ok", "no_device", "reconnecting", "file_ended", "error", "off"]
+
+
+class Zone(enum.Enum):
+    """Where the nearest shopper is, by distance from the kiosk (thresholds in
+    ``[sensors.zones]``): nobody (or farther than ``passing_m``), passing by, approaching
+    (wakes the kiosk) or engaged (at the screen)."""
+
+    AWAY = "away"
+    PASSING = "passing"
+    APPROACHING = "approaching"
+    ENGAGED = "engaged"
+
+    @property
+    def rank(self) -> int:
+        """0 for AWAY up to 3 for ENGAGED: how close the zone is to the screen."""
+        return _ZONE_RANK[self]
+
+
+_ZONE_RANK = {Zone.AWAY: 0, Zone.PASSING: 1, Zone.APPROACHING: 2, Zone.ENGAGED: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceState:
+    """The presence in front of the kiosk at one frame.
+
+    ``distance_m`` is the nearest person's distance (None when nobody is seen), ``people``
+    the number of people seen, ``looking`` whether a frontal face looks at the screen (None
+    when face detection is off or impossible), ``timestamp`` the frame's own clock in
+    seconds (camera time for a RealSense, file time for a recording: compare timestamps of
+    one source only).
+    """
+
+    zone: Zone
+    distance_m: float | None
+    people: int
+    looking: bool | None
+    timestamp: float
+
+    def same_presence(self, other: PresenceState | None) -> bool:
+        """True when ``other`` has the same zone, people count and looking flag (the
+        fields whose change is reported; distance and time always move)."""
+        return (
+            other is not None
+            and other.zone is self.zone
+            and other.people == self.people
+            and other.looking == self.looking
+        )
+
+    def to_json_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (zone as its lowercase value)."""
+        return {
+            "zone": self.zone.value,
+            "distance_m": self.distance_m,
+            "people": self.people,
+            "looking": self.looking,
+            "timestamp": self.timestamp,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SensorHealth:
+    """The sensor's health: ``status`` (see :data:`HealthStatus`), a ``message`` staff can
+    act on, the camera ``model`` (or backend name), measured ``fps`` and the age of the
+    last frame in seconds (None before the first frame)."""
+
+    status: HealthStatus
+    message: str = ""
+    model: str = ""
+    fps: float = 0.0
+    last_frame_age_s: float | None = None
+
+    @property
+    def online(self) -> bool:
+        """True when presence states are current (the kiosk may rely on them)."""
+        return self.status == "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one frame shows before hysteresis and dwell timers: the foreground share of the
+    region of interest (0..1), the nearest person's distance, the number of people and,
+    when known, whether someone looks at the screen."""
+
+    share: float
+    nearest_m: float | None
+    people: int
+    looking: bool | None = None
+
+
+#: Nothing seen.
+EMPTY = Observation(share=0.0, nearest_m=None, people=0)
+
+
+@dataclass(slots=True)
+class Frame:
+    """One frame from a sensor, for the sensor thread only (never stored or sent).
+
+    ``timestamp`` is the frame's own clock in seconds. ``depth`` is HxW, either integer depth
+    units (``depth_scale`` metres each, as a RealSense gives them) or float metres
+    (``depth_scale`` ignored); 0 means no depth (a hole). ``color`` is HxWx3 BGR uint8.
+    Sources that already know what they see (simulated shoppers, scripted distances) fill
+    ``observation`` instead of images.
+    """
+
+    timestamp: float
+    depth: npt.NDArray[np.generic] | None = None
+    depth_scale: float = 0.001
+    color: npt.NDArray[np.uint8] | None = None
+    observation: Observation | None = None
