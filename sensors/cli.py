@@ -1,13 +1,41 @@
-"""``kiosk-sensor``: Sensor tools: record synthetic scenes, replay recordings, watch a camera."""
+"""``kiosk-sensor``: record synthetic scenes, replay recordings, watch a camera.
+
+``record OUT.db3 --scene SCENE`` writes a synthetic shop-floor scene as a RealSense
+recording; ``replay FILE`` plays a ``.db3``/``.bag`` through the RealSense backend as fast
+as possible; ``live`` watches the configured sensor. ``replay`` and ``live`` print one JSON
+line per presence change: ``{"t": ..., "zone": ..., "distance_m": ..., "people": ...}`` with
+``t`` in seconds since the first frame, by the frames' own clock. Health changes other than
+"ok" go to stderr as one line each.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import queue
+import signal
 import sys
+import threading
+from pathlib import Path
+from types import FrameType
 
-from settings.cli_support import add_config_arguments
+from sensors.backends import build_sensor
+from sensors.protocol import PresenceSensor
+from sensors.realsense import RealSenseSensor
+from sensors.recording import RecordingError, record_scene
+from sensors.scenes import SCENE_NAMES
+from sensors.service import PresenceService
+from sensors.state import PresenceState, SensorHealth
+from settings.cli_support import add_config_arguments, load_config_or_exit
+from settings.model import SensorsSection
 
 PROG = "kiosk-sensor"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,14 +45,130 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sensor tools: record synthetic scenes, replay recordings, watch a camera.",
     )
     add_config_arguments(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    record = commands.add_parser(
+        "record", help="write a synthetic scene as a RealSense recording (.db3 or .bag)"
+    )
+    record.add_argument("out", type=Path, metavar="OUT.db3")
+    record.add_argument("--scene", required=True, choices=SCENE_NAMES)
+    record.add_argument("--width", type=int, default=424, help="depth width (default 424)")
+    record.add_argument("--height", type=int, default=240, help="depth height (default 240)")
+    record.add_argument("--fps", type=int, default=30, help="frames per second (default 30)")
+    record.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+
+    replay = commands.add_parser(
+        "replay", help="play a recording through the RealSense backend as fast as possible"
+    )
+    replay.add_argument("file", type=Path, metavar="FILE")
+    replay.add_argument(
+        "--realtime", action="store_true", help="pace frames by their timestamps instead"
+    )
+
+    commands.add_parser("live", help="print presence changes from the configured sensor")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``kiosk-sensor``."""
-    build_parser().parse_args(argv)
-    print(f"{PROG}: not built yet in this version", file=sys.stderr)
-    return 1
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level or "WARNING",
+        stream=sys.stderr,
+        format=f"{PROG}: %(levelname)s %(name)s: %(message)s",
+    )
+    if args.log_level is None:
+        # Health changes are printed as one line below; the service's log would repeat them.
+        logging.getLogger("sensors.service").setLevel(logging.ERROR)
+    if args.command == "record":
+        return _record(args)
+    config = load_config_or_exit(args.config, PROG)
+    settings = config.sensors
+    if args.command == "replay":
+        path: Path = args.file.expanduser().resolve()
+        if not path.is_file():
+            print(f"{PROG}: {args.file}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+        settings = settings.model_copy(update={"type": "realsense", "source": f"file:{path}"})
+        sensor: PresenceSensor = RealSenseSensor(settings, realtime=args.realtime)
+        return _watch(sensor, settings, until_end=True)
+    return _watch(build_sensor(settings), settings, until_end=False)
+
+
+def _record(args: argparse.Namespace) -> int:
+    if not (16 <= args.width <= 1280 and 16 <= args.height <= 720 and 1 <= args.fps <= 90):
+        print(f"{PROG}: record: size must be 16..1280 x 16..720 at 1..90 fps", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        count = record_scene(
+            args.out,
+            args.scene,
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            seed=args.seed,
+        )
+    except (RecordingError, ValueError) as exc:
+        print(f"{PROG}: record: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.out}: scene {args.scene}, {count} frames", file=sys.stderr)
+    return EXIT_OK
+
+
+def _watch(sensor: PresenceSensor, settings: SensorsSection, *, until_end: bool) -> int:
+    """Run the service, print changes; return when the source ends or fails (or Ctrl+C)."""
+    events: queue.Queue[PresenceState | SensorHealth] = queue.Queue()
+    stop = threading.Event()
+    service = PresenceService(
+        sensor,
+        on_state=events.put,
+        on_health=events.put,
+        settings=settings,
+        stop_event=stop,
+        name="kiosk-sensor",
+    )
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    origin: float | None = None
+    last: PresenceState | None = None
+    final: SensorHealth | None = None
+    service.start()
+    try:
+        while True:
+            try:
+                item = events.get(timeout=0.2)
+            except queue.Empty:
+                if not service.running and events.empty():
+                    break
+                continue
+            if isinstance(item, SensorHealth):
+                final = item
+                if item.status != "ok":
+                    print(f"{PROG}: sensor {item.status}: {item.message}", file=sys.stderr)
+                continue
+            if origin is None:
+                origin = item.timestamp
+            if item.same_presence(last):
+                continue
+            last = item
+            line = {
+                "t": round(item.timestamp - origin, 3),
+                "zone": item.zone.value,
+                "distance_m": item.distance_m,
+                "people": item.people,
+            }
+            print(json.dumps(line), flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.stop()
+        signal.signal(signal.SIGTERM, previous_handler)
+    if final is None or final.status in ("ok", "file_ended"):
+        return EXIT_OK
+    return EXIT_FAILED if until_end or final.status in ("error", "off") else EXIT_OK
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ The pipeline, per frame (see ``docs/sensors.md`` for the reasoning):
    *and* the previous one (a single-frame spike never counts; holes are never foreground).
 4. **Blobs.** Connected foreground regions at least ``MIN_BLOB_SHARE`` of the ROI are
    people; each one's distance is the median depth of its cells; the nearest is reported.
+   Blobs beyond the passing zone (plus the zone hysteresis) are nobody the kiosk cares about
+   and are ignored.
    The foreground *share* is the blob area over the ROI area.
 
 :class:`PresenceTracker` then turns those per-frame observations into states: hysteresis on
@@ -83,8 +85,17 @@ class DepthPresence:
     frames; the background is kept for the whole frame so a new ROI needs no re-learning.
     """
 
-    def __init__(self, *, roi: Sequence[float], margin_m: float, relearn_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        roi: Sequence[float],
+        margin_m: float,
+        relearn_s: float,
+        max_range_m: float = FAR_BACKGROUND_M,
+    ) -> None:
         self._roi = tuple(roi)
+        #: Blobs farther than this are ignored (beyond the passing zone nobody counts).
+        self.max_range_m = float(max_range_m)
         self._margin = float(margin_m)
         self._relearn_s = float(relearn_s)
         self._shape: tuple[int, int] | None = None
@@ -202,6 +213,8 @@ class DepthPresence:
                 continue
             box = labels[y : y + h, x : x + w] == label
             distance = float(np.median(d[y : y + h, x : x + w][box]))
+            if distance > self.max_range_m:
+                continue
             people += 1
             area_total += area
             if nearest is None or distance < nearest:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from sensors.color_cues import ColorCues
 from sensors.motion import MotionPresence
-from sensors.presence import DepthPresence, PresenceTracker
+from sensors.presence import ZONE_HYSTERESIS_M, DepthPresence, PresenceTracker
 from sensors.protocol import PresenceSensor, SensorDisconnected, SensorError
 from sensors.state import EMPTY, Frame, HealthStatus, Observation, PresenceState, SensorHealth
 from settings.model import SensorsSection, ZonesSection
@@ -87,7 +87,10 @@ class PresenceService:
         self._last_frame_mono: float | None = None
         self._fps = 0.0
         self._depth = DepthPresence(
-            roi=settings.roi, margin_m=settings.margin_m, relearn_s=settings.relearn_s
+            roi=settings.roi,
+            margin_m=settings.margin_m,
+            relearn_s=settings.relearn_s,
+            max_range_m=settings.zones.passing_m + ZONE_HYSTERESIS_M,
         )
         self._motion: MotionPresence | None = None
         self._cues = ColorCues(hog=settings.hog, faces=settings.faces)
@@ -256,6 +259,7 @@ class PresenceService:
             log.info("presence ROI now %s", list(pending.roi))
         if pending.zones is not None:
             self._tracker.zones = pending.zones
+            self._depth.max_range_m = pending.zones.passing_m + ZONE_HYSTERESIS_M
             log.info(
                 "presence zones now engaged < %.2fm < approaching < %.2fm < passing < %.2fm",
                 pending.zones.engaged_m,
@@ -299,6 +303,8 @@ class PresenceService:
             health = self._health
         if status == "ok":
             log.info("presence sensor %s ok", health.model)
+        elif status in ("file_ended", "off"):
+            log.info("presence sensor %s: %s %s", health.model, status, message)
         else:
             log.warning("presence sensor %s: %s %s", health.model, status, message)
         try:

@@ -93,7 +93,7 @@ def test_heartbeat_repeats_the_state_without_a_change() -> None:
 def test_update_calibration_applies_new_zones_at_once() -> None:
     states: list[PresenceState] = []
     release = threading.Event()
-    frames = [1.5] * 200
+    frames = [1.5] * 60
 
     service = PresenceService(
         ScriptedSensor.from_distances(frames, fps=FPS, realtime=True),
@@ -112,7 +112,7 @@ def test_update_calibration_applies_new_zones_at_once() -> None:
 
 def test_preview_sink_gets_small_float_depth_images() -> None:
     images: list[np.ndarray] = []
-    depth = [np.full((120, 212), 2000, dtype=np.uint16) for _ in range(60)]
+    depth = [np.full((120, 212), 2000, dtype=np.uint16) for _ in range(20)]
     service = PresenceService(
         ScriptedSensor.from_depth(depth, fps=FPS, realtime=True),
         on_state=lambda s: None,
