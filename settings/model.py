@@ -18,7 +18,10 @@ Metres = Annotated[float, Field(gt=0.0, le=20.0)]
 
 
 def _default_filters() -> list[DepthFilter]:
-    return ["spatial", "temporal"]
+    # Decimation first: spatial and temporal then work on a quarter of the pixels (the
+    # presence grid samples every few pixels anyway), which keeps a 30 fps stream well
+    # inside 15 % of one core.
+    return ["decimation", "spatial", "temporal"]
 
 
 class KioskSection(Section):

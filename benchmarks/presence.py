@@ -1,0 +1,151 @@
+"""Presence step cost at 848x480, against one numpy reduction over the same ROI; and the
+CPU share of one core while a recording replays at 30 fps through the real pipeline.
+
+1. **Step vs limit.** The synthetic "approach-leave" scene is rendered at 848x480 (z16).
+   For every frame, the full presence step (``DepthPresence.observe`` + ``PresenceTracker
+   .update``: grid, background, foreground, spike filter, blobs, distances, hysteresis,
+   dwell, zones) is timed against ``roi.min()``, one numpy reduction over the same ROI of
+   the same frame: the least any presence detector must do is look at each ROI pixel once.
+   Best of several rounds, per frame. Goal: ratio <= 3.
+2. **CPU share.** The same scene is recorded (``rs.software_device`` + ``rs.recorder``) and
+   replayed through ``RealSenseSensor`` (``rs.pipeline``, the configured depth filters) and
+   the ``PresenceService`` thread, paced in real time at 30 fps; process CPU time over wall
+   time is the share of one core (it includes librealsense's own playback threads and the
+   recording's decompression, which a live camera does not need). Goal: <= 15 %.
+
+``python -m benchmarks.presence [--rounds N] [--no-replay]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.report import report
+from sensors.presence import DepthPresence, PresenceTracker, grid_stride, roi_slices
+from sensors.realsense import RealSenseSensor
+from sensors.recording import record_scene
+from sensors.scenes import SCENES, SceneRenderer
+from sensors.service import PresenceService
+from settings.model import SensorsSection
+
+WIDTH, HEIGHT, FPS = 848, 480, 30
+SCENE = "approach-leave"
+
+
+def _roi_view(frame: np.ndarray, roi: list[float]) -> np.ndarray:
+    rows, cols = roi_slices(roi, frame.shape[0], frame.shape[1])
+    return frame[rows, cols]
+
+
+def step_cost(rounds: int) -> tuple[float, float, float, int]:
+    """(step s/frame, roi.min() s/frame, roi.max() s/frame, frames), best of ``rounds``."""
+    settings = SensorsSection()
+    renderer = SceneRenderer(SCENES[SCENE], width=WIDTH, height=HEIGHT)
+    frames = [frame for _, frame in renderer.frames(FPS)]
+    detector = DepthPresence(
+        roi=settings.roi, margin_m=settings.margin_m, relearn_s=settings.relearn_s,
+        max_range_m=settings.zones.passing_m + 0.1,
+    )  # fmt: skip
+    tracker = PresenceTracker(
+        zones=settings.zones,
+        on_share=settings.on_share,
+        off_share=settings.off_share,
+        on_dwell_s=settings.on_dwell_ms / 1000,
+        off_dwell_s=settings.off_dwell_ms / 1000,
+    )
+    # Learn the empty scene first (the first second of the scene is empty).
+    for index, frame in enumerate(frames[:FPS]):
+        detector.observe(frame, 0.001, index / FPS)
+    assert detector.learned
+    rois = [_roi_view(frame, settings.roi) for frame in frames]
+    best_step = best_min = best_max = float("inf")
+    clock = 10.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for frame in frames:
+            clock += 1 / FPS
+            tracker.update(detector.observe(frame, 0.001, clock), clock)
+        best_step = min(best_step, (time.perf_counter() - start) / len(frames))
+        start = time.perf_counter()
+        for roi in rois:
+            roi.min()
+        best_min = min(best_min, (time.perf_counter() - start) / len(frames))
+        start = time.perf_counter()
+        for roi in rois:
+            roi.max()
+        best_max = min(best_max, (time.perf_counter() - start) / len(frames))
+    return best_step, best_min, best_max, len(frames)
+
+
+def replay_cpu(folder: Path, filters: list[str]) -> tuple[float, float, int]:
+    """(CPU share of one core, wall seconds, frames) replaying at 30 fps."""
+    path = folder / f"{SCENE}.db3"
+    if not path.exists():
+        record_scene(path, SCENE, width=WIDTH, height=HEIGHT, fps=FPS)
+    settings = SensorsSection(type="realsense", source=f"file:{path}", filters=filters)  # type: ignore[arg-type]
+    frames = 0
+
+    def count(_: object) -> None:
+        nonlocal frames
+        frames += 1
+
+    service = PresenceService(
+        RealSenseSensor(settings, realtime=True),
+        on_state=lambda state: None,
+        on_health=lambda health: None,
+        settings=settings.model_copy(update={"heartbeat_s": 600.0}),
+    )
+    service.set_preview_sink(None)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    service.start()
+    service.join(120)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return cpu / wall, wall, round(SCENES[SCENE].duration_s * FPS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both measurements, print figures, end with the JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.presence")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-replay", action="store_true", help="skip the 30 fps replay")
+    args = parser.parse_args(argv)
+
+    step, limit_min, limit_max, frames = step_cost(args.rounds)
+    stride = grid_stride(WIDTH)
+    print(f"scene {SCENE}: {frames} frames {WIDTH}x{HEIGHT}, grid stride {stride}")
+    print(f"presence step        {step * 1e6:8.1f} us/frame")
+    print(f"roi.min() (limit)    {limit_min * 1e6:8.1f} us/frame  ratio {step / limit_min:.2f}")
+    print(f"roi.max()            {limit_max * 1e6:8.1f} us/frame  ratio {step / limit_max:.2f}")
+    extra: dict[str, object] = {"frame": f"{WIDTH}x{HEIGHT}", "frames": frames}
+    if not args.no_replay:
+        with tempfile.TemporaryDirectory(prefix="presence-bench-") as tmp:
+            default_filters = list(SensorsSection().filters)
+            share, wall, count = replay_cpu(Path(tmp), default_filters)
+            bare, _, _ = replay_cpu(Path(tmp), [])
+        print(
+            f"30 fps replay, filters {default_filters}: {share * 100:.1f}% of one core "
+            f"({count} frames in {wall:.1f}s)"
+        )
+        print(f"30 fps replay, no filters: {bare * 100:.1f}% of one core")
+        extra.update(
+            cpu_share_30fps=round(share, 4),
+            cpu_share_30fps_no_filters=round(bare, 4),
+            cpu_goal=0.15,
+        )
+    report(
+        "presence",
+        step * 1e6,
+        "us/frame",
+        "roi.min() over the same ROI, same frames",
+        limit_min * 1e6,
+        **extra,
+    )
+
+
+if __name__ == "__main__":
+    main()
