@@ -17,6 +17,7 @@ from sensors import (
     Zone,
     build_sensor,
 )
+from sensors.backends import realsense_connected
 from settings.model import SensorsSection, ZonesSection
 
 FPS = 30
@@ -158,6 +159,7 @@ def test_simulated_shoppers_are_seeded_and_come_and_go() -> None:
     assert {"away", "passing", "approaching", "engaged"} <= zones
 
 
+@pytest.mark.skipif(realsense_connected(), reason="a RealSense camera is plugged in")
 def test_build_sensor_auto_without_camera_is_simulated_and_none_is_off() -> None:
     assert build_sensor(SensorsSection(type="auto")).model == "simulated shoppers"
     assert isinstance(build_sensor(SensorsSection(type="none")), NoSensor)
