@@ -1,0 +1,62 @@
+"""What the running kiosk offers to its parts (the shopper view, the admin panel, the control
+socket): one object built by the composition root (``kiosk.app``) and handed to each of them.
+
+Everything here is called on the UI thread and returns at once; whatever may block (SQLite,
+Redis, the network) lives behind the services' own threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from settings import KioskConfig
+
+if TYPE_CHECKING:
+    from designer_import import Finding
+    from designer_import.model import Experience
+    from sensors import PresenceService, PresenceState, SensorHealth
+
+
+class EventSink(Protocol):
+    """Where interactions go: ``storage.EventLog`` in the product, a list in dispatch tests."""
+
+    def append(self, event: Any) -> None:
+        """Take one ``storage.Event``; returns at once."""
+        ...
+
+
+@dataclass
+class KioskServices:
+    """The kiosk's running services and the few commands its staff-facing parts may give.
+
+    The composition root fills the callables; parts that do not exist in a given set-up
+    (no camera, uplink off, Redis absent) are ``None``.
+    """
+
+    config: KioskConfig
+    #: Records one interaction: ``record(type, page=..., element=..., payload=...)``.
+    #: The session id and the simulated flag are filled in by the session machine.
+    record: Callable[..., None]
+    #: ``storage.EventLog`` (for ``health()``) or ``None`` when storage failed to start.
+    event_log: Any | None = None
+    #: ``sensors.PresenceService`` or ``None`` for a touch-only kiosk.
+    presence: PresenceService | None = None
+    #: ``uplink.UplinkService`` (``status()``) or ``None`` when the uplink is off.
+    uplink: Any | None = None
+    #: The experience on screen now, and what the validator said about it.
+    experience: Callable[[], Experience | None] = field(default=lambda: None)
+    findings: Callable[[], list[Finding]] = field(default=list)
+    #: Latest sensor health and presence state, as last reported by the sensor thread.
+    sensor_health: Callable[[], SensorHealth | None] = field(default=lambda: None)
+    presence_state: Callable[[], PresenceState | None] = field(default=lambda: None)
+    #: Load another experience (a .drawio file or a bundle folder) and show it; raises
+    #: ``designer_import.DrawioError`` when it cannot be loaded (the old one stays).
+    activate_experience: Callable[[Any], None] = field(default=lambda _path: None)
+    #: Reload the current experience from disk and go back to attract.
+    restart_experience: Callable[[], None] = field(default=lambda: None)
+    #: Leave the kiosk (manager only): stops every service and quits.
+    exit_kiosk: Callable[[], None] = field(default=lambda: None)
+    started_at: float = field(default_factory=time.time)
