@@ -65,6 +65,7 @@ def build_sensor(settings: SensorsSection, *, realtime: bool = True) -> Presence
             seed=settings.sim_seed,
             fps=settings.fps,
             realtime=realtime,
+            autonomous=not settings.sim_driven,
         )
     if kind == "webcam":
         from sensors.webcam import WebcamSensor

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -67,7 +68,9 @@ class SimulatedSensor:
     """Seeded simulated shoppers (a :class:`~sensors.protocol.PresenceSensor`).
 
     Frame times start at 0 and advance by ``1/fps``. With ``realtime=True`` (the demo) frames
-    come at that pace; otherwise as fast as they are read (tests).
+    come at that pace; otherwise as fast as they are read (tests). With ``autonomous=False``
+    nobody arrives on their own: shoppers come only from :meth:`add_shopper` (the session
+    generator ``kiosk-simulate`` drives them through the running kiosk).
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class SimulatedSensor:
         fps: float = 30.0,
         realtime: bool = True,
         first_arrival_s: float | None = None,
+        autonomous: bool = True,
     ) -> None:
         if arrivals_per_min <= 0 or fps <= 0:
             raise ValueError("arrivals_per_min and fps must be positive")
@@ -92,6 +96,9 @@ class SimulatedSensor:
         self._index = 0
         self._start_mono: float | None = None
         self._opened = False
+        self._autonomous = autonomous
+        self._lock = threading.Lock()
+        self._pending: list[tuple[float | None, float, float, float]] = []
 
     @property
     def model(self) -> str:
@@ -135,9 +142,17 @@ class SimulatedSensor:
 
     def observe(self, t: float) -> Observation:
         """What the simulated camera sees at time ``t`` (times must not go backwards)."""
-        while self._next_arrival <= t:
+        while self._autonomous and self._next_arrival <= t:
             self._shoppers.append(self._new_shopper(self._next_arrival))
             self._next_arrival += self._rng.expovariate(self._rate_per_s)
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for stop_m, dwell_s, speed_m_s, pass_m in pending:
+            self._shoppers.append(
+                SimulatedShopper(
+                    arrive_t=t, speed_m_s=speed_m_s, stop_m=stop_m, dwell_s=dwell_s, pass_m=pass_m
+                )
+            )
         self._shoppers = [s for s in self._shoppers if s.leave_t > t]
         distances = [d for s in self._shoppers if (d := s.distance(t)) is not None]
         if not distances:
@@ -145,6 +160,29 @@ class SimulatedSensor:
         return Observation(
             share=SIMULATED_SHARE, nearest_m=round(min(distances), 3), people=len(distances)
         )
+
+    def add_shopper(
+        self,
+        *,
+        stop_m: float | None,
+        dwell_s: float,
+        speed_m_s: float = 1.1,
+        pass_m: float = 3.0,
+    ) -> None:
+        """Send one shopper in now (any thread): they walk from the horizon to ``stop_m``
+        metres, stay ``dwell_s`` seconds and walk off; ``stop_m=None`` passes by at ``pass_m``
+        metres for ``dwell_s`` seconds."""
+        if dwell_s < 0 or speed_m_s <= 0 or (stop_m is not None and not 0 < stop_m < HORIZON_M):
+            raise ValueError(
+                f"simulated shopper: stop_m must be within (0, {HORIZON_M}) m or None, "
+                "dwell_s >= 0 and speed_m_s > 0"
+            )
+        with self._lock:
+            self._pending.append((stop_m, dwell_s, speed_m_s, pass_m))
+
+    def walk_time_s(self, stop_m: float, speed_m_s: float) -> float:
+        """How long a shopper walking at ``speed_m_s`` takes from the horizon to ``stop_m``."""
+        return (HORIZON_M - stop_m) / speed_m_s
 
     def _new_shopper(self, arrive_t: float) -> SimulatedShopper:
         rng = self._rng

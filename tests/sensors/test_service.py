@@ -163,3 +163,28 @@ def test_simulated_shoppers_are_seeded_and_come_and_go() -> None:
 def test_build_sensor_auto_without_camera_is_simulated_and_none_is_off() -> None:
     assert build_sensor(SensorsSection(type="auto")).model == "simulated shoppers"
     assert isinstance(build_sensor(SensorsSection(type="none")), NoSensor)
+
+
+def test_driven_simulation_sees_only_the_shoppers_sent_in() -> None:
+    sensor = build_sensor(SensorsSection(type="simulated", sim_driven=True), realtime=False)
+    assert isinstance(sensor, SimulatedSensor)
+    sensor.open()
+    seen: list[float | None] = []
+    for _ in range(FPS * 120):  # two minutes of nobody: a driven sensor invents no one
+        frame = sensor.read(1.0)
+        assert frame is not None and frame.observation is not None
+        seen.append(frame.observation.nearest_m)
+    assert seen == [None] * len(seen)
+
+    sensor.add_shopper(stop_m=0.7, dwell_s=2.0, speed_m_s=2.0)
+    walk = sensor.walk_time_s(0.7, 2.0)
+    nearest: list[float | None] = []
+    for _ in range(int(FPS * (2 * walk + 2.0 + 1.0))):
+        frame = sensor.read(1.0)
+        assert frame is not None and frame.observation is not None
+        nearest.append(frame.observation.nearest_m)
+    distances = [d for d in nearest if d is not None]
+    assert min(distances) == pytest.approx(0.7)
+    assert nearest[-1] is None  # walked off again
+    with pytest.raises(ValueError, match="stop_m"):
+        sensor.add_shopper(stop_m=9.0, dwell_s=1.0)
