@@ -60,3 +60,14 @@ class KioskServices:
     #: Leave the kiosk (manager only): stops every service and quits.
     exit_kiosk: Callable[[], None] = field(default=lambda: None)
     started_at: float = field(default_factory=time.time)
+    #: The sensor itself (``sensors.SimulatedSensor`` accepts shoppers from ``kiosk-simulate``).
+    sensor: Any | None = None
+    #: True while the session generator drives the kiosk: its events are marked simulated.
+    simulated: bool = False
+    #: Where a shopper can touch on the page shown now, in window pixels: dicts with
+    #: ``page``, ``element``, ``kind`` ("link" | "action"), ``x``, ``y`` (a point inside the
+    #: shape), ``target`` (page id or action name).
+    touch_targets: Callable[[], list[dict[str, Any]]] = field(default=list)
+    #: The page shown now (id) and the session machine's state name ("attract", ...).
+    current_page: Callable[[], str | None] = field(default=lambda: None)
+    session_state: Callable[[], str] = field(default=lambda: "attract")
