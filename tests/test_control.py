@@ -1,0 +1,167 @@
+"""The control socket: real Unix socket, real Qt touch events on a real widget."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QWidget
+
+from kiosk.control import ControlError, ControlServer
+from kiosk.services import KioskServices
+from kiosk.simulate import KioskClient, SimulateError
+from sensors import SimulatedSensor
+from settings import KioskConfig
+
+
+class TouchRecorder(QObject):
+    """Notes every touch event that reaches the widget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.touches: list[tuple[str, float, float]] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kinds = {
+            QEvent.Type.TouchBegin: "begin",
+            QEvent.Type.TouchUpdate: "update",
+            QEvent.Type.TouchEnd: "end",
+        }
+        if event.type() in kinds:
+            point = event.points()[0].position()  # type: ignore[attr-defined]
+            self.touches.append((kinds[event.type()], point.x(), point.y()))
+            event.accept()
+            return True
+        return False
+
+
+@pytest.fixture
+def kiosk_window(qtbot: Any) -> QWidget:
+    window = QWidget()
+    window.resize(640, 360)
+    window.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def ask(path: Path, qtbot: Any, *requests: dict[str, Any]) -> list[dict[str, Any] | str]:
+    """Send requests from a client thread while the Qt loop serves them."""
+    answers: list[dict[str, Any] | str] = []
+
+    def client() -> None:
+        conn = KioskClient(path, timeout_s=5)
+        try:
+            for req in requests:
+                try:
+                    answers.append(conn.request(**req))
+                except SimulateError as exc:
+                    answers.append(str(exc))
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
+    return answers
+
+
+def test_taps_arrive_as_touch_events_and_simulated_flag_follows_the_connection(
+    qtbot: Any, kiosk_window: QWidget, tmp_path: Path
+) -> None:
+    recorder = TouchRecorder()
+    kiosk_window.installEventFilter(recorder)
+    targets = [{"page": "p1", "element": "buy", "kind": "action", "x": 100, "y": 50}]
+    services = KioskServices(
+        config=KioskConfig(),
+        record=lambda *a, **k: None,
+        touch_targets=lambda: targets,
+        current_page=lambda: "p1",
+        session_state=lambda: "browsing",
+    )
+    server = ControlServer(kiosk_window, services, tmp_path / "control.sock")
+    server.start()
+    flags: list[bool] = []
+    answers = ask(
+        server.path,
+        qtbot,
+        {"cmd": "simulate", "on": True},
+        {"cmd": "state"},
+        {"cmd": "tap", "x": 100, "y": 50},
+        {"cmd": "tap", "x": 9999, "y": 50},
+        {"cmd": "nonsense"},
+        {"cmd": "stats"},
+    )
+    flags.append(services.simulated)
+    assert answers[0] == {"ok": True, "simulated": True}
+    state = answers[1]
+    assert isinstance(state, dict) and state["targets"] == targets and state["page"] == "p1"
+    assert state["width"] == 640
+    assert recorder.touches == [("begin", 100.0, 50.0), ("end", 100.0, 50.0)]
+    assert "outside the window" in str(answers[3])
+    assert "unknown command 'nonsense'" in str(answers[4])
+    stats = answers[5]
+    assert isinstance(stats, dict) and stats["storage"] is None and stats["uplink"] is None
+    # The generator hung up: what follows is real traffic again.
+    qtbot.waitUntil(lambda: not services.simulated, timeout=5000)
+    server.close()
+    assert not (tmp_path / "control.sock").exists()
+
+
+def test_shoppers_go_to_a_driven_simulated_sensor_only(
+    qtbot: Any, kiosk_window: QWidget, tmp_path: Path
+) -> None:
+    sensor = SimulatedSensor(arrivals_per_min=1, seed=1, realtime=False, autonomous=False)
+    sensor.open()
+    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None, sensor=sensor)
+    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server.start()
+    answers = ask(server.path, qtbot, {"cmd": "shopper", "stop_m": 0.8, "dwell_s": 3})
+    assert isinstance(answers[0], dict) and answers[0]["walk_s"] > 0
+    frame = sensor.read(1.0)
+    assert frame is not None and frame.observation is not None
+    assert frame.observation.people == 1
+    services.sensor = None
+    answers = ask(server.path, qtbot, {"cmd": "shopper", "stop_m": 0.8})
+    assert "sim_driven = true" in str(answers[0])
+    server.close()
+
+
+def test_a_stale_socket_is_replaced_and_a_regular_file_is_refused(
+    qtbot: Any, kiosk_window: QWidget, tmp_path: Path
+) -> None:
+    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None)
+    first = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    first.start()
+    # A kiosk killed with -9 leaves its socket file behind; the next one takes over.
+    second = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    second.start()
+    assert ask(second.path, qtbot, {"cmd": "ping"}) == [{"ok": True}]
+    second.close()
+    first.close()
+    (tmp_path / "notasocket").write_text("mine")
+    with pytest.raises(ControlError, match="not a socket"):
+        ControlServer(kiosk_window, services, tmp_path / "notasocket").start()
+
+
+def test_frame_probe_reports_frames_while_started(
+    qtbot: Any, kiosk_window: QWidget, tmp_path: Path
+) -> None:
+    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None)
+    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server.start()
+    ask(server.path, qtbot, {"cmd": "probe", "action": "start"})
+    qtbot.waitUntil(lambda: server.probe.summary()["count"] >= 10, timeout=10_000)
+    answers = ask(server.path, qtbot, {"cmd": "probe", "action": "stop"})
+    frames = answers[0]["frames"]  # type: ignore[index]
+    assert frames["count"] >= 10 and 0 < frames["p50_ms"] <= frames["p99_ms"]
+    server.close()
+
+
+def test_client_without_kiosk_says_how_to_start_one(tmp_path: Path) -> None:
+    with pytest.raises(SimulateError, match="kiosk --control"):
+        KioskClient(tmp_path / "none.sock", wait_s=0)
