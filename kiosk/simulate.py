@@ -305,7 +305,7 @@ class Generator:
 def default_socket(argv_config: Path | None) -> Path:
     """The control socket of the kiosk that the config describes."""
     config = load_config_or_exit(argv_config, PROG)
-    return config.data_path() / SOCKET_NAME
+    return config.data_path(SOCKET_NAME)
 
 
 def build_parser() -> argparse.ArgumentParser:

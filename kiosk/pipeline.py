@@ -1,0 +1,227 @@
+"""``kiosk --demo-pipeline``: the whole system on one machine, in one command.
+
+Starts, in this order: a private Redis server (the hot path), a local mosquitto standing in
+for the cloud, the analysts' receiver (``kiosk-receive``) writing its own database, the kiosk
+itself with its uplink and its control socket, and the session generator (``kiosk-simulate``)
+driving it with simulated shoppers. Everything runs on loopback ports chosen at start and
+writes under one run folder; on exit (window closed, Ctrl+C, SIGTERM) each part is stopped
+in reverse order. Where redis-server or mosquitto is not installed it says so and runs with
+what exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from localservers import Mosquitto, RedisServer
+from settings import KioskConfig
+
+log = logging.getLogger(__name__)
+
+RECEIVED_DB = "received.sqlite"
+CONTROL_SOCKET = "control.sock"
+
+
+@dataclass
+class PipelineOptions:
+    """What the session generator does while the pipeline runs."""
+
+    rate_per_min: float = 6.0
+    speedup: float = 3.0
+    seed: int = 1
+    pace_per_s: float | None = None
+    simulate: bool = True
+
+
+@dataclass
+class Pipeline:
+    """The processes and servers of one pipeline run (stopped in reverse order)."""
+
+    run_dir: Path
+    config: KioskConfig
+    notes: list[str] = field(default_factory=list)
+    redis: RedisServer | None = None
+    broker: Mosquitto | None = None
+    receiver: subprocess.Popen[bytes] | None = None
+    simulator: subprocess.Popen[bytes] | None = None
+
+    @property
+    def control_socket(self) -> Path:
+        """Where the kiosk listens for the session generator."""
+        return self.run_dir / CONTROL_SOCKET
+
+    @property
+    def received_db(self) -> Path:
+        """The analysts' receiver database."""
+        return self.run_dir / RECEIVED_DB
+
+    def stop(self) -> None:
+        """Stop everything that was started, the last started first; never raises."""
+        for name, proc in (("session generator", self.simulator), ("receiver", self.receiver)):
+            if proc is not None and proc.poll() is None:
+                # SIGINT: both print their final report on the way out.
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    log.warning("%s did not stop in 10 s: killed", name)
+                    proc.kill()
+                    proc.wait()
+        for server in (self.broker, self.redis):
+            if server is not None:
+                try:
+                    server.stop()
+                except Exception:  # stopping must go on with the next part
+                    log.exception("could not stop %s", server)
+
+
+def prepare(base: KioskConfig, run_dir: Path | None = None) -> Pipeline:
+    """Start Redis and mosquitto where installed, and derive the kiosk's config for the run."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = run_dir or base.data_path("pipeline") / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = base.model_copy(deep=True)
+    config.paths.data_dir = run_dir
+    config.paths.log_dir = run_dir / "logs"
+    config.storage.database = run_dir / "events.sqlite"
+    config.sensors.type = "simulated"
+    config.sensors.sim_driven = True
+    pipeline = Pipeline(run_dir=run_dir, config=config)
+
+    if RedisServer.available():
+        pipeline.redis = RedisServer(run_dir / "redis")
+        pipeline.redis.start()
+        config.redis.enabled = True
+        config.redis.url = pipeline.redis.url
+        config.redis.password = None
+        config.redis.password_file = None
+        config.redis.tls = False
+    else:
+        config.redis.enabled = False
+        pipeline.notes.append(
+            "redis-server is not installed: no live counters (sudo apt-get install redis-server)"
+        )
+    if Mosquitto.available():
+        pipeline.broker = Mosquitto(run_dir / "mosquitto")
+        pipeline.broker.start()
+        config.uplink.enabled = True
+        config.uplink.transport = "mqtt"
+        config.uplink.host = "127.0.0.1"
+        config.uplink.port = pipeline.broker.port
+        config.uplink.tls = False
+        config.uplink.username = ""
+        config.uplink.password = None
+        config.uplink.password_file = None
+    else:
+        config.uplink.enabled = False
+        pipeline.notes.append(
+            "mosquitto is not installed: no uplink and no receiver (sudo apt-get install mosquitto)"
+        )
+    return pipeline
+
+
+def start_receiver(pipeline: Pipeline) -> None:
+    """The analysts' receiver, subscribed to the local broker (when there is one)."""
+    if pipeline.broker is None:
+        return
+    topic = f"{pipeline.config.uplink.topic_prefix}/+/+/events"
+    pipeline.receiver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uplink.receiver_cli",
+            "--broker",
+            f"mqtt://127.0.0.1:{pipeline.broker.port}",
+            "--topic",
+            topic,
+            "--db",
+            str(pipeline.received_db),
+        ],
+        stdout=(pipeline.run_dir / "receiver.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_simulator(pipeline: Pipeline, options: PipelineOptions) -> None:
+    """The session generator; it waits for the kiosk's control socket."""
+    if not options.simulate:
+        return
+    args = [
+        sys.executable,
+        "-m",
+        "kiosk.simulate",
+        "--socket",
+        str(pipeline.control_socket),
+        "--wait",
+        "120",
+        "--rate",
+        str(options.rate_per_min),
+        "--speedup",
+        str(options.speedup),
+        "--seed",
+        str(options.seed),
+    ]
+    if options.pace_per_s is not None:
+        args += ["--pace", str(options.pace_per_s)]
+    pipeline.simulator = subprocess.Popen(
+        args,
+        stdout=(pipeline.run_dir / "simulate.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def count_rows(database: Path, table: str) -> int | None:
+    """Rows in ``table`` of a SQLite file, read-only; None when it is not there (yet)."""
+    if not database.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
+            row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+            return int(row[0])
+    except sqlite3.Error as exc:
+        log.warning("cannot count %s in %s: %s", table, database, exc)
+        return None
+
+
+def run_pipeline(
+    base: KioskConfig,
+    run_kiosk: Callable[[KioskConfig, Path], int],
+    options: PipelineOptions | None = None,
+    *,
+    out: Callable[[str], None] = print,
+) -> int:
+    """Run the whole pipeline around ``run_kiosk(config, control_socket)`` (the kiosk's own
+    event loop, in this process); returns the kiosk's exit code."""
+    options = options or PipelineOptions()
+    pipeline = prepare(base)
+    code = 1
+    try:
+        for note in pipeline.notes:
+            out(f"demo pipeline: {note}")
+        start_receiver(pipeline)
+        start_simulator(pipeline, options)
+        out(f"demo pipeline: run folder {pipeline.run_dir}")
+        if pipeline.redis is not None:
+            out(f"demo pipeline: redis        {pipeline.redis.url}")
+        if pipeline.broker is not None:
+            out(f"demo pipeline: mqtt broker  127.0.0.1:{pipeline.broker.port}")
+            out(f"demo pipeline: receiver db  {pipeline.received_db}")
+        out(f"demo pipeline: simulator log {pipeline.run_dir / 'simulate.log'}")
+        started = time.monotonic()
+        code = run_kiosk(pipeline.config, pipeline.control_socket)
+        out(f"demo pipeline: kiosk stopped after {time.monotonic() - started:.0f} s")
+    finally:
+        pipeline.stop()
+    stored = count_rows(pipeline.config.storage.database or Path(), "events")
+    received = count_rows(pipeline.received_db, "events")
+    out(f"demo pipeline: events stored {stored}, received by the analysts {received}")
+    return code
