@@ -1,19 +1,255 @@
 """The composition root: builds every service from the config, starts them in order and
-stops them with one call."""
+stops them with one call.
+
+Order: event log -> presence service -> uplink -> shopper window -> admin panel -> control
+socket. Each optional part that fails to start is logged and left out (a kiosk without
+storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops what started, in
+reverse order.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtWidgets import QApplication
 
+from kiosk.events import EventRecorder, MemorySink
+from kiosk.services import KioskServices
+from kiosk.shopper import KioskWindow
 from settings import KioskConfig
 
 log = logging.getLogger(__name__)
+
+
+class SensorRelay(QObject):
+    """Hands the sensor thread's callbacks to the UI thread (queued signals)."""
+
+    state = Signal(object)
+    health = Signal(object)
+
+
+class Kiosk:
+    """Every running part of one kiosk, built from its config."""
+
+    def __init__(self, config: KioskConfig, *, clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.clock = clock
+        self.sink: Any = MemorySink()
+        self.event_log: Any | None = None
+        self.presence: Any | None = None
+        self.sensor: Any | None = None
+        self.uplink: Any | None = None
+        self.admin: Any | None = None
+        self.control: Any | None = None
+        self.window: KioskWindow | None = None
+        self.relay = SensorRelay()
+        self._health: Any | None = None
+        self._state: Any | None = None
+        self.recorder = EventRecorder(config, self.sink)
+        self.services = KioskServices(config=config, record=self.recorder.record)
+        self.services.sensor_health = lambda: self._health
+        self.services.presence_state = lambda: self._state
+        self.services.exit_kiosk = self.exit
+        self._stopped = False
+
+    # --- start -----------------------------------------------------------------------------
+
+    def start_event_log(self) -> None:
+        """``storage.EventLog`` when the storage package has it, else an in-memory sink."""
+        try:
+            import storage
+
+            event_log_cls = storage.EventLog  # type: ignore[attr-defined]
+        except (ImportError, AttributeError):
+            log.warning("storage is not available: interactions are kept in memory only")
+            return
+        try:
+            event_log = event_log_cls(self.config)
+            event_log.start()
+        except Exception:
+            log.exception("the event log did not start: interactions are kept in memory only")
+            return
+        self.event_log = event_log
+        self.sink = event_log
+        self.recorder.sink = event_log
+        self.services.event_log = event_log
+
+    def start_presence(self) -> None:
+        """The presence service for the configured sensor (none for a touch-only kiosk)."""
+        try:
+            from sensors import PresenceService, build_sensor
+
+            sensor = build_sensor(self.config.sensors)
+            service = PresenceService(
+                sensor,
+                on_state=self.relay.state.emit,
+                on_health=self.relay.health.emit,
+                settings=self.config.sensors,
+            )
+            service.start()
+        except Exception:
+            log.exception("the presence sensor did not start: touch only")
+            return
+        self.sensor = sensor
+        self.presence = service
+        self.services.sensor = sensor
+        self.services.presence = service
+
+    def start_uplink(self) -> None:
+        """The uplink to the cloud, when ``[uplink] enabled`` and storage is running."""
+        if not self.config.uplink.enabled:
+            return
+        if self.event_log is None:
+            log.warning("uplink enabled but storage is not running: no uplink")
+            return
+        try:
+            import storage
+            import uplink
+
+            outbox = storage.Outbox(self.event_log.database)  # type: ignore[attr-defined]
+            service = uplink.UplinkService(self.config, outbox)  # type: ignore[attr-defined]
+            service.start()
+        except Exception:
+            log.exception("the uplink did not start: events stay in the outbox")
+            return
+        self.uplink = service
+        self.services.uplink = service
+
+    def start_window(self) -> KioskWindow:
+        """The shopper window, showing the configured experience."""
+        window = KioskWindow(self.services, clock=self.clock)
+        self.window = window
+        self.recorder.session_id = lambda: window.session.session_id
+        self.recorder.simulated = lambda: self.services.simulated
+        self.relay.state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
+        self.relay.health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
+        kiosk = self.config.kiosk
+        window.resize(1280, 720)
+        if kiosk.fullscreen:
+            window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+            screens = QGuiApplication.screens()
+            if screens:
+                screen = screens[min(kiosk.screen, len(screens) - 1)]
+                window.setScreen(screen)
+                window.setGeometry(screen.geometry())
+            window.showFullScreen()
+        else:
+            window.show()
+        if kiosk.hide_cursor:
+            window.setCursor(QCursor(Qt.CursorShape.BlankCursor))
+        window.start(kiosk.experience, watch=kiosk.watch)
+        window.activateWindow()
+        window.setFocus()
+        return window
+
+    def install_admin(self) -> None:
+        """The hidden staff panel (its own package); a broken panel never stops the kiosk."""
+        assert self.window is not None
+        try:
+            from kiosk.admin import install_admin  # type: ignore[attr-defined]
+
+            self.admin = install_admin(self.window, self.services)
+        except ImportError as exc:
+            log.warning("admin panel not available: %s", exc)
+        except Exception:
+            log.exception("admin panel failed to install; the kiosk runs without it")
+
+    def start_control(self, path: Path) -> None:
+        """The local control socket ``kiosk-simulate`` drives the kiosk through."""
+        assert self.window is not None
+        from kiosk.control import ControlError, ControlServer
+
+        server = ControlServer(self.window, self.services, path)
+        try:
+            server.start()
+        except ControlError as exc:
+            log.error("%s", exc)
+            return
+        self.control = server
+
+    def start(self, *, control: Path | None = None) -> KioskWindow:
+        """Start everything in order; returns the window."""
+        self.start_event_log()
+        self.start_presence()
+        self.start_uplink()
+        window = self.start_window()
+        self.install_admin()
+        if control is not None:
+            self.start_control(control)
+        return window
+
+    # --- sensor callbacks (UI thread) ------------------------------------------------------
+
+    def _on_state(self, state: Any) -> None:
+        self._state = state
+        if self.window is not None:
+            self.window.on_presence(state)
+
+    def _on_health(self, health: Any) -> None:
+        if self._health is None or health.status != self._health.status:
+            log.info("sensor: %s %s", health.status, health.message)
+        self._health = health
+
+    # --- stop ------------------------------------------------------------------------------
+
+    def exit(self) -> None:
+        """Leave the kiosk (staff): stop everything and quit the event loop."""
+        self.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def stop(self) -> None:
+        """Stop every part that started, in reverse order; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        steps: list[tuple[str, Callable[[], Any]]] = []
+        if self.control is not None:
+            steps.append(("control socket", self.control.close))
+        if self.window is not None:
+            steps.append(("window", self._close_window))
+        if self.uplink is not None:
+            steps.append(("uplink", lambda: self.uplink.stop(timeout=5.0)))
+        if self.presence is not None:
+            steps.append(("presence sensor", self.presence.stop))
+        if self.event_log is not None:
+            steps.append(("event log", lambda: self.event_log.stop(timeout=5.0)))
+        for name, step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("stopping the %s failed", name)
+
+    def _close_window(self) -> None:
+        assert self.window is not None
+        self.window.shutdown()
+        self.window.close()
+
+
+def install_excepthook(kiosk: Kiosk) -> None:
+    """An exception escaping a slot is logged and the shopper goes back to attract: no
+    traceback dialog, no crash."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        log.error("unexpected error; back to attract", exc_info=(kind, value, tb))
+        if kiosk.window is not None:
+            kiosk.window.recover()
+
+    sys.excepthook = hook
 
 
 def run(
@@ -22,18 +258,15 @@ def run(
     log_file: Path | None = None,
     screenshot: Path | None = None,
     screenshot_delay_s: float = 3.0,
+    control: Path | None = None,
 ) -> int:
     """Run the kiosk until it is told to stop (SIGTERM/SIGINT); returns the exit code."""
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     app.setApplicationName("Retail Edge Kiosk")
-    window = QLabel("Retail Edge Kiosk")
-    window.setStyleSheet("background: #0f3b46; color: white;")
-    window.setFont(QFont("DejaVu Sans", 48))
-    window.resize(1280, 720)
-    if config.kiosk.fullscreen:
-        window.showFullScreen()
-    else:
-        window.show()
+    kiosk = Kiosk(config)
+    install_excepthook(kiosk)
+    kiosk.start(control=control)
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
@@ -49,7 +282,10 @@ def run(
     if screenshot is not None:
         QTimer.singleShot(int(screenshot_delay_s * 1000), lambda: save_screenshot(screenshot))
     log.info("kiosk started (log file %s)", log_file)
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        kiosk.stop()
     log.info("kiosk stopped")
     return int(code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -41,12 +42,54 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot-delay", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--control", type=Path, default=None, metavar="SOCKET",
+        help="listen for kiosk-simulate on this Unix socket (off unless given)",
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    preview = commands.add_parser(
+        "preview",
+        help="write one PNG per page of a drawing, drawn by the kiosk's renderer",
+        description="Write one PNG per page of FILE into DIR, drawn exactly as the kiosk "
+        "draws it (letterboxed to --size).",
+    )
+    preview.add_argument("file", type=Path, metavar="FILE", help=".drawio file or bundle folder")
+    preview.add_argument(
+        "-o", "--out", type=Path, required=True, metavar="DIR", help="folder for the PNGs"
+    )
+    preview.add_argument(
+        "--size", default="1920x1080", metavar="WxH", help="screen size (default 1920x1080)"
+    )
     return parser
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    """``kiosk preview``: PNGs of every page; one clear line on bad input."""
+    from designer_import import DrawioError
+    from kiosk.preview import PreviewError, parse_size, preview
+
+    # a preview needs no screen: render offscreen unless the caller chose a platform
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        size = parse_size(args.size)
+        written = preview(args.file, args.out, size)
+    except (DrawioError, PreviewError) as exc:
+        print(f"{PROG} preview: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{PROG} preview: {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiosk`` command."""
     args = build_parser().parse_args(argv)
+    if args.command == "preview":
+        logging.basicConfig(level=args.log_level or "WARNING", format="%(message)s")
+        return run_preview(args)
     config = load_config_or_exit(args.config, PROG)
     if args.windowed:
         config.kiosk.fullscreen = False
@@ -72,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         log_file=log_file,
         screenshot=args.screenshot,
         screenshot_delay_s=args.screenshot_delay,
+        control=args.control,
     )
 
 

@@ -1,0 +1,377 @@
+"""The widget that shows one page at a time, full screen, and says what a finger touched.
+
+Pages are letterboxed into the widget (aspect kept, bars in the page's background colour).
+Each page is rendered once into a screen-sized pixmap (kept for the last few pages shown),
+so switching pages or repainting costs one pixmap blit; the graphics items stay for hit
+testing and are painted directly only while an in-page fade runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QEasingCurve,
+    QEvent,
+    QPoint,
+    QPointF,
+    QRectF,
+    Qt,
+    QVariantAnimation,
+    Signal,
+)
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent
+from PySide6.QtWidgets import QGraphicsItem, QWidget
+
+from designer_import.model import Element, Page, ShapeKind
+from kiosk.render import PageScene, fit_transform
+
+log = logging.getLogger(__name__)
+
+#: Rendered pages kept (each one is a screen-sized pixmap: ~8 MB at 1920x1080).
+CACHE_PAGES = 12
+#: A drag longer than this share of the width, mostly sideways, is a swipe.
+SWIPE_SHARE = 0.12
+#: A press that moves less than this many pixels is a tap.
+TAP_SLOP_PX = 24
+#: Length of the fade for show/hide/toggle actions.
+ACTION_FADE_MS = 180
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a touch landed on: the element (None = the page itself) and where, as a share
+    of the page's width and height (0..1, None when outside the page)."""
+
+    element: Element | None
+    nx: float | None
+    ny: float | None
+
+
+def passes_touch(element: Element) -> bool:
+    """Elements a finger goes through to what lies below: unfilled text, connectors,
+    invisible group boxes (so a caption over a button does not swallow its touches)."""
+    if element.edge is not None or element.kind == ShapeKind.GROUP:
+        return True
+    return element.kind == ShapeKind.TEXT and element.style.fill is None
+
+
+class PageView(QWidget):
+    """Shows a ``PageScene`` scaled to fit; reports taps and swipes in page terms."""
+
+    #: A tap: the ``Hit`` (element, normalised x/y).
+    tapped = Signal(object)
+    #: A swipe: +1 = to the next page (finger moved left), -1 = to the previous one.
+    swiped = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.scene: PageScene | None = None
+        self._scenes: OrderedDict[str, PageScene] = OrderedDict()
+        self._pixmaps: dict[str, QPixmap] = {}
+        self._fading: dict[QGraphicsItem, QVariantAnimation] = {}
+        self._press: QPointF | None = None
+        self._press_at = 0.0
+        self._touching = False
+        # the page being replaced while a transition runs, and how far it has gone (0..1)
+        self._old: QPixmap | None = None
+        self._progress = 1.0
+        self._slide = 0
+        self._transition = QVariantAnimation(self)
+        self._transition.setStartValue(0.0)
+        self._transition.setEndValue(1.0)
+        self._transition.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._transition.valueChanged.connect(self._step)
+        self._transition.finished.connect(self._transition_done)
+        self.swipe_enabled = True
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def scene_for(self, page: Page) -> PageScene:
+        """The page's scene, built on first use and kept (least recently used go first)."""
+        scene = self._scenes.get(page.id)
+        if scene is None or scene.page is not page:
+            scene = PageScene(page)
+            self._scenes[page.id] = scene
+            self._pixmaps.pop(page.id, None)
+        self._scenes.move_to_end(page.id)
+        while len(self._scenes) > CACHE_PAGES:
+            old_id, _ = self._scenes.popitem(last=False)
+            self._pixmaps.pop(old_id, None)
+        return scene
+
+    def forget_pages(self) -> None:
+        """Drop every cached scene and pixmap (a new experience was loaded)."""
+        self._stop_fades()
+        self._scenes.clear()
+        self._pixmaps.clear()
+        self.scene = None
+
+    def prepare(self, page: Page) -> None:
+        """Build and render ``page`` now, so that showing it later is a blit."""
+        scene = self.scene_for(page)
+        if page.id not in self._pixmaps and self.width() > 0 and self.height() > 0:
+            self._pixmaps[page.id] = self._render(scene)
+
+    def show_page(self, page: Page, transition: str = "off", duration_ms: int = 0) -> None:
+        """Show ``page``; ``transition`` is "fade", "slide" or "off" (``duration_ms`` at most
+        250 ms is the caller's business; 0 is instant)."""
+        old = self.current_pixmap() if self.scene is not None else None
+        self._stop_fades()
+        self._transition.stop()
+        self.scene = self.scene_for(page)
+        if transition != "off" and duration_ms > 0 and old is not None:
+            self._old = old
+            self._slide = 1 if transition == "slide" else 0
+            self._progress = 0.0
+            self._transition.setDuration(duration_ms)
+            self._transition.start()
+        else:
+            self._old = None
+            self._progress = 1.0
+        self.update()
+
+    def set_slide_direction(self, direction: int) -> None:
+        """+1: the new page comes in from the right (forward), -1: from the left."""
+        self._slide = direction if self._slide else 0
+
+    def current_pixmap(self) -> QPixmap:
+        """What the page shown now looks like at the widget's size."""
+        assert self.scene is not None
+        page_id = self.scene.page.id
+        pixmap = self._pixmaps.get(page_id)
+        if pixmap is None or pixmap.size() != self.size():
+            pixmap = self._render(self.scene)
+            self._pixmaps[page_id] = pixmap
+        return pixmap
+
+    def _render(self, scene: PageScene) -> QPixmap:
+        pixmap = QPixmap(self.size())
+        pixmap.fill(scene.background)
+        painter = QPainter(pixmap)
+        self._paint_scene(painter, scene)
+        painter.end()
+        return pixmap
+
+    def _paint_scene(self, painter: QPainter, scene: PageScene) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        transform = fit_transform(scene.viewport_rect, self.width(), self.height())
+        target = transform.mapRect(scene.viewport_rect)
+        painter.fillRect(self.rect(), scene.background)
+        scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def _step(self, value: object) -> None:
+        self._progress = float(value)  # type: ignore[arg-type]
+        self.update()
+
+    def _transition_done(self) -> None:
+        self._old = None
+        self._progress = 1.0
+        self.update()
+
+    # --- in-page actions -------------------------------------------------------------------
+
+    def set_shown(self, element_id: str, shown: bool, fade: bool = True) -> None:
+        """Show or hide one element of the current page, fading it in or out."""
+        if self.scene is None:
+            return
+        item = self.scene.items_by_id.get(element_id)
+        if item is None or (item.isVisible() == shown and item not in self._fading):
+            return
+        self._pixmaps.pop(self.scene.page.id, None)
+        target = self.scene.page.element(element_id)
+        full = target.style.opacity if target is not None else 1.0
+        running = self._fading.pop(item, None)
+        if running is not None:
+            running.stop()
+        if not fade:
+            item.setVisible(shown)
+            item.setOpacity(full)
+            self.update()
+            return
+        item.setVisible(True)
+        animation = QVariantAnimation(self)
+        animation.setDuration(ACTION_FADE_MS)
+        animation.setStartValue(item.opacity() if running is not None else (0.0 if shown else full))
+        animation.setEndValue(full if shown else 0.0)
+        animation.valueChanged.connect(lambda v, i=item: self._fade_step(i, float(v)))
+        animation.finished.connect(lambda i=item, s=shown, f=full: self._fade_done(i, s, f))
+        self._fading[item] = animation
+        animation.start()
+
+    def _fade_step(self, item: QGraphicsItem, opacity: float) -> None:
+        item.setOpacity(opacity)
+        self.update()
+
+    def _fade_done(self, item: QGraphicsItem, shown: bool, full: float) -> None:
+        self._fading.pop(item, None)
+        item.setVisible(shown)
+        item.setOpacity(full)
+        if self.scene is not None:
+            self._pixmaps.pop(self.scene.page.id, None)
+        self.update()
+
+    def _stop_fades(self) -> None:
+        for item, animation in list(self._fading.items()):
+            animation.stop()
+            self._fade_done(item, animation.endValue() != 0.0, float(animation.endValue()))
+        self._fading.clear()
+
+    @property
+    def fading(self) -> bool:
+        """True while an in-page fade runs."""
+        return bool(self._fading)
+
+    # --- painting --------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The cached page (or the live scene while a fade runs), under the transition."""
+        painter = QPainter(self)
+        if self.scene is None:
+            painter.fillRect(self.rect(), Qt.GlobalColor.black)
+            return
+        if self._fading:
+            self._paint_scene(painter, self.scene)
+        else:
+            pixmap = self.current_pixmap()
+            if self._old is not None and self._slide:
+                shift = round(self.width() * self._progress) * self._slide
+                painter.drawPixmap(-shift, 0, self._old)
+                painter.drawPixmap(self.width() * self._slide - shift, 0, pixmap)
+                return
+            painter.drawPixmap(0, 0, pixmap)
+        if self._old is not None and not self._slide:
+            painter.setOpacity(1.0 - self._progress)
+            painter.drawPixmap(0, 0, self._old)
+
+    def resizeEvent(self, event: object) -> None:
+        """Pixmaps are per size: a resize renders the pages again when next shown."""
+        self._pixmaps.clear()
+        super().resizeEvent(event)  # type: ignore[arg-type]
+
+    # --- touch -----------------------------------------------------------------------------
+
+    def to_page(self, point: QPointF) -> QPointF:
+        """Widget pixels -> page coordinates of the page shown now."""
+        assert self.scene is not None
+        transform = fit_transform(self.scene.viewport_rect, self.width(), self.height())
+        inverted, _ok = transform.inverted()
+        return inverted.map(point)
+
+    def to_widget(self, point: QPointF) -> QPointF:
+        """Page coordinates -> widget pixels."""
+        assert self.scene is not None
+        transform = fit_transform(self.scene.viewport_rect, self.width(), self.height())
+        return transform.map(point)
+
+    def hit(self, point: QPointF) -> Hit:
+        """What a touch at ``point`` (widget pixels) lands on: the topmost shown element
+        whose drawn outline contains it, looking through captions and connectors to a
+        linked shape below."""
+        if self.scene is None:
+            return Hit(None, None, None)
+        at = self.to_page(point)
+        viewport = self.scene.viewport_rect
+        inside = viewport.contains(at)
+        nx = (at.x() - viewport.x()) / viewport.width() if inside else None
+        ny = (at.y() - viewport.y()) / viewport.height() if inside else None
+        page = self.scene.page
+        first: Element | None = None
+        for item in self.scene.items(at):
+            element_id = item.data(0)
+            element = page.element(element_id) if isinstance(element_id, str) else None
+            if element is None or not item.isVisible() or item in self._fading:
+                continue
+            if page.link_for(element.id) is not None or element.kiosk_action is not None:
+                return Hit(element, nx, ny)
+            if first is None:
+                first = element
+            if not passes_touch(element):
+                break
+        return Hit(first, nx, ny)
+
+    def touch_point(self, element_id: str) -> QPoint | None:
+        """A widget pixel inside the element as drawn (for the control socket and tests):
+        its centre when that hits it, else a point of its outline's interior."""
+        if self.scene is None:
+            return None
+        item = self.scene.items_by_id.get(element_id)
+        if item is None or not item.isVisible():
+            return None
+        shape = item.mapToScene(item.shape())
+        box = shape.boundingRect()
+        candidates = [box.center()]
+        for fy in (0.5, 0.3, 0.7, 0.15, 0.85):
+            for fx in (0.5, 0.3, 0.7, 0.15, 0.85):
+                candidates.append(QPointF(box.x() + box.width() * fx, box.y() + box.height() * fy))
+        for candidate in candidates:
+            widget_point = self.to_widget(candidate).toPoint()
+            if not self.rect().contains(widget_point):
+                continue
+            found = self.hit(QPointF(widget_point)).element
+            if found is not None and (found.id == element_id or element_id in found.ancestors):
+                return widget_point
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        """Touch screens: one finger taps and swipes like the mouse."""
+        kind = event.type()
+        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd):
+            assert isinstance(event, QTouchEvent)
+            points = event.points()
+            if points:
+                position = points[0].position()
+                if kind == QEvent.Type.TouchBegin:
+                    self._touching = True
+                    self._begin(position)
+                elif kind == QEvent.Type.TouchEnd:
+                    self._touching = False
+                    self._end(position)
+            event.accept()
+            return True
+        if kind == QEvent.Type.TouchCancel:
+            self._touching = False
+            self._press = None
+            event.accept()
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A mouse press starts a tap or a swipe (touches arrive as touch events)."""
+        if event.button() == Qt.MouseButton.LeftButton and not self._touching:
+            self._begin(event.position())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A mouse release ends the tap or swipe."""
+        if event.button() == Qt.MouseButton.LeftButton and not self._touching:
+            self._end(event.position())
+
+    def _begin(self, position: QPointF) -> None:
+        self._press = QPointF(position)
+        self._press_at = time.monotonic()
+
+    def _end(self, position: QPointF) -> None:
+        start, self._press = self._press, None
+        if start is None:
+            return
+        dx, dy = position.x() - start.x(), position.y() - start.y()
+        if self.swipe_enabled and abs(dx) >= self.width() * SWIPE_SHARE and abs(dx) > 2 * abs(dy):
+            self.swiped.emit(1 if dx < 0 else -1)
+            return
+        if abs(dx) <= TAP_SLOP_PX and abs(dy) <= TAP_SLOP_PX:
+            self.tapped.emit(self.hit(start))
+
+    def page_rect(self) -> QRectF:
+        """Where the page sits in the widget (the rest is letterbox)."""
+        if self.scene is None:
+            return QRectF(self.rect())
+        transform = fit_transform(self.scene.viewport_rect, self.width(), self.height())
+        return transform.mapRect(self.scene.viewport_rect)

@@ -1,0 +1,584 @@
+"""Pages of the experience model as Qt graphics scenes.
+
+``PageScene`` holds one graphics item per drawn element, in z-order, in draw.io page
+coordinates. An item's ``shape()`` is the outline as drawn (rotated, turned and flipped),
+so Qt's own hit-testing answers "which shape is under this finger" exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QBrush,
+    QColor,
+    QFont,
+    QGradient,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPalette,
+    QPen,
+    QRadialGradient,
+    QTextDocument,
+    QTextOption,
+    QTransform,
+)
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
+
+from designer_import.model import Element, ImageRef, Page, Point, ShapeKind, Style
+from kiosk.shapes import cylinder_depth, outline
+
+log = logging.getLogger(__name__)
+
+#: draw.io's shadow: offset and colour.
+SHADOW_OFFSET = QPointF(3.0, 3.0)
+SHADOW_COLOR = QColor(0, 0, 0, 64)
+#: Edges are touched within this distance of their line (page units).
+EDGE_TOUCH_WIDTH = 16.0
+#: Kinds drawn without fill and outline unless the style asks for them.
+UNFRAMED = {ShapeKind.TEXT, ShapeKind.GROUP, ShapeKind.IMAGE}
+
+
+def qcolor(value: str | None, opacity: float = 1.0) -> QColor | None:
+    """A ``#rrggbb`` string as a QColor with ``opacity`` (0..1); None stays None."""
+    if not value:
+        return None
+    colour = QColor(value)
+    if not colour.isValid():
+        return None
+    colour.setAlphaF(max(0.0, min(1.0, colour.alphaF() * opacity)))
+    return colour
+
+
+class Picture:
+    """A decoded image: a raster QImage or an SVG renderer, drawn into a rectangle."""
+
+    def __init__(self, ref: ImageRef) -> None:
+        self.image: QImage | None = None
+        self.svg: QSvgRenderer | None = None
+        data = ref.data or b""
+        if ref.mime == "image/svg+xml" or data.lstrip()[:5] in (b"<?xml", b"<svg ", b"<svg>"):
+            renderer = QSvgRenderer(data)
+            if renderer.isValid():
+                self.svg = renderer
+        if self.svg is None:
+            image = QImage.fromData(data)
+            if not image.isNull():
+                self.image = image
+
+    @property
+    def ok(self) -> bool:
+        """True when the bytes decoded into something drawable."""
+        return self.image is not None or self.svg is not None
+
+    def natural_size(self) -> QSize:
+        """The image's own size in pixels."""
+        if self.image is not None:
+            return self.image.size()
+        if self.svg is not None:
+            return self.svg.defaultSize()
+        return QSize(0, 0)
+
+    def draw(self, painter: QPainter, target: QRectF, keep_aspect: bool) -> None:
+        """Draw into ``target``, letterboxed inside it when ``keep_aspect``."""
+        size = self.natural_size()
+        if keep_aspect and size.width() > 0 and size.height() > 0:
+            scale = min(target.width() / size.width(), target.height() / size.height())
+            w, h = size.width() * scale, size.height() * scale
+            target = QRectF(
+                target.x() + (target.width() - w) / 2, target.y() + (target.height() - h) / 2, w, h
+            )
+        if self.svg is not None:
+            self.svg.render(painter, target)
+        elif self.image is not None:
+            painter.drawImage(target, self.image)
+
+
+def _font(style: Style) -> QFont:
+    font = QFont(style.font_family.split(",")[0].strip().strip("'\""))
+    font.setPixelSize(max(1, round(style.font_size)))
+    font.setBold(style.bold)
+    font.setItalic(style.italic)
+    font.setUnderline(style.underline)
+    font.setStrikeOut(style.strikethrough)
+    return font
+
+
+_ALIGN = {
+    "left": Qt.AlignmentFlag.AlignLeft,
+    "center": Qt.AlignmentFlag.AlignHCenter,
+    "right": Qt.AlignmentFlag.AlignRight,
+}
+
+
+class LabelBlock:
+    """An element's label laid out once: plain or HTML text, font, colour, alignment,
+    wrapping and insets, placed in its label box."""
+
+    def __init__(self, element: Element, box: QRectF) -> None:
+        style = element.style
+        label = element.label
+        assert label is not None
+        self.style = style
+        self.doc = QTextDocument()
+        self.doc.setDocumentMargin(0)
+        self.doc.setDefaultFont(_font(style))
+        option = QTextOption(_ALIGN.get(style.align, Qt.AlignmentFlag.AlignHCenter))
+        option.setWrapMode(
+            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+            if style.wrap
+            else QTextOption.WrapMode.NoWrap
+        )
+        self.doc.setDefaultTextOption(option)
+        if label.is_html:
+            self.doc.setHtml(label.text)
+        else:
+            self.doc.setPlainText(label.text)
+        self.colour = qcolor(style.font_color, style.text_opacity) or QColor(0, 0, 0)
+        insets = style.text_insets
+        self.box = box.adjusted(insets.left, insets.top, -insets.right, -insets.bottom)
+        if not style.horizontal:
+            # laid out in the turned box, drawn turned 90 degrees anticlockwise
+            c = self.box.center()
+            self.box = QRectF(0, 0, self.box.height(), self.box.width())
+            self.box.moveCenter(c)
+        if style.wrap and self.box.width() > 0:
+            self.doc.setTextWidth(self.box.width())
+        else:
+            self.doc.setTextWidth(self.doc.idealWidth())
+        size = self.doc.size()
+        x = self.box.x()
+        if style.align == "center":
+            x += (self.box.width() - size.width()) / 2
+        elif style.align == "right":
+            x += self.box.width() - size.width()
+        y = self.box.y()
+        if style.vertical_align == "middle":
+            y += (self.box.height() - size.height()) / 2
+        elif style.vertical_align == "bottom":
+            y += self.box.height() - size.height()
+        self.origin = QPointF(x, y)
+        self.bounds = QRectF(self.origin, size)
+        if not style.horizontal:
+            turn = QTransform()
+            c = self.box.center()
+            turn.translate(c.x(), c.y()).rotate(-90).translate(-c.x(), -c.y())
+            self.bounds = turn.mapRect(self.bounds)
+            self.turn: QTransform | None = turn
+        else:
+            self.turn = None
+
+    def paint(self, painter: QPainter) -> None:
+        """Draw the text (and its background/border) in item coordinates."""
+        painter.save()
+        if self.turn is not None:
+            painter.setTransform(self.turn, True)
+        text_box = QRectF(self.origin, self.doc.size())
+        background = qcolor(self.style.label_background)
+        border = qcolor(self.style.label_border)
+        if background is not None or border is not None:
+            painter.setPen(QPen(border) if border is not None else Qt.PenStyle.NoPen)
+            painter.setBrush(background if background is not None else Qt.BrushStyle.NoBrush)
+            painter.drawRect(text_box.adjusted(-2, -1, 2, 1))
+        painter.translate(self.origin)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, self.colour)
+        self.doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+
+def label_box(element: Element, w: float, h: float) -> QRectF:
+    """Where an element's label goes, in box coordinates (outside the shape when the
+    style's label position says so)."""
+    style = element.style
+    if element.kind == ShapeKind.SWIMLANE and style.start_size > 0:
+        return QRectF(0, 0, w, min(h, style.start_size))
+    if element.kind == ShapeKind.LABEL and element.image is not None:
+        left = style.image_width + 2 * style.spacing
+        return QRectF(left, 0, max(0.0, w - left), h)
+    dx = {"left": -w, "center": 0.0, "right": w}[style.label_position]
+    dy = {"top": -h, "middle": 0.0, "bottom": h}[style.vertical_label_position]
+    return QRectF(dx, dy, w, h)
+
+
+def _brush(style: Style, rect: QRectF) -> QBrush | None:
+    fill = qcolor(style.fill, style.fill_opacity)
+    if fill is None:
+        return None
+    gradient = style.gradient
+    if gradient is None:
+        return QBrush(fill)
+    to = qcolor(gradient.color, style.fill_opacity) or fill
+    grad: QGradient
+    if gradient.direction == "radial":
+        grad = QRadialGradient(rect.center(), max(rect.width(), rect.height()) / 2)
+    else:
+        start, end = {
+            "south": (rect.topLeft(), rect.bottomLeft()),
+            "north": (rect.bottomLeft(), rect.topLeft()),
+            "east": (rect.topLeft(), rect.topRight()),
+            "west": (rect.topRight(), rect.topLeft()),
+        }[gradient.direction]
+        grad = QLinearGradient(start, end)
+    grad.setColorAt(0, fill)
+    grad.setColorAt(1, to)
+    return QBrush(grad)
+
+
+def _pen(style: Style) -> QPen | None:
+    colour = qcolor(style.stroke, style.stroke_opacity)
+    if colour is None or style.stroke_width <= 0:
+        return None
+    pen = QPen(colour, style.stroke_width)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin if style.rounded else Qt.PenJoinStyle.MiterJoin)
+    if style.dashed:
+        pattern = style.dash_pattern or [3.0, 3.0]
+        if len(pattern) % 2:
+            pattern = pattern * 2
+        pen.setDashPattern([max(0.1, p) for p in pattern])
+    return pen
+
+
+class ElementItem(QGraphicsItem):
+    """One element of a page: its outline, fill, picture and label."""
+
+    def __init__(self, element: Element) -> None:
+        super().__init__()
+        self.element = element
+        geometry = element.geometry
+        w, h = max(0.0, geometry.width), max(0.0, geometry.height)
+        self.setPos(geometry.x, geometry.y)
+        self.setOpacity(element.style.opacity)
+        if element.rotation:
+            turn = QTransform()
+            turn.translate(w / 2, h / 2).rotate(element.rotation).translate(-w / 2, -h / 2)
+            self.setTransform(turn)
+        style = element.style
+        self.path = outline(element.kind, style, w, h)
+        self.box = QRectF(0, 0, w, h)
+        framed = element.kind not in UNFRAMED
+        self.brush = _brush(style, self.box) if framed or style.fill else None
+        self.pen = _pen(style) if framed or style.stroke else None
+        self.picture: Picture | None = None
+        if element.image is not None and element.image.available:
+            picture = Picture(element.image)
+            self.picture = picture if picture.ok else None
+        self.label = (
+            LabelBlock(element, label_box(element, w, h))
+            if element.label is not None and element.label.plain.strip()
+            else None
+        )
+        if element.kind == ShapeKind.STENCIL and self.label is None and element.stencil:
+            # an unknown stencil shows what it was, so the artist can spot it
+            element_label = element.stencil.removeprefix("mxgraph.")
+            self.label = _fallback_label(element, element_label, self.box)
+        self._bounds = self.path.boundingRect().united(self.box)
+        if self.label is not None:
+            self._bounds = self._bounds.united(self.label.bounds)
+        margin = (self.pen.widthF() if self.pen else 0.0) + 4.0
+        self._bounds = self._bounds.adjusted(-margin, -margin, margin, margin)
+
+    def boundingRect(self) -> QRectF:
+        """Everything this item paints."""
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        """The touchable area: the outline as drawn (a text's box for text)."""
+        if self.element.kind in (ShapeKind.TEXT, ShapeKind.GROUP, ShapeKind.IMAGE):
+            path = QPainterPath()
+            path.addRect(self.box)
+            return path
+        return self.path
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw shadow, fill, outline, picture, decorations and label."""
+        element = self.element
+        style = element.style
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.brush is not None or self.pen is not None:
+            if style.shadow:
+                painter.fillPath(self.path.translated(SHADOW_OFFSET), SHADOW_COLOR)
+            if self.brush is not None:
+                painter.fillPath(self.path, self.brush)
+            if self.pen is not None:
+                painter.strokePath(self.path, self.pen)
+                self._decorate(painter)
+        if self.picture is not None:
+            self._draw_picture(painter)
+        elif element.kind == ShapeKind.IMAGE and self.pen is None:
+            # a picture that cannot be shown: a plain box keeps the layout readable
+            painter.setPen(QPen(QColor(150, 150, 150), 1, Qt.PenStyle.DashLine))
+            painter.setBrush(QColor(240, 240, 240))
+            painter.drawRect(self.box)
+        if self.label is not None:
+            self.label.paint(painter)
+
+    def _draw_picture(self, painter: QPainter) -> None:
+        assert self.picture is not None
+        style = self.element.style
+        if self.element.kind == ShapeKind.LABEL:
+            target = QRectF(
+                style.spacing + 2,
+                (self.box.height() - style.image_height) / 2,
+                style.image_width,
+                style.image_height,
+            )
+        else:
+            target = self.box
+        painter.save()
+        if style.flip_h or style.flip_v:
+            c = target.center()
+            painter.translate(c)
+            painter.scale(-1 if style.flip_h else 1, -1 if style.flip_v else 1)
+            painter.translate(-c)
+        self.picture.draw(painter, target, style.image_aspect)
+        painter.restore()
+
+    def _decorate(self, painter: QPainter) -> None:
+        """The inner lines some shapes have (cylinder rim, process bars, note fold, ...)."""
+        kind, style = self.element.kind, self.element.style
+        w, h = self.box.width(), self.box.height()
+        assert self.pen is not None
+        painter.setPen(self.pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if kind == ShapeKind.CYLINDER:
+            dy = cylinder_depth(style, h)
+            rim = QPainterPath(QPointF(0, dy))
+            rim.arcTo(QRectF(0, 0, w, 2 * dy), 180, 180)
+            painter.drawPath(rim)
+        elif kind == ShapeKind.PROCESS:
+            dx = w * min(max(style.number("size", 0.1), 0.0), 0.5)
+            painter.drawLine(QPointF(dx, 0), QPointF(dx, h))
+            painter.drawLine(QPointF(w - dx, 0), QPointF(w - dx, h))
+        elif kind == ShapeKind.DOUBLE_ELLIPSE:
+            inset = min(w, h) * 0.1 if style.number("margin", 0) == 0 else style.number("margin", 0)
+            painter.drawEllipse(self.box.adjusted(inset, inset, -inset, -inset))
+        elif kind == ShapeKind.NOTE:
+            s = max(0.0, min(style.number("size", 30.0), w, h))
+            painter.drawPolyline([QPointF(w - s, 0), QPointF(w - s, s), QPointF(w, s)])
+        elif kind == ShapeKind.PLUS:
+            m = min(w, h) / 4
+            painter.drawLine(QPointF(w / 2, h / 2 - m), QPointF(w / 2, h / 2 + m))
+            painter.drawLine(QPointF(w / 2 - m, h / 2), QPointF(w / 2 + m, h / 2))
+        elif kind == ShapeKind.SWIMLANE and style.start_size > 0:
+            y = min(h, style.start_size)
+            painter.drawLine(QPointF(0, y), QPointF(w, y))
+
+
+def _fallback_label(element: Element, text: str, box: QRectF) -> LabelBlock:
+    stand_in = Element(
+        id=element.id,
+        kind=ShapeKind.TEXT,
+        shape="text",
+        geometry=element.geometry,
+        style=element.style,
+        label=None,
+    )
+    from designer_import.model import Label
+
+    stand_in.label = Label(text=text, is_html=False, plain=text)
+    return LabelBlock(stand_in, box)
+
+
+def _arrow_head(tip: QPointF, back: QPointF, kind: str, size: float) -> tuple[QPainterPath, bool]:
+    """The arrow head at ``tip`` pointing away from ``back``; (path, closed)."""
+    dx, dy = tip.x() - back.x(), tip.y() - back.y()
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    px, py = -uy, ux
+    s = max(size, 1.0)
+    base = QPointF(tip.x() - ux * s * 1.5, tip.y() - uy * s * 1.5)
+    left = QPointF(base.x() + px * s * 0.7, base.y() + py * s * 0.7)
+    right = QPointF(base.x() - px * s * 0.7, base.y() - py * s * 0.7)
+    path = QPainterPath()
+    if kind in ("oval", "dot", "circle", "circlePlus"):
+        path.addEllipse(QPointF(tip.x() - ux * s / 2, tip.y() - uy * s / 2), s / 2, s / 2)
+        return path, True
+    if kind in ("diamond", "diamondThin"):
+        mid = QPointF(tip.x() - ux * s * 1.5, tip.y() - uy * s * 1.5)
+        far = QPointF(tip.x() - ux * s * 3, tip.y() - uy * s * 3)
+        path.moveTo(tip)
+        path.lineTo(QPointF(mid.x() + px * s * 0.6, mid.y() + py * s * 0.6))
+        path.lineTo(far)
+        path.lineTo(QPointF(mid.x() - px * s * 0.6, mid.y() - py * s * 0.6))
+        path.closeSubpath()
+        return path, True
+    if kind in ("open", "openThin", "openAsync", "async"):
+        path.moveTo(left)
+        path.lineTo(tip)
+        path.lineTo(right)
+        return path, False
+    path.moveTo(tip)
+    path.lineTo(left)
+    if kind == "classic":
+        path.lineTo(QPointF(tip.x() - ux * s, tip.y() - uy * s))
+    path.lineTo(right)
+    path.closeSubpath()
+    return path, True
+
+
+def _route(points: list[Point], curved: bool) -> QPainterPath:
+    qpoints = [QPointF(p.x, p.y) for p in points]
+    path = QPainterPath(qpoints[0])
+    if curved and len(qpoints) > 2:
+        for i in range(1, len(qpoints) - 1):
+            mid = (qpoints[i] + qpoints[i + 1]) / 2 if i < len(qpoints) - 2 else qpoints[i + 1]
+            path.quadTo(qpoints[i], mid)
+    else:
+        for point in qpoints[1:]:
+            path.lineTo(point)
+    return path
+
+
+class EdgeItem(QGraphicsItem):
+    """A connector: its route through the waypoints, arrow heads and label."""
+
+    def __init__(self, element: Element) -> None:
+        super().__init__()
+        assert element.edge is not None
+        self.element = element
+        edge = element.edge
+        style = element.style
+        self.setOpacity(style.opacity)
+        points = edge.points if len(edge.points) >= 2 else []
+        self.route = _route(points, edge.curved) if points else QPainterPath()
+        self.pen = _pen(style) or QPen(Qt.PenStyle.NoPen)
+        self.pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        self.heads: list[tuple[QPainterPath, bool]] = []
+        if len(points) >= 2:
+            first, second = QPointF(points[0].x, points[0].y), QPointF(points[1].x, points[1].y)
+            last, before = QPointF(points[-1].x, points[-1].y), QPointF(points[-2].x, points[-2].y)
+            if edge.start_arrow:
+                head, closed = _arrow_head(first, second, edge.start_arrow, edge.start_size)
+                self.heads.append((head, closed and edge.start_fill))
+            if edge.end_arrow:
+                head, closed = _arrow_head(last, before, edge.end_arrow, edge.end_size)
+                self.heads.append((head, closed and edge.end_fill))
+        self.label: LabelBlock | None = None
+        if element.label is not None and element.label.plain.strip() and element.label_anchor:
+            anchor = element.label_anchor
+            self.label = LabelBlock(element, QRectF(anchor.x, anchor.y, 0, 0))
+        stroker = QPainterPathStroker()
+        stroker.setWidth(max(EDGE_TOUCH_WIDTH, style.stroke_width))
+        self._shape = stroker.createStroke(self.route)
+        for head, _closed in self.heads:
+            self._shape = self._shape.united(head)
+        self._bounds = self._shape.boundingRect()
+        if self.label is not None:
+            self._bounds = self._bounds.united(self.label.bounds)
+        self._bounds = self._bounds.adjusted(-4, -4, 4, 4)
+
+    def boundingRect(self) -> QRectF:
+        """Everything this item paints."""
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        """The touchable area: a band along the route plus the heads."""
+        return self._shape
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw the route, the heads and the label."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.element.style.shadow:
+            painter.strokePath(self.route.translated(SHADOW_OFFSET), QPen(SHADOW_COLOR, 1))
+        painter.strokePath(self.route, self.pen)
+        solid = QPen(self.pen)
+        solid.setStyle(Qt.PenStyle.SolidLine)
+        for head, filled in self.heads:
+            painter.setPen(solid)
+            painter.setBrush(solid.color() if filled else Qt.BrushStyle.NoBrush)
+            painter.drawPath(head)
+        if self.label is not None:
+            self.label.paint(painter)
+
+
+def make_item(element: Element) -> QGraphicsItem:
+    """The graphics item for one element."""
+    if element.edge is not None:
+        return EdgeItem(element)
+    return ElementItem(element)
+
+
+class PageScene(QGraphicsScene):
+    """One page's items; ``items_by_id`` maps element ids to their items."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__()
+        self.page = page
+        self.background = qcolor(page.background) or QColor(255, 255, 255)
+        self.setBackgroundBrush(self.background)
+        viewport = page.viewport
+        self.viewport_rect = QRectF(viewport.x, viewport.y, viewport.width, viewport.height)
+        self.setSceneRect(self.viewport_rect)
+        # the item index costs more to keep than a few dozen items cost to scan
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.items_by_id: dict[str, QGraphicsItem] = {}
+        if page.background_image is not None and page.background_image.available:
+            picture = Picture(page.background_image)
+            if picture.ok:
+                self.backdrop: Picture | None = picture
+            else:
+                self.backdrop = None
+        else:
+            self.backdrop = None
+        for z, element in enumerate(page.elements):
+            try:
+                item = make_item(element)
+            except Exception:
+                log.exception("page %r: cannot draw element %s; left out", page.name, element.id)
+                continue
+            item.setZValue(z)
+            item.setVisible(element.visible)
+            item.setData(0, element.id)
+            self.addItem(item)
+            self.items_by_id[element.id] = item
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The page colour everywhere (letterbox included), then its background picture."""
+        painter.fillRect(rect, self.background)
+        if self.backdrop is not None:
+            self.backdrop.draw(painter, self.viewport_rect, False)
+
+
+def fit_transform(viewport: QRectF, width: int, height: int) -> QTransform:
+    """Scene -> screen transform that fits ``viewport`` into width x height, aspect kept,
+    centred (the rest is letterbox)."""
+    if viewport.width() <= 0 or viewport.height() <= 0:
+        return QTransform()
+    scale = min(width / viewport.width(), height / viewport.height())
+    dx = (width - viewport.width() * scale) / 2 - viewport.x() * scale
+    dy = (height - viewport.height() * scale) / 2 - viewport.y() * scale
+    return QTransform(scale, 0, 0, scale, dx, dy)
+
+
+def render_page(scene: PageScene, width: int, height: int) -> QImage:
+    """The page as a width x height image, letterboxed in its background colour."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(scene.background)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    transform = fit_transform(scene.viewport_rect, width, height)
+    target = transform.mapRect(scene.viewport_rect)
+    scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
+    painter.end()
+    return image

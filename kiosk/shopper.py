@@ -1,0 +1,734 @@
+"""The shopper's screen: the window that shows the experience, follows touches, runs the
+session machine and records every interaction through ``KioskServices.record``.
+
+Never broken in front of a shopper: an experience that cannot be loaded shows a built-in
+"back soon" page (or the last good copy), escape keys do nothing, and the composition
+root sends any exception escaping a slot to :meth:`KioskWindow.recover`, which goes back
+to attract.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from designer_import import DrawioError, load_experience, validate
+from designer_import.model import (
+    ActionLink,
+    Element,
+    Experience,
+    Geometry,
+    Label,
+    NavigateLink,
+    Page,
+    ShapeKind,
+    Style,
+)
+from kiosk.pageview import Hit, PageView
+from kiosk.services import KioskServices
+from kiosk.session import SessionMachine, SessionState
+
+log = logging.getLogger(__name__)
+
+#: How often the session machine checks its timeouts.
+TICK_MS = 250
+#: A changed file is reloaded after it has been quiet this long (editors write in bursts).
+RELOAD_SETTLE_MS = 250
+#: While the "back soon" page shows, the experience is tried again this often.
+RETRY_MS = 15_000
+#: Kiosk actions the screen itself carries out.
+BACK_ACTIONS = frozenset({"back", "go-back"})
+HOME_ACTIONS = frozenset({"home", "go-home"})
+#: Keys that would leave or close the kiosk on a desktop.
+ESCAPE_KEYS = (
+    QKeySequence.StandardKey.Close,
+    QKeySequence.StandardKey.Quit,
+    QKeySequence.StandardKey.Cancel,
+)
+BACK_SOON_ID = "back-soon"
+
+
+def is_escape_key(event: QKeyEvent) -> bool:
+    """Esc, Ctrl+W, Ctrl+Q, Alt+F4 and the platform's close/quit keys."""
+    if any(event.matches(key) for key in ESCAPE_KEYS):
+        return True
+    alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+    return event.key() == Qt.Key.Key_Escape or (alt and event.key() == Qt.Key.Key_F4)
+
+
+def back_soon_experience(source: Path | None = None) -> Experience:
+    """The built-in page shown when the experience cannot be loaded."""
+
+    def text(element_id: str, body: str, y: float, size: float, colour: str) -> Element:
+        style = Style(font_size=size, font_color=colour, fill=None, stroke=None, wrap=True)
+        style.font_family = "DejaVu Sans"
+        return Element(
+            id=element_id,
+            kind=ShapeKind.TEXT,
+            shape="text",
+            geometry=Geometry(160.0, y, 1600.0, size * 2.2),
+            style=style,
+            label=Label(text=body, is_html=False, plain=body),
+        )
+
+    page = Page(
+        id=BACK_SOON_ID,
+        name="Back soon",
+        role="attract",
+        width=1920.0,
+        height=1080.0,
+        background="#0f3b46",
+        elements=[
+            text("title", "We'll be back soon", 380.0, 110.0, "#ffffff"),
+            text("subtitle", "This screen is taking a short break.", 640.0, 44.0, "#b8d8de"),
+        ],
+    )
+    return Experience(
+        pages=[page],
+        source_path=source or Path("back-soon"),
+        source_hash="",
+        source_format="builtin",
+    )
+
+
+def last_good_folder(services: KioskServices) -> Path | None:
+    """Where the last experience that loaded is kept as a bundle."""
+    data_dir = services.config.paths.data_dir
+    return None if data_dir is None else data_dir / "experience-last-good"
+
+
+class _Loaded(QObject):
+    """Carries a background load's result to the UI thread."""
+
+    done = Signal(object, object)  # (Experience | None, error text | None)
+
+
+class KioskWindow(QWidget):
+    """The full-screen shopper window."""
+
+    #: The page shown changed (page id).
+    page_changed = Signal(str)
+    #: The experience on screen changed (a load, a reload, the "back soon" page).
+    experience_changed = Signal()
+
+    def __init__(
+        self,
+        services: KioskServices,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.settings = services.config.kiosk
+        self.clock = clock
+        self.setWindowTitle("Retail Edge Kiosk")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.view = PageView(self)
+        self.view.swipe_enabled = self.settings.swipe
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.session = SessionMachine(self.settings, clock=clock)
+        self.experience: Experience = back_soon_experience()
+        self.findings: list[Any] = []
+        self.broken: str | None = None
+        self.page: Page | None = None
+        self.page_since = clock()
+        self.history: list[str] = []
+        self.attract_index = 0
+        #: Per page, the cells' own visibility flags as changed by show/hide/toggle.
+        self._flags: dict[str, dict[str, bool]] = {}
+        self.allow_close = False
+        self.view.tapped.connect(self.on_tap)
+        self.view.swiped.connect(self.on_swipe)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self.tick)
+        self._ticker.start()
+        self._watcher: QFileSystemWatcher | None = None
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(RELOAD_SETTLE_MS)
+        self._reload_timer.timeout.connect(self.reload_in_background)
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(RETRY_MS)
+        self._retry_timer.timeout.connect(self.reload_in_background)
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="experience-load")
+        self._loaded = _Loaded(self)
+        self._loaded.done.connect(self._apply_loaded)
+        self._loading = False
+        self.reloads = 0
+        self.source: Path | None = None
+        services.experience = lambda: None if self.broken else self.experience
+        services.findings = lambda: list(self.findings)
+        services.current_page = lambda: self.page.id if self.page else None
+        services.session_state = lambda: self.session.state.value
+        services.touch_targets = self.touch_targets
+        services.activate_experience = self.activate_experience
+        services.restart_experience = self.restart_experience
+
+    # --- the experience --------------------------------------------------------------------
+
+    def start(self, source: Path, *, watch: bool = False) -> None:
+        """Load ``source`` and show its attract page; on failure the last good copy or the
+        "back soon" page (and keep trying)."""
+        self.source = source
+        try:
+            experience = load_experience(source)
+        except DrawioError as exc:
+            self._load_failed_at_start(source, str(exc))
+        else:
+            self._use(experience, keep_page=False)
+            self._keep_last_good(source, experience)
+        if watch:
+            self.watch(source)
+
+    def _load_failed_at_start(self, source: Path, error: str) -> None:
+        log.error("experience %s cannot be loaded: %s", source, error)
+        folder = last_good_folder(self.services)
+        if folder is not None and folder.is_dir():
+            try:
+                experience = load_experience(folder)
+            except DrawioError as exc:
+                log.error("the last good experience %s cannot be loaded either: %s", folder, exc)
+            else:
+                log.warning("showing the last good experience from %s", folder)
+                self._use(experience, keep_page=False)
+                self.broken = None
+                self._retry_timer.start()
+                return
+        self._use(back_soon_experience(source), keep_page=False)
+        self.broken = error
+        self._retry_timer.start()
+
+    def _keep_last_good(self, source: Path, experience: Experience) -> None:
+        folder = last_good_folder(self.services)
+        if folder is None or experience.source_format == "bundle":
+            return
+        from designer_import import build_bundle
+
+        def keep() -> None:
+            try:
+                build_bundle(source, folder, experience=experience, findings=self.findings)
+            except (DrawioError, OSError) as exc:
+                log.warning("cannot keep a copy of the experience in %s: %s", folder, exc)
+
+        self._loader.submit(keep)
+
+    def activate_experience(self, path: Any) -> None:
+        """Load ``path`` now and show it from attract; raises ``DrawioError`` (the current
+        experience stays)."""
+        source = Path(path)
+        experience = load_experience(source)
+        self.source = source
+        self._use(experience, keep_page=False)
+        self._keep_last_good(source, experience)
+        if self._watcher is not None:
+            self.watch(source)
+
+    def restart_experience(self) -> None:
+        """Reload the experience from disk and go back to attract (staff command)."""
+        if self.source is None:
+            return
+        try:
+            self.activate_experience(self.source)
+        except DrawioError as exc:
+            log.error("restart: %s", exc)
+            self.go_attract("restart")
+
+    def _use(self, experience: Experience, *, keep_page: bool) -> None:
+        current = self.page.id if (keep_page and self.page is not None) else None
+        try:
+            self.findings = validate(experience)
+        except Exception:
+            log.exception("validating %s failed", experience.source_path)
+            self.findings = []
+        self.experience = experience
+        self.broken = None
+        self._retry_timer.stop()
+        self.view.forget_pages()
+        self._flags.clear()
+        self.experience_changed.emit()
+        page = experience.page(current) if current else None
+        if page is not None:
+            self.page = None
+            self.history = [p for p in self.history if experience.page(p) is not None]
+            self._show(page, transition=False)
+        else:
+            self.go_attract("reload" if keep_page else "load")
+
+    # --- hot reload ------------------------------------------------------------------------
+
+    def watch(self, source: Path) -> None:
+        """Reload when ``source`` (a file, or a bundle's manifest) changes."""
+        if self._watcher is None:
+            self._watcher = QFileSystemWatcher(self)
+            self._watcher.fileChanged.connect(lambda _p: self._reload_timer.start())
+            self._watcher.directoryChanged.connect(lambda _p: self._reload_timer.start())
+        for old in self._watcher.files() + self._watcher.directories():
+            self._watcher.removePath(old)
+        target = source / "manifest.json" if source.is_dir() else source
+        # editors and build_bundle replace the file: watch its folder to see it come back
+        paths = [str(target.parent)] + ([str(target)] if target.exists() else [])
+        self._watcher.addPaths(paths)
+
+    def reload_in_background(self) -> None:
+        """Load the source again off the UI thread; shown when ready, current page kept."""
+        if self.source is None or self._loading:
+            return
+        self._loading = True
+        source = self.source
+        self._loader.submit(self._load_job, source)
+
+    def _load_job(self, source: Path) -> None:
+        try:
+            experience: Experience | None = load_experience(source)
+            error = None
+        except DrawioError as exc:
+            experience, error = None, str(exc)
+        except Exception as exc:  # the loader must never take the kiosk down
+            log.exception("loading %s failed", source)
+            experience, error = None, f"{source}: {exc}"
+        self._loaded.done.emit(experience, error)
+
+    def _apply_loaded(self, experience: Experience | None, error: str | None) -> None:
+        self._loading = False
+        if self._watcher is not None and self.source is not None:
+            self.watch(self.source)
+        if experience is None:
+            log.warning("reload: %s (still showing the previous experience)", error)
+            return
+        if (
+            experience.source_hash
+            and experience.source_hash == self.experience.source_hash
+            and not self.broken
+        ):
+            return
+        self.reloads += 1
+        log.info("experience reloaded from %s", experience.source_path)
+        self._use(experience, keep_page=True)
+        if self.source is not None:
+            self._keep_last_good(self.source, experience)
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def _attract_pages(self) -> list[Page]:
+        return self.experience.attract_pages or self.experience.pages[:1]
+
+    def welcome_page(self) -> Page | None:
+        """The page a session starts on: the welcome page, else the first other page."""
+        welcome = self.experience.welcome_page
+        if welcome is not None:
+            return welcome
+        others = [p for p in self.experience.pages if p.role != "attract"]
+        return others[0] if others else None
+
+    def go_attract(self, reason: str) -> None:
+        """End any session (recorded with ``reason``) and show the attract loop from its
+        first page."""
+        self._end_session(reason)
+        self.history.clear()
+        self._reset_flags()
+        self.attract_index = 0
+        pages = self._attract_pages()
+        if pages:
+            self._show(pages[0], transition=self.page is not None)
+
+    def navigate(self, page_id: str, *, direction: int = 1, push: bool = True) -> bool:
+        """Go to ``page_id`` (with the configured transition); False when there is no such
+        page."""
+        page = self.experience.page(page_id)
+        if page is None:
+            log.warning("link to a page that does not exist: %s", page_id)
+            return False
+        if self.page is not None and page.id == self.page.id:
+            return True
+        if push and self.page is not None:
+            self.history.append(self.page.id)
+            del self.history[:-50]
+        self._show(page, transition=True, direction=direction)
+        return True
+
+    def go_back(self) -> None:
+        """The previous page of this session (home when there is none)."""
+        while self.history:
+            previous = self.history.pop()
+            if self.experience.page(previous) is not None:
+                self.navigate(previous, direction=-1, push=False)
+                return
+        self.go_home()
+
+    def go_home(self) -> None:
+        """The welcome page."""
+        welcome = self.welcome_page()
+        if welcome is not None:
+            self.navigate(welcome.id, direction=-1)
+
+    def _show(self, page: Page, *, transition: bool, direction: int = 1) -> None:
+        self._record_page_left()
+        kind = self.settings.transition if transition else "off"
+        self.view.show_page(page, kind, self.settings.transition_ms)
+        self.view.set_slide_direction(direction)
+        self.page = page
+        self.page_since = self.clock()
+        self.session.page_viewed()
+        self._apply_flags(page, fade=False)
+        self.page_changed.emit(page.id)
+        QTimer.singleShot(0, self._prepare_neighbours)
+
+    def _record_page_left(self) -> None:
+        page = self.page
+        if page is None or self.session.session_id is None or page.role == "attract":
+            return
+        dwell = max(0.0, self.clock() - self.page_since)
+        payload: dict[str, Any] = {"dwell_ms": round(dwell * 1000), "name": page.name}
+        sku = page.properties.get("sku")
+        if sku:
+            payload["sku"] = sku
+        self.services.record("page.view", page=page.id, payload=payload)
+
+    def _prepare_neighbours(self) -> None:
+        """Render the pages one touch away now, so that going there is a blit."""
+        page = self.page
+        if page is None or not self.isVisible():
+            return
+        targets = [t for t in (self.welcome_page(),) if t is not None]
+        for element in page.elements:
+            link = element.link
+            if isinstance(link, NavigateLink):
+                found = self.experience.page(link.page_id)
+                if found is not None:
+                    targets.append(found)
+        for target in targets[:8]:
+            self.view.prepare(target)
+
+    def siblings(self) -> list[Page]:
+        """The pages a swipe moves between: the pages the previous page links to, in the
+        order they appear on it (e.g. the products of a category); else none."""
+        if self.page is None or not self.history:
+            return []
+        parent = self.experience.page(self.history[-1])
+        if parent is None:
+            return []
+        ordered: list[Page] = []
+        for element in parent.elements:
+            link = element.link
+            if isinstance(link, NavigateLink):
+                target = self.experience.page(link.page_id)
+                if target is not None and target not in ordered and target.id != parent.id:
+                    ordered.append(target)
+        return ordered if self.page in ordered else []
+
+    # --- touches ---------------------------------------------------------------------------
+
+    def on_tap(self, hit: Hit) -> None:
+        """A tap: start a session if needed, record it, and do what the shape says."""
+        page = self.page
+        if page is None:
+            return
+        started = self.session.touch()
+        if started:
+            self._record_session_start("touch")
+        element = hit.element
+        payload: dict[str, Any] = {}
+        if hit.nx is not None and hit.ny is not None:
+            payload["x"], payload["y"] = round(hit.nx, 4), round(hit.ny, 4)
+        if element is not None:
+            sku = element.properties.get("sku")
+            if sku:
+                payload["sku"] = sku
+        self.services.record(
+            "touch", page=page.id, element=element.id if element else None, payload=payload
+        )
+        followed = self._act(page, element) if element is not None else False
+        if started and not followed and self.page is page and page.role == "attract":
+            welcome = self.welcome_page()
+            if welcome is not None:
+                self.navigate(welcome.id)
+
+    def _act(self, page: Page, element: Element) -> bool:
+        """Carry out the element's kiosk action and link; True when the page changed."""
+        action = element.kiosk_action
+        if action is not None:
+            payload: dict[str, Any] = {"action": action.name, **action.params}
+            self.services.record("action", page=page.id, element=element.id, payload=payload)
+            if action.name in BACK_ACTIONS:
+                self.go_back()
+                return True
+            if action.name in HOME_ACTIONS:
+                self.go_home()
+                return True
+        link = page.link_for(element.id)
+        if isinstance(link, NavigateLink):
+            return self.navigate(link.page_id)
+        if isinstance(link, ActionLink):
+            self.run_actions(page, link)
+        return False
+
+    def on_swipe(self, direction: int) -> None:
+        """A swipe: the next (+1) or previous (-1) sibling page."""
+        page = self.page
+        if page is None:
+            return
+        if self.session.touch():
+            self._record_session_start("touch")
+        self.services.record(
+            "touch", page=page.id, payload={"gesture": "swipe", "direction": direction}
+        )
+        siblings = self.siblings()
+        if not siblings:
+            return
+        index = siblings.index(page) + direction
+        if 0 <= index < len(siblings):
+            self.navigate(siblings[index].id, direction=direction, push=False)
+
+    # --- in-page actions -------------------------------------------------------------------
+
+    def run_actions(self, page: Page, link: ActionLink) -> None:
+        """Run show/hide/toggle steps in order, fading what changes."""
+        flags = self._flags.setdefault(page.id, {})
+        for step in link.actions:
+            targets = list(step.cells)
+            for tag in step.tags:
+                targets.extend(e.id for e in page.tagged(tag))
+            for element_id in targets:
+                element = page.element(element_id)
+                if element is None:
+                    continue
+                current = flags.get(element_id, element.self_visible)
+                flags[element_id] = (
+                    True
+                    if step.action == "show"
+                    else False
+                    if step.action == "hide"
+                    else not current
+                )
+        self._apply_flags(page, fade=True)
+
+    def shown(self, page: Page, element: Element) -> bool:
+        """Whether ``element`` shows now, given the show/hide/toggle steps run on ``page``."""
+        flags = self._flags.get(page.id, {})
+
+        def own(e: Element) -> bool:
+            return flags.get(e.id, e.self_visible)
+
+        # hidden for good by things actions do not change (a hidden layer, a folded box)
+        by_flags = element.self_visible and all(
+            (a := page.element(i)) is None or a.self_visible for i in element.ancestors
+        )
+        if not element.visible and by_flags and element.edge is None:
+            return False
+        if not own(element):
+            return False
+        for ancestor_id in element.ancestors:
+            ancestor = page.element(ancestor_id)
+            if ancestor is not None and not own(ancestor):
+                return False
+        edge = element.edge
+        if edge is not None:
+            for end_id in (edge.source_id, edge.target_id):
+                end = page.element(end_id) if end_id else None
+                if end is not None and not self.shown(page, end):
+                    return False
+        return True
+
+    def _apply_flags(self, page: Page, *, fade: bool) -> None:
+        if page.id not in self._flags:
+            return
+        for element in page.elements:
+            self.view.set_shown(element.id, self.shown(page, element), fade=fade)
+
+    def _reset_flags(self) -> None:
+        pages = [self.experience.page(p) for p in self._flags]
+        self._flags.clear()
+        current = self.view.scene
+        for page in pages:
+            if page is None:
+                continue
+            scene = self.view.scene_for(page)
+            self.view.scene = scene
+            for element in page.elements:
+                self.view.set_shown(element.id, element.visible, fade=False)
+        self.view.scene = current
+
+    # --- sessions --------------------------------------------------------------------------
+
+    def _record_session_start(self, trigger: str) -> None:
+        self.services.record(
+            "session.start", page=self.page.id if self.page else None, payload={"trigger": trigger}
+        )
+
+    def _end_session(self, reason: str) -> None:
+        if self.session.session_id is None:
+            return
+        self._record_page_left()
+        session_id = self.session.session_id
+        ended = self.session.end(reason)
+        if ended is not None:
+            self.services.record(
+                "session.end",
+                page=self.page.id if self.page else None,
+                payload={
+                    "reason": ended.reason,
+                    "duration_s": ended.duration_s,
+                    "touches": ended.touches,
+                    "pages": ended.pages,
+                },
+                session_id=session_id,
+            )
+
+    def tick(self) -> None:
+        """Timeouts and the attract loop (every ``TICK_MS``; tests call it directly)."""
+        ended = self.session.tick()
+        if ended is not None:
+            self._record_ended(ended)
+            return
+        if self.session.attract_due():
+            pages = self._attract_pages()
+            if len(pages) > 1:
+                self.attract_index = (self.attract_index + 1) % len(pages)
+                self._show(pages[self.attract_index], transition=True)
+
+    def _record_ended(self, ended: Any) -> None:
+        """A session the machine ended by itself: record it and go back to attract."""
+        page = self.page
+        if page is not None:
+            dwell = max(0.0, self.clock() - self.page_since)
+            self.services.record(
+                "page.view",
+                page=page.id,
+                payload={"dwell_ms": round(dwell * 1000), "name": page.name},
+                session_id=ended.session_id,
+            )
+        self.services.record(
+            "session.end",
+            page=page.id if page else None,
+            payload={
+                "reason": ended.reason,
+                "duration_s": ended.duration_s,
+                "touches": ended.touches,
+                "pages": ended.pages,
+            },
+            session_id=ended.session_id,
+        )
+        self.go_attract(ended.reason)
+
+    def on_presence(self, state: Any) -> None:
+        """A presence report from the sensor (``sensors.PresenceState``), on the UI thread."""
+        zone = getattr(state.zone, "value", str(state.zone))
+        previous = self.session.zone
+        started = self.session.presence(zone)
+        if zone != previous:
+            self.services.record(
+                "presence.change",
+                page=self.page.id if self.page else None,
+                payload={
+                    "zone": zone,
+                    "previous": previous,
+                    "people": state.people,
+                    "distance_m": state.distance_m,
+                    "looking": state.looking,
+                },
+            )
+        if started:
+            self._record_session_start("presence")
+            welcome = self.welcome_page()
+            if welcome is not None:
+                self.navigate(welcome.id)
+
+    def recover(self) -> None:
+        """After an unexpected error: back to attract, as if the session had timed out."""
+        try:
+            self.view.forget_pages()
+            self.page = None
+            self.go_attract("error")
+        except Exception:
+            log.exception("could not go back to attract after an error")
+
+    # --- for the control socket, the admin panel and tests ---------------------------------
+
+    def touch_targets(self) -> list[dict[str, Any]]:
+        """Where a shopper can touch on the page shown now, in window pixels."""
+        page = self.page
+        if page is None or self.view.scene is None:
+            return []
+        targets = []
+        for element in page.elements:
+            link = page.link_for(element.id)
+            action = element.kiosk_action
+            if link is None and action is None:
+                continue
+            if isinstance(link, NavigateLink):
+                kind, target = "link", link.page_id
+            elif action is not None:
+                kind, target = "action", action.name
+            elif isinstance(link, ActionLink):
+                kind, target = "action", "+".join(a.action for a in link.actions)
+            else:
+                continue
+            point = self.view.touch_point(element.id)
+            if point is None:
+                continue
+            at = self.view.mapTo(self, point)
+            targets.append(
+                {
+                    "page": page.id,
+                    "element": element.id,
+                    "kind": kind,
+                    "x": at.x(),
+                    "y": at.y(),
+                    "target": target,
+                }
+            )
+        return targets
+
+    @property
+    def state(self) -> SessionState:
+        """The session machine's state."""
+        return self.session.state
+
+    # --- staying put -----------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Escape, Ctrl+W, Ctrl+Q, Alt+F4 do nothing for shoppers."""
+        event.accept()
+
+    def event(self, event: Any) -> bool:
+        """Swallow the shortcuts that would close the window before Qt acts on them."""
+        from PySide6.QtCore import QEvent
+
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and is_escape_key(event)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Refuse to close unless the kiosk itself is stopping."""
+        if self.allow_close:
+            event.accept()
+        else:
+            log.info("close request ignored (only staff can leave the kiosk)")
+            event.ignore()
+
+    def shutdown(self) -> None:
+        """Stop timers and background loads; the window may close."""
+        self._ticker.stop()
+        self._reload_timer.stop()
+        self._retry_timer.stop()
+        if self.session.session_id is not None:
+            self._end_session("exit")
+        self._loader.shutdown(wait=True, cancel_futures=True)
+        self.allow_close = True
