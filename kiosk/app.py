@@ -206,7 +206,7 @@ class Kiosk:
         self.stop()
         app = QApplication.instance()
         if app is not None:
-            app.quit()
+            app.exit(0)
 
     def stop(self) -> None:
         """Stop every part that started, in reverse order; safe to call twice."""
@@ -259,6 +259,7 @@ def run(
     screenshot: Path | None = None,
     screenshot_delay_s: float = 3.0,
     control: Path | None = None,
+    start_page: str | None = None,
 ) -> int:
     """Run the kiosk until it is told to stop (SIGTERM/SIGINT); returns the exit code."""
     app = QApplication.instance() or QApplication([])
@@ -266,11 +267,18 @@ def run(
     app.setApplicationName("Retail Edge Kiosk")
     kiosk = Kiosk(config)
     install_excepthook(kiosk)
-    kiosk.start(control=control)
+    window = kiosk.start(control=control)
+    if start_page is not None and not window.open_page(start_page):
+        log.error(
+            "--start-page %s: no such page (ids and names: %s)",
+            start_page,
+            ", ".join(f"{p.id} {p.name!r}" for p in window.experience.pages),
+        )
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
-        app.quit()
+        # exit(), not quit(): quit() asks the windows first, and the shopper window says no
+        app.exit(0)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)

@@ -79,6 +79,20 @@ def back_soon_experience(source: Path | None = None) -> Experience:
             label=Label(text=body, is_html=False, plain=body),
         )
 
+    def shape(element_id: str, kind: ShapeKind, box: Geometry, fill: str, stroke: str) -> Element:
+        style = Style(fill=fill, stroke=stroke, stroke_width=10.0, rounded=True, arc_size=20.0)
+        return Element(id=element_id, kind=kind, shape=kind.value, geometry=box, style=style)
+
+    # a clock face: the kiosk is resting, not broken
+    face = shape(
+        "face", ShapeKind.ELLIPSE, Geometry(890.0, 150.0, 140.0, 140.0), "#1d5866", "#7fc4cf"
+    )
+    hand = shape(
+        "hand", ShapeKind.RECTANGLE, Geometry(955.0, 175.0, 10.0, 50.0), "#ffd166", "#ffd166"
+    )
+    hand2 = shape(
+        "hand2", ShapeKind.RECTANGLE, Geometry(955.0, 215.0, 45.0, 10.0), "#ffd166", "#ffd166"
+    )
     page = Page(
         id=BACK_SOON_ID,
         name="Back soon",
@@ -87,6 +101,9 @@ def back_soon_experience(source: Path | None = None) -> Experience:
         height=1080.0,
         background="#0f3b46",
         elements=[
+            face,
+            hand,
+            hand2,
             text("title", "We'll be back soon", 380.0, 110.0, "#ffffff"),
             text("subtitle", "This screen is taking a short break.", 640.0, 44.0, "#b8d8de"),
         ],
@@ -357,6 +374,18 @@ class KioskWindow(QWidget):
             del self.history[:-50]
         self._show(page, transition=True, direction=direction)
         return True
+
+    def open_page(self, page_id_or_name: str) -> bool:
+        """Show a page by id or name (staff, artists, screenshots); False when none."""
+        page = self.experience.page(page_id_or_name) or next(
+            (p for p in self.experience.pages if p.name == page_id_or_name), None
+        )
+        if page is None:
+            return False
+        if page.role != "attract" and self.session.session_id is None:
+            self.session.touch()
+            self._record_session_start("staff")
+        return self.navigate(page.id)
 
     def go_back(self) -> None:
         """The previous page of this session (home when there is none)."""
