@@ -1,0 +1,417 @@
+"""The uplink service: drains the outbox to the broker, store-and-forward.
+
+One named thread owns everything: the connection, the in-flight window and the outbox
+claims. It claims batches oldest first, serialises each into one or more messages, keeps up
+to ``inflight`` publishes awaiting their PUBACK, and marks a batch sent only when every part
+of it is acknowledged. When the connection drops, every claimed batch that is not fully
+acknowledged goes back to the outbox (same id, same events, same order) and is published
+again on the next connection: at-least-once on the wire, exactly once after the receiver's
+de-duplication by event id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.metadata
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from settings.model import KioskConfig
+from uplink.batch import UplinkMessage, serialise_batch
+from uplink.credentials import CredentialError
+from uplink.pacing import Backoff, RateLimiter
+from uplink.transport import (
+    LastWill,
+    TransportError,
+    TransportSession,
+    UplinkTransport,
+    build_transport,
+)
+
+log = logging.getLogger(__name__)
+
+#: How long the thread waits for broker traffic when it has nothing to send.
+IDLE_POLL_S = 0.25
+#: How often the cached backlog shown by :meth:`UplinkService.status` is refreshed.
+BACKLOG_REFRESH_S = 2.0
+CONNECT_TIMEOUT_S = 10.0
+
+
+class OutboxBatchLike(Protocol):
+    """What the service reads from ``storage.OutboxBatch``."""
+
+    batch_id: str
+    events: list[dict[str, Any]]
+    count: int
+
+
+class OutboxLike(Protocol):
+    """The part of ``storage.Outbox`` the service uses (see contracts: claims are leases)."""
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> Any:
+        """The oldest unclaimed batch, or None."""
+        ...
+
+    def mark_sent(self, batch_id: str) -> None:
+        """The broker acknowledged every message of the batch."""
+        ...
+
+    def release(self, batch_id: str) -> None:
+        """Give the batch back unchanged (it is claimed again first)."""
+        ...
+
+    def backlog(self) -> Any:
+        """``events``, ``batches``, ``oldest_ts`` still to send."""
+        ...
+
+
+@dataclass(frozen=True)
+class UplinkStatus:
+    """What the admin panel and the control socket show about the uplink."""
+
+    connected: bool
+    backlog_events: int
+    backlog_batches: int
+    last_ack_at: float | None
+    last_error: str | None
+    sent_batches: int
+    sent_events: int
+    broker: str = ""
+    oldest_unsent_ts: str | None = None
+
+
+@dataclass
+class _Claim:
+    batch_id: str
+    count: int
+    parts: int
+    acked: int = 0
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("retail-edge-kiosk")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Sensor health (a dataclass, a dict or None) as JSON-ready data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            k: (v.value if hasattr(v, "value") else v) for k, v in dataclasses.asdict(value).items()
+        }
+    return value
+
+
+class UplinkService:
+    """Drains ``outbox`` to the broker configured in ``config.uplink``.
+
+    Lifecycle: ``start()`` once, ``status()`` from any thread at any time (returns at once,
+    never touches the network or the database), ``stop(timeout)`` once. Bad certificate or
+    key files raise :class:`uplink.credentials.CredentialError` from the constructor; a broker
+    that is away is not an error: the service retries with backoff for as long as it runs.
+
+    ``sensor_health`` (optional) returns the sensor's health for the status message;
+    ``transport`` replaces the one the config names (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        outbox: OutboxLike,
+        *,
+        sensor_health: Callable[[], Any] | None = None,
+        transport: UplinkTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        section = config.uplink
+        self._section = section
+        self._transport = transport or build_transport(section)
+        store, kiosk = config.kiosk.store_id, config.kiosk.kiosk_id
+        self.store_id = store
+        self.kiosk_id = kiosk
+        self.client_id = section.client_id or f"{store}-{kiosk}"
+        base = f"{section.topic_prefix}/{store}/{kiosk}"
+        self.events_topic = f"{base}/events"
+        self.status_topic = f"{base}/status"
+        self._sensor_health = sensor_health
+        self._limiter = RateLimiter(section.max_publishes_per_s, section.max_bytes_per_s)
+        self._backoff = Backoff(section.backoff_min_s, section.backoff_max_s)
+        self._window = section.inflight
+        self._max_events = config.storage.batch_max_events
+        self._max_bytes = config.storage.batch_max_bytes
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._drain_s = 2.0
+        # Owned by the uplink thread only.
+        self._claims: dict[str, _Claim] = {}
+        self._queue: deque[UplinkMessage] = deque()
+        self._inflight = 0
+        self._generation = 0
+        self._refused = False
+        # Shared with status(); guarded by the lock.
+        self._lock = threading.Lock()
+        self._connected = False
+        self._last_ack_at: float | None = None
+        self._last_error: str | None = None
+        self._sent_batches = 0
+        self._sent_events = 0
+        self._backlog: tuple[int, int, str | None] = (0, 0, None)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the uplink thread (it connects, and reconnects, on its own)."""
+        if self._thread is not None:
+            raise RuntimeError("UplinkService.start() called twice")
+        self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
+        self._thread.start()
+        log.info("uplink: started, %s -> %s", self.client_id, self._transport.describe())
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop: wait a little for PUBACKs in flight, say offline, give back unsent batches."""
+        self._drain_s = max(0.0, min(2.0, timeout / 2))
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("uplink: thread still busy after %.1f s; leaving it", timeout)
+
+    def status(self) -> UplinkStatus:
+        """A snapshot for the admin panel (cheap, any thread)."""
+        with self._lock:
+            events, batches, oldest = self._backlog
+            return UplinkStatus(
+                connected=self._connected,
+                backlog_events=events,
+                backlog_batches=batches,
+                last_ack_at=self._last_ack_at,
+                last_error=self._last_error,
+                sent_batches=self._sent_batches,
+                sent_events=self._sent_events,
+                broker=self._transport.describe(),
+                oldest_unsent_ts=oldest,
+            )
+
+    # -- the uplink thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        last_logged: str | None = None
+        while not self._stop.is_set():
+            self._refresh_backlog()
+            try:
+                session = self._transport.open(self.client_id, self._will(), CONNECT_TIMEOUT_S)
+            except (TransportError, CredentialError) as exc:
+                message = str(exc)
+                wait = self._backoff.next()
+                if message != last_logged:
+                    log.warning("uplink: %s; retrying (next in %.1f s)", message, wait)
+                    last_logged = message
+                else:
+                    log.debug("uplink: %s; next attempt in %.1f s", message, wait)
+                self._set(last_error=message)
+                self._stop.wait(wait)
+                continue
+            last_logged = None
+            self._backoff.reset()
+            self._set(connected=True, last_error=None)
+            log.info("uplink: connected to %s", self._transport.describe())
+            try:
+                self._pump(session)
+            except Exception as exc:
+                # The outbox (SQLite) failed under us: keep the service alive and try again.
+                log.exception("uplink: stopped sending")
+                self._set(last_error=f"outbox: {exc}")
+            finally:
+                self._end_session(session)
+            if not self._stop.is_set():
+                self._stop.wait(self._backoff.next())
+        log.info("uplink: stopped")
+
+    def _pump(self, session: TransportSession) -> None:
+        self._generation += 1
+        self._refused = False
+        self._publish_status(session, online=True)
+        next_status = time.monotonic() + self._section.status_interval_s
+        next_backlog = time.monotonic() + BACKLOG_REFRESH_S
+        while session.connected and not self._refused and not self._stop.is_set():
+            wait = self._fill(session)
+            now = time.monotonic()
+            if now >= next_status:
+                self._refresh_backlog()
+                self._publish_status(session, online=True)
+                next_status = now + self._section.status_interval_s
+                next_backlog = now + BACKLOG_REFRESH_S
+            elif now >= next_backlog:
+                self._refresh_backlog()
+                next_backlog = now + BACKLOG_REFRESH_S
+            session.poll(wait)
+        if self._refused:
+            self._set(last_error="the broker refused a publish")
+        elif not session.connected:
+            self._set(last_error="connection lost")
+        if self._stop.is_set() and session.connected:
+            self._drain(session)
+
+    def _fill(self, session: TransportSession) -> float:
+        """Publish while the window has room; return how long to poll before trying again."""
+        while self._inflight < self._window:
+            if not self._queue:
+                batch = self.outbox.claim_batch(self._max_events, self._max_bytes)
+                if batch is None:
+                    return IDLE_POLL_S
+                messages = serialise_batch(
+                    batch.batch_id,
+                    batch.events,
+                    store_id=self.store_id,
+                    kiosk_id=self.kiosk_id,
+                    max_message_bytes=self._section.max_message_bytes,
+                )
+                self._claims[batch.batch_id] = _Claim(
+                    batch.batch_id, len(batch.events), len(messages)
+                )
+                self._queue.extend(messages)
+            message = self._queue[0]
+            delay = self._limiter.delay(len(message.payload))
+            if delay > 0:
+                return delay
+            self._queue.popleft()
+            self._inflight += 1
+            session.publish(
+                self.events_topic,
+                message.payload,
+                qos=1,
+                on_done=functools.partial(self._acked, message, self._generation),
+            )
+            if not session.connected:
+                break
+        return IDLE_POLL_S
+
+    def _acked(self, message: UplinkMessage, generation: int, ok: bool) -> None:
+        if generation != self._generation:
+            return
+        self._inflight -= 1
+        claim = self._claims.get(message.batch_id)
+        if claim is None:
+            return
+        if not ok:
+            self._refused = True
+            return
+        claim.acked += 1
+        if claim.acked < claim.parts:
+            return
+        self.outbox.mark_sent(claim.batch_id)
+        del self._claims[claim.batch_id]
+        with self._lock:
+            self._sent_batches += 1
+            self._sent_events += claim.count
+            self._last_ack_at = time.time()
+
+    def _drain(self, session: TransportSession) -> None:
+        """On stop: let the acknowledgements in flight arrive, then say offline."""
+        deadline = time.monotonic() + self._drain_s
+        self._queue.clear()
+        while self._inflight > 0 and session.connected and time.monotonic() < deadline:
+            session.poll(0.05)
+        self._refresh_backlog()
+        self._publish_status(session, online=False)
+        # Give the offline status a moment to leave before the socket closes.
+        session.poll(0.05)
+
+    def _end_session(self, session: TransportSession) -> None:
+        session.close()
+        self._generation += 1
+        unsent = list(self._claims)
+        self._claims.clear()
+        self._queue.clear()
+        self._inflight = 0
+        for batch_id in unsent:
+            try:
+                self.outbox.release(batch_id)
+            except Exception:
+                # The lease expires on its own; the batch comes back later either way.
+                log.exception("uplink: could not release batch %s", batch_id)
+        if unsent:
+            log.info("uplink: %d unacknowledged batch(es) back in the outbox", len(unsent))
+        self._set(connected=False)
+
+    # -- status ---------------------------------------------------------------------------
+
+    def _set(self, **values: Any) -> None:
+        with self._lock:
+            for key, value in values.items():
+                setattr(self, f"_{key}", value)
+
+    def _refresh_backlog(self) -> None:
+        try:
+            backlog = self.outbox.backlog()
+        except Exception as exc:
+            log.debug("uplink: backlog unavailable: %s", exc)
+            return
+        oldest = getattr(backlog, "oldest_ts", None)
+        with self._lock:
+            self._backlog = (
+                int(backlog.events),
+                int(backlog.batches),
+                None if oldest is None else str(oldest),
+            )
+
+    def status_message(self, *, online: bool) -> bytes:
+        """The retained status message: online/offline, version, backlog, last ack, sensor."""
+        status = self.status()
+        sensor: Any = None
+        if online and self._sensor_health is not None:
+            try:
+                sensor = _plain(self._sensor_health())
+            except Exception as exc:
+                sensor = {"status": "error", "message": str(exc)}
+        body = {
+            "schema": "retail-edge-kiosk/status",
+            "version": 1,
+            "state": "online" if online else "offline",
+            "store_id": self.store_id,
+            "kiosk_id": self.kiosk_id,
+            "software": _version(),
+            "ts": _iso(time.time()),
+            "backlog_events": status.backlog_events,
+            "backlog_batches": status.backlog_batches,
+            "oldest_unsent_ts": status.oldest_unsent_ts,
+            "last_ack_at": _iso(status.last_ack_at),
+            "sent_events": status.sent_events,
+            "sensor": sensor,
+        }
+        return json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")
+
+    def _will(self) -> LastWill:
+        # The will is fixed at CONNECT time: what the broker says if we vanish.
+        body = {
+            "schema": "retail-edge-kiosk/status",
+            "version": 1,
+            "state": "offline",
+            "store_id": self.store_id,
+            "kiosk_id": self.kiosk_id,
+            "software": _version(),
+            "reason": "connection lost",
+        }
+        return LastWill(self.status_topic, json.dumps(body).encode("utf-8"), retain=True)
+
+    def _publish_status(self, session: TransportSession, *, online: bool) -> None:
+        session.publish(self.status_topic, self.status_message(online=online), qos=1, retain=True)
