@@ -10,7 +10,8 @@ shows pages and records events accordingly.
 - The first touch in WELCOME (any touch) makes it BROWSING.
 - The session ends (back to ATTRACT) when nobody touched for ``idle_timeout_s`` and nobody is
   seen in front of the kiosk, or when the shopper seen there has been gone (AWAY) for
-  ``presence_grace_s`` and has not touched meanwhile.
+  ``presence_grace_s`` and has not touched meanwhile (only when the sensor saw someone
+  during the session: a camera that misses a short shopper does not cut them off).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class SessionMachine:
         self.present_since: float | None = None
         self.away_since: float | None = None
         self.attract_since = clock()
+        #: Someone was seen at the kiosk during this session (the grace rule applies).
+        self.seen = False
 
     @property
     def present(self) -> bool:
@@ -109,6 +112,7 @@ class SessionMachine:
         self.zone = zone
         if self.present:
             self.away_since = None
+            self.seen = True
             if not was_present:
                 self.present_since = now
             if self.state == SessionState.ATTRACT:
@@ -124,14 +128,17 @@ class SessionMachine:
         if self.state == SessionState.ATTRACT or self.session_id is None:
             return None
         now = self.clock()
-        idle = now - self.last_touch
         if self.present:
             return None
-        if self.away_since is not None and self.zone is not None:
+        untouched = now - self.last_touch
+        if self.away_since is not None and self.seen:
             gone = now - self.away_since
-            if gone >= self.settings.presence_grace_s and idle >= self.settings.presence_grace_s:
+            grace = self.settings.presence_grace_s
+            if gone >= grace and untouched >= grace:
                 return self.end("shopper left")
-        if idle >= self.settings.idle_timeout_s:
+            # nobody touched and nobody was seen: counted from whichever happened last
+            untouched = min(untouched, gone)
+        if untouched >= self.settings.idle_timeout_s:
             return self.end("idle")
         return None
 
@@ -170,3 +177,4 @@ class SessionMachine:
         self.last_touch = now
         self.touches = 0
         self.pages = 0
+        self.seen = self.present

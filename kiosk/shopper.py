@@ -60,8 +60,15 @@ def is_escape_key(event: QKeyEvent) -> bool:
     """Esc, Ctrl+W, Ctrl+Q, Alt+F4 and the platform's close/quit keys."""
     if any(event.matches(key) for key in ESCAPE_KEYS):
         return True
-    alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-    return event.key() == Qt.Key.Key_Escape or (alt and event.key() == Qt.Key.Key_F4)
+    key, modifiers = event.key(), event.modifiers()
+    alt = bool(modifiers & Qt.KeyboardModifier.AltModifier)
+    ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+    # the platform theme may map Close/Quit to nothing: name the usual ones too
+    return (
+        key == Qt.Key.Key_Escape
+        or (alt and key == Qt.Key.Key_F4)
+        or (ctrl and key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_F4))
+    )
 
 
 def back_soon_experience(source: Path | None = None) -> Experience:
@@ -462,7 +469,7 @@ class KioskWindow(QWidget):
     def on_tap(self, hit: Hit) -> None:
         """A tap: start a session if needed, record it, and do what the shape says."""
         page = self.page
-        if page is None:
+        if page is None or self.broken:
             return
         started = self.session.touch()
         if started:
@@ -506,7 +513,7 @@ class KioskWindow(QWidget):
     def on_swipe(self, direction: int) -> None:
         """A swipe: the next (+1) or previous (-1) sibling page."""
         page = self.page
-        if page is None:
+        if page is None or self.broken:
             return
         if self.session.touch():
             self._record_session_start("touch")
@@ -655,7 +662,7 @@ class KioskWindow(QWidget):
         """A presence report from the sensor (``sensors.PresenceState``), on the UI thread."""
         zone = getattr(state.zone, "value", str(state.zone))
         previous = self.session.zone
-        started = self.session.presence(zone)
+        started = self.session.presence(zone) if not self.broken else False
         if zone != previous:
             self.services.record(
                 "presence.change",

@@ -1,0 +1,152 @@
+"""Fixtures for the shopper screen: a window on a real draw.io file, a hand-driven clock,
+and the events it recorded."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
+from kiosk.events import EventRecorder, MemorySink
+from kiosk.services import KioskServices
+from kiosk.shopper import KioskWindow
+from settings import KioskConfig
+from settings.loader import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "drawio"
+FEATURES = FIXTURES / "features.drawio"
+DEMO = REPO / "resources" / "demo" / "pet-store.drawio"
+
+
+class FakeClock:
+    """Monotonic seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def page_xml(page_id: str, name: str, cells: str, background: str = "#ffffff") -> str:
+    """One draw.io page with ``cells`` (mxCell/UserObject XML) on layer 1."""
+    return (
+        f'<diagram id="{page_id}" name="{name}"><mxGraphModel page="1" pageWidth="1920" '
+        f'pageHeight="1080" background="{background}"><root><mxCell id="0"/>'
+        f'<mxCell id="1" parent="0"/>{cells}</root></mxGraphModel></diagram>'
+    )
+
+
+def button(cell_id: str, label: str, link: str, x: int, y: int, extra: str = "") -> str:
+    """A rounded rectangle linked to ``link`` (a draw.io link value)."""
+    return (
+        f'<UserObject label="{label}" link="{link}" id="{cell_id}" {extra}>'
+        '<mxCell style="rounded=1;whiteSpace=wrap;html=1;fillColor=#dae8fc;" vertex="1" '
+        f'parent="1"><mxGeometry x="{x}" y="{y}" width="300" height="120" as="geometry"/>'
+        "</mxCell></UserObject>"
+    )
+
+
+def write_drawio(path: Path, pages: list[str]) -> Path:
+    """A hand-made .drawio file."""
+    path.write_text(
+        '<mxfile host="test" compressed="false">' + "".join(pages) + "</mxfile>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def shop_file(tmp_path: Path) -> Path:
+    """Two attract pages, a welcome page, a category with three products and back/home."""
+    products = "".join(
+        button(f"to-p{i}", f"Product {i}", f"data:page/id,p{i}", 100 + 400 * i, 400)
+        for i in range(1, 4)
+    )
+    pages = [
+        page_xml(
+            "attract-1", "attract", button("a1", "Touch me", "data:page/id,welcome", 800, 480)
+        ),
+        page_xml("attract-2", "attract 2", "", "#334455").replace(
+            '<mxCell id="0"/>', '<object label="" tags="attract" id="0"><mxCell/></object>'
+        ),
+        page_xml("welcome", "Welcome", button("to-cat", "Dogs", "data:page/id,cat", 100, 100)),
+        page_xml("cat", "Dogs", products),
+    ]
+    for i in range(1, 4):
+        back = (
+            f'<object label="Back" kiosk-action="back" id="back-{i}"><mxCell style="rounded=1;" '
+            'vertex="1" parent="1"><mxGeometry x="40" y="900" width="200" height="100" '
+            'as="geometry"/></mxCell></object>'
+            f'<object label="Buy" kiosk-action="show-product" sku="DOG-{i}" colour="red" '
+            f'id="buy-{i}"><mxCell style="ellipse;" vertex="1" parent="1"><mxGeometry x="800" '
+            'y="400" width="300" height="300" as="geometry"/></mxCell></object>'
+            f'<object label="Home" kiosk-action="home" id="home-{i}"><mxCell style="rounded=1;" '
+            'vertex="1" parent="1"><mxGeometry x="1600" y="900" width="200" height="100" '
+            'as="geometry"/></mxCell></object>'
+        )
+        pages.append(page_xml(f"p{i}", f"Product {i}", back))
+    return write_drawio(tmp_path / "shop.drawio", pages)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> KioskConfig:
+    """The default config with data in tmp_path, no sensor, no Redis, instant transitions."""
+    loaded = load_config(None)
+    loaded.paths.data_dir = tmp_path / "data"
+    loaded.paths.log_dir = tmp_path / "logs"
+    loaded.kiosk.fullscreen = False
+    loaded.kiosk.transition = "off"
+    loaded.redis.enabled = False
+    return loaded
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand."""
+    return FakeClock()
+
+
+@pytest.fixture
+def sink() -> MemorySink:
+    """Where the window's events go."""
+    return MemorySink()
+
+
+@pytest.fixture
+def open_window(
+    qtbot: object, config: KioskConfig, clock: FakeClock, sink: MemorySink
+) -> Iterator[Callable[..., KioskWindow]]:
+    """``open_window(path, size=(1920, 1080), watch=False)``: a shown shopper window."""
+    windows: list[KioskWindow] = []
+
+    def make(path: Path, size: tuple[int, int] = (1920, 1080), watch: bool = False) -> KioskWindow:
+        recorder = EventRecorder(config, sink)
+        services = KioskServices(config=config, record=recorder.record)
+        window = KioskWindow(services, clock=clock)
+        recorder.session_id = lambda: window.session.session_id
+        qtbot.addWidget(window)  # type: ignore[attr-defined]
+        window.resize(*size)
+        window.show()
+        window.start(path, watch=watch)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+@pytest.fixture
+def features_copy(tmp_path: Path) -> Path:
+    """features.drawio copied where a test may change it."""
+    target = tmp_path / "features.drawio"
+    shutil.copy(FEATURES, target)
+    return target
