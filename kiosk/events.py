@@ -50,13 +50,19 @@ class KioskEvent:
         return asdict(self)
 
 
+_factory: list[Callable[..., Any] | None] = []
+
+
 def _storage_event_factory() -> Callable[..., Any] | None:
-    try:
-        import storage
-    except ImportError:
-        return None
-    event_cls = getattr(storage, "Event", None)
-    return getattr(event_cls, "create", None)
+    # looked up once per process: ``storage.Event.create`` or None when storage lacks it
+    if not _factory:
+        try:
+            import storage
+        except ImportError:
+            _factory.append(None)
+        else:
+            _factory.append(getattr(getattr(storage, "Event", None), "create", None))
+    return _factory[0]
 
 
 def make_event(

@@ -528,8 +528,6 @@ class PageScene(QGraphicsScene):
         viewport = page.viewport
         self.viewport_rect = QRectF(viewport.x, viewport.y, viewport.width, viewport.height)
         self.setSceneRect(self.viewport_rect)
-        # the item index costs more to keep than a few dozen items cost to scan
-        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.items_by_id: dict[str, QGraphicsItem] = {}
         if page.background_image is not None and page.background_image.available:
             picture = Picture(page.background_image)
