@@ -102,6 +102,11 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiosk`` command."""
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["set-pin"]:
+        from kiosk.admin.pins import set_pin_main
+
+        return set_pin_main(words[1:])
     args = build_parser().parse_args(argv)
     if args.command == "preview":
         logging.basicConfig(level=args.log_level or "WARNING", format="%(message)s")

@@ -1,0 +1,429 @@
+"""The calibration page: the live depth image, the region of interest and the zone distances.
+
+The image comes from ``PresenceService.set_preview_sink`` (about 5 fps, float metres) only
+while this page is on screen; the page keeps the latest one to draw and nothing else (shown,
+never stored). Each pixel is coloured by the zone its distance falls in, so staff see at once
+where ENGAGED ends. Dragging the rectangle or a slider applies at once
+(``update_calibration``); when the hand lifts, the change is written to the config file on a
+single writer thread and can be undone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QWidget
+
+from kiosk.admin import theme
+from kiosk.admin.configfile import Calibration, save_calibration
+from kiosk.services import KioskServices
+from settings.model import ZonesSection
+
+log = logging.getLogger(__name__)
+
+#: Slider range and step of the zone distances.
+ZONE_MIN_M = 0.3
+ZONE_MAX_M = 8.0
+ZONE_STEP_M = 0.05
+#: Neighbouring zones stay at least this far apart.
+ZONE_GAP_M = 0.1
+#: After the last change, wait this long before writing the file (a drag is many changes).
+COMMIT_DELAY_MS = 600
+
+ZONE_COLOURS = {
+    "engaged": (212, 58, 47),
+    "approaching": (217, 154, 0),
+    "passing": (31, 157, 85),
+    "away": (40, 70, 110),
+}
+
+
+def calibration_of(services: KioskServices) -> Calibration:
+    """The calibration the config holds now."""
+    sensors = services.config.sensors
+    left, top, right, bottom = sensors.roi
+    zones = sensors.zones
+    return Calibration(
+        (left, top, right, bottom), zones.passing_m, zones.approaching_m, zones.engaged_m
+    )
+
+
+def zone_colour_map(calibration: Calibration, top_m: float) -> pg.ColorMap:
+    """A stepped colour map over 0..``top_m`` metres: black for no depth, then one colour
+    per zone (engaged, approaching, passing, away)."""
+    black = (0, 0, 0)
+
+    def at(metres: float) -> float:
+        return min(1.0, max(0.0, metres / top_m))
+
+    eps = 1e-4
+    bands = [
+        (0.0, black),
+        (0.001, black),
+        (0.001 + eps, ZONE_COLOURS["engaged"]),
+        (at(calibration.engaged_m), ZONE_COLOURS["engaged"]),
+        (at(calibration.engaged_m) + eps, ZONE_COLOURS["approaching"]),
+        (at(calibration.approaching_m), ZONE_COLOURS["approaching"]),
+        (at(calibration.approaching_m) + eps, ZONE_COLOURS["passing"]),
+        (at(calibration.passing_m), ZONE_COLOURS["passing"]),
+        (at(calibration.passing_m) + eps, ZONE_COLOURS["away"]),
+        (1.0, ZONE_COLOURS["away"]),
+    ]
+    positions = np.array([p for p, _ in bands])
+    positions = np.maximum.accumulate(positions)  # the map needs non-decreasing stops
+    return pg.ColorMap(positions, [c for _, c in bands])
+
+
+class _PreviewBridge(QObject):
+    """Carries depth images from the sensor thread to the UI thread, latest only."""
+
+    arrived = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._latest: npt.NDArray[np.float32] | None = None
+
+    def push(self, image: npt.NDArray[np.float32]) -> None:
+        """Sensor thread: keep ``image`` as the latest; wake the UI if it was not waiting."""
+        with self._lock:
+            waiting = self._latest is not None
+            self._latest = image
+        if not waiting:
+            self.arrived.emit()
+
+    def take(self) -> npt.NDArray[np.float32] | None:
+        """UI thread: the latest image, once."""
+        with self._lock:
+            image, self._latest = self._latest, None
+        return image
+
+
+class ZoneSlider(QWidget):
+    """A labelled slider in metres."""
+
+    changed = Signal(float)
+    released = Signal()
+
+    def __init__(self, name: str, value: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(round(ZONE_MIN_M / ZONE_STEP_M), round(ZONE_MAX_M / ZONE_STEP_M))
+        self.slider.setMinimumHeight(70)
+        self.slider.setPageStep(2)
+        self._name = theme.label(name, theme.FONT_BODY, bold=True, wrap=False)
+        self._value = theme.label("", theme.FONT_VALUE, bold=True, wrap=False)
+        self._value.setMinimumWidth(130)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._name, 0, 0)
+        layout.addWidget(self._value, 0, 1, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.slider, 1, 0, 1, 2)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._moved)
+        self.slider.sliderReleased.connect(self.released)
+
+    def value(self) -> float:
+        """The distance in metres."""
+        return round(self.slider.value() * ZONE_STEP_M, 3)
+
+    def set_value(self, metres: float) -> None:
+        """Show ``metres`` without emitting ``changed``."""
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(round(metres / ZONE_STEP_M))
+        self._value.setText(f"{self.value():.2f} m")
+
+    def _moved(self, _steps: int) -> None:
+        self._value.setText(f"{self.value():.2f} m")
+        self.changed.emit(self.value())
+
+
+class CalibrationPage(QWidget):
+    """Live depth view, draggable ROI, zone sliders, undo; persisted to the config file.
+
+    ``on_change(kind, calibration)`` is told of every committed change ("calibration" or
+    "calibration_undo") so the controller can record it with the role.
+    """
+
+    saved = Signal(str)  # "" when saved, else the error (from the writer thread)
+    _saveDone = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        services: KioskServices,
+        on_change: Callable[[str, Calibration], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._on_change = on_change
+        self._config_path: Path | None = services.config.source
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="admin-calibration")
+        self.current = calibration_of(services)
+        self.committed = self.current
+        self.undo_stack: list[Calibration] = []
+        self.frames_shown = 0
+        self.last_save_error: str | None = None
+        self._bridge = _PreviewBridge()
+        self._bridge.arrived.connect(self._show_frame)
+        self._saveDone.connect(self._save_finished)
+
+        self.view = pg.PlotWidget(background="#000000")
+        self.view.setMenuEnabled(False)
+        self.view.hideButtons()
+        self.view.hideAxis("left")
+        self.view.hideAxis("bottom")
+        self.view.setAspectLocked(False)
+        self.view.invertY(True)
+        self.view.setMouseEnabled(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setRect(QRectF(0, 0, 1, 1))
+        self.view.addItem(self.image)
+        self.view.setRange(QRectF(0, 0, 1, 1), padding=0.02)
+        left, top, right, bottom = self.current.roi
+        self.roi = pg.RectROI(
+            [left, top],
+            [right - left, bottom - top],
+            pen=pg.mkPen("#ffffff", width=4),
+            maxBounds=QRectF(0, 0, 1, 1),
+            movable=True,
+            rotatable=False,
+            resizable=True,
+        )
+        self.roi.handleSize = 28  # finger-sized
+        for handle in self.roi.getHandles():
+            self.roi.removeHandle(handle)
+        self.roi.addScaleHandle([1, 1], [0, 0])
+        self.roi.addScaleHandle([0, 0], [1, 1])
+        self.view.addItem(self.roi)
+        self.roi.sigRegionChanged.connect(self._roi_moved)
+        self.roi.sigRegionChangeFinished.connect(self._schedule_commit)
+        self.no_image = pg.TextItem("waiting for the camera…", color=theme.TEXT, anchor=(0.5, 0.5))
+        self.no_image.setPos(0.5, 0.5)
+        self.view.addItem(self.no_image)
+
+        self.engaged = ZoneSlider("Engaged closer than", self.current.engaged_m)
+        self.approaching = ZoneSlider("Approaching closer than", self.current.approaching_m)
+        self.passing = ZoneSlider("Passing closer than", self.current.passing_m)
+        for slider in (self.engaged, self.approaching, self.passing):
+            slider.changed.connect(self._zones_moved)
+            slider.released.connect(self._schedule_commit)
+        self.undo_button = theme.button("Undo")
+        self.undo_button.clicked.connect(self.undo)
+        self.live = theme.label("", theme.FONT_VALUE, bold=True)
+        self.save_state = theme.label("", theme.FONT_BODY, colour=theme.MUTED)
+        legend = theme.label(
+            " ".join(
+                f'<span style="color: rgb{ZONE_COLOURS[z]}">■</span> {z}'
+                for z in ("engaged", "approaching", "passing", "away")
+            ),
+            theme.FONT_BODY,
+        )
+
+        side = QVBoxLayout()
+        side.setSpacing(18)
+        side.addWidget(self.live)
+        side.addWidget(legend)
+        side.addWidget(self.engaged)
+        side.addWidget(self.approaching)
+        side.addWidget(self.passing)
+        side.addWidget(
+            theme.label(
+                "Drag the white rectangle to where shoppers stand; drag its corners to resize.",
+                theme.FONT_BODY,
+                colour=theme.MUTED,
+            )
+        )
+        side.addWidget(self.undo_button)
+        side.addWidget(self.save_state)
+        side.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.view, 3)
+        body.addLayout(side, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(theme.title("Calibration"))
+        layout.addLayout(body, 1)
+
+        self._commit_timer = QTimer(self)
+        self._commit_timer.setSingleShot(True)
+        self._commit_timer.setInterval(COMMIT_DELAY_MS)
+        self._commit_timer.timeout.connect(self.commit)
+        self._apply_colours()
+        self._update_buttons()
+        if self._config_path is None:
+            self.save_state.setText("changes apply now but are not saved (no config file)")
+
+    # -- preview ----------------------------------------------------------------------------
+
+    def start_preview(self) -> None:
+        """Begin receiving depth images (the page is on screen)."""
+        if self._services.presence is not None:
+            self._services.presence.set_preview_sink(self._bridge.push)
+
+    def stop_preview(self) -> None:
+        """Stop receiving depth images and forget the last one."""
+        if self._services.presence is not None:
+            self._services.presence.set_preview_sink(None)
+        self._bridge.take()
+        self.image.clear()
+        self.no_image.setVisible(True)
+
+    def push_frame(self, image: npt.NDArray[np.float32]) -> None:
+        """Hand a depth image in as the sensor thread does (any thread)."""
+        self._bridge.push(image)
+
+    def _show_frame(self) -> None:
+        image = self._bridge.take()
+        if image is None:
+            return
+        self.image.setImage(image, autoLevels=False, levels=(0.0, self._top_m()))
+        self.image.setRect(QRectF(0, 0, 1, 1))
+        self.no_image.setVisible(False)
+        self.frames_shown += 1
+
+    def show_presence(self) -> None:
+        """Show the current zone and distance (the controller calls this every second)."""
+        state = self._services.presence_state()
+        if state is None:
+            self.live.setText("no presence report yet")
+            return
+        distance = "-" if state.distance_m is None else f"{state.distance_m:.2f} m"
+        self.live.setText(f"now: {state.zone.value.upper()} · {distance} · {state.people} people")
+
+    def _top_m(self) -> float:
+        return self.current.passing_m + 1.5
+
+    def _apply_colours(self) -> None:
+        self.image.setColorMap(zone_colour_map(self.current, self._top_m()))
+        self.image.setLevels((0.0, self._top_m()))
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def _roi_moved(self) -> None:
+        pos, size = self.roi.pos(), self.roi.size()
+        roi = (pos.x(), pos.y(), pos.x() + size.x(), pos.y() + size.y())
+        roi = tuple(round(min(1.0, max(0.0, v)), 3) for v in roi)  # type: ignore[assignment]
+        if not (roi[0] < roi[2] and roi[1] < roi[3]):
+            return
+        self._apply(Calibration(roi, *self._zone_values()))
+
+    def _zone_values(self) -> tuple[float, float, float]:
+        return (self.passing.value(), self.approaching.value(), self.engaged.value())
+
+    def _zones_moved(self, _value: float) -> None:
+        sender = self.sender()
+        passing, approaching, engaged = self._zone_values()
+        # keep engaged < approaching < passing by stopping the moved slider at its neighbours
+        if sender is self.engaged:
+            engaged = min(engaged, approaching - ZONE_GAP_M)
+            self.engaged.set_value(engaged)
+        elif sender is self.approaching:
+            approaching = min(max(approaching, engaged + ZONE_GAP_M), passing - ZONE_GAP_M)
+            self.approaching.set_value(approaching)
+        elif sender is self.passing:
+            passing = max(passing, approaching + ZONE_GAP_M)
+            self.passing.set_value(passing)
+        self._apply(Calibration(self.current.roi, *self._zone_values()))
+        self._schedule_commit()
+
+    def _apply(self, calibration: Calibration) -> None:
+        """Apply at once to the presence service (its next frame uses it)."""
+        if calibration == self.current:
+            return
+        self.current = calibration
+        self._apply_colours()
+        presence = self._services.presence
+        if presence is not None:
+            try:
+                presence.update_calibration(
+                    roi=list(calibration.roi),
+                    zones=ZonesSection(**calibration.zones_dict()),
+                )
+            except ValueError as exc:
+                self.save_state.setText(f"not applied: {exc}")
+
+    def _schedule_commit(self) -> None:
+        self._commit_timer.start()
+
+    def commit(self) -> None:
+        """Make the current calibration the saved one: push undo, write the file, tell the
+        controller."""
+        self._commit_timer.stop()
+        if self.current == self.committed:
+            return
+        self.undo_stack.append(self.committed)
+        self._commit(self.current, "calibration")
+
+    def undo(self) -> None:
+        """Go back to the calibration before the last committed change."""
+        self._commit_timer.stop()
+        if not self.undo_stack:
+            return
+        previous = self.undo_stack.pop()
+        self._apply(previous)
+        self._show(previous)
+        self._commit(previous, "calibration_undo")
+
+    def _commit(self, calibration: Calibration, kind: str) -> None:
+        self.committed = calibration
+        self._update_config(calibration)
+        self._update_buttons()
+        if self._on_change is not None:
+            self._on_change(kind, calibration)
+        if self._config_path is not None:
+            self.save_state.setText("saving…")
+            future = self._writer.submit(save_calibration, self._config_path, calibration)
+            future.add_done_callback(self._saved_in_thread)
+
+    def _saved_in_thread(self, future: Future[None]) -> None:
+        error = future.exception()
+        self._saveDone.emit("" if error is None else str(error))
+
+    def _save_finished(self, error: str) -> None:
+        self.last_save_error = error or None
+        if error:
+            log.error("calibration not saved: %s", error)
+            self.save_state.setText(f"⚠ NOT SAVED: {error}")
+        else:
+            self.save_state.setText(f"saved to {self._config_path}")
+        self.saved.emit(error)
+
+    def _update_config(self, calibration: Calibration) -> None:
+        """Keep the in-memory config in step, so the status page and a later reopen agree."""
+        sensors = self._services.config.sensors
+        try:
+            sensors.zones = ZonesSection(**calibration.zones_dict())
+            sensors.roi = list(calibration.roi)
+        except ValueError as exc:
+            log.warning("calibration not valid for the config: %s", exc)
+
+    def _show(self, calibration: Calibration) -> None:
+        left, top, right, bottom = calibration.roi
+        with QSignalBlocker(self.roi):
+            self.roi.setPos([left, top], update=False, finish=False)
+            self.roi.setSize([right - left, bottom - top], update=True, finish=False)
+        self.engaged.set_value(calibration.engaged_m)
+        self.approaching.set_value(calibration.approaching_m)
+        self.passing.set_value(calibration.passing_m)
+
+    def _update_buttons(self) -> None:
+        self.undo_button.setEnabled(bool(self.undo_stack))
+        self.undo_button.setText(f"Undo ({len(self.undo_stack)})" if self.undo_stack else "Undo")
+
+    def wait_saved(self, timeout: float = 5.0) -> None:
+        """Block until queued file writes are done (tests, shutdown)."""
+        self._writer.submit(lambda: None).result(timeout)
+
+    def close_writer(self) -> None:
+        """Finish pending writes and end the writer thread."""
+        self._writer.shutdown(wait=True)

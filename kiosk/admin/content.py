@@ -1,0 +1,292 @@
+"""The content page (manager): what is showing, what came before, and new drawings.
+
+Staff put a .drawio file in the library's ``incoming`` folder or plug in a USB stick, tap
+"Look for drawings", pick one, read the validator's findings and the page previews, then
+activate it. Roll back returns to the experience shown before. Copying, loading and
+validating run off the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.admin import theme
+from kiosk.admin.library import ContentLibrary, find_drawings, usb_folders
+from kiosk.admin.tasks import run_off_ui
+from kiosk.services import KioskServices
+
+log = logging.getLogger(__name__)
+
+THUMB_SIZE = (384, 216)
+THUMBS_MAX = 12
+
+
+@dataclass
+class Candidate:
+    """A drawing staff picked, copied into the library, loaded and validated."""
+
+    source: Path
+    path: Path
+    experience: Any
+    findings: list[Any]
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(1 for f in self.findings if f.severity == "error")
+
+
+def prepare_candidate(library: ContentLibrary, source: Path) -> Candidate:
+    """Copy ``source`` into the library, load and validate it (worker thread).
+    Raises ``designer_import.DrawioError`` or ``OSError`` with a clear message."""
+    from designer_import import load_experience, validate
+
+    path = library.import_drawing(source)
+    experience = load_experience(path)
+    return Candidate(source, path, experience, validate(experience))
+
+
+class ContentPage(QWidget):
+    """List, import, preview, activate and roll back experiences.
+
+    ``on_action(what, payload)`` is told of each activation or roll back, for the record.
+    """
+
+    def __init__(
+        self,
+        *,
+        services: KioskServices,
+        library: ContentLibrary,
+        on_action: Callable[[str, dict[str, Any]], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.library = library
+        self._on_action = on_action
+        self.role = "manager"
+        self.candidate: Candidate | None = None
+        self.busy = False
+
+        self.active_label = theme.label("", theme.FONT_VALUE, bold=True)
+        self.previous_label = theme.label("", theme.FONT_BODY, colour=theme.MUTED)
+        self.rollback_button = theme.button("Roll back")
+        self.rollback_button.clicked.connect(self.roll_back)
+        self.scan_button = theme.button("Look for drawings (folder, USB)")
+        self.scan_button.clicked.connect(self.scan)
+        self.drawings = QListWidget()
+        self.drawings.itemClicked.connect(self._picked)
+        self.message = theme.label("", theme.FONT_BODY)
+        self.findings = QListWidget()
+        self.findings.setWordWrap(True)
+        self.activate_button = theme.button("Activate this experience")
+        self.activate_button.setEnabled(False)
+        self.activate_button.clicked.connect(self.activate)
+        self.thumbs = QWidget()
+        self._thumbs_layout = QHBoxLayout(self.thumbs)
+        self._thumbs_layout.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidget(self.thumbs)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedHeight(THUMB_SIZE[1] + 80)
+
+        left = QVBoxLayout()
+        left.addWidget(theme.label("Showing now", theme.FONT_BODY, colour=theme.MUTED))
+        left.addWidget(self.active_label)
+        left.addWidget(self.previous_label)
+        left.addWidget(self.rollback_button)
+        left.addSpacing(20)
+        left.addWidget(self.scan_button)
+        left.addWidget(self.drawings, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.message)
+        right.addWidget(scroll)
+        right.addWidget(self.findings, 1)
+        right.addWidget(self.activate_button)
+        body = QHBoxLayout()
+        body.addLayout(left, 2)
+        body.addLayout(right, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(theme.title("Content"))
+        layout.addLayout(body, 1)
+        self.refresh()
+
+    # -- what is showing --------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Show the active and previous experiences."""
+        experience = self._services.experience()
+        if experience is not None:
+            self.library.ensure_started(experience.source_path, experience.source_hash)
+            self.active_label.setText(
+                f"{experience.source_path.name} ({len(experience.pages)} pages)"
+            )
+        else:
+            active = self.library.active()
+            self.active_label.setText(active.name if active else "nothing loaded")
+        previous = self.library.previous()
+        self.previous_label.setText(f"before: {previous.name}" if previous else "before: none")
+        self.rollback_button.setEnabled(previous is not None and not self.busy)
+
+    # -- new drawings -----------------------------------------------------------------------
+
+    def scan(self) -> None:
+        """Look for drawings in the incoming folder and on USB sticks (worker thread)."""
+        self.library.incoming.mkdir(parents=True, exist_ok=True)
+        folders = [self.library.incoming]
+        self._set_busy(True, "looking for drawings…")
+
+        def look() -> list[Path]:
+            return find_drawings([*folders, *usb_folders()])
+
+        run_off_ui(look, self._scanned)
+
+    def _scanned(self, found: list[Path] | None, error: Exception | None) -> None:
+        self._set_busy(False)
+        self.drawings.clear()
+        if error is not None:
+            self.message.setText(f"⚠ cannot look for drawings: {error}")
+            return
+        for path in found or []:
+            item = QListWidgetItem(f"{path.name}\n{path.parent}")
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            self.drawings.addItem(item)
+        self.message.setText(
+            f"{len(found or [])} drawings found; tap one to check it"
+            if found
+            else f"no drawings: put a .drawio file in {self.library.incoming} or plug in a stick"
+        )
+
+    def _picked(self, item: QListWidgetItem) -> None:
+        self.check(Path(item.data(Qt.ItemDataRole.UserRole)))
+
+    def check(self, source: Path) -> None:
+        """Copy, load and validate ``source``; show its findings and page previews."""
+        self.candidate = None
+        self.activate_button.setEnabled(False)
+        self._set_busy(True, f"checking {source.name}…")
+        library = self.library
+        run_off_ui(lambda: prepare_candidate(library, source), self._checked)
+
+    def _checked(self, candidate: Candidate | None, error: Exception | None) -> None:
+        self._set_busy(False)
+        self.findings.clear()
+        self._clear_thumbs()
+        if error is not None or candidate is None:
+            self.message.setText(f"⚠ cannot use this drawing: {error}")
+            return
+        self.candidate = candidate
+        pages = len(candidate.experience.pages)
+        self.message.setText(
+            f"{candidate.source.name}: {pages} pages, {candidate.errors} errors, "
+            f"{len(candidate.findings) - candidate.errors} warnings"
+        )
+        for finding in candidate.findings:
+            item = QListWidgetItem(finding.format())
+            colour = theme.COLOURS["bad" if finding.severity == "error" else "warn"]
+            item.setForeground(Qt.GlobalColor.white)
+            item.setBackground(_qcolour(colour))
+            self.findings.addItem(item)
+        if not candidate.findings:
+            self.findings.addItem("the validator found nothing to fix")
+        self._show_thumbs(candidate.experience)
+        self.activate_button.setEnabled(True)
+
+    def _show_thumbs(self, experience: Any) -> None:
+        try:
+            from kiosk.render import PageScene, render_page
+        except ImportError as exc:
+            log.info("page previews unavailable: %s", exc)
+            return
+        for page in experience.pages[:THUMBS_MAX]:
+            try:
+                image = render_page(PageScene(page), *THUMB_SIZE)
+            except Exception:
+                log.exception("preview of page %r failed", getattr(page, "name", "?"))
+                continue
+            box = QVBoxLayout()
+            picture = QLabel()
+            picture.setPixmap(QPixmap.fromImage(image))
+            holder = QWidget()
+            holder.setLayout(box)
+            box.addWidget(picture)
+            box.addWidget(theme.label(page.name, 18, wrap=False))
+            self._thumbs_layout.addWidget(holder)
+
+    def _clear_thumbs(self) -> None:
+        while self._thumbs_layout.count():
+            item = self._thumbs_layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+
+    # -- activate and roll back -------------------------------------------------------------
+
+    def activate(self) -> None:
+        """Show the checked drawing to shoppers."""
+        if self.candidate is None:
+            return
+        candidate = self.candidate
+        if self._switch_to(candidate.path, candidate.experience.source_hash, "content_activate"):
+            self.candidate = None
+            self.activate_button.setEnabled(False)
+
+    def roll_back(self) -> None:
+        """Go back to the experience shown before the active one."""
+        previous = self.library.previous()
+        if previous is None:
+            return
+        self._switch_to(Path(previous.path), previous.source_hash, "content_rollback")
+
+    def _switch_to(self, path: Path, source_hash: str, what: str) -> bool:
+        current = self._services.experience()
+        try:
+            self._services.activate_experience(path)
+        except Exception as exc:  # DrawioError and OSError: the old experience stays
+            self.message.setText(f"⚠ not activated: {exc}")
+            log.warning("activating %s failed: %s", path, exc)
+            return False
+        self.library.record(path, self.role, source_hash)
+        self.message.setText(f"now showing {path.name}")
+        if self._on_action is not None:
+            self._on_action(
+                what,
+                {
+                    "path": str(path),
+                    "source_hash": source_hash,
+                    "replaced": str(current.source_path) if current else None,
+                },
+            )
+        self.refresh()
+        return True
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        if text:
+            self.message.setText(text)
+        self.scan_button.setEnabled(not busy)
+        self.drawings.setEnabled(not busy)
+        self.rollback_button.setEnabled(not busy and self.library.previous() is not None)
+
+
+def _qcolour(name: str) -> Any:
+    from PySide6.QtGui import QColor
+
+    return QColor(name)

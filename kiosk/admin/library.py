@@ -1,0 +1,183 @@
+"""The content library behind the admin Content page: which experiences were shown, which is
+active and which came before it, and new drawings imported from a folder or a USB stick.
+
+No Qt: the page calls these on a worker thread (copying from a slow stick and validating a
+big drawing take seconds). Imported files are copied into ``<data_dir>/content`` so the
+stick can be pulled out; the history is a small JSON file written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Drawings the importer reads (designer_import.load_experience), and bundle folders.
+DRAWING_SUFFIXES = (".drawio", ".drawio.svg", ".drawio.png", ".xml")
+#: Where USB sticks appear on Debian/Ubuntu desktops and kiosks.
+USB_ROOTS = (Path("/media"), Path("/run/media"), Path("/mnt"))
+#: How many folders deep a stick is searched (sticks hold a few folders, not a disk tree).
+SEARCH_DEPTH = 3
+HISTORY_KEEP = 50
+
+
+@dataclass(frozen=True)
+class ContentEntry:
+    """One experience the kiosk has shown: its file, when it was activated and by whom."""
+
+    path: str
+    activated_at: float
+    role: str
+    source_hash: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file name staff recognise."""
+        return Path(self.path).name
+
+
+def is_drawing(path: Path) -> bool:
+    """True for a file the importer reads, or a built bundle folder."""
+    if path.is_dir():
+        return (path / "manifest.json").is_file()
+    name = path.name.lower()
+    return path.is_file() and name.endswith(DRAWING_SUFFIXES) and not name.startswith(".")
+
+
+def find_drawings(folders: list[Path], depth: int = SEARCH_DEPTH) -> list[Path]:
+    """Drawings and bundles under ``folders`` (not deeper than ``depth``), sorted by name."""
+    found: list[Path] = []
+
+    def walk(folder: Path, level: int) -> None:
+        try:
+            children = sorted(folder.iterdir())
+        except OSError:
+            return
+        for child in children:
+            if child.name.startswith("."):
+                continue
+            if is_drawing(child):
+                found.append(child)
+            elif child.is_dir() and level < depth:
+                walk(child, level + 1)
+
+    for folder in folders:
+        if folder.is_dir():
+            walk(folder, 1)
+    return sorted(set(found), key=lambda p: (p.name.lower(), str(p)))
+
+
+def usb_folders() -> list[Path]:
+    """Mounted removable media (each mount point under /media, /run/media, /mnt)."""
+    folders: list[Path] = []
+    for root in USB_ROOTS:
+        try:
+            for first in sorted(root.iterdir()):
+                if first.is_dir() and os.path.ismount(first):
+                    folders.append(first)
+                elif first.is_dir():
+                    folders.extend(
+                        p for p in sorted(first.iterdir()) if p.is_dir() and os.path.ismount(p)
+                    )
+        except OSError:
+            continue
+    return folders
+
+
+def file_hash(path: Path) -> str:
+    """sha256 hex of a file (or of a bundle's manifest)."""
+    target = path / "manifest.json" if path.is_dir() else path
+    digest = hashlib.sha256()
+    with open(target, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ContentLibrary:
+    """Imported drawings and the activation history under ``root`` (``<data_dir>/content``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.incoming = root / "incoming"
+        self._history_file = root / "history.json"
+
+    def history(self) -> list[ContentEntry]:
+        """Activations, oldest first (a missing or damaged file is an empty history)."""
+        try:
+            raw = json.loads(self._history_file.read_text(encoding="utf-8"))
+            return [ContentEntry(**item) for item in raw]
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning(
+                "content history %s unreadable (%s): starting a new one", self._history_file, exc
+            )
+            return []
+
+    def active(self) -> ContentEntry | None:
+        """The experience activated last."""
+        history = self.history()
+        return history[-1] if history else None
+
+    def previous(self) -> ContentEntry | None:
+        """The one before it (what roll back goes to): the last entry with another file."""
+        history = self.history()
+        if not history:
+            return None
+        current = history[-1].path
+        for entry in reversed(history[:-1]):
+            if entry.path != current:
+                return entry
+        return None
+
+    def record(self, path: Path, role: str, source_hash: str = "") -> ContentEntry:
+        """Note that ``path`` is now on screen (atomic write of the history)."""
+        entry = ContentEntry(str(path), time.time(), role, source_hash)
+        history = [*self.history(), entry][-HISTORY_KEEP:]
+        self.root.mkdir(parents=True, exist_ok=True)
+        partial = self._history_file.with_suffix(".json.partial")
+        partial.write_text(json.dumps([asdict(e) for e in history], indent=1), encoding="utf-8")
+        os.replace(partial, self._history_file)
+        return entry
+
+    def ensure_started(self, current: Path | None, source_hash: str = "") -> None:
+        """On first use, record the experience the kiosk started with, so there is
+        something to roll back to."""
+        if current is not None and not self.history():
+            self.record(current, "config", source_hash)
+
+    def import_drawing(self, source: Path) -> Path:
+        """Copy a drawing (or bundle folder) from a stick into the library; the copy's path.
+        The same content imported twice lands in the same place."""
+        digest = file_hash(source)[:12]
+        name = source.name
+        for suffix in sorted(DRAWING_SUFFIXES, key=len, reverse=True):
+            if name.lower().endswith(suffix):
+                stem, ext = name[: -len(suffix)], name[-len(suffix) :]
+                break
+        else:
+            stem, ext = name, ""
+        target = self.root / "imported" / f"{stem}-{digest}{ext}"
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        if source.is_dir():
+            shutil.copytree(source, partial)
+        else:
+            shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        log.info("imported %s as %s", source, target)
+        return target
+
+    def search_folders(self) -> list[Path]:
+        """Where to look for new drawings: the library's incoming folder and USB sticks."""
+        return [self.incoming, *usb_folders()]

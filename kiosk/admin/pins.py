@@ -1,0 +1,305 @@
+"""Staff PINs: salted scrypt hashes, the lockout gate, and ``kiosk set-pin``.
+
+No Qt here: ``kiosk set-pin`` runs on a shop PC without a display, and the PIN pad's logic is
+tested without widgets. A PIN is never stored; only ``scrypt$N$r$p$salt$hash`` (base64) is,
+in a file readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from settings.loader import DEFAULT_CONFIG
+from settings.model import AdminSection, KioskConfig
+
+log = logging.getLogger(__name__)
+
+Role = Literal["staff", "manager"]
+ROLES: tuple[Role, ...] = ("staff", "manager")
+
+#: scrypt cost: about 50 ms on a small edge PC, far too slow to try 10^6 PINs offline quickly
+#: and fast enough that checking both roles does not keep staff waiting.
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SALT_BYTES = 16
+_KEY_BYTES = 32
+PIN_MIN_DIGITS = 4
+PIN_MAX_DIGITS = 8
+
+
+class PinError(ValueError):
+    """A PIN or PIN hash that cannot be used; the message says why in one line."""
+
+
+def check_pin_format(pin: str) -> None:
+    """Raise :class:`PinError` unless ``pin`` is 4 to 8 digits (the pad has digits only)."""
+    if not pin.isdigit() or not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
+        raise PinError(f"a PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits (0-9)")
+
+
+def hash_pin(pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """A new salted scrypt hash of ``pin``: ``scrypt$N$r$p$salt$key`` (base64 parts)."""
+    check_pin_format(pin)
+    salt = secrets.token_bytes(_SALT_BYTES)
+    key = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=_KEY_BYTES)
+    b64 = base64.b64encode
+    return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(key).decode()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when ``pin`` matches the ``stored`` hash (constant-time compare).
+
+    Raises :class:`PinError` when ``stored`` is not a hash this module wrote.
+    """
+    parts = stored.strip().split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        raise PinError(
+            "the PIN hash is not in the scrypt$N$r$p$salt$key form `kiosk set-pin` writes"
+        )
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt = base64.b64decode(parts[4], validate=True)
+        expected = base64.b64decode(parts[5], validate=True)
+    except ValueError:
+        raise PinError("the PIN hash is damaged (bad numbers or base64)") from None
+    if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+        raise PinError("the PIN hash has scrypt parameters out of range")
+    # 128 * r * n bytes of memory: raise OpenSSL's default cap to what these parameters need.
+    maxmem = 256 * r * n + 1024 * 1024
+    key = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=maxmem)
+    return hmac.compare_digest(key, expected)
+
+
+def default_pin_file(config_path: Path, role: Role) -> Path:
+    """Where ``kiosk set-pin`` puts a role's hash when the config names no file: next to
+    the config file, ``staff.pin`` / ``manager.pin``."""
+    return config_path.parent / f"{role}.pin"
+
+
+def pin_hash_for(config: KioskConfig, role: Role) -> str | None:
+    """The stored hash for ``role``: ``[admin] <role>_pin_hash`` (the loader has read
+    ``<role>_pin_hash_file`` into it), else the default file next to the config; None when
+    the role has no PIN."""
+    secret = getattr(config.admin, f"{role}_pin_hash")
+    if secret is not None and secret.get_secret_value().strip():
+        return str(secret.get_secret_value()).strip()
+    if config.source is not None:
+        candidate = default_pin_file(config.source, role)
+        try:
+            text = candidate.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return text or None
+    return None
+
+
+def check_pin(config: KioskConfig, pin: str) -> Role | None:
+    """The highest role whose PIN is ``pin`` (manager before staff), or None.
+
+    Slow on purpose (scrypt): call it off the UI thread. A damaged hash is logged and
+    treated as no match, so one bad file does not lock staff out of the other role.
+    """
+    for role in ("manager", "staff"):
+        stored = pin_hash_for(config, role)
+        if stored is None:
+            continue
+        try:
+            if verify_pin(pin, stored):
+                return role
+        except PinError as exc:
+            log.error("admin %s PIN: %s", role, exc)
+    return None
+
+
+def roles_with_pins(config: KioskConfig) -> list[Role]:
+    """The roles that have a PIN set (so the pad can say when none has)."""
+    return [role for role in ROLES if pin_hash_for(config, role) is not None]
+
+
+@dataclass
+class GateState:
+    """What the PIN pad shows: attempts left before lockout, and seconds of lockout left."""
+
+    attempts_left: int
+    locked_for_s: float
+
+    @property
+    def locked(self) -> bool:
+        """True while wrong PINs have locked the pad."""
+        return self.locked_for_s > 0
+
+
+class PinGate:
+    """Counts wrong PINs and locks the pad: ``attempts`` wrong in a row lock it for
+    ``lockout_s`` seconds. ``clock`` (monotonic seconds) is injectable for tests."""
+
+    def __init__(
+        self,
+        settings: AdminSection,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._attempts = settings.lockout_attempts
+        self._lockout_s = settings.lockout_s
+        self._clock = clock
+        self._failures = 0
+        self._locked_until = 0.0
+
+    def state(self) -> GateState:
+        """Attempts left and lockout seconds left, now."""
+        left = max(0.0, self._locked_until - self._clock())
+        if left == 0.0 and self._failures >= self._attempts:
+            self._failures = 0  # the lockout has run out: a fresh set of attempts
+        return GateState(attempts_left=self._attempts - self._failures, locked_for_s=left)
+
+    def failed(self) -> GateState:
+        """Count one wrong PIN; returns the new state (locked after the last attempt)."""
+        if self.state().locked:
+            return self.state()
+        self._failures += 1
+        if self._failures >= self._attempts:
+            self._locked_until = self._clock() + self._lockout_s
+            log.warning(
+                "admin PIN pad locked for %.0fs after %d wrong PINs",
+                self._lockout_s,
+                self._failures,
+            )
+        return self.state()
+
+    def succeeded(self) -> None:
+        """A right PIN: the count of wrong ones starts again."""
+        self._failures = 0
+
+
+# -- kiosk set-pin ----------------------------------------------------------------------------
+
+
+def _config_path(given: Path | None, env: Mapping[str, str]) -> Path:
+    if given is not None:
+        return given.expanduser().resolve()
+    if env.get("KIOSK_CONFIG"):
+        return Path(env["KIOSK_CONFIG"]).expanduser().resolve()
+    return DEFAULT_CONFIG
+
+
+def pin_file_target(config_path: Path, role: Role, env: Mapping[str, str]) -> Path:
+    """The file ``kiosk set-pin`` writes for ``role``: the one the config (or the
+    ``KIOSK_ADMIN__<ROLE>_PIN_HASH_FILE`` variable) names, else ``<role>.pin`` next to the
+    config. Raises :class:`PinError` when an inline hash would hide the new file."""
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PinError(f"{config_path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PinError(f"{config_path}: cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PinError(f"{config_path}: not valid TOML: {exc}") from None
+    admin = raw.get("admin", {})
+    if not isinstance(admin, dict):
+        raise PinError(f"{config_path}: [admin] is not a table")
+    file_var = f"KIOSK_ADMIN__{role.upper()}_PIN_HASH_FILE"
+    inline_var = f"KIOSK_ADMIN__{role.upper()}_PIN_HASH"
+    named = env.get(file_var) or admin.get(f"{role}_pin_hash_file")
+    if named:
+        path = Path(str(named)).expanduser()
+        return path if path.is_absolute() else (config_path.parent / path).resolve()
+    if env.get(inline_var):
+        raise PinError(
+            f"environment variable {inline_var} sets the {role} PIN hash and would hide a "
+            f"file; unset it, or set {file_var}"
+        )
+    if admin.get(f"{role}_pin_hash"):
+        raise PinError(
+            f"{config_path}: [admin] {role}_pin_hash is set inline and would hide a file; "
+            f"remove it, or set {role}_pin_hash_file"
+        )
+    return default_pin_file(config_path, role)
+
+
+def write_pin_hash(path: Path, hashed: str) -> None:
+    """Write ``hashed`` to ``path`` atomically with 0600 permissions (never readable by
+    others, not even for a moment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(hashed + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _read_pin(stdin_pin: bool) -> str:
+    if stdin_pin or not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    first = getpass.getpass("new PIN (4-8 digits): ")
+    check_pin_format(first)
+    again = getpass.getpass("the same PIN again: ")
+    if again != first:
+        raise PinError("the two PINs differ; nothing was changed")
+    return first
+
+
+def set_pin_main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """``kiosk set-pin --role staff|manager [--config PATH] [--stdin]``: ask for a PIN (twice,
+    hidden; or one line on standard input) and write its salted scrypt hash. Returns the exit
+    status: 0 done, 2 bad input (one line on stderr)."""
+    env = os.environ if env is None else env
+    parser = argparse.ArgumentParser(
+        prog="kiosk set-pin",
+        description="Set the PIN of the admin panel's staff or manager role. Only a salted "
+        "scrypt hash is written, to [admin] <role>_pin_hash_file or <role>.pin next to the "
+        "config, readable by its owner only. A running kiosk uses it at the next PIN entry.",
+    )
+    parser.add_argument("--role", choices=ROLES, required=True, help="whose PIN to set")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="TOML config file (default: $KIOSK_CONFIG, else resources/kiosk.toml)",
+    )
+    parser.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the PIN from one line of standard input (scripts)",
+    )
+    args = parser.parse_args(argv)
+    prog = "kiosk set-pin"
+    config_path = _config_path(args.config, env)
+    try:
+        target = pin_file_target(config_path, args.role, env)
+        pin = _read_pin(args.stdin)
+        check_pin_format(pin)
+        write_pin_hash(target, hash_pin(pin))
+    except PinError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print(f"{prog}: cancelled; nothing was changed", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{prog}: {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{args.role} PIN set ({target})")
+    return 0

@@ -1,0 +1,207 @@
+"""Getting into the admin panel: the hidden gesture, the PIN pad, lockout, roles, idle close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWidget
+
+from kiosk.admin.controller import AdminController, pages_for
+from kiosk.admin.gesture import CornerTaps, in_corner
+from settings.model import AdminSection
+from tests.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, Recorded, log_in, tap_corner
+
+
+def test_corner_square_edges() -> None:
+    assert in_corner(1279, 0, 1280, 720, "top-right", 80)
+    assert in_corner(1200, 79, 1280, 720, "top-right", 80)
+    assert not in_corner(1199, 10, 1280, 720, "top-right", 80)
+    assert not in_corner(1270, 80, 1280, 720, "top-right", 80)
+    assert in_corner(5, 715, 1280, 720, "bottom-left", 80)
+    assert not in_corner(5, 715, 1280, 720, "top-left", 80)
+
+
+def test_taps_must_fit_the_time_window(clock: FakeClock) -> None:
+    taps = CornerTaps(AdminSection(), clock=clock)
+    results = []
+    for _ in range(5):
+        clock.advance(0.8)  # five taps over 4 s: never five inside 3 s
+        results.append(taps.tap(1275, 5, 1280, 720))
+    assert results == [False] * 5
+    assert taps.count == 4  # the first one aged out
+    clock.advance(0.5)
+    assert taps.tap(1275, 5, 1280, 720) is True  # five within the last 3 s now
+
+
+def test_a_tap_elsewhere_starts_the_count_again(clock: FakeClock) -> None:
+    taps = CornerTaps(AdminSection(), clock=clock)
+    for _ in range(4):
+        clock.advance(0.2)
+        assert not taps.tap(1275, 5, 1280, 720)
+    clock.advance(0.2)
+    assert not taps.tap(640, 360, 1280, 720)
+    clock.advance(0.2)
+    assert not taps.tap(1275, 5, 1280, 720)
+    assert taps.count == 1
+
+
+def test_gesture_opens_the_pad(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    tap_corner(qtbot, window, clock)
+    assert admin.state == "pad"
+    assert admin.overlay is not None and admin.overlay.isVisible()
+    assert admin.overlay.geometry() == window.rect()
+    assert admin.overlay.stack.currentWidget() is admin.overlay.pad
+
+
+def test_near_misses_show_nothing(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    tap_corner(qtbot, window, clock, times=4)  # one tap short
+    assert admin.state == "closed"
+    clock.advance(5)
+    tap_corner(qtbot, window, clock, times=5, x=window.width() - 81)  # just outside
+    assert admin.state == "closed"
+    tap_corner(qtbot, window, clock, times=5, y=81)  # below the corner square
+    assert admin.state == "closed"
+    tap_corner(qtbot, window, clock, times=5, gap_s=0.9)  # too slow
+    assert admin.state == "closed"
+    assert admin.overlay is None or not admin.overlay.isVisible()
+
+
+def test_gesture_counts_taps_on_child_widgets(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    child = QWidget(window)  # the shopper page covers the window: presses land on it
+    child.setGeometry(window.rect())
+    child.show()
+    for _ in range(5):
+        clock.advance(0.3)
+        qtbot.mouseClick(child, Qt.MouseButton.LeftButton, pos=QPoint(window.width() - 5, 5))
+    assert admin.state == "pad"
+
+
+def test_staff_pin_opens_staff_pages_only(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, recorded: Recorded
+) -> None:
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.state == "open"
+    assert admin.role == "staff"
+    assert admin.visible_pages() == ["status", "dashboards", "calibration"]
+    assert admin.page == "status"
+    assert not admin.show_page("content")
+    assert not admin.show_page("kiosk")
+    assert admin.page == "status"
+    assert "content" not in admin.page_widgets
+    assert ("admin.login", {"role": "staff"}) in recorded.events
+
+
+def test_manager_pin_opens_every_page(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, recorded: Recorded
+) -> None:
+    log_in(qtbot, admin, window, clock, MANAGER_PIN)
+    assert admin.role == "manager"
+    assert admin.visible_pages() == pages_for("manager")
+    assert set(pages_for("manager")) == {"status", "dashboards", "calibration", "content", "kiosk"}
+    assert admin.show_page("content")
+    assert admin.show_page("kiosk")
+    assert ("admin.page", {"role": "manager", "page": "kiosk"}) in recorded.events
+
+
+def test_wrong_pins_lock_the_pad_with_a_countdown(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, recorded: Recorded
+) -> None:
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    pad = admin.overlay.pad
+    for attempt in range(1, 5):
+        pad.enter("0000")
+        qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
+        assert f"{5 - attempt} tries left" in pad.message.text()
+    pad.enter("0000")
+    qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
+    assert "Locked for 5:00" in pad.message.text()
+    assert not pad.keys["1"].isEnabled()
+    assert recorded.types().count("admin.pin_failed") == 5
+    assert ("admin.locked", {"role": None, "lockout_s": 300.0}) in recorded.events
+
+    # even the right PIN is refused while locked; the countdown runs with the clock
+    admin.submit_pin(MANAGER_PIN)
+    assert admin.state == "pad" and not admin.checking_pin
+    clock.advance(61)
+    admin.tick()
+    assert "Locked for 3:59" in pad.message.text()
+    # closing and reopening the pad does not reset the lockout
+    admin.close("cancel")
+    tap_corner(qtbot, window, clock)
+    assert "Locked for" in pad.message.text()
+    clock.advance(240)
+    admin.tick()  # the pad also closes itself when nobody touches it
+    assert admin.state == "closed"
+    tap_corner(qtbot, window, clock)
+    assert pad.keys["1"].isEnabled()
+    assert "Enter your PIN" in pad.message.text()
+    pad.enter(MANAGER_PIN)
+    qtbot.waitUntil(lambda: admin.state == "open", timeout=10_000)
+    assert admin.role == "manager"
+
+
+def test_panel_closes_itself_after_two_idle_minutes(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, recorded: Recorded
+) -> None:
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.state == "open"
+    clock.advance(100)
+    admin.tick()
+    assert admin.state == "open"
+    assert admin.overlay is not None
+    assert "closes in 20 s" in admin.overlay.idle_label.text()
+    # a touch on the panel starts the two minutes again
+    qtbot.mouseClick(admin.overlay.panel, Qt.MouseButton.LeftButton, pos=QPoint(600, 400))
+    clock.advance(100)
+    admin.tick()
+    assert admin.state == "open"
+    clock.advance(21)
+    admin.tick()
+    assert admin.state == "closed"
+    assert not admin.overlay.isVisible()
+    assert admin.role is None
+    assert ("admin.logout", {"role": "staff", "reason": "idle"}) in recorded.events
+    # and the gesture works again afterwards
+    tap_corner(qtbot, window, clock)
+    assert admin.state == "pad"
+
+
+def test_close_button_and_cancel(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    qtbot.mouseClick(admin.overlay.pad.cancel_button, Qt.MouseButton.LeftButton)
+    assert admin.state == "closed"
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    qtbot.mouseClick(admin.overlay.close_button, Qt.MouseButton.LeftButton)
+    assert admin.state == "closed"
+
+
+def test_pad_says_when_no_pin_is_set(
+    qtbot: Any, window: QWidget, clock: FakeClock, recorded: Recorded, tmp_path: Any
+) -> None:
+    from kiosk.services import KioskServices
+    from settings import load_config
+
+    path = tmp_path / "bare.toml"
+    path.write_text('[paths]\ndata_dir = "data"\n', encoding="utf-8")
+    services = KioskServices(config=load_config(path, env={}), record=recorded)
+    admin = AdminController(window, services, clock=clock)
+    try:
+        tap_corner(qtbot, window, clock)
+        assert admin.overlay is not None
+        assert "kiosk set-pin" in admin.overlay.pad.message.text()
+        admin.overlay.pad.enter("1234")
+        qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
+        assert admin.state == "pad"
+    finally:
+        admin.shutdown()
