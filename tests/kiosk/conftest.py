@@ -72,7 +72,10 @@ def shop_file(tmp_path: Path) -> Path:
     )
     pages = [
         page_xml(
-            "attract-1", "attract", button("a1", "Touch me", "data:page/id,welcome", 800, 480)
+            "attract-1",
+            "attract",
+            button("a1", "Touch me", "data:page/id,welcome", 800, 480),
+            "#102030",
         ),
         page_xml("attract-2", "attract 2", "", "#334455").replace(
             '<mxCell id="0"/>', '<object label="" tags="attract" id="0"><mxCell/></object>'
@@ -86,7 +89,8 @@ def shop_file(tmp_path: Path) -> Path:
             'vertex="1" parent="1"><mxGeometry x="40" y="900" width="200" height="100" '
             'as="geometry"/></mxCell></object>'
             f'<object label="Buy" kiosk-action="show-product" sku="DOG-{i}" colour="red" '
-            f'id="buy-{i}"><mxCell style="ellipse;" vertex="1" parent="1"><mxGeometry x="800" '
+            f'id="buy-{i}"><mxCell style="ellipse;fillColor=#1ba1e2;fontColor=#ffffff;'
+            'fontSize=48;" vertex="1" parent="1"><mxGeometry x="800" '
             'y="400" width="300" height="300" as="geometry"/></mxCell></object>'
             f'<object label="Home" kiosk-action="home" id="home-{i}"><mxCell style="rounded=1;" '
             'vertex="1" parent="1"><mxGeometry x="1600" y="900" width="200" height="100" '
