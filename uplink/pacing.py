@@ -41,7 +41,7 @@ class TokenBucket:
         """
         self._refill()
         need = min(cost, self.capacity)
-        if self._tokens >= need:
+        if self._tokens + 1e-9 >= need:  # float refill rounding
             self._tokens -= cost
             return 0.0
         return (need - self._tokens) / self.rate
