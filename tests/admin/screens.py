@@ -1,0 +1,108 @@
+"""Screenshots of every admin page in a real window: ``python -m tests.admin.screens OUT_DIR``.
+
+Run under an X server (the test starts a private Xvfb). Builds a config in a temporary
+folder, a presence service playing a synthetic depth scene, the interaction log when the
+storage package is there (with a few hundred shoppers' events), and saves
+``status.png``, ``dashboards.png``, ``calibration.png``, ``content.png``, ``kiosk.png`` and
+``pinpad.png`` (1920x1080, what staff see).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk.admin.controller import AdminController
+from kiosk.admin.library import ContentLibrary
+from kiosk.services import KioskServices
+from sensors import Frame, PresenceService, PresenceState, ScriptedSensor, SensorHealth
+from sensors.scenes import SCENES, SceneRenderer
+from settings import load_config
+from tests.admin.conftest import write_config
+from tests.admin.traffic import fill_log, start_log
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "drawio" / "features.drawio"
+
+
+def pump(app: QApplication, seconds: float) -> None:
+    """Run the event loop for ``seconds``."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def main(argv: list[str]) -> int:
+    """Write the screenshots into ``argv[0]``."""
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(["admin-screens"])
+    folder = Path(tempfile.mkdtemp(prefix="admin-screens-"))
+    config = load_config(write_config(folder), env={})
+
+    health: list[SensorHealth] = []
+    states: list[PresenceState] = []
+    renderer = SceneRenderer(SCENES["approach-leave"], width=424, height=240)
+    frames = [Frame(timestamp=t, depth=image) for t, image in renderer.frames(15)][:60]
+    presence = PresenceService(
+        ScriptedSensor(frames, realtime=True, hold_last=True, model="RealSense D435 (recording)"),
+        on_state=states.append,
+        on_health=health.append,
+        settings=config.sensors,
+    )
+    presence.start()
+    event_log = start_log(config)
+    if event_log is not None:
+        fill_log(event_log, sessions=400, now=time.time())
+
+    from designer_import import load_experience, validate
+
+    experience = load_experience(FIXTURE)
+    findings = validate(experience)
+    services = KioskServices(
+        config=config,
+        record=lambda *a, **k: None,
+        event_log=event_log,
+        presence=presence,
+        experience=lambda: experience,
+        findings=lambda: findings,
+        sensor_health=lambda: presence.health(),
+        presence_state=lambda: states[-1] if states else None,
+    )
+    window = QWidget()
+    window.setStyleSheet("background: #0f3b46;")
+    window.resize(1920, 1080)
+    window.showFullScreen()
+    library = ContentLibrary(folder / "content")
+    library.record(folder / "spring-offers.drawio", "manager")
+    admin = AdminController(window, services, library=library)
+    pump(app, 1.0)
+
+    def shot(name: str) -> None:
+        pixmap = app.primaryScreen().grabWindow(0)
+        pixmap.save(str(out / f"{name}.png"), "PNG")
+        print(out / f"{name}.png", flush=True)
+
+    admin.open_pad()
+    admin.overlay.pad.press("1")  # type: ignore[union-attr]
+    admin.overlay.pad.press("2")  # type: ignore[union-attr]
+    pump(app, 0.5)
+    shot("pinpad")
+    admin.login("manager")
+    for page in ("status", "dashboards", "calibration", "content", "kiosk"):
+        admin.show_page(page)
+        pump(app, 2.5)
+        shot(page)
+    admin.shutdown()
+    presence.stop()
+    if event_log is not None:
+        event_log.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

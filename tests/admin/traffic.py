@@ -1,0 +1,92 @@
+"""Shopper traffic for the admin tests and screenshots, written through the real
+interaction log (``storage.EventLog``) when the storage package is present."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from settings import KioskConfig
+
+SKUS = [f"SKU-{n:03d}" for n in range(1, 41)]
+PAGES = ["welcome", "dogs", "cats", "offers", "product"]
+
+
+def storage_ready() -> bool:
+    """True when the storage package offers the log and the statistics reader."""
+    try:
+        import storage.queries  # noqa: F401
+
+        from storage import Event, EventLog  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def start_log(config: KioskConfig) -> Any | None:
+    """A started ``storage.EventLog`` for ``config``, or None without the storage package."""
+    if not storage_ready():
+        return None
+    from storage import EventLog
+
+    log = EventLog(config)
+    log.start()
+    return log
+
+
+def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    """One shopper's visit: (type, fields) in order. Popular products are popular."""
+    sid = f"s-{session:06d}"
+    out: list[tuple[str, dict[str, Any]]] = [
+        ("presence.change", {"payload": {"zone": "passing"}}),
+    ]
+    if rng.random() < 0.3:
+        return out  # walked past
+    out.append(("presence.change", {"payload": {"zone": "approaching"}}))
+    out.append(("session.start", {"session_id": sid}))
+    out.append(("presence.change", {"session_id": sid, "payload": {"zone": "engaged"}}))
+    if rng.random() < 0.2:
+        out.append(("session.end", {"session_id": sid, "payload": {"reason": "left"}}))
+        return out
+    for _ in range(rng.randint(1, 5)):
+        sku = SKUS[min(len(SKUS) - 1, int(rng.expovariate(0.15)))]
+        page = rng.choice(PAGES)
+        out.append(
+            ("touch", {"session_id": sid, "page": page, "element": "tile", "payload": {"sku": sku}})
+        )
+        out.append(
+            (
+                "page.view",
+                {
+                    "session_id": sid,
+                    "page": "product",
+                    "payload": {"sku": sku, "dwell_s": round(rng.uniform(1, 40), 1)},
+                },
+            )
+        )
+        out.append(
+            (
+                "action",
+                {
+                    "session_id": sid,
+                    "page": "product",
+                    "element": "more",
+                    "payload": {"sku": sku, "action": "show-product"},
+                },
+            )
+        )
+    out.append(("session.end", {"session_id": sid, "payload": {"reason": "left"}}))
+    return out
+
+
+def fill_log(log: Any, *, sessions: int, seed: int = 7, now: float | None = None) -> int:
+    """Append ``sessions`` shoppers' events to ``log``; how many events."""
+    from storage import Event
+
+    rng = random.Random(seed)
+    count = 0
+    for session in range(sessions):
+        for type_, fields in shopper_events(session, rng):
+            log.append(Event.create(type_, **fields))
+            count += 1
+    return count
