@@ -38,12 +38,14 @@ FUNNEL_STEPS = [
     ("touched", "touched"),
     ("viewed_product", "viewed a product"),
 ]
+#: Seconds in the moving average of the rate chart.
+SMOOTH_S = 15
 _TICK_FONT = QFont("DejaVu Sans", 14)
 
 
 def _plot(title: str) -> pg.PlotWidget:
     widget = pg.PlotWidget(background=theme.PANEL)
-    widget.setTitle(title, color=theme.TEXT, size="20pt")
+    widget.setTitle(title, color=theme.TEXT, size="16pt")
     widget.setMenuEnabled(False)
     widget.setMouseEnabled(x=False, y=False)
     widget.hideButtons()
@@ -67,7 +69,9 @@ class DashboardsPage(QWidget):
             "Waiting for the first figures…", theme.FONT_BODY, colour=theme.MUTED
         )
 
-        self.rate_plot = _plot("Interactions per product per second, last 10 minutes")
+        self.rate_plot = _plot(
+            f"Interactions per second per product ({SMOOTH_S} s average), last 10 min"
+        )
         self.rate_plot.setXRange(-RATE_WINDOW_S, 0, padding=0)
         self.rate_plot.setLabel("bottom", "seconds ago", color=theme.MUTED)
         self.rate_lines = [
@@ -76,10 +80,11 @@ class DashboardsPage(QWidget):
         ]
         self.rate_legend = theme.label("", theme.FONT_BODY)
 
-        self.funnel_plot = _plot("Presence to touch funnel")
+        self.funnel_plot = _plot("Presence → touch funnel")
         self.funnel_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#4fc3f7")
         self.funnel_plot.addItem(self.funnel_bars)
         self.funnel_plot.invertY(True)
+        self.funnel_plot.setYRange(-0.5, len(FUNNEL_STEPS) - 0.5, padding=0.02)
         self.funnel_plot.getAxis("left").setTicks(
             [[(i, t) for i, (_, t) in enumerate(FUNNEL_STEPS)]]
         )
@@ -99,7 +104,7 @@ class DashboardsPage(QWidget):
         self.top_plot.addItem(self.top_bars)
         self.top_plot.invertY(True)
 
-        self.traffic_plot = _plot("Traffic by hour: sessions (blue), touches (orange)")
+        self.traffic_plot = _plot("Shoppers (blue) and touches by hour")
         self.traffic_sessions = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#4fc3f7")
         self.traffic_touches = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ffb74d")
         self.traffic_plot.addItem(self.traffic_sessions)
@@ -183,7 +188,10 @@ class DashboardsPage(QWidget):
                 slot = int(t) - start
                 if 0 <= slot <= RATE_WINDOW_S:
                     counts[slot] += c
-            line.setData(np.arange(-RATE_WINDOW_S, 1, dtype=float), counts)
+            # per-second counts of one product are mostly 0 or 1: a moving average reads
+            # as a rate, where the raw counts read as a bar code
+            smooth = np.convolve(counts, np.ones(SMOOTH_S) / SMOOTH_S, mode="same")
+            line.setData(np.arange(-RATE_WINDOW_S, 1, dtype=float), smooth)
             arrow = "▲" if trend.velocity > 0 else ("▼" if trend.velocity < 0 else "•")
             colour = LINE_COLOURS[index]
             legend.append(

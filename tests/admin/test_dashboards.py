@@ -1,0 +1,80 @@
+"""Dashboards: the page draws what the data thread found; the data thread reads the real
+interaction log (SQLite via ``storage.queries``) and follows events as they arrive."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kiosk.admin.dashboards import FUNNEL_STEPS, DashboardsPage
+from kiosk.admin.data import DashboardSnapshot, top_share, trends_from_rates
+
+
+def sample_snapshot(now: float) -> DashboardSnapshot:
+    """A busy afternoon, in the shapes the storage contract gives."""
+    rates = [
+        (now - s, f"SKU-{k:03d}", 1 + (s + k) % 3)
+        for s in range(0, 600, 2)
+        for k in range(1, 8)
+        if (s * k) % 5 < 2
+    ]
+    trends, seen = trends_from_rates(rates, now)
+    return DashboardSnapshot(
+        source="sqlite",
+        now=now,
+        trends=trends,
+        products_seen=seen,
+        top=top_share([(f"SKU-{k:03d}", float(200 - 9 * k)) for k in range(1, 41)]),
+        funnel={
+            "passed": 1200,
+            "approached": 640,
+            "engaged": 410,
+            "touched": 300,
+            "viewed_product": 180,
+        },
+        dwell=(
+            [0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300],
+            [40, 90, 120, 80, 60, 40, 30, 20, 12, 6, 3, 1],
+        ),
+        pairs=[("SKU-001", "SKU-002", 0.12, 0.45), ("SKU-003", "SKU-001", 0.08, 0.31)],
+        traffic=[(h, 10 + 3 * h, 25 + 5 * h) for h in range(8, 21)],
+        events_today=48211,
+        unique_sessions=None,
+    )
+
+
+def test_velocity_and_top_share() -> None:
+    now = 10_000.0
+    rates = [(now - 30, "A", 5), (now - 90, "A", 2), (now - 10, "B", 1), (now - 100, "B", 4)]
+    trends, seen = trends_from_rates(rates, now)
+    assert seen == 2
+    assert [(t.sku, t.last_minute, t.previous_minute, t.velocity) for t in trends] == [
+        ("A", 5, 2, 3),
+        ("B", 1, 4, -3),
+    ]
+    rows = [(f"P{n}", float(n)) for n in range(1, 31)]
+    assert top_share(rows) == [("P30", 30.0), ("P29", 29.0), ("P28", 28.0)]  # 10% of 30
+    assert top_share(rows[:3]) == [("P3", 3.0)]  # at least one
+    assert top_share([]) == []
+
+
+def test_page_draws_a_snapshot(qtbot: Any) -> None:
+    page = DashboardsPage()
+    qtbot.addWidget(page)
+    page.resize(1600, 1000)
+    now = time.time()
+    page.show_snapshot(sample_snapshot(now))
+    assert "48,211 events today" in page.header.text()
+    xs, ys = page.rate_lines[0].getData()
+    assert len(xs) == 601 and xs[-1] == 0 and ys.sum() > 0
+    assert page.funnel_bars.opts["width"] == [1200, 640, 410, 300, 180]
+    assert page.funnel_text[4].toPlainText() == "180 (15%)"
+    assert len(page.top_bars.opts["width"]) == 4  # top 10% of 40 products
+    assert page.pairs_table.rowCount() == 2
+    assert page.pairs_table.item(0, 3).text() == "45%"
+    assert "SKU-" in page.rate_legend.text()
+    # an error replaces the header, the last figures stay drawn
+    page.show_snapshot(DashboardSnapshot(error="cannot read the statistics: disk I/O error"))
+    assert "disk I/O error" in page.header.text()
+    assert page.funnel_bars.opts["width"] == [1200, 640, 410, 300, 180]
+    assert len(FUNNEL_STEPS) == 5
