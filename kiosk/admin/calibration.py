@@ -11,6 +11,7 @@ single writer thread and can be undone.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -262,6 +263,16 @@ class CalibrationPage(QWidget):
         self._update_buttons()
         if self._config_path is None:
             self.save_state.setText("changes apply now but are not saved (no config file)")
+        overridden = sorted(
+            name
+            for name in os.environ
+            if name.startswith(("KIOSK_SENSORS__ROI", "KIOSK_SENSORS__ZONES__"))
+        )
+        if overridden:
+            # the loader applies these over the file at the next start
+            self.save_state.setText(
+                f"⚠ {', '.join(overridden)} set: it wins over the file at restart"
+            )
 
     # -- preview ----------------------------------------------------------------------------
 
