@@ -14,11 +14,12 @@ duplicate the receiver drops by event id.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ SCHEMA_NAME = "retail-edge-kiosk/batch"
 SCHEMA_VERSION = 1
 #: AWS IoT Core refuses a PUBLISH larger than this; a single event never exceeds it.
 HARD_MESSAGE_LIMIT = 131_072
-# Room for the part/parts/count digits growing past the estimate made with the batch's values.
-_HEADER_SLACK = 48
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,9 @@ class UplinkMessage:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # orjson: compact UTF-8 like json.dumps(separators=(",", ":"), ensure_ascii=False), but
+    # ten times faster; re-encoding the outbox's events is the uplink's main CPU cost.
+    return orjson.dumps(value)
 
 
 def _head(
@@ -71,14 +72,13 @@ def _head(
     return _dumps(envelope)[:-1] + b',"events":['
 
 
-def _message(
+def _encode(
     batch_id: str,
     part: int,
     parts: int,
     store_id: str,
     kiosk_id: str,
     events: Sequence[dict[str, Any]],
-    encoded: Sequence[bytes],
 ) -> bytes:
     head = _head(
         batch_id,
@@ -90,7 +90,8 @@ def _message(
         events[-1].get("ts") if events else None,
         len(events),
     )
-    return head + b",".join(encoded) + b"]}"
+    # One C-level dumps per message: per-event dumps calls cost twice as much.
+    return head + _dumps(list(events))[1:] + b"}"
 
 
 def serialise_batch(
@@ -107,38 +108,36 @@ def serialise_batch(
     event then travels alone (still within AWS IoT Core's 128 KB, since storage bounds
     payloads) and a warning is logged, rather than holding the batch back for ever.
     """
-    encoded = [_dumps(event) for event in events]
-    if not encoded:
-        return [
-            UplinkMessage(batch_id, 1, 1, 0, _message(batch_id, 1, 1, store_id, kiosk_id, [], []))
-        ]
-    first = events[0].get("ts")
-    last = events[-1].get("ts")
-    overhead = len(_head(batch_id, 1, 1, store_id, kiosk_id, first, last, len(events))) + 2
-    budget = max_message_bytes - overhead - _HEADER_SLACK
-    # Greedy consecutive packing: events keep their order and parts stay contiguous.
-    groups: list[tuple[int, int]] = []
-    start, size = 0, 0
-    for index, item in enumerate(encoded):
-        cost = len(item) + (1 if index > start else 0)
-        if index > start and size + cost > budget:
-            groups.append((start, index))
-            start, size = index, len(item)
-        else:
-            size += cost
-    groups.append((start, len(encoded)))
+    whole = _encode(batch_id, 1, 1, store_id, kiosk_id, events)
+    if len(whole) <= max_message_bytes or len(events) <= 1:
+        return [UplinkMessage(batch_id, 1, 1, len(events), whole)]
+    groups = _cut(list(events), batch_id, store_id, kiosk_id, max_message_bytes)
     parts = len(groups)
     messages = []
-    for number, (lo, hi) in enumerate(groups, start=1):
-        payload = _message(
-            batch_id, number, parts, store_id, kiosk_id, events[lo:hi], encoded[lo:hi]
-        )
+    for number, group in enumerate(groups, start=1):
+        payload = _encode(batch_id, number, parts, store_id, kiosk_id, group)
         if len(payload) > max_message_bytes:
             log.warning(
                 "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
-                events[lo].get("id"),
+                group[0].get("id"),
                 len(payload),
                 max_message_bytes,
             )
-        messages.append(UplinkMessage(batch_id, number, parts, hi - lo, payload))
+        messages.append(UplinkMessage(batch_id, number, parts, len(group), payload))
     return messages
+
+
+def _cut(
+    events: list[dict[str, Any]], batch_id: str, store_id: str, kiosk_id: str, limit: int
+) -> list[list[dict[str, Any]]]:
+    """Consecutive groups of ``events`` whose messages fit ``limit`` (single events always)."""
+    # Sized with a large part number so the final numbering can only make it smaller.
+    size = len(_encode(batch_id, 99_999, 99_999, store_id, kiosk_id, events))
+    if size <= limit or len(events) <= 1:
+        return [events]
+    pieces = min(len(events), -(-size // limit) + (1 if size > 2 * limit else 0))
+    step = -(-len(events) // max(pieces, 2))
+    groups: list[list[dict[str, Any]]] = []
+    for lo in range(0, len(events), step):
+        groups.extend(_cut(events[lo : lo + step], batch_id, store_id, kiosk_id, limit))
+    return groups

@@ -249,6 +249,7 @@ class Receiver:
         *,
         client_id: str = "",
         checker: BatchChecker | None = None,
+        reconnect_s: tuple[float, float] = (1.0, 30.0),
     ) -> None:
         endpoint.check_files()
         self.endpoint = endpoint
@@ -256,7 +257,8 @@ class Receiver:
         self.store = EventStore(database)
         self.checker = checker or BatchChecker()
         self._client = make_paho_client(endpoint, client_id, clean=not client_id)
-        self._client.reconnect_delay_set(1, 30)
+        # paho types the delays as int but waits on floats; tests use sub-second delays.
+        self._client.reconnect_delay_set(*reconnect_s)  # type: ignore[arg-type]
         # PUBACK only after the events are committed (see _on_message).
         self._client.manual_ack_set(True)
         #: Set when the database cannot be written; the receiver then stops.

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -118,8 +119,8 @@ class BatchChecker:
     def check(self, payload: bytes) -> dict[str, Any]:
         """The batch in ``payload``; :class:`MalformedMessage` naming the first problem."""
         try:
-            batch = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            batch = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
             raise MalformedMessage(f"not JSON: {exc}") from None
         if not isinstance(batch, dict):
             raise MalformedMessage("not a JSON object")

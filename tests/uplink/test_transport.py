@@ -79,7 +79,7 @@ def test_tls_refuses_a_broker_signed_by_another_ca(
 ) -> None:
     other = make_test_pki(tmp_path / "other")
     endpoint = replace(tls_endpoint(mosquitto_tls, test_pki), ca_file=other.ca_cert)
-    with pytest.raises(TransportError, match="TLS|connect"):
+    with pytest.raises(TransportError, match=r"TLS|connect"):
         PahoTransport(endpoint).open("t-bad-ca", None, 5)
 
 
