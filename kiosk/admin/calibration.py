@@ -322,8 +322,10 @@ class CalibrationPage(QWidget):
 
     def _roi_moved(self) -> None:
         pos, size = self.roi.pos(), self.roi.size()
-        roi = (pos.x(), pos.y(), pos.x() + size.x(), pos.y() + size.y())
-        roi = tuple(round(min(1.0, max(0.0, v)), 3) for v in roi)  # type: ignore[assignment]
+        left, top = (round(min(1.0, max(0.0, v)), 3) for v in (pos.x(), pos.y()))
+        right = round(min(1.0, max(0.0, pos.x() + size.x())), 3)
+        bottom = round(min(1.0, max(0.0, pos.y() + size.y())), 3)
+        roi = (left, top, right, bottom)
         if not (roi[0] < roi[2] and roi[1] < roi[3]):
             return
         self._apply(Calibration(roi, *self._zone_values()))

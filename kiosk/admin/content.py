@@ -233,7 +233,7 @@ class ContentPage(QWidget):
     def _clear_thumbs(self) -> None:
         while self._thumbs_layout.count():
             item = self._thumbs_layout.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
 

@@ -97,7 +97,7 @@ class AdminOverlay(QWidget):
         self.stack.addWidget(self.panel)
         self.nav_buttons: dict[str, QPushButton] = {}
 
-    def set_nav(self, names: list[str], on_click: Callable[[str], None]) -> None:
+    def set_nav(self, names: list[str], on_click: Callable[[str], object]) -> None:
         """Side-bar buttons for exactly these pages."""
         for button in self.nav_buttons.values():
             self.nav.removeWidget(button)
@@ -152,7 +152,7 @@ class AdminController(QObject):
         if app is None:
             raise RuntimeError("install_admin needs a QApplication")
         app.installEventFilter(self)
-        app.aboutToQuit.connect(self.shutdown)  # type: ignore[attr-defined]
+        app.aboutToQuit.connect(self.shutdown)
         window.installEventFilter(self)
         log.info(
             "admin panel installed: %d taps in %.1fs in the %s corner (%d px)",
