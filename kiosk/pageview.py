@@ -226,6 +226,11 @@ class PageView(QWidget):
         self._fading.clear()
 
     @property
+    def transitioning(self) -> bool:
+        """True while a page transition runs."""
+        return self._old is not None
+
+    @property
     def fading(self) -> bool:
         """True while an in-page fade runs."""
         return bool(self._fading)

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 TICK_MS = 250
 #: A changed file is reloaded after it has been quiet this long (editors write in bursts).
 RELOAD_SETTLE_MS = 250
+#: The experience file is also looked at this often (network shares send no events).
+POLL_MS = 1000
 #: While the "back soon" page shows, the experience is tried again this often.
 RETRY_MS = 15_000
 #: Kiosk actions the screen itself carries out.
@@ -123,6 +125,17 @@ def back_soon_experience(source: Path | None = None) -> Experience:
     )
 
 
+def file_signature(path: Path | None) -> tuple[int, int] | None:
+    """(mtime ns, size) of a file, None when it is not there: what "changed" means."""
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
 def last_good_folder(services: KioskServices) -> Path | None:
     """Where the last experience that loaded is kept as a bundle."""
     data_dir = services.config.paths.data_dir
@@ -179,6 +192,8 @@ class KioskWindow(QWidget):
         self._ticker.timeout.connect(self.tick)
         self._ticker.start()
         self._watcher: QFileSystemWatcher | None = None
+        self._watched: Path | None = None
+        self._signature: tuple[int, int] | None = None
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(RELOAD_SETTLE_MS)
@@ -187,9 +202,13 @@ class KioskWindow(QWidget):
         self._retry_timer.setInterval(RETRY_MS)
         self._retry_timer.timeout.connect(self.reload_in_background)
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="experience-load")
+        # copies of the last good experience are written on their own thread, so that a
+        # reload never waits behind one
+        self._keeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="experience-keep")
         self._loaded = _Loaded(self)
         self._loaded.done.connect(self._apply_loaded)
         self._loading = False
+        self._again = False
         self.reloads = 0
         self.source: Path | None = None
         services.experience = lambda: None if self.broken else self.experience
@@ -246,7 +265,7 @@ class KioskWindow(QWidget):
             except (DrawioError, OSError) as exc:
                 log.warning("cannot keep a copy of the experience in %s: %s", folder, exc)
 
-        self._loader.submit(keep)
+        self._keeper.submit(keep)
 
     def activate_experience(self, path: Any) -> None:
         """Load ``path`` now and show it from attract; raises ``DrawioError`` (the current
@@ -294,26 +313,49 @@ class KioskWindow(QWidget):
 
     def watch(self, source: Path) -> None:
         """Reload when ``source`` (a file, or a bundle's manifest) changes."""
+        target = source / "manifest.json" if source.is_dir() else source
         if self._watcher is None:
             self._watcher = QFileSystemWatcher(self)
             self._watcher.fileChanged.connect(lambda _p: self._reload_timer.start())
             self._watcher.directoryChanged.connect(lambda _p: self._reload_timer.start())
-        for old in self._watcher.files() + self._watcher.directories():
-            self._watcher.removePath(old)
-        target = source / "manifest.json" if source.is_dir() else source
+            # file-system events do not cross network shares: a cheap look every second
+            self._poll = QTimer(self)
+            self._poll.setInterval(POLL_MS)
+            self._poll.timeout.connect(self._poll_source)
+            self._poll.start()
+        self._watched = target
+        self._signature = file_signature(target)
         # editors and build_bundle replace the file: watch its folder to see it come back
-        paths = [str(target.parent)] + ([str(target)] if target.exists() else [])
-        self._watcher.addPaths(paths)
+        wanted = {str(target.parent)} | ({str(target)} if target.exists() else set())
+        watched = set(self._watcher.files()) | set(self._watcher.directories())
+        for old in watched - wanted:
+            self._watcher.removePath(old)
+        # only what is not watched yet: taking a watch off and on again loses events
+        missing = sorted(wanted - watched)
+        if missing:
+            self._watcher.addPaths(missing)
+
+    def _poll_source(self) -> None:
+        signature = file_signature(self._watched)
+        if signature != self._signature:
+            self._signature = signature
+            self._reload_timer.start()
 
     def reload_in_background(self) -> None:
         """Load the source again off the UI thread; shown when ready, current page kept."""
-        if self.source is None or self._loading:
+        if self.source is None:
+            return
+        if self._loading:
+            # a change while a load runs: load again when it is done, so none is missed
+            self._again = True
             return
         self._loading = True
+        self._again = False
         source = self.source
         self._loader.submit(self._load_job, source)
 
     def _load_job(self, source: Path) -> None:
+        self._signature = file_signature(self._watched)
         try:
             experience: Experience | None = load_experience(source)
             error = None
@@ -326,6 +368,8 @@ class KioskWindow(QWidget):
 
     def _apply_loaded(self, experience: Experience | None, error: str | None) -> None:
         self._loading = False
+        if self._again:
+            self._reload_timer.start()
         if self._watcher is not None and self.source is not None:
             self.watch(self.source)
         if experience is None:
@@ -762,7 +806,10 @@ class KioskWindow(QWidget):
         self._ticker.stop()
         self._reload_timer.stop()
         self._retry_timer.stop()
+        if self._watcher is not None:
+            self._poll.stop()
         if self.session.session_id is not None:
             self._end_session("exit")
         self._loader.shutdown(wait=True, cancel_futures=True)
+        self._keeper.shutdown(wait=True, cancel_futures=True)
         self.allow_close = True

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -63,7 +63,7 @@ def test_hot_reload_keeps_the_page(
     window.navigate("offers")
     text = features_copy.read_text(encoding="utf-8")
     features_copy.write_text(text.replace('label="Back"', 'label="Go back"'), encoding="utf-8")
-    qtbot.waitUntil(lambda: window.reloads == 1, timeout=3000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.reloads == 1, timeout=5000)  # type: ignore[attr-defined]
     assert window.page.id == "offers"
     assert window.page.element("back").label.plain == "Go back"
     # a broken save keeps the last good drawing on screen
@@ -74,11 +74,11 @@ def test_hot_reload_keeps_the_page(
     replacement = features_copy.with_name("features.drawio.tmp")
     replacement.write_text(text.replace('label="Back"', 'label="Back again"'), encoding="utf-8")
     os.replace(replacement, features_copy)
-    qtbot.waitUntil(lambda: window.reloads == 2, timeout=3000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.reloads == 2, timeout=5000)  # type: ignore[attr-defined]
     assert window.page.element("back").label.plain == "Back again"
     # a page that disappeared sends the shopper back to attract
     features_copy.write_text(text.replace('id="offers"', 'id="deals"'), encoding="utf-8")
-    qtbot.waitUntil(lambda: window.reloads == 3, timeout=3000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.reloads == 3, timeout=5000)  # type: ignore[attr-defined]
     assert window.page.role == "attract"
 
 
@@ -156,3 +156,28 @@ def test_preview_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["preview", str(FEATURES), "-o", str(tmp_path), "--size", "big"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and "missing.drawio" in lines[0] and "--size" in lines[1]
+
+
+@pytest.mark.parametrize("kind", ["fade", "slide"])
+def test_page_transitions_run_and_end(
+    qtbot: object,
+    open_window: Callable[..., KioskWindow],
+    config: KioskConfig,
+    shop_file: Path,
+    kind: str,
+) -> None:
+    config.kiosk.transition = kind  # type: ignore[assignment]
+    config.kiosk.transition_ms = 200
+    window = open_window(shop_file)
+    window.navigate("welcome")
+    qtbot.waitUntil(lambda: not window.view.transitioning, timeout=2000)  # type: ignore[attr-defined]
+    window.navigate("cat")
+    # the new page answers touches at once, while the old one fades or slides away
+    assert window.view.transitioning and window.page.id == "cat"
+    assert window.view.touch_point("to-p1") is not None
+    window.repaint()
+    qtbot.waitUntil(lambda: not window.view.transitioning, timeout=2000)  # type: ignore[attr-defined]
+    # the screen shows the category page when it is over
+    image = window.grab().toImage()
+    inside = window.view.to_widget(QPointF(520, 420)).toPoint()  # "Product 1", off its text
+    assert image.pixelColor(inside.x(), inside.y()).name() == "#dae8fc"
