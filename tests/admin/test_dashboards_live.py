@@ -1,0 +1,113 @@
+"""Dashboards over the real interaction log: SQLite through ``storage.queries`` when Redis is
+off, Redis through ``storage.live`` when it is up; figures follow events as they arrive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from kiosk.admin.controller import AdminController
+from kiosk.services import KioskServices
+from localservers import RedisServer
+from settings import KioskConfig, load_config
+from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
+from tests.admin.traffic import fill_log, start_log, storage_ready
+
+pytestmark = pytest.mark.skipif(not storage_ready(), reason="the storage package has not landed")
+
+
+def _open_dashboards(
+    qtbot: Any, window: QWidget, services: KioskServices, clock: FakeClock
+) -> AdminController:
+    admin = AdminController(window, services, clock=clock)
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.show_page("dashboards")
+    return admin
+
+
+def _refreshed(qtbot: Any, admin: AdminController, check: Any, timeout: int = 15_000) -> Any:
+    """Tick until a snapshot satisfies ``check``; that snapshot."""
+    page = admin.page_widgets["dashboards"]
+
+    def done() -> bool:
+        admin.tick()
+        return page.last is not None and check(page.last)
+
+    qtbot.waitUntil(done, timeout=timeout)
+    return page.last
+
+
+@pytest.fixture
+def event_log(config: KioskConfig) -> Iterator[Any]:
+    log = start_log(config)
+    yield log
+    log.stop()
+
+
+def test_dashboards_follow_sqlite(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    recorded: Recorded,
+    clock: FakeClock,
+    event_log: Any,
+) -> None:
+    from storage import Event
+
+    fill_log(event_log, sessions=120)
+    services = KioskServices(config=config, record=recorded, event_log=event_log)
+    admin = _open_dashboards(qtbot, window, services, clock)
+    try:
+        first = _refreshed(qtbot, admin, lambda s: s.error is None and s.top)
+        assert first.source == "sqlite"
+        assert first.funnel is not None and first.funnel["passed"] >= first.funnel["touched"] > 0
+        assert first.events_today and first.events_today > 0
+        page = admin.page_widgets["dashboards"]
+        assert page.funnel_bars.opts["width"][0] == first.funnel["passed"]
+        # a new product takes off: it becomes the busiest in the rate chart
+        for _ in range(60):
+            event_log.append(
+                Event.create(
+                    "touch", session_id="s-new", page="product", payload={"sku": "SKU-HOT"}
+                )
+            )
+        later = _refreshed(qtbot, admin, lambda s: s.trends and s.trends[0].sku == "SKU-HOT")
+        assert later.trends[0].last_minute >= 60
+        assert later.events_today > first.events_today
+        assert "SKU-HOT" in page.rate_legend.text()
+    finally:
+        admin.shutdown()
+
+
+def test_dashboards_use_redis_when_it_is_up(
+    qtbot: Any,
+    window: QWidget,
+    tmp_path: Path,
+    recorded: Recorded,
+    clock: FakeClock,
+    redis_server: RedisServer,
+) -> None:
+    path = write_config(tmp_path / "etc-redis")
+    config = load_config(
+        path, env={"KIOSK_REDIS__URL": redis_server.url(), "KIOSK_REDIS__ENABLED": "true"}
+    )
+    log = start_log(config)
+    try:
+        fill_log(log, sessions=60)
+        services = KioskServices(config=config, record=recorded, event_log=log)
+        admin = _open_dashboards(qtbot, window, services, clock)
+        try:
+            snap = _refreshed(
+                qtbot, admin, lambda s: s.error is None and s.source == "redis" and s.top
+            )
+            assert snap.unique_sessions is not None and snap.unique_sessions > 0
+            redis_server.stop()  # Redis goes away: the dashboards carry on from SQLite
+            _refreshed(qtbot, admin, lambda s: s.error is None and s.source == "sqlite", 30_000)
+        finally:
+            admin.shutdown()
+    finally:
+        log.stop()
