@@ -14,6 +14,7 @@ duplicate the receiver drops by event id.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +44,12 @@ class UplinkMessage:
 def _dumps(value: Any) -> bytes:
     # orjson: compact UTF-8 like json.dumps(separators=(",", ":"), ensure_ascii=False), but
     # ten times faster; re-encoding the outbox's events is the uplink's main CPU cost.
-    return orjson.dumps(value)
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        # Lone surrogates or exotic types: the slow path escapes or stringifies them, so
+        # one odd event never blocks the batches behind it.
+        return json.dumps(value, separators=(",", ":"), default=str).encode("ascii")
 
 
 def _head(
@@ -110,6 +116,8 @@ def serialise_batch(
     """
     whole = _encode(batch_id, 1, 1, store_id, kiosk_id, events)
     if len(whole) <= max_message_bytes or len(events) <= 1:
+        if len(whole) > max_message_bytes:
+            _warn_alone(events[0], len(whole), max_message_bytes)
         return [UplinkMessage(batch_id, 1, 1, len(events), whole)]
     groups = _cut(list(events), batch_id, store_id, kiosk_id, max_message_bytes)
     parts = len(groups)
@@ -117,14 +125,18 @@ def serialise_batch(
     for number, group in enumerate(groups, start=1):
         payload = _encode(batch_id, number, parts, store_id, kiosk_id, group)
         if len(payload) > max_message_bytes:
-            log.warning(
-                "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
-                group[0].get("id"),
-                len(payload),
-                max_message_bytes,
-            )
+            _warn_alone(group[0], len(payload), max_message_bytes)
         messages.append(UplinkMessage(batch_id, number, parts, len(group), payload))
     return messages
+
+
+def _warn_alone(event: dict[str, Any], size: int, limit: int) -> None:
+    log.warning(
+        "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
+        event.get("id"),
+        size,
+        limit,
+    )
 
 
 def _cut(

@@ -120,8 +120,12 @@ class BatchChecker:
         """The batch in ``payload``; :class:`MalformedMessage` naming the first problem."""
         try:
             batch = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedMessage(f"not JSON: {exc}") from None
+        except orjson.JSONDecodeError:
+            # json accepts escaped lone surrogates, which orjson refuses.
+            try:
+                batch = json.loads(payload)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise MalformedMessage(f"not JSON: {exc}") from None
         if not isinstance(batch, dict):
             raise MalformedMessage("not a JSON object")
         if (batch.get("schema"), batch.get("version")) != (SCHEMA_NAME, SCHEMA_VERSION):

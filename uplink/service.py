@@ -228,7 +228,7 @@ class UplinkService:
                 else:
                     log.debug("uplink: %s; next attempt in %.1f s", message, wait)
                 self._set(last_error=message)
-                self._stop.wait(wait)
+                self._wait_offline(wait)
                 continue
             last_logged = None
             self._backoff.reset()
@@ -245,6 +245,16 @@ class UplinkService:
             if not self._stop.is_set():
                 self._stop.wait(self._backoff.next())
         log.info("uplink: stopped")
+
+    def _wait_offline(self, seconds: float) -> None:
+        # Keep the backlog shown to staff current while waiting to reconnect.
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(left, BACKLOG_REFRESH_S))
+            self._refresh_backlog()
 
     def _pump(self, session: TransportSession) -> None:
         self._generation += 1

@@ -80,3 +80,12 @@ def test_splitting_keeps_every_event_once_in_order(n: int, limit: int, note: str
     bodies = [json.loads(m.payload) for m in messages]
     assert [e["id"] for b in bodies for e in b["events"]] == [e["id"] for e in events]
     assert all(len(m.payload) <= limit for m in messages)
+
+
+def test_an_odd_string_falls_back_to_escaped_json_the_receiver_accepts() -> None:
+    events = make_events(2)
+    events[0]["payload"] = {"sku": "S", "note": "half a pair \ud83d"}
+    [message] = serialise_batch("b-6", events, store_id="s", kiosk_id="k", max_message_bytes=8192)
+    assert b"\\ud83d" in message.payload
+    batch = BatchChecker().check(message.payload)
+    assert batch["events"][0]["payload"]["note"] == "half a pair \ud83d"
