@@ -46,6 +46,8 @@ RELOAD_SETTLE_MS = 250
 POLL_MS = 1000
 #: While the "back soon" page shows, the experience is tried again this often.
 RETRY_MS = 15_000
+#: Pages one touch away rendered ahead of time (fewer than the view keeps).
+CACHE_AHEAD = 8
 #: Kiosk actions the screen itself carries out.
 BACK_ACTIONS = frozenset({"back", "go-back"})
 HOME_ACTIONS = frozenset({"home", "go-home"})
@@ -181,6 +183,7 @@ class KioskWindow(QWidget):
         self.page: Page | None = None
         self.page_since = clock()
         self.history: list[str] = []
+        self._to_prepare: list[Page] = []
         self.attract_index = 0
         #: Per page, the cells' own visibility flags as changed by show/hide/toggle.
         self._flags: dict[str, dict[str, bool]] = {}
@@ -299,6 +302,7 @@ class KioskWindow(QWidget):
         self.broken = None
         self._retry_timer.stop()
         self.view.forget_pages()
+        self._to_prepare = []
         self._flags.clear()
         self.experience_changed.emit()
         page = experience.page(current) if current else None
@@ -477,7 +481,7 @@ class KioskWindow(QWidget):
         self.services.record("page.view", page=page.id, payload=payload)
 
     def _prepare_neighbours(self) -> None:
-        """Render the pages one touch away now, so that going there is a blit."""
+        """Queue the pages one touch away for rendering, so that going there is a blit."""
         page = self.page
         if page is None or not self.isVisible():
             return
@@ -486,10 +490,18 @@ class KioskWindow(QWidget):
             link = element.link
             if isinstance(link, NavigateLink):
                 found = self.experience.page(link.page_id)
-                if found is not None:
+                if found is not None and found not in targets:
                     targets.append(found)
-        for target in targets[:8]:
-            self.view.prepare(target)
+        self._to_prepare = targets[:CACHE_AHEAD]
+        self._prepare_next()
+
+    def _prepare_next(self) -> None:
+        # one page per turn of the event loop: a touch arriving meanwhile is not kept waiting
+        if not self._to_prepare:
+            return
+        self.view.prepare(self._to_prepare.pop(0))
+        if self._to_prepare:
+            QTimer.singleShot(0, self._prepare_next)
 
     def siblings(self) -> list[Page]:
         """The pages a swipe moves between: the pages the previous page links to, in the
