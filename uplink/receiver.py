@@ -138,7 +138,18 @@ class EventStore:
         self._conn.executescript(SCHEMA_SQL)
 
     def ingest(self, batch: dict[str, Any], topic: str) -> tuple[int, int]:
-        """Insert the batch's events; returns (new, duplicate) event counts."""
+        """Insert the batch's events; returns (new, duplicate) event counts.
+
+        Raises :class:`MalformedMessage` for an event whose fields cannot fill the typed
+        columns (nothing is written then) and ``sqlite3.Error`` when the file cannot be written.
+        """
+        try:
+            rows = self._rows(batch)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise MalformedMessage(f"event fields do not fit the table: {exc!r:.200}") from None
+        return self._insert(batch, rows)
+
+    def _rows(self, batch: dict[str, Any]) -> list[tuple[Any, ...]]:
         now = _now_iso()
         rows = []
         for event in batch["events"]:
@@ -164,6 +175,10 @@ class EventStore:
                     now,
                 )
             )
+        return rows
+
+    def _insert(self, batch: dict[str, Any], rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        now = rows[0][-1] if rows else _now_iso()
         conn = self._conn
         conn.execute("BEGIN")
         try:
@@ -295,6 +310,7 @@ class Receiver:
         try:
             batch = self.checker.check(payload)
             self._check_topic(topic, batch)
+            new, duplicate = self.store.ingest(batch, topic)
         except MalformedMessage as exc:
             log.warning(
                 "receiver: malformed message on %s (%d bytes): %s", topic, len(payload), exc
@@ -303,8 +319,6 @@ class Receiver:
             client.ack(message.mid, message.qos)
             self._bump(messages=1, malformed=1)
             return
-        try:
-            new, duplicate = self.store.ingest(batch, topic)
         except sqlite3.Error as exc:
             # Not acknowledged: the broker keeps the message for the next session.
             self.fatal = f"cannot write {self.store.database}: {exc}"
