@@ -184,6 +184,7 @@ class KioskWindow(QWidget):
         self.page_since = clock()
         self.history: list[str] = []
         self._to_prepare: list[Page] = []
+        self._goodbye_until: float | None = None
         self.attract_index = 0
         #: Per page, the cells' own visibility flags as changed by show/hide/toggle.
         self._flags: dict[str, dict[str, bool]] = {}
@@ -407,6 +408,7 @@ class KioskWindow(QWidget):
     def go_attract(self, reason: str) -> None:
         """End any session (recorded with ``reason``) and show the attract loop from its
         first page."""
+        self._goodbye_until = None
         self._end_session(reason)
         self.history.clear()
         self._reset_flags()
@@ -542,7 +544,8 @@ class KioskWindow(QWidget):
             "touch", page=page.id, element=element.id if element else None, payload=payload
         )
         followed = self._act(page, element) if element is not None else False
-        if started and not followed and self.page is page and page.role == "attract":
+        if started and not followed and self.page is page:
+            # a touch on the attract (or goodbye) page starts on the welcome page
             welcome = self.welcome_page()
             if welcome is not None:
                 self.navigate(welcome.id)
@@ -680,6 +683,13 @@ class KioskWindow(QWidget):
 
     def tick(self) -> None:
         """Timeouts and the attract loop (every ``TICK_MS``; tests call it directly)."""
+        if self._goodbye_until is not None:
+            if self.session.session_id is None and self.clock() < self._goodbye_until:
+                return
+            self._goodbye_until = None
+            if self.session.session_id is None:
+                self.go_attract("goodbye")
+                return
         ended = self.session.tick()
         if ended is not None:
             self._record_ended(ended)
@@ -693,7 +703,7 @@ class KioskWindow(QWidget):
     def _record_ended(self, ended: Any) -> None:
         """A session the machine ended by itself: record it and go back to attract."""
         page = self.page
-        if page is not None:
+        if page is not None and page.role != "attract":
             dwell = max(0.0, self.clock() - self.page_since)
             self.services.record(
                 "page.view",
@@ -712,7 +722,23 @@ class KioskWindow(QWidget):
             },
             session_id=ended.session_id,
         )
+        goodbye = self.goodbye_page()
+        if goodbye is not None and self.settings.goodbye_s > 0:
+            # a thank-you before the attract loop; a touch meanwhile starts a new session
+            self.history.clear()
+            self._reset_flags()
+            self._show(goodbye, transition=True)
+            self._goodbye_until = self.clock() + self.settings.goodbye_s
+            return
         self.go_attract(ended.reason)
+
+    def goodbye_page(self) -> Page | None:
+        """The page shown for ``goodbye_s`` when a session ends: named or tagged
+        "goodbye"; None when the experience has none."""
+        for page in self.experience.pages:
+            if page.name.strip().lower() == "goodbye" or "goodbye" in page.tags:
+                return page
+        return None
 
     def on_presence(self, state: Any) -> None:
         """A presence report from the sensor (``sensors.PresenceState``), on the UI thread."""

@@ -154,3 +154,42 @@ def test_unseen_toucher_gets_the_idle_timeout(config: KioskConfig, clock: FakeCl
     clock.advance(config.kiosk.idle_timeout_s)
     ended = machine.tick()
     assert ended is not None and ended.reason == "idle"
+
+
+def test_goodbye_page_then_attract(
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    clock: FakeClock,
+    config: KioskConfig,
+    sink: MemorySink,
+) -> None:
+    text = shop_file.read_text(encoding="utf-8")
+    goodbye = '<diagram id="bye" name="Goodbye"><mxGraphModel><root><mxCell id="0"/>'
+    shop_file.write_text(
+        text.replace("</mxfile>", goodbye + "</root></mxGraphModel></diagram></mxfile>"),
+        encoding="utf-8",
+    )
+    window = open_window(shop_file)
+    tap_element(window, "a1")
+    assert window.page.id == "welcome"
+    clock.advance(config.kiosk.idle_timeout_s + 1)
+    window.tick()
+    assert window.state == SessionState.ATTRACT and window.page.id == "bye"
+    assert len(sink.of_type("session.end")) == 1
+    clock.advance(config.kiosk.goodbye_s - 0.5)
+    window.tick()
+    assert window.page.id == "bye"
+    clock.advance(1.0)
+    window.tick()
+    assert window.page.id == "attract-1"
+    # the next shopper leaves too, and touches the goodbye page: a new session, welcome
+    tap_element(window, "a1")
+    clock.advance(config.kiosk.idle_timeout_s + 1)
+    window.tick()
+    assert window.page.id == "bye"
+    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    assert window.state == SessionState.WELCOME and window.page.id == "welcome"
+    clock.advance(config.kiosk.goodbye_s + 1)
+    window.tick()
+    assert window.page.id == "welcome"
+    assert len(sink.of_type("session.start")) == 3
