@@ -544,7 +544,8 @@ class KioskWindow(QWidget):
             "touch", page=page.id, element=element.id if element else None, payload=payload
         )
         followed = self._act(page, element) if element is not None else False
-        if started and not followed and self.page is page:
+        resting = page.role == "attract" or page is self.goodbye_page()
+        if started and not followed and self.page is page and resting:
             # a touch on the attract (or goodbye) page starts on the welcome page
             welcome = self.welcome_page()
             if welcome is not None:
