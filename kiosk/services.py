@@ -71,3 +71,6 @@ class KioskServices:
     #: The page shown now (id) and the session machine's state name ("attract", ...).
     current_page: Callable[[], str | None] = field(default=lambda: None)
     session_state: Callable[[], str] = field(default=lambda: "attract")
+    #: Why the experience could not be loaded (one line), None while it shows fine; the
+    #: shopper then sees the built-in "back soon" page.
+    experience_error: Callable[[], str | None] = field(default=lambda: None)

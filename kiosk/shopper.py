@@ -117,6 +117,14 @@ def back_soon_experience(source: Path | None = None) -> Experience:
             hand2,
             text("title", "We'll be back soon", 380.0, 110.0, "#ffffff"),
             text("subtitle", "This screen is taking a short break.", 640.0, 44.0, "#b8d8de"),
+            shape(
+                "band",
+                ShapeKind.RECTANGLE,
+                Geometry(0.0, 960.0, 1920.0, 120.0),
+                "#0b2f38",
+                "#0b2f38",
+            ),
+            text("staff", "Staff: the admin panel says what went wrong.", 985.0, 28.0, "#7fa9b2"),
         ],
     )
     return Experience(
@@ -219,6 +227,7 @@ class KioskWindow(QWidget):
         services.findings = lambda: list(self.findings)
         services.current_page = lambda: self.page.id if self.page else None
         services.session_state = lambda: self.session.state.value
+        services.experience_error = lambda: self.broken
         services.touch_targets = self.touch_targets
         services.activate_experience = self.activate_experience
         services.restart_experience = self.restart_experience

@@ -91,6 +91,7 @@ def test_bad_experience_at_start_shows_back_soon(
     assert window.page.id == BACK_SOON_ID
     assert window.broken and "broken.drawio" in window.broken
     assert window.services.experience() is None
+    assert window.services.experience_error() == window.broken
     # a tap does not start a session on a kiosk that has nothing to show
     QTest.mouseClick(window.view, Qt.MouseButton.LeftButton)
     assert window.page.id == BACK_SOON_ID
