@@ -54,7 +54,8 @@ def _plot(title: str) -> pg.PlotWidget:
         axis.setTickFont(_TICK_FONT)
         axis.setTextPen(theme.MUTED)
         axis.setPen(theme.MUTED)
-    widget.showGrid(x=False, y=True, alpha=0.2)
+    # no grid: its semi-transparent lines cost more to draw than all the data (software
+    # rendering on a small PC), and the tick labels carry the scale
     return widget
 
 
@@ -75,7 +76,7 @@ class DashboardsPage(QWidget):
         self.rate_plot.setXRange(-RATE_WINDOW_S, 0, padding=0)
         self.rate_plot.setLabel("bottom", "seconds ago", color=theme.MUTED)
         self.rate_lines = [
-            self.rate_plot.plot([], [], pen=pg.mkPen(colour, width=3))
+            self.rate_plot.plot([], [], pen=pg.mkPen(colour, width=2), skipFiniteCheck=True)
             for colour in LINE_COLOURS[:RATE_LINES]
         ]
         self.rate_legend = theme.label("", theme.FONT_BODY)
