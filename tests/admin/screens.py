@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -57,7 +56,7 @@ def main(argv: list[str]) -> int:
     presence.start()
     event_log = start_log(config)
     if event_log is not None:
-        fill_log(event_log, sessions=400, now=time.time())
+        fill_log(event_log, sessions=400)
 
     from designer_import import load_experience, validate
 

@@ -79,7 +79,7 @@ def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str
     return out
 
 
-def fill_log(log: Any, *, sessions: int, seed: int = 7, now: float | None = None) -> int:
+def fill_log(log: Any, *, sessions: int, seed: int = 7) -> int:
     """Append ``sessions`` shoppers' events to ``log``; how many events."""
     from storage import Event
 
