@@ -193,6 +193,7 @@ class KioskWindow(QWidget):
         self.history: list[str] = []
         self._to_prepare: list[Page] = []
         self._goodbye_until: float | None = None
+        self._last_error: str | None = None
         self.attract_index = 0
         #: Per page, the cells' own visibility flags as changed by show/hide/toggle.
         self._flags: dict[str, dict[str, bool]] = {}
@@ -387,8 +388,12 @@ class KioskWindow(QWidget):
         if self._watcher is not None and self.source is not None:
             self.watch(self.source)
         if experience is None:
-            log.warning("reload: %s (still showing the previous experience)", error)
+            # the same error again (the retry while "back soon" shows) is not news
+            level = logging.DEBUG if error == self._last_error else logging.WARNING
+            log.log(level, "reload: %s (still showing the previous experience)", error)
+            self._last_error = error
             return
+        self._last_error = None
         if (
             experience.source_hash
             and experience.source_hash == self.experience.source_hash

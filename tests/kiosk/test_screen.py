@@ -182,3 +182,16 @@ def test_page_transitions_run_and_end(
     image = window.grab().toImage()
     inside = window.view.to_widget(QPointF(520, 420)).toPoint()  # "Product 1", off its text
     assert image.pixelColor(inside.x(), inside.y()).name() == "#dae8fc"
+
+
+def test_a_fixed_drawing_replaces_back_soon(
+    qtbot: object, open_window: Callable[..., KioskWindow], features_copy: Path
+) -> None:
+    good = features_copy.read_text(encoding="utf-8")
+    features_copy.write_text(good[:100], encoding="utf-8")
+    window = open_window(features_copy, watch=True)
+    assert window.page.id == BACK_SOON_ID and window.broken
+    features_copy.write_text(good, encoding="utf-8")
+    qtbot.waitUntil(lambda: window.broken is None, timeout=5000)  # type: ignore[attr-defined]
+    assert window.page.id == "attract"
+    assert window.services.experience() is window.experience
