@@ -29,11 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import kiosk  # noqa: F401  (its PySide6 work-around must run before any Qt import)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEvent, QObject
 
-import kiosk  # noqa: F401  (the PySide6 work-around runs before any Qt code)
 from benchmarks.report import report
 from kiosk.frameprobe import FRAME_S, FrameProbe
 
