@@ -173,8 +173,13 @@ def uplink_tile(services: KioskServices, snap: StatusSnapshot | None) -> TileVie
 def experience_tile(services: KioskServices) -> TileView:
     """The experience on screen and what the validator said about it."""
     experience = services.experience()
-    if experience is None:
-        return TileView("bad", "None loaded", [f"configured: {services.config.kiosk.experience}"])
+    error = services.experience_error()
+    if experience is None or error:
+        details = [f"configured: {services.config.kiosk.experience}"]
+        if error:
+            details.insert(0, error)
+        shoppers = "shoppers see the back-soon page" if experience is None else "old one shown"
+        return TileView("bad", "Cannot load", [*details, shoppers])
     findings = services.findings()
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors

@@ -100,6 +100,9 @@ def test_experience_and_system_tiles(config: KioskConfig, recorded: Recorded) ->
     assert view.level == ("warn" if any(f.severity == "error" for f in findings) else "ok")
     assert "features.drawio" in view.details[0]
     assert f"{len(findings)} warnings" in view.details[2] or "errors" in view.details[2]
+    services.experience_error = lambda: "spring.drawio: not a draw.io file (line 1)"
+    broken = experience_tile(services)
+    assert broken.level == "bad" and broken.details[0].startswith("spring.drawio: not a draw.io")
     services.started_at = time.time() - 3725
     system = system_tile(
         services, StatusSnapshot(memory_rss=200 * 1024**2, memory_total=8 * 1024**3)
