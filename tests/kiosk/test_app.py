@@ -57,6 +57,15 @@ def test_start_tap_through_the_control_socket_and_stop(
     qtbot: Any, kiosk_config: KioskConfig, socket_path: Path
 ) -> None:
     kiosk = Kiosk(kiosk_config)
+    # what reaches the one recording call (storage.EventLog or memory behind it)
+    recorded: list[tuple[str, dict[str, Any]]] = []
+    record = kiosk.services.record
+
+    def spy(type: str, **fields: Any) -> None:
+        recorded.append((type, fields))
+        record(type, **fields)
+
+    kiosk.services.record = spy
     window = kiosk.start(control=socket_path)
     qtbot.addWidget(window)
     try:
@@ -71,17 +80,16 @@ def test_start_tap_through_the_control_socket_and_stop(
         assert tapped["page"] == "home"
         assert window.state == SessionState.WELCOME
         in_thread(qtbot, client.close)
-        events = list(kiosk.sink.events)
-        assert [e.type for e in events if e.type != "presence.change"][:2] == [
-            "session.start",
-            "touch",
-        ]
+        types = [t for t, _ in recorded if t != "presence.change"]
+        assert types[:2] == ["session.start", "touch"]
+        assert kiosk.recorder.recorded == len(recorded)
     finally:
         kiosk.stop()
     assert not socket_path.exists()
     assert kiosk.presence._thread is None or not kiosk.presence._thread.is_alive()
     # the session was closed on the way out
-    assert kiosk.sink.of_type("session.end")[-1].payload["reason"] == "exit"
+    last_type, last = recorded[-1]
+    assert last_type == "session.end" and last["payload"]["reason"] == "exit"
     kiosk.stop()  # twice is harmless
 
 
