@@ -45,9 +45,11 @@ PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
     "content": ("Content", ("manager",)),
     "kiosk": ("Kiosk", ("manager",)),
 }
-_PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
+# Quick taps come as press, double-click, press, double-click...: both count.
+_PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin}
 _ACTIVITY = {
     QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseButtonDblClick,
     QEvent.Type.MouseButtonRelease,
     QEvent.Type.TouchBegin,
     QEvent.Type.TouchUpdate,
@@ -140,7 +142,6 @@ class AdminController(QObject):
         self.page: str | None = None
         self.checking_pin = False
         self._last_activity = clock()
-        self._last_press_stamp = -1
         self.overlay: AdminOverlay | None = None
         self.page_widgets: dict[str, QWidget] = {}
         self.data: AdminData | None = None
@@ -192,10 +193,9 @@ class AdminController(QObject):
         return False
 
     def _press(self, event: QEvent) -> None:
-        stamp = event.timestamp() if isinstance(event, (QMouseEvent, QTouchEvent)) else -1
-        if stamp == self._last_press_stamp and stamp > 0:
-            return  # the same press, propagating to a parent widget
-        self._last_press_stamp = stamp
+        # One tap can arrive several times (a touch, the mouse press Qt makes from it, the
+        # press propagating to parent widgets); CornerTaps counts presses closer together
+        # than its debounce time once. Event timestamps cannot tell: synthetic ones repeat.
         if isinstance(event, QTouchEvent):
             points = event.points()
             if not points:

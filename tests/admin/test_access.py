@@ -205,3 +205,25 @@ def test_pad_says_when_no_pin_is_set(
         assert admin.state == "pad"
     finally:
         admin.shutdown()
+
+
+def test_touch_taps_count_once_each(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    from PySide6.QtTest import QTest
+
+    device = QTest.createTouchDevice()
+    corner = QPoint(window.width() - 6, 6)
+
+    def touch_tap() -> None:
+        clock.advance(0.3)
+        QTest.touchEvent(window, device).press(0, corner, window)
+        QTest.touchEvent(window, device).release(0, corner, window)
+
+    # a touch also arrives as the mouse press Qt makes from it: four taps must stay four
+    for _ in range(4):
+        touch_tap()
+    assert admin.state == "closed"
+    assert admin.gesture.count == 4
+    touch_tap()
+    assert admin.state == "pad"
