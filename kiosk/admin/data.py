@@ -10,15 +10,17 @@ Redis is away.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from kiosk.services import KioskServices
 
@@ -266,6 +268,7 @@ class AdminData(QObject):
     _askStatus = Signal()
     _askDashboards = Signal()
     _askClose = Signal()
+    _askCloseNow = Signal()
 
     def __init__(self, services: KioskServices, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -276,11 +279,17 @@ class AdminData(QObject):
         self._askStatus.connect(self._worker.status)
         self._askDashboards.connect(self._worker.dashboards)
         self._askClose.connect(self._worker.close)
+        # at shutdown: wait until the readers are closed on their own thread
+        self._askCloseNow.connect(self._worker.close, Qt.ConnectionType.BlockingQueuedConnection)
         self._worker.statusReady.connect(self._status_done)
         self._worker.dashboardsReady.connect(self._dashboards_done)
         self._status_busy = False
         self._dashboards_busy = False
         self._thread.start()
+        # Qt aborts the process when a running QThread is destroyed: a kiosk that stops
+        # without quitting the event loop (a script, a test) must not crash on the way out
+        own = weakref.ref(self)
+        atexit.register(lambda: (data := own()) is not None and data.stop())
 
     @property
     def busy(self) -> bool:
@@ -308,9 +317,13 @@ class AdminData(QObject):
         self._askClose.emit()
 
     def stop(self) -> None:
-        """Close the readers and end the thread."""
-        if self._thread.isRunning():
-            self._askClose.emit()
+        """Close the readers and end the thread (safe to call twice)."""
+        try:
+            running = self._thread.isRunning()
+        except RuntimeError:  # Qt already deleted it
+            return
+        if running:
+            self._askCloseNow.emit()
             self._thread.quit()
             if not self._thread.wait(5000):
                 log.warning("admin data thread did not stop within 5s")
