@@ -48,16 +48,21 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config_or_exit(args.config, PROG)
     configure_logging(config, level=args.log_level, log_name="uplink.log")
 
-    from storage import Outbox
+    import storage
     from uplink.credentials import CredentialError
     from uplink.service import UplinkService
+
+    outbox_class = getattr(storage, "Outbox", None)
+    if outbox_class is None:
+        print(f"{PROG}: this installation has no storage outbox (storage.Outbox)", file=sys.stderr)
+        return EXIT_FAILED
 
     database = config.storage.database or config.data_path("events.sqlite")
     if not database.exists():
         print(f"{PROG}: {database}: no event database yet (start the kiosk once)", file=sys.stderr)
         return EXIT_FAILED
     try:
-        outbox = Outbox(database)
+        outbox = outbox_class(database)
         service = UplinkService(config, outbox)
     except CredentialError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
