@@ -116,7 +116,7 @@ class Kiosk:
             import uplink
 
             outbox = storage.Outbox(self.event_log.database)  # type: ignore[attr-defined]
-            service = uplink.UplinkService(self.config, outbox)  # type: ignore[attr-defined]
+            service = uplink.UplinkService(self.config, outbox)
             service.start()
         except Exception:
             log.exception("the uplink did not start: events stay in the outbox")
@@ -155,7 +155,7 @@ class Kiosk:
         """The hidden staff panel (its own package); a broken panel never stops the kiosk."""
         assert self.window is not None
         try:
-            from kiosk.admin import install_admin  # type: ignore[attr-defined]
+            from kiosk.admin import install_admin
 
             self.admin = install_admin(self.window, self.services)
         except ImportError as exc:
@@ -218,12 +218,13 @@ class Kiosk:
             steps.append(("control socket", self.control.close))
         if self.window is not None:
             steps.append(("window", self._close_window))
-        if self.uplink is not None:
-            steps.append(("uplink", lambda: self.uplink.stop(timeout=5.0)))
+        uplink, event_log = self.uplink, self.event_log
+        if uplink is not None:
+            steps.append(("uplink", lambda: uplink.stop(timeout=5.0)))
         if self.presence is not None:
             steps.append(("presence sensor", self.presence.stop))
-        if self.event_log is not None:
-            steps.append(("event log", lambda: self.event_log.stop(timeout=5.0)))
+        if event_log is not None:
+            steps.append(("event log", lambda: event_log.stop(timeout=5.0)))
         for name, step in steps:
             try:
                 step()

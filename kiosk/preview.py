@@ -47,7 +47,7 @@ def write_previews(experience: Experience, out_dir: Path, size: tuple[int, int])
         scene = PageScene(page)
         image = render_page(scene, *size)
         path = out_dir / page_file_name(page.index, page.name)
-        if not image.save(str(path), "PNG"):
+        if not image.save(str(path)):  # PNG, from the file name
             raise PreviewError(f"cannot write {path}")
         written.append(path)
         log.info("page %r -> %s", page.name, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QBrush,
@@ -549,7 +549,7 @@ class PageScene(QGraphicsScene):
             self.addItem(item)
             self.items_by_id[element.id] = item
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """The page colour everywhere (letterbox included), then its background picture."""
         painter.fillRect(rect, self.background)
         if self.backdrop is not None:

@@ -566,18 +566,19 @@ class KioskWindow(QWidget):
                 self.navigate(welcome.id)
 
     def _act(self, page: Page, element: Element) -> bool:
-        """Carry out the element's kiosk action and link; True when the page changed."""
+        """Carry out the element's kiosk action and link; True when the page changed.
+        A page link the artist drew wins over ``back``/``home`` (it is what draw.io shows)."""
         action = element.kiosk_action
+        link = page.link_for(element.id)
         if action is not None:
             payload: dict[str, Any] = {"action": action.name, **action.params}
             self.services.record("action", page=page.id, element=element.id, payload=payload)
-            if action.name in BACK_ACTIONS:
+            if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()
                 return True
-            if action.name in HOME_ACTIONS:
+            if action.name in HOME_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_home()
                 return True
-        link = page.link_for(element.id)
         if isinstance(link, NavigateLink):
             return self.navigate(link.page_id)
         if isinstance(link, ActionLink):
