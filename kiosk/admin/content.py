@@ -194,9 +194,10 @@ class ContentPage(QWidget):
             return
         self.candidate = candidate
         pages = len(candidate.experience.pages)
+        warnings = len(candidate.findings) - candidate.errors
         self.message.setText(
-            f"{candidate.source.name}: {pages} pages, {candidate.errors} errors, "
-            f"{len(candidate.findings) - candidate.errors} warnings"
+            f"{candidate.source.name}: {_count(pages, 'page')}, "
+            f"{_count(candidate.errors, 'error')}, {_count(warnings, 'warning')}"
         )
         for finding in candidate.findings:
             item = QListWidgetItem(finding.format())
@@ -284,6 +285,10 @@ class ContentPage(QWidget):
         self.scan_button.setEnabled(not busy)
         self.drawings.setEnabled(not busy)
         self.rollback_button.setEnabled(not busy and self.library.previous() is not None)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _qcolour(name: str) -> Any:

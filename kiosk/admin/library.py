@@ -26,6 +26,10 @@ USB_ROOTS = (Path("/media"), Path("/run/media"), Path("/mnt"))
 #: How many folders deep a stick is searched (sticks hold a few folders, not a disk tree).
 SEARCH_DEPTH = 3
 HISTORY_KEEP = 50
+#: Pictures copied with an imported drawing (draw.io links them by relative path).
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp")
+#: At most this much of them: a stick may hold a photo library beside the drawing.
+PICTURES_MAX_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,39 @@ def usb_folders() -> list[Path]:
         except OSError:
             continue
     return folders
+
+
+def _pictures_beside(drawing: Path) -> list[Path]:
+    """Picture files in the drawing's folder and its direct subfolders, smallest first,
+    up to :data:`PICTURES_MAX_BYTES` in all."""
+    found: list[tuple[int, Path]] = []
+    folders = [drawing.parent]
+    try:
+        folders += [
+            p for p in sorted(drawing.parent.iterdir()) if p.is_dir() and not p.name.startswith(".")
+        ]
+        for folder in folders:
+            for path in sorted(folder.iterdir()):
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in PICTURE_SUFFIXES
+                    and not is_drawing(path)
+                ):
+                    found.append((path.stat().st_size, path))
+    except OSError as exc:
+        log.warning("cannot list pictures beside %s: %s", drawing, exc)
+    chosen, total = [], 0
+    for size, path in sorted(found):
+        if total + size > PICTURES_MAX_BYTES:
+            log.warning(
+                "pictures beside %s exceed %d MB: the rest are left out",
+                drawing,
+                PICTURES_MAX_BYTES // 2**20,
+            )
+            break
+        chosen.append(path)
+        total += size
+    return chosen
 
 
 def file_hash(path: Path) -> str:
@@ -156,25 +193,35 @@ class ContentLibrary:
 
     def import_drawing(self, source: Path) -> Path:
         """Copy a drawing (or bundle folder) from a stick into the library; the copy's path.
-        The same content imported twice lands in the same place."""
+
+        Pictures next to the drawing (and one folder down) come too, so a drawing that
+        links ``logo.png`` or ``images/logo.png`` still finds it. The same content imported
+        twice lands in the same place.
+        """
         digest = file_hash(source)[:12]
         name = source.name
         for suffix in sorted(DRAWING_SUFFIXES, key=len, reverse=True):
             if name.lower().endswith(suffix):
-                stem, ext = name[: -len(suffix)], name[-len(suffix) :]
+                stem = name[: -len(suffix)]
                 break
         else:
-            stem, ext = name, ""
-        target = self.root / "imported" / f"{stem}-{digest}{ext}"
+            stem = name
+        folder = self.root / "imported" / f"{stem}-{digest}"
+        target = folder / name
         if target.exists():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
         if source.is_dir():
-            shutil.copytree(source, partial)
+            shutil.copytree(source, partial / name)
         else:
-            shutil.copyfile(source, partial)
-        os.replace(partial, target)
+            shutil.copyfile(source, partial / name)
+            for picture in _pictures_beside(source):
+                relative = picture.relative_to(source.parent)
+                (partial / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(picture, partial / relative)
+        os.replace(partial, folder)
         log.info("imported %s as %s", source, target)
         return target
 

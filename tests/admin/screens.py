@@ -9,6 +9,7 @@ storage package is there (with a few hundred shoppers' events), and saves
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -92,8 +93,15 @@ def main(argv: list[str]) -> int:
     pump(app, 0.5)
     shot("pinpad")
     admin.login("manager")
+    library.incoming.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURE, library.incoming / "summer-offers.drawio")
     for page in ("status", "dashboards", "calibration", "content", "kiosk"):
         admin.show_page(page)
+        if page == "content":
+            content = admin.page_widgets["content"]
+            content.scan()  # type: ignore[attr-defined]
+            pump(app, 1.0)
+            content.check(library.incoming / "summer-offers.drawio")  # type: ignore[attr-defined]
         pump(app, 2.5)
         shot(page)
     admin.shutdown()

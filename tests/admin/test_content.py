@@ -80,9 +80,8 @@ def test_content_activate_and_roll_back(
         assert page.findings.count() >= 1
         assert page.thumbs.layout().count() == min(12, len(page.candidate.experience.pages))
         copied = page.candidate.path
-        assert (
-            copied.parent == library.root / "imported" and copied.read_bytes() == new.read_bytes()
-        )
+        assert copied.parent.parent == library.root / "imported"
+        assert copied.read_bytes() == new.read_bytes()
 
         page.activate()
         assert shown.loads == [copied]
@@ -99,6 +98,24 @@ def test_content_activate_and_roll_back(
         assert [e.role for e in library.history()] == ["config", "manager", "manager"]
     finally:
         admin.shutdown()
+
+
+def test_pictures_beside_a_drawing_come_along(tmp_path: Path) -> None:
+    from kiosk.admin.content import prepare_candidate
+
+    stick = tmp_path / "stick" / "summer"
+    stick.mkdir(parents=True)
+    shutil.copy(FIXTURES / "features.drawio", stick / "summer.drawio")
+    shutil.copy(FIXTURES / "logo.png", stick / "logo.png")
+    (stick / "notes.txt").write_text("not a picture", encoding="utf-8")
+    library = ContentLibrary(tmp_path / "content")
+    candidate = prepare_candidate(library, stick / "summer.drawio")
+    assert (candidate.path.parent / "logo.png").read_bytes() == (FIXTURES / "logo.png").read_bytes()
+    assert not (candidate.path.parent / "notes.txt").exists()
+    assert not any("logo.png" in f.message for f in candidate.findings)
+    assert (
+        library.import_drawing(stick / "summer.drawio") == candidate.path
+    )  # same content, same place
 
 
 def test_a_failed_activation_keeps_the_old_experience(
