@@ -40,7 +40,9 @@ def demo_product_page() -> str | None:
 
     experience = load_experience(DEMO)
     for page in experience.pages:
-        if any(e.properties.get("sku") for e in page.elements) and page.role == "page":
+        # a product page is about one product: exactly one sku on it
+        skus = {e.properties["sku"] for e in page.elements if e.properties.get("sku")}
+        if page.role == "page" and (page.properties.get("sku") or len(skus) == 1):
             return page.id
     return None
 
