@@ -611,7 +611,7 @@ def category_dogs() -> str:
     """Category tile picture: a dog with a bone."""
     return document(
         [
-            circle(200, 200, 170, SAND, opacity=0.6),
+            circle(200, 200, 170, CREAM),
             dog_face(200, 190, 250),
             bone(300, 330, 90, BROWN, -20),
         ]
@@ -622,7 +622,7 @@ def category_cats() -> str:
     """Category tile picture: a cat with a ball of wool."""
     return document(
         [
-            circle(200, 200, 170, SAND, opacity=0.6),
+            circle(200, 200, 170, CREAM),
             cat_face(190, 210, 250, ORANGE, SAND),
             circle(310, 320, 44, LAVENDER),
             path(
@@ -640,7 +640,7 @@ def category_small_pets() -> str:
     """Category tile picture: a hamster and a fish in a bowl."""
     return document(
         [
-            circle(200, 200, 170, SAND, opacity=0.6),
+            circle(200, 200, 170, CREAM),
             circle(270, 150, 88, SKY),
             rect(196, 70, 148, 20, SKY, 10),
             fish(270, 160, 100),
@@ -703,16 +703,21 @@ def dog_food_bag_body() -> str:
 
 
 def hero_aquatic() -> str:
-    """Attract picture: fish, a hamster and a bird together."""
+    """Attract picture: a fish bowl, a hamster and a bird on a branch."""
     p = [
-        circle(300, 310, 260, SKY),
-        fish(200, 190, 220),
-        fish(430, 300, 140, CORAL, YELLOW),
-        hamster(240, 430, 220),
-        bird(450, 470, 120, YELLOW),
-        circle(120, 110, 14, WHITE, opacity=0.8),
-        circle(96, 80, 10, WHITE, opacity=0.8),
-        circle(112, 52, 7, WHITE, opacity=0.8),
+        circle(300, 310, 260, CREAM),
+        circle(360, 225, 120, SKY),
+        rect(290, 96, 140, 24, SKY, 12),
+        rect(250, 325, 230, 36, TAN, 18),
+        fish(335, 210, 130),
+        fish(420, 275, 80, CORAL, YELLOW),
+        circle(300, 150, 9, WHITE, opacity=0.9),
+        circle(286, 128, 6, WHITE, opacity=0.9),
+        path("M300 330 Q320 270 300 240 Q336 272 320 330 Z", LEAF),
+        hamster(190, 430, 220),
+        line(340, 520, 540, 480, BROWN, 14),
+        path("M500 488 q20 -40 50 -40 q-10 30 -50 40 Z", LEAF),
+        bird(440, 470, 110, YELLOW),
     ]
     return document(p, 600, 600)
 

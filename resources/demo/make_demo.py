@@ -81,12 +81,12 @@ class Category:
 
 
 CATEGORIES = (
-    Category("dogs", "Dogs", "Food, toys and walks for happy dogs", art.category_dogs, art.ORANGE),
-    Category("cats", "Cats", "Climb, play and nap in comfort", art.category_cats, art.LAVENDER),
+    Category("dogs", "Dogs", "Food, toys and walks", art.category_dogs, art.ORANGE),
+    Category("cats", "Cats", "Climb, play and nap", art.category_cats, art.LAVENDER),
     Category(
         "small-pets",
         "Small pets & fish",
-        "Homes for hamsters, birds and fish",
+        "Hamsters, birds and fish",
         art.category_small_pets,
         art.TEAL_LIGHT,
     ),
@@ -659,7 +659,7 @@ def product_tile(
     if product.offer:
         page.add(
             plain_button_style(art.YELLOW, colour=art.INK, size=32),
-            x + w - 250,
+            x + 30,
             y + 36,
             220,
             70,
@@ -710,8 +710,15 @@ def attract_page(
     page.add(image_style(hero), 1060, 110, 820, 820)
     page.add(image_style(art.logo()), 110, 90, 120, 120)
     page.add(text_style(56, text_colour, bold=True), 250, 90, 700, 120, STORE)
-    page.add(text_style(92, text_colour, bold=True, valign="top"), 110, 270, 940, 340, headline)
-    page.add(text_style(44, text_colour, valign="top"), 110, 630, 880, 140, sub)
+    page.add(
+        text_style(44, text_colour, valign="middle"),
+        110,
+        240,
+        900,
+        540,
+        f'<div style="font-size:92px;font-weight:bold">{esc(headline)}</div>'
+        f'<div style="margin-top:36px">{esc(sub)}</div>',
+    )
     page.add(
         plain_button_style(art.WHITE, colour=art.INK, size=52),
         110,
@@ -766,7 +773,7 @@ def welcome_page() -> PageBuilder:
             esc(category.title),
         )
         page.add(
-            text_style(30, art.INK, align="center"),
+            text_style(34, art.INK, align="center"),
             x + 20,
             y + 470,
             w - 40,
@@ -832,17 +839,17 @@ def product_page(product: Product) -> PageBuilder:
                 font_color=art.INK,
                 font_style=1,
             ),
-            700,
-            175,
-            220,
-            220,
+            670,
+            215,
+            200,
+            200,
             esc(product.offer),
         )
     # text column
     page.add(
-        text_style(64, art.INK, bold=True, valign="top"), 960, 190, 900, 170, esc(product.name)
+        text_style(64, art.INK, bold=True, valign="bottom"), 960, 190, 900, 170, esc(product.name)
     )
-    page.add(text_style(96, DARK_TEAL, bold=True), 960, 360, 420, 120, esc(product.price))
+    page.add(text_style(96, DARK_TEAL, bold=True), 960, 360, 560, 120, esc(product.price))
     if product.was:
         page.add(
             style(
@@ -856,7 +863,7 @@ def product_page(product: Product) -> PageBuilder:
                 vertical_align="middle",
                 spacing=0,
             ),
-            1390,
+            1530,
             380,
             300,
             90,
@@ -1082,7 +1089,7 @@ def offers_page() -> PageBuilder:
         920,
         1560,
         130,
-        "Pet club members get 10% off every bag of food. Ask at the counter to join.",
+        "Pet club members: 10% off all food. Ask at the counter!",
     )
     staff_confirmation(page)
     return page
