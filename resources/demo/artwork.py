@@ -376,16 +376,23 @@ def rope_chew_toy() -> str:
 
 
 def reflective_leash() -> str:
-    """A padded walking leash with a reflective stripe and a metal clip."""
-    strap = "M120 110 C40 170 60 280 170 300 C260 316 320 260 300 190"
+    """A padded walking leash with a reflective stripe, a swivel clip and a collar."""
+    strap = "M150 132 C250 180 80 230 150 282 C200 318 250 300 262 296"
     p = [
         floor(),
-        path(
-            "M80 70 C60 130 150 150 160 100 C170 60 100 40 80 70 Z",
+        ellipse(
+            112, 100, 62, 40, "none", stroke=BLUE, stroke_width=26, transform=_rot(-24, 112, 100)
+        ),
+        ellipse(
+            112,
+            100,
+            62,
+            40,
             "none",
-            stroke=BLUE,
-            stroke_width=26,
-            stroke_linejoin="round",
+            stroke=INK,
+            stroke_width=8,
+            opacity=0.25,
+            transform=_rot(-24, 112, 100),
         ),
         path(strap, "none", stroke=BLUE, stroke_width=26, stroke_linecap="round"),
         path(
@@ -393,18 +400,16 @@ def reflective_leash() -> str:
             "none",
             stroke=WHITE,
             stroke_width=6,
-            stroke_dasharray="18 12",
+            stroke_dasharray="16 12",
             stroke_linecap="round",
-            opacity=0.9,
         ),
-        rect(102, 104, 40, 30, INK, 8, transform=_rot(-30, 122, 119)),
-        rect(286, 160, 30, 40, SILVER, 6),
-        circle(301, 216, 22, "none", stroke=GREY, stroke_width=10),
-        rect(293, 232, 16, 40, GREY, 6),
-        path("M301 272 q-26 20 0 44 q26 -20 0 -44 Z", GREY),
-        rect(250, 300, 110, 40, CORAL, 18),
-        circle(278, 320, 8, YELLOW),
-        path("M318 306 l12 14 l-12 14", "none", stroke=WHITE, stroke_width=6),
+        rect(136, 112, 44, 36, INK, 10, transform=_rot(30, 158, 130)),
+        circle(276, 296, 14, "none", stroke=GREY, stroke_width=8),
+        rect(288, 284, 46, 24, SILVER, 10),
+        rect(296, 290, 30, 12, GREY, 6),
+        ellipse(350, 312, 60, 34, "none", stroke=CORAL, stroke_width=22),
+        circle(346, 276, 10, "none", stroke=GREY, stroke_width=6),
+        bone(346, 250, 50, YELLOW, 0),
     ]
     return document(p)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -267,6 +268,14 @@ def data_uri(svg: str) -> str:
 def esc(text: str) -> str:
     """Plain text for an HTML label."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_UNIT = re.compile(r" (\d+(?:\.\d+)?) (cm|kg|m|L)\b")
+
+
+def product_name(name: str) -> str:
+    """A product name for an HTML label; a size never breaks from its unit ("150 cm")."""
+    return _UNIT.sub(lambda m: f" {m.group(1)}&nbsp;{m.group(2)}", esc(name))
 
 
 def actions(*steps: tuple[str, list[str]]) -> str:
@@ -641,12 +650,12 @@ def product_tile(
     pic = min(w - 80, h - 310)
     page.add(image_style(art.PRODUCT_ART[product.art]()), x + (w - pic) / 2, y + 40, pic, pic)
     page.add(
-        text_style(38, art.INK, bold=True, align="center", valign="top"),
+        text_style(38, art.INK, bold=True, align="center"),
         x + 24,
         y + h - 236,
         w - 48,
         110,
-        esc(product.name),
+        product_name(product.name),
     )
     page.add(
         text_style(52, DARK_TEAL, bold=True, align="center"),
@@ -799,11 +808,13 @@ def welcome_page() -> PageBuilder:
 def category_page(category: Category) -> PageBuilder:
     """A category: its products as big tiles, each leading to the product page."""
     page = PageBuilder(category.page_id, category.title)
-    header(page, category.title, back_to="welcome", home=True)
     products = [p for p in PRODUCTS if p.category == category.key]
     page.add(text_style(40, art.INK, align="center"), 80, 165, 1760, 60, esc(category.tagline))
+    # the tiles come before the header's links: a swipe on a product page moves between the
+    # pages its category links to, in the order they appear
     for index, product in enumerate(products):
         product_tile(page, product, 80 + index * 600, 240, 560, 640, colour=category.colour)
+    header(page, category.title, back_to="welcome", home=True)
     offers_banner(page, 920)
     staff_confirmation(page)
     return page
@@ -847,7 +858,12 @@ def product_page(product: Product) -> PageBuilder:
         )
     # text column
     page.add(
-        text_style(64, art.INK, bold=True, valign="bottom"), 960, 190, 900, 170, esc(product.name)
+        text_style(64, art.INK, bold=True, valign="bottom"),
+        960,
+        190,
+        900,
+        170,
+        product_name(product.name),
     )
     page.add(text_style(96, DARK_TEAL, bold=True), 960, 360, 560, 120, esc(product.price))
     if product.was:
