@@ -28,9 +28,12 @@ def experiences() -> list[Path]:
     return [FEATURES, *([DEMO] if DEMO.exists() else [])]
 
 
+@pytest.mark.parametrize("aspect", ASPECTS)
 @pytest.mark.parametrize("path", experiences(), ids=lambda p: p.name)
-def test_every_link_leads_to_its_page(open_window: Callable[..., KioskWindow], path: Path) -> None:
-    window = open_window(path)
+def test_every_link_leads_to_its_page(
+    open_window: Callable[..., KioskWindow], path: Path, aspect: str
+) -> None:
+    window = open_window(path, size=ASPECTS[aspect])
     experience = window.experience
     assert window.broken is None
     followed = 0
