@@ -146,13 +146,16 @@ class PageView(QWidget):
         assert self.scene is not None
         page_id = self.scene.page.id
         pixmap = self._pixmaps.get(page_id)
-        if pixmap is None or pixmap.size() != self.size():
+        if pixmap is None or pixmap.deviceIndependentSize().toSize() != self.size():
             pixmap = self._render(self.scene)
             self._pixmaps[page_id] = pixmap
         return pixmap
 
     def _render(self, scene: PageScene) -> QPixmap:
-        pixmap = QPixmap(self.size())
+        # in device pixels, so that a high-density screen gets sharp pages
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(scene.background)
         painter = QPainter(pixmap)
         self._paint_scene(painter, scene)
