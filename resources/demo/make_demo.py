@@ -512,12 +512,17 @@ def plain_button_style(
 STAFF_TAG = "staff-called"
 
 
-def header(page: PageBuilder, title: str | None, *, back_to: str | None, home: bool) -> None:
-    """The top bar every shopper page shares: logo or back/home, title, call-staff button."""
+def header(page: PageBuilder, title: str | None, *, nav: bool) -> None:
+    """The top bar every shopper page shares: the logo (welcome) or Back and Home, the title,
+    the call-staff button.
+
+    Back and Home are kiosk actions, not page links: Back returns to wherever the shopper came
+    from (a product opened from the offers goes back to the offers), and pages linked only by
+    Back/Home do not join the swipe order of a category's products."""
     page.add(style(fill_color=art.WHITE, stroke_color="none", html=1), 0, 0, WIDTH, HEADER_H)
     page.add(style(fill_color=art.TEAL, stroke_color="none", html=1), 0, HEADER_H - 8, WIDTH, 8)
     x = 40
-    if back_to is not None:
+    if nav:
         page.add(
             button_style(art.INK, art.icon_back()),
             x,
@@ -526,11 +531,9 @@ def header(page: PageBuilder, title: str | None, *, back_to: str | None, home: b
             120,
             "Back",
             cell_id=f"{page.id}-back",
-            link=page_link(back_to),
             props={"kiosk-action": "back"},
         )
         x += 300
-    if home:
         page.add(
             button_style(art.INK, art.icon_home()),
             x,
@@ -539,11 +542,10 @@ def header(page: PageBuilder, title: str | None, *, back_to: str | None, home: b
             120,
             "Home",
             cell_id=f"{page.id}-home",
-            link=page_link("welcome"),
             props={"kiosk-action": "home"},
         )
         x += 300
-    if back_to is None and not home:
+    else:
         page.add(image_style(art.logo()), 40, 20, 110, 110)
         page.add(text_style(52, art.INK, bold=True), 170, 20, 500, 110, STORE)
         x = 680
@@ -754,7 +756,7 @@ def attract_page(
 def welcome_page() -> PageBuilder:
     """The first page a shopper sees: three big category tiles and the offers banner."""
     page = PageBuilder("welcome", "Welcome")
-    header(page, None, back_to=None, home=False)
+    header(page, None, nav=False)
     page.add(
         text_style(64, art.INK, bold=True, align="center"),
         80,
@@ -814,7 +816,7 @@ def category_page(category: Category) -> PageBuilder:
     # pages its category links to, in the order they appear
     for index, product in enumerate(products):
         product_tile(page, product, 80 + index * 600, 240, 560, 640, colour=category.colour)
-    header(page, category.title, back_to="welcome", home=True)
+    header(page, category.title, nav=True)
     offers_banner(page, 920)
     staff_confirmation(page)
     return page
@@ -824,7 +826,7 @@ def product_page(product: Product) -> PageBuilder:
     """A product: picture, name, price, text, add-to-list / show-me-where / details."""
     category = next(c for c in CATEGORIES if c.key == product.category)
     page = PageBuilder(product.page_id, product.name)
-    header(page, category.title, back_to=category.page_id, home=True)
+    header(page, category.title, nav=True)
     # picture card
     page.add(box_style(art.WHITE, arc=40, shadow=True), 60, 185, 840, 850)
     page.add(box_style(category.colour, arc=32, opacity=35), 80, 205, 800, 810)
@@ -1084,7 +1086,7 @@ def _added_panel(page: PageBuilder, product: Product) -> None:
 def offers_page() -> PageBuilder:
     """This week's offers: the products on offer, each leading to its page."""
     page = PageBuilder("offers", "Offers")
-    header(page, "This week's offers", back_to="welcome", home=True)
+    header(page, "This week's offers", nav=True)
     on_offer = [p for p in PRODUCTS if p.offer]
     page.add(
         text_style(40, art.INK, align="center"),
