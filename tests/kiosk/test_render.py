@@ -161,3 +161,39 @@ def test_the_corpus_renders(qapp: Any, drawio_corpus: list[Path]) -> None:
             assert not image.isNull()
             rendered += 1
     assert rendered > 150
+
+
+def test_stencils_and_connectors(qapp: Any) -> None:
+    from designer_import.model import EdgePath, Point
+    from kiosk.render import EdgeItem, ElementItem
+
+    stencil = Element(
+        id="s",
+        kind=ShapeKind.STENCIL,
+        shape="mxgraph.aws4.lambda",
+        geometry=Geometry(0, 0, 100, 100),
+        style=Style(fill="#ff9900", stroke="#000000"),
+        stencil="mxgraph.aws4.lambda",
+    )
+    item = ElementItem(stencil)
+    # an unknown stencil is a plain box that says what it was
+    assert item.label is not None and item.label.doc.toPlainText() == "aws4.lambda"
+    assert item.shape().contains(QPointF(2, 2))
+    edge = Element(
+        id="e",
+        kind=ShapeKind.EDGE,
+        shape="connector",
+        geometry=Geometry(0, 0, 200, 100),
+        style=Style(stroke="#000000"),
+        edge=EdgePath(
+            points=[Point(0, 0), Point(200, 0), Point(200, 100)],
+            end_arrow="classic",
+            start_arrow="oval",
+        ),
+    )
+    connector = EdgeItem(edge)
+    assert len(connector.heads) == 2
+    # touched along its route (both legs), not across the corner it turns
+    assert connector.shape().contains(QPointF(100, 3))
+    assert connector.shape().contains(QPointF(198, 50))
+    assert not connector.shape().contains(QPointF(100, 50))
