@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
 
 import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
 from designer_import import load_experience, load_experience_bytes, validate
 from designer_import.model import ActionLink, Experience, NavigateLink, Page, ShapeKind
+from kiosk.events import EventRecorder, MemorySink
+from kiosk.services import KioskServices
+from kiosk.shopper import KioskWindow
 from resources.demo import make_demo
+from settings.loader import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "pet-store.drawio"
@@ -199,14 +207,37 @@ def test_artwork_is_valid_svg() -> None:
 # --- the demo on the real shopper window --------------------------------------------------------
 
 
-@pytest.fixture
-def window(qtbot: object, tmp_path: Path) -> Iterator[object]:
-    """The shopper window showing the demo, instant transitions, events kept in memory."""
-    from kiosk.events import EventRecorder, MemorySink
-    from kiosk.services import KioskServices
-    from kiosk.shopper import KioskWindow
-    from settings.loader import load_config
+@dataclass
+class Shopper:
+    """A shopper's hands on the kiosk window showing the demo."""
 
+    window: KioskWindow
+    sink: MemorySink
+    qtbot: QtBot
+
+    @property
+    def page_id(self) -> str:
+        assert self.window.page is not None
+        return self.window.page.id
+
+    def tap(self, element_id: str) -> None:
+        view = self.window.view
+        # a panel that was just shown is still fading in: wait until a finger can reach it
+        self.qtbot.waitUntil(lambda: view.touch_point(element_id) is not None, timeout=3000)
+        point = view.touch_point(element_id)
+        QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=point)
+
+    def shown(self, element_id: str) -> bool:
+        page = self.window.page
+        assert page is not None
+        element = page.element(element_id)
+        assert element is not None, element_id
+        return self.window.shown(page, element)
+
+
+@pytest.fixture
+def shopper(qtbot: QtBot, tmp_path: Path) -> Iterator[Shopper]:
+    """The shopper window showing the demo, instant transitions, events kept in memory."""
     config = load_config(None)
     config.paths.data_dir = tmp_path / "data"
     config.paths.log_dir = tmp_path / "logs"
@@ -215,83 +246,62 @@ def window(qtbot: object, tmp_path: Path) -> Iterator[object]:
     config.redis.enabled = False
     sink = MemorySink()
     recorder = EventRecorder(config, sink)
-    services = KioskServices(config=config, record=recorder.record)
-    shopper = KioskWindow(services)
-    recorder.session_id = lambda: shopper.session.session_id
-    qtbot.addWidget(shopper)  # type: ignore[attr-defined]
-    shopper.resize(1920, 1080)
-    shopper.show()
-    shopper.start(DEMO)
-    shopper.sink = sink  # type: ignore[attr-defined]
-    shopper.qtbot = qtbot  # type: ignore[attr-defined]
-    yield shopper
-    shopper.shutdown()
+    window = KioskWindow(KioskServices(config=config, record=recorder.record))
+    recorder.session_id = lambda: window.session.session_id
+    qtbot.addWidget(window)
+    window.resize(1920, 1080)
+    window.show()
+    window.start(DEMO)
+    yield Shopper(window, sink, qtbot)
+    window.shutdown()
 
 
-def _tap(window: object, element_id: str) -> None:
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
-
-    view = window.view  # type: ignore[attr-defined]
-    # a panel that was just shown is still fading in: wait until a finger can reach it
-    window.qtbot.waitUntil(lambda: view.touch_point(element_id) is not None, timeout=3000)  # type: ignore[attr-defined]
-    point = view.touch_point(element_id)
-    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=point)  # type: ignore[attr-defined]
-
-
-def _shown(window: object, element_id: str) -> bool:
-    page = window.page  # type: ignore[attr-defined]
-    element = page.element(element_id)
-    assert element is not None, element_id
-    return bool(window.shown(page, element))  # type: ignore[attr-defined]
-
-
-def test_a_shopper_walks_through_the_demo(window: object) -> None:
-    w = window
-    assert w.broken is None  # type: ignore[attr-defined]
-    assert w.page.role == "attract"  # type: ignore[attr-defined]
-    _tap(w, f"{w.page.id}-anywhere")  # type: ignore[attr-defined]
-    assert w.page.id == "welcome"  # type: ignore[attr-defined]
-    _tap(w, "welcome-dogs")
-    assert w.page.id == "category-dogs"  # type: ignore[attr-defined]
-    _tap(w, "category-dogs-tile-dog-214")
+def test_a_shopper_walks_through_the_demo(shopper: Shopper) -> None:
+    assert shopper.window.broken is None
+    assert shopper.window.page is not None and shopper.window.page.role == "attract"
+    shopper.tap(f"{shopper.page_id}-anywhere")
+    assert shopper.page_id == "welcome"
+    shopper.tap("welcome-dogs")
+    assert shopper.page_id == "category-dogs"
+    shopper.tap("category-dogs-tile-dog-214")
     product = "product-dog-214"
-    assert w.page.id == product  # type: ignore[attr-defined]
+    assert shopper.page_id == product
 
     # details toggle in place; "show me where" and "add to my list" swap the panel
     panel = f"{product}-details-panel"
-    assert not _shown(w, panel)
-    _tap(w, f"{product}-details")
-    assert _shown(w, panel) and _shown(w, f"{product}-details-close")
-    _tap(w, f"{product}-details")
-    assert not _shown(w, panel)
-    _tap(w, f"{product}-where")
-    assert _shown(w, f"{product}-where-map")
-    _tap(w, f"{product}-add")
-    assert not _shown(w, f"{product}-where-map") and _shown(w, f"{product}-added-panel")
-    _tap(w, f"{product}-added-close")
-    assert not _shown(w, f"{product}-added-panel")
+    assert not shopper.shown(panel)
+    shopper.tap(f"{product}-details")
+    assert shopper.shown(panel) and shopper.shown(f"{product}-details-close")
+    shopper.tap(f"{product}-details")
+    assert not shopper.shown(panel)
+    shopper.tap(f"{product}-where")
+    assert shopper.shown(f"{product}-where-map")
+    shopper.tap(f"{product}-add")
+    assert not shopper.shown(f"{product}-where-map")
+    assert shopper.shown(f"{product}-added-panel")
+    shopper.tap(f"{product}-added-close")
+    assert not shopper.shown(f"{product}-added-panel")
 
     # call staff: the confirmation shows on the same page and goes away with OK
-    _tap(w, f"{product}-call-staff")
-    assert w.page.id == product and _shown(w, f"{product}-staff-card")  # type: ignore[attr-defined]
-    _tap(w, f"{product}-staff-ok")
-    assert not _shown(w, f"{product}-staff-card")
+    shopper.tap(f"{product}-call-staff")
+    assert shopper.page_id == product and shopper.shown(f"{product}-staff-card")
+    shopper.tap(f"{product}-staff-ok")
+    assert not shopper.shown(f"{product}-staff-card")
 
-    _tap(w, f"{product}-back")
-    assert w.page.id == "category-dogs"  # type: ignore[attr-defined]
-    _tap(w, "category-dogs-offers")
-    assert w.page.id == "offers"  # type: ignore[attr-defined]
-    _tap(w, "offers-tile-cat-120")
-    assert w.page.id == "product-cat-120"  # type: ignore[attr-defined]
-    _tap(w, "product-cat-120-back")
-    assert w.page.id == "offers"  # type: ignore[attr-defined]
-    _tap(w, "offers-home")
-    assert w.page.id == "welcome"  # type: ignore[attr-defined]
+    # Back returns to where the shopper came from
+    shopper.tap(f"{product}-back")
+    assert shopper.page_id == "category-dogs"
+    shopper.tap("category-dogs-offers")
+    assert shopper.page_id == "offers"
+    shopper.tap("offers-tile-cat-120")
+    assert shopper.page_id == "product-cat-120"
+    shopper.tap("product-cat-120-back")
+    assert shopper.page_id == "offers"
+    shopper.tap("offers-home")
+    assert shopper.page_id == "welcome"
 
     actions = [
-        (e.payload.get("action"), e.payload.get("sku"))
-        for e in w.sink.of_type("action")  # type: ignore[attr-defined]
+        (e.payload.get("action"), e.payload.get("sku")) for e in shopper.sink.of_type("action")
     ]
     assert ("show-product", "DOG-214") in actions
     assert ("add-to-list", "DOG-214") in actions
