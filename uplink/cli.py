@@ -71,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: cannot open the outbox in {database}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if config.uplink.enabled:
-        log.info(
-            "[uplink] enabled is true: a running kiosk sends too; both share the outbox safely"
+        # Both would share the outbox safely, but one client id on two connections makes
+        # the broker drop each in turn.
+        log.warning(
+            "[uplink] enabled = true: if the kiosk app runs with this config it uplinks too, "
+            "with the same client id; set enabled = false for the kiosk when using %s",
+            PROG,
         )
 
     stop = threading.Event()
