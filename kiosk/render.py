@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
@@ -246,6 +247,24 @@ def _pen(style: Style) -> QPen | None:
     return pen
 
 
+def guarded_paint(
+    item: QGraphicsItem, painter: QPainter, paint: Callable[[QPainter], None]
+) -> None:
+    """Paint one item; an item whose painting fails is logged once and then left out, so
+    one bad shape can never keep the whole page (or the kiosk) from drawing."""
+    if getattr(item, "paint_failed", False):
+        return
+    painter.save()
+    try:
+        paint(painter)
+    except Exception:
+        element = getattr(item, "element", None)
+        log.exception("cannot draw element %s; left out", getattr(element, "id", "?"))
+        item.paint_failed = True  # type: ignore[attr-defined]
+    finally:
+        painter.restore()
+
+
 class ElementItem(QGraphicsItem):
     """One element of a page: its outline, fill, picture and label."""
 
@@ -304,6 +323,9 @@ class ElementItem(QGraphicsItem):
         widget: QWidget | None = None,
     ) -> None:
         """Draw shadow, fill, outline, picture, decorations and label."""
+        guarded_paint(self, painter, self._paint)
+
+    def _paint(self, painter: QPainter) -> None:
         element = self.element
         style = element.style
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -496,6 +518,9 @@ class EdgeItem(QGraphicsItem):
         widget: QWidget | None = None,
     ) -> None:
         """Draw the route, the heads and the label."""
+        guarded_paint(self, painter, self._paint)
+
+    def _paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.element.style.shadow:
             painter.strokePath(self.route.translated(SHADOW_OFFSET), QPen(SHADOW_COLOR, 1))

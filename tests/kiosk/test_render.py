@@ -197,3 +197,34 @@ def test_stencils_and_connectors(qapp: Any) -> None:
     assert connector.shape().contains(QPointF(100, 3))
     assert connector.shape().contains(QPointF(198, 50))
     assert not connector.shape().contains(QPointF(100, 50))
+
+
+def test_a_shape_that_cannot_be_drawn_is_left_out(
+    qapp: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = Page(
+        id="p",
+        name="P",
+        role="page",
+        width=400,
+        height=200,
+        background="#000000",
+        elements=[
+            element(ShapeKind.RECTANGLE, 0, Style(fill="#ff0000", stroke=None)),
+            element(ShapeKind.RECTANGLE, 200, Style(fill="#00ff00", stroke=None)),
+        ],
+    )
+    scene = PageScene(page)
+    broken = scene.items_by_id[page.elements[0].id]
+
+    def fails(_painter: object) -> None:
+        raise RuntimeError("bad picture data")
+
+    broken._paint = fails  # type: ignore[attr-defined]
+    image = render_page(scene, 400, 200)
+    assert image.pixelColor(100, 150).name() == "#000000"  # left out
+    assert image.pixelColor(300, 150).name() == "#00ff00"  # the rest is drawn
+    assert "bad picture data" in caplog.text
+    render_page(scene, 400, 200)
+    # logged once, not on every paint
+    assert len([r for r in caplog.records if "cannot draw" in r.getMessage()]) == 1
