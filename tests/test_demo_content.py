@@ -97,11 +97,16 @@ def test_every_page_is_reachable_from_welcome(experience: Experience) -> None:
                 queue.append(target)
     shopper_ids = {p.id for p in _shopper_pages(experience)}
     assert shopper_ids <= reached
-    # and every attract page leads into the shop
+    # and every attract page leads into the shop (the offers teaser straight to the offers)
     for page in experience.attract_pages:
-        assert any(
-            isinstance(e.link, NavigateLink) and e.link.page_id == welcome.id for e in page.elements
-        ), page.name
+        targets = {e.link.page_id for e in page.elements if isinstance(e.link, NavigateLink)}
+        assert targets and targets <= shopper_ids, page.name
+    assert any(
+        e.link.page_id == "offers"
+        for page in experience.attract_pages
+        for e in page.elements
+        if isinstance(e.link, NavigateLink)
+    )
 
 
 def test_every_product_page_carries_sku_actions(experience: Experience) -> None:

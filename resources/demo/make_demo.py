@@ -37,6 +37,7 @@ STORE = "Happy Paws"
 HEADER_H = 150
 DARK_CORAL = "#C63A46"
 DARK_TEAL = "#0B6463"
+DEEP_BLUE = "#245C9E"
 
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -707,9 +708,19 @@ def offers_banner(page: PageBuilder, y: float) -> None:
 
 
 def attract_page(
-    key: str, name: str, background: str, hero: str, headline: str, sub: str, text_colour: str
+    key: str,
+    name: str,
+    background: str,
+    hero: str,
+    headline: str,
+    sub: str,
+    text_colour: str,
+    *,
+    target: str = "welcome",
+    invitation: str = "Touch to start",
 ) -> PageBuilder:
-    """An idle-loop page: a big picture, a headline and an invitation to touch."""
+    """An idle-loop page: a big picture, a headline and an invitation to touch that leads to
+    ``target``."""
     page = PageBuilder(f"attract-{key}", name, background=background, tags="attract")
     page.add(
         style("ellipse", fill_color=art.WHITE, stroke_color="none", opacity=12, html=1),
@@ -736,9 +747,9 @@ def attract_page(
         820,
         620,
         150,
-        "Touch to start &rsaquo;",
+        f"{esc(invitation)} &rsaquo;",
         cell_id=f"{page.id}-start",
-        link=page_link("welcome"),
+        link=page_link(target),
     )
     # the whole screen is the touch target: an idle shopper may touch anywhere
     page.add(
@@ -748,7 +759,7 @@ def attract_page(
         WIDTH,
         HEIGHT,
         cell_id=f"{page.id}-anywhere",
-        link=page_link("welcome"),
+        link=page_link(target),
     )
     return page
 
@@ -852,10 +863,10 @@ def product_page(product: Product) -> PageBuilder:
                 font_color=art.INK,
                 font_style=1,
             ),
-            670,
-            215,
+            85,
             200,
-            200,
+            190,
+            190,
             esc(product.offer),
         )
     # text column
@@ -1131,13 +1142,15 @@ def pages() -> list[PageBuilder]:
             art.YELLOW,
             art.hero_treats(),
             "Save up to $30 this week",
-            "On cat trees, aquariums and toys. Touch the screen to see the offers.",
+            "On cat trees, aquariums and toys for dogs. Touch to see this week's offers.",
             art.INK,
+            target="offers",
+            invitation="See the offers",
         ),
         attract_page(
             "small-pets",
             "Attract: small pets",
-            DARK_TEAL,
+            DEEP_BLUE,
             art.hero_aquatic(),
             "Happy homes for small pets",
             "Cages, wheels and aquariums. Ask us anything: we love pets.",
