@@ -4,6 +4,9 @@ generator writes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -195,6 +198,21 @@ def test_generator_is_deterministic_and_matches_the_committed_file(tmp_path: Pat
     out.write_bytes(first.replace(b"Happy Paws", b"Sad Paws", 1))
     assert make_demo.main(["--check", "--output", str(out)]) == 1
     assert load_experience_bytes(first, "demo.drawio").pages
+
+
+def test_generator_runs_as_a_script_with_the_same_bytes(tmp_path: Path) -> None:
+    out = tmp_path / "script.drawio"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "resources" / "demo" / "make_demo.py"), "--output", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == DEMO.read_bytes()
 
 
 def test_artwork_is_valid_svg() -> None:
