@@ -248,6 +248,7 @@ class Shopper:
         # a panel that was just shown is still fading in: wait until a finger can reach it
         self.qtbot.waitUntil(lambda: view.touch_point(element_id) is not None, timeout=3000)
         point = view.touch_point(element_id)
+        assert point is not None, element_id
         QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=point)
 
     def shown(self, element_id: str) -> bool:

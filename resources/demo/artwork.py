@@ -126,7 +126,7 @@ def paw(cx: float, cy: float, size: float, fill: str, **extra: str | float) -> s
         ellipse(cx + 13 * s, cy - 32 * s, 12 * s, 16 * s, fill),
         ellipse(cx + 34 * s, cy - 10 * s, 12 * s, 15 * s, fill),
     ]
-    return group(parts, **extra)
+    return f"<g{_attrs(extra)}>{''.join(parts)}</g>"
 
 
 def bone(cx: float, cy: float, length: float, fill: str, angle: float = 0) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__:
-    from . import artwork as art
+    from resources.demo import artwork as art
 else:  # run as a file: its own folder is on sys.path
     import artwork as art  # type: ignore[no-redef]
 
@@ -320,37 +320,31 @@ class PageBuilder:
         """Add a vertex; returns its id."""
         self._count += 1
         cid = cell_id or f"{self.id}-{self._count}"
-        cell = ET.Element("mxCell", {"style": style_text, "vertex": "1", "parent": "1"})
+        wrapped = bool(link or props or tags or tooltip)
+        # attributes in the order draw.io writes them
+        attrs = {} if wrapped else {"id": cid, "value": label}
+        attrs.update(style=style_text, vertex="1", parent="1")
         if hidden:
-            cell.set("visible", "0")
+            attrs["visible"] = "0"
+        cell = ET.Element("mxCell", attrs)
         ET.SubElement(
             cell,
             "mxGeometry",
             {"x": _num(x), "y": _num(y), "width": _num(w), "height": _num(h), "as": "geometry"},
         )
-        if link or props or tags or tooltip:
-            wrapper = ET.Element("UserObject", {"label": label})
-            for key, value in (props or {}).items():
-                wrapper.set(key, value)
-            if tooltip:
-                wrapper.set("tooltip", tooltip)
-            if link:
-                wrapper.set("link", link)
-            if tags:
-                wrapper.set("tags", tags)
-            wrapper.set("id", cid)
-            wrapper.append(cell)
-            self.cells.append(wrapper)
-        else:
-            cell.set("id", cid)
-            cell.set("value", label)
-            # value first, as draw.io writes it
-            attrs = dict(cell.attrib)
-            cell.attrib.clear()
-            for key in ("id", "value", "style", "vertex", "parent", "visible"):
-                if key in attrs:
-                    cell.set(key, attrs[key])
+        if not wrapped:
             self.cells.append(cell)
+            return cid
+        wrapper = ET.Element("UserObject", {"label": label, **(props or {})})
+        if tooltip:
+            wrapper.set("tooltip", tooltip)
+        if link:
+            wrapper.set("link", link)
+        if tags:
+            wrapper.set("tags", tags)
+        wrapper.set("id", cid)
+        wrapper.append(cell)
+        self.cells.append(wrapper)
         return cid
 
     def xml(self) -> ET.Element:
