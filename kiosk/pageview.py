@@ -31,8 +31,11 @@ from kiosk.render import PageScene, fit_transform
 
 log = logging.getLogger(__name__)
 
-#: Rendered pages kept (each one is a screen-sized pixmap: ~8 MB at 1920x1080).
-CACHE_PAGES = 12
+#: Page scenes kept (items, decoded pictures), least recently shown dropped first.
+CACHE_SCENES = 64
+#: Memory for rendered pages (each a screen-sized pixmap: ~8 MB at 1920x1080, so ~30
+#: pages; ~7 at 4K). The least recently shown page is rendered again when next needed.
+CACHE_BYTES = 256 * 1024 * 1024
 #: A drag longer than this share of the width, mostly sideways, is a swipe.
 SWIPE_SHARE = 0.12
 #: A press that moves less than this many pixels is a tap.
@@ -74,7 +77,7 @@ class PageView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.scene: PageScene | None = None
         self._scenes: OrderedDict[str, PageScene] = OrderedDict()
-        self._pixmaps: dict[str, QPixmap] = {}
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._fading: dict[QGraphicsItem, QVariantAnimation] = {}
         self._press: QPointF | None = None
         self._press_at = 0.0
@@ -101,7 +104,7 @@ class PageView(QWidget):
             self._scenes[page.id] = scene
             self._pixmaps.pop(page.id, None)
         self._scenes.move_to_end(page.id)
-        while len(self._scenes) > CACHE_PAGES:
+        while len(self._scenes) > CACHE_SCENES:
             old_id, _ = self._scenes.popitem(last=False)
             self._pixmaps.pop(old_id, None)
         return scene
@@ -117,7 +120,7 @@ class PageView(QWidget):
         """Build and render ``page`` now, so that showing it later is a blit."""
         scene = self.scene_for(page)
         if page.id not in self._pixmaps and self.width() > 0 and self.height() > 0:
-            self._pixmaps[page.id] = self._render(scene)
+            self._keep(page.id, self._render(scene))
 
     def show_page(self, page: Page, transition: str = "off", duration_ms: int = 0) -> None:
         """Show ``page``; ``transition`` is "fade", "slide" or "off" (``duration_ms`` at most
@@ -148,8 +151,23 @@ class PageView(QWidget):
         pixmap = self._pixmaps.get(page_id)
         if pixmap is None or pixmap.deviceIndependentSize().toSize() != self.size():
             pixmap = self._render(self.scene)
-            self._pixmaps[page_id] = pixmap
+            self._keep(page_id, pixmap)
+        else:
+            self._pixmaps.move_to_end(page_id)
         return pixmap
+
+    def _keep(self, page_id: str, pixmap: QPixmap) -> None:
+        self._pixmaps[page_id] = pixmap
+        self._pixmaps.move_to_end(page_id)
+        size = pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
+        keep = max(4, CACHE_BYTES // max(1, size))
+        while len(self._pixmaps) > keep:
+            self._pixmaps.popitem(last=False)
+
+    @property
+    def cached_pages(self) -> list[str]:
+        """Ids of the pages rendered and kept, least recently shown first."""
+        return list(self._pixmaps)
 
     def _render(self, scene: PageScene) -> QPixmap:
         # in device pixels, so that a high-density screen gets sharp pages

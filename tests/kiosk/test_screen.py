@@ -195,3 +195,29 @@ def test_a_fixed_drawing_replaces_back_soon(
     qtbot.waitUntil(lambda: window.broken is None, timeout=5000)  # type: ignore[attr-defined]
     assert window.page.id == "attract"
     assert window.services.experience() is window.experience
+
+
+def test_rendered_pages_stay_within_the_memory_budget(
+    open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk import pageview
+
+    width, height = 640, 360
+    monkeypatch.setattr(pageview, "CACHE_BYTES", 5 * width * height * 4)
+    window = open_window(shop_file, size=(width, height))
+    pages = ["welcome", "cat", "p1", "p2", "p3", "attract-2", "attract-1", "welcome", "cat"]
+    for page_id in pages:
+        window.navigate(page_id)
+        window.repaint()
+        QApplication.processEvents()
+    cached = window.view.cached_pages
+    assert len(cached) == 5
+    assert cached[-1] == "cat"
+    assert "p1" not in cached
+    # a page that was dropped is drawn again when it comes back
+    window.navigate("p1")
+    window.repaint()
+    assert window.view.cached_pages[-1] == "p1"
+    image = window.grab().toImage()
+    centre = window.view.to_widget(QPointF(880, 560)).toPoint()
+    assert image.pixelColor(centre.x(), centre.y()).name() == "#1ba1e2"
