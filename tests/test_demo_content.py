@@ -121,6 +121,8 @@ def test_every_product_page_carries_sku_actions(experience: Experience) -> None:
             if e.kiosk_action is not None
         }
         assert actions.get("add-to-list"), page.name
+        # the page's own sku goes with its page views (dwell time per product)
+        assert page.properties.get("sku") == actions["add-to-list"], page.name
         assert actions.get("show-me-where") == actions["add-to-list"], page.name
         skus.add(actions["add-to-list"])
         pictures = [e for e in page.elements if e.kind is ShapeKind.IMAGE and e.visible]
@@ -332,3 +334,5 @@ def test_a_shopper_walks_through_the_demo(shopper: Shopper) -> None:
     assert ("show-me-where", "DOG-214") in actions
     assert ("call-staff", None) in actions
     assert ("show-product", "CAT-120") in actions
+    viewed = {e.payload.get("sku") for e in shopper.sink.of_type("page.view")}
+    assert {"DOG-214", "CAT-120"} <= viewed

@@ -298,6 +298,8 @@ class PageBuilder:
     name: str
     background: str = art.CREAM
     tags: str = ""
+    #: The page's own Edit Data (a product page's ``sku`` goes with its page views).
+    props: dict[str, str] = field(default_factory=dict)
     cells: list[ET.Element] = field(default_factory=list)
     _count: int = 0
 
@@ -373,8 +375,11 @@ class PageBuilder:
             },
         )
         root = ET.SubElement(model, "root")
-        if self.tags:
-            wrapper = ET.SubElement(root, "object", {"label": "", "tags": self.tags, "id": "0"})
+        if self.tags or self.props:
+            attrs = {"label": "", **self.props}
+            if self.tags:
+                attrs["tags"] = self.tags
+            wrapper = ET.SubElement(root, "object", {**attrs, "id": "0"})
             ET.SubElement(wrapper, "mxCell")
         else:
             ET.SubElement(root, "mxCell", {"id": "0"})
@@ -830,7 +835,7 @@ def category_page(category: Category) -> PageBuilder:
 def product_page(product: Product) -> PageBuilder:
     """A product: picture, name, price, text, add-to-list / show-me-where / details."""
     category = next(c for c in CATEGORIES if c.key == product.category)
-    page = PageBuilder(product.page_id, product.name)
+    page = PageBuilder(product.page_id, product.name, props={"sku": product.sku})
     header(page, category.title, nav=True)
     # picture card
     page.add(box_style(art.WHITE, arc=40, shadow=True), 60, 185, 840, 850)
