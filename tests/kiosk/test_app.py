@@ -116,3 +116,22 @@ def test_an_exception_in_a_slot_is_logged_and_goes_back_to_attract(
     finally:
         sys.excepthook = previous
         kiosk.stop()
+
+
+def test_full_screen_frameless_without_a_cursor(qtbot: Any, kiosk_config: KioskConfig) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    kiosk_config.sensors.type = "none"
+    kiosk_config.kiosk.fullscreen = True
+    kiosk = Kiosk(kiosk_config)
+    try:
+        window = kiosk.start()
+        qtbot.addWidget(window)
+        assert window.isFullScreen()
+        assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
+        assert window.cursor().shape() == Qt.CursorShape.BlankCursor
+        screen = QGuiApplication.screens()[0]
+        assert window.screen() == screen
+    finally:
+        kiosk.stop()
