@@ -133,9 +133,7 @@ class LabelBlock:
         self.doc.setDefaultFont(_font(style))
         option = QTextOption(_ALIGN.get(style.align, Qt.AlignmentFlag.AlignHCenter))
         option.setWrapMode(
-            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
-            if style.wrap
-            else QTextOption.WrapMode.NoWrap
+            QTextOption.WrapMode.WordWrap if style.wrap else QTextOption.WrapMode.NoWrap
         )
         self.doc.setDefaultTextOption(option)
         if label.is_html:
@@ -200,6 +198,9 @@ def label_box(element: Element, w: float, h: float) -> QRectF:
     style's label position says so)."""
     style = element.style
     if element.kind == ShapeKind.SWIMLANE and style.start_size > 0:
+        # the title bar: along the top, or down the left side when the text is turned
+        if not style.horizontal:
+            return QRectF(0, 0, min(w, style.start_size), h)
         return QRectF(0, 0, w, min(h, style.start_size))
     if element.kind == ShapeKind.LABEL and element.image is not None:
         left = style.image_width + 2 * style.spacing
@@ -396,8 +397,12 @@ class ElementItem(QGraphicsItem):
             painter.drawLine(QPointF(w / 2, h / 2 - m), QPointF(w / 2, h / 2 + m))
             painter.drawLine(QPointF(w / 2 - m, h / 2), QPointF(w / 2 + m, h / 2))
         elif kind == ShapeKind.SWIMLANE and style.start_size > 0:
-            y = min(h, style.start_size)
-            painter.drawLine(QPointF(0, y), QPointF(w, y))
+            if style.horizontal:
+                y = min(h, style.start_size)
+                painter.drawLine(QPointF(0, y), QPointF(w, y))
+            else:
+                x = min(w, style.start_size)
+                painter.drawLine(QPointF(x, 0), QPointF(x, h))
 
 
 def _fallback_label(element: Element, text: str, box: QRectF) -> LabelBlock:
