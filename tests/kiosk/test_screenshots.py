@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from localservers import Xvfb, screenshot_kiosk
 from tests.kiosk.conftest import DEMO
 
-pytestmark = pytest.mark.xvfb
+pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
 
 #: The product page captured: the demo's when it exists, else the shop fixture's.
 SHOP_PRODUCT = "p2"
