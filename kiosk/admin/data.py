@@ -15,6 +15,7 @@ import logging
 import math
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from kiosk.services import KioskServices
 
 log = logging.getLogger(__name__)
+
+#: Opens the statistics reader for a database file (default ``storage.queries.StatsReader``);
+#: called on the data thread.
+ReaderFactory = Callable[[Path], Any]
 
 #: The product-rate window the dashboards show (ten minutes, one-second buckets).
 RATE_WINDOW_S = 600
@@ -116,9 +121,10 @@ class _Worker(QObject):
     statusReady = Signal(object)
     dashboardsReady = Signal(object)
 
-    def __init__(self, services: KioskServices) -> None:
+    def __init__(self, services: KioskServices, reader_factory: ReaderFactory | None) -> None:
         super().__init__()
         self._services = services
+        self._reader_factory = reader_factory
         self._reader: Any | None = None
         self._live: Any | None = None
         self._live_checked = 0.0
@@ -137,9 +143,12 @@ class _Worker(QObject):
 
     def _stats(self) -> Any:
         if self._reader is None:
-            from storage.queries import StatsReader
+            if self._reader_factory is not None:
+                self._reader = self._reader_factory(self._database())
+            else:
+                from storage.queries import StatsReader
 
-            self._reader = StatsReader(self._database())
+                self._reader = StatsReader(self._database())
         return self._reader
 
     def _counters(self) -> Any | None:
@@ -270,11 +279,17 @@ class AdminData(QObject):
     _askClose = Signal()
     _askCloseNow = Signal()
 
-    def __init__(self, services: KioskServices, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        services: KioskServices,
+        parent: QObject | None = None,
+        *,
+        reader_factory: ReaderFactory | None = None,
+    ) -> None:
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("admin-data")
-        self._worker = _Worker(services)
+        self._worker = _Worker(services, reader_factory)
         self._worker.moveToThread(self._thread)
         self._askStatus.connect(self._worker.status)
         self._askDashboards.connect(self._worker.dashboards)
