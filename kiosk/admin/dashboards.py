@@ -85,6 +85,7 @@ class DashboardsPage(QWidget):
         self.funnel_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#4fc3f7")
         self.funnel_plot.addItem(self.funnel_bars)
         self.funnel_plot.invertY(True)
+        self.funnel_plot.hideAxis("bottom")  # each bar carries its number
         self.funnel_plot.setYRange(-0.5, len(FUNNEL_STEPS) - 0.5, padding=0.02)
         self.funnel_plot.getAxis("left").setTicks(
             [[(i, t) for i, (_, t) in enumerate(FUNNEL_STEPS)]]
@@ -205,7 +206,7 @@ class DashboardsPage(QWidget):
         values = [int(funnel.get(key, 0)) for key, _ in FUNNEL_STEPS]
         self.funnel_bars.setOpts(x0=[0] * len(values), y=list(range(len(values))), width=values)
         top = max(values) or 1
-        self.funnel_plot.setXRange(0, top * 1.35, padding=0)
+        self.funnel_plot.setXRange(0, top * 1.5, padding=0)
         for index, (text, value) in enumerate(zip(self.funnel_text, values, strict=True)):
             share = f" ({100 * value / values[0]:.0f}%)" if values[0] and index else ""
             text.setText(f"{value:,}{share}")

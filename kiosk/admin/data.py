@@ -106,7 +106,7 @@ def trends_from_rates(
 
 
 def top_share(
-    rows: list[tuple[str, float]], share: float = 0.1, cap: int = 10
+    rows: list[tuple[str, float]], share: float = 0.1, cap: int = 8
 ) -> list[tuple[str, float]]:
     """The top ``share`` of products (at least one, at most ``cap``), busiest first."""
     if not rows:
@@ -219,12 +219,12 @@ class _Worker(QObject):
         if live is not None:
             snap.source = "redis"
             rates = live.product_rate(window_s=RATE_WINDOW_S)
-            top = live.top_products(n=100)
+            top = live.top_products(n=1000)
             snap.unique_sessions = live.unique_sessions_today()
         else:
             snap.source = "sqlite"
             rates = stats.product_rate(window_s=RATE_WINDOW_S, bucket_s=1, now=now)
-            top = stats.top_products(n=100)
+            top = stats.top_products(n=1000)
         snap.trends, _ = trends_from_rates(rates, now)
         snap.products_seen = len(top)
         snap.top = top_share([(sku, float(n)) for sku, n in top])
