@@ -56,8 +56,19 @@ def main(argv: list[str]) -> int:
     )
     presence.start()
     event_log = start_log(config)
+    reader_factory = None
     if event_log is not None:
         fill_log(event_log, sessions=400)
+    else:
+        # until storage lands, the benchmark's stand-in table gives the charts something to draw
+        import random
+
+        from benchmarks.dashboards import StandInLog, StandInReader
+
+        stand_in = StandInLog(folder / "standin.sqlite")
+        stand_in.fill(60_000, random.Random(3), span_s=86400)
+        stand_in.close()
+        reader_factory = lambda _p: StandInReader(folder / "standin.sqlite")  # noqa: E731
 
     from designer_import import load_experience, validate
 
@@ -79,7 +90,7 @@ def main(argv: list[str]) -> int:
     window.showFullScreen()
     library = ContentLibrary(folder / "content")
     library.record(folder / "spring-offers.drawio", "manager")
-    admin = AdminController(window, services, library=library)
+    admin = AdminController(window, services, library=library, reader_factory=reader_factory)
     pump(app, 1.0)
 
     def shot(name: str) -> None:
