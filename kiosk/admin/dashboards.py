@@ -120,6 +120,7 @@ class DashboardsPage(QWidget):
         self.pairs_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.pairs_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.pairs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        theme.touch_scroll(self.pairs_table)
         pairs_box = QWidget()
         pairs_layout = QVBoxLayout(pairs_box)
         pairs_layout.setContentsMargins(0, 0, 0, 0)

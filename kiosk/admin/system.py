@@ -49,6 +49,7 @@ class SystemPage(QWidget):
         self.settings = QPlainTextEdit()
         self.settings.setReadOnly(True)
         self.settings.setFont(QFont("DejaVu Sans Mono", 16))
+        theme.touch_scroll(self.settings)
         buttons = QHBoxLayout()
         buttons.addWidget(self.restart_button)
         buttons.addWidget(self.exit_button)

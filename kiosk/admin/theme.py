@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QLabel,
+    QPushButton,
+    QScroller,
+    QSizePolicy,
+    QWidget,
+)
 
 Level = Literal["ok", "warn", "bad", "off"]
 
@@ -95,3 +102,8 @@ def spacer() -> QWidget:
     widget = QWidget()
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     return widget
+
+
+def touch_scroll(area: QAbstractScrollArea) -> None:
+    """Let a finger drag the list or text (kinetic scrolling), as phones do."""
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
