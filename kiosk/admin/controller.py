@@ -46,6 +46,8 @@ PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
     "kiosk": ("Kiosk", ("manager",)),
 }
 # Quick taps come as press, double-click, press, double-click...: both count.
+#: The PIN pad closes itself after this long without a touch (the panel after idle_close_s).
+PAD_IDLE_S = 30.0
 _PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin}
 _ACTIVITY = {
     QEvent.Type.MouseButtonPress,
@@ -395,7 +397,9 @@ class AdminController(QObject):
             self._ticker.stop()
             return
         idle = self._clock() - self._last_activity
-        if idle >= self.settings.idle_close_s:
+        # a PIN pad left open hands shoppers a guessing game: it goes sooner than the panel
+        limit = self.settings.idle_close_s if self.state == "open" else PAD_IDLE_S
+        if idle >= min(limit, self.settings.idle_close_s):
             self.close("idle")
             return
         if self.overlay is None:

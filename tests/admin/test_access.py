@@ -130,14 +130,14 @@ def test_wrong_pins_lock_the_pad_with_a_countdown(
     # even the right PIN is refused while locked; the countdown runs with the clock
     admin.submit_pin(MANAGER_PIN)
     assert admin.state == "pad" and not admin.checking_pin
-    clock.advance(61)
+    clock.advance(20)
     admin.tick()
-    assert "Locked for 3:59" in pad.message.text()
+    assert "Locked for 4:40" in pad.message.text()
     # closing and reopening the pad does not reset the lockout
     admin.close("cancel")
     tap_corner(qtbot, window, clock)
-    assert "Locked for" in pad.message.text()
-    clock.advance(240)
+    assert "Locked for 4:39" in pad.message.text()
+    clock.advance(280)
     admin.tick()  # the pad also closes itself when nobody touches it
     assert admin.state == "closed"
     tap_corner(qtbot, window, clock)
@@ -172,6 +172,18 @@ def test_panel_closes_itself_after_two_idle_minutes(
     # and the gesture works again afterwards
     tap_corner(qtbot, window, clock)
     assert admin.state == "pad"
+
+
+def test_an_abandoned_pin_pad_closes_after_half_a_minute(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock
+) -> None:
+    tap_corner(qtbot, window, clock)
+    clock.advance(29)
+    admin.tick()
+    assert admin.state == "pad"
+    clock.advance(1)
+    admin.tick()
+    assert admin.state == "closed"
 
 
 def test_close_button_and_cancel(
