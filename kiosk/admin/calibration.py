@@ -92,14 +92,24 @@ class _PreviewBridge(QObject):
         super().__init__()
         self._lock = threading.Lock()
         self._latest: npt.NDArray[np.float32] | None = None
+        self.open = False
 
     def push(self, image: npt.NDArray[np.float32]) -> None:
         """Sensor thread: keep ``image`` as the latest; wake the UI if it was not waiting."""
         with self._lock:
+            if not self.open:
+                return  # a frame the sensor thread had in hand as the page closed
             waiting = self._latest is not None
             self._latest = image
         if not waiting:
             self.arrived.emit()
+
+    def set_open(self, open_: bool) -> None:
+        """Accept images (True) or drop them (False, and forget the latest)."""
+        with self._lock:
+            self.open = open_
+            if not open_:
+                self._latest = None
 
     def take(self) -> npt.NDArray[np.float32] | None:
         """UI thread: the latest image, once."""
@@ -278,6 +288,7 @@ class CalibrationPage(QWidget):
 
     def start_preview(self) -> None:
         """Begin receiving depth images (the page is on screen)."""
+        self._bridge.set_open(True)
         if self._services.presence is not None:
             self._services.presence.set_preview_sink(self._bridge.push)
 
@@ -285,7 +296,7 @@ class CalibrationPage(QWidget):
         """Stop receiving depth images and forget the last one."""
         if self._services.presence is not None:
             self._services.presence.set_preview_sink(None)
-        self._bridge.take()
+        self._bridge.set_open(False)
         self.image.clear()
         self.no_image.setVisible(True)
 
