@@ -22,14 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import sqlite3
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+import uuid_utils
 from paho.mqtt.enums import CallbackAPIVersion
 
 import storage
@@ -154,29 +158,173 @@ def make_config(folder: Path, port: int) -> KioskConfig:
     return config
 
 
+def _interaction(i: int) -> tuple[str, dict[str, Any]]:
+    kind = ("page.view", "touch", "action")[i % 3]
+    return kind, {
+        "session_id": f"session-{i // 40}",
+        "page": f"product-{i % 12}",
+        "element": f"button-{i % 9}",
+        "payload": {"sku": f"SKU-{i % 250:04d}", "x": i % 1920, "y": i % 1080},
+    }
+
+
+def real_storage() -> bool:
+    """True when the storage package has its event log and outbox."""
+    return all(hasattr(storage, name) for name in ("Event", "EventLog", "Outbox"))
+
+
 def build_backlog(config: KioskConfig, n: int) -> float:
     """Record ``n`` interactions through the real event log; returns seconds taken."""
     started = time.perf_counter()
+    if not real_storage():
+        assert config.storage.database is not None
+        StandInOutbox.fill(config, n)
+        return time.perf_counter() - started
     log = storage.EventLog(config)
     log.start()
     for i in range(n):
-        log.append(
-            storage.Event.create(
-                ("page.view", "touch", "action")[i % 3],
-                session_id=f"session-{i // 40}",
-                page=f"product-{i % 12}",
-                element=f"button-{i % 9}",
-                payload={"sku": f"SKU-{i % 250:04d}", "x": i % 1920, "y": i % 1080},
-            )
-        )
+        kind, fields = _interaction(i)
+        log.append(storage.Event.create(kind, **fields))
     log.stop(timeout=600)
     return time.perf_counter() - started
 
 
-def run_uplink(config: KioskConfig, transport: UplinkTransport, counter: Counter, n: int) -> float:
-    """Seconds for the uplink to drain ``n`` events to the subscriber."""
+@dataclass
+class _Batch:
+    batch_id: str
+    events: list[dict[str, Any]]
+    first_ts: str
+    last_ts: str
+    count: int
+
+
+@dataclass
+class _Backlog:
+    events: int
+    batches: int
+    oldest_ts: str | None
+
+
+class StandInOutbox:
+    """Used only while ``storage.Outbox`` is not built: SQLite rows of event JSON, claimed in
+    order and parsed back into dicts, as an outbox has to. Marked in the JSON line."""
+
+    def __init__(self, database: Path) -> None:
+        self.conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    @staticmethod
+    def fill(config: KioskConfig, n: int) -> None:
+        """Write ``n`` schema-v1 events."""
+        assert config.storage.database is not None
+        conn = sqlite3.connect(config.storage.database)
+        conn.execute(
+            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, ts TEXT, body TEXT, "
+            "batch TEXT, sent INTEGER DEFAULT 0)"
+        )
+        start = time.time()
+        rows = []
+        for i in range(n):
+            kind, fields = _interaction(i)
+            ts = datetime.fromtimestamp(start + i / 1000, UTC).isoformat(timespec="microseconds")
+            event = {
+                "id": str(uuid_utils.uuid7()),
+                "ts": ts.replace("+00:00", "Z"),
+                "mono_ns": time.monotonic_ns(),
+                "clock_synced": True,
+                "store_id": config.kiosk.store_id,
+                "kiosk_id": config.kiosk.kiosk_id,
+                "type": kind,
+                **fields,
+                "simulated": False,
+            }
+            rows.append((event["ts"], json.dumps(event)))
+        conn.executemany("INSERT INTO outbox (ts, body) VALUES (?, ?)", rows)
+        conn.execute("CREATE INDEX pending ON outbox (seq) WHERE batch IS NULL AND sent = 0")
+        conn.execute("CREATE INDEX by_batch ON outbox (batch)")
+        conn.commit()
+        conn.close()
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> _Batch | None:
+        """The oldest unclaimed events, up to the limits."""
+        rows = self.conn.execute(
+            "SELECT seq, body FROM outbox WHERE batch IS NULL AND sent = 0 ORDER BY seq LIMIT ?",
+            (max_events,),
+        ).fetchall()
+        taken, size = [], 0
+        for seq, body in rows:
+            if taken and size + len(body) > max_bytes:
+                break
+            taken.append((seq, body))
+            size += len(body)
+        if not taken:
+            return None
+        batch_id = str(uuid_utils.uuid7())
+        self.conn.execute(
+            "UPDATE outbox SET batch = ? WHERE seq BETWEEN ? AND ?",
+            (batch_id, taken[0][0], taken[-1][0]),
+        )
+        events = [json.loads(body) for _seq, body in taken]
+        return _Batch(batch_id, events, events[0]["ts"], events[-1]["ts"], len(events))
+
+    def mark_sent(self, batch_id: str) -> None:
+        """Acknowledged."""
+        self.conn.execute("UPDATE outbox SET sent = 1 WHERE batch = ?", (batch_id,))
+
+    def release(self, batch_id: str) -> None:
+        """Back to unclaimed."""
+        self.conn.execute("UPDATE outbox SET batch = NULL WHERE batch = ?", (batch_id,))
+
+    def backlog(self) -> _Backlog:
+        """Unsent events."""
+        (count,) = self.conn.execute("SELECT count(*) FROM outbox WHERE sent = 0").fetchone()
+        return _Backlog(count, 0, None)
+
+
+class TimedOutbox:
+    """Passes calls to the outbox and adds up the seconds they take (the storage share)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    def _timed(self, name: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return getattr(self.inner, name)(*args)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> Any:
+        """Timed ``claim_batch``."""
+        return self._timed("claim_batch", max_events, max_bytes)
+
+    def mark_sent(self, batch_id: str) -> None:
+        """Timed ``mark_sent``."""
+        self._timed("mark_sent", batch_id)
+
+    def release(self, batch_id: str) -> None:
+        """Timed ``release``."""
+        self._timed("release", batch_id)
+
+    def backlog(self) -> Any:
+        """Timed ``backlog``."""
+        return self._timed("backlog")
+
+
+def run_uplink(
+    config: KioskConfig, transport: UplinkTransport, counter: Counter, n: int
+) -> tuple[float, float]:
+    """Seconds for the uplink to drain ``n`` events to the subscriber, and the seconds of
+    that spent inside the outbox (claims, marks, backlog counts)."""
     assert config.storage.database is not None
-    outbox = storage.Outbox(config.storage.database)
+    outbox: Any = (
+        storage.Outbox(config.storage.database)
+        if real_storage()
+        else StandInOutbox(config.storage.database)
+    )
+    outbox = TimedOutbox(outbox)
     counter.reset(n)
     service = UplinkService(config, outbox, transport=transport)
     started = time.perf_counter()
@@ -184,7 +332,7 @@ def run_uplink(config: KioskConfig, transport: UplinkTransport, counter: Counter
     counter.wait()
     elapsed = time.perf_counter() - started
     service.stop(timeout=10)
-    return elapsed
+    return elapsed, outbox.seconds
 
 
 def run_raw(port: int, payloads: list[bytes], inflight: int, counter: Counter, n: int) -> float:
@@ -221,13 +369,13 @@ def main(argv: list[str] | None = None) -> int:
             built = build_backlog(config, n)
             print(f"backlog: {n} events recorded in {built:.1f} s")
             transport = RecordingTransport(build_transport(config.uplink))
-            uplink_s = run_uplink(config, transport, counter, n)
+            uplink_s, outbox_s = run_uplink(config, transport, counter, n)
             payloads = transport.payloads
             sent_bytes = sum(len(p) for p in payloads)
             print(
                 f"uplink:   {n} events in {uplink_s:.2f} s = {n / uplink_s:,.0f} events/s "
                 f"({len(payloads)} messages, {sent_bytes / 1e6:.1f} MB, "
-                f"in flight {config.uplink.inflight})"
+                f"in flight {config.uplink.inflight}); {outbox_s:.2f} s of it in the outbox"
             )
             raw_s = run_raw(broker.port, payloads, config.uplink.inflight, counter, n)
             print(f"raw paho: {n} events in {raw_s:.2f} s = {n / raw_s:,.0f} events/s")
@@ -245,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         megabytes=round(sent_bytes / 1e6, 2),
         uplink_s=round(uplink_s, 3),
         raw_s=round(raw_s, 3),
+        outbox_s=round(outbox_s, 3),
+        outbox="storage.Outbox" if real_storage() else "stand-in (storage.Outbox not built yet)",
     )
     return 0
 

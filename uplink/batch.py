@@ -58,9 +58,7 @@ def _head(
     parts: int,
     store_id: str,
     kiosk_id: str,
-    first_ts: str | None,
-    last_ts: str | None,
-    count: int,
+    events: Sequence[dict[str, Any]],
 ) -> bytes:
     envelope = {
         "schema": SCHEMA_NAME,
@@ -70,34 +68,12 @@ def _head(
         "parts": parts,
         "store_id": store_id,
         "kiosk_id": kiosk_id,
-        "first_ts": first_ts,
-        "last_ts": last_ts,
-        "count": count,
+        "first_ts": events[0].get("ts") if events else None,
+        "last_ts": events[-1].get("ts") if events else None,
+        "count": len(events),
     }
-    # The events array is spliced in after the header so each event is serialised once.
-    return _dumps(envelope)[:-1] + b',"events":['
-
-
-def _encode(
-    batch_id: str,
-    part: int,
-    parts: int,
-    store_id: str,
-    kiosk_id: str,
-    events: Sequence[dict[str, Any]],
-) -> bytes:
-    head = _head(
-        batch_id,
-        part,
-        parts,
-        store_id,
-        kiosk_id,
-        events[0].get("ts") if events else None,
-        events[-1].get("ts") if events else None,
-        len(events),
-    )
-    # One C-level dumps per message: per-event dumps calls cost twice as much.
-    return head + _dumps(list(events))[1:] + b"}"
+    # The events array is spliced in after the header, so each group is dumped only once.
+    return _dumps(envelope)[:-1] + b',"events":'
 
 
 def serialise_batch(
@@ -114,42 +90,40 @@ def serialise_batch(
     event then travels alone (still within AWS IoT Core's 128 KB, since storage bounds
     payloads) and a warning is logged, rather than holding the batch back for ever.
     """
-    whole = _encode(batch_id, 1, 1, store_id, kiosk_id, events)
-    if len(whole) <= max_message_bytes or len(events) <= 1:
-        if len(whole) > max_message_bytes:
-            _warn_alone(events[0], len(whole), max_message_bytes)
-        return [UplinkMessage(batch_id, 1, 1, len(events), whole)]
-    groups = _cut(list(events), batch_id, store_id, kiosk_id, max_message_bytes)
+    events = list(events)
+    groups = _cut(events, _dumps(events), batch_id, store_id, kiosk_id, max_message_bytes)
     parts = len(groups)
     messages = []
-    for number, group in enumerate(groups, start=1):
-        payload = _encode(batch_id, number, parts, store_id, kiosk_id, group)
+    for number, (group, body) in enumerate(groups, start=1):
+        payload = _head(batch_id, number, parts, store_id, kiosk_id, group) + body + b"}"
         if len(payload) > max_message_bytes:
-            _warn_alone(group[0], len(payload), max_message_bytes)
+            log.warning(
+                "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
+                group[0].get("id") if group else None,
+                len(payload),
+                max_message_bytes,
+            )
         messages.append(UplinkMessage(batch_id, number, parts, len(group), payload))
     return messages
 
 
-def _warn_alone(event: dict[str, Any], size: int, limit: int) -> None:
-    log.warning(
-        "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
-        event.get("id"),
-        size,
-        limit,
-    )
-
-
 def _cut(
-    events: list[dict[str, Any]], batch_id: str, store_id: str, kiosk_id: str, limit: int
-) -> list[list[dict[str, Any]]]:
-    """Consecutive groups of ``events`` whose messages fit ``limit`` (single events always)."""
-    # Sized with a large part number so the final numbering can only make it smaller.
-    size = len(_encode(batch_id, 99_999, 99_999, store_id, kiosk_id, events))
+    events: list[dict[str, Any]],
+    body: bytes,
+    batch_id: str,
+    store_id: str,
+    kiosk_id: str,
+    limit: int,
+) -> list[tuple[list[dict[str, Any]], bytes]]:
+    """Consecutive (events, their JSON array) groups whose messages fit ``limit``."""
+    # Sized with a five-digit part number: the final numbering can only be shorter.
+    size = len(_head(batch_id, 99_999, 99_999, store_id, kiosk_id, events)) + len(body) + 1
     if size <= limit or len(events) <= 1:
-        return [events]
+        return [(events, body)]
     pieces = min(len(events), -(-size // limit) + (1 if size > 2 * limit else 0))
     step = -(-len(events) // max(pieces, 2))
-    groups: list[list[dict[str, Any]]] = []
+    groups: list[tuple[list[dict[str, Any]], bytes]] = []
     for lo in range(0, len(events), step):
-        groups.extend(_cut(events[lo : lo + step], batch_id, store_id, kiosk_id, limit))
+        group = events[lo : lo + step]
+        groups.extend(_cut(group, _dumps(group), batch_id, store_id, kiosk_id, limit))
     return groups
