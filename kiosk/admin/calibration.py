@@ -183,6 +183,7 @@ class CalibrationPage(QWidget):
         self.committed = self.current
         self.undo_stack: list[Calibration] = []
         self.frames_shown = 0
+        self._shape: tuple[int, ...] = ()
         self.last_save_error: str | None = None
         self._bridge = _PreviewBridge()
         self._bridge.arrived.connect(self._show_frame)
@@ -308,6 +309,12 @@ class CalibrationPage(QWidget):
         image = self._bridge.take()
         if image is None:
             return
+        if image.shape != self._shape:
+            # the frame spans 0..1 both ways (as the ROI does): show it in its true shape
+            self._shape = image.shape
+            height, width = image.shape[:2]
+            self.view.setAspectLocked(True, ratio=width / height)
+            self.view.setRange(QRectF(0, 0, 1, 1), padding=0.02)
         self.image.setImage(image, autoLevels=False, levels=(0.0, self._top_m()))
         self.image.setRect(QRectF(0, 0, 1, 1))
         self.no_image.setVisible(False)
