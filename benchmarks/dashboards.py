@@ -22,6 +22,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -461,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
             event_log.stop()
         if stand_in is not None:
             stand_in.close()
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
     query_p50 = statistics.median(refresh_times) if refresh_times else float("nan")
     print(
         f"panel closed   : p50 {closed['p50_ms']:.2f} ms, p99 {closed['p99_ms']:.2f} ms, "
