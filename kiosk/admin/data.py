@@ -304,7 +304,13 @@ class AdminData(QObject):
         # Qt aborts the process when a running QThread is destroyed: a kiosk that stops
         # without quitting the event loop (a script, a test) must not crash on the way out
         own = weakref.ref(self)
-        atexit.register(lambda: (data := own()) is not None and data.stop())
+
+        def stop_at_exit() -> None:
+            data = own()
+            if data is not None:
+                data.stop()
+
+        atexit.register(stop_at_exit)
 
     @property
     def busy(self) -> bool:
