@@ -295,7 +295,10 @@ class AdminController(QObject):
         overlay = self._ensure_overlay()
         self._build_pages(role)
         overlay.set_nav(pages_for(role), self.show_page)
-        overlay.role_label.setText(f"Admin · {role}")
+        kiosk = self.services.config.kiosk
+        overlay.role_label.setText(
+            f"Admin · {role}<br><small>{kiosk.store_id} / {kiosk.kiosk_id}</small>"
+        )
         overlay.stack.setCurrentWidget(overlay.panel)
         overlay.setGeometry(self.window.rect())
         overlay.show()
