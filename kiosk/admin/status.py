@@ -215,7 +215,7 @@ class StatusTile(QFrame):
         self.level: Level = "off"
         self._name = theme.label(name.upper(), theme.FONT_BODY, bold=True, colour=theme.TEXT)
         self._headline = theme.label("", theme.FONT_TITLE, bold=True)
-        self._details = theme.label("", theme.FONT_BODY)
+        self._details = theme.label("", theme.FONT_VALUE)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 18)
         layout.addWidget(self._name)
