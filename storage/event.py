@@ -1,0 +1,236 @@
+"""The interaction event, schema v1: what every touch, page view and presence change becomes."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import datetime as dt
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uuid_utils
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+#: The payload limit when no config says otherwise (``[storage] payload_max_bytes``).
+PAYLOAD_MAX_BYTES = 4096
+#: Types with a fixed name; ``admin.*`` and ``system.*`` are open families.
+FIXED_TYPES = frozenset(
+    {"session.start", "session.end", "page.view", "touch", "action", "presence.change"}
+)
+OPEN_FAMILIES = ("admin.", "system.")
+#: Event types that count as an interaction with a product when the payload names a ``sku``.
+PRODUCT_TYPES = frozenset({"touch", "action", "page.view"})
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$|^[a-z][a-z0-9_]*$")
+_ID_MAX = 128
+
+
+class EventRejected(ValueError):
+    """An event that cannot be stored (unknown type, oversized or non-JSON payload)."""
+
+
+def utc_iso(ts: dt.datetime) -> str:
+    """``2026-11-23T03:28:39.123456Z`` for an aware UTC datetime."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """The aware UTC datetime of an ISO-8601 ``...Z`` string."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class _ClockSync:
+    """Whether the kernel says the wall clock is synchronised (NTP/chrony), cached a minute."""
+
+    REFRESH_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checked = -1e18
+        self._synced = False
+        self._adjtimex: Any = None
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            self._adjtimex = libc.adjtimex
+        except (OSError, AttributeError):
+            self._adjtimex = None
+
+    def synced(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked < self.REFRESH_S:
+            return self._synced
+        with self._lock:
+            self._checked = now
+            self._synced = self._probe()
+        return self._synced
+
+    def _probe(self) -> bool:
+        if self._adjtimex is None:
+            return False
+        # struct timex is about 208 bytes on 64-bit Linux; modes = 0 (the first int) only reads.
+        buf = ctypes.create_string_buffer(512)
+        state = int(self._adjtimex(buf))
+        time_error = 5  # TIME_ERROR: the clock is not synchronised
+        return 0 <= state != time_error
+
+
+_clock = _ClockSync()
+
+
+def clock_synced() -> bool:
+    """True when the kernel reports a synchronised wall clock."""
+    return _clock.synced()
+
+
+def check_type(type: str) -> None:
+    """Raise :class:`EventRejected` unless ``type`` is a schema v1 event type."""
+    if not isinstance(type, str) or not type:
+        raise EventRejected(f"event type must be a non-empty string, got {type!r}")
+    if type in FIXED_TYPES:
+        return
+    if type.startswith(OPEN_FAMILIES) and len(type) <= 64 and _TYPE_RE.match(type):
+        return
+    raise EventRejected(
+        f"unknown event type {type!r}: use one of {', '.join(sorted(FIXED_TYPES))}, "
+        "admin.* or system.*"
+    )
+
+
+def encode_payload(payload: Any, limit: int = PAYLOAD_MAX_BYTES, type: str = "?") -> str:
+    """The payload as compact JSON, or :class:`EventRejected` naming what is wrong."""
+    if not isinstance(payload, dict):
+        raise EventRejected(
+            f"{type} event: payload must be a JSON object (dict), got {type_name(payload)}"
+        )
+    try:
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise EventRejected(f"{type} event: payload is not JSON: {exc}") from None
+    size = len(text.encode("utf-8"))
+    if size > limit:
+        raise EventRejected(
+            f"{type} event: payload is {size} bytes of JSON, the limit is {limit} "
+            "([storage] payload_max_bytes)"
+        )
+    return text
+
+
+def type_name(value: Any) -> str:
+    """The class name of ``value`` for error messages."""
+    return type(value).__name__
+
+
+def _check_text(name: str, value: Any, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or len(value) > _ID_MAX:
+        raise EventRejected(
+            f"event {name} must be a string of at most {_ID_MAX} characters, got {value!r:.80}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One interaction, schema v1 (see ``resources/schema/event-v1.json``).
+
+    ``id`` is a UUIDv7 (time ordered), ``ts`` the UTC wall clock as ``...Z`` with
+    microseconds, ``mono_ns`` ``time.monotonic_ns()`` when it happened and ``clock_synced``
+    whether the wall clock was NTP-synchronised then.
+    """
+
+    id: str
+    ts: str
+    mono_ns: int
+    clock_synced: bool
+    store_id: str
+    kiosk_id: str
+    session_id: str | None
+    type: str
+    page: str | None
+    element: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        type: str,
+        *,
+        session_id: str | None = None,
+        page: str | None = None,
+        element: str | None = None,
+        payload: dict[str, Any] | None = None,
+        simulated: bool = False,
+        store_id: str = "",
+        kiosk_id: str = "",
+        payload_max_bytes: int = PAYLOAD_MAX_BYTES,
+    ) -> Event:
+        """A new event stamped now; :class:`EventRejected` when it cannot be stored."""
+        check_type(type)
+        payload = {} if payload is None else payload
+        encode_payload(payload, payload_max_bytes, type)
+        for name, value in (("session_id", session_id), ("page", page), ("element", element)):
+            _check_text(name, value, optional=True)
+        _check_text("store_id", store_id, optional=False)
+        _check_text("kiosk_id", kiosk_id, optional=False)
+        mono = time.monotonic_ns()
+        now = dt.datetime.now(dt.UTC)
+        return cls(
+            id=str(uuid_utils.uuid7()),
+            ts=utc_iso(now),
+            mono_ns=mono,
+            clock_synced=clock_synced(),
+            store_id=store_id,
+            kiosk_id=kiosk_id,
+            session_id=session_id,
+            type=type,
+            page=page,
+            element=element,
+            payload=payload,
+            simulated=bool(simulated),
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The event as a schema v1 JSON object (plain dict, ``v`` = 1)."""
+        return {
+            "v": SCHEMA_VERSION,
+            "id": self.id,
+            "ts": self.ts,
+            "mono_ns": self.mono_ns,
+            "clock_synced": self.clock_synced,
+            "store_id": self.store_id,
+            "kiosk_id": self.kiosk_id,
+            "session_id": self.session_id,
+            "type": self.type,
+            "page": self.page,
+            "element": self.element,
+            "payload": self.payload,
+            "simulated": self.simulated,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> Event:
+        """The event of a schema v1 dict (as :meth:`to_json_dict` makes)."""
+        try:
+            return cls(
+                id=str(data["id"]),
+                ts=str(data["ts"]),
+                mono_ns=int(data["mono_ns"]),
+                clock_synced=bool(data["clock_synced"]),
+                store_id=str(data["store_id"]),
+                kiosk_id=str(data["kiosk_id"]),
+                session_id=data.get("session_id"),
+                type=str(data["type"]),
+                page=data.get("page"),
+                element=data.get("element"),
+                payload=dict(data.get("payload") or {}),
+                simulated=bool(data.get("simulated", False)),
+            )
+        except KeyError as exc:
+            raise EventRejected(f"event is missing the field {exc.args[0]!r}") from None

@@ -1,0 +1,126 @@
+"""Event <-> SQLite row: the one place that knows the column order of the events table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+import orjson
+
+from storage.event import PRODUCT_TYPES, SCHEMA_VERSION, EventRejected
+
+#: Columns written by the event log, in this order (``seq`` is assigned by SQLite).
+COLUMNS = (
+    "id",
+    "ts",
+    "ts_epoch",
+    "mono_ns",
+    "clock_synced",
+    "store_id",
+    "kiosk_id",
+    "session_id",
+    "type",
+    "page",
+    "element",
+    "sku",
+    "payload",
+    "simulated",
+    "size",
+)
+INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+#: The columns that rebuild an event, for ``SELECT``.
+SELECT_COLUMNS = "seq, " + ", ".join(COLUMNS)
+
+
+class Row(NamedTuple):
+    """One events-table row plus the event's JSON (for Redis and the outbox)."""
+
+    values: tuple[Any, ...]
+    json: bytes
+
+
+def ts_epoch(ts: str) -> float:
+    """Seconds since the epoch of a ``...Z`` timestamp."""
+    return dt.datetime.fromisoformat(ts).timestamp()
+
+
+def to_row(event: Any, store_id: str, kiosk_id: str, payload_max: int) -> Row:
+    """The row of a schema v1 event; empty store/kiosk ids are filled in from the config.
+
+    Raises :class:`EventRejected` for an object that is not a storable event.
+    """
+    try:
+        payload = event.payload
+        etype = event.type
+        data = {
+            "v": SCHEMA_VERSION,
+            "id": event.id,
+            "ts": event.ts,
+            "mono_ns": event.mono_ns,
+            "clock_synced": bool(event.clock_synced),
+            "store_id": event.store_id or store_id,
+            "kiosk_id": event.kiosk_id or kiosk_id,
+            "session_id": event.session_id,
+            "type": etype,
+            "page": event.page,
+            "element": event.element,
+            "payload": payload,
+            "simulated": bool(event.simulated),
+        }
+    except AttributeError as exc:
+        raise EventRejected(f"not an event ({type(event).__name__}): {exc}") from None
+    if not isinstance(payload, dict):
+        raise EventRejected(f"{etype} event {data['id']}: payload must be a JSON object")
+    try:
+        payload_json = orjson.dumps(payload)
+        body = orjson.dumps(data)
+        epoch = ts_epoch(data["ts"])
+    except (TypeError, ValueError, orjson.JSONEncodeError) as exc:
+        raise EventRejected(f"{etype} event {data['id']}: cannot be stored: {exc}") from None
+    if len(payload_json) > payload_max:
+        raise EventRejected(
+            f"{etype} event {data['id']}: payload is {len(payload_json)} bytes, "
+            f"the limit is {payload_max}"
+        )
+    sku = payload.get("sku") if etype in PRODUCT_TYPES else None
+    if sku is not None and not isinstance(sku, str):
+        sku = str(sku)
+    return Row(
+        (
+            data["id"],
+            data["ts"],
+            epoch,
+            data["mono_ns"],
+            int(data["clock_synced"]),
+            data["store_id"],
+            data["kiosk_id"],
+            data["session_id"],
+            etype,
+            data["page"],
+            data["element"],
+            sku,
+            payload_json.decode("utf-8"),
+            int(data["simulated"]),
+            len(body),
+        ),
+        body,
+    )
+
+
+def row_to_dict(row: Any) -> dict[str, Any]:
+    """The schema v1 dict of a row selected with :data:`SELECT_COLUMNS`."""
+    return {
+        "v": SCHEMA_VERSION,
+        "id": row[1],
+        "ts": row[2],
+        "mono_ns": row[4],
+        "clock_synced": bool(row[5]),
+        "store_id": row[6],
+        "kiosk_id": row[7],
+        "session_id": row[8],
+        "type": row[9],
+        "page": row[10],
+        "element": row[11],
+        "payload": orjson.loads(row[13]),
+        "simulated": bool(row[14]),
+    }
