@@ -1,0 +1,323 @@
+"""The event log: ``append`` from any thread, one writer thread batching into SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import shutil
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine
+
+from settings import KioskConfig
+from storage.db import describe, make_engine, migrate, quick_check
+from storage.event import EventRejected
+from storage.records import INSERT_SQL, Row, to_row
+
+log = logging.getLogger(__name__)
+
+#: How long ``append`` waits for room in a full queue before it drops the event (loudly).
+BACKPRESSURE_WAIT_S = 0.25
+#: First and longest pause before reopening a database that failed.
+RETRY_MIN_S = 1.0
+RETRY_MAX_S = 30.0
+_STOP = object()
+
+
+@dataclass
+class StorageHealth:
+    """What the admin status page and the control socket show about the event log."""
+
+    sqlite_ok: bool
+    sqlite_error: str | None
+    redis_connected: bool
+    redis_lag_events: int
+    queue_depth: int
+    backpressure: bool
+    events_today: int
+    db_bytes: int
+    free_disk_bytes: int | None
+    memory_held_events: int
+    last_flush_at: float | None
+    events_written: int = 0
+    events_dropped: int = 0
+    events_rejected: int = 0
+
+
+def database_path(config: KioskConfig) -> Path:
+    """The SQLite file of ``config`` (``[storage] database`` or ``events.sqlite`` in data)."""
+    if config.storage.database is not None:
+        return Path(config.storage.database)
+    if config.paths.data_dir is not None:
+        return config.data_path("events.sqlite")
+    return Path(platformdirs.user_data_dir("retail-edge-kiosk")) / "events.sqlite"
+
+
+def _local_midnight_epoch() -> float:
+    now = dt.datetime.now().astimezone()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+class EventLog:
+    """Durable interaction log: SQLite is the truth, written in batches by one thread."""
+
+    def __init__(self, config: KioskConfig) -> None:
+        self.config = config
+        s = config.storage
+        self._database = database_path(config)
+        self._interval = s.flush_interval_ms / 1000.0
+        self._max_events = s.flush_max_events
+        self._queue_max = s.queue_max
+        self._memory_bound = s.memory_bound
+        self._payload_max = s.payload_max_bytes
+        self._strict = s.durability == "strict"
+        self._store_id = config.kiosk.store_id
+        self._kiosk_id = config.kiosk.kiosk_id
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending: deque[Row] = deque()
+        self._engine: Engine | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._sqlite_error: str | None = None
+        self._backpressure = False
+        self._saturated = False
+        self._bp_logged = 0.0
+        self._events_today = 0
+        self._today_start = 0.0
+        self._written = 0
+        self._dropped = 0
+        self._rejected = 0
+        self._last_flush: float | None = None
+        self._retry_at = 0.0
+        self._retry_s = RETRY_MIN_S
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file (the uplink's :class:`storage.Outbox` opens the same file)."""
+        return self._database
+
+    # --- caller side -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open (or create and migrate) the database and start the writer thread."""
+        self._open()
+        self._thread = threading.Thread(target=self._run, name="event-log-writer", daemon=True)
+        self._thread.start()
+
+    def append(self, event: Any) -> None:
+        """Queue one event; returns at once unless the queue is full (back-pressure)."""
+        if self._stopped:
+            self._dropped += 1
+            log.warning("event log stopped: %s event not saved", getattr(event, "type", "?"))
+            return
+        q = self._queue
+        if q.qsize() < self._queue_max:
+            q.put(event)
+            return
+        self._wait_for_room(event)
+
+    def _wait_for_room(self, event: Any) -> None:
+        self._backpressure = True
+        now = time.monotonic()
+        if now - self._bp_logged > 10.0:
+            self._bp_logged = now
+            log.warning(
+                "event log back-pressure: %d events queued (queue_max %d); callers wait",
+                self._queue.qsize(),
+                self._queue_max,
+            )
+        deadline = now + (0.0 if self._saturated else BACKPRESSURE_WAIT_S)
+        while self._queue.qsize() >= self._queue_max:
+            if time.monotonic() >= deadline:
+                self._saturated = True
+                self._dropped += 1
+                log.error(
+                    "event log full (queue %d, memory %d): %s event DROPPED (%d so far)",
+                    self._queue.qsize(),
+                    len(self._pending),
+                    getattr(event, "type", "?"),
+                    self._dropped,
+                )
+                return
+            time.sleep(0.001)
+        self._queue.put(event)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write everything queued, then stop the writer thread."""
+        if self._thread is None or self._stopped:
+            self._stopped = True
+            return
+        self._stopped = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("event log writer did not finish within %.1f s", timeout)
+        elif self._pending:
+            log.error("event log stopped with %d events NOT saved to SQLite", len(self._pending))
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def health(self) -> StorageHealth:
+        """A snapshot of the log's state (cheap: a few stat calls)."""
+        db_bytes = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                db_bytes += Path(f"{self._database}{suffix}").stat().st_size
+            except OSError:
+                pass
+        try:
+            free: int | None = shutil.disk_usage(self._database.parent).free
+        except OSError:
+            free = None
+        depth = self._queue.qsize()
+        return StorageHealth(
+            sqlite_ok=self._sqlite_error is None,
+            sqlite_error=self._sqlite_error,
+            redis_connected=False,
+            redis_lag_events=0,
+            queue_depth=depth,
+            backpressure=self._backpressure or depth >= self._queue_max,
+            events_today=self._events_today,
+            db_bytes=db_bytes,
+            free_disk_bytes=free,
+            memory_held_events=len(self._pending),
+            last_flush_at=self._last_flush,
+            events_written=self._written,
+            events_dropped=self._dropped,
+            events_rejected=self._rejected,
+        )
+
+    # --- writer thread ---------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> None:
+        message = describe(exc, self._database)
+        if message != self._sqlite_error:
+            log.error("event log: %s; keeping events in memory", message)
+        self._sqlite_error = message
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        self._retry_at = time.monotonic() + self._retry_s
+        self._retry_s = min(RETRY_MAX_S, self._retry_s * 2)
+
+    def _open(self) -> bool:
+        try:
+            self._database.parent.mkdir(parents=True, exist_ok=True)
+            engine = make_engine(self._database, strict=self._strict)
+            if self._database.exists() and self._database.stat().st_size > 0:
+                quick_check(engine, self._database)
+            migrate(engine, self._database)
+            self._today_start = _local_midnight_epoch()
+            with engine.connect() as conn:
+                row = conn.exec_driver_sql(
+                    "SELECT count(*) FROM events WHERE ts_epoch >= ?", (self._today_start,)
+                ).first()
+            self._events_today = int(row[0]) if row else 0
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self._engine = engine
+        if self._sqlite_error is not None:
+            log.info("event log: %s is usable again", self._database)
+        self._sqlite_error = None
+        self._retry_s = RETRY_MIN_S
+        return True
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            room = self._memory_bound - len(self._pending)
+            wait = 0.25 if self._engine is not None else 0.1
+            if room > 0:
+                stopping = self._collect(min(room, self._max_events), wait)
+            else:
+                time.sleep(wait)
+            if self._engine is None and time.monotonic() >= self._retry_at:
+                self._open()
+            if self._engine is not None:
+                self._flush_pending()
+            if self._queue.qsize() < self._queue_max // 2:
+                self._backpressure = False
+                self._saturated = False
+        # Anything appended before stop() sits before the marker; a failed SQLite gets
+        # one more chance so a graceful stop loses nothing.
+        self._drain_rest()
+        if self._pending and self._engine is None:
+            self._open()
+        if self._engine is not None:
+            self._flush_pending()
+
+    def _drain_rest(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._convert(item)
+
+    def _convert(self, event: Any) -> None:
+        try:
+            self._pending.append(to_row(event, self._store_id, self._kiosk_id, self._payload_max))
+        except EventRejected as exc:
+            self._rejected += 1
+            log.error("event log: %s", exc)
+
+    def _collect(self, limit: int, wait: float) -> bool:
+        q = self._queue
+        try:
+            item = q.get(timeout=wait)
+        except queue.Empty:
+            return False
+        if item is _STOP:
+            return True
+        self._convert(item)
+        taken = 1
+        deadline = time.monotonic() + self._interval
+        while taken < limit:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = q.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is _STOP:
+                return True
+            self._convert(item)
+            taken += 1
+        return False
+
+    def _flush_pending(self) -> None:
+        while self._pending and self._engine is not None:
+            n = min(len(self._pending), self._max_events)
+            rows = [self._pending[i] for i in range(n)]
+            try:
+                self._write(rows)
+            except Exception as exc:
+                self._fail(exc)
+                return
+            for _ in range(n):
+                self._pending.popleft()
+
+    def _write(self, rows: list[Row]) -> None:
+        assert self._engine is not None
+        with self._engine.begin() as conn:
+            conn.exec_driver_sql(INSERT_SQL, [r.values for r in rows])
+        now = time.time()
+        if now >= self._today_start + 86_400:
+            self._today_start = _local_midnight_epoch()
+            self._events_today = 0
+        self._events_today += sum(1 for r in rows if r.values[2] >= self._today_start)
+        self._written += len(rows)
+        self._last_flush = now
