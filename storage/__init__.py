@@ -2,5 +2,14 @@
 
 from storage.event import Event, EventRejected
 from storage.eventlog import EventLog, StorageHealth
+from storage.outbox import Backlog, Outbox, OutboxBatch
 
-__all__ = ["Event", "EventLog", "EventRejected", "StorageHealth"]
+__all__ = [
+    "Backlog",
+    "Event",
+    "EventLog",
+    "EventRejected",
+    "Outbox",
+    "OutboxBatch",
+    "StorageHealth",
+]

@@ -1,0 +1,157 @@
+"""The uplink outbox: batches of events claimed as leases, acknowledged or given back."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uuid_utils
+
+from storage.db import make_engine, migrate
+from storage.records import SELECT_COLUMNS, row_to_dict
+
+log = logging.getLogger(__name__)
+
+#: A claim not acknowledged or released within this time returns to the queue.
+LEASE_S = 300.0
+#: The batch size the backlog estimate assumes for events not yet batched.
+DEFAULT_BATCH_EVENTS = 500
+_HW_KEY = "outbox_last_seq"
+
+
+@dataclass(frozen=True)
+class OutboxBatch:
+    """A claimed batch: schema v1 event dicts, oldest first."""
+
+    batch_id: str
+    events: list[dict[str, Any]]
+    first_ts: str
+    last_ts: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What is still to send: events, batches (formed or to be formed), oldest timestamp."""
+
+    events: int
+    batches: int
+    oldest_ts: str | None
+
+
+class Outbox:
+    """The outbox tables of the event log's SQLite file; safe from another process (WAL)."""
+
+    def __init__(self, database: Path, *, lease_s: float = LEASE_S) -> None:
+        self.database = Path(database)
+        self.lease_s = lease_s
+        self._owner = f"{os.getpid()}-{uuid_utils.uuid4()}"
+        self._engine = make_engine(self.database)
+        migrate(self._engine, self.database)
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> OutboxBatch | None:
+        """The oldest batch not sent and not leased (a new one if none), leased to the caller."""
+        now = time.time()
+        with self._engine.begin() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT batch_id, first_seq, last_seq, first_ts, last_ts FROM outbox "
+                "WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < ?) "
+                "ORDER BY first_seq LIMIT 1",
+                (now,),
+            ).first()
+            if row is not None:
+                batch_id, first_seq, last_seq, first_ts, last_ts = row
+            else:
+                hw_row = conn.exec_driver_sql(
+                    "SELECT value FROM meta WHERE key = ?", (_HW_KEY,)
+                ).first()
+                hw = int(hw_row[0]) if hw_row else 0
+                candidates = conn.exec_driver_sql(
+                    "SELECT seq, ts, size FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (hw, max(1, max_events)),
+                ).fetchall()
+                if not candidates:
+                    return None
+                total = 0
+                chosen: list[tuple[int, str]] = []
+                for seq, ts, size in candidates:
+                    if chosen and total + size + 1 > max_bytes:
+                        break
+                    chosen.append((seq, ts))
+                    total += size + 1
+                batch_id = str(uuid_utils.uuid7())
+                first_seq, first_ts = chosen[0]
+                last_seq, last_ts = chosen[-1]
+                conn.exec_driver_sql(
+                    "INSERT INTO outbox (batch_id, first_seq, last_seq, count, bytes, first_ts, "
+                    "last_ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (batch_id, first_seq, last_seq, len(chosen), total, first_ts, last_ts, now),
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (_HW_KEY, str(last_seq)),
+                )
+            conn.exec_driver_sql(
+                "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
+                "WHERE batch_id = ?",
+                (self._owner, now + self.lease_s, batch_id),
+            )
+            rows = conn.exec_driver_sql(
+                f"SELECT {SELECT_COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                (first_seq, last_seq),
+            ).fetchall()
+        events = [row_to_dict(r) for r in rows]
+        return OutboxBatch(str(batch_id), events, first_ts, last_ts, len(events))
+
+    def mark_sent(self, batch_id: str) -> None:
+        """The receiver acknowledged the batch: it will not be sent again."""
+        with self._engine.begin() as conn:
+            result = conn.exec_driver_sql(
+                "UPDATE outbox SET sent_at = ?, lease_owner = NULL, lease_until = NULL "
+                "WHERE batch_id = ?",
+                (time.time(), batch_id),
+            )
+        if result.rowcount == 0:
+            log.warning("outbox: mark_sent of unknown batch %s", batch_id)
+
+    def release(self, batch_id: str) -> None:
+        """Sending failed: the batch goes back, same id, same events, and is claimed first."""
+        with self._engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL "
+                "WHERE batch_id = ? AND sent_at IS NULL",
+                (batch_id,),
+            )
+
+    def backlog(self) -> Backlog:
+        """Events and batches not yet acknowledged, and the oldest timestamp among them."""
+        with self._engine.connect() as conn:
+            hw_row = conn.exec_driver_sql(
+                "SELECT value FROM meta WHERE key = ?", (_HW_KEY,)
+            ).first()
+            hw = int(hw_row[0]) if hw_row else 0
+            loose = conn.exec_driver_sql(
+                "SELECT count(*), min(ts) FROM events WHERE seq > ?", (hw,)
+            ).first()
+            formed = conn.exec_driver_sql(
+                "SELECT count(*), coalesce(sum(count), 0), min(first_ts) FROM outbox "
+                "WHERE sent_at IS NULL"
+            ).first()
+        loose_n = int(loose[0]) if loose else 0
+        batches = int(formed[0]) if formed else 0
+        oldest = (formed[2] if formed else None) or (loose[1] if loose else None)
+        return Backlog(
+            events=loose_n + (int(formed[1]) if formed else 0),
+            batches=batches + math.ceil(loose_n / DEFAULT_BATCH_EVENTS),
+            oldest_ts=oldest,
+        )
+
+    def close(self) -> None:
+        """Release the database handle."""
+        self._engine.dispose()
