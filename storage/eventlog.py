@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import platformdirs
+import redis
 from sqlalchemy import Engine
 
 from settings import KioskConfig
 from storage.db import describe, make_engine, migrate, quick_check
 from storage.event import EventRejected
-from storage.records import INSERT_SQL, Row, to_row
+from storage.hot import RedisMirror
+from storage.records import INSERT_SQL, SELECT_COLUMNS, Row, row_to_dict, to_row
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,9 @@ class EventLog:
         self._last_flush: float | None = None
         self._retry_at = 0.0
         self._retry_s = RETRY_MIN_S
+        self._last_seq = 0
+        self._mirror = RedisMirror(config.redis) if config.redis.enabled else None
+        self._mirror_synced = False
 
     @property
     def database(self) -> Path:
@@ -180,8 +186,10 @@ class EventLog:
         return StorageHealth(
             sqlite_ok=self._sqlite_error is None,
             sqlite_error=self._sqlite_error,
-            redis_connected=False,
-            redis_lag_events=0,
+            redis_connected=bool(self._mirror and self._mirror.connected),
+            redis_lag_events=max(0, self._last_seq - self._mirror.applied_seq)
+            if self._mirror is not None and self._mirror.applied_seq >= 0
+            else 0,
             queue_depth=depth,
             backpressure=self._backpressure or depth >= self._queue_max,
             events_today=self._events_today,
@@ -219,7 +227,9 @@ class EventLog:
                 row = conn.exec_driver_sql(
                     "SELECT count(*) FROM events WHERE ts_epoch >= ?", (self._today_start,)
                 ).first()
+                seq = conn.exec_driver_sql("SELECT max(seq) FROM events").first()
             self._events_today = int(row[0]) if row else 0
+            self._last_seq = int(seq[0] or 0) if seq else 0
         except Exception as exc:
             self._fail(exc)
             return False
@@ -243,6 +253,7 @@ class EventLog:
                 self._open()
             if self._engine is not None:
                 self._flush_pending()
+                self._catch_up()
             if self._queue.qsize() < self._queue_max // 2:
                 self._backpressure = False
                 self._saturated = False
@@ -314,6 +325,13 @@ class EventLog:
         assert self._engine is not None
         with self._engine.begin() as conn:
             conn.exec_driver_sql(INSERT_SQL, [r.values for r in rows])
+            last = conn.exec_driver_sql(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+            ).scalar_one()
+        # One writer and AUTOINCREMENT: the batch holds the seqs just below ``last``.
+        first = int(last) - len(rows) + 1
+        self._last_seq = int(last)
+        self._mirror_batch(first, rows)
         now = time.time()
         if now >= self._today_start + 86_400:
             self._today_start = _local_midnight_epoch()
@@ -321,3 +339,69 @@ class EventLog:
         self._events_today += sum(1 for r in rows if r.values[2] >= self._today_start)
         self._written += len(rows)
         self._last_flush = now
+
+    # --- Redis mirror (writer thread) ------------------------------------------------------
+
+    def _mirror_batch(self, first: int, rows: list[Row]) -> None:
+        m = self._mirror
+        if m is None or not m.due():
+            return
+        try:
+            # Redis may have restarted empty between two batches without an error seen here:
+            # its own record of the last seq mirrored is the truth.
+            if not self._mirror_synced or m.remote_seq() != first - 1:
+                self._sync(first - 1)
+            m.apply(
+                [
+                    (first + i, v[8], v[11], v[7], v[2], v[12], r.json)
+                    for i, r in enumerate(rows)
+                    for v in (r.values,)
+                ]
+            )
+        except (redis.RedisError, OSError) as exc:
+            self._mirror_synced = False
+            m.fail(exc)
+
+    def _catch_up(self) -> None:
+        m = self._mirror
+        if m is None or self._mirror_synced or not m.due() or self._engine is None:
+            return
+        try:
+            self._sync(self._last_seq)
+        except (redis.RedisError, OSError) as exc:
+            m.fail(exc)
+
+    def _sync(self, upto: int) -> None:
+        """Replay from SQLite what Redis missed (today's events at most), up to ``upto``."""
+        m = self._mirror
+        assert m is not None and self._engine is not None
+        remote = m.remote_seq()
+        with self._engine.connect() as conn:
+            today = conn.exec_driver_sql(
+                "SELECT min(seq) FROM events WHERE ts_epoch >= ?", (_local_midnight_epoch(),)
+            ).first()
+        floor = int(today[0]) - 1 if today and today[0] is not None else upto
+        start = max(remote, floor)
+        m.applied_seq = start
+        replayed = 0
+        while start < upto:
+            with self._engine.connect() as conn:
+                chunk = conn.exec_driver_sql(
+                    f"SELECT {SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? "
+                    "ORDER BY seq LIMIT 2000",
+                    (start, upto),
+                ).fetchall()
+            if not chunk:
+                break
+            m.apply(
+                [
+                    (r[0], r[9], r[12], r[8], r[3], r[13], orjson.dumps(row_to_dict(r)))
+                    for r in chunk
+                ]
+            )
+            replayed += len(chunk)
+            start = int(chunk[-1][0])
+        m.applied_seq = max(m.applied_seq, upto)
+        self._mirror_synced = True
+        if replayed:
+            log.info("Redis caught up: %d events replayed from SQLite", replayed)
