@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import logging
 import os
 import sys
@@ -161,14 +160,8 @@ def run_demo_pipeline(args: argparse.Namespace, config: KioskConfig) -> int:
         )
 
     options = PipelineOptions(simulate=not args.no_simulate)
-    if args.pipeline_dir is None:
-        return run_pipeline(config, run_kiosk, options)
-    if "run_dir" not in inspect.signature(run_pipeline).parameters:
-        # kiosk.pipeline (another owner) does not take a run folder yet
-        print(f"{PROG}: --pipeline-dir is not supported by this version", file=sys.stderr)
-        return 2
-    pipeline_dir = args.pipeline_dir.resolve()
-    return run_pipeline(config, run_kiosk, options, run_dir=pipeline_dir)  # type: ignore[call-arg]
+    run_dir = args.pipeline_dir.resolve() if args.pipeline_dir is not None else None
+    return run_pipeline(config, run_kiosk, options, run_dir=run_dir)
 
 
 def _has_display() -> bool:

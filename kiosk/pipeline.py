@@ -145,6 +145,11 @@ def start_receiver(pipeline: Pipeline) -> None:
             topic,
             "--db",
             str(pipeline.received_db),
+            # A fixed id: the broker keeps its session and queues batches while it is away.
+            "--client-id",
+            f"receiver-{pipeline.config.kiosk.kiosk_id}",
+            "--progress-s",
+            "10",
         ],
         stdout=(pipeline.run_dir / "receiver.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -197,12 +202,14 @@ def run_pipeline(
     run_kiosk: Callable[[KioskConfig, Path], int],
     options: PipelineOptions | None = None,
     *,
+    run_dir: Path | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
     """Run the whole pipeline around ``run_kiosk(config, control_socket)`` (the kiosk's own
-    event loop, in this process); returns the kiosk's exit code."""
+    event loop, in this process); returns the kiosk's exit code. ``run_dir``: where the run
+    writes (default: a new folder under the data folder's ``pipeline/``)."""
     options = options or PipelineOptions()
-    pipeline = prepare(base)
+    pipeline = prepare(base, run_dir)
     code = 1
     try:
         for note in pipeline.notes:

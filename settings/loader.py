@@ -165,7 +165,9 @@ def _resolve(config: KioskConfig, base: Path, where: str) -> None:
         value = getattr(section, field)
         if value is not None:
             value = value.expanduser()
-            setattr(section, field, value if value.is_absolute() else (base / value).resolve())
+            # A default names a file shipped in resources/, wherever the config file is.
+            origin = base if field in section.model_fields_set else RESOURCES
+            setattr(section, field, value if value.is_absolute() else (origin / value).resolve())
     paths = config.paths
     if paths.data_dir is None:
         paths.data_dir = Path(platformdirs.user_data_dir(APP_NAME))

@@ -24,7 +24,7 @@ def test_default_file_spells_out_the_model_defaults() -> None:
 
 def test_empty_file_is_a_working_demo(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ""), env={})
-    assert config.kiosk.experience == (tmp_path / "demo/pet-store.drawio").resolve()
+    assert config.kiosk.experience == RESOURCES / "demo" / "pet-store.drawio"
     assert config.storage.database == config.paths.data_dir / "events.sqlite"
     assert config.paths.log_dir == config.paths.data_dir / "logs"
     assert config.uplink.enabled is False
@@ -122,3 +122,12 @@ def test_secret_from_environment(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ""), env=env)
     assert config.uplink.password is not None
     assert config.uplink.password.get_secret_value() == "from-env"
+
+
+def test_default_experience_is_the_shipped_demo_wherever_the_config_is(tmp_path: Path) -> None:
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text('[kiosk]\nkiosk_id = "k9"\n', encoding="utf-8")
+    config = load_config(config_file, env={})
+    assert config.kiosk.experience == RESOURCES / "demo" / "pet-store.drawio"
+    config_file.write_text('[kiosk]\nexperience = "mine.drawio"\n', encoding="utf-8")
+    assert load_config(config_file, env={}).kiosk.experience == tmp_path / "mine.drawio"
