@@ -340,9 +340,7 @@ def measure(app: Any, probe: FrameProbe, seconds: float) -> dict[str, Any]:
 def storage_complete() -> bool:
     """True when the storage package has the log and the statistics reader."""
     try:
-        import storage.queries  # noqa: F401
-
-        from storage import Event, EventLog  # noqa: F401
+        from storage import Event, EventLog, queries  # noqa: F401
     except ImportError:
         return False
     return True

@@ -59,6 +59,7 @@ class Kiosk:
         self.services.sensor_health = lambda: self._health
         self.services.presence_state = lambda: self._state
         self.services.exit_kiosk = self.exit
+        self.services.recorded = lambda: self.recorder.recorded
         self._stopped = False
 
     # --- start -----------------------------------------------------------------------------

@@ -253,6 +253,7 @@ class ControlServer(QObject):
         health = services.event_log.health() if services.event_log is not None else None
         uplink = services.uplink.status() if services.uplink is not None else None
         return {
+            "recorded": services.recorded(),
             "storage": health,
             "uplink": uplink,
             "sensor": services.sensor_health(),

@@ -2,9 +2,10 @@
 
 A 60 Hz screen asks for a frame every 16.7 ms. While the probe runs, it wakes at each of
 those moments and repaints the window; a frame's time is how late the UI thread was to
-start it (it was busy with something else) plus how long the repaint took. A UI thread that
-never waits on I/O keeps this under 16.7 ms; a blocking call shows up as a long frame.
-The probe costs a full repaint per frame, so it runs only when asked (benchmarks, soak).
+start it (it was busy with something else) plus how long the repaint took (the window and
+the graphics views that show the pages). A UI thread that never waits on I/O keeps this
+under 16.7 ms; a blocking call shows up as a long frame. The probe costs a full repaint per
+frame, so it runs only when asked (benchmarks, soak).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 #: The frame period of a 60 Hz screen.
 FRAME_S = 1 / 60
@@ -75,10 +76,18 @@ class FrameProbe(QObject):
             "max_ms": round(max(frames, default=0.0), 3),
         }
 
+    def _repaint(self) -> None:
+        """Paint the window now, and the viewport of every visible scroll area in it (the
+        pages' graphics views): a window's own repaint does not redraw those."""
+        self._widget.repaint()
+        for area in self._widget.findChildren(QAbstractScrollArea):
+            if area.isVisible():
+                area.viewport().repaint()
+
     def _frame(self) -> None:
         start = time.perf_counter()
         late = max(0.0, start - self._due)
-        self._widget.repaint()
+        self._repaint()
         self._frames.append(late + time.perf_counter() - start)
         # The next frame is due at the next screen refresh after now: frames missed while
         # the thread was busy are not owed, they were already counted as this late one.

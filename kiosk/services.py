@@ -74,3 +74,5 @@ class KioskServices:
     #: Why the experience could not be loaded (one line), None while it shows fine; the
     #: shopper then sees the built-in "back soon" page.
     experience_error: Callable[[], str | None] = field(default=lambda: None)
+    #: How many interactions the kiosk has recorded (handed to the event log) since start.
+    recorded: Callable[[], int] = field(default=lambda: 0)

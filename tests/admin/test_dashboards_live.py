@@ -35,7 +35,7 @@ def _refreshed(qtbot: Any, admin: AdminController, check: Any, timeout: int = 15
 
     def done() -> bool:
         admin.tick()
-        return page.last is not None and check(page.last)
+        return page.last is not None and bool(check(page.last))
 
     qtbot.waitUntil(done, timeout=timeout)
     return page.last
@@ -69,15 +69,23 @@ def test_dashboards_follow_sqlite(
         page = admin.page_widgets["dashboards"]
         assert page.funnel_bars.opts["width"][0] == first.funnel["passed"]
         # a new product takes off: it becomes the busiest in the rate chart
-        for _ in range(60):
+        for _ in range(200):
             event_log.append(
                 Event.create(
                     "touch", session_id="s-new", page="product", payload={"sku": "SKU-HOT"}
                 )
             )
-        later = _refreshed(qtbot, admin, lambda s: s.trends and s.trends[0].sku == "SKU-HOT")
-        assert later.trends[0].last_minute >= 60
-        assert later.events_today > first.events_today
+        # the rates follow at once; the whole-log figures at their own (slower) pace
+        later = _refreshed(
+            qtbot,
+            admin,
+            lambda s: (
+                s.trends
+                and s.trends[0].sku == "SKU-HOT"
+                and s.events_today >= first.events_today + 200
+            ),
+        )
+        assert later.trends[0].last_minute >= 200
         assert "SKU-HOT" in page.rate_legend.text()
     finally:
         admin.shutdown()
@@ -93,7 +101,7 @@ def test_dashboards_use_redis_when_it_is_up(
 ) -> None:
     path = write_config(tmp_path / "etc-redis")
     config = load_config(
-        path, env={"KIOSK_REDIS__URL": redis_server.url(), "KIOSK_REDIS__ENABLED": "true"}
+        path, env={"KIOSK_REDIS__URL": redis_server.url, "KIOSK_REDIS__ENABLED": "true"}
     )
     log = start_log(config)
     try:

@@ -15,9 +15,7 @@ PAGES = ["welcome", "dogs", "cats", "offers", "product"]
 def storage_ready() -> bool:
     """True when the storage package offers the log and the statistics reader."""
     try:
-        import storage.queries  # noqa: F401
-
-        from storage import Event, EventLog  # noqa: F401
+        from storage import Event, EventLog, queries  # noqa: F401
     except ImportError:
         return False
     return True
@@ -40,14 +38,15 @@ def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str
     out: list[tuple[str, dict[str, Any]]] = [
         ("presence.change", {"payload": {"zone": "passing"}}),
     ]
+    away = ("presence.change", {"payload": {"zone": "away"}})
     if rng.random() < 0.3:
-        return out  # walked past
+        return [*out, away]  # walked past
     out.append(("presence.change", {"payload": {"zone": "approaching"}}))
     out.append(("session.start", {"session_id": sid}))
     out.append(("presence.change", {"session_id": sid, "payload": {"zone": "engaged"}}))
     if rng.random() < 0.2:
         out.append(("session.end", {"session_id": sid, "payload": {"reason": "left"}}))
-        return out
+        return [*out, away]
     for _ in range(rng.randint(1, 5)):
         sku = SKUS[min(len(SKUS) - 1, int(rng.expovariate(0.15)))]
         page = rng.choice(PAGES)
@@ -76,7 +75,7 @@ def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str
             )
         )
     out.append(("session.end", {"session_id": sid, "payload": {"reason": "left"}}))
-    return out
+    return [*out, away]
 
 
 def fill_log(log: Any, *, sessions: int, seed: int = 7) -> int:
