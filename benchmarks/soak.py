@@ -7,7 +7,7 @@ per second. While it runs it samples the kiosk's memory (RSS) and measures UI fr
 with the kiosk's frame probe. At the end it stops the generator, waits for the kiosk to
 store and uplink everything, stops the kiosk and counts:
 
-- ``generated``: events the kiosk recorded (appended to its event log),
+- ``generated``: interactions the kiosk recorded (handed to its event log),
 - ``stored``: rows in the kiosk's SQLite database,
 - ``received``: distinct events in the analysts' receiver database,
 - ``lost`` = generated - received.
@@ -36,6 +36,25 @@ from kiosk.simulate import Generator, KioskClient
 
 FRAME_BUDGET_MS = 1000 / 60
 WARMUP_S = 20.0
+#: Seconds without touch or presence before a session ends (kept short for the soak).
+IDLE_TIMEOUT_S = 30
+
+
+def wait_quiet(client: KioskClient, timeout_s: float, still_s: float = 5.0) -> None:
+    """Wait until the last simulated shopper has left: the kiosk is back in attract and has
+    recorded nothing new for ``still_s`` (the session's end and the presence changes of
+    shoppers walking away come after the last touch)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        stats = client.request("stats")
+        recorded = int(stats.get("recorded") or 0)
+        if recorded != last:
+            last, since = recorded, time.monotonic()
+        elif stats.get("session") == "attract" and time.monotonic() - since >= still_s:
+            return
+        time.sleep(0.5)
+    print(f"soak: the kiosk was still busy after {timeout_s:.0f} s", flush=True)
 
 
 def wait_drained(client: KioskClient, timeout_s: float) -> dict[str, object]:
@@ -67,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     config = run_dir / "kiosk.toml"
     config.write_text(
         f'[paths]\ndata_dir = "{run_dir / "data"}"\n\n[kiosk]\ntransition = "off"\n'
-        'idle_timeout_s = 30\n\n[logging]\nlevel = "WARNING"\n',
+        f"idle_timeout_s = {IDLE_TIMEOUT_S}\n\n[logging]\nlevel = \"WARNING\"\n",
         encoding="utf-8",
     )
     pipeline_dir = run_dir / "pipeline"
@@ -118,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     frames = client.request("probe", action="read")["frames"]
     client.request("probe", action="stop")
     stop.set()
+    wait_quiet(client, timeout_s=IDLE_TIMEOUT_S + 90)
     stats = wait_drained(client, timeout_s=180)
-    storage = stats.get("storage") or {}
-    generated = int(storage.get("events_appended", 0)) if isinstance(storage, dict) else 0
+    generated = int(stats.get("recorded") or 0)
     client.close()
     kiosk.send_signal(signal.SIGTERM)
     try:

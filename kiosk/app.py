@@ -217,6 +217,8 @@ class Kiosk:
         steps: list[tuple[str, Callable[[], Any]]] = []
         if self.control is not None:
             steps.append(("control socket", self.control.close))
+        if self.admin is not None:
+            steps.append(("admin panel", self.admin.shutdown))
         if self.window is not None:
             steps.append(("window", self._close_window))
         uplink, event_log = self.uplink, self.event_log

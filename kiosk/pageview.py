@@ -3,7 +3,9 @@
 Pages are letterboxed into the widget (aspect kept, bars in the page's background colour).
 Each page is rendered once into a screen-sized pixmap (kept for the last few pages shown),
 so switching pages or repainting costs one pixmap blit; the graphics items stay for hit
-testing and are painted directly only while an in-page fade runs.
+testing. An in-page fade (show/hide/toggle) is a cross-fade from the page as it was to the
+page as it is now: one render when the action runs, then two blits per frame. Blending two
+images is exactly fading the changed shapes in or out, whatever lies above or below them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QWidget
 
 from designer_import.model import Element, Page, ShapeKind
 from kiosk.render import PageScene, fit_transform
@@ -78,7 +80,17 @@ class PageView(QWidget):
         self.scene: PageScene | None = None
         self._scenes: OrderedDict[str, PageScene] = OrderedDict()
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
-        self._fading: dict[QGraphicsItem, QVariantAnimation] = {}
+        # the in-page cross-fade: the page before the action, after it (rendered on first
+        # paint), and how far the fade has gone (0..1)
+        self._before: QPixmap | None = None
+        self._after: QPixmap | None = None
+        self._fade_progress = 1.0
+        self._fade = QVariantAnimation(self)
+        self._fade.setStartValue(0.0)
+        self._fade.setEndValue(1.0)
+        self._fade.setDuration(ACTION_FADE_MS)
+        self._fade.valueChanged.connect(self._fade_step)
+        self._fade.finished.connect(self._fade_done)
         self._press: QPointF | None = None
         self._press_at = 0.0
         self._touching = False
@@ -201,50 +213,52 @@ class PageView(QWidget):
     # --- in-page actions -------------------------------------------------------------------
 
     def set_shown(self, element_id: str, shown: bool, fade: bool = True) -> None:
-        """Show or hide one element of the current page, fading it in or out."""
+        """Show or hide one element of the current page, fading it in or out. The element
+        takes its new state at once (for touches); the screen cross-fades to it. Calls made
+        in one go (a toggle by tag) share one fade."""
         if self.scene is None:
             return
         item = self.scene.items_by_id.get(element_id)
-        if item is None or (item.isVisible() == shown and item not in self._fading):
+        if item is None or item.isVisible() == shown:
             return
+        if fade:
+            self._before = self._on_screen()
         self._pixmaps.pop(self.scene.page.id, None)
+        self._after = None
         target = self.scene.page.element(element_id)
-        full = target.style.opacity if target is not None else 1.0
-        running = self._fading.pop(item, None)
-        if running is not None:
-            running.stop()
-        if not fade:
-            item.setVisible(shown)
-            item.setOpacity(full)
-            self.update()
-            return
-        item.setVisible(True)
-        animation = QVariantAnimation(self)
-        animation.setDuration(ACTION_FADE_MS)
-        animation.setStartValue(item.opacity() if running is not None else (0.0 if shown else full))
-        animation.setEndValue(full if shown else 0.0)
-        animation.valueChanged.connect(lambda v, i=item: self._fade_step(i, float(v)))
-        animation.finished.connect(lambda i=item, s=shown, f=full: self._fade_done(i, s, f))
-        self._fading[item] = animation
-        animation.start()
-
-    def _fade_step(self, item: QGraphicsItem, opacity: float) -> None:
-        item.setOpacity(opacity)
+        item.setVisible(shown)
+        item.setOpacity(target.style.opacity if target is not None else 1.0)
+        if fade:
+            self._fade_progress = 0.0
+            self._fade.stop()
+            self._fade.start()
         self.update()
 
-    def _fade_done(self, item: QGraphicsItem, shown: bool, full: float) -> None:
-        self._fading.pop(item, None)
-        item.setVisible(shown)
-        item.setOpacity(full)
-        if self.scene is not None:
-            self._pixmaps.pop(self.scene.page.id, None)
+    def _on_screen(self) -> QPixmap:
+        """The current page as the shopper sees it now (mid-fade: the blend on screen)."""
+        if self._before is None:
+            return self.current_pixmap()
+        if self._after is None:
+            return self._before  # several changes in one go: one fade from the same start
+        blend = QPixmap(self._before)
+        painter = QPainter(blend)
+        painter.setOpacity(self._fade_progress)
+        painter.drawPixmap(0, 0, self._after)
+        painter.end()
+        return blend
+
+    def _fade_step(self, value: object) -> None:
+        self._fade_progress = float(value)  # type: ignore[arg-type]
+        self.update()
+
+    def _fade_done(self) -> None:
+        self._before = self._after = None
+        self._fade_progress = 1.0
         self.update()
 
     def _stop_fades(self) -> None:
-        for item, animation in list(self._fading.items()):
-            animation.stop()
-            self._fade_done(item, animation.endValue() != 0.0, float(animation.endValue()))
-        self._fading.clear()
+        self._fade.stop()
+        self._fade_done()
 
     @property
     def transitioning(self) -> bool:
@@ -254,7 +268,7 @@ class PageView(QWidget):
     @property
     def fading(self) -> bool:
         """True while an in-page fade runs."""
-        return bool(self._fading)
+        return self._before is not None
 
     # --- painting --------------------------------------------------------------------------
 
@@ -264,22 +278,26 @@ class PageView(QWidget):
         if self.scene is None:
             painter.fillRect(self.rect(), Qt.GlobalColor.black)
             return
-        if self._fading:
-            self._paint_scene(painter, self.scene)
-        else:
-            pixmap = self.current_pixmap()
-            if self._old is not None and self._slide:
-                shift = round(self.width() * self._progress) * self._slide
-                painter.drawPixmap(-shift, 0, self._old)
-                painter.drawPixmap(self.width() * self._slide - shift, 0, pixmap)
-                return
+        pixmap = self.current_pixmap()
+        if self._before is not None:
+            self._after = pixmap
+            painter.drawPixmap(0, 0, self._before)
+            painter.setOpacity(self._fade_progress)
             painter.drawPixmap(0, 0, pixmap)
+            return
+        if self._old is not None and self._slide:
+            shift = round(self.width() * self._progress) * self._slide
+            painter.drawPixmap(-shift, 0, self._old)
+            painter.drawPixmap(self.width() * self._slide - shift, 0, pixmap)
+            return
+        painter.drawPixmap(0, 0, pixmap)
         if self._old is not None and not self._slide:
             painter.setOpacity(1.0 - self._progress)
             painter.drawPixmap(0, 0, self._old)
 
     def resizeEvent(self, event: object) -> None:
         """Pixmaps are per size: a resize renders the pages again when next shown."""
+        self._stop_fades()
         self._pixmaps.clear()
         super().resizeEvent(event)  # type: ignore[arg-type]
 
@@ -314,7 +332,7 @@ class PageView(QWidget):
         for item in self.scene.items(at):
             element_id = item.data(0)
             element = page.element(element_id) if isinstance(element_id, str) else None
-            if element is None or not item.isVisible() or item in self._fading:
+            if element is None or not item.isVisible():
                 continue
             if page.link_for(element.id) is not None or element.kiosk_action is not None:
                 return Hit(element, nx, ny)
