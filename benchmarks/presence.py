@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,12 +83,12 @@ def step_cost(rounds: int) -> tuple[float, float, float, int]:
     return best_step, best_min, best_max, len(frames)
 
 
-def replay_cpu(folder: Path, filters: list[str]) -> tuple[float, float, int]:
+def replay_cpu(folder: Path, filters: Sequence[str]) -> tuple[float, float, int]:
     """(CPU share of one core, wall seconds, frames) replaying at 30 fps."""
     path = folder / f"{SCENE}.db3"
     if not path.exists():
         record_scene(path, SCENE, width=WIDTH, height=HEIGHT, fps=FPS)
-    settings = SensorsSection(type="realsense", source=f"file:{path}", filters=filters)  # type: ignore[arg-type]
+    settings = SensorsSection(type="realsense", source=f"file:{path}", filters=list(filters))
     frames = 0
 
     def count(_: object) -> None:

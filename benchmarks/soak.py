@@ -2,9 +2,10 @@
 
 ``python -m benchmarks.soak --minutes M [--rate 20]`` starts ``kiosk --demo-pipeline``
 (private Redis, local mosquitto, the kiosk with its uplink, the analysts' receiver) without
-its own generator, and drives it from here with the session generator at about 20 touches
-per second. While it runs it samples the kiosk's memory (RSS) and measures UI frame times
-with the kiosk's frame probe. At the end it stops the generator, waits for the kiosk to
+its own generator, and drives it from here with the session generator at about 20
+interactions (recorded events) per second, adjusting how fast shoppers touch to hold it.
+While it runs it samples the kiosk's memory (RSS) and measures UI frame times with the
+kiosk's frame probe. At the end it stops the generator, waits for the kiosk to
 store and uplink everything, stops the kiosk and counts:
 
 - ``generated``: interactions the kiosk recorded (handed to its event log),
@@ -27,17 +28,49 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 from benchmarks.report import report
 from kiosk.pipeline import CONTROL_SOCKET, RECEIVED_DB, count_rows
-from kiosk.simulate import Generator, KioskClient
+from kiosk.simulate import Generator, KioskClient, Report
 
 FRAME_BUDGET_MS = 1000 / 60
 WARMUP_S = 20.0
 #: Seconds without touch or presence before a session ends (kept short for the soak).
 IDLE_TIMEOUT_S = 30
+
+
+class Pacer:
+    """Holds the traffic at ``target`` interactions per second: every few seconds it compares
+    the events the kiosk wrote with the target and adjusts how fast shoppers touch."""
+
+    def __init__(self, target: float, every_s: float = 5.0) -> None:
+        self.target = target
+        self.every_s = every_s
+        self.generator: Generator | None = None
+        self._mark: tuple[float, int] | None = None
+        self._printed = 0.0
+
+    def follow(self, report: Report) -> None:
+        """The generator's progress callback (about once a second)."""
+        now = time.monotonic()
+        if now - self._printed >= 10.0:
+            print(report.line(), flush=True)
+            self._printed = now
+        if self._mark is None:
+            self._mark = (now, report.events_written or 0)
+            return
+        since, written = self._mark
+        if now - since < self.every_s or self.generator is None:
+            return
+        rate = ((report.events_written or 0) - written) / (now - since)
+        pace = self.generator.pace_per_s or self.target
+        # gently towards the target: touches cause most events, presence and views the rest
+        factor = min(2.0, max(0.5, self.target / max(rate, 0.1)))
+        self.generator.pace_per_s = min(500.0, max(0.5, pace * factor**0.5))
+        self._mark = (now, report.events_written or 0)
 
 
 def wait_quiet(client: KioskClient, timeout_s: float, still_s: float = 5.0) -> None:
@@ -57,10 +90,10 @@ def wait_quiet(client: KioskClient, timeout_s: float, still_s: float = 5.0) -> N
     print(f"soak: the kiosk was still busy after {timeout_s:.0f} s", flush=True)
 
 
-def wait_drained(client: KioskClient, timeout_s: float) -> dict[str, object]:
+def wait_drained(client: KioskClient, timeout_s: float) -> dict[str, Any]:
     """Wait until the kiosk has written and uplinked everything; its last stats."""
     deadline = time.monotonic() + timeout_s
-    stats: dict[str, object] = {}
+    stats: dict[str, Any] = {}
     while time.monotonic() < deadline:
         stats = client.request("stats")
         storage = stats.get("storage") or {}
@@ -78,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the soak and print its figures and JSON line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
     parser.add_argument("--minutes", type=float, default=2.0)
-    parser.add_argument("--rate", type=float, default=20.0, help="touches per second")
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="interactions (recorded events) per second"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
@@ -86,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     config = run_dir / "kiosk.toml"
     config.write_text(
         f'[paths]\ndata_dir = "{run_dir / "data"}"\n\n[kiosk]\ntransition = "off"\n'
-        f"idle_timeout_s = {IDLE_TIMEOUT_S}\n\n[logging]\nlevel = \"WARNING\"\n",
+        f'idle_timeout_s = {IDLE_TIMEOUT_S}\n\n[logging]\nlevel = "WARNING"\n',
         encoding="utf-8",
     )
     pipeline_dir = run_dir / "pipeline"
@@ -121,17 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
     sampler.start()
     started = time.monotonic()
+    pacer = Pacer(args.rate)
     generator = Generator(
         client,
         seed=args.seed,
         rate_per_min=600.0,
         speedup=20.0,
         mix={"browser": 2.0, "buyer": 2.0, "group": 1.0},
-        pace_per_s=args.rate,
-        on_progress=lambda r: (
-            print(r.line(), flush=True) if int(time.monotonic()) % 10 == 0 else None
-        ),
+        pace_per_s=args.rate / 2,
+        on_progress=pacer.follow,
     )
+    pacer.generator = generator
     generator.run(duration_s=args.minutes * 60)
     elapsed = time.monotonic() - started
     frames = client.request("probe", action="read")["frames"]
@@ -156,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         hours = (steady[-1][0] - steady[0][0]) / 3600
         growth = (steady[-1][1] - steady[0][1]) / steady[0][1] * 100 / hours
     touches = generator.report.touches
-    print(f"soak: {elapsed:.0f} s, {touches} touches ({touches / elapsed:.1f}/s)")
+    print(
+        f"soak: {elapsed:.0f} s, {generated} interactions ({generated / elapsed:.1f}/s), "
+        f"{touches} touches ({touches / elapsed:.1f}/s)"
+    )
     print(f"soak: generated {generated}, stored {stored}, received {received}")
     rss_mb = [m / 1e6 for _, m in steady]
     if rss_mb:
@@ -177,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         rss_growth_pct_per_hour=round(growth, 3),
         frame_p99_ms=frames["p99_ms"],
         frame_p50_ms=frames["p50_ms"],
+        interactions_per_s=round(generated / elapsed, 2),
         touches_per_s=round(touches / elapsed, 2),
         minutes=args.minutes,
     )

@@ -65,16 +65,11 @@ class Kiosk:
     # --- start -----------------------------------------------------------------------------
 
     def start_event_log(self) -> None:
-        """``storage.EventLog`` when the storage package has it, else an in-memory sink."""
-        try:
-            import storage
+        """``storage.EventLog``; when it cannot even start, an in-memory sink (logged)."""
+        from storage import EventLog
 
-            event_log_cls = storage.EventLog  # type: ignore[attr-defined]
-        except (ImportError, AttributeError):
-            log.warning("storage is not available: interactions are kept in memory only")
-            return
         try:
-            event_log = event_log_cls(self.config)
+            event_log = EventLog(self.config)
             event_log.start()
         except Exception:
             log.exception("the event log did not start: interactions are kept in memory only")
@@ -116,7 +111,7 @@ class Kiosk:
             import storage
             import uplink
 
-            outbox = storage.Outbox(self.event_log.database)  # type: ignore[attr-defined]
+            outbox = storage.Outbox(self.event_log.database)
             service = uplink.UplinkService(self.config, outbox)
             service.start()
         except Exception:

@@ -245,7 +245,8 @@ class ControlServer(QObject):
             speed_m_s=float(request.get("speed_m_s", 1.1)),
             pass_m=float(request.get("pass_m", 3.0)),
         )
-        walk = sensor.walk_time_s(float(stop), float(request.get("speed_m_s", 1.1))) if stop else 0
+        speed = float(request.get("speed_m_s", 1.1))
+        walk = sensor.walk_time_s(float(stop), speed) if sensor is not None and stop else 0
         return {"walk_s": walk}
 
     def _stats(self) -> dict[str, Any]:
