@@ -27,6 +27,9 @@ from kiosk.services import KioskServices
 from kiosk.shopper import KioskWindow
 from settings import KioskConfig
 
+#: At a graceful stop, how long a connected uplink may take to send the last events.
+UPLINK_DRAIN_S = 3.0
+
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +64,7 @@ class Kiosk:
         self.services.exit_kiosk = self.exit
         self.services.recorded = lambda: self.recorder.recorded
         self._stopped = False
+        self._outbox: Any | None = None
 
     # --- start -----------------------------------------------------------------------------
 
@@ -112,6 +116,7 @@ class Kiosk:
             import uplink
 
             outbox = storage.Outbox(self.event_log.database)
+            self._outbox = outbox
             service = uplink.UplinkService(self.config, outbox)
             service.start()
         except Exception:
@@ -217,17 +222,32 @@ class Kiosk:
         if self.window is not None:
             steps.append(("window", self._close_window))
         uplink, event_log = self.uplink, self.event_log
-        if uplink is not None:
-            steps.append(("uplink", lambda: uplink.stop(timeout=5.0)))
         if self.presence is not None:
             steps.append(("presence sensor", self.presence.stop))
+        # the log first: the last events (a session ended by the stop) reach the outbox,
+        # and a connected uplink gets a moment to send them before it stops too
         if event_log is not None:
             steps.append(("event log", lambda: event_log.stop(timeout=5.0)))
+        if uplink is not None:
+            steps.append(("uplink", lambda: self._stop_uplink(uplink)))
         for name, step in steps:
             try:
                 step()
             except Exception:
                 log.exception("stopping the %s failed", name)
+
+    def _stop_uplink(self, uplink: Any, drain_s: float = UPLINK_DRAIN_S) -> None:
+        """Let a connected uplink send what is left in the outbox (up to ``drain_s``), then
+        stop it; whatever is still unsent goes on the next start."""
+        deadline = time.monotonic() + drain_s
+        try:
+            while time.monotonic() < deadline and uplink.status().connected:
+                if self._outbox is None or self._outbox.backlog().events == 0:
+                    break
+                time.sleep(0.05)
+        except Exception:
+            log.exception("could not read the uplink backlog before stopping")
+        uplink.stop(timeout=5.0)
 
     def _close_window(self) -> None:
         assert self.window is not None
