@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--size", default="1920x1080", metavar="WxH", help="screen size (default 1920x1080)"
     )
+    # listed for --help; `kiosk set-pin ...` is parsed by its own parser (see main)
+    commands.add_parser(
+        "set-pin",
+        add_help=False,
+        help="set the admin panel's staff or manager PIN (kiosk set-pin --help)",
+    )
     return parser
 
 
