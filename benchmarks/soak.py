@@ -66,10 +66,12 @@ class Pacer:
         if now - since < self.every_s or self.generator is None:
             return
         rate = ((report.events_written or 0) - written) / (now - since)
-        pace = self.generator.pace_per_s or self.target
-        # gently towards the target: touches cause most events, presence and views the rest
-        factor = min(2.0, max(0.5, self.target / max(rate, 0.1)))
-        self.generator.pace_per_s = min(500.0, max(0.5, pace * factor**0.5))
+        generator = self.generator
+        # gently towards the target: faster touches, and shoppers who stay for more of them
+        # (walking up and away takes a while however fast they touch)
+        step = min(2.0, max(0.5, self.target / max(rate, 0.1))) ** 0.5
+        generator.pace_per_s = min(200.0, max(0.5, (generator.pace_per_s or self.target) * step))
+        generator.taps_scale = min(20.0, max(1.0, generator.taps_scale * step))
         self._mark = (now, report.events_written or 0)
 
 

@@ -175,6 +175,7 @@ class Generator:
         speedup: float = 1.0,
         mix: dict[str, float] | None = None,
         pace_per_s: float | None = None,
+        taps_scale: float = 1.0,
         on_progress: Callable[[Report], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -186,6 +187,8 @@ class Generator:
         self.speedup = speedup
         self.mix = mix or parse_mix(DEFAULT_MIX)
         self.pace_per_s = pace_per_s
+        #: Shoppers stay for this many times their profile's touches (load tests).
+        self.taps_scale = taps_scale
         self.report = Report()
         self._on_progress = on_progress
         self._sleep = sleep
@@ -216,7 +219,7 @@ class Generator:
             )
             self.wait(rng.uniform(2, 5) / self.speedup)
             return
-        taps = rng.randint(*profile.taps)
+        taps = max(1, round(rng.randint(*profile.taps) * self.taps_scale))
         thinks = [self.think(profile) for _ in range(taps)]
         dwell = sum(thinks) + 2.0 / self.speedup
         walk = 0.0

@@ -267,6 +267,7 @@ def shopper(qtbot: QtBot, tmp_path: Path) -> Iterator[Shopper]:
     config = load_config(None)
     config.paths.data_dir = tmp_path / "data"
     config.paths.log_dir = tmp_path / "logs"
+    config.storage.database = tmp_path / "data" / "events.sqlite"  # derived at load: set too
     config.kiosk.fullscreen = False
     config.kiosk.transition = "off"
     config.redis.enabled = False

@@ -106,6 +106,7 @@ def config(tmp_path: Path) -> KioskConfig:
     loaded = load_config(None)
     loaded.paths.data_dir = tmp_path / "data"
     loaded.paths.log_dir = tmp_path / "logs"
+    loaded.storage.database = tmp_path / "data" / "events.sqlite"  # derived at load: set too
     loaded.kiosk.fullscreen = False
     loaded.kiosk.transition = "off"
     loaded.redis.enabled = False
