@@ -557,10 +557,11 @@ def header(page: PageBuilder, title: str | None, *, nav: bool) -> None:
 
 
 def call_staff(page: PageBuilder) -> None:
-    """The call-staff button; its confirmation is added last by ``staff_confirmation``."""
+    """The call-staff button; its confirmation is added last by ``staff_confirmation``.
+    It keeps clear of the top-right corner, where staff tap to open the admin panel."""
     page.add(
         button_style(DARK_CORAL, art.icon_bell()),
-        1520,
+        1400,
         15,
         360,
         120,
