@@ -19,11 +19,9 @@ screen, so ratio = p99 / 16.7 (goal <= 1).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import threading
@@ -41,10 +39,16 @@ from PySide6.QtCore import QEvent, QObject
 
 from benchmarks.report import report
 from kiosk.frameprobe import FRAME_S, FrameProbe
+from storage import Event, EventLog
 
 WIDTH, HEIGHT = 1920, 1080
 SKUS = [f"SKU-{n:04d}" for n in range(1, 301)]
 PAGES = ["welcome", "dogs", "cats", "birds", "offers", "product"]
+
+
+def dwell_ms(rng: random.Random) -> int:
+    """A shopper's time on a page: mostly a few seconds, now and then a minute or more."""
+    return round(min(300.0, rng.lognormvariate(2.0, 0.8)) * 1000)
 
 
 def visit(session: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
@@ -68,7 +72,15 @@ def visit(session: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
                 "touch",
                 {"session_id": sid, "page": page, "element": "tile", "payload": {"sku": sku}},
             ),
-            ("page.view", {"session_id": sid, "page": "product", "payload": {"sku": sku}}),
+            (
+                "page.view",
+                {
+                    "session_id": sid,
+                    "page": "product",
+                    # as the kiosk writes it: time spent on the page just left
+                    "payload": {"sku": sku, "name": "product", "dwell_ms": dwell_ms(rng)},
+                },
+            ),
             (
                 "action",
                 {
@@ -91,10 +103,8 @@ def traffic(rng: random.Random) -> Any:
         session += 1
 
 
-def fill(log: Any, count: int, rng: random.Random) -> float:
+def fill(log: EventLog, count: int, rng: random.Random) -> float:
     """Append ``count`` events as fast as the log takes them; seconds taken."""
-    from storage import Event
-
     started = time.perf_counter()
     stream = traffic(rng)
     for index in range(count):
@@ -138,178 +148,6 @@ class Arrivals:
             self._stop.wait(max(0.0, due - time.monotonic()))
 
 
-# -- stand-in while storage.queries is missing -------------------------------------------------
-#
-# The real run uses storage.EventLog and storage.queries.StatsReader. Until the storage package
-# has them, the benchmark keeps its own table of the same events and answers the StatsReader
-# contract with plain SQL (full scans, as a first implementation would), so the UI-side figure
-# (frame time while a data thread grinds through a million rows) can be measured; the JSON
-# line then says "reader": "stand-in".
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    ts REAL NOT NULL, type TEXT NOT NULL, session_id TEXT, page TEXT, sku TEXT,
-    zone TEXT, dwell_s REAL
-);
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-"""
-
-
-def _row(type_: str, fields: dict[str, Any], ts: float) -> tuple[Any, ...]:
-    payload = fields.get("payload", {})
-    return (
-        ts,
-        type_,
-        fields.get("session_id"),
-        fields.get("page"),
-        payload.get("sku"),
-        payload.get("zone"),
-        payload.get("dwell_s"),
-    )
-
-
-class StandInLog:
-    """Appends the benchmark's events to its own SQLite table (one writer, WAL)."""
-
-    def __init__(self, database: Path) -> None:
-        database.parent.mkdir(parents=True, exist_ok=True)
-        self.database = database
-        self._db = sqlite3.connect(database, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def fill(self, count: int, rng: random.Random, span_s: float = 30 * 86400) -> None:
-        """``count`` events spread over the last ``span_s`` seconds."""
-        stream = traffic(rng)
-        now = time.time()
-        batch: list[tuple[Any, ...]] = []
-        for index in range(count):
-            type_, fields = next(stream)
-            batch.append(_row(type_, fields, now - span_s + span_s * index / count))
-            if len(batch) == 50_000:
-                self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?)", batch)
-                self._db.commit()
-                batch.clear()
-        self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?)", batch)
-        self._db.commit()
-
-    def append_event(self, type_: str, fields: dict[str, Any]) -> None:
-        """One event, now."""
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO events VALUES (?,?,?,?,?,?,?)", _row(type_, fields, time.time())
-            )
-            self._db.commit()
-
-    def close(self) -> None:
-        """Close the writer connection."""
-        self._db.close()
-
-
-class StandInReader:
-    """The ``storage.queries.StatsReader`` contract over the stand-in table (read-only)."""
-
-    def __init__(self, database: Path) -> None:
-        self._db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-
-    def product_rate(
-        self, window_s: int = 600, bucket_s: int = 1, now: float | None = None
-    ) -> list[tuple[float, str, int]]:
-        now = time.time() if now is None else now
-        rows = self._db.execute(
-            "SELECT CAST(ts / ? AS INTEGER) * ?, sku, COUNT(*) FROM events WHERE ts >= ? "
-            "AND sku IS NOT NULL GROUP BY 1, 2",
-            (bucket_s, bucket_s, now - window_s),
-        )
-        return [(float(t), sku, n) for t, sku, n in rows]
-
-    def funnel(self, since: Any = None) -> dict[str, int]:
-        zones = dict(
-            self._db.execute(
-                "SELECT zone, COUNT(*) FROM events WHERE type = 'presence.change' GROUP BY zone"
-            )
-        )
-        touched = self._db.execute(
-            "SELECT COUNT(DISTINCT session_id) FROM events WHERE type = 'touch'"
-        ).fetchone()[0]
-        viewed = self._db.execute(
-            "SELECT COUNT(DISTINCT session_id) FROM events "
-            "WHERE type = 'page.view' AND sku IS NOT NULL"
-        ).fetchone()[0]
-        return {
-            "passed": zones.get("passing", 0),
-            "approached": zones.get("approaching", 0),
-            "engaged": zones.get("engaged", 0),
-            "touched": touched,
-            "viewed_product": viewed,
-        }
-
-    def dwell_histogram(self, bins: int = 12, since: Any = None) -> tuple[list[float], list[int]]:
-        # dwell = time from a page.view to the session's next event
-        rows = self._db.execute(
-            "SELECT ts, session_id FROM events WHERE session_id IS NOT NULL "
-            "AND ts >= ? ORDER BY session_id, ts",
-            (time.time() - 86400,),
-        ).fetchall()
-        dwell = [b[0] - a[0] for a, b in itertools.pairwise(rows) if a[1] == b[1]]
-        edges = [float(e) for e in range(0, 5 * bins + 1, 5)]
-        counts = [0] * bins
-        for d in dwell:
-            counts[min(bins - 1, int(d // 5))] += 1
-        return edges, counts
-
-    def top_products(self, n: int = 10, since: Any = None) -> list[tuple[str, int]]:
-        return list(
-            self._db.execute(
-                "SELECT sku, COUNT(*) FROM events WHERE sku IS NOT NULL GROUP BY sku "
-                "ORDER BY 2 DESC LIMIT ?",
-                (n,),
-            )
-        )
-
-    def pairs(
-        self, min_support: float = 0.01, limit: int = 20, since: Any = None
-    ) -> list[tuple[str, str, float, float]]:
-        rows = self._db.execute(
-            "WITH s AS (SELECT DISTINCT session_id, sku FROM events WHERE sku IS NOT NULL "
-            "AND ts >= ?) SELECT a.sku, b.sku, COUNT(*) FROM s a JOIN s b ON "
-            "a.session_id = b.session_id AND a.sku < b.sku GROUP BY 1, 2 ORDER BY 3 DESC "
-            "LIMIT ?",
-            (time.time() - 86400, limit),
-        ).fetchall()
-        sessions = (
-            self._db.execute(
-                "SELECT COUNT(DISTINCT session_id) FROM events WHERE ts >= ?",
-                (time.time() - 86400,),
-            ).fetchone()[0]
-            or 1
-        )
-        return [
-            (a, b, n / sessions, min(1.0, 3 * n / sessions))
-            for a, b, n in rows
-            if n / sessions >= min_support
-        ]
-
-    def traffic_by_hour(self, since: Any = None) -> list[tuple[int, int, int]]:
-        return [
-            (int(h), s, t)
-            for h, s, t in self._db.execute(
-                "SELECT strftime('%H', ts, 'unixepoch', 'localtime'), COUNT(DISTINCT session_id), "
-                "SUM(type = 'touch') FROM events GROUP BY 1"
-            )
-        ]
-
-    def events_today(self) -> int:
-        midnight = time.mktime((*time.localtime()[:3], 0, 0, 0, 0, 0, -1))
-        return int(
-            self._db.execute("SELECT COUNT(*) FROM events WHERE ts >= ?", (midnight,)).fetchone()[0]
-        )
-
-    def close(self) -> None:
-        self._db.close()
-
-
 class PaintCounter(QObject):
     """Counts paint events of the widgets it filters."""
 
@@ -335,15 +173,6 @@ def measure(app: Any, probe: FrameProbe, seconds: float) -> dict[str, Any]:
     loop.exec()
     probe.stop()
     return probe.summary(reset=True)
-
-
-def storage_complete() -> bool:
-    """True when the storage package has the log and the statistics reader."""
-    try:
-        from storage import Event, EventLog, queries  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,42 +209,19 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(2024)
     database = config.storage.database
     assert database is not None
-    real = storage_complete()
-    reader = "storage.queries" if real else "stand-in"
-    event_log: Any | None = None
-    stand_in: StandInLog | None = None
-    if not real:
-        print(
-            "benchmarks.dashboards: storage.EventLog / storage.queries are missing: using the "
-            "benchmark's own SQLite table and queries (reader = stand-in)",
-            flush=True,
-        )
-        database = database.with_name("standin.sqlite")
-    fresh = not database.exists()
-    if real:
-        from storage import Event, EventLog
+    if not database.exists():
+        filling = EventLog(config)
+        filling.start()
+        print(f"filling {database} with {args.events:,} events …", flush=True)
+        took = fill(filling, args.events, rng)
+        filling.stop(timeout=600)
+        print(f"  appended in {took:.1f}s", flush=True)
+    event_log = EventLog(config)
+    event_log.start()
 
-        if fresh:
-            event_log = EventLog(config)
-            event_log.start()
-            print(f"filling {database} with {args.events:,} events …", flush=True)
-            took = fill(event_log, args.events, rng)
-            event_log.stop(timeout=600)
-            print(f"  appended in {took:.1f}s", flush=True)
-        event_log = EventLog(config)
-        event_log.start()
-        log = event_log
+    def send(type_: str, fields: dict[str, Any]) -> None:
+        event_log.append(Event.create(type_, **fields))
 
-        def send(type_: str, fields: dict[str, Any]) -> None:
-            log.append(Event.create(type_, **fields))
-    else:
-        stand_in = StandInLog(database)
-        if fresh:
-            print(f"filling {database} with {args.events:,} events …", flush=True)
-            began = time.perf_counter()
-            stand_in.fill(args.events, rng)
-            print(f"  written in {time.perf_counter() - began:.1f}s", flush=True)
-        send = stand_in.append_event
     print(f"log: {database} ({database.stat().st_size / 1e6:.0f} MB)", flush=True)
 
     app = QApplication.instance() or QApplication(["bench-dashboards"])
@@ -424,13 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(WIDTH, HEIGHT)
     window.show()
     services = KioskServices(config=config, record=lambda *a, **k: None, event_log=event_log)
-    if stand_in is not None:
-        standin_db = database
-        admin = AdminController(
-            window, services, reader_factory=lambda _path: StandInReader(standin_db)
-        )
-    else:
-        admin = AdminController(window, services)
+    admin = AdminController(window, services)
     probe = FrameProbe(window)
     arrivals = Arrivals(send, args.rate, random.Random(7))
     arrivals.start()
@@ -456,10 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         arrivals.stop()
         admin.shutdown()
-        if event_log is not None:
-            event_log.stop()
-        if stand_in is not None:
-            stand_in.close()
+        event_log.stop()
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     query_p50 = statistics.median(refresh_times) if refresh_times else float("nan")
@@ -491,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         events=args.events,
         arrivals_per_s=args.rate,
         chart_paints_per_frame=round(painted.count / max(1, opened["count"]), 2),
-        reader=reader,
+        reader="storage.queries.StatsReader",
     )
     return 0
 

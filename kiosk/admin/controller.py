@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.admin import theme
 from kiosk.admin.configfile import Calibration
-from kiosk.admin.data import AdminData, DashboardSnapshot, ReaderFactory, StatusSnapshot
+from kiosk.admin.data import AdminData, DashboardSnapshot, StatusSnapshot
 from kiosk.admin.gesture import CornerTaps
 from kiosk.admin.library import ContentLibrary
 from kiosk.admin.pinpad import PinPad
@@ -131,10 +131,8 @@ class AdminController(QObject):
         *,
         clock: Callable[[], float] = time.monotonic,
         library: ContentLibrary | None = None,
-        reader_factory: ReaderFactory | None = None,
     ) -> None:
         super().__init__(window)
-        self._reader_factory = reader_factory
         self.window = window
         self.services = services
         self.settings = services.config.admin
@@ -319,7 +317,7 @@ class AdminController(QObject):
             self.page_widgets[name] = widget
             overlay.pages.addWidget(widget)
         if self.data is None:
-            self.data = AdminData(self.services, self, reader_factory=self._reader_factory)
+            self.data = AdminData(self.services, self)
             self.data.statusReady.connect(self._status_arrived)
             self.data.dashboardsReady.connect(self._dashboards_arrived)
 

@@ -15,7 +15,6 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,10 @@ import psutil
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from kiosk.services import KioskServices
+from storage.live import LiveCounters
+from storage.queries import StatsReader
 
 log = logging.getLogger(__name__)
-
-#: Opens the statistics reader for a database file (default ``storage.queries.StatsReader``);
-#: called on the data thread.
-ReaderFactory = Callable[[Path], Any]
 
 #: The product-rate window the dashboards show (ten minutes, one-second buckets).
 RATE_WINDOW_S = 600
@@ -121,12 +118,11 @@ class _Worker(QObject):
     statusReady = Signal(object)
     dashboardsReady = Signal(object)
 
-    def __init__(self, services: KioskServices, reader_factory: ReaderFactory | None) -> None:
+    def __init__(self, services: KioskServices) -> None:
         super().__init__()
         self._services = services
-        self._reader_factory = reader_factory
-        self._reader: Any | None = None
-        self._live: Any | None = None
+        self._reader: StatsReader | None = None
+        self._live: LiveCounters | None = None
         self._live_checked = 0.0
         self._heavy: dict[str, Any] = {}
         self._heavy_at = 0.0
@@ -141,17 +137,12 @@ class _Worker(QObject):
             raise RuntimeError("no database configured ([storage] database)")
         return Path(database)
 
-    def _stats(self) -> Any:
+    def _stats(self) -> StatsReader:
         if self._reader is None:
-            if self._reader_factory is not None:
-                self._reader = self._reader_factory(self._database())
-            else:
-                from storage.queries import StatsReader
-
-                self._reader = StatsReader(self._database())
+            self._reader = StatsReader(self._database())
         return self._reader
 
-    def _counters(self) -> Any | None:
+    def _counters(self) -> LiveCounters | None:
         config = self._services.config
         if not config.redis.enabled:
             return None
@@ -161,8 +152,6 @@ class _Worker(QObject):
                 return None  # Redis was away a moment ago: do not wait on it every second
             self._live_checked = now
             try:
-                from storage.live import LiveCounters
-
                 self._live = LiveCounters(config.redis)
             except Exception as exc:
                 log.info("admin dashboards: no live counters (%s)", exc)
@@ -202,8 +191,6 @@ class _Worker(QObject):
         snap = DashboardSnapshot()
         try:
             self._fill(snap)
-        except ImportError:
-            snap.error = "storage queries are not installed in this build"
         except Exception as exc:
             log.warning("admin dashboards: %s", exc)
             snap.error = f"cannot read the statistics: {exc}"
@@ -224,10 +211,10 @@ class _Worker(QObject):
         else:
             snap.source = "sqlite"
             rates = stats.product_rate(window_s=RATE_WINDOW_S, bucket_s=1, now=now)
-            top = stats.top_products(n=1000)
+            top = [(sku, float(n)) for sku, n in stats.top_products(n=1000)]
         snap.trends, _ = trends_from_rates(rates, now)
         snap.products_seen = len(top)
-        snap.top = top_share([(sku, float(n)) for sku, n in top])
+        snap.top = top_share(top)
         # The aggregate views cost a scan of the whole log: refresh them every second while
         # they are cheap, less often (four times their cost) when the log is large.
         mono = time.monotonic()
@@ -283,13 +270,11 @@ class AdminData(QObject):
         self,
         services: KioskServices,
         parent: QObject | None = None,
-        *,
-        reader_factory: ReaderFactory | None = None,
     ) -> None:
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("admin-data")
-        self._worker = _Worker(services, reader_factory)
+        self._worker = _Worker(services)
         self._worker.moveToThread(self._thread)
         self._askStatus.connect(self._worker.status)
         self._askDashboards.connect(self._worker.dashboards)

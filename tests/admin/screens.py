@@ -1,8 +1,8 @@
 """Screenshots of every admin page in a real window: ``python -m tests.admin.screens OUT_DIR``.
 
 Run under an X server (the test starts a private Xvfb). Builds a config in a temporary
-folder, a presence service playing a synthetic depth scene, the interaction log when the
-storage package is there (with a few hundred shoppers' events), and saves
+folder, a presence service playing a synthetic depth scene, the interaction log
+(``storage.EventLog``) with a few hundred shoppers' events, and saves
 ``status.png``, ``dashboards.png``, ``calibration.png``, ``content.png``, ``kiosk.png`` and
 ``pinpad.png`` (1920x1080, what staff see).
 """
@@ -56,19 +56,7 @@ def main(argv: list[str]) -> int:
     )
     presence.start()
     event_log = start_log(config)
-    reader_factory = None
-    if event_log is not None:
-        fill_log(event_log, sessions=400)
-    else:
-        # until storage lands, the benchmark's stand-in table gives the charts something to draw
-        import random
-
-        from benchmarks.dashboards import StandInLog, StandInReader
-
-        stand_in = StandInLog(folder / "standin.sqlite")
-        stand_in.fill(60_000, random.Random(3), span_s=86400)
-        stand_in.close()
-        reader_factory = lambda _p: StandInReader(folder / "standin.sqlite")  # noqa: E731
+    fill_log(event_log, sessions=400)
 
     from designer_import import load_experience, validate
 
@@ -90,7 +78,7 @@ def main(argv: list[str]) -> int:
     window.showFullScreen()
     library = ContentLibrary(folder / "content")
     library.record(folder / "spring-offers.drawio", "manager")
-    admin = AdminController(window, services, library=library, reader_factory=reader_factory)
+    admin = AdminController(window, services, library=library)
     pump(app, 1.0)
 
     def shot(name: str) -> None:
@@ -117,8 +105,8 @@ def main(argv: list[str]) -> int:
         shot(page)
     admin.shutdown()
     presence.stop()
-    if event_log is not None:
-        event_log.stop()
+    event_log.stop()
+    shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -14,10 +14,9 @@ from kiosk.admin.controller import AdminController
 from kiosk.services import KioskServices
 from localservers import RedisServer
 from settings import KioskConfig, load_config
+from storage import Event, EventLog
 from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
-from tests.admin.traffic import fill_log, start_log, storage_ready
-
-pytestmark = pytest.mark.skipif(not storage_ready(), reason="the storage package has not landed")
+from tests.admin.traffic import fill_log, start_log
 
 
 def _open_dashboards(
@@ -42,7 +41,7 @@ def _refreshed(qtbot: Any, admin: AdminController, check: Any, timeout: int = 15
 
 
 @pytest.fixture
-def event_log(config: KioskConfig) -> Iterator[Any]:
+def event_log(config: KioskConfig) -> Iterator[EventLog]:
     log = start_log(config)
     yield log
     log.stop()
@@ -54,10 +53,8 @@ def test_dashboards_follow_sqlite(
     config: KioskConfig,
     recorded: Recorded,
     clock: FakeClock,
-    event_log: Any,
+    event_log: EventLog,
 ) -> None:
-    from storage import Event
-
     fill_log(event_log, sessions=120)
     services = KioskServices(config=config, record=recorded, event_log=event_log)
     admin = _open_dashboards(qtbot, window, services, clock)

@@ -1,5 +1,5 @@
 """Shopper traffic for the admin tests and screenshots, written through the real
-interaction log (``storage.EventLog``) when the storage package is present."""
+interaction log (``storage.EventLog``)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,14 @@ import random
 from typing import Any
 
 from settings import KioskConfig
+from storage import Event, EventLog
 
 SKUS = [f"SKU-{n:03d}" for n in range(1, 41)]
 PAGES = ["welcome", "dogs", "cats", "offers", "product"]
 
 
-def storage_ready() -> bool:
-    """True when the storage package offers the log and the statistics reader."""
-    try:
-        from storage import Event, EventLog, queries  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def start_log(config: KioskConfig) -> Any | None:
-    """A started ``storage.EventLog`` for ``config``, or None without the storage package."""
-    if not storage_ready():
-        return None
-    from storage import EventLog
-
+def start_log(config: KioskConfig) -> EventLog:
+    """A started ``storage.EventLog`` for ``config`` (stop it when done)."""
     log = EventLog(config)
     log.start()
     return log
@@ -59,7 +47,12 @@ def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str
                 {
                     "session_id": sid,
                     "page": "product",
-                    "payload": {"sku": sku, "dwell_s": round(rng.uniform(1, 40), 1)},
+                    # as the kiosk writes it: time spent on the page just left
+                    "payload": {
+                        "sku": sku,
+                        "name": "product",
+                        "dwell_ms": round(rng.uniform(1, 40) * 1000),
+                    },
                 },
             )
         )
@@ -78,10 +71,8 @@ def shopper_events(session: int, rng: random.Random) -> list[tuple[str, dict[str
     return [*out, away]
 
 
-def fill_log(log: Any, *, sessions: int, seed: int = 7) -> int:
+def fill_log(log: EventLog, *, sessions: int, seed: int = 7) -> int:
     """Append ``sessions`` shoppers' events to ``log``; how many events."""
-    from storage import Event
-
     rng = random.Random(seed)
     count = 0
     for session in range(sessions):
