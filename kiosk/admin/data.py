@@ -79,7 +79,16 @@ class DashboardSnapshot:
     traffic: list[tuple[int, int, int]] | None = None
     events_today: int | None = None
     unique_sessions: int | None = None
+    #: Start of the period of the day's views (top, funnel, dwell, pairs, traffic): local
+    #: midnight, epoch seconds. The rate chart covers the last :data:`RATE_WINDOW_S`.
+    since: float | None = None
     took_s: float = 0.0
+
+
+def start_of_day(now: float) -> float:
+    """Local midnight before ``now`` (epoch seconds): where "today" starts, DST included."""
+    day = time.localtime(now)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
 def trends_from_rates(
@@ -203,32 +212,48 @@ class _Worker(QObject):
         snap.now = now
         live = self._counters()
         stats = self._stats()
+        today = start_of_day(now)
+        snap.since = today
         if live is not None:
             snap.source = "redis"
             rates = live.product_rate(window_s=RATE_WINDOW_S)
-            top = live.top_products(n=1000)
+            top: list[tuple[str, float]] | None = live.top_products(n=1000)  # today's
             snap.unique_sessions = live.unique_sessions_today()
         else:
             snap.source = "sqlite"
             rates = stats.product_rate(window_s=RATE_WINDOW_S, bucket_s=1, now=now)
-            top = [(sku, float(n)) for sku, n in stats.top_products(n=1000)]
+            top = None  # a scan of today's log: with the other whole-day views below
         snap.trends, _ = trends_from_rates(rates, now)
-        snap.products_seen = len(top)
-        snap.top = top_share(top)
-        # The aggregate views cost a scan of the whole log: refresh them every second while
-        # they are cheap, less often (four times their cost) when the log is large.
+        # The day's views cost a scan of today's log: refresh them every second while they
+        # are cheap, less often (four times their cost) when the log is large, and at once
+        # when the day changes or SQLite has to stand in for Redis.
         mono = time.monotonic()
-        if not self._heavy or mono - self._heavy_at >= max(1.0, 4 * self._heavy_cost):
+        if (
+            not self._heavy
+            or self._heavy.get("since") != today
+            or (top is None and "top" not in self._heavy)
+            or mono - self._heavy_at >= max(1.0, 4 * self._heavy_cost)
+        ):
             began = time.perf_counter()
-            self._heavy = {
-                "funnel": stats.funnel(),
-                "dwell": stats.dwell_histogram(bins=12),
-                "pairs": stats.pairs(min_support=0.01, limit=12),
-                "traffic": stats.traffic_by_hour(),
+            heavy: dict[str, Any] = {
+                "since": today,
+                "funnel": stats.funnel(since=today),
+                "dwell": stats.dwell_histogram(bins=12, since=today),
+                "pairs": stats.pairs(min_support=0.01, limit=12, since=today),
+                "traffic": stats.traffic_by_hour(since=today),
                 "events_today": stats.events_today(),
             }
+            if top is None:
+                heavy["top"] = [
+                    (sku, float(n)) for sku, n in stats.top_products(n=1000, since=today)
+                ]
+            self._heavy = heavy
             self._heavy_cost = time.perf_counter() - began
             self._heavy_at = mono
+        if top is None:
+            top = self._heavy["top"]
+        snap.products_seen = len(top)
+        snap.top = top_share(top)
         snap.funnel = self._heavy["funnel"]
         snap.dwell = self._heavy["dwell"]
         snap.pairs = self._heavy["pairs"]

@@ -3,6 +3,9 @@ off, Redis through ``storage.live`` when it is up; figures follow events as they
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,9 @@ from kiosk.services import KioskServices
 from localservers import RedisServer
 from settings import KioskConfig, load_config
 from storage import Event, EventLog
+from storage.event import utc_iso
 from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
-from tests.admin.traffic import fill_log, start_log
+from tests.admin.traffic import fill_log, shopper_events, start_log
 
 
 def _open_dashboards(
@@ -84,6 +88,46 @@ def test_dashboards_follow_sqlite(
         )
         assert later.trends[0].last_minute >= 200
         assert "SKU-HOT" in page.rate_legend.text()
+    finally:
+        admin.shutdown()
+
+
+def test_day_views_count_today_only(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    recorded: Recorded,
+    clock: FakeClock,
+    event_log: EventLog,
+) -> None:
+    """Top products, funnel, pairs and traffic say "today" and leave yesterday out."""
+    yesterday = utc_iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=1, hours=1))
+    for n in range(300):
+        sid = f"old-{n // 3}"
+        for type_, sku in (("touch", "SKU-OLD"), ("page.view", "SKU-OLDER")):
+            old = Event.create(type_, session_id=sid, page="product", payload={"sku": sku})
+            event_log.append(dataclasses.replace(old, ts=yesterday))
+    fill_log(event_log, sessions=120)
+    rng = random.Random(7)  # fill_log's seed: the same shoppers
+    events = [e for s in range(120) for e in shopper_events(s, rng)]
+    today = [t for t, _ in events]
+    touched = {f["session_id"] for t, f in events if t == "touch"}
+    services = KioskServices(config=config, record=recorded, event_log=event_log)
+    admin = _open_dashboards(qtbot, window, services, clock)
+    try:
+        snap = _refreshed(qtbot, admin, lambda s: s.error is None and s.top)
+        assert snap.events_today == len(today)
+        skus = (
+            {sku for sku, _ in snap.top} | {p[0] for p in snap.pairs} | {p[1] for p in snap.pairs}
+        )
+        assert not skus & {"SKU-OLD", "SKU-OLDER"}
+        assert sum(t for _, _, t in snap.traffic) == today.count("touch")
+        assert sum(s for _, s, _ in snap.traffic) == today.count("session.start")
+        assert snap.funnel["touched"] == len(touched)
+        assert snap.since is not None and snap.since <= snap.now < snap.since + 25 * 3600
+        page = admin.page_widgets["dashboards"]
+        titles = [page.funnel_plot, page.top_plot, page.dwell_plot, page.traffic_plot]
+        assert all("today" in p.plotItem.titleLabel.text for p in titles)
     finally:
         admin.shutdown()
 
