@@ -77,6 +77,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX ix_outbox_unsent ON outbox (first_seq) WHERE sent_at IS NULL",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    # v2: the sessions table is written (see records.SESSIONS_UPSERT_SQL) and counts page views.
+    2: ["ALTER TABLE sessions ADD COLUMN page_views INTEGER NOT NULL DEFAULT 0"],
 }
 LATEST_VERSION = max(MIGRATIONS)
 

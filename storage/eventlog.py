@@ -22,7 +22,15 @@ from settings import KioskConfig
 from storage.db import describe, make_engine, migrate, quick_check
 from storage.event import EventRejected
 from storage.hot import RedisMirror
-from storage.records import INSERT_SQL, SELECT_COLUMNS, Row, row_to_dict, to_row
+from storage.records import (
+    INSERT_SQL,
+    SELECT_COLUMNS,
+    SESSIONS_UPSERT_SQL,
+    Row,
+    row_to_dict,
+    to_row,
+)
+from storage.retention import enforce_budget, purge_uplinked
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,10 @@ BACKPRESSURE_WAIT_S = 0.25
 #: First and longest pause before reopening a database that failed.
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
+#: How often the writer purges uplinked events past ``retention_days`` (and once at start).
+RETENTION_EVERY_S = 3600.0
+#: How often the writer checks ``disk_budget_mb`` (and once at start).
+BUDGET_EVERY_S = 60.0
 _STOP = object()
 
 
@@ -52,6 +64,11 @@ class StorageHealth:
     events_written: int = 0
     events_dropped: int = 0
     events_rejected: int = 0
+    #: Uplinked events deleted by retention (age or disk budget).
+    purged_uplinked: int = 0
+    #: Events deleted BEFORE they were uplinked, because the disk budget was exceeded.
+    purged_unsent: int = 0
+    last_purge_at: float | None = None
 
 
 def database_path(config: KioskConfig) -> Path:
@@ -83,6 +100,15 @@ class EventLog:
         self._strict = s.durability == "strict"
         self._store_id = config.kiosk.store_id
         self._kiosk_id = config.kiosk.kiosk_id
+        self._retention_s = s.retention_days * 86_400.0
+        self._budget_bytes = s.disk_budget_mb * 1024 * 1024
+        self.retention_every_s = RETENTION_EVERY_S
+        self.budget_every_s = BUDGET_EVERY_S
+        self._next_retention = 0.0
+        self._next_budget = 0.0
+        self._purged_uplinked = 0
+        self._purged_unsent = 0
+        self._last_purge: float | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending: deque[Row] = deque()
         self._engine: Engine | None = None
@@ -200,6 +226,9 @@ class EventLog:
             events_written=self._written,
             events_dropped=self._dropped,
             events_rejected=self._rejected,
+            purged_uplinked=self._purged_uplinked,
+            purged_unsent=self._purged_unsent,
+            last_purge_at=self._last_purge,
         )
 
     # --- writer thread ---------------------------------------------------------------------
@@ -253,6 +282,7 @@ class EventLog:
                 self._open()
             if self._engine is not None:
                 self._flush_pending()
+                self._retention()
                 self._catch_up()
             if self._queue.qsize() < self._queue_max // 2:
                 self._backpressure = False
@@ -325,11 +355,14 @@ class EventLog:
         assert self._engine is not None
         with self._engine.begin() as conn:
             conn.exec_driver_sql(INSERT_SQL, [r.values for r in rows])
-            last = conn.exec_driver_sql(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
-            ).scalar_one()
-        # One writer and AUTOINCREMENT: the batch holds the seqs just below ``last``.
-        first = int(last) - len(rows) + 1
+            last = int(
+                conn.exec_driver_sql(
+                    "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+                ).scalar_one()
+            )
+            # One writer and AUTOINCREMENT: the batch holds the seqs just below ``last``.
+            first = last - len(rows) + 1
+            conn.exec_driver_sql(SESSIONS_UPSERT_SQL, (first, last))
         self._last_seq = int(last)
         self._mirror_batch(first, rows)
         now = time.time()
@@ -339,6 +372,60 @@ class EventLog:
         self._events_today += sum(1 for r in rows if r.values[2] >= self._today_start)
         self._written += len(rows)
         self._last_flush = now
+
+    # --- retention (writer thread) ---------------------------------------------------------
+
+    def _retention(self) -> None:
+        """Age purge (hourly) and disk budget (every minute), both at start; see retention."""
+        now = time.monotonic()
+        if self._engine is None or (now < self._next_retention and now < self._next_budget):
+            return
+        try:
+            if now >= self._next_retention:
+                self._next_retention = now + self.retention_every_s
+                n = purge_uplinked(self._engine, time.time() - self._retention_s)
+                if n:
+                    self._purged_uplinked += n
+                    self._last_purge = time.time()
+                    log.info(
+                        "retention: %d uplinked events older than %d days purged",
+                        n,
+                        round(self._retention_s / 86_400),
+                    )
+            if self._budget_bytes and now >= self._next_budget:
+                self._next_budget = now + self.budget_every_s
+                self._enforce_budget()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _enforce_budget(self) -> None:
+        assert self._engine is not None
+        result = enforce_budget(self._engine, self._budget_bytes)
+        if not (result.uplinked or result.unsent):
+            return
+        self._purged_uplinked += result.uplinked
+        self._purged_unsent += result.unsent
+        self._last_purge = time.time()
+        mb = 1024 * 1024
+        if result.unsent:
+            log.warning(
+                "disk budget exceeded (database %.1f MB, disk_budget_mb %d): %d UNSENT events "
+                "DROPPED before they were uplinked, oldest first (%d in all), and %d uplinked "
+                "events purged; now %.1f MB",
+                result.used_bytes_before / mb,
+                self._budget_bytes // mb,
+                result.unsent,
+                self._purged_unsent,
+                result.uplinked,
+                result.used_bytes_after / mb,
+            )
+        else:
+            log.info(
+                "disk budget: %d uplinked events purged (database %.1f -> %.1f MB)",
+                result.uplinked,
+                result.used_bytes_before / mb,
+                result.used_bytes_after / mb,
+            )
 
     # --- Redis mirror (writer thread) ------------------------------------------------------
 

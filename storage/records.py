@@ -28,6 +28,32 @@ COLUMNS = (
     "size",
 )
 INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+#: Folds the events ``seq BETWEEN ? AND ?`` (one written batch) into the sessions table, in the
+#: batch's transaction: first/last time, start/end, end reason, events, touches, page views and
+#: whether the session was simulated. SET expressions see the row's old values (SQLite).
+SESSIONS_UPSERT_SQL = """
+INSERT INTO sessions (session_id, first_ts, first_epoch, last_epoch, started_ts, ended_ts,
+    end_reason, events, touches, page_views, simulated)
+SELECT session_id, min(ts), min(ts_epoch), max(ts_epoch),
+    min(CASE WHEN type = 'session.start' THEN ts END),
+    max(CASE WHEN type = 'session.end' THEN ts END),
+    max(CASE WHEN type = 'session.end' THEN json_extract(payload, '$.reason') END),
+    count(*), sum(type = 'touch'), sum(type = 'page.view'), max(simulated)
+FROM events WHERE seq BETWEEN ? AND ? AND session_id IS NOT NULL
+GROUP BY session_id
+ON CONFLICT (session_id) DO UPDATE SET
+    first_ts = CASE WHEN excluded.first_epoch < first_epoch THEN excluded.first_ts
+        ELSE first_ts END,
+    first_epoch = min(first_epoch, excluded.first_epoch),
+    last_epoch = max(last_epoch, excluded.last_epoch),
+    started_ts = coalesce(started_ts, excluded.started_ts),
+    ended_ts = coalesce(excluded.ended_ts, ended_ts),
+    end_reason = coalesce(excluded.end_reason, end_reason),
+    events = events + excluded.events,
+    touches = touches + excluded.touches,
+    page_views = page_views + excluded.page_views,
+    simulated = max(simulated, excluded.simulated)
+"""
 #: The columns that rebuild an event, for ``SELECT``.
 SELECT_COLUMNS = "seq, " + ", ".join(COLUMNS)
 
