@@ -22,18 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import sqlite3
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
-import uuid_utils
 from paho.mqtt.enums import CallbackAPIVersion
 
 import storage
@@ -61,7 +57,7 @@ def _count_events(port: int, conn: Connection) -> None:
                 conn.send(("done", len(state["ids"])))
 
     client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-    client.on_connect = lambda c, *_: (c.subscribe("retail/+/+/events", qos=1), None)
+    client.on_connect = lambda c, *_: c.subscribe("retail/+/+/events", qos=1) and None
     client.on_subscribe = lambda *_: subscribed.set()
     client.on_message = on_message
     client.connect("127.0.0.1", port)
@@ -168,18 +164,9 @@ def _interaction(i: int) -> tuple[str, dict[str, Any]]:
     }
 
 
-def real_storage() -> bool:
-    """True when the storage package has its event log and outbox."""
-    return all(hasattr(storage, name) for name in ("Event", "EventLog", "Outbox"))
-
-
 def build_backlog(config: KioskConfig, n: int) -> float:
     """Record ``n`` interactions through the real event log; returns seconds taken."""
     started = time.perf_counter()
-    if not real_storage():
-        assert config.storage.database is not None
-        StandInOutbox.fill(config, n)
-        return time.perf_counter() - started
     log = storage.EventLog(config)
     log.start()
     for i in range(n):
@@ -189,103 +176,10 @@ def build_backlog(config: KioskConfig, n: int) -> float:
     return time.perf_counter() - started
 
 
-@dataclass
-class _Batch:
-    batch_id: str
-    events: list[dict[str, Any]]
-    first_ts: str
-    last_ts: str
-    count: int
-
-
-@dataclass
-class _Backlog:
-    events: int
-    batches: int
-    oldest_ts: str | None
-
-
-class StandInOutbox:
-    """Used only while ``storage.Outbox`` is not built: SQLite rows of event JSON, claimed in
-    order and parsed back into dicts, as an outbox has to. Marked in the JSON line."""
-
-    def __init__(self, database: Path) -> None:
-        self.conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-
-    @staticmethod
-    def fill(config: KioskConfig, n: int) -> None:
-        """Write ``n`` schema-v1 events."""
-        assert config.storage.database is not None
-        conn = sqlite3.connect(config.storage.database)
-        conn.execute(
-            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, ts TEXT, body TEXT, "
-            "batch TEXT, sent INTEGER DEFAULT 0)"
-        )
-        start = time.time()
-        rows = []
-        for i in range(n):
-            kind, fields = _interaction(i)
-            ts = datetime.fromtimestamp(start + i / 1000, UTC).isoformat(timespec="microseconds")
-            event = {
-                "id": str(uuid_utils.uuid7()),
-                "ts": ts.replace("+00:00", "Z"),
-                "mono_ns": time.monotonic_ns(),
-                "clock_synced": True,
-                "store_id": config.kiosk.store_id,
-                "kiosk_id": config.kiosk.kiosk_id,
-                "type": kind,
-                **fields,
-                "simulated": False,
-            }
-            rows.append((event["ts"], json.dumps(event)))
-        conn.executemany("INSERT INTO outbox (ts, body) VALUES (?, ?)", rows)
-        conn.execute("CREATE INDEX pending ON outbox (seq) WHERE batch IS NULL AND sent = 0")
-        conn.execute("CREATE INDEX by_batch ON outbox (batch)")
-        conn.commit()
-        conn.close()
-
-    def claim_batch(self, max_events: int, max_bytes: int) -> _Batch | None:
-        """The oldest unclaimed events, up to the limits."""
-        rows = self.conn.execute(
-            "SELECT seq, body FROM outbox WHERE batch IS NULL AND sent = 0 ORDER BY seq LIMIT ?",
-            (max_events,),
-        ).fetchall()
-        taken, size = [], 0
-        for seq, body in rows:
-            if taken and size + len(body) > max_bytes:
-                break
-            taken.append((seq, body))
-            size += len(body)
-        if not taken:
-            return None
-        batch_id = str(uuid_utils.uuid7())
-        self.conn.execute(
-            "UPDATE outbox SET batch = ? WHERE seq BETWEEN ? AND ?",
-            (batch_id, taken[0][0], taken[-1][0]),
-        )
-        events = [json.loads(body) for _seq, body in taken]
-        return _Batch(batch_id, events, events[0]["ts"], events[-1]["ts"], len(events))
-
-    def mark_sent(self, batch_id: str) -> None:
-        """Acknowledged."""
-        self.conn.execute("UPDATE outbox SET sent = 1 WHERE batch = ?", (batch_id,))
-
-    def release(self, batch_id: str) -> None:
-        """Back to unclaimed."""
-        self.conn.execute("UPDATE outbox SET batch = NULL WHERE batch = ?", (batch_id,))
-
-    def backlog(self) -> _Backlog:
-        """Unsent events."""
-        (count,) = self.conn.execute("SELECT count(*) FROM outbox WHERE sent = 0").fetchone()
-        return _Backlog(count, 0, None)
-
-
 class TimedOutbox:
     """Passes calls to the outbox and adds up the seconds they take (the storage share)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: storage.Outbox) -> None:
         self.inner = inner
         self.seconds = 0.0
 
@@ -296,7 +190,7 @@ class TimedOutbox:
         finally:
             self.seconds += time.perf_counter() - started
 
-    def claim_batch(self, max_events: int, max_bytes: int) -> Any:
+    def claim_batch(self, max_events: int, max_bytes: int) -> storage.OutboxBatch | None:
         """Timed ``claim_batch``."""
         return self._timed("claim_batch", max_events, max_bytes)
 
@@ -308,7 +202,7 @@ class TimedOutbox:
         """Timed ``release``."""
         self._timed("release", batch_id)
 
-    def backlog(self) -> Any:
+    def backlog(self) -> storage.Backlog:
         """Timed ``backlog``."""
         return self._timed("backlog")
 
@@ -319,12 +213,7 @@ def run_uplink(
     """Seconds for the uplink to drain ``n`` events to the subscriber, and the seconds of
     that spent inside the outbox (claims, marks, backlog counts)."""
     assert config.storage.database is not None
-    outbox: Any = (
-        storage.Outbox(config.storage.database)
-        if real_storage()
-        else StandInOutbox(config.storage.database)
-    )
-    outbox = TimedOutbox(outbox)
+    outbox = TimedOutbox(storage.Outbox(config.storage.database))
     counter.reset(n)
     service = UplinkService(config, outbox, transport=transport)
     started = time.perf_counter()
@@ -394,7 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         uplink_s=round(uplink_s, 3),
         raw_s=round(raw_s, 3),
         outbox_s=round(outbox_s, 3),
-        outbox="storage.Outbox" if real_storage() else "stand-in (storage.Outbox not built yet)",
     )
     return 0
 

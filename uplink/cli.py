@@ -48,21 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config_or_exit(args.config, PROG)
     configure_logging(config, level=args.log_level, log_name="uplink.log")
 
-    import storage
+    from storage import Outbox
     from uplink.credentials import CredentialError
     from uplink.service import UplinkService
-
-    outbox_class = getattr(storage, "Outbox", None)
-    if outbox_class is None:
-        print(f"{PROG}: this installation has no storage outbox (storage.Outbox)", file=sys.stderr)
-        return EXIT_FAILED
 
     database = config.storage.database or config.data_path("events.sqlite")
     if not database.exists():
         print(f"{PROG}: {database}: no event database yet (start the kiosk once)", file=sys.stderr)
         return EXIT_FAILED
     try:
-        outbox = outbox_class(database)
+        outbox = Outbox(database)
         service = UplinkService(config, outbox)
     except CredentialError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
@@ -99,9 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     service.stop(timeout=5.0)
-    close = getattr(outbox, "close", None)
-    if callable(close):
-        close()
+    outbox.close()
     return EXIT_OK
 
 

@@ -25,7 +25,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from settings.model import KioskConfig
+from storage import Backlog, OutboxBatch
 from uplink.batch import UplinkMessage, serialise_batch
+from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import Backoff, RateLimiter
 from uplink.transport import (
@@ -45,19 +47,15 @@ BACKLOG_REFRESH_S = 2.0
 CONNECT_TIMEOUT_S = 10.0
 
 
-class OutboxBatchLike(Protocol):
-    """What the service reads from ``storage.OutboxBatch``."""
-
-    batch_id: str
-    events: list[dict[str, Any]]
-    count: int
-
-
 class OutboxLike(Protocol):
-    """The part of ``storage.Outbox`` the service uses (see contracts: claims are leases)."""
+    """The part of :class:`storage.Outbox` the service uses: claims are leases.
 
-    def claim_batch(self, max_events: int, max_bytes: int) -> Any:
-        """The oldest unclaimed batch, or None."""
+    ``storage.Outbox`` is the implementation; the Protocol lets a test or a benchmark hand
+    in another one.
+    """
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> OutboxBatch | None:
+        """The oldest batch not sent and not leased, leased to the caller; None when empty."""
         ...
 
     def mark_sent(self, batch_id: str) -> None:
@@ -68,8 +66,8 @@ class OutboxLike(Protocol):
         """Give the batch back unchanged (it is claimed again first)."""
         ...
 
-    def backlog(self) -> Any:
-        """``events``, ``batches``, ``oldest_ts`` still to send."""
+    def backlog(self) -> Backlog:
+        """Events and batches still to send, and the oldest timestamp among them."""
         ...
 
 
@@ -158,6 +156,11 @@ class UplinkService:
         self._window = section.inflight
         self._max_events = config.storage.batch_max_events
         self._max_bytes = config.storage.batch_max_bytes
+        self._journal = (
+            ClaimJournal(config.data_path(f"uplink-claims-{self.client_id}.json"))
+            if config.paths.data_dir is not None
+            else None
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._drain_s = 2.0
@@ -214,6 +217,7 @@ class UplinkService:
     # -- the uplink thread ----------------------------------------------------------------
 
     def _run(self) -> None:
+        self._release_previous_claims()
         last_logged: str | None = None
         while not self._stop.is_set():
             self._refresh_backlog()
@@ -245,6 +249,20 @@ class UplinkService:
             if not self._stop.is_set():
                 self._stop.wait(self._backoff.next())
         log.info("uplink: stopped")
+
+    def _release_previous_claims(self) -> None:
+        """Give back what a killed earlier run held, so it goes first again (see ClaimJournal)."""
+        if self._journal is None:
+            return
+        held = self._journal.held()
+        for batch_id in held:
+            try:
+                self.outbox.release(batch_id)
+            except Exception:
+                log.exception("uplink: could not release batch %s of the previous run", batch_id)
+        if held:
+            log.info("uplink: %d batch(es) held by the previous run back in the outbox", len(held))
+        self._journal.record([])
 
     def _wait_offline(self, seconds: float) -> None:
         # Keep the backlog shown to staff current while waiting to reconnect.
@@ -288,6 +306,12 @@ class UplinkService:
                 batch = self.outbox.claim_batch(self._max_events, self._max_bytes)
                 if batch is None:
                     return IDLE_POLL_S
+                if batch.batch_id in self._claims:
+                    # Its lease ran out while it was in flight (a stalled connection):
+                    # claiming it again renewed the lease; its messages are already out.
+                    continue
+                if self._journal is not None:
+                    self._journal.record([*self._claims, batch.batch_id])
                 messages = serialise_batch(
                     batch.batch_id,
                     batch.events,
@@ -376,13 +400,8 @@ class UplinkService:
         except Exception as exc:
             log.debug("uplink: backlog unavailable: %s", exc)
             return
-        oldest = getattr(backlog, "oldest_ts", None)
         with self._lock:
-            self._backlog = (
-                int(backlog.events),
-                int(backlog.batches),
-                None if oldest is None else str(oldest),
-            )
+            self._backlog = (backlog.events, backlog.batches, backlog.oldest_ts)
 
     def status_message(self, *, online: bool) -> bytes:
         """The retained status message: online/offline, version, backlog, last ack, sensor."""

@@ -32,6 +32,7 @@ def make_events(
         kind = ("page.view", "touch", "action")[i % 3]
         events.append(
             {
+                "v": 1,
                 "id": str(uuid_utils.uuid7()),
                 "ts": ts.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                 "mono_ns": 1_000_000 * i,

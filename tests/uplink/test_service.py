@@ -17,11 +17,8 @@ from localservers import Mosquitto, TestPki
 from settings import KioskConfig
 from tests.uplink.conftest import Subscriber, plain_endpoint, tls_endpoint, wait_until
 from uplink import UplinkService
+from uplink.claim_journal import ClaimJournal
 from uplink.receiver import Receiver
-
-if not all(hasattr(storage, name) for name in ("Event", "EventLog", "Outbox")):
-    # The storage package lands its outbox separately; these tests run as soon as it has.
-    pytest.skip("storage.Event/EventLog/Outbox are not built yet", allow_module_level=True)
 
 # The receiver reconnects well before the uplink's first retry (2-4 s), so after a broker
 # restart it is subscribed again before batches flow (a non-persistent broker drops
@@ -293,8 +290,35 @@ def test_kiosk_uplink_killed_mid_publish_resumes_with_nothing_lost(
         _out, err = second.communicate(timeout=30)
     assert second.returncode == 0, err
     assert sorted(received_ids(db)) == sorted(ids)
-    assert storage.Outbox(config.storage.database or Path()).backlog().events == 0
     status_watch.close()
+    assert storage.Outbox(config.storage.database or Path()).backlog().events == 0
+
+
+def test_claims_of_a_killed_run_go_out_first_in_the_next_one(
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    start_receiver: Callable[..., Receiver],
+    running: list[UplinkService],
+) -> None:
+    config = kiosk_config(tmp_path, mosquitto)
+    ids = record_events(config, 200)
+    assert config.storage.database is not None
+    # What a run killed right after claiming leaves behind: a leased batch (storage keeps
+    # it leased for minutes) and the uplink's note that it held it.
+    killed = storage.Outbox(config.storage.database)
+    orphan = killed.claim_batch(config.storage.batch_max_events, config.storage.batch_max_bytes)
+    assert orphan is not None
+    ClaimJournal(config.data_path("uplink-claims-demo-store-kiosk-01.json")).record(
+        [orphan.batch_id]
+    )
+    start_receiver(plain_endpoint(mosquitto))
+    _service, outbox = start_service(config, running)
+    db = tmp_path / "received.sqlite"
+    wait_until(lambda: len(received_ids(db)) == len(ids), what="every event, the orphan too")
+    assert outbox.backlog().events == 0
+    with sqlite3.connect(db) as conn:
+        first = conn.execute("SELECT batch_id FROM batches ORDER BY rowid LIMIT 1").fetchone()
+    assert first == (orphan.batch_id,)
 
 
 def test_kiosk_uplink_with_a_key_others_can_read_says_so(
