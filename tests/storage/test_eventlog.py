@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from settings import KioskConfig
-from storage import Event, EventLog, EventRejected
+from storage import Event, EventLog, EventRejected, db, eventlog
 
 SCHEMA = Path(__file__).resolve().parents[2] / "resources" / "schema" / "event-v1.json"
 
@@ -74,3 +78,85 @@ def test_corrupt_file_keeps_events_in_memory(tmp_path: Path) -> None:
     assert not health.sqlite_ok
     assert "corrupt" in (health.sqlite_error or "")
     assert health.memory_held_events == 1
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_locked_database_holds_events_then_writes_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
+    log = EventLog(_config(tmp_path))
+    log.start()
+    log.append(Event.create("touch"))
+    _wait(lambda: log.health().events_written == 1, "the first event")
+
+    # Another program takes the write lock and keeps it.
+    other = sqlite3.connect(log.database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for i in range(50):
+        log.append(Event.create("touch", payload={"i": i}))
+    _wait(lambda: not log.health().sqlite_ok, "the lock to be reported")
+    health = log.health()
+    assert "locked" in (health.sqlite_error or "")
+    assert health.memory_held_events + health.queue_depth == 50
+    assert health.events_written == 1
+
+    other.execute("ROLLBACK")
+    other.close()
+    _wait(lambda: log.health().events_written == 51, "the held events to be written")
+    log.stop()
+    assert log.health().sqlite_ok
+    with sqlite3.connect(log.database) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
+        (check,) = conn.execute("PRAGMA integrity_check").fetchone()
+    assert (count, check) == (51, "ok")
+
+
+def _set_read_only(path: Path, read_only: bool) -> None:
+    """chmod, and for root (whom permissions do not stop) the immutable attribute."""
+    if read_only:
+        path.chmod(0o444)
+    if os.geteuid() == 0:
+        done = subprocess.run(
+            ["chattr", "+i" if read_only else "-i", str(path)], capture_output=True, check=False
+        )
+        if done.returncode != 0 and read_only:
+            path.chmod(0o644)
+            pytest.skip(f"running as root and chattr cannot make files read-only: {done.stderr!r}")
+    if not read_only:
+        path.chmod(0o644)
+
+
+def test_read_only_database_is_reported_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
+    monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
+    first = EventLog(_config(tmp_path))
+    first.start()
+    first.append(Event.create("touch"))
+    first.stop()
+
+    _set_read_only(first.database, True)
+    try:
+        log = EventLog(_config(tmp_path))
+        log.start()
+        for i in range(20):
+            log.append(Event.create("touch", payload={"i": i}))
+        _wait(lambda: not log.health().sqlite_ok, "the read-only file to be reported")
+        assert "read-only" in (log.health().sqlite_error or "")
+        _wait(lambda: log.health().memory_held_events == 20, "the events held in memory")
+    finally:
+        _set_read_only(first.database, False)
+    _wait(lambda: log.health().events_written == 20, "the held events to be written")
+    log.stop()
+    with sqlite3.connect(log.database) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert count == 21
