@@ -4,8 +4,8 @@ The panel asks (:meth:`AdminData.request_status`, :meth:`AdminData.request_dashb
 gets plain snapshots back through queued signals. A request made while the previous one is
 still running is dropped, so a slow database makes the dashboards refresh less often, never
 makes requests pile up. Redis (``storage.live.LiveCounters``) serves the live counters when
-it is up; SQLite (``storage.queries.StatsReader``) serves the rest, and everything when
-Redis is away.
+it is up; SQLite (``storage.queries.StatsReader``, in a child process:
+:mod:`kiosk.admin.statsprocess`) serves the rest, and everything when Redis is away.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import psutil
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from kiosk.admin.statsprocess import StatsProcess
 from kiosk.services import KioskServices
 from storage.live import LiveCounters
-from storage.queries import StatsReader
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class _Worker(QObject):
     def __init__(self, services: KioskServices) -> None:
         super().__init__()
         self._services = services
-        self._reader: StatsReader | None = None
+        self._reader: StatsProcess | None = None
         self._live: LiveCounters | None = None
         self._live_checked = 0.0
         self._heavy: dict[str, Any] = {}
@@ -146,9 +146,9 @@ class _Worker(QObject):
             raise RuntimeError("no database configured ([storage] database)")
         return Path(database)
 
-    def _stats(self) -> StatsReader:
+    def _stats(self) -> StatsProcess:
         if self._reader is None:
-            self._reader = StatsReader(self._database())
+            self._reader = StatsProcess(self._database())
         return self._reader
 
     def _counters(self) -> LiveCounters | None:
