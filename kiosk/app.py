@@ -9,6 +9,7 @@ reverse order.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -29,6 +31,8 @@ from settings import KioskConfig
 
 #: At a graceful stop, how long a connected uplink may take to send the last events.
 UPLINK_DRAIN_S = 3.0
+#: How often the UI thread checks whether Python's cyclic garbage collection is due.
+GC_INTERVAL_S = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +288,12 @@ def run(
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     app.setApplicationName("Retail Edge Kiosk")
+    # Python's cyclic garbage collector runs in whichever thread happens to allocate: on the
+    # event log writer, the sensor or the experience loader it would destroy Qt objects
+    # (pages, timers, animations caught in reference cycles) off the UI thread, leaving
+    # their timers registered, and the next timer event crashes the process. Automatic
+    # collection is switched off and done on a UI-thread timer instead.
+    collector = GarbageCollector(interval=GC_INTERVAL_S)
     kiosk = Kiosk(config)
     install_excepthook(kiosk)
     window = kiosk.start(control=control)
@@ -313,6 +323,8 @@ def run(
         code = app.exec()
     finally:
         kiosk.stop()
+        collector.timer.stop()
+        gc.collect()  # still on the UI thread
     log.info("kiosk stopped")
     return int(code)
 

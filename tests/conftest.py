@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "drawio"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Cyclic garbage collection only on the main thread, as the kiosk does (kiosk.app):
+    collected from a writer or loader thread, Qt objects left in cycles by one test would be
+    destroyed off their thread and crash a later one."""
+    gc.disable()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Collect what the test left in cycles, here on the main thread."""
+    gc.collect()
 
 
 def _require(server_cls: type) -> None:
