@@ -247,7 +247,7 @@ class EventLog:
     def _open(self) -> bool:
         try:
             self._database.parent.mkdir(parents=True, exist_ok=True)
-            engine = make_engine(self._database, strict=self._strict)
+            engine = make_engine(self._database, strict=self._strict, persistent=True)
             if self._database.exists() and self._database.stat().st_size > 0:
                 quick_check(engine, self._database)
             migrate(engine, self._database)

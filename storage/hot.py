@@ -10,6 +10,7 @@ Keys (``P`` = ``[redis] key_prefix``): ``P:stream`` (field ``e`` = event JSON, t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections import Counter
@@ -29,7 +30,13 @@ RETRY_S = 2.0
 
 def day_key(epoch: float) -> str:
     """The local calendar day of ``epoch`` as ``YYYYMMDD``."""
-    return dt.datetime.fromtimestamp(epoch).strftime("%Y%m%d")
+    return _day_of_second(int(epoch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_of_second(second: int) -> str:
+    # A batch's events share a handful of seconds: one strftime per second, not per event.
+    return dt.datetime.fromtimestamp(second).strftime("%Y%m%d")
 
 
 def connect(section: RedisSection) -> redis.Redis:
