@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.report import report
 from localservers import RedisServer
 from settings import KioskConfig
-from storage import Event, EventLog
+from storage import Event, EventLog, StorageHealth
 from storage.db import make_engine, migrate
 from storage.records import INSERT_SQL, to_row
 
@@ -33,6 +33,29 @@ def _events(n: int) -> list[Event]:
         )
         for i in range(n)
     ]
+
+
+def _through_log(
+    root: Path, events: list[Event], server: RedisServer | None
+) -> tuple[float, list[int], StorageHealth]:
+    """Events/s through a fresh EventLog in ``root`` (mirrored to ``server`` when given),
+    append costs in ns, and the log's health after its stop."""
+    config = KioskConfig()
+    config.paths.data_dir = root
+    config.redis.enabled = server is not None
+    if server is not None:
+        config.redis.url = server.url
+    config.storage.queue_max = len(events) * 2
+    log = EventLog(config)
+    log.start()
+    costs = []
+    started = time.perf_counter()
+    for e in events:
+        t0 = time.perf_counter_ns()
+        log.append(e)
+        costs.append(time.perf_counter_ns() - t0)
+    log.stop(timeout=120)
+    return len(events) / (time.perf_counter() - started), costs, log.health()
 
 
 def main() -> None:
@@ -60,29 +83,18 @@ def main() -> None:
         if redis_on:
             server.start()
         try:
-            config = KioskConfig()
-            config.paths.data_dir = root
-            config.redis.enabled = redis_on
-            config.redis.url = server.url if redis_on else config.redis.url
-            config.storage.queue_max = N * 2
-            log = EventLog(config)
-            log.start()
-            costs = []
-            started = time.perf_counter()
-            for e in events:
-                t0 = time.perf_counter_ns()
-                log.append(e)
-                costs.append(time.perf_counter_ns() - t0)
-            log.stop(timeout=120)
-            rate = N / (time.perf_counter() - started)
-            health = log.health()
+            rate, costs, health = _through_log(
+                root / "with-redis", events, server if redis_on else None
+            )
         finally:
             if redis_on:
                 server.stop()
+        sqlite_rate, _costs, _health = _through_log(root / "sqlite-only", events, None)
         costs.sort()
         p99_us = costs[int(len(costs) * 0.99)] / 1000
         print(f"raw sqlite3 executemany: {raw_rate:,.0f} events/s")
         print(f"EventLog (SQLite{' + Redis' if redis_on else ''}): {rate:,.0f} events/s")
+        print(f"EventLog (SQLite alone): {sqlite_rate:,.0f} events/s")
         print(f"append p99: {p99_us:.1f} us; written {health.events_written}")
         report(
             "event_log",
@@ -91,6 +103,7 @@ def main() -> None:
             "raw sqlite3 executemany, same rows, same table",
             raw_rate,
             append_p99_us=round(p99_us, 2),
+            sqlite_only_ratio=round(sqlite_rate / raw_rate, 4),
             redis=redis_on,
             events=N,
         )
