@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import uuid_utils
+from sqlalchemy.engine import Connection
 
 from storage.db import make_engine, migrate
 from storage.records import SELECT_COLUMNS, row_to_dict
@@ -22,6 +23,14 @@ LEASE_S = 300.0
 #: The batch size the backlog estimate assumes for events not yet batched.
 DEFAULT_BATCH_EVENTS = 500
 _HW_KEY = "outbox_last_seq"
+
+
+def _fetchall(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Plain tuples straight from sqlite3, in ``conn``'s transaction: SQLAlchemy's Row
+    objects cost the uplink more than the query did."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return list(driver.execute(sql, params).fetchall())
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,10 @@ class Outbox:
         self.database = Path(database)
         self.lease_s = lease_s
         self._owner = f"{os.getpid()}-{uuid_utils.uuid4()}"
-        self._engine = make_engine(self.database)
+        # One connection kept open (two more when the PUBACK and uplink threads overlap):
+        # opening one per claim and closing it, which checkpoints the WAL, cost the uplink
+        # most of its time.
+        self._engine = make_engine(self.database, persistent=True)
         migrate(self._engine, self.database)
 
     def claim_batch(self, max_events: int, max_bytes: int) -> OutboxBatch | None:
@@ -71,10 +83,11 @@ class Outbox:
                     "SELECT value FROM meta WHERE key = ?", (_HW_KEY,)
                 ).first()
                 hw = int(hw_row[0]) if hw_row else 0
-                candidates = conn.exec_driver_sql(
+                candidates = _fetchall(
+                    conn,
                     "SELECT seq, ts, size FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                     (hw, max(1, max_events)),
-                ).fetchall()
+                )
                 if not candidates:
                     return None
                 total = 0
@@ -102,10 +115,11 @@ class Outbox:
                 "WHERE batch_id = ?",
                 (self._owner, now + self.lease_s, batch_id),
             )
-            rows = conn.exec_driver_sql(
+            rows = _fetchall(
+                conn,
                 f"SELECT {SELECT_COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
                 (first_seq, last_seq),
-            ).fetchall()
+            )
         events = [row_to_dict(r) for r in rows]
         return OutboxBatch(str(batch_id), events, first_ts, last_ts, len(events))
 
