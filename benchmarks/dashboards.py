@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         events=args.events,
         arrivals_per_s=args.rate,
         chart_paints_per_frame=round(painted.count / max(1, opened["count"]), 2),
-        reader="storage.queries.StatsReader",
+        reader="storage.queries.StatsReader in a child process (kiosk.admin.statsprocess)",
     )
     return 0
 
