@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import jsonschema
@@ -160,3 +160,59 @@ def test_read_only_database_is_reported_and_recovers(
     with sqlite3.connect(log.database) as conn:
         (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
     assert count == 21
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs of its own (needs root, as CI has; skipped elsewhere)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr!r}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_full_disk_holds_events_then_writes_them_all(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
+    monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
+    log = EventLog(_config(small_disk))
+    log.start()
+    for i in range(10):
+        log.append(Event.create("touch", payload={"i": i}))
+    _wait(lambda: log.health().events_written == 10, "the first events")
+
+    ballast = small_disk / "ballast"
+    with ballast.open("wb") as f:  # fill the disk to the last block
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    for i in range(300):
+        log.append(Event.create("touch", payload={"i": i, "note": "x" * 1000}))
+    _wait(lambda: not log.health().sqlite_ok, "the full disk to be reported")
+    health = log.health()
+    assert "disk is full" in (health.sqlite_error or ""), health.sqlite_error
+    assert health.events_dropped == 0
+
+    ballast.unlink()
+    _wait(lambda: log.health().events_written == 310, "the held events to be written")
+    log.stop()
+    assert log.health().sqlite_ok
+    with sqlite3.connect(log.database) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
+        (check,) = conn.execute("PRAGMA integrity_check").fetchone()
+    assert (count, check) == (310, "ok")
