@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import platformdirs
 import redis
 from sqlalchemy import Engine
@@ -22,14 +21,7 @@ from settings import KioskConfig
 from storage.db import describe, make_engine, migrate, quick_check
 from storage.event import EventRejected
 from storage.hot import RedisMirror
-from storage.records import (
-    INSERT_SQL,
-    SELECT_COLUMNS,
-    SESSIONS_UPSERT_SQL,
-    Row,
-    row_to_dict,
-    to_row,
-)
+from storage.records import EVENT_JSON_SQL, INSERT_SQL, SESSIONS_UPSERT_SQL, Row, to_row
 from storage.retention import enforce_budget, purge_uplinked
 
 log = logging.getLogger(__name__)
@@ -474,18 +466,14 @@ class EventLog:
         while start < upto:
             with self._engine.connect() as conn:
                 chunk = conn.exec_driver_sql(
-                    f"SELECT {SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? "
+                    "SELECT seq, type, sku, session_id, ts_epoch, payload, "
+                    f"{EVENT_JSON_SQL} FROM events WHERE seq > ? AND seq <= ? "
                     "ORDER BY seq LIMIT 2000",
                     (start, upto),
                 ).fetchall()
             if not chunk:
                 break
-            m.apply(
-                [
-                    (r[0], r[9], r[12], r[8], r[3], r[13], orjson.dumps(row_to_dict(r)))
-                    for r in chunk
-                ]
-            )
+            m.apply([tuple(r) for r in chunk])
             replayed += len(chunk)
             start = int(chunk[-1][0])
         m.applied_seq = max(m.applied_seq, upto)

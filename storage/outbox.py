@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uuid_utils
 from sqlalchemy.engine import Connection
 
 from storage.db import make_engine, migrate
-from storage.records import SELECT_COLUMNS, row_to_dict
+from storage.records import EVENT_JSON_SQL, EncodedEvent
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,18 @@ def _fetchall(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
 
 @dataclass(frozen=True)
 class OutboxBatch:
-    """A claimed batch: schema v1 event dicts, oldest first."""
+    """A claimed batch: its events as schema v1 JSON, oldest first."""
 
     batch_id: str
-    events: list[dict[str, Any]]
+    encoded: list[EncodedEvent]
     first_ts: str
     last_ts: str
     count: int
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The events as schema v1 dicts (decoded on each call)."""
+        return [orjson.loads(event.json) for event in self.encoded]
 
 
 @dataclass(frozen=True)
@@ -117,11 +123,12 @@ class Outbox:
             )
             rows = _fetchall(
                 conn,
-                f"SELECT {SELECT_COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                f"SELECT id, ts, {EVENT_JSON_SQL} FROM events "
+                "WHERE seq BETWEEN ? AND ? ORDER BY seq",
                 (first_seq, last_seq),
             )
-        events = [row_to_dict(r) for r in rows]
-        return OutboxBatch(str(batch_id), events, first_ts, last_ts, len(events))
+        encoded = list(map(EncodedEvent._make, rows))
+        return OutboxBatch(str(batch_id), encoded, first_ts, last_ts, len(encoded))
 
     def mark_sent(self, batch_id: str) -> None:
         """The receiver acknowledged the batch: it will not be sent again."""

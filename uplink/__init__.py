@@ -4,7 +4,13 @@
 ``kiosk-uplink`` runs it alone and ``kiosk-receive`` lands the batches in SQLite. No Qt here.
 """
 
-from uplink.batch import SCHEMA_NAME, SCHEMA_VERSION, UplinkMessage, serialise_batch
+from uplink.batch import (
+    SCHEMA_NAME,
+    SCHEMA_VERSION,
+    UplinkMessage,
+    serialise_batch,
+    serialise_encoded,
+)
 from uplink.credentials import CredentialError
 from uplink.service import UplinkService, UplinkStatus
 from uplink.transport import (
@@ -30,4 +36,5 @@ __all__ = [
     "UplinkTransport",
     "build_transport",
     "serialise_batch",
+    "serialise_encoded",
 ]

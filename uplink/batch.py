@@ -7,7 +7,9 @@ A message is::
      "count": 3, "events": [{schema-v1 event}, ...]}
 
 A batch whose JSON would exceed ``max_message_bytes`` is cut into consecutive parts that
-share the batch id; ``first_ts``/``last_ts``/``count`` describe the events of each part.
+share the batch id, each filled with as many events as fit; ``first_ts``/``last_ts``/``count``
+describe the events of each part. The events arrive already encoded (the outbox has SQLite
+build their JSON), so a message is the envelope with the events' bytes spliced in.
 The bytes of a batch are the same on every retry, so a resent message is a byte-identical
 duplicate the receiver drops by event id.
 """
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from storage import EncodedEvent
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class UplinkMessage:
 
 def _dumps(value: Any) -> bytes:
     # orjson: compact UTF-8 like json.dumps(separators=(",", ":"), ensure_ascii=False), but
-    # ten times faster; re-encoding the outbox's events is the uplink's main CPU cost.
+    # ten times faster.
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
@@ -52,13 +56,18 @@ def _dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), default=str).encode("ascii")
 
 
+def encode(event: dict[str, Any]) -> EncodedEvent:
+    """A schema v1 event dict as the outbox hands events over."""
+    return EncodedEvent(event["id"], event["ts"], _dumps(event))
+
+
 def _head(
     batch_id: str,
     part: int,
     parts: int,
     store_id: str,
     kiosk_id: str,
-    events: Sequence[dict[str, Any]],
+    events: Sequence[EncodedEvent],
 ) -> bytes:
     envelope = {
         "schema": SCHEMA_NAME,
@@ -68,12 +77,11 @@ def _head(
         "parts": parts,
         "store_id": store_id,
         "kiosk_id": kiosk_id,
-        "first_ts": events[0].get("ts") if events else None,
-        "last_ts": events[-1].get("ts") if events else None,
+        "first_ts": events[0].ts if events else None,
+        "last_ts": events[-1].ts if events else None,
         "count": len(events),
     }
-    # The events array is spliced in after the header, so each group is dumped only once.
-    return _dumps(envelope)[:-1] + b',"events":'
+    return _dumps(envelope)[:-1] + b',"events":['
 
 
 def serialise_batch(
@@ -84,22 +92,46 @@ def serialise_batch(
     kiosk_id: str,
     max_message_bytes: int,
 ) -> list[UplinkMessage]:
-    """The messages carrying ``events`` (schema-v1 event dicts, oldest first), in order.
+    """The messages carrying ``events`` (schema-v1 event dicts, oldest first), in order;
+    see :func:`serialise_encoded`."""
+    return serialise_encoded(
+        batch_id,
+        [encode(event) for event in events],
+        store_id=store_id,
+        kiosk_id=kiosk_id,
+        max_message_bytes=max_message_bytes,
+    )
+
+
+def serialise_encoded(
+    batch_id: str,
+    events: Sequence[EncodedEvent],
+    *,
+    store_id: str,
+    kiosk_id: str,
+    max_message_bytes: int,
+) -> list[UplinkMessage]:
+    """The messages carrying ``events`` (encoded schema-v1 events, oldest first), in order.
 
     Each message stays within ``max_message_bytes`` unless one event alone is larger; that
     event then travels alone (still within AWS IoT Core's 128 KB, since storage bounds
     payloads) and a warning is logged, rather than holding the batch back for ever.
     """
-    events = list(events)
-    groups = _cut(events, _dumps(events), batch_id, store_id, kiosk_id, max_message_bytes)
+    groups = _cut(events, batch_id, store_id, kiosk_id, max_message_bytes)
     parts = len(groups)
     messages = []
-    for number, (group, body) in enumerate(groups, start=1):
-        payload = _head(batch_id, number, parts, store_id, kiosk_id, group) + body + b"}"
+    for number, group in enumerate(groups, start=1):
+        payload = b"".join(
+            (
+                _head(batch_id, number, parts, store_id, kiosk_id, group),
+                b",".join([event.json for event in group]),
+                b"]}",
+            )
+        )
         if len(payload) > max_message_bytes:
             log.warning(
                 "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
-                group[0].get("id") if group else None,
+                group[0].id if group else None,
                 len(payload),
                 max_message_bytes,
             )
@@ -108,22 +140,24 @@ def serialise_batch(
 
 
 def _cut(
-    events: list[dict[str, Any]],
-    body: bytes,
-    batch_id: str,
-    store_id: str,
-    kiosk_id: str,
-    limit: int,
-) -> list[tuple[list[dict[str, Any]], bytes]]:
-    """Consecutive (events, their JSON array) groups whose messages fit ``limit``."""
-    # Sized with a five-digit part number: the final numbering can only be shorter.
-    size = len(_head(batch_id, 99_999, 99_999, store_id, kiosk_id, events)) + len(body) + 1
-    if size <= limit or len(events) <= 1:
-        return [(events, body)]
-    pieces = min(len(events), -(-size // limit) + (1 if size > 2 * limit else 0))
-    step = -(-len(events) // max(pieces, 2))
-    groups: list[tuple[list[dict[str, Any]], bytes]] = []
-    for lo in range(0, len(events), step):
-        group = events[lo : lo + step]
-        groups.extend(_cut(group, _dumps(group), batch_id, store_id, kiosk_id, limit))
+    events: Sequence[EncodedEvent], batch_id: str, store_id: str, kiosk_id: str, limit: int
+) -> list[Sequence[EncodedEvent]]:
+    """Consecutive groups of ``events``, each as long as its message allows."""
+    # The envelope sized with a five-digit part number and the longest timestamps of the
+    # batch: the final envelope of any group can only be shorter.
+    longest = max(events, key=lambda event: len(event.ts), default=None)
+    widest = [longest, longest] if longest is not None else []
+    envelope = len(_head(batch_id, 99_999, 99_999, store_id, kiosk_id, widest)) + 2
+    room = limit - envelope - len(str(len(events))) + 1
+    if sum(len(event.json) + 1 for event in events) <= room:
+        return [events]
+    groups: list[Sequence[EncodedEvent]] = []
+    start, used = 0, 0
+    for index, event in enumerate(events):
+        size = len(event.json) + 1
+        if index > start and used + size > room:
+            groups.append(events[start:index])
+            start, used = index, 0
+        used += size
+    groups.append(events[start:])
     return groups

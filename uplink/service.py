@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
-from uplink.batch import UplinkMessage, serialise_batch
+from uplink.batch import UplinkMessage, serialise_encoded
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import Backoff, RateLimiter
@@ -312,15 +312,15 @@ class UplinkService:
                     continue
                 if self._journal is not None:
                     self._journal.record([*self._claims, batch.batch_id])
-                messages = serialise_batch(
+                messages = serialise_encoded(
                     batch.batch_id,
-                    batch.events,
+                    batch.encoded,
                     store_id=self.store_id,
                     kiosk_id=self.kiosk_id,
                     max_message_bytes=self._section.max_message_bytes,
                 )
                 self._claims[batch.batch_id] = _Claim(
-                    batch.batch_id, len(batch.events), len(messages)
+                    batch.batch_id, len(batch.encoded), len(messages)
                 )
                 self._queue.extend(messages)
             message = self._queue[0]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from settings import KioskConfig
 from storage import Event, EventLog, Outbox
+from storage.records import to_row
 
 
 def _filled(tmp_path: Path, n: int) -> Path:
@@ -52,3 +58,50 @@ def test_expired_lease_comes_back_and_bytes_bound(tmp_path: Path) -> None:
     assert back is not None and back.batch_id == lost.batch_id
     small = other.claim_batch(100, 300)
     assert small is not None and small.count == 1
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    payload=st.dictionaries(st.text(), JSON_VALUES, max_size=5),
+    page=st.none() | st.text(),
+    session_id=st.none() | st.text(min_size=1),
+)
+def test_claimed_json_is_byte_for_byte_the_recorded_event(
+    tmp_path_factory: pytest.TempPathFactory,
+    payload: dict[str, Any],
+    page: str | None,
+    session_id: str | None,
+) -> None:
+    """SQLite builds the uplink's JSON of each event: the same bytes as the event log's own
+    encoding of the event (the Redis stream's), for any payload, text and missing field."""
+    config = KioskConfig()
+    config.paths.data_dir = tmp_path_factory.mktemp("outbox-json")
+    config.redis.enabled = False
+    event = Event.create(
+        "action", payload=payload, page=page, session_id=session_id, simulated=True
+    )
+    expected = to_row(event, config.kiosk.store_id, config.kiosk.kiosk_id, 65_536).json
+    log = EventLog(config)
+    log.start()
+    log.append(event)
+    log.stop()
+    outbox = Outbox(log.database)
+    try:
+        batch = outbox.claim_batch(10, 131_072)
+    finally:
+        outbox.close()
+    assert batch is not None
+    [encoded] = batch.encoded
+    assert (encoded.id, encoded.ts) == (event.id, event.ts)
+    assert encoded.json == expected

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.uplink.conftest import make_events
-from uplink.batch import SCHEMA_NAME, serialise_batch
+from uplink.batch import SCHEMA_NAME, encode, serialise_batch
 from uplink.schema import BatchChecker
+
+#: Bytes the splitter keeps free in an envelope for part numbers and counts it does not know
+#: yet (five digits each, where the final ones may be a single digit).
+ENVELOPE_SLACK = 16
 
 
 def test_small_batch_is_one_message_with_the_envelope() -> None:
@@ -80,6 +85,11 @@ def test_splitting_keeps_every_event_once_in_order(n: int, limit: int, note: str
     bodies = [json.loads(m.payload) for m in messages]
     assert [e["id"] for b in bodies for e in b["events"]] == [e["id"] for e in events]
     assert all(len(m.payload) <= limit for m in messages)
+    # each part is as full as it can be: the next part's first event would not have fitted
+    # (give or take the envelope's room for five-digit part numbers and counts)
+    for message, following in itertools.pairwise(messages):
+        first = encode(json.loads(following.payload)["events"][0]).json
+        assert len(message.payload) + 1 + len(first) > limit - ENVELOPE_SLACK
 
 
 def test_an_odd_string_falls_back_to_escaped_json_the_receiver_accepts() -> None:
