@@ -206,6 +206,15 @@ class TimedOutbox:
         """Timed ``backlog``."""
         return self._timed("backlog")
 
+    @property
+    def owner(self) -> str:
+        """The inner outbox's lease owner."""
+        return self.inner.owner
+
+    def release_owner(self, owner: str) -> int:
+        """Timed ``release_owner``."""
+        return int(self._timed("release_owner", owner))
+
 
 def run_uplink(
     config: KioskConfig, transport: UplinkTransport, counter: Counter, n: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,13 @@ DEFAULT_BATCH_EVENTS = 500
 _HW_KEY = "outbox_last_seq"
 
 
-def _fetchall(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    """Plain tuples straight from sqlite3, in ``conn``'s transaction: SQLAlchemy's Row
-    objects cost the uplink more than the query did."""
+def _driver(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under ``conn``, in its transaction: plain tuples straight from
+    sqlite3, since SQLAlchemy's Row objects and statement handling cost the uplink more than
+    the queries did."""
     driver = conn.connection.driver_connection
-    assert driver is not None
-    return list(driver.execute(sql, params).fetchall())
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class Outbox:
     def __init__(self, database: Path, *, lease_s: float = LEASE_S) -> None:
         self.database = Path(database)
         self.lease_s = lease_s
-        self._owner = f"{os.getpid()}-{uuid_utils.uuid4()}"
+        #: The lease owner this instance writes into the batches it claims (unique per run).
+        self.owner = f"{os.getpid()}-{uuid_utils.uuid4()}"
         # One connection kept open (two more when the PUBACK and uplink threads overlap):
         # opening one per claim and closing it, which checkpoints the WAL, cost the uplink
         # most of its time.
@@ -73,62 +76,85 @@ class Outbox:
         migrate(self._engine, self.database)
 
     def claim_batch(self, max_events: int, max_bytes: int) -> OutboxBatch | None:
-        """The oldest batch not sent and not leased (a new one if none), leased to the caller."""
+        """The oldest batch not sent and not leased (a new one if none), leased to the caller.
+
+        A new batch takes the events after the last batched one, oldest first, up to
+        ``max_events`` and ``max_bytes`` of JSON (each event counted with one separator;
+        at least one event). SQLite builds each event's JSON as the rows stream out, so the
+        events are read once and only as far as the batch reaches.
+        """
         now = time.time()
+        lease = (self.owner, now + self.lease_s)
         with self._engine.begin() as conn:
-            row = conn.exec_driver_sql(
+            db = _driver(conn)
+            row = db.execute(
                 "SELECT batch_id, first_seq, last_seq, first_ts, last_ts FROM outbox "
                 "WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < ?) "
                 "ORDER BY first_seq LIMIT 1",
                 (now,),
-            ).first()
+            ).fetchone()
             if row is not None:
                 batch_id, first_seq, last_seq, first_ts, last_ts = row
-            else:
-                hw_row = conn.exec_driver_sql(
-                    "SELECT value FROM meta WHERE key = ?", (_HW_KEY,)
-                ).first()
-                hw = int(hw_row[0]) if hw_row else 0
-                candidates = _fetchall(
-                    conn,
-                    "SELECT seq, ts, size FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (hw, max(1, max_events)),
+                db.execute(
+                    "UPDATE outbox SET lease_owner = ?, lease_until = ?, "
+                    "attempts = attempts + 1 WHERE batch_id = ?",
+                    (*lease, batch_id),
                 )
-                if not candidates:
-                    return None
-                total = 0
-                chosen: list[tuple[int, str]] = []
-                for seq, ts, size in candidates:
-                    if chosen and total + size + 1 > max_bytes:
-                        break
-                    chosen.append((seq, ts))
-                    total += size + 1
-                batch_id = str(uuid_utils.uuid7())
-                first_seq, first_ts = chosen[0]
-                last_seq, last_ts = chosen[-1]
-                conn.exec_driver_sql(
-                    "INSERT INTO outbox (batch_id, first_seq, last_seq, count, bytes, first_ts, "
-                    "last_ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (batch_id, first_seq, last_seq, len(chosen), total, first_ts, last_ts, now),
-                )
-                conn.exec_driver_sql(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (_HW_KEY, str(last_seq)),
-                )
-            conn.exec_driver_sql(
-                "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-                "WHERE batch_id = ?",
-                (self._owner, now + self.lease_s, batch_id),
-            )
-            rows = _fetchall(
-                conn,
-                f"SELECT id, ts, {EVENT_JSON_SQL} FROM events "
-                "WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                (first_seq, last_seq),
-            )
-        encoded = list(map(EncodedEvent._make, rows))
-        return OutboxBatch(str(batch_id), encoded, first_ts, last_ts, len(encoded))
+                rows = db.execute(
+                    f"SELECT id, ts, {EVENT_JSON_SQL} FROM events "
+                    "WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                    (first_seq, last_seq),
+                ).fetchall()
+                encoded = list(map(EncodedEvent._make, rows))
+                return OutboxBatch(str(batch_id), encoded, first_ts, last_ts, len(encoded))
+            return self._new_batch(db, max_events, max_bytes, lease, now)
+
+    def _new_batch(
+        self,
+        db: sqlite3.Connection,
+        max_events: int,
+        max_bytes: int,
+        lease: tuple[str, float],
+        now: float,
+    ) -> OutboxBatch | None:
+        hw_row = db.execute("SELECT value FROM meta WHERE key = ?", (_HW_KEY,)).fetchone()
+        hw = int(hw_row[0]) if hw_row else 0
+        cursor = db.execute(
+            f"SELECT seq, id, ts, {EVENT_JSON_SQL} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (hw, max(1, max_events)),
+        )
+        encoded: list[EncodedEvent] = []
+        first_seq = last_seq = 0
+        total = 0
+        try:
+            # row by row: SQLite steps (and builds JSON) only as far as the batch reaches
+            for seq, event_id, ts, body in cursor:
+                size = len(body) + 1
+                if encoded and total + size > max_bytes:
+                    break
+                if not encoded:
+                    first_seq = seq
+                encoded.append(EncodedEvent(event_id, ts, body))
+                last_seq = seq
+                total += size
+        finally:
+            cursor.close()
+        if not encoded:
+            return None
+        batch_id = str(uuid_utils.uuid7())
+        first_ts, last_ts = encoded[0].ts, encoded[-1].ts
+        db.execute(
+            "INSERT INTO outbox (batch_id, first_seq, last_seq, count, bytes, first_ts, "
+            "last_ts, created_at, lease_owner, lease_until, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (batch_id, first_seq, last_seq, len(encoded), total, first_ts, last_ts, now, *lease),
+        )
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (_HW_KEY, str(last_seq)),
+        )
+        return OutboxBatch(batch_id, encoded, first_ts, last_ts, len(encoded))
 
     def mark_sent(self, batch_id: str) -> None:
         """The receiver acknowledged the batch: it will not be sent again."""
@@ -149,6 +175,17 @@ class Outbox:
                 "WHERE batch_id = ? AND sent_at IS NULL",
                 (batch_id,),
             )
+
+    def release_owner(self, owner: str) -> int:
+        """Give back every unsent batch leased to ``owner`` (an earlier run's
+        :attr:`owner`, killed before it could release them); how many."""
+        with self._engine.begin() as conn:
+            result = conn.exec_driver_sql(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL "
+                "WHERE lease_owner = ? AND sent_at IS NULL",
+                (owner,),
+            )
+        return int(result.rowcount)
 
     def backlog(self) -> Backlog:
         """Events and batches not yet acknowledged, and the oldest timestamp among them."""

@@ -32,6 +32,11 @@ SCHEMA_NAME = "retail-edge-kiosk/batch"
 SCHEMA_VERSION = 1
 #: AWS IoT Core refuses a PUBLISH larger than this; a single event never exceeds it.
 HARD_MESSAGE_LIMIT = 131_072
+#: The longest batch id (a UUID) and event timestamp ("2026-11-23T09:00:00.000000Z").
+BATCH_ID_TEMPLATE = "00000000-0000-0000-0000-000000000000"
+TS_LEN = 27
+#: Bytes a cut between two messages of a batch may leave unused (one event of the usual size).
+CUT_ALLOWANCE = 1024
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ def _head(
     parts: int,
     store_id: str,
     kiosk_id: str,
-    events: Sequence[EncodedEvent],
+    first_ts: str | None,
+    last_ts: str | None,
+    count: int,
 ) -> bytes:
     envelope = {
         "schema": SCHEMA_NAME,
@@ -77,11 +84,36 @@ def _head(
         "parts": parts,
         "store_id": store_id,
         "kiosk_id": kiosk_id,
-        "first_ts": events[0].ts if events else None,
-        "last_ts": events[-1].ts if events else None,
-        "count": len(events),
+        "first_ts": first_ts,
+        "last_ts": last_ts,
+        "count": count,
     }
     return _dumps(envelope)[:-1] + b',"events":['
+
+
+def _envelope_bytes(batch_id: str, store_id: str, kiosk_id: str, ts_len: int, count: int) -> int:
+    """The most bytes a message's envelope takes (all but its events and their commas) for
+    this batch id, at most ``count`` events and timestamps of ``ts_len`` characters: sized
+    with five-digit part numbers, which the final numbering can only shorten."""
+    ts = "0" * ts_len
+    return len(_head(batch_id, 99_999, 99_999, store_id, kiosk_id, ts, ts, count)) + len(b"]}")
+
+
+def batch_bytes(batch_max_bytes: int, max_message_bytes: int, store_id: str, kiosk_id: str) -> int:
+    """The event bytes to claim per outbox batch so that its messages leave full: a whole
+    number of messages' worth of events (within ``batch_max_bytes``, at least one message).
+
+    Claiming exactly ``batch_max_bytes`` would leave most batches a short last message (a
+    64 KB batch in 32 KB messages is two full messages and a few events). Each cut between
+    two messages can leave up to one event's bytes unused; :data:`CUT_ALLOWANCE` covers the
+    usual events (a rare larger one only adds a short message)."""
+    envelope = _envelope_bytes(BATCH_ID_TEMPLATE, store_id, kiosk_id, TS_LEN, 99_999)
+    room = max(1, max_message_bytes - envelope)
+    if batch_max_bytes <= room:
+        return batch_max_bytes
+    allowance = min(CUT_ALLOWANCE, room // 4)
+    messages = max(1, (batch_max_bytes - allowance) // (room - allowance))
+    return messages * room - (messages - 1) * allowance
 
 
 def serialise_batch(
@@ -121,9 +153,10 @@ def serialise_encoded(
     parts = len(groups)
     messages = []
     for number, group in enumerate(groups, start=1):
+        first, last = (group[0].ts, group[-1].ts) if group else (None, None)
         payload = b"".join(
             (
-                _head(batch_id, number, parts, store_id, kiosk_id, group),
+                _head(batch_id, number, parts, store_id, kiosk_id, first, last, len(group)),
                 b",".join([event.json for event in group]),
                 b"]}",
             )
@@ -143,12 +176,9 @@ def _cut(
     events: Sequence[EncodedEvent], batch_id: str, store_id: str, kiosk_id: str, limit: int
 ) -> list[Sequence[EncodedEvent]]:
     """Consecutive groups of ``events``, each as long as its message allows."""
-    # The envelope sized with a five-digit part number and the longest timestamps of the
-    # batch: the final envelope of any group can only be shorter.
-    longest = max(events, key=lambda event: len(event.ts), default=None)
-    widest = [longest, longest] if longest is not None else []
-    envelope = len(_head(batch_id, 99_999, 99_999, store_id, kiosk_id, widest)) + 2
-    room = limit - envelope - len(str(len(events))) + 1
+    ts_len = max((len(event.ts) for event in events), default=0)
+    room = limit - _envelope_bytes(batch_id, store_id, kiosk_id, ts_len, len(events))
+    # ``size + 1``: each event with its comma (one more than needed, like the outbox counts)
     if sum(len(event.json) + 1 for event in events) <= room:
         return [events]
     groups: list[Sequence[EncodedEvent]] = []

@@ -1,16 +1,16 @@
-"""The uplink's note of the outbox batches it holds, so a restart can give them back at once.
+"""The uplink's note of who holds its outbox claims, so a restart can give them back at once.
 
-``storage.Outbox`` leases a claimed batch to one process for a few minutes. When the uplink
-is killed (``kill -9``, power cut, crash) its claims stay leased for that long: the next run
-would send newer batches first and the killed run's batches only after their lease expires.
-The uplink therefore writes the ids of the batches it holds to a small file before it
-publishes them; at the next start it releases those ids, so they are claimed first again,
-in their original order.
+``storage.Outbox`` leases a claimed batch to one owner (a token unique to each run) for a
+few minutes. When the uplink is killed (``kill -9``, power cut, crash) its claims stay
+leased for that long: the next run would send newer batches first and the killed run's
+batches only after their lease expires. The uplink therefore notes its owner token in a
+small file when it starts, before it claims anything; the next run releases every batch
+still leased to the tokens it finds there, so they are claimed first again, in their
+original order, and then notes its own token.
 
-Releasing an id that was meanwhile marked sent changes nothing (``Outbox.release`` only
-touches unsent batches), so the file may lag behind acknowledgements. One file per client
-id: only one uplink may run per client id anyway (the broker would drop each connection in
-turn).
+One write per run, none per batch. Releasing changes only unsent batches, so a token whose
+batches were all acknowledged releases nothing. One file per client id: only one uplink may
+run per client id anyway (the broker would drop each connection in turn).
 """
 
 from __future__ import annotations
@@ -25,36 +25,38 @@ log = logging.getLogger(__name__)
 
 
 class ClaimJournal:
-    """The ids of the batches an uplink holds, in a JSON file rewritten atomically."""
+    """The lease owner tokens of the uplink's runs, in a JSON file rewritten atomically."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._tmp = path.with_name(path.name + ".tmp")
         self._warned = False
 
-    def held(self) -> list[str]:
-        """The ids the previous run held (empty when there is no readable file)."""
+    def owners(self) -> list[str]:
+        """The tokens noted by earlier runs (empty when there is no readable file)."""
         try:
-            ids = json.loads(self.path.read_text(encoding="utf-8"))
+            owners = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
             # Their leases expire on their own; nothing is lost, only delayed.
             log.warning("uplink: ignoring unreadable %s: %s", self.path, exc)
             return []
-        if not isinstance(ids, list):
+        if not isinstance(owners, list):
             return []
-        return [str(i) for i in ids]
+        return [str(owner) for owner in owners]
 
-    def record(self, ids: Iterable[str]) -> None:
-        """Note ``ids`` as held now (replacing the previous note).
+    def record(self, owners: Iterable[str]) -> None:
+        """Note ``owners`` (this run's token, and any earlier one not yet released).
 
-        Not fsynced: a killed process's writes survive in the page cache; after a power cut
-        a stale note only means waiting for the leases to expire.
+        Fsynced: the note must outlive a power cut that leaves the batches leased.
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp.write_text(json.dumps(list(ids)), encoding="utf-8")
+            with open(self._tmp, "w", encoding="utf-8") as file:
+                json.dump(list(owners), file)
+                file.flush()
+                os.fsync(file.fileno())
             os.replace(self._tmp, self.path)
         except OSError as exc:
             if not self._warned:

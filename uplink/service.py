@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
-from uplink.batch import UplinkMessage, serialise_encoded
+from uplink.batch import UplinkMessage, batch_bytes, serialise_encoded
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import Backoff, RateLimiter
@@ -68,6 +68,15 @@ class OutboxLike(Protocol):
 
     def backlog(self) -> Backlog:
         """Events and batches still to send, and the oldest timestamp among them."""
+        ...
+
+    @property
+    def owner(self) -> str:
+        """The token this outbox writes into its leases."""
+        ...
+
+    def release_owner(self, owner: str) -> int:
+        """Give back the unsent batches leased to an earlier run's ``owner``; how many."""
         ...
 
 
@@ -155,7 +164,10 @@ class UplinkService:
         self._backoff = Backoff(section.backoff_min_s, section.backoff_max_s)
         self._window = section.inflight
         self._max_events = config.storage.batch_max_events
-        self._max_bytes = config.storage.batch_max_bytes
+        # whole messages' worth of events per batch, so that no batch leaves a short message
+        self._max_bytes = batch_bytes(
+            config.storage.batch_max_bytes, section.max_message_bytes, store, kiosk
+        )
         self._journal = (
             ClaimJournal(config.data_path(f"uplink-claims-{self.client_id}.json"))
             if config.paths.data_dir is not None
@@ -254,15 +266,19 @@ class UplinkService:
         """Give back what a killed earlier run held, so it goes first again (see ClaimJournal)."""
         if self._journal is None:
             return
-        held = self._journal.held()
-        for batch_id in held:
+        kept: list[str] = []
+        released = 0
+        for owner in self._journal.owners():
+            if owner == self.outbox.owner:
+                continue
             try:
-                self.outbox.release(batch_id)
+                released += self.outbox.release_owner(owner)
             except Exception:
-                log.exception("uplink: could not release batch %s of the previous run", batch_id)
-        if held:
-            log.info("uplink: %d batch(es) held by the previous run back in the outbox", len(held))
-        self._journal.record([])
+                log.exception("uplink: could not release the batches of earlier run %s", owner)
+                kept.append(owner)
+        if released:
+            log.info("uplink: %d batch(es) held by an earlier run back in the outbox", released)
+        self._journal.record([*kept, self.outbox.owner])
 
     def _wait_offline(self, seconds: float) -> None:
         # Keep the backlog shown to staff current while waiting to reconnect.
@@ -310,8 +326,6 @@ class UplinkService:
                     # Its lease ran out while it was in flight (a stalled connection):
                     # claiming it again renewed the lease; its messages are already out.
                     continue
-                if self._journal is not None:
-                    self._journal.record([*self._claims, batch.batch_id])
                 messages = serialise_encoded(
                     batch.batch_id,
                     batch.encoded,

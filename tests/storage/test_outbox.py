@@ -60,6 +60,21 @@ def test_expired_lease_comes_back_and_bytes_bound(tmp_path: Path) -> None:
     assert small is not None and small.count == 1
 
 
+def test_release_owner_gives_back_only_that_runs_unsent_batches(tmp_path: Path) -> None:
+    database = _filled(tmp_path, 30)
+    killed, other = Outbox(database), Outbox(database)
+    held = killed.claim_batch(10, 65_536)
+    done = killed.claim_batch(10, 65_536)
+    mine = other.claim_batch(10, 65_536)
+    assert held is not None and done is not None and mine is not None
+    killed.mark_sent(done.batch_id)
+    assert other.claim_batch(10, 65_536) is None
+    assert other.release_owner(killed.owner) == 1
+    back = other.claim_batch(10, 65_536)
+    assert back is not None and back.batch_id == held.batch_id
+    assert other.claim_batch(10, 65_536) is None
+
+
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()

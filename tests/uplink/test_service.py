@@ -304,13 +304,11 @@ def test_claims_of_a_killed_run_go_out_first_in_the_next_one(
     ids = record_events(config, 200)
     assert config.storage.database is not None
     # What a run killed right after claiming leaves behind: a leased batch (storage keeps
-    # it leased for minutes) and the uplink's note that it held it.
+    # it leased for minutes) and the uplink's note of its lease owner token.
     killed = storage.Outbox(config.storage.database)
+    ClaimJournal(config.data_path("uplink-claims-demo-store-kiosk-01.json")).record([killed.owner])
     orphan = killed.claim_batch(config.storage.batch_max_events, config.storage.batch_max_bytes)
     assert orphan is not None
-    ClaimJournal(config.data_path("uplink-claims-demo-store-kiosk-01.json")).record(
-        [orphan.batch_id]
-    )
     start_receiver(plain_endpoint(mosquitto))
     _service, outbox = start_service(config, running)
     db = tmp_path / "received.sqlite"
