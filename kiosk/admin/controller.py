@@ -49,6 +49,15 @@ PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
 #: The PIN pad closes itself after this long without a touch (the panel after idle_close_s).
 PAD_IDLE_S = 30.0
 _PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin}
+#: What follows a press in the corner, swallowed with it until the touch or button ends.
+_FOLLOW_UP = {
+    QEvent.Type.MouseMove,
+    QEvent.Type.MouseButtonRelease,
+    QEvent.Type.TouchUpdate,
+    QEvent.Type.TouchEnd,
+    QEvent.Type.TouchCancel,
+}
+_ENDS = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel}
 _ACTIVITY = {
     QEvent.Type.MouseButtonPress,
     QEvent.Type.MouseButtonDblClick,
@@ -138,6 +147,8 @@ class AdminController(QObject):
         self.settings = services.config.admin
         self._clock = clock
         self.gesture = CornerTaps(self.settings, clock=clock)
+        #: A press in the corner square was swallowed: so is the rest of that touch.
+        self._swallowing = False
         self.gate = PinGate(self.settings, clock=clock)
         self.state = "closed"
         self.role: Role | None = None
@@ -177,40 +188,52 @@ class AdminController(QObject):
     # -- events -----------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Count corner taps while closed; note activity while open; follow the window size."""
+        """Count corner taps while closed, keeping them from the shopper's page; note
+        activity while open; follow the window size."""
         kind = event.type()
         if watched is self.window and kind == QEvent.Type.Resize and self.overlay is not None:
             self.overlay.setGeometry(self.window.rect())
             return False
+        if self._swallowing and kind in _FOLLOW_UP and self._on_window(watched):
+            # the rest of a corner tap: its move and release never reach the page either
+            if kind in _ENDS:
+                self._swallowing = False
+            return True
         if kind in _ACTIVITY and self.state != "closed":
             self._last_activity = self._clock()
             return False
-        if (
-            kind in _PRESS
-            and self.state == "closed"
-            and isinstance(watched, QWidget)
-            and (watched is self.window or self.window.isAncestorOf(watched))
-        ):
-            self._press(event)
+        if kind in _PRESS and self.state == "closed" and self._on_window(watched):
+            return self._press(event)
         return False
 
-    def _press(self, event: QEvent) -> None:
+    def _on_window(self, watched: QObject) -> bool:
+        return isinstance(watched, QWidget) and (
+            watched is self.window or self.window.isAncestorOf(watched)
+        )
+
+    def _press(self, event: QEvent) -> bool:
+        """Count a press; True when it was in the corner square, so that it is swallowed:
+        staff's taps neither start a session nor count as a shopper's touches, and a
+        shopper's chance tap in the corner shows nothing."""
         # One tap can arrive several times (a touch, the mouse press Qt makes from it, the
         # press propagating to parent widgets); CornerTaps counts presses closer together
         # than its debounce time once. Event timestamps cannot tell: synthetic ones repeat.
         if isinstance(event, QTouchEvent):
             points = event.points()
             if not points:
-                return
+                return False
             global_pos = points[0].globalPosition().toPoint()
         elif isinstance(event, QMouseEvent):
             global_pos = event.globalPosition().toPoint()
         else:
-            return
+            return False
         local: QPoint = self.window.mapFromGlobal(global_pos)
-        if self.gesture.tap(local.x(), local.y(), self.window.width(), self.window.height()):
+        width, height = self.window.width(), self.window.height()
+        self._swallowing = self.gesture.covers(local.x(), local.y(), width, height)
+        if self.gesture.tap(local.x(), local.y(), width, height):
             log.info("admin gesture recognised")
             self.open_pad()
+        return self._swallowing
 
     # -- pad --------------------------------------------------------------------------------
 

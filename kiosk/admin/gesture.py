@@ -49,6 +49,10 @@ class CornerTaps:
         """Forget the taps counted so far."""
         self._times.clear()
 
+    def covers(self, x: float, y: float, width: float, height: float) -> bool:
+        """True when (x, y) of a width x height window is in the gesture's corner square."""
+        return in_corner(x, y, width, height, self.corner, self.size)
+
     def tap(self, x: float, y: float, width: float, height: float) -> bool:
         """A press at (x, y) in a width x height window; True when it completes the gesture
         (the count then starts again)."""
@@ -56,7 +60,7 @@ class CornerTaps:
         if self._last >= 0 and now - self._last < DEBOUNCE_S:
             return False
         self._last = now
-        if not in_corner(x, y, width, height, self.corner, self.size):
+        if not self.covers(x, y, width, height):
             self._times.clear()
             return False
         self._times.append(now)

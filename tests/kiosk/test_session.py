@@ -193,3 +193,45 @@ def test_goodbye_page_then_attract(
     window.tick()
     assert window.page.id == "welcome"
     assert len(sink.of_type("session.start")) == 3
+
+
+def test_staff_corner_taps_never_reach_the_shopper_page(
+    qtbot: object,
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    clock: FakeClock,
+    sink: MemorySink,
+    tmp_path: Path,
+) -> None:
+    """The admin gesture's taps (mouse or touch) are the panel's alone: in attract they start
+    no session and no touch is recorded; a chance tap in the corner shows nothing."""
+    from kiosk.admin.controller import AdminController
+    from kiosk.admin.library import ContentLibrary
+
+    window = open_window(shop_file)
+    admin = AdminController(
+        window, window.services, clock=clock, library=ContentLibrary(tmp_path / "content")
+    )
+    try:
+        corner = QPoint(window.width() - 10, 10)
+        device = QTest.createTouchDevice()
+        for i in range(5):
+            clock.advance(0.3)
+            if i % 2:
+                QTest.touchEvent(window, device).press(0, corner, window)
+                QTest.touchEvent(window, device).release(0, corner, window)
+            else:
+                QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=corner)
+        assert admin.state == "pad"
+        assert window.state == SessionState.ATTRACT and window.page.id == "attract-1"
+        assert not sink.of_type("touch") and not sink.of_type("session.start")
+        admin.close("cancel")
+        clock.advance(5)
+        # one chance tap in the corner: nothing happens; a tap anywhere else starts a session
+        QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=corner)
+        assert window.state == SessionState.ATTRACT and admin.state == "closed"
+        QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        assert window.state == SessionState.WELCOME
+        assert len(sink.of_type("session.start")) == 1
+    finally:
+        admin.shutdown()
