@@ -425,18 +425,19 @@ class EventLog:
         m = self._mirror
         if m is None or not m.due():
             return
+        mirrored = [
+            (first + i, v[8], v[11], v[7], v[2], v[12], r.json)
+            for i, r in enumerate(rows)
+            for v in (r.values,)
+        ]
         try:
-            # Redis may have restarted empty between two batches without an error seen here:
-            # its own record of the last seq mirrored is the truth.
-            if not self._mirror_synced or m.remote_seq() != first - 1:
+            if not self._mirror_synced:
                 self._sync(first - 1)
-            m.apply(
-                [
-                    (first + i, v[8], v[11], v[7], v[2], v[12], r.json)
-                    for i, r in enumerate(rows)
-                    for v in (r.values,)
-                ]
-            )
+            # Redis may have restarted empty between two batches without an error seen here:
+            # its own record of the last seq mirrored is the truth, checked by the same call.
+            if not m.apply(mirrored, after=first - 1):
+                self._sync(first - 1)
+                m.apply(mirrored)
         except (redis.RedisError, OSError) as exc:
             self._mirror_synced = False
             m.fail(exc)

@@ -4,7 +4,8 @@ Keys (``P`` = ``[redis] key_prefix``): ``P:stream`` (field ``e`` = event JSON, t
 ``stream_maxlen``), ``P:rate:<epoch second>`` (hash sku -> interactions, kept two hours),
 ``P:top:<YYYYMMDD>`` (sorted set sku -> interactions, local day), ``P:sessions:<YYYYMMDD>``
 (HyperLogLog of session ids), ``P:presence`` (hash: last presence.change payload and ts),
-``P:seq`` (the last SQLite ``seq`` mirrored; written in the same MULTI as the counters).
+``P:seq`` (the last SQLite ``seq`` mirrored; written by the same atomic script as the
+counters).
 """
 
 from __future__ import annotations
@@ -59,14 +60,49 @@ def connect(section: RedisSection) -> redis.Redis:
     return redis.Redis.from_url(url, **kwargs)
 
 
-#: Appends a batch's events to the stream in one command: ARGV = maxlen, then seq and event
-#: JSON pairs. One XADD call from Python per event cost the mirror more than SQLite's write.
-XADD_BATCH_LUA = """
-local maxlen = ARGV[1]
-for i = 2, #ARGV, 2 do
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'seq', ARGV[i], 'e', ARGV[i + 1])
+#: Mirrors one batch in one atomic call. ARGV[1] is the batch's counters as JSON (the keys
+#: are named by the caller; ``after``, when given, the seq Redis must hold already, else
+#: nothing is applied and -1 returned); ARGV[2..] are seq and event JSON pairs. One call
+#: instead of a MULTI of ~130 commands: the commands cost the client far more to pack and
+#: parse than Redis took to run them.
+MIRROR_BATCH_LUA = """
+local spec = cjson.decode(ARGV[1])
+if spec.after then
+    -- Redis must hold everything before this batch; if it lost data (a restart without
+    -- persistence) the caller replays from SQLite first
+    local have = tonumber(redis.call('GET', spec.seq_key) or '0')
+    if have ~= tonumber(spec.after) then
+        return -1
+    end
 end
-return (#ARGV - 1) / 2
+for i = 2, #ARGV, 2 do
+    redis.call('XADD', spec.stream, 'MAXLEN', '~', spec.maxlen, '*',
+        'seq', ARGV[i], 'e', ARGV[i + 1])
+end
+for _, r in ipairs(spec.rate) do
+    redis.call('HINCRBY', r[1], r[2], r[3])
+end
+for _, key in ipairs(spec.rate_keys) do
+    redis.call('EXPIRE', key, spec.rate_ttl)
+end
+for _, t in ipairs(spec.top) do
+    redis.call('ZINCRBY', t[1], t[3], t[2])
+end
+for _, key in ipairs(spec.top_keys) do
+    redis.call('EXPIRE', key, spec.day_ttl)
+end
+for _, s in ipairs(spec.sessions) do
+    local ids = s[2]
+    for first = 1, #ids, 1000 do
+        redis.call('PFADD', s[1], unpack(ids, first, math.min(first + 999, #ids)))
+    end
+    redis.call('EXPIRE', s[1], spec.day_ttl)
+end
+if spec.presence then
+    redis.call('HSET', spec.presence_key, 'state', spec.presence[1], 'ts', spec.presence[2])
+end
+redis.call('SET', spec.seq_key, spec.seq)
+return spec.seq
 """
 
 
@@ -77,7 +113,7 @@ class RedisMirror:
         self.section = section
         self.prefix = section.key_prefix
         self.client = connect(section)
-        self._xadd_batch = self.client.register_script(XADD_BATCH_LUA)
+        self._mirror_batch = self.client.register_script(MIRROR_BATCH_LUA)
         self.connected = False
         self.applied_seq = -1  # unknown until the first contact
         self.error: str | None = None
@@ -101,18 +137,20 @@ class RedisMirror:
         value = self.client.get(f"{self.prefix}:seq")
         return int(value) if value else 0
 
-    def apply(self, rows: list[tuple[Any, ...]]) -> None:
-        """Mirror rows ``(seq, type, sku, session_id, ts_epoch, payload, json)`` in one MULTI."""
+    def apply(self, rows: list[tuple[Any, ...]], *, after: int | None = None) -> bool:
+        """Mirror rows ``(seq, type, sku, session_id, ts_epoch, payload, json)`` atomically.
+
+        With ``after``, only if Redis holds exactly up to that seq: False (nothing applied)
+        when it holds less or more, e.g. after a restart that lost its data.
+        """
         if not rows:
-            return
+            return True
         p = self.prefix
         rate: Counter[tuple[int, str]] = Counter()
         top: dict[str, Counter[str]] = {}
         sessions: dict[str, set[str]] = {}
         presence: tuple[Any, ...] | None = None
-        pipe = self.client.pipeline(transaction=True)
-        maxlen = self.section.stream_maxlen
-        stream_args: list[Any] = [maxlen]
+        stream_args: list[Any] = []
         for seq, etype, sku, session_id, epoch, payload, body in rows:
             stream_args += (seq, body)
             day = day_key(epoch)
@@ -123,28 +161,37 @@ class RedisMirror:
                 sessions.setdefault(day, set()).add(session_id)
             if etype == "presence.change":
                 presence = (payload, epoch)
-        self._xadd_batch(keys=[f"{p}:stream"], args=stream_args, client=pipe)
-        for (second, sku), n in rate.items():
-            key = f"{p}:rate:{second}"
-            pipe.hincrby(key, sku, n)
-            pipe.expire(key, RATE_TTL_S)
-        for day, counts in top.items():
-            for sku, n in counts.items():
-                pipe.zincrby(f"{p}:top:{day}", n, sku)
-            pipe.expire(f"{p}:top:{day}", DAY_TTL_S)
-        for day, ids in sessions.items():
-            pipe.pfadd(f"{p}:sessions:{day}", *ids)
-            pipe.expire(f"{p}:sessions:{day}", DAY_TTL_S)
-        if presence is not None:
-            pipe.hset(f"{p}:presence", mapping={"state": presence[0], "ts": presence[1]})
         last = rows[-1][0]
-        pipe.set(f"{p}:seq", last)
-        pipe.execute()
+        spec: dict[str, Any] = {
+            "stream": f"{p}:stream",
+            "maxlen": self.section.stream_maxlen,
+            "rate": [[f"{p}:rate:{second}", sku, n] for (second, sku), n in rate.items()],
+            "rate_keys": sorted({f"{p}:rate:{second}" for second, _ in rate}),
+            "rate_ttl": RATE_TTL_S,
+            "top": [
+                [f"{p}:top:{day}", sku, n]
+                for day, counts in top.items()
+                for sku, n in counts.items()
+            ],
+            "top_keys": [f"{p}:top:{day}" for day in top],
+            "day_ttl": DAY_TTL_S,
+            "sessions": [[f"{p}:sessions:{day}", sorted(ids)] for day, ids in sessions.items()],
+            "seq_key": f"{p}:seq",
+            "seq": str(last),
+        }
+        if presence is not None:
+            spec["presence_key"] = f"{p}:presence"
+            spec["presence"] = [presence[0], repr(float(presence[1]))]
+        if after is not None:
+            spec["after"] = str(after)
+        if self._mirror_batch(args=[orjson.dumps(spec), *stream_args]) == -1:
+            return False
         self.applied_seq = last
         if not self.connected:
             log.info("Redis connected: live counters up to date to seq %d", last)
         self.connected = True
         self.error = None
+        return True
 
 
 def decode_presence(raw: dict[bytes, bytes]) -> dict[str, Any] | None:
