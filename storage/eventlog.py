@@ -286,6 +286,21 @@ class EventLog:
             self._open()
         if self._engine is not None:
             self._flush_pending()
+        self._finish_mirror()
+
+    def _finish_mirror(self) -> None:
+        """At stop: the last batch's answer from Redis (so its counters are known complete)."""
+        m = self._mirror
+        if m is None or not m.pending:
+            return
+        try:
+            if m.finish() is False:
+                self._mirror_synced = False
+                if self._engine is not None:
+                    self._sync(self._last_seq)
+        except (redis.RedisError, OSError) as exc:
+            self._mirror_synced = False
+            m.fail(exc)
 
     def _drain_rest(self) -> None:
         while True:
@@ -431,24 +446,36 @@ class EventLog:
             for v in (r.values,)
         ]
         try:
+            # The previous batch's answer: Redis ran it while this batch went to SQLite.
+            # Redis may have restarted empty between two batches without an error seen here:
+            # its own record of the last seq mirrored is the truth, checked by the same call,
+            # and what it lacks is replayed from SQLite before this batch.
+            if m.finish() is False:
+                self._mirror_synced = False
             if not self._mirror_synced:
                 self._sync(first - 1)
-            # Redis may have restarted empty between two batches without an error seen here:
-            # its own record of the last seq mirrored is the truth, checked by the same call.
-            if not m.apply(mirrored, after=first - 1):
-                self._sync(first - 1)
-                m.apply(mirrored)
+            m.send(mirrored, after=first - 1)
         except (redis.RedisError, OSError) as exc:
             self._mirror_synced = False
             m.fail(exc)
 
     def _catch_up(self) -> None:
+        """Between batches: read the last batch's answer once nothing more is queued (while
+        events wait, the next write goes first), and replay what Redis missed."""
         m = self._mirror
-        if m is None or self._mirror_synced or not m.due() or self._engine is None:
+        if m is None or self._engine is None:
             return
         try:
+            if m.pending:
+                if self._queue.qsize():
+                    return
+                if m.finish() is False:
+                    self._mirror_synced = False
+            if self._mirror_synced or not m.due():
+                return
             self._sync(self._last_seq)
         except (redis.RedisError, OSError) as exc:
+            self._mirror_synced = False
             m.fail(exc)
 
     def _sync(self, upto: int) -> None:

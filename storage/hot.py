@@ -107,17 +107,30 @@ return spec.seq
 
 
 class RedisMirror:
-    """Applies committed SQLite rows to Redis; remembers how far it got."""
+    """Applies committed SQLite rows to Redis; remembers how far it got.
+
+    :meth:`send` hands a batch to Redis without waiting; :meth:`finish` reads its answer.
+    The writer sends a batch, writes the next one to SQLite while Redis runs the first, then
+    finishes it: at most one batch is in flight, on a connection of its own.
+    """
 
     def __init__(self, section: RedisSection) -> None:
         self.section = section
         self.prefix = section.key_prefix
         self.client = connect(section)
-        self._mirror_batch = self.client.register_script(MIRROR_BATCH_LUA)
+        self._script = self.client.register_script(MIRROR_BATCH_LUA)
+        self._conn: Any = None
+        #: The batch sent and not finished: its last seq and its EVALSHA arguments.
+        self._inflight: tuple[int, list[Any]] | None = None
         self.connected = False
         self.applied_seq = -1  # unknown until the first contact
         self.error: str | None = None
         self._retry_at = 0.0
+
+    @property
+    def pending(self) -> bool:
+        """A batch was sent and its answer not read yet."""
+        return self._inflight is not None
 
     def due(self) -> bool:
         """True when the mirror may try Redis now (it waits a little after a failure)."""
@@ -131,6 +144,10 @@ class RedisMirror:
         self.error = str(exc)
         self.applied_seq = -1
         self._retry_at = time.monotonic() + RETRY_S
+        self._inflight = None
+        if self._conn is not None:
+            # an answer may be half read: the next call starts on a fresh socket
+            self._conn.disconnect()
 
     def remote_seq(self) -> int:
         """The last seq Redis holds (0 when it has none: a fresh or restarted server)."""
@@ -138,13 +155,19 @@ class RedisMirror:
         return int(value) if value else 0
 
     def apply(self, rows: list[tuple[Any, ...]], *, after: int | None = None) -> bool:
-        """Mirror rows ``(seq, type, sku, session_id, ts_epoch, payload, json)`` atomically.
+        """Mirror rows ``(seq, type, sku, session_id, ts_epoch, payload, json)`` atomically
+        and wait for it; see :meth:`send` and :meth:`finish`."""
+        self.send(rows, after=after)
+        return self.finish() is not False
 
-        With ``after``, only if Redis holds exactly up to that seq: False (nothing applied)
-        when it holds less or more, e.g. after a restart that lost its data.
-        """
+    def send(self, rows: list[tuple[Any, ...]], *, after: int | None = None) -> None:
+        """Send rows ``(seq, type, sku, session_id, ts_epoch, payload, json)`` to be mirrored
+        atomically, without waiting. With ``after``, Redis applies them only if it holds
+        exactly up to that seq (:meth:`finish` then says False when it did not, e.g. after
+        a restart that lost its data). The previous batch must be finished."""
+        assert self._inflight is None, "finish() the batch in flight first"
         if not rows:
-            return True
+            return
         p = self.prefix
         rate: Counter[tuple[int, str]] = Counter()
         top: dict[str, Counter[str]] = {}
@@ -184,7 +207,37 @@ class RedisMirror:
             spec["presence"] = [presence[0], repr(float(presence[1]))]
         if after is not None:
             spec["after"] = str(after)
-        if self._mirror_batch(args=[orjson.dumps(spec), *stream_args]) == -1:
+        args = [orjson.dumps(spec), *stream_args]
+        if self._conn is None:
+            self._conn = self.client.connection_pool.get_connection()
+        try:
+            self._conn.send_command("EVALSHA", self._script.sha, 0, *args)
+        except BaseException:
+            self._conn.disconnect()
+            raise
+        self._inflight = (int(last), args)
+
+    def finish(self) -> bool | None:
+        """Read the answer for the batch in flight: True when applied, False when Redis
+        did not hold what it should before it (nothing applied), None when none was in
+        flight. Raises what Redis or the socket raised."""
+        if self._inflight is None:
+            return None
+        last, args = self._inflight
+        self._inflight = None
+        conn = self._conn
+        try:
+            try:
+                reply = conn.read_response()
+            except redis.exceptions.NoScriptError:
+                # a restarted Redis forgot the script: load it and send the batch again
+                self.client.script_load(MIRROR_BATCH_LUA)
+                conn.send_command("EVALSHA", self._script.sha, 0, *args)
+                reply = conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            raise
+        if reply == -1:
             return False
         self.applied_seq = last
         if not self.connected:
