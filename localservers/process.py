@@ -96,6 +96,16 @@ class ServerProcess:
             self.proc.wait(5)
         self.proc = None
 
+    def pause(self) -> None:
+        """SIGSTOP: the server freezes (answers nothing) until :meth:`resume`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def restart(self) -> None:
         """Stop (if running) and start again on the same port."""
         self.stop()

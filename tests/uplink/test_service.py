@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -175,23 +176,40 @@ def test_broker_killed_mid_stream_and_restarted(
     try:
         config = kiosk_config(tmp_path, broker)
         config.uplink.max_publishes_per_s = 40  # slow enough to kill it mid-stream
+        # The uplink comes back no sooner than 1.5 s after losing the broker, the receiver
+        # within 0.3 s: a non-persistent mosquitto drops what arrives before the receiver
+        # has subscribed again (a cloud broker keeps the analysts' persistent session).
+        config.uplink.backoff_min_s = 3.0
         ids = record_events(config, 3000)
-        start_receiver(plain_endpoint(broker), reconnect_s=FAST_RECONNECT)
+        receiver = start_receiver(plain_endpoint(broker), reconnect_s=FAST_RECONNECT)
         service, outbox = start_service(config, running)
         db = tmp_path / "received.sqlite"
 
         def caught_up() -> bool:
-            # Kill only once the receiver holds everything the broker acknowledged: a killed
-            # non-persistent mosquitto loses what it acknowledged but had not yet delivered
-            # (AWS IoT Core's durability, not the kiosk's); in-flight publishes are ours.
+            # The receiver holds everything the broker acknowledged: a killed non-persistent
+            # mosquitto loses what it acknowledged but had not yet delivered (AWS IoT Core's
+            # durability, not the kiosk's); in-flight publishes are ours.
             got = len(received_ids(db))
             return got >= 300 and got >= service.status().sent_events
 
-        wait_until(caught_up, what="the stream to start")
+        # Freeze the broker, let what it already sent arrive, and kill it only when nothing
+        # it acknowledged is undelivered (else let it run a little and try again).
+        deadline = time.monotonic() + 60
+        while True:
+            wait_until(caught_up, what="the stream to start")
+            broker.pause()
+            time.sleep(0.3)
+            if caught_up():
+                break
+            assert time.monotonic() < deadline, "the receiver never caught up with the broker"
+            broker.resume()
+            time.sleep(0.05)
         broker.kill()
         wait_until(lambda: not service.status().connected, what="the uplink to notice")
+        wait_until(lambda: not receiver.stats().connected, what="the receiver to notice")
         assert len(received_ids(db)) < len(ids)
         broker.start()
+        wait_until(lambda: receiver.stats().connected, what="the receiver to come back")
         wait_until(
             lambda: len(received_ids(db)) == len(ids), timeout=90, what="every event after restart"
         )
@@ -206,6 +224,8 @@ def test_broker_down_at_start(
 ) -> None:
     broker = Mosquitto(tmp_path / "broker")
     config = kiosk_config(tmp_path, broker)
+    # retries 1.5 s apart at least: the receiver subscribes first (see the test above)
+    config.uplink.backoff_min_s = 3.0
     ids = record_events(config, 300)
     service, _outbox = start_service(config, running)
     wait_until(lambda: service.status().last_error is not None, what="a connect error")
