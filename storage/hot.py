@@ -82,21 +82,18 @@ end
 for _, r in ipairs(spec.rate) do
     redis.call('HINCRBY', r[1], r[2], r[3])
 end
-for _, key in ipairs(spec.rate_keys) do
-    redis.call('EXPIRE', key, spec.rate_ttl)
-end
 for _, t in ipairs(spec.top) do
     redis.call('ZINCRBY', t[1], t[3], t[2])
-end
-for _, key in ipairs(spec.top_keys) do
-    redis.call('EXPIRE', key, spec.day_ttl)
 end
 for _, s in ipairs(spec.sessions) do
     local ids = s[2]
     for first = 1, #ids, 1000 do
         redis.call('PFADD', s[1], unpack(ids, first, math.min(first + 999, #ids)))
     end
-    redis.call('EXPIRE', s[1], spec.day_ttl)
+end
+-- after the writes: EXPIRE on a key that does not exist yet does nothing
+for _, e in ipairs(spec.expire) do
+    redis.call('EXPIRE', e[1], e[2])
 end
 if spec.presence then
     redis.call('HSET', spec.presence_key, 'state', spec.presence[1], 'ts', spec.presence[2])
@@ -189,16 +186,17 @@ class RedisMirror:
             "stream": f"{p}:stream",
             "maxlen": self.section.stream_maxlen,
             "rate": [[f"{p}:rate:{second}", sku, n] for (second, sku), n in rate.items()],
-            "rate_keys": sorted({f"{p}:rate:{second}" for second, _ in rate}),
-            "rate_ttl": RATE_TTL_S,
             "top": [
                 [f"{p}:top:{day}", sku, n]
                 for day, counts in top.items()
                 for sku, n in counts.items()
             ],
-            "top_keys": [f"{p}:top:{day}" for day in top],
-            "day_ttl": DAY_TTL_S,
             "sessions": [[f"{p}:sessions:{day}", sorted(ids)] for day, ids in sessions.items()],
+            "expire": [
+                *([f"{p}:rate:{second}", RATE_TTL_S] for second in {s for s, _ in rate}),
+                *([f"{p}:top:{day}", DAY_TTL_S] for day in top),
+                *([f"{p}:sessions:{day}", DAY_TTL_S] for day in sessions),
+            ],
             "seq_key": f"{p}:seq",
             "seq": str(last),
         }
