@@ -20,8 +20,15 @@ from sqlalchemy import Engine
 from settings import KioskConfig
 from storage.db import describe, make_engine, migrate, quick_check
 from storage.event import EventRejected
-from storage.hot import RedisMirror
-from storage.records import EVENT_JSON_SQL, INSERT_SQL, SESSIONS_UPSERT_SQL, Row, to_row
+from storage.hot import MirrorBatch, RedisMirror
+from storage.records import (
+    COLUMN_INDEX,
+    EVENT_JSON_SQL,
+    INSERT_SQL,
+    SESSIONS_UPSERT_SQL,
+    Row,
+    to_row,
+)
 from storage.retention import enforce_budget, purge_uplinked
 
 log = logging.getLogger(__name__)
@@ -440,11 +447,16 @@ class EventLog:
         m = self._mirror
         if m is None or not m.due():
             return
-        mirrored = [
-            (first + i, v[8], v[11], v[7], v[2], v[12], r.json)
-            for i, r in enumerate(rows)
-            for v in (r.values,)
-        ]
+        columns = list(zip(*[r.values for r in rows], strict=True))
+        batch = MirrorBatch(
+            tuple(range(first, first + len(rows))),
+            columns[COLUMN_INDEX["type"]],
+            columns[COLUMN_INDEX["sku"]],
+            columns[COLUMN_INDEX["session_id"]],
+            columns[COLUMN_INDEX["ts_epoch"]],
+            columns[COLUMN_INDEX["payload"]],
+            tuple([r.json for r in rows]),
+        )
         try:
             # The previous batch's answer: Redis ran it while this batch went to SQLite.
             # Redis may have restarted empty between two batches without an error seen here:
@@ -454,7 +466,7 @@ class EventLog:
                 self._mirror_synced = False
             if not self._mirror_synced:
                 self._sync(first - 1)
-            m.send(mirrored, after=first - 1)
+            m.send(batch, after=first - 1)
         except (redis.RedisError, OSError) as exc:
             self._mirror_synced = False
             m.fail(exc)
@@ -501,7 +513,7 @@ class EventLog:
                 ).fetchall()
             if not chunk:
                 break
-            m.apply([tuple(r) for r in chunk])
+            m.apply(MirrorBatch.of_rows(chunk))
             replayed += len(chunk)
             start = int(chunk[-1][0])
         m.applied_seq = max(m.applied_seq, upto)

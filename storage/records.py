@@ -27,6 +27,8 @@ COLUMNS = (
     "simulated",
     "size",
 )
+#: Each column's position in a row's values.
+COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
 INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 #: Folds the events ``seq BETWEEN ? AND ?`` (one written batch) into the sessions table, in the
 #: batch's transaction: first/last time, start/end, end reason, events, touches, page views and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from localservers import RedisServer
 from settings import KioskConfig
 from storage import Event, EventLog
+from storage.hot import MirrorBatch, RedisMirror, day_key
 from storage.live import LiveCounters
 from storage.queries import StatsReader
 from storage.records import ts_epoch
@@ -114,3 +116,44 @@ def test_redis_emptied_between_batches_is_refilled_from_sqlite(
     assert live.unique_sessions_today() == 2
     assert len(live.client.xrange(f"{config.redis.key_prefix}:stream")) == 39
     live.close()
+
+
+def test_mirror_batch_across_midnight_with_a_stray_byte(redis_server: RedisServer) -> None:
+    """One batch whose events fall on two local days counts each on its own day, and an
+    event whose stored JSON is not UTF-8 still gets exactly one stream entry with its seq."""
+    section = KioskConfig().redis.model_copy(update={"url": redis_server.url})
+    midnight = dt.datetime(2026, 11, 23).astimezone().timestamp()
+    epochs = (midnight - 0.5, midnight - 0.2, midnight + 0.1)
+    batch = MirrorBatch(
+        seqs=(7, 8, 9),
+        types=("touch", "action", "touch"),
+        skus=("A", "A", "B"),
+        session_ids=("s1", "s2", "s2"),
+        epochs=epochs,
+        payloads=('{"sku":"A"}', '{"sku":"A"}', '{"sku":"B"}'),
+        bodies=(b'{"n":7}', b'{"n":"\xff"}', b'{"n":9}'),
+    )
+    mirror = RedisMirror(section)
+    assert mirror.apply(batch)
+    client = mirror.client
+    p = section.key_prefix
+    stream = client.xrange(f"{p}:stream")
+    assert [int(fields[b"seq"]) for _, fields in stream] == [7, 8, 9]
+    assert [fields[b"e"] for _, fields in stream] == [
+        b'{"n":7}',
+        b'{"n":"\xef\xbf\xbd"}',
+        b'{"n":9}',
+    ]
+    before, after = day_key(epochs[0]), day_key(epochs[2])
+    assert before != after
+    assert client.zrange(f"{p}:top:{before}", 0, -1, withscores=True) == [(b"A", 2.0)]
+    assert client.zrange(f"{p}:top:{after}", 0, -1, withscores=True) == [(b"B", 1.0)]
+    assert client.pfcount(f"{p}:sessions:{before}") == 2
+    assert client.pfcount(f"{p}:sessions:{after}") == 1
+    assert client.hgetall(f"{p}:rate:{int(epochs[0])}") == {b"A": b"2"}
+    assert client.get(f"{p}:seq") == b"9"
+    # the next batch applies only on top of this one
+    assert mirror.apply(batch._replace(seqs=(10, 11, 12)), after=9)
+    assert not mirror.apply(batch._replace(seqs=(20, 21, 22)), after=19)
+    assert client.get(f"{p}:seq") == b"12"
+    client.close()

@@ -1,0 +1,88 @@
+"""The versioned schema: an older kiosk's file is migrated in place, a newer one is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from settings import KioskConfig
+from storage import Event, EventLog, db
+from storage.queries import StatsReader
+from storage.records import INSERT_SQL, to_row
+
+
+def _config(tmp_path: Path) -> KioskConfig:
+    config = KioskConfig()
+    config.paths.data_dir = tmp_path
+    config.redis.enabled = False
+    return config
+
+
+def _schema_v2_file(path: Path, events: list[Event]) -> None:
+    """A database as the kiosk of schema v2 left it, holding ``events``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    for version in (1, 2):
+        for statement in db.MIGRATIONS[version]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')", (version,))
+    conn.executemany(INSERT_SQL, [to_row(e, "", "", 4096).values for e in events])
+    conn.close()
+
+
+def _indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {name for (name,) in rows if not name.startswith("sqlite_autoindex")}
+
+
+def test_v2_file_is_migrated_and_keeps_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    old = [
+        Event.create("touch", session_id="s1", payload={"sku": "A"}, store_id="st", kiosk_id="k")
+        for _ in range(3)
+    ]
+    _schema_v2_file(path, old)
+    assert "ix_events_sku" in _indexes(path)
+
+    log = EventLog(_config(tmp_path))
+    log.start()
+    log.append(Event.create("action", session_id="s2", payload={"sku": "B"}))
+    log.stop()
+
+    assert log.health().sqlite_ok
+    with sqlite3.connect(path) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+        assert versions == list(range(1, db.LATEST_VERSION + 1))
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 4
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    indexes = _indexes(path)
+    assert "ix_events_sku_ts" in indexes and "ix_events_sku" not in indexes
+    stats = StatsReader(path)
+    try:
+        # the dashboards' product queries read the new index and see old and new events
+        assert stats.top_products(since=0) == [("A", 3), ("B", 1)]
+        assert sum(n for _b, _sku, n in stats.product_rate(window_s=3600)) == 4
+    finally:
+        stats.close()
+
+
+def test_newer_schema_is_refused_and_events_kept_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    _schema_v2_file(path, [])
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99, '2027-01-01')")
+
+    log = EventLog(_config(tmp_path))
+    log.start()
+    log.append(Event.create("touch"))
+    log.stop(timeout=1.0)
+
+    health = log.health()
+    assert not health.sqlite_ok
+    assert "schema v99 is newer" in (health.sqlite_error or "")
+    assert str(path) in (health.sqlite_error or "")
+    assert health.memory_held_events == 1
