@@ -18,12 +18,20 @@ import redis
 from sqlalchemy import Engine
 
 from settings import KioskConfig
-from storage.db import describe, make_engine, migrate, quick_check
+from storage.db import (
+    WRITER_CHECKPOINT_PAGES,
+    Checkpointer,
+    describe,
+    driver,
+    make_engine,
+    migrate,
+    quick_check,
+)
 from storage.event import EventRejected
 from storage.hot import MirrorBatch, RedisMirror
 from storage.records import (
     COLUMN_INDEX,
-    EVENT_JSON_SQL,
+    EVENT_JSON_TEXT_SQL,
     INSERT_SQL,
     SESSIONS_UPSERT_SQL,
     Row,
@@ -127,6 +135,7 @@ class EventLog:
         self._retry_s = RETRY_MIN_S
         self._last_seq = 0
         self._mirror = RedisMirror(config.redis) if config.redis.enabled else None
+        self._checkpointer = Checkpointer(self._database)
         self._mirror_synced = False
 
     @property
@@ -139,6 +148,7 @@ class EventLog:
     def start(self) -> None:
         """Open (or create and migrate) the database and start the writer thread."""
         self._open()
+        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="event-log-writer", daemon=True)
         self._thread.start()
 
@@ -192,6 +202,7 @@ class EventLog:
             log.error("event log writer did not finish within %.1f s", timeout)
         elif self._pending:
             log.error("event log stopped with %d events NOT saved to SQLite", len(self._pending))
+        self._checkpointer.stop()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -246,7 +257,12 @@ class EventLog:
     def _open(self) -> bool:
         try:
             self._database.parent.mkdir(parents=True, exist_ok=True)
-            engine = make_engine(self._database, strict=self._strict, persistent=True)
+            engine = make_engine(
+                self._database,
+                strict=self._strict,
+                persistent=True,
+                checkpoint_pages=WRITER_CHECKPOINT_PAGES,
+            )
             if self._database.exists() and self._database.stat().st_size > 0:
                 quick_check(engine, self._database)
             migrate(engine, self._database)
@@ -310,48 +326,53 @@ class EventLog:
             m.fail(exc)
 
     def _drain_rest(self) -> None:
+        items = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
             if item is not _STOP:
-                self._convert(item)
+                items.append(item)
+        self._convert(items)
 
-    def _convert(self, event: Any) -> None:
-        try:
-            self._pending.append(to_row(event, self._store_id, self._kiosk_id, self._payload_max))
-        except EventRejected as exc:
-            self._rejected += 1
-            log.error("event log: %s", exc)
+    def _convert(self, events: list[Any]) -> None:
+        store_id, kiosk_id, payload_max = self._store_id, self._kiosk_id, self._payload_max
+        keep = self._pending.append
+        for event in events:
+            try:
+                keep(to_row(event, store_id, kiosk_id, payload_max))
+            except EventRejected as exc:
+                self._rejected += 1
+                log.error("event log: %s", exc)
 
     def _collect(self, limit: int, wait: float) -> bool:
+        """Take up to ``limit`` queued events (waiting up to ``wait`` for the first, then up
+        to the flush interval for more) into the pending rows; True when stop was asked."""
         q = self._queue
         try:
-            item = q.get(timeout=wait)
+            items = [q.get(timeout=wait)]
         except queue.Empty:
             return False
-        if item is _STOP:
-            return True
-        self._convert(item)
-        taken = 1
+        take = q.get_nowait
         deadline = time.monotonic() + self._interval
-        while taken < limit:
+        while len(items) < limit and items[-1] is not _STOP:
             try:
-                item = q.get_nowait()
+                items.append(take())
             except queue.Empty:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 try:
-                    item = q.get(timeout=remaining)
+                    items.append(q.get(timeout=remaining))
                 except queue.Empty:
                     break
-            if item is _STOP:
-                return True
-            self._convert(item)
-            taken += 1
-        return False
+        # stop() puts the marker after the last event it accepts
+        stopping = items[-1] is _STOP
+        if stopping:
+            items.pop()
+        self._convert(items)
+        return stopping
 
     def _flush_pending(self) -> None:
         while self._pending and self._engine is not None:
@@ -368,16 +389,14 @@ class EventLog:
     def _write(self, rows: list[Row]) -> None:
         assert self._engine is not None
         with self._engine.begin() as conn:
-            conn.exec_driver_sql(INSERT_SQL, [r.values for r in rows])
-            last = int(
-                conn.exec_driver_sql(
-                    "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
-                ).scalar_one()
-            )
+            db = driver(conn)
+            db.executemany(INSERT_SQL, [r.values for r in rows])
+            (last,) = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
             # One writer and AUTOINCREMENT: the batch holds the seqs just below ``last``.
             first = last - len(rows) + 1
-            conn.exec_driver_sql(SESSIONS_UPSERT_SQL, (first, last))
+            db.execute(SESSIONS_UPSERT_SQL, (first, last))
         self._last_seq = int(last)
+        self._checkpointer.nudge(len(rows))
         self._mirror_batch(first, rows)
         now = time.time()
         if now >= self._today_start + 86_400:
@@ -507,7 +526,7 @@ class EventLog:
             with self._engine.connect() as conn:
                 chunk = conn.exec_driver_sql(
                     "SELECT seq, type, sku, session_id, ts_epoch, payload, "
-                    f"{EVENT_JSON_SQL} FROM events WHERE seq > ? AND seq <= ? "
+                    f"{EVENT_JSON_TEXT_SQL} FROM events WHERE seq > ? AND seq <= ? "
                     "ORDER BY seq LIMIT 2000",
                     (start, upto),
                 ).fetchall()

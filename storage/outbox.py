@@ -13,9 +13,8 @@ from typing import Any
 
 import orjson
 import uuid_utils
-from sqlalchemy.engine import Connection
 
-from storage.db import make_engine, migrate
+from storage.db import driver, make_engine, migrate
 from storage.records import EVENT_JSON_SQL, EncodedEvent
 
 log = logging.getLogger(__name__)
@@ -25,15 +24,6 @@ LEASE_S = 300.0
 #: The batch size the backlog estimate assumes for events not yet batched.
 DEFAULT_BATCH_EVENTS = 500
 _HW_KEY = "outbox_last_seq"
-
-
-def _driver(conn: Connection) -> sqlite3.Connection:
-    """The sqlite3 connection under ``conn``, in its transaction: plain tuples straight from
-    sqlite3, since SQLAlchemy's Row objects and statement handling cost the uplink more than
-    the queries did."""
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
-    return driver
 
 
 @dataclass(frozen=True)
@@ -86,7 +76,7 @@ class Outbox:
         now = time.time()
         lease = (self.owner, now + self.lease_s)
         with self._engine.begin() as conn:
-            db = _driver(conn)
+            db = driver(conn)
             row = db.execute(
                 "SELECT batch_id, first_seq, last_seq, first_ts, last_ts FROM outbox "
                 "WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < ?) "

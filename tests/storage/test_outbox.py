@@ -106,7 +106,7 @@ def test_claimed_json_is_byte_for_byte_the_recorded_event(
     event = Event.create(
         "action", payload=payload, page=page, session_id=session_id, simulated=True
     )
-    expected = to_row(event, config.kiosk.store_id, config.kiosk.kiosk_id, 65_536).json
+    expected = to_row(event, config.kiosk.store_id, config.kiosk.kiosk_id, 65_536).json.encode()
     log = EventLog(config)
     log.start()
     log.append(event)
