@@ -194,9 +194,9 @@ class TimedOutbox:
         """Timed ``claim_batch``."""
         return self._timed("claim_batch", max_events, max_bytes)
 
-    def mark_sent(self, batch_id: str) -> None:
+    def mark_sent(self, *batch_ids: str) -> None:
         """Timed ``mark_sent``."""
-        self._timed("mark_sent", batch_id)
+        self._timed("mark_sent", *batch_ids)
 
     def release(self, batch_id: str) -> None:
         """Timed ``release``."""

@@ -99,6 +99,10 @@ MIGRATIONS: dict[int, list[str]] = {
         "DROP INDEX ix_events_sku",
         "CREATE INDEX ix_events_sku_ts ON events (ts_epoch, sku, session_id) WHERE sku IS NOT NULL",
     ],
+    # v4: each event's schema v1 JSON is stored as recorded (NULL in older rows, which the
+    # readers build from the columns). The uplink reads it back instead of having SQLite
+    # build it for every event it sends, which took three quarters of a backlog's drain.
+    4: ["ALTER TABLE events ADD COLUMN json TEXT"],
 }
 LATEST_VERSION = max(MIGRATIONS)
 

@@ -146,16 +146,27 @@ class Outbox:
         )
         return OutboxBatch(batch_id, encoded, first_ts, last_ts, len(encoded))
 
-    def mark_sent(self, batch_id: str) -> None:
-        """The receiver acknowledged the batch: it will not be sent again."""
+    def mark_sent(self, *batch_ids: str) -> None:
+        """The receiver acknowledged these batches: they will not be sent again (one
+        transaction for all of them)."""
+        if not batch_ids:
+            return
+        now = time.time()
         with self._engine.begin() as conn:
-            result = conn.exec_driver_sql(
-                "UPDATE outbox SET sent_at = ?, lease_owner = NULL, lease_until = NULL "
-                "WHERE batch_id = ?",
-                (time.time(), batch_id),
+            db = driver(conn)
+            marked = 0
+            for batch_id in batch_ids:
+                marked += db.execute(
+                    "UPDATE outbox SET sent_at = ?, lease_owner = NULL, lease_until = NULL "
+                    "WHERE batch_id = ?",
+                    (now, batch_id),
+                ).rowcount
+        if marked < len(batch_ids):
+            log.warning(
+                "outbox: mark_sent of %d unknown batch(es) among %s",
+                len(batch_ids) - marked,
+                ", ".join(batch_ids),
             )
-        if result.rowcount == 0:
-            log.warning("outbox: mark_sent of unknown batch %s", batch_id)
 
     def release(self, batch_id: str) -> None:
         """Sending failed: the batch goes back, same id, same events, and is claimed first."""

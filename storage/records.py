@@ -26,6 +26,7 @@ COLUMNS = (
     "payload",
     "simulated",
     "size",
+    "json",
 )
 #: Each column's position in a row's values.
 COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
@@ -62,9 +63,10 @@ def _json_bool(column: str) -> str:
     return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
 
 
-#: An events-table row's schema v1 JSON (text), built by SQLite itself: compact, keys in the
-#: schema's order, the stored payload embedded as JSON; the same text as :func:`to_row`'s.
-EVENT_JSON_TEXT_SQL = (
+#: An events-table row's schema v1 JSON (text), built by SQLite itself from the columns:
+#: compact, keys in the schema's order, the stored payload embedded as JSON; the same text as
+#: :func:`to_row`'s. For rows recorded before schema v4, which did not store their JSON.
+BUILT_JSON_SQL = (
     "json_object("
     f"'v', {SCHEMA_VERSION}, 'id', id, 'ts', ts, 'mono_ns', mono_ns, "
     f"'clock_synced', {_json_bool('clock_synced')}, 'store_id', store_id, "
@@ -72,8 +74,10 @@ EVENT_JSON_TEXT_SQL = (
     "'element', element, 'payload', json(payload), "
     f"'simulated', {_json_bool('simulated')})"
 )
-#: The same as UTF-8 bytes. Reading events back as JSON this way costs a quarter of
-#: fetching their columns and re-encoding them in Python.
+#: An events-table row's schema v1 JSON as text: as recorded, or built for an older row
+#: (``coalesce`` evaluates its second argument only when the first is NULL).
+EVENT_JSON_TEXT_SQL = f"coalesce(json, {BUILT_JSON_SQL})"
+#: The same as UTF-8 bytes, as the uplink sends it.
 EVENT_JSON_SQL = f"CAST({EVENT_JSON_TEXT_SQL} AS BLOB)"
 
 
@@ -88,9 +92,9 @@ class EncodedEvent(NamedTuple):
 class Row(NamedTuple):
     """One events-table row plus the event's JSON (for the Redis stream).
 
-    The JSON is kept as text: orjson's bytes, kept alive in their thousands until a batch
-    is written, cost the writer ten times their encoding (each one a fresh ``malloc`` that
-    glibc shrinks in place), while a ``str`` of the same JSON comes from Python's own pool.
+    The JSON (also the row's last value) is kept as text: orjson's bytes, kept alive in
+    their thousands until a batch is written, cost the writer more than their encoding,
+    while a ``str`` of the same JSON comes from Python's own pool.
     """
 
     values: tuple[Any, ...]
@@ -161,6 +165,7 @@ def to_row(event: Any, store_id: str, kiosk_id: str, payload_max: int) -> Row:
             payload_json.decode("utf-8"),
             int(data["simulated"]),
             len(body),
+            text,
         ),
         text,
     )

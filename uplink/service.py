@@ -58,8 +58,8 @@ class OutboxLike(Protocol):
         """The oldest batch not sent and not leased, leased to the caller; None when empty."""
         ...
 
-    def mark_sent(self, batch_id: str) -> None:
-        """The broker acknowledged every message of the batch."""
+    def mark_sent(self, *batch_ids: str) -> None:
+        """The broker acknowledged every message of these batches."""
         ...
 
     def release(self, batch_id: str) -> None:
@@ -178,6 +178,8 @@ class UplinkService:
         self._drain_s = 2.0
         # Owned by the uplink thread only.
         self._claims: dict[str, _Claim] = {}
+        #: Acknowledged, not yet marked sent in the outbox (see _mark_done).
+        self._done: list[_Claim] = []
         self._queue: deque[UplinkMessage] = deque()
         self._inflight = 0
         self._generation = 0
@@ -308,6 +310,7 @@ class UplinkService:
                 self._refresh_backlog()
                 next_backlog = now + BACKLOG_REFRESH_S
             session.poll(wait)
+            self._mark_done()
         if self._refused:
             self._set(last_error="the broker refused a publish")
         elif not session.connected:
@@ -366,12 +369,21 @@ class UplinkService:
         claim.acked += 1
         if claim.acked < claim.parts:
             return
-        self.outbox.mark_sent(claim.batch_id)
         del self._claims[claim.batch_id]
+        self._done.append(claim)
+
+    def _mark_done(self) -> None:
+        """Mark the batches acknowledged since the last call sent, in one transaction (a
+        burst of PUBACKs costs one commit, not one each). Kept for the next call if the
+        outbox fails: an acknowledged batch is never given back."""
+        if not self._done:
+            return
+        self.outbox.mark_sent(*(claim.batch_id for claim in self._done))
         with self._lock:
-            self._sent_batches += 1
-            self._sent_events += claim.count
+            self._sent_batches += len(self._done)
+            self._sent_events += sum(claim.count for claim in self._done)
             self._last_ack_at = time.time()
+        self._done.clear()
 
     def _drain(self, session: TransportSession) -> None:
         """On stop: let the acknowledgements in flight arrive, then say offline."""
@@ -379,6 +391,7 @@ class UplinkService:
         self._queue.clear()
         while self._inflight > 0 and session.connected and time.monotonic() < deadline:
             session.poll(0.05)
+        self._mark_done()
         self._refresh_backlog()
         self._publish_status(session, online=False)
         # Give the offline status a moment to leave before the socket closes.
@@ -386,6 +399,10 @@ class UplinkService:
 
     def _end_session(self, session: TransportSession) -> None:
         session.close()
+        try:
+            self._mark_done()
+        except Exception:
+            log.exception("uplink: could not mark %d acknowledged batch(es) sent", len(self._done))
         self._generation += 1
         unsent = list(self._claims)
         self._claims.clear()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from settings import KioskConfig
 from storage import Event, EventLog, db
+from storage.outbox import Outbox
 from storage.queries import StatsReader
-from storage.records import INSERT_SQL, to_row
+from storage.records import COLUMNS, to_row
 
 
 def _config(tmp_path: Path) -> KioskConfig:
@@ -29,7 +30,11 @@ def _schema_v2_file(path: Path, events: list[Event]) -> None:
         for statement in db.MIGRATIONS[version]:
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')", (version,))
-    conn.executemany(INSERT_SQL, [to_row(e, "", "", 4096).values for e in events])
+    v2_columns = COLUMNS[: COLUMNS.index("size") + 1]
+    conn.executemany(
+        f"INSERT INTO events ({', '.join(v2_columns)}) VALUES ({', '.join('?' * len(v2_columns))})",
+        [to_row(e, "", "", 4096).values[: len(v2_columns)] for e in events],
+    )
     conn.close()
 
 
@@ -68,6 +73,17 @@ def test_v2_file_is_migrated_and_keeps_its_events(tmp_path: Path) -> None:
         assert sum(n for _b, _sku, n in stats.product_rate(window_s=3600)) == 4
     finally:
         stats.close()
+    # old rows have no stored JSON: the uplink gets it built from their columns, the same
+    # bytes as the event log's own encoding
+    outbox = Outbox(path)
+    try:
+        batch = outbox.claim_batch(10, 65_536)
+    finally:
+        outbox.close()
+    assert batch is not None
+    expected = [to_row(e, "", "", 4096).json.encode() for e in old]
+    assert [e.json for e in batch.encoded[:3]] == expected
+    assert batch.events[3]["type"] == "action" and batch.events[3]["payload"] == {"sku": "B"}
 
 
 def test_newer_schema_is_refused_and_events_kept_in_memory(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,8 @@ def test_claimed_json_is_byte_for_byte_the_recorded_event(
     page: str | None,
     session_id: str | None,
 ) -> None:
-    """SQLite builds the uplink's JSON of each event: the same bytes as the event log's own
+    """The uplink sends each event's JSON as recorded; for rows recorded before schema v4,
+    which lack it, SQLite builds it from the columns: the same bytes as the event log's own
     encoding of the event (the Redis stream's), for any payload, text and missing field."""
     config = KioskConfig()
     config.paths.data_dir = tmp_path_factory.mktemp("outbox-json")
@@ -113,10 +115,16 @@ def test_claimed_json_is_byte_for_byte_the_recorded_event(
     log.stop()
     outbox = Outbox(log.database)
     try:
-        batch = outbox.claim_batch(10, 131_072)
+        stored = outbox.claim_batch(10, 131_072)
+        assert stored is not None
+        outbox.release(stored.batch_id)
+        with sqlite3.connect(log.database) as conn:
+            conn.execute("UPDATE events SET json = NULL")  # as a v3 kiosk left the row
+        built = outbox.claim_batch(10, 131_072)
     finally:
         outbox.close()
-    assert batch is not None
-    [encoded] = batch.encoded
-    assert (encoded.id, encoded.ts) == (event.id, event.ts)
-    assert encoded.json == expected
+    assert built is not None
+    for batch in (stored, built):
+        [encoded] = batch.encoded
+        assert (encoded.id, encoded.ts) == (event.id, event.ts)
+        assert encoded.json == expected
