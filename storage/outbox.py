@@ -8,6 +8,7 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +25,46 @@ LEASE_S = 300.0
 #: The batch size the backlog estimate assumes for events not yet batched.
 DEFAULT_BATCH_EVENTS = 500
 _HW_KEY = "outbox_last_seq"
+#: A claim's read of its events: JSON first, the column the batch is cut by.
+_EVENTS_SQL = f"SELECT {EVENT_JSON_SQL}, ts, seq FROM events"
 
 
 @dataclass(frozen=True)
 class OutboxBatch:
-    """A claimed batch: its events as schema v1 JSON, oldest first."""
+    """A claimed batch: its events' schema v1 JSON and their timestamps, oldest first."""
 
     batch_id: str
-    encoded: list[EncodedEvent]
+    jsons: list[bytes]
+    timestamps: list[str]
     first_ts: str
     last_ts: str
     count: int
 
+    @classmethod
+    def of_rows(cls, batch_id: str, rows: list[tuple[bytes, str, int]]) -> OutboxBatch:
+        """The batch of rows ``(json, ts, seq)`` as :data:`_EVENTS_SQL` reads them."""
+        timestamps = list(map(itemgetter(1), rows))
+        return cls(
+            batch_id,
+            list(map(itemgetter(0), rows)),
+            timestamps,
+            timestamps[0],
+            timestamps[-1],
+            len(rows),
+        )
+
     @property
     def events(self) -> list[dict[str, Any]]:
         """The events as schema v1 dicts (decoded on each call)."""
-        return [orjson.loads(event.json) for event in self.encoded]
+        return [orjson.loads(body) for body in self.jsons]
+
+    @property
+    def encoded(self) -> list[EncodedEvent]:
+        """The events with their ids (decoded from their JSON on each call)."""
+        return [
+            EncodedEvent(event["id"], ts, body)
+            for event, ts, body in zip(self.events, self.timestamps, self.jsons, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -78,25 +103,28 @@ class Outbox:
         with self._engine.begin() as conn:
             db = driver(conn)
             row = db.execute(
-                "SELECT batch_id, first_seq, last_seq, first_ts, last_ts FROM outbox "
+                "SELECT batch_id, first_seq, last_seq FROM outbox "
                 "WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < ?) "
                 "ORDER BY first_seq LIMIT 1",
                 (now,),
             ).fetchone()
             if row is not None:
-                batch_id, first_seq, last_seq, first_ts, last_ts = row
+                batch_id, first_seq, last_seq = row
                 db.execute(
                     "UPDATE outbox SET lease_owner = ?, lease_until = ?, "
                     "attempts = attempts + 1 WHERE batch_id = ?",
                     (*lease, batch_id),
                 )
                 rows = db.execute(
-                    f"SELECT id, ts, {EVENT_JSON_SQL} FROM events "
-                    "WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                    (first_seq, last_seq),
+                    f"{_EVENTS_SQL} WHERE seq BETWEEN ? AND ? ORDER BY seq", (first_seq, last_seq)
                 ).fetchall()
-                encoded = list(map(EncodedEvent._make, rows))
-                return OutboxBatch(str(batch_id), encoded, first_ts, last_ts, len(encoded))
+                if not rows:
+                    # Its events are gone (the disk budget drops such a batch with them):
+                    # nothing left to send.
+                    log.warning("outbox: batch %s has no events left; dropped", batch_id)
+                    db.execute("DELETE FROM outbox WHERE batch_id = ?", (batch_id,))
+                    return self._new_batch(db, max_events, max_bytes, lease, now)
+                return OutboxBatch.of_rows(str(batch_id), rows)
             return self._new_batch(db, max_events, max_bytes, lease, now)
 
     def _new_batch(
@@ -110,41 +138,38 @@ class Outbox:
         hw_row = db.execute("SELECT value FROM meta WHERE key = ?", (_HW_KEY,)).fetchone()
         hw = int(hw_row[0]) if hw_row else 0
         cursor = db.execute(
-            f"SELECT seq, id, ts, {EVENT_JSON_SQL} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (hw, max(1, max_events)),
+            f"{_EVENTS_SQL} WHERE seq > ? ORDER BY seq LIMIT ?", (hw, max(1, max_events))
         )
-        encoded: list[EncodedEvent] = []
-        first_seq = last_seq = 0
+        rows: list[tuple[bytes, str, int]] = []
         total = 0
         try:
-            # row by row: SQLite steps (and builds JSON) only as far as the batch reaches
-            for seq, event_id, ts, body in cursor:
-                size = len(body) + 1
-                if encoded and total + size > max_bytes:
+            # row by row: SQLite steps only as far as the batch reaches; the rows are kept as
+            # they come (tuples), the leanest loop Python has
+            for row in cursor:
+                size = len(row[0]) + 1
+                if rows and total + size > max_bytes:
                     break
-                if not encoded:
-                    first_seq = seq
-                encoded.append(EncodedEvent(event_id, ts, body))
-                last_seq = seq
+                rows.append(row)
                 total += size
         finally:
             cursor.close()
-        if not encoded:
+        if not rows:
             return None
-        batch_id = str(uuid_utils.uuid7())
-        first_ts, last_ts = encoded[0].ts, encoded[-1].ts
+        batch = OutboxBatch.of_rows(str(uuid_utils.uuid7()), rows)
+        first_seq, last_seq = rows[0][2], rows[-1][2]
+        first_ts, last_ts, batch_id = batch.first_ts, batch.last_ts, batch.batch_id
         db.execute(
             "INSERT INTO outbox (batch_id, first_seq, last_seq, count, bytes, first_ts, "
             "last_ts, created_at, lease_owner, lease_until, attempts) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            (batch_id, first_seq, last_seq, len(encoded), total, first_ts, last_ts, now, *lease),
+            (batch_id, first_seq, last_seq, batch.count, total, first_ts, last_ts, now, *lease),
         )
         db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (_HW_KEY, str(last_seq)),
         )
-        return OutboxBatch(batch_id, encoded, first_ts, last_ts, len(encoded))
+        return batch
 
     def mark_sent(self, *batch_ids: str) -> None:
         """The receiver acknowledged these batches: they will not be sent again (one

@@ -9,7 +9,7 @@ from uplink.batch import (
     SCHEMA_VERSION,
     UplinkMessage,
     serialise_batch,
-    serialise_encoded,
+    serialise_json,
 )
 from uplink.credentials import CredentialError
 from uplink.service import UplinkService, UplinkStatus
@@ -36,5 +36,5 @@ __all__ = [
     "UplinkTransport",
     "build_transport",
     "serialise_batch",
-    "serialise_encoded",
+    "serialise_json",
 ]

@@ -8,21 +8,21 @@ A message is::
 
 A batch whose JSON would exceed ``max_message_bytes`` is cut into consecutive parts that
 share the batch id, each filled with as many events as fit; ``first_ts``/``last_ts``/``count``
-describe the events of each part. The events arrive already encoded (the outbox has SQLite
-build their JSON), so a message is the envelope with the events' bytes spliced in.
+describe the events of each part. The events arrive already encoded (the outbox hands over
+their JSON as recorded), so a message is the envelope with the events' bytes spliced in.
 The bytes of a batch are the same on every retry, so a resent message is a byte-identical
 duplicate the receiver drops by event id.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
-from operator import add, attrgetter
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -128,70 +128,76 @@ def serialise_batch(
     max_message_bytes: int,
 ) -> list[UplinkMessage]:
     """The messages carrying ``events`` (schema-v1 event dicts, oldest first), in order;
-    see :func:`serialise_encoded`."""
-    return serialise_encoded(
+    see :func:`serialise_json`."""
+    return serialise_json(
         batch_id,
-        [encode(event) for event in events],
+        [_dumps(event) for event in events],
+        [event["ts"] for event in events],
         store_id=store_id,
         kiosk_id=kiosk_id,
         max_message_bytes=max_message_bytes,
     )
 
 
-def serialise_encoded(
+def serialise_json(
     batch_id: str,
-    events: Sequence[EncodedEvent],
+    jsons: Sequence[bytes],
+    timestamps: Sequence[str],
     *,
     store_id: str,
     kiosk_id: str,
     max_message_bytes: int,
 ) -> list[UplinkMessage]:
-    """The messages carrying ``events`` (encoded schema-v1 events, oldest first), in order.
+    """The messages carrying the events whose schema-v1 JSON is ``jsons`` and whose ``ts``
+    is ``timestamps`` (oldest first), in order: the outbox hands a batch over this way.
 
     Each message stays within ``max_message_bytes`` unless one event alone is larger; that
     event then travels alone (still within AWS IoT Core's 128 KB, since storage bounds
     payloads) and a warning is logged, rather than holding the batch back for ever.
     """
-    groups = _cut(events, batch_id, store_id, kiosk_id, max_message_bytes)
-    parts = len(groups)
+    ts_len = max(map(len, timestamps), default=0)
+    room = max_message_bytes - _envelope_bytes(batch_id, store_id, kiosk_id, ts_len, len(jsons))
+    cuts = _cut(jsons, room)
+    parts = len(cuts) - 1
     messages = []
-    for number, group in enumerate(groups, start=1):
-        first, last = (group[0].ts, group[-1].ts) if group else (None, None)
+    for number, (start, stop) in enumerate(itertools.pairwise(cuts), start=1):
+        first, last = (timestamps[start], timestamps[stop - 1]) if stop > start else (None, None)
         payload = b"".join(
             (
-                _head(batch_id, number, parts, store_id, kiosk_id, first, last, len(group)),
-                b",".join([event.json for event in group]),
+                _head(batch_id, number, parts, store_id, kiosk_id, first, last, stop - start),
+                b",".join(jsons[start:stop]),
                 b"]}",
             )
         )
         if len(payload) > max_message_bytes:
             log.warning(
                 "uplink: event %s alone is %d bytes, over max_message_bytes %d; sent alone",
-                group[0].id if group else None,
+                _event_id(jsons[start]),
                 len(payload),
                 max_message_bytes,
             )
-        messages.append(UplinkMessage(batch_id, number, parts, len(group), payload))
+        messages.append(UplinkMessage(batch_id, number, parts, stop - start, payload))
     return messages
 
 
-def _cut(
-    events: Sequence[EncodedEvent], batch_id: str, store_id: str, kiosk_id: str, limit: int
-) -> list[Sequence[EncodedEvent]]:
-    """Consecutive groups of ``events``, each as long as its message allows (greedy)."""
-    ts_len = max(map(len, map(attrgetter("ts"), events)), default=0)
-    room = limit - _envelope_bytes(batch_id, store_id, kiosk_id, ts_len, len(events))
+def _event_id(body: bytes) -> Any:
+    try:
+        return orjson.loads(body).get("id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+
+
+def _cut(jsons: Sequence[bytes], room: int) -> list[int]:
+    """Where consecutive messages of ``room`` bytes of events start, plus the end: each as
+    long as its message allows (greedy; a lone event larger than ``room`` goes alone)."""
     # ``ends[i]``: the bytes of the first i events, each with its comma (one more than
     # needed, like the outbox counts); summed and searched in C, not event by event
-    ends = list(accumulate(map(add, map(len, map(attrgetter("json"), events)), repeat(1))))
-    ends.insert(0, 0)
+    ends = list(accumulate(map(len, jsons), lambda total, size: total + size + 1, initial=0))
     if ends[-1] <= room:
-        return [events]
-    groups: list[Sequence[EncodedEvent]] = []
-    start = 0
-    while start < len(events):
+        return [0, len(jsons)]
+    cuts = [0]
+    while cuts[-1] < len(jsons):
+        start = cuts[-1]
         # the most events from ``start`` that fit, at least one
-        stop = max(bisect_right(ends, ends[start] + room) - 1, start + 1)
-        groups.append(events[start:stop])
-        start = stop
-    return groups
+        cuts.append(max(bisect_right(ends, ends[start] + room) - 1, start + 1))
+    return cuts

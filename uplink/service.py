@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
-from uplink.batch import UplinkMessage, batch_bytes, serialise_encoded
+from uplink.batch import UplinkMessage, batch_bytes, serialise_json
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import Backoff, RateLimiter
@@ -329,16 +329,15 @@ class UplinkService:
                     # Its lease ran out while it was in flight (a stalled connection):
                     # claiming it again renewed the lease; its messages are already out.
                     continue
-                messages = serialise_encoded(
+                messages = serialise_json(
                     batch.batch_id,
-                    batch.encoded,
+                    batch.jsons,
+                    batch.timestamps,
                     store_id=self.store_id,
                     kiosk_id=self.kiosk_id,
                     max_message_bytes=self._section.max_message_bytes,
                 )
-                self._claims[batch.batch_id] = _Claim(
-                    batch.batch_id, len(batch.encoded), len(messages)
-                )
+                self._claims[batch.batch_id] = _Claim(batch.batch_id, batch.count, len(messages))
                 self._queue.extend(messages)
             message = self._queue[0]
             delay = self._limiter.delay(len(message.payload))
