@@ -109,8 +109,8 @@ for _, t in ipairs(spec.top) do
 end
 for _, s in ipairs(spec.sessions) do
     local ids = s[2]
-    for first = 1, #ids, 1000 do
-        redis.call('PFADD', s[1], unpack(ids, first, math.min(first + 999, #ids)))
+    for from = 1, #ids, 1000 do
+        redis.call('PFADD', s[1], unpack(ids, from, math.min(from + 999, #ids)))
     end
 end
 -- after the writes: EXPIRE on a key that does not exist yet does nothing

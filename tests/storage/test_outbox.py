@@ -49,6 +49,42 @@ def test_claim_release_mark_sent(tmp_path: Path) -> None:
     assert outbox.backlog().events == 0
 
 
+def test_several_batches_marked_sent_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = Outbox(_filled(tmp_path, 30))
+    batches = [outbox.claim_batch(10, 65_536) for _ in range(3)]
+    assert all(batches)
+    ids = [b.batch_id for b in batches if b is not None]
+    outbox.mark_sent(ids[0], ids[2], "no-such-batch")
+    backlog = outbox.backlog()
+    assert backlog.events == 10 and backlog.batches == 1
+    assert any("1 unknown batch(es)" in r.getMessage() for r in caplog.records)
+    outbox.release(ids[1])
+    again = outbox.claim_batch(10, 65_536)
+    assert again is not None and again.batch_id == ids[1]
+
+
+def test_a_returned_batch_whose_events_are_gone_is_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = _filled(tmp_path, 15)
+    outbox = Outbox(database)
+    empty = outbox.claim_batch(10, 65_536)
+    assert empty is not None
+    outbox.release(empty.batch_id)
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM events WHERE seq <= 10")
+    rest = outbox.claim_batch(10, 65_536)
+    assert rest is not None and rest.batch_id != empty.batch_id
+    assert [e["payload"]["i"] for e in rest.events] == list(range(10, 15))
+    assert any("no events left; dropped" in r.getMessage() for r in caplog.records)
+    with sqlite3.connect(database) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM outbox WHERE batch_id = ?", (empty.batch_id,)
+        ).fetchone() == (0,)
+
+
 def test_expired_lease_comes_back_and_bytes_bound(tmp_path: Path) -> None:
     database = _filled(tmp_path, 8)
     dead = Outbox(database, lease_s=0.0)
@@ -90,8 +126,8 @@ JSON_VALUES = st.recursive(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     payload=st.dictionaries(st.text(), JSON_VALUES, max_size=5),
-    page=st.none() | st.text(),
-    session_id=st.none() | st.text(min_size=1),
+    page=st.none() | st.text(max_size=128),
+    session_id=st.none() | st.text(min_size=1, max_size=128),
 )
 def test_claimed_json_is_byte_for_byte_the_recorded_event(
     tmp_path_factory: pytest.TempPathFactory,
