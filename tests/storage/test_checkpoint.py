@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from settings import KioskConfig
 from storage import Event, EventLog, db
-
-
-def _config(tmp_path: Path) -> KioskConfig:
-    config = KioskConfig()
-    config.paths.data_dir = tmp_path
-    config.redis.enabled = False
-    return config
+from tests.storage.helpers import sqlite_only_config
 
 
 def test_the_writer_leaves_checkpoints_to_the_checkpoint_thread(tmp_path: Path) -> None:
-    log = EventLog(_config(tmp_path))
+    log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     assert log._engine is not None
     with log._engine.connect() as conn:
@@ -48,7 +41,7 @@ def test_the_writer_bounds_the_wal_when_no_checkpoint_thread_runs(
     the WAL file bounded."""
     monkeypatch.setattr("storage.eventlog.WRITER_CHECKPOINT_PAGES", 200)
     monkeypatch.setattr(db, "WAL_SIZE_LIMIT", 1024 * 1024)
-    log = EventLog(_config(tmp_path))
+    log = EventLog(sqlite_only_config(tmp_path))
     log._checkpointer.start = lambda: None  # type: ignore[method-assign]
     log.start()
     wal = Path(f"{log.database}-wal")

@@ -7,24 +7,16 @@ import os
 import sqlite3
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from settings import KioskConfig
 from storage import Event, EventLog, EventRejected, db, eventlog
+from tests.storage.helpers import one_event_held, sqlite_only_config, stop_when_written, wait_for
 
 SCHEMA = Path(__file__).resolve().parents[2] / "resources" / "schema" / "event-v1.json"
-
-
-def _config(tmp_path: Path) -> KioskConfig:
-    config = KioskConfig()
-    config.paths.data_dir = tmp_path
-    config.redis.enabled = False
-    return config
 
 
 def test_event_matches_published_schema() -> None:
@@ -42,7 +34,7 @@ def test_oversized_and_non_json_payload_rejected() -> None:
 
 
 def test_graceful_stop_loses_nothing_four_threads(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    config = sqlite_only_config(tmp_path)
     log = EventLog(config)
     log.start()
     assert log.database == tmp_path / "events.sqlite"
@@ -70,21 +62,10 @@ def test_graceful_stop_loses_nothing_four_threads(tmp_path: Path) -> None:
 
 def test_corrupt_file_keeps_events_in_memory(tmp_path: Path) -> None:
     (tmp_path / "events.sqlite").write_bytes(b"this is not a database" * 100)
-    log = EventLog(_config(tmp_path))
-    log.start()
-    log.append(Event.create("touch"))
-    log.stop(timeout=1.0)
-    health = log.health()
+    health = one_event_held(tmp_path)
     assert not health.sqlite_ok
     assert "corrupt" in (health.sqlite_error or "")
     assert health.memory_held_events == 1
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_locked_database_holds_events_then_writes_them_all(
@@ -92,17 +73,17 @@ def test_locked_database_holds_events_then_writes_them_all(
 ) -> None:
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
-    log = EventLog(_config(tmp_path))
+    log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("touch"))
-    _wait(lambda: log.health().events_written == 1, "the first event")
+    wait_for(lambda: log.health().events_written == 1, "the first event")
 
     # Another program takes the write lock and keeps it.
     other = sqlite3.connect(log.database, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     for i in range(50):
         log.append(Event.create("touch", payload={"i": i}))
-    _wait(lambda: not log.health().sqlite_ok, "the lock to be reported")
+    wait_for(lambda: not log.health().sqlite_ok, "the lock to be reported")
     health = log.health()
     assert "locked" in (health.sqlite_error or "")
     assert health.memory_held_events + health.queue_depth == 50
@@ -110,13 +91,8 @@ def test_locked_database_holds_events_then_writes_them_all(
 
     other.execute("ROLLBACK")
     other.close()
-    _wait(lambda: log.health().events_written == 51, "the held events to be written")
-    log.stop()
+    assert stop_when_written(log, 51) == (51, "ok")
     assert log.health().sqlite_ok
-    with sqlite3.connect(log.database) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
-        (check,) = conn.execute("PRAGMA integrity_check").fetchone()
-    assert (count, check) == (51, "ok")
 
 
 def _set_read_only(path: Path, read_only: bool) -> None:
@@ -139,26 +115,23 @@ def test_read_only_database_is_reported_and_recovers(
 ) -> None:
     monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
     monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
-    first = EventLog(_config(tmp_path))
+    first = EventLog(sqlite_only_config(tmp_path))
     first.start()
     first.append(Event.create("touch"))
     first.stop()
 
     _set_read_only(first.database, True)
     try:
-        log = EventLog(_config(tmp_path))
+        log = EventLog(sqlite_only_config(tmp_path))
         log.start()
         for i in range(20):
             log.append(Event.create("touch", payload={"i": i}))
-        _wait(lambda: not log.health().sqlite_ok, "the read-only file to be reported")
+        wait_for(lambda: not log.health().sqlite_ok, "the read-only file to be reported")
         assert "read-only" in (log.health().sqlite_error or "")
-        _wait(lambda: log.health().memory_held_events == 20, "the events held in memory")
+        wait_for(lambda: log.health().memory_held_events == 20, "the events held in memory")
     finally:
         _set_read_only(first.database, False)
-    _wait(lambda: log.health().events_written == 20, "the held events to be written")
-    log.stop()
-    with sqlite3.connect(log.database) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
+    count, _check = stop_when_written(log, 20)
     assert count == 21
 
 
@@ -187,11 +160,11 @@ def test_full_disk_holds_events_then_writes_them_all(
 ) -> None:
     monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
     monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
-    log = EventLog(_config(small_disk))
+    log = EventLog(sqlite_only_config(small_disk))
     log.start()
     for i in range(10):
         log.append(Event.create("touch", payload={"i": i}))
-    _wait(lambda: log.health().events_written == 10, "the first events")
+    wait_for(lambda: log.health().events_written == 10, "the first events")
 
     ballast = small_disk / "ballast"
     with ballast.open("wb") as f:  # fill the disk to the last block
@@ -203,16 +176,11 @@ def test_full_disk_holds_events_then_writes_them_all(
             pass
     for i in range(300):
         log.append(Event.create("touch", payload={"i": i, "note": "x" * 1000}))
-    _wait(lambda: not log.health().sqlite_ok, "the full disk to be reported")
+    wait_for(lambda: not log.health().sqlite_ok, "the full disk to be reported")
     health = log.health()
     assert "disk is full" in (health.sqlite_error or ""), health.sqlite_error
     assert health.events_dropped == 0
 
     ballast.unlink()
-    _wait(lambda: log.health().events_written == 310, "the held events to be written")
-    log.stop()
+    assert stop_when_written(log, 310) == (310, "ok")
     assert log.health().sqlite_ok
-    with sqlite3.connect(log.database) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
-        (check,) = conn.execute("PRAGMA integrity_check").fetchone()
-    assert (count, check) == (310, "ok")

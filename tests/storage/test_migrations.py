@@ -5,18 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from settings import KioskConfig
 from storage import Event, EventLog, db
 from storage.outbox import Outbox
 from storage.queries import StatsReader
 from storage.records import COLUMNS, to_row
-
-
-def _config(tmp_path: Path) -> KioskConfig:
-    config = KioskConfig()
-    config.paths.data_dir = tmp_path
-    config.redis.enabled = False
-    return config
+from tests.storage.helpers import one_event_held, sqlite_only_config
 
 
 def _schema_v2_file(path: Path, events: list[Event]) -> None:
@@ -53,7 +46,7 @@ def test_v2_file_is_migrated_and_keeps_its_events(tmp_path: Path) -> None:
     _schema_v2_file(path, old)
     assert "ix_events_sku" in _indexes(path)
 
-    log = EventLog(_config(tmp_path))
+    log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("action", session_id="s2", payload={"sku": "B"}))
     log.stop()
@@ -82,7 +75,7 @@ def test_v2_file_is_migrated_and_keeps_its_events(tmp_path: Path) -> None:
         outbox.close()
     assert batch is not None
     expected = [to_row(e, "", "", 4096).json.encode() for e in old]
-    assert [e.json for e in batch.encoded[:3]] == expected
+    assert batch.jsons[:3] == expected
     assert batch.events[3]["type"] == "action" and batch.events[3]["payload"] == {"sku": "B"}
 
 
@@ -92,12 +85,7 @@ def test_newer_schema_is_refused_and_events_kept_in_memory(tmp_path: Path) -> No
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, '2027-01-01')")
 
-    log = EventLog(_config(tmp_path))
-    log.start()
-    log.append(Event.create("touch"))
-    log.stop(timeout=1.0)
-
-    health = log.health()
+    health = one_event_held(tmp_path)
     assert not health.sqlite_ok
     assert "schema v99 is newer" in (health.sqlite_error or "")
     assert str(path) in (health.sqlite_error or "")

@@ -5,15 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from settings import KioskConfig
 from storage import Event, EventLog
-
-
-def _config(tmp_path: Path) -> KioskConfig:
-    config = KioskConfig()
-    config.paths.data_dir = tmp_path
-    config.redis.enabled = False
-    return config
+from tests.storage.helpers import sqlite_only_config
 
 
 def _session(sid: str, touches: int, simulated: bool = False) -> list[Event]:
@@ -31,7 +24,7 @@ def _session(sid: str, touches: int, simulated: bool = False) -> list[Event]:
 
 
 def test_sessions_follow_their_events_across_batches(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    config = sqlite_only_config(tmp_path)
     config.storage.flush_max_events = 3  # one session spread over several batches
     log = EventLog(config)
     log.start()
