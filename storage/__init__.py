@@ -3,11 +3,9 @@
 from storage.event import Event, EventRejected
 from storage.eventlog import EventLog, StorageHealth
 from storage.outbox import Backlog, Outbox, OutboxBatch
-from storage.records import EncodedEvent
 
 __all__ = [
     "Backlog",
-    "EncodedEvent",
     "Event",
     "EventLog",
     "EventRejected",

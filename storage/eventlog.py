@@ -474,7 +474,7 @@ class EventLog:
             columns[COLUMN_INDEX["session_id"]],
             columns[COLUMN_INDEX["ts_epoch"]],
             columns[COLUMN_INDEX["payload"]],
-            tuple([r.json for r in rows]),
+            columns[COLUMN_INDEX["json"]],
         )
         try:
             # The previous batch's answer: Redis ran it while this batch went to SQLite.

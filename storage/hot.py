@@ -242,15 +242,14 @@ class RedisMirror:
         p = self.prefix
         seconds = list(map(int, batch.epochs))
         rate = Counter(zip(seconds, batch.skus, strict=True))
+        counted = [(second, sku, n) for (second, sku), n in rate.items() if sku is not None]
         top: dict[str, Counter[str]] = {}
-        for (second, sku), n in rate.items():
-            if sku is not None:
-                top.setdefault(day_key(second), Counter())[sku] += n
+        for second, sku, n in counted:
+            top.setdefault(day_key(second), Counter())[sku] += n
         sessions: dict[str, set[str]] = {}
         for second, session_id in set(zip(seconds, batch.session_ids, strict=True)):
             if session_id is not None:
                 sessions.setdefault(day_key(second), set()).add(session_id)
-        counted = [(second, sku, n) for (second, sku), n in rate.items() if sku is not None]
         spec: dict[str, Any] = {
             "stream": f"{p}:stream",
             "maxlen": self.section.stream_maxlen,

@@ -16,7 +16,7 @@ import orjson
 import uuid_utils
 
 from storage.db import driver, make_engine, migrate
-from storage.records import EVENT_JSON_SQL, EncodedEvent
+from storage.records import EVENT_JSON_SQL
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,6 @@ class OutboxBatch:
     def events(self) -> list[dict[str, Any]]:
         """The events as schema v1 dicts (decoded on each call)."""
         return [orjson.loads(body) for body in self.jsons]
-
-    @property
-    def encoded(self) -> list[EncodedEvent]:
-        """The events with their ids (decoded from their JSON on each call)."""
-        return [
-            EncodedEvent(event["id"], ts, body)
-            for event, ts, body in zip(self.events, self.timestamps, self.jsons, strict=True)
-        ]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ COLUMNS = (
 )
 #: Each column's position in a row's values.
 COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
+_JSON = COLUMN_INDEX["json"]
 INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 #: Folds the events ``seq BETWEEN ? AND ?`` (one written batch) into the sessions table, in the
 #: batch's transaction: first/last time, start/end, end reason, events, touches, page views and
@@ -81,24 +82,20 @@ EVENT_JSON_TEXT_SQL = f"coalesce(json, {BUILT_JSON_SQL})"
 EVENT_JSON_SQL = f"CAST({EVENT_JSON_TEXT_SQL} AS BLOB)"
 
 
-class EncodedEvent(NamedTuple):
-    """One event as its schema v1 JSON, with the fields a message envelope needs."""
-
-    id: str
-    ts: str
-    json: bytes
-
-
 class Row(NamedTuple):
-    """One events-table row plus the event's JSON (for the Redis stream).
+    """One events-table row, in :data:`COLUMNS` order.
 
-    The JSON (also the row's last value) is kept as text: orjson's bytes, kept alive in
-    their thousands until a batch is written, cost the writer more than their encoding,
-    while a ``str`` of the same JSON comes from Python's own pool.
+    Its JSON is kept as text: orjson's bytes, kept alive in their thousands until a batch is
+    written, cost the writer more than their encoding, while a ``str`` of the same JSON
+    comes from Python's own pool.
     """
 
     values: tuple[Any, ...]
-    json: str
+
+    @property
+    def json(self) -> str:
+        """The event's schema v1 JSON, as stored."""
+        return str(self.values[_JSON])
 
 
 def ts_epoch(ts: str) -> float:
@@ -166,6 +163,5 @@ def to_row(event: Any, store_id: str, kiosk_id: str, payload_max: int) -> Row:
             int(data["simulated"]),
             len(body),
             text,
-        ),
-        text,
+        )
     )

@@ -27,8 +27,6 @@ from typing import Any
 
 import orjson
 
-from storage import EncodedEvent
-
 log = logging.getLogger(__name__)
 
 SCHEMA_NAME = "retail-edge-kiosk/batch"
@@ -62,11 +60,6 @@ def _dumps(value: Any) -> bytes:
         # Lone surrogates or exotic types: the slow path escapes or stringifies them, so
         # one odd event never blocks the batches behind it.
         return json.dumps(value, separators=(",", ":"), default=str).encode("ascii")
-
-
-def encode(event: dict[str, Any]) -> EncodedEvent:
-    """A schema v1 event dict as the outbox hands events over."""
-    return EncodedEvent(event["id"], event["ts"], _dumps(event))
 
 
 def _head(

@@ -161,6 +161,5 @@ def test_claimed_json_is_byte_for_byte_the_recorded_event(
         outbox.close()
     assert built is not None
     for batch in (stored, built):
-        [encoded] = batch.encoded
-        assert (encoded.id, encoded.ts) == (event.id, event.ts)
-        assert encoded.json == expected
+        assert batch.events[0]["id"] == event.id and batch.timestamps == [event.ts]
+        assert batch.jsons == [expected]
