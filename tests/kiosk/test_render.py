@@ -165,7 +165,8 @@ def test_the_corpus_renders(qapp: Any, drawio_corpus: list[Path]) -> None:
 
 def test_stencils_and_connectors(qapp: Any) -> None:
     from designer_import.model import EdgePath, Point
-    from kiosk.render import EdgeItem, ElementItem
+    from kiosk.edges import EdgeItem
+    from kiosk.render import ElementItem
 
     stencil = Element(
         id="s",
