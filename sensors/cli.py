@@ -65,8 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--realtime", action="store_true", help="pace frames by their timestamps instead"
     )
 
-    commands.add_parser("live", help="print presence changes from the configured sensor")
+    live = commands.add_parser("live", help="print presence changes from the configured sensor")
+    for sub in (record, replay, live):
+        _add_config_arguments_after(sub)
     return parser
+
+
+def _add_config_arguments_after(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and ``--log-level`` after the command too (``kiosk-sensor replay FILE
+    --config PATH``, as the docs write it). Unset here, they leave the values given before
+    the command alone."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="TOML config file (default: $KIOSK_CONFIG, else resources/kiosk.toml)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=argparse.SUPPRESS,
+        help="override [logging] level",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

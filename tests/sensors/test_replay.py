@@ -217,3 +217,29 @@ def test_cli_record_and_replay_report_bad_input_in_one_line(tmp_path: Path) -> N
     )  # fmt: skip
     assert recorded.returncode == 0, recorded.stderr
     assert (tmp_path / "e.db3").stat().st_size > 0
+
+
+def kiosk_sensor() -> str:
+    """The installed ``kiosk-sensor`` command of this environment."""
+    command = Path(sys.executable).with_name("kiosk-sensor")
+    assert command.is_file(), f"{command} is not installed (pip install -e .)"
+    return str(command)
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_cli_replay_takes_config_after_the_file_as_documented(
+    where: str, recordings: dict[str, Path], tmp_path: Path
+) -> None:
+    # zones no real shopper reaches: a replay that read this file never says "engaged"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        "[sensors.zones]\npassing_m = 3.5\napproaching_m = 0.4\nengaged_m = 0.3\n",
+        encoding="utf-8",
+    )
+    recording = str(recordings["approach-leave"])
+    options = ["--config", str(config)]
+    argv = ["replay", recording, *options] if where == "after" else [*options, "replay", recording]
+    done = subprocess.run([kiosk_sensor(), *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    zones = [json.loads(line)["zone"] for line in done.stdout.splitlines()]
+    assert zones == ["away", "passing", "away"]
