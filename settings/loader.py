@@ -23,12 +23,13 @@ ENV_PREFIX = "KIOSK_"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEFAULT_CONFIG = RESOURCES / "kiosk.toml"
 
-# Secret fields that may instead be read from a file named by "<field>_file".
+# Secret fields that may instead be read from a file named by "<field>_file", read at start.
+# The admin PIN files are not among them: the admin panel reads them at each PIN entry
+# (kiosk.admin.pins), so a changed or revoked PIN counts at once and a missing PIN file does
+# not stop the kiosk starting.
 _SECRET_FILE_FIELDS = {
     ("redis", "password"),
     ("uplink", "password"),
-    ("admin", "staff_pin_hash"),
-    ("admin", "manager_pin_hash"),
 }
 # Path fields taken relative to the folder of the config file.
 _RELATIVE_PATHS = {

@@ -201,6 +201,8 @@ class AdminSection(Section):
     manager_pin_hash_file: Path | None = None
     lockout_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     lockout_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
+    #: Each lockout in a row lasts twice the one before, up to this (a right PIN resets it).
+    lockout_max_s: Annotated[float, Field(ge=1, le=604800)] = 86400.0
     idle_close_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
 
 

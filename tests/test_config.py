@@ -113,8 +113,8 @@ def test_secrets_come_from_files_and_are_masked(tmp_path: Path) -> None:
 
 
 def test_missing_secret_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[admin\] staff_pin_hash_file: cannot read"):
-        load_config(write(tmp_path, '[admin]\nstaff_pin_hash_file = "nope"\n'), env={})
+    with pytest.raises(ConfigError, match=r"\[redis\] password_file: cannot read"):
+        load_config(write(tmp_path, '[redis]\npassword_file = "nope"\n'), env={})
 
 
 def test_secret_from_environment(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from kiosk.admin.data import AdminData, DashboardSnapshot, StatusSnapshot
 from kiosk.admin.gesture import CornerTaps
 from kiosk.admin.library import ContentLibrary
 from kiosk.admin.pinpad import PinPad
-from kiosk.admin.pins import PinGate, Role, check_pin, roles_with_pins
+from kiosk.admin.pins import LOCKOUT_FILE, PinGate, PinStatus, Role, check_pin, pin_status
 from kiosk.admin.tasks import run_off_ui
 from kiosk.services import KioskServices
 
@@ -149,7 +149,14 @@ class AdminController(QObject):
         self.gesture = CornerTaps(self.settings, clock=clock)
         #: A press in the corner square was swallowed: so is the rest of that touch.
         self._swallowing = False
-        self.gate = PinGate(self.settings, clock=clock)
+        data_dir = services.config.paths.data_dir
+        self.gate = PinGate(
+            self.settings,
+            store=data_dir / LOCKOUT_FILE if data_dir is not None else None,
+            clock=clock,
+        )
+        #: What the pad last learnt of the PIN files (read off the UI thread when it opens).
+        self.pins: PinStatus | None = None
         self.state = "closed"
         self.role: Role | None = None
         self.page: str | None = None
@@ -165,6 +172,8 @@ class AdminController(QObject):
         app = QApplication.instance()
         if app is None:
             raise RuntimeError("install_admin needs a QApplication")
+        # a lockout survives a restart: take it over (file I/O, so off the UI thread)
+        run_off_ui(self.gate.load, self._gate_loaded)
         app.installEventFilter(self)
         app.aboutToQuit.connect(self.shutdown)
         window.installEventFilter(self)
@@ -259,6 +268,30 @@ class AdminController(QObject):
         self._last_activity = self._clock()
         self._update_pad()
         self._ticker.start()
+        config = self.services.config
+        run_off_ui(lambda: pin_status(config), self._pins_read)
+
+    def _gate_loaded(self, _result: None, error: Exception | None) -> None:
+        if error is not None:
+            log.error("admin lockout could not be read: %s", error)
+        self._update_pad()
+
+    def _pins_read(self, status: PinStatus | None, error: Exception | None) -> None:
+        if error is not None:
+            log.error("admin PIN files could not be read: %s", error)
+            return
+        self.pins = status
+        if status is not None:
+            for problem in status.problems:
+                log.error("admin PIN: %s", problem)
+        self._update_pad()
+
+    def _save_gate(self) -> None:
+        def saved(_result: None, error: Exception | None) -> None:
+            if error is not None:
+                log.error("admin lockout could not be saved: %s", error)
+
+        run_off_ui(self.gate.save, saved)
 
     def submit_pin(self, pin: str) -> None:
         """Check ``pin`` off the UI thread (scrypt is slow on purpose)."""
@@ -282,12 +315,14 @@ class AdminController(QObject):
             log.error("PIN check failed: %s", error)
         if role is None:
             state = self.gate.failed()
+            self._save_gate()
             self.record("pin_failed", attempts_left=state.attempts_left)
             if state.locked:
-                self.record("locked", lockout_s=self.settings.lockout_s)
+                self.record("locked", lockout_s=round(state.locked_for_s, 3))
             self._update_pad(wrong=True)
             return
         self.gate.succeeded()
+        self._save_gate()
         self.login(role)
 
     def _update_pad(self, wrong: bool = False) -> None:
@@ -301,8 +336,14 @@ class AdminController(QObject):
             pad.show_message(f"Too many wrong PINs. Locked for {left // 60}:{left % 60:02d}", "bad")
             return
         pad.set_keys_enabled(True)
-        if not roles_with_pins(self.services.config):
-            pad.show_message("No PIN is set: run `kiosk set-pin --role manager`", "warn")
+        if self.pins is not None and not self.pins.roles:
+            problem = self.pins.problems[0] if self.pins.problems else None
+            pad.show_message(
+                f"No PIN can be used: {problem}"
+                if problem
+                else "No PIN is set: run `kiosk set-pin --role manager`",
+                "warn",
+            )
         elif wrong:
             pad.show_message(f"Wrong PIN. {state.attempts_left} tries left", "warn")
         else:

@@ -12,10 +12,12 @@ import base64
 import getpass
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -91,10 +93,30 @@ def default_pin_file(config_path: Path, role: Role) -> Path:
     return config_path.parent / f"{role}.pin"
 
 
+class PinFileError(PinError):
+    """A PIN file the config names cannot be read: that role has no PIN until it can."""
+
+
 def pin_hash_for(config: KioskConfig, role: Role) -> str | None:
-    """The stored hash for ``role``: ``[admin] <role>_pin_hash`` (the loader has read
-    ``<role>_pin_hash_file`` into it), else the default file next to the config; None when
-    the role has no PIN."""
+    """The stored hash for ``role``, read now: the file ``[admin] <role>_pin_hash_file``
+    names, else the inline ``<role>_pin_hash``, else ``<role>.pin`` next to the config;
+    None when the role has no PIN.
+
+    Files are read at each use, so a PIN set, changed or revoked with ``kiosk set-pin`` (or by
+    removing its file) counts at the next PIN entry, without a restart. Raises
+    :class:`PinFileError` when a file the config names cannot be read. Call it off the UI
+    thread.
+    """
+    named: Path | None = getattr(config.admin, f"{role}_pin_hash_file")
+    if named is not None:
+        try:
+            text = named.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise PinFileError(f"{role} PIN file {named}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise PinFileError(f"{role} PIN file {named}: cannot be read ({reason})") from None
+        return text or None
     secret = getattr(config.admin, f"{role}_pin_hash")
     if secret is not None and secret.get_secret_value().strip():
         return str(secret.get_secret_value()).strip()
@@ -108,18 +130,38 @@ def pin_hash_for(config: KioskConfig, role: Role) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PinStatus:
+    """Which roles have a PIN now, and the PIN files that cannot be read (one line each)."""
+
+    roles: tuple[Role, ...]
+    problems: tuple[str, ...]
+
+
+def pin_status(config: KioskConfig) -> PinStatus:
+    """Read every role's PIN source now (off the UI thread): what the pad tells staff."""
+    roles: list[Role] = []
+    problems: list[str] = []
+    for role in ROLES:
+        try:
+            if pin_hash_for(config, role) is not None:
+                roles.append(role)
+        except PinFileError as exc:
+            problems.append(str(exc))
+    return PinStatus(tuple(roles), tuple(problems))
+
+
 def check_pin(config: KioskConfig, pin: str) -> Role | None:
     """The highest role whose PIN is ``pin`` (manager before staff), or None.
 
-    Slow on purpose (scrypt): call it off the UI thread. A damaged hash is logged and
-    treated as no match, so one bad file does not lock staff out of the other role.
+    Slow on purpose (scrypt): call it off the UI thread. A damaged hash or an unreadable PIN
+    file is logged and treated as no match, so one bad file does not lock staff out of the
+    other role.
     """
     for role in ("manager", "staff"):
-        stored = pin_hash_for(config, role)
-        if stored is None:
-            continue
         try:
-            if verify_pin(pin, stored):
+            stored = pin_hash_for(config, role)
+            if stored is not None and verify_pin(pin, stored):
                 return role
         except PinError as exc:
             log.error("admin %s PIN: %s", role, exc)
@@ -128,10 +170,10 @@ def check_pin(config: KioskConfig, pin: str) -> Role | None:
 
 def roles_with_pins(config: KioskConfig) -> list[Role]:
     """The roles that have a PIN set (so the pad can say when none has)."""
-    return [role for role in ROLES if pin_hash_for(config, role) is not None]
+    return list(pin_status(config).roles)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GateState:
     """What the PIN pad shows: attempts left before lockout, and seconds of lockout left."""
 
@@ -144,46 +186,134 @@ class GateState:
         return self.locked_for_s > 0
 
 
+#: The file in the data directory that keeps the lockout across restarts and power cuts.
+LOCKOUT_FILE = "admin-lockout.json"
+
+
 class PinGate:
-    """Counts wrong PINs and locks the pad: ``attempts`` wrong in a row lock it for
-    ``lockout_s`` seconds. ``clock`` (monotonic seconds) is injectable for tests."""
+    """Counts wrong PINs and locks the pad: ``lockout_attempts`` wrong in a row lock it, for
+    ``lockout_s`` the first time and twice as long each time after (up to ``lockout_max_s``)
+    until a right PIN is entered. A 4-digit PIN therefore cannot fall to patience: at 5 tries
+    per lockout, trying half of the 10,000 PINs takes over two years at the default cap.
+
+    With a ``store`` file the count, the escalation level and the end of the lockout survive a
+    restart or a power cut: :meth:`load` reads it, :meth:`save` writes it (both do file I/O:
+    call them off the UI thread; both are thread-safe). ``clock`` (monotonic seconds) drives
+    the countdown and is injectable for tests; ``wall_clock`` (epoch seconds) is only used to
+    carry the lockout's end across a restart.
+    """
 
     def __init__(
         self,
         settings: AdminSection,
         *,
+        store: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._attempts = settings.lockout_attempts
         self._lockout_s = settings.lockout_s
+        self._lockout_max_s = max(settings.lockout_max_s, settings.lockout_s)
+        self._store = store
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.Lock()
         self._failures = 0
+        #: Lockouts since the last right PIN: the next one lasts lockout_s * 2**level.
+        self._level = 0
         self._locked_until = 0.0
+        self._save_failed = False
+
+    def lockout_for(self, level: int) -> float:
+        """How long the ``level``-th lockout in a row lasts (0 is the first)."""
+        return min(self._lockout_s * 2.0 ** min(level, 32), self._lockout_max_s)
 
     def state(self) -> GateState:
         """Attempts left and lockout seconds left, now."""
-        left = max(0.0, self._locked_until - self._clock())
-        if left == 0.0 and self._failures >= self._attempts:
-            self._failures = 0  # the lockout has run out: a fresh set of attempts
-        return GateState(attempts_left=self._attempts - self._failures, locked_for_s=left)
+        with self._lock:
+            left = max(0.0, self._locked_until - self._clock())
+            if left == 0.0 and self._failures >= self._attempts:
+                self._failures = 0  # the lockout has run out: a fresh set of attempts
+            return GateState(attempts_left=self._attempts - self._failures, locked_for_s=left)
 
     def failed(self) -> GateState:
         """Count one wrong PIN; returns the new state (locked after the last attempt)."""
         if self.state().locked:
             return self.state()
-        self._failures += 1
-        if self._failures >= self._attempts:
-            self._locked_until = self._clock() + self._lockout_s
-            log.warning(
-                "admin PIN pad locked for %.0fs after %d wrong PINs",
-                self._lockout_s,
-                self._failures,
-            )
+        with self._lock:
+            self._failures += 1
+            if self._failures >= self._attempts:
+                duration = self.lockout_for(self._level)
+                self._level += 1
+                self._locked_until = self._clock() + duration
+                log.warning(
+                    "admin PIN pad locked for %.0fs after %d wrong PINs (lockout %d in a row)",
+                    duration,
+                    self._failures,
+                    self._level,
+                )
         return self.state()
 
     def succeeded(self) -> None:
-        """A right PIN: the count of wrong ones starts again."""
-        self._failures = 0
+        """A right PIN: the count of wrong ones and the escalation start again."""
+        with self._lock:
+            self._failures = 0
+            self._level = 0
+            self._locked_until = 0.0
+
+    def save(self) -> None:
+        """Write the gate's state to its store file atomically (no-op without a store).
+        A failure is logged once (the gate still works in memory) and raised no further."""
+        if self._store is None:
+            return
+        with self._lock:
+            left = max(0.0, self._locked_until - self._clock())
+            record = {
+                "failures": self._failures,
+                "level": self._level,
+                "locked_until_epoch": self._wall_clock() + left if left > 0 else 0.0,
+            }
+            try:
+                self._store.parent.mkdir(parents=True, exist_ok=True)
+                partial = self._store.with_name(f".{self._store.name}.partial")
+                partial.write_text(json.dumps(record), encoding="utf-8")
+                os.replace(partial, self._store)
+            except OSError as exc:
+                if not self._save_failed:
+                    log.error(
+                        "admin lockout cannot be kept across restarts: %s: %s",
+                        self._store,
+                        exc.strerror or exc,
+                    )
+                self._save_failed = True
+                return
+            self._save_failed = False
+
+    def load(self) -> None:
+        """Take over what the store file kept (a lockout survives a power cut). Merges with
+        what was counted since start, keeping the stricter of the two. A damaged file is
+        named in the log and ignored."""
+        if self._store is None:
+            return
+        try:
+            record = json.loads(self._store.read_text(encoding="utf-8"))
+            failures = int(record["failures"])
+            level = int(record["level"])
+            until_epoch = float(record["locked_until_epoch"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("admin lockout file %s is damaged and ignored: %s", self._store, exc)
+            return
+        with self._lock:
+            self._failures = max(self._failures, min(max(failures, 0), self._attempts))
+            self._level = max(self._level, min(max(level, 0), 64))
+            left = until_epoch - self._wall_clock()
+            # a wall clock set back must not stretch a lockout beyond the one it was
+            left = min(left, self.lockout_for(max(self._level - 1, 0)))
+            if left > 0:
+                self._locked_until = max(self._locked_until, self._clock() + left)
+                log.warning("admin PIN pad still locked for %.0fs (kept across a restart)", left)
 
 
 # -- kiosk set-pin ----------------------------------------------------------------------------

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
+from kiosk.admin import tasks
 from kiosk.admin.controller import AdminController, pages_for
 from kiosk.admin.gesture import CornerTaps, in_corner
+from kiosk.admin.library import ContentLibrary
+from kiosk.services import KioskServices
+from settings import KioskConfig
 from settings.model import AdminSection
 from tests.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, Recorded, log_in, tap_corner
 
@@ -211,7 +216,9 @@ def test_pad_says_when_no_pin_is_set(
     try:
         tap_corner(qtbot, window, clock)
         assert admin.overlay is not None
-        assert "kiosk set-pin" in admin.overlay.pad.message.text()
+        pad = admin.overlay.pad
+        # the PIN files are read off the UI thread when the pad opens
+        qtbot.waitUntil(lambda: "kiosk set-pin" in pad.message.text(), timeout=10_000)
         admin.overlay.pad.enter("1234")
         qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
         assert admin.state == "pad"
@@ -239,3 +246,48 @@ def test_touch_taps_count_once_each(
     assert admin.gesture.count == 4
     touch_tap()
     assert admin.state == "pad"
+
+
+def test_a_lockout_survives_a_restart_of_the_kiosk(
+    qtbot: Any,
+    admin: AdminController,
+    window: QWidget,
+    services: KioskServices,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    for _ in range(5):
+        admin.overlay.pad.enter("0000")
+        qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
+    assert "Locked for 5:00" in admin.overlay.pad.message.text()
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=10_000)  # saved off the UI thread
+    admin.shutdown()
+
+    # the power comes back: a new controller on the same data directory
+    restarted = AdminController(
+        window, services, clock=FakeClock(), library=ContentLibrary(tmp_path / "content")
+    )
+    try:
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=10_000)
+        tap_corner(qtbot, window, restarted._clock)  # type: ignore[arg-type]
+        assert restarted.state == "pad" and restarted.overlay is not None
+        assert "Locked for 4:" in restarted.overlay.pad.message.text()
+        assert not restarted.overlay.pad.keys["1"].isEnabled()
+    finally:
+        restarted.shutdown()
+
+
+def test_the_pad_names_a_missing_pin_file(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, config: KioskConfig
+) -> None:
+    assert config.admin.staff_pin_hash_file is not None
+    assert config.admin.manager_pin_hash_file is not None
+    config.admin.staff_pin_hash_file.unlink()
+    config.admin.manager_pin_hash_file.unlink()
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    pad = admin.overlay.pad
+    qtbot.waitUntil(lambda: "No PIN can be used" in pad.message.text(), timeout=10_000)
+    assert f"PIN file {config.admin.staff_pin_hash_file}: no such file" in pad.message.text()

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 
 from kiosk.admin.pins import (
+    LOCKOUT_FILE,
+    GateState,
     PinError,
     PinGate,
+    PinStatus,
     check_pin,
     hash_pin,
     pin_file_target,
+    pin_status,
     set_pin_main,
     verify_pin,
+    write_pin_hash,
 )
 from kiosk.cli import main as kiosk_main
 from settings import load_config
@@ -126,3 +131,104 @@ def test_set_pin_refuses_what_would_not_take_effect(
     assert set_pin_main(["--role", "staff", "--config", str(config_path), "--stdin"], env={}) == 2
     assert "4 to 8 digits" in capsys.readouterr().err
     assert check_pin(load_config(config_path, env={}), STAFF_PIN) == "staff"  # unchanged
+
+
+def test_a_changed_or_revoked_pin_counts_at_once_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_path = write_config(tmp_path)
+    config = load_config(config_path, env={})  # loaded once, as the running kiosk has it
+    assert check_pin(config, STAFF_PIN) == "staff"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("8642\n"))
+    assert set_pin_main(["--role", "staff", "--config", str(config_path), "--stdin"], env={}) == 0
+    assert check_pin(config, "8642") == "staff"
+    assert check_pin(config, STAFF_PIN) is None
+    (tmp_path / "pins" / "staff.pin").unlink()  # revoked
+    assert check_pin(config, "8642") is None
+    status = pin_status(config)
+    assert status.roles == ("manager",)
+    assert status.problems == (f"staff PIN file {tmp_path / 'pins' / 'staff.pin'}: no such file",)
+
+
+def test_a_missing_pin_file_does_not_stop_the_kiosk_and_is_named(tmp_path: Path) -> None:
+    config_path = tmp_path / "kiosk.toml"
+    config_path.write_text('[admin]\nstaff_pin_hash_file = "pins/staff.pin"\n', encoding="utf-8")
+    config = load_config(config_path, env={})  # no ConfigError: the kiosk starts
+    assert check_pin(config, STAFF_PIN) is None
+    assert pin_status(config) == PinStatus(
+        roles=(), problems=(f"staff PIN file {tmp_path / 'pins' / 'staff.pin'}: no such file",)
+    )
+    write_pin_hash(tmp_path / "pins" / "staff.pin", hash_pin(STAFF_PIN, n=2**10))
+    assert check_pin(config, STAFF_PIN) == "staff"  # put in place later: works at once
+
+
+def _lock(gate: PinGate) -> GateState:
+    state = gate.state()
+    for _ in range(state.attempts_left):
+        state = gate.failed()
+    return state
+
+
+def test_lockouts_in_a_row_escalate_until_a_right_pin() -> None:
+    clock = FakeClock()
+    gate = PinGate(AdminSection(lockout_s=300, lockout_max_s=1000), clock=clock)
+    lengths = []
+    for _ in range(4):
+        state = _lock(gate)
+        lengths.append(state.locked_for_s)
+        clock.advance(state.locked_for_s)
+        assert not gate.state().locked
+    assert lengths == [300, 600, 1000, 1000]  # doubled each time, up to lockout_max_s
+    gate.succeeded()
+    assert _lock(gate).locked_for_s == 300
+
+
+def test_the_lockout_survives_a_restart(tmp_path: Path) -> None:
+    store = tmp_path / "data" / LOCKOUT_FILE
+    wall = FakeClock()
+    first = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    assert _lock(first).locked_for_s == 300
+    first.save()
+    wall.advance(100)  # the power comes back 100 s later; the monotonic clock starts again
+    second = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    second.load()
+    assert second.state().locked_for_s == pytest.approx(200)
+    # the count of wrong PINs and the escalation survive too
+    wall.advance(200)
+    third = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    third.load()
+    assert not third.state().locked
+    assert _lock(third).locked_for_s == 600
+    third.failed()
+    third.save()
+    half = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    half.succeeded()
+    half.failed()
+    half.failed()
+    half.save()
+    after = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    after.load()
+    assert after.state() == GateState(attempts_left=3, locked_for_s=0.0)
+
+
+def test_a_clock_set_back_does_not_stretch_the_lockout(tmp_path: Path) -> None:
+    store = tmp_path / LOCKOUT_FILE
+    wall = FakeClock()
+    gate = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    _lock(gate)
+    gate.save()
+    wall.advance(-86400)  # the PC's clock goes a day back
+    later = PinGate(AdminSection(), store=store, clock=FakeClock(), wall_clock=wall)
+    later.load()
+    assert later.state().locked_for_s == 300
+
+
+def test_a_damaged_lockout_file_is_named_and_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = tmp_path / LOCKOUT_FILE
+    store.write_text("{not json", encoding="utf-8")
+    gate = PinGate(AdminSection(), store=store)
+    gate.load()
+    assert gate.state() == GateState(attempts_left=5, locked_for_s=0.0)
+    assert str(store) in caplog.text and "damaged" in caplog.text
