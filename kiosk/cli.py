@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--size", default="1920x1080", metavar="WxH", help="screen size (default 1920x1080)"
     )
+    preview.add_argument(
+        "--fit", choices=("page", "drawing"), default="page",
+        help="frame the page as the kiosk does (default) or the drawing's bounds as "
+        "draw.io's viewer does",
+    )  # fmt: skip
     # listed for --help; `kiosk set-pin ...` is parsed by its own parser (see main)
     commands.add_parser(
         "set-pin",
@@ -94,7 +99,7 @@ def run_preview(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         size = parse_size(args.size)
-        written = preview(args.file, args.out, size)
+        written = preview(args.file, args.out, size, args.fit)
     except (DrawioError, PreviewError) as exc:
         print(f"{PROG} preview: {exc}", file=sys.stderr)
         return 2

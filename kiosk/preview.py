@@ -1,11 +1,16 @@
-"""``kiosk preview FILE -o DIR [--size WxH]``: one PNG per page, drawn by the kiosk's own
-renderer, so artists can check their pages without a kiosk."""
+"""``kiosk preview FILE -o DIR [--size WxH] [--fit page|drawing]``: one PNG per page, drawn
+by the kiosk's own renderer, so artists can check their pages without a kiosk.
+
+``--fit page`` (the default) shows what the kiosk shows: the page frame fitted to the screen.
+``--fit drawing`` frames the drawing's bounds instead, as draw.io's viewer does, so a preview
+can be held against draw.io's own picture of the page."""
 
 from __future__ import annotations
 
 import logging
 import re
 from pathlib import Path
+from typing import Literal
 
 from designer_import import load_experience
 from designer_import.model import Experience
@@ -13,6 +18,10 @@ from designer_import.model import Experience
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+Fit = Literal["page", "drawing"]
+#: The choices of ``--fit``.
+FITS: tuple[Fit, ...] = ("page", "drawing")
 
 
 class PreviewError(ValueError):
@@ -36,16 +45,22 @@ def page_file_name(index: int, name: str) -> str:
     return f"{index + 1:02d}-{safe[:60]}.png"
 
 
-def write_previews(experience: Experience, out_dir: Path, size: tuple[int, int]) -> list[Path]:
+def write_previews(
+    experience: Experience, out_dir: Path, size: tuple[int, int], fit: Fit = "page"
+) -> list[Path]:
     """Render every page of ``experience`` into ``out_dir``; the files written, in page
-    order. Needs a QApplication."""
-    from kiosk.render import PageScene, render_page
+    order. ``fit`` frames the page (as the kiosk does) or the drawing (as draw.io's viewer
+    does). Needs a QApplication."""
+    from kiosk.render import PageScene, drawing_rect, render_page
+
+    if fit not in FITS:
+        raise PreviewError(f"--fit {fit!r}: expected one of {', '.join(FITS)}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for page in experience.pages:
         scene = PageScene(page)
-        image = render_page(scene, *size)
+        image = render_page(scene, *size, drawing_rect(scene) if fit == "drawing" else None)
         path = out_dir / page_file_name(page.index, page.name)
         if not image.save(str(path)):  # PNG, from the file name
             raise PreviewError(f"cannot write {path}")
@@ -54,10 +69,10 @@ def write_previews(experience: Experience, out_dir: Path, size: tuple[int, int])
     return written
 
 
-def preview(source: Path, out_dir: Path, size: tuple[int, int]) -> list[Path]:
+def preview(source: Path, out_dir: Path, size: tuple[int, int], fit: Fit = "page") -> list[Path]:
     """Load ``source`` (raises ``DrawioError``) and write its previews."""
     from PySide6.QtWidgets import QApplication
 
     experience = load_experience(source)
     _app = QApplication.instance() or QApplication(["kiosk-preview"])
-    return write_previews(experience, out_dir, size)
+    return write_previews(experience, out_dir, size, fit)

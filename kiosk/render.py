@@ -254,10 +254,14 @@ def guarded_paint(
     painter.save()
     try:
         paint(painter)
-    except Exception:
+    except Exception as exc:
         element = getattr(item, "element", None)
-        log.exception("cannot draw element %s; left out", getattr(element, "id", "?"))
+        element_id = getattr(element, "id", "?")
+        log.exception("cannot draw element %s; left out", element_id)
         item.paint_failed = True  # type: ignore[attr-defined]
+        scene = item.scene()
+        if isinstance(scene, PageScene):
+            scene.errors.append(f"element {element_id}: cannot draw: {exc!r}")
     finally:
         painter.restore()
 
@@ -437,6 +441,9 @@ class PageScene(QGraphicsScene):
         self.viewport_rect = QRectF(viewport.x, viewport.y, viewport.width, viewport.height)
         self.setSceneRect(self.viewport_rect)
         self.items_by_id: dict[str, QGraphicsItem] = {}
+        #: Elements that could not be built or painted (each also logged), so that tests and
+        #: the fidelity benchmark can see what the kiosk left out.
+        self.errors: list[str] = []
         if page.background_image is not None and page.background_image.available:
             picture = Picture(page.background_image)
             if picture.ok:
@@ -448,8 +455,9 @@ class PageScene(QGraphicsScene):
         for z, element in enumerate(page.elements):
             try:
                 item = make_item(element)
-            except Exception:
+            except Exception as exc:
                 log.exception("page %r: cannot draw element %s; left out", page.name, element.id)
+                self.errors.append(f"element {element.id}: cannot build: {exc!r}")
                 continue
             item.setZValue(z)
             item.setVisible(element.visible)
@@ -475,16 +483,31 @@ def fit_transform(viewport: QRectF, width: int, height: int) -> QTransform:
     return QTransform(scale, 0, 0, scale, dx, dy)
 
 
-def render_page(scene: PageScene, width: int, height: int) -> QImage:
-    """The page as a width x height image, letterboxed in its background colour."""
+def drawing_rect(scene: PageScene) -> QRectF:
+    """The box around everything drawn on the page (shapes, outlines, labels outside their
+    shapes, arrow heads), as draw.io's viewer frames a drawing; the viewport when nothing
+    is shown."""
+    bounds = QRectF()
+    for item in scene.items():
+        if item.isVisible() and item.parentItem() is None:
+            bounds = bounds.united(item.sceneBoundingRect())
+    return bounds if not bounds.isEmpty() else QRectF(scene.viewport_rect)
+
+
+def render_page(
+    scene: PageScene, width: int, height: int, source: QRectF | None = None
+) -> QImage:
+    """The page as a width x height image, letterboxed in its background colour.
+    ``source`` is the part of the page to fit (default: the viewport, i.e. the page frame)."""
+    area = QRectF(scene.viewport_rect) if source is None else QRectF(source)
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(scene.background)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    transform = fit_transform(scene.viewport_rect, width, height)
-    target = transform.mapRect(scene.viewport_rect)
-    scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
+    transform = fit_transform(area, width, height)
+    target = transform.mapRect(area)
+    scene.render(painter, target, area, Qt.AspectRatioMode.KeepAspectRatio)
     painter.end()
     return image
