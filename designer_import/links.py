@@ -2,7 +2,8 @@
 
 - ``data:page/id,<pageId>`` (Edit Link -> page): navigate.
 - ``data:action/json,{"actions": [...]}`` (draw.io custom links): in-page show/hide/toggle of
-  cells or tagged cells; other draw.io action steps are reported and ignored.
+  cells (``"*"`` = all) or cells carrying all the listed tags, less ``excludeCells``
+  (``cells_for_action``); other draw.io action steps are reported and ignored.
 - ``javascript:``: rejected. Anything else (web, mail, ...): reported, never followed.
 """
 
@@ -16,10 +17,12 @@ from typing import Any, cast
 from designer_import.model import (
     ActionLink,
     ActionVerb,
+    Element,
     ExternalLink,
     InPageAction,
     Link,
     NavigateLink,
+    Page,
     RejectedLink,
 )
 
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 PAGE_PREFIX = "data:page/id,"
 ACTION_PREFIX = "data:action/json,"
 _VERBS: tuple[ActionVerb, ...] = ("show", "hide", "toggle")
+_STEP_ORDER = {"toggle": 0, "show": 1, "hide": 2}
 # Browsers ignore control characters and spaces inside a scheme: so do we, to catch tricks.
 _SCHEME_NOISE = re.compile(r"[\x00-\x20]+")
 
@@ -66,7 +70,8 @@ def _parse_actions(text: str) -> tuple[Link | None, list[str]]:
         if not isinstance(step, dict):
             notes.append("an action step that is not an object was ignored")
             continue
-        for key, value in step.items():
+        # draw.io runs a step's toggle, then show, then hide, whatever the JSON's key order
+        for key, value in sorted(step.items(), key=lambda item: _STEP_ORDER.get(item[0], 3)):
             if key in _VERBS:
                 action = _parse_target(cast(ActionVerb, key), value)
                 if action is None:
@@ -92,4 +97,41 @@ def _parse_target(verb: ActionVerb, value: Any) -> InPageAction | None:
     tags = [str(t) for t in value.get("tags", []) if isinstance(t, str | int)]
     if not cells and not tags:
         return None
-    return InPageAction(verb, cells, tags)
+    exclude = value.get("excludeCells", [])
+    excluded = (
+        [str(c) for c in exclude if isinstance(c, str | int)] if isinstance(exclude, list) else []
+    )
+    return InPageAction(verb, cells, tags, excluded)
+
+
+def cells_for_action(page: Page, step: InPageAction) -> list[Element]:
+    """The elements a show/hide/toggle step changes, as draw.io's viewer picks them
+    (``Graph.getCellsForAction``): the named cells (``"*"``: every cell under the first
+    layer), then every cell carrying all the listed tags (case ignored), less
+    ``excludeCells``. A cell may appear twice, as in draw.io (a toggle then flips it twice)."""
+    found: list[Element] = []
+    first_layer = page.layer_ids[0] if page.layer_ids else None
+    for cell_id in step.cells:
+        if cell_id == "*":
+            found.extend(e for e in page.elements if e.layer_id == first_layer)
+        else:
+            element = page.element(cell_id)
+            if element is not None:
+                found.append(element)
+    if step.tags:
+        found.extend(e for e in page.elements if has_all_tags(e.tags, step.tags))
+    exclude = set(step.exclude)
+    return [e for e in found if e.id not in exclude]
+
+
+def has_all_tags(carried: list[str], wanted: list[str]) -> bool:
+    """draw.io's tag match (``Graph.getCellsForTags``): the cell carries every wanted tag,
+    case ignored; a cell without tags matches only an empty list."""
+    if not carried:
+        return not wanted
+    lookup = {t.lower() for t in wanted if t}
+    needed = sum(1 for t in wanted if t)
+    have = [t.lower() for t in carried]
+    if len(have) < len(wanted):
+        return False
+    return sum(1 for t in have if t in lookup) >= needed

@@ -281,11 +281,14 @@ class NavigateLink:
 @dataclass(slots=True)
 class InPageAction:
     """One step of a draw.io custom link (``data:action/json``): show, hide or toggle the
-    cells named in ``cells`` and every cell tagged with one of ``tags``."""
+    cells named in ``cells`` (``"*"``: every cell of the first layer) and every cell that
+    carries all of ``tags`` (case ignored), except those named in ``exclude``
+    (``excludeCells``), as draw.io's ``Graph.getCellsForAction`` picks them."""
 
     action: ActionVerb
     cells: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -408,6 +411,8 @@ class Page:
     background: str | None
     #: Elements in z-order (first is drawn first).
     elements: list[Element] = field(default_factory=list)
+    #: The layers' ids in draw.io's order (the first is the default parent ``"*"`` means).
+    layer_ids: list[str] = field(default_factory=list)
     background_image: ImageRef | None = None
     #: Properties and tags from the page's "Edit Data" (the root cell's wrapper).
     properties: dict[str, str] = field(default_factory=dict)

@@ -412,6 +412,7 @@ class _PageBuilder:
         root_wrapper = self.root.wrapper or {}
         page.properties = {k: v for k, v in root_wrapper.items() if k not in RESERVED_ATTRIBUTES}
         page.tags = root_wrapper.get("tags", "").split()
+        page.layer_ids = [layer.id for layer in self.layers]
         stack: list[tuple[_Cell, list[str], str | None, bool]] = []
         for layer in reversed(self.root.children):
             if layer.id in self.layer_ids:

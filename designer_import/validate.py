@@ -138,7 +138,7 @@ def _page_findings(
     else:
         scale = 1.0
     ids = {e.id for e in page.elements}
-    all_tags = {tag for e in page.elements for tag in e.tags}
+    all_tags = {tag.lower() for e in page.elements for tag in e.tags}  # draw.io ignores case
     stencils: dict[str, list[Element]] = {}
 
     def add(severity: Severity, code: str, element: Element | None, message: str, fix: str) -> None:
@@ -191,7 +191,7 @@ def _page_findings(
         elif isinstance(link, ActionLink):
             for action in link.actions:
                 missing = [c for c in action.cells if c not in ids]
-                unknown_tags = [t for t in action.tags if t not in all_tags]
+                unknown_tags = [t for t in action.tags if t.lower() not in all_tags]
                 if missing:
                     add(
                         "warning",

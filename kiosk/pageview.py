@@ -26,10 +26,11 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from designer_import.model import Element, Page, ShapeKind
-from kiosk.render import PageScene, fit_transform
+from kiosk.edges import EdgeItem
+from kiosk.render import ElementItem, PageScene, fit_transform
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,17 @@ def passes_touch(element: Element) -> bool:
     if element.edge is not None or element.kind == ShapeKind.GROUP:
         return True
     return element.kind == ShapeKind.TEXT and element.style.fill is None
+
+
+def touches(item: QGraphicsItem, at: QPointF) -> bool:
+    """Whether a touch at ``at`` (page coordinates) lands on the item: its outline as drawn
+    or its label's text box, wherever the label sits (a caption under a photo counts, as
+    in draw.io, where a click on a label is a click on its shape)."""
+    local = item.mapFromScene(at)
+    if item.shape().contains(local):
+        return True
+    label = item.label if isinstance(item, ElementItem | EdgeItem) else None
+    return label is not None and label.bounds.contains(local)
 
 
 class PageView(QWidget):
@@ -329,10 +341,13 @@ class PageView(QWidget):
         ny = (at.y() - viewport.y()) / viewport.height() if inside else None
         page = self.scene.page
         first: Element | None = None
-        for item in self.scene.items(at):
+        # candidates by painted box, topmost first; then the outline or the label decides
+        for item in self.scene.items(
+            at, Qt.ItemSelectionMode.IntersectsItemBoundingRect, Qt.SortOrder.DescendingOrder
+        ):
             element_id = item.data(0)
             element = page.element(element_id) if isinstance(element_id, str) else None
-            if element is None or not item.isVisible():
+            if element is None or not item.isVisible() or not touches(item, at):
                 continue
             if page.link_for(element.id) is not None or element.kiosk_action is not None:
                 return Hit(element, nx, ny)

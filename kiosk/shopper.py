@@ -21,6 +21,7 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from designer_import import DrawioError, load_experience, validate
+from designer_import.links import cells_for_action
 from designer_import.model import (
     ActionLink,
     Element,
@@ -608,13 +609,8 @@ class KioskWindow(QWidget):
         """Run show/hide/toggle steps in order, fading what changes."""
         flags = self._flags.setdefault(page.id, {})
         for step in link.actions:
-            targets = list(step.cells)
-            for tag in step.tags:
-                targets.extend(e.id for e in page.tagged(tag))
-            for element_id in targets:
-                element = page.element(element_id)
-                if element is None:
-                    continue
+            for element in cells_for_action(page, step):
+                element_id = element.id
                 current = flags.get(element_id, element.self_visible)
                 flags[element_id] = (
                     True
