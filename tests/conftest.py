@@ -10,12 +10,21 @@ from pathlib import Path
 import pytest
 
 from localservers import Mosquitto, RedisServer, TestPki, make_test_pki
+from tests.corpus import (
+    CURATED_CORPUS,
+    SHARED_CORPUS,
+    CorpusChoiceError,
+    DrawioCorpus,
+    choose_corpus,
+)
 
 # pytest-qt renders without a screen; a test that wants a real window uses Xvfb itself.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "drawio"
+# The shared corpus beside the repository (development machines only): use the drawio_corpus
+# fixture, which falls back to the curated set in tests/fixtures/corpus when this is absent.
+CORPUS = SHARED_CORPUS
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,9 +84,26 @@ def mosquitto_tls(tmp_path: Path, test_pki: TestPki) -> Iterator[Mosquitto]:
     broker.stop()
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which draw.io corpus the corpus tests run over (tests/corpus.py)."""
+    try:
+        return choose_corpus().describe()
+    except CorpusChoiceError as error:
+        return f"draw.io corpus: {error}"
+
+
 @pytest.fixture
-def drawio_corpus() -> list[Path]:
-    """The 156 real public draw.io files in ../shared/corpus/drawio."""
-    if not CORPUS.is_dir():
-        pytest.fail(f"the draw.io corpus is missing: {CORPUS}")
-    return sorted(p for p in CORPUS.iterdir() if p.is_file())
+def drawio_corpus() -> DrawioCorpus:
+    """The real public draw.io files a corpus test runs over: the 156 of ../shared/corpus/drawio
+    where it exists, else the 48 curated ones in tests/fixtures/corpus/drawio (a list of paths;
+    ``.full`` and ``.at_least(full=..., curated=...)`` say which, see tests/corpus.py)."""
+    try:
+        return choose_corpus()
+    except CorpusChoiceError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture
+def curated_corpus() -> DrawioCorpus:
+    """The curated real draw.io files inside the repository, whatever is beside it."""
+    return DrawioCorpus(CURATED_CORPUS, full=False, reason="asked for by the test")

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from designer_import import DrawioError, formats, load_experience_bytes, validate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drawio"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "drawio"
+# real files kept in the repository (tests/fixtures/corpus), so a fresh clone fuzzes them too
+CORPUS = FIXTURES.parent / "corpus" / "drawio"
 SEED_NAMES = [
     FIXTURES / "features.drawio",
     FIXTURES / "features-compressed.drawio",

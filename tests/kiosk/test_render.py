@@ -14,6 +14,7 @@ from designer_import import DrawioError, load_experience
 from designer_import.model import Element, Geometry, Gradient, Page, ShapeKind, Style
 from kiosk.render import PageScene, render_page
 from kiosk.shapes import outline
+from tests.corpus import DrawioCorpus
 from tests.kiosk.conftest import FEATURES
 
 #: Kinds whose outline is the plain box.
@@ -149,7 +150,7 @@ def test_svg_and_gif_pictures(qapp: Any, tmp_path: Path) -> None:
     assert jpeg.image is not None and jpeg.image.width() == 8
 
 
-def test_the_corpus_renders(qapp: Any, drawio_corpus: list[Path]) -> None:
+def test_the_corpus_renders(qapp: Any, drawio_corpus: DrawioCorpus) -> None:
     rendered = 0
     for path in drawio_corpus:
         try:
@@ -160,7 +161,8 @@ def test_the_corpus_renders(qapp: Any, drawio_corpus: list[Path]) -> None:
             image = render_page(PageScene(page), 320, 180)
             assert not image.isNull()
             rendered += 1
-    assert rendered > 150
+    # (measured: 76 pages in the curated set)
+    assert rendered > drawio_corpus.at_least(full=150, curated=70)
 
 
 def test_stencils_and_connectors(qapp: Any) -> None:
