@@ -1,76 +1,332 @@
 """Connectors as draw.io draws them: the route, arrow heads and the label.
 
-Split from ``kiosk.render`` (which builds the page scene and creates an ``EdgeItem`` for
-every element with an ``edge``); this module draws with render's label and pen parts.
+``kiosk.render`` builds the page scene and creates an ``EdgeItem`` for every element with an
+``edge``; this module draws with render's label and pen parts. The geometry follows draw.io's
+own code (mxgraph ``mxConnector``, ``mxPolyline.paintLine``/``paintCurvedLine``,
+``mxShape.addPoints``, ``mxMarker`` and the markers of ``Shapes.js``/``mxER.js``,
+``mxArrowConnector`` for ``flexArrow`` and ``link``): each marker moves the line's end back
+so the line stops where the head starts, and heads are filled with the line colour.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from designer_import.model import Element, Point
-from kiosk.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _pen, guarded_paint
+from designer_import.model import Element
+from kiosk.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _brush, _pen, guarded_paint
 
 #: Edges are touched within this distance of their line (page units).
 EDGE_TOUCH_WIDTH = 16.0
 
 
-def _arrow_head(tip: QPointF, back: QPointF, kind: str, size: float) -> tuple[QPainterPath, bool]:
-    """The arrow head at ``tip`` pointing away from ``back``; (path, closed)."""
-    dx, dy = tip.x() - back.x(), tip.y() - back.y()
-    length = math.hypot(dx, dy) or 1.0
-    ux, uy = dx / length, dy / length
-    px, py = -uy, ux
-    s = max(size, 1.0)
-    base = QPointF(tip.x() - ux * s * 1.5, tip.y() - uy * s * 1.5)
-    left = QPointF(base.x() + px * s * 0.7, base.y() + py * s * 0.7)
-    right = QPointF(base.x() - px * s * 0.7, base.y() - py * s * 0.7)
-    path = QPainterPath()
-    if kind in ("oval", "dot", "circle", "circlePlus"):
-        path.addEllipse(QPointF(tip.x() - ux * s / 2, tip.y() - uy * s / 2), s / 2, s / 2)
-        return path, True
+#: draw.io's ``mxConstants.DEFAULT_MARKERSIZE`` and ``LINE_ARCSIZE``.
+DEFAULT_MARKER_SIZE = 6.0
+LINE_ARC_SIZE = 20.0
+#: The marker kinds drawn (draw.io draws nothing for a name it does not know either).
+MARKERS = frozenset(
+    {
+        "classic", "classicThin", "block", "blockThin", "open", "openThin", "oval",
+        "diamond", "diamondThin", "dash", "cross", "circle", "circlePlus", "async",
+        "openAsync", "halfCircle", "box", "baseDash", "doubleBlock", "ERone", "ERmany",
+        "ERmandOne", "ERoneToMany", "ERzeroToOne", "ERzeroToMany",
+    }
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class MarkerPart:
+    """One painted piece of an arrow head: stroked, and filled with the line colour when
+    ``filled`` (or white when ``white``, as draw.io's ER "zero" circles)."""
+
+    path: QPainterPath
+    filled: bool
+    white: bool = False
+
+
+def marker(
+    kind: str,
+    end: QPointF,
+    unit: tuple[float, float],
+    size: float,
+    width: float,
+    filled: bool,
+    source: bool,
+) -> tuple[list[MarkerPart], QPointF]:
+    """draw.io's marker ``kind`` at ``end`` of a line arriving along ``unit`` (pointing to
+    ``end``); the parts to paint and where the line must stop instead of ``end``. An
+    unknown kind paints nothing and leaves the line as it is (as draw.io)."""
+    ux, uy = unit
+    x, y = end.x(), end.y()
+    sw = width
+
+    def path(*points: tuple[float, float], close: bool = False) -> QPainterPath:
+        drawn = QPainterPath(QPointF(*points[0]))
+        for point in points[1:]:
+            drawn.lineTo(QPointF(*point))
+        if close:
+            drawn.closeSubpath()
+        return drawn
+
+    def ellipse(cx: float, cy: float, radius: float) -> QPainterPath:
+        drawn = QPainterPath()
+        drawn.addEllipse(QPointF(cx, cy), radius, radius)
+        return drawn
+
+    if kind in ("classic", "classicThin", "block", "blockThin", "doubleBlock"):
+        factor = 3.0 if kind.endswith("Thin") else 2.0
+        eox, eoy = ux * sw * 1.118, uy * sw * 1.118
+        nx, ny = ux * (size + sw), uy * (size + sw)
+        px, py = x - eox, y - eoy
+        classic = kind.startswith("classic")
+        f = 0.75 if classic else 1.0
+        points = [(px, py), (px - nx - ny / factor, py - ny + nx / factor)]
+        if classic:
+            points.append((px - nx * 3 / 4, py - ny * 3 / 4))
+        points.append((px + ny / factor - nx, py - ny - nx / factor))
+        parts = [MarkerPart(path(*points, close=True), filled)]
+        stop = QPointF(x - nx * f - eox, y - ny * f - eoy)
+        if kind == "doubleBlock":
+            second, stop = marker("block", stop, unit, size, width, filled, source)
+            parts.extend(second)
+        return parts, stop
+    if kind in ("open", "openThin"):
+        factor = 3.0 if kind == "openThin" else 2.0
+        eox, eoy = ux * sw * 1.118, uy * sw * 1.118
+        nx, ny = ux * (size + sw), uy * (size + sw)
+        px, py = x - eox, y - eoy
+        drawn = path(
+            (px - nx - ny / factor, py - ny + nx / factor),
+            (px, py),
+            (px + ny / factor - nx, py - ny - nx / factor),
+        )
+        return [MarkerPart(drawn, False)], QPointF(x - 2 * eox, y - 2 * eoy)
+    if kind == "oval":
+        a = size / 2
+        return [MarkerPart(ellipse(x, y, a), filled)], QPointF(x - ux * a, y - uy * a)
     if kind in ("diamond", "diamondThin"):
-        mid = QPointF(tip.x() - ux * s * 1.5, tip.y() - uy * s * 1.5)
-        far = QPointF(tip.x() - ux * s * 3, tip.y() - uy * s * 3)
-        path.moveTo(tip)
-        path.lineTo(QPointF(mid.x() + px * s * 0.6, mid.y() + py * s * 0.6))
-        path.lineTo(far)
-        path.lineTo(QPointF(mid.x() - px * s * 0.6, mid.y() - py * s * 0.6))
-        path.closeSubpath()
-        return path, True
-    if kind in ("open", "openThin", "openAsync", "async"):
-        path.moveTo(left)
-        path.lineTo(tip)
-        path.lineTo(right)
-        return path, False
-    path.moveTo(tip)
-    path.lineTo(left)
-    if kind == "classic":
-        path.lineTo(QPointF(tip.x() - ux * s, tip.y() - uy * s))
-    path.lineTo(right)
-    path.closeSubpath()
-    return path, True
+        thin = kind == "diamondThin"
+        swf = 0.9862 if thin else 0.7071
+        eox, eoy = ux * sw * swf, uy * sw * swf
+        nx, ny = ux * (size + sw), uy * (size + sw)
+        px, py = x - eox, y - eoy
+        tk = 3.4 if thin else 2.0
+        drawn = path(
+            (px, py),
+            (px - nx / 2 - ny / tk, py + nx / tk - ny / 2),
+            (px - nx, py - ny),
+            (px - nx / 2 + ny / tk, py - ny / 2 - nx / tk),
+            close=True,
+        )
+        return [MarkerPart(drawn, filled)], QPointF(x - nx - eox, y - ny - eoy)
+    if kind in ("circle", "circlePlus"):
+        s = size + sw
+        nx, ny = ux * (s + sw), uy * (s + sw)
+        parts = [MarkerPart(ellipse(x - nx, y - ny, s), filled)]
+        if kind == "circlePlus":
+            mx, my = ux * (size + 2 * sw), uy * (size + 2 * sw)
+            cross = path((x - ux * sw, y - uy * sw), (x - 2 * mx + ux * sw, y - 2 * my + uy * sw))
+            cross.addPath(
+                path(
+                    (x - mx - my + uy * sw, y - my + mx - ux * sw),
+                    (x + my - mx - uy * sw, y - my - mx + ux * sw),
+                )
+            )
+            parts.append(MarkerPart(cross, False))
+        return parts, QPointF(x - ux * (2 * s + sw), y - uy * (2 * s + sw))
+    if kind == "async":
+        eox, eoy = ux * sw * 1.118, uy * sw * 1.118
+        nx, ny = ux * (size + sw), uy * (size + sw)
+        px, py = x - eox, y - eoy
+        side = (
+            (px - nx - ny / 2, py - ny + nx / 2) if source else (px + ny / 2 - nx, py - ny - nx / 2)
+        )
+        drawn = path((px, py), side, (px - nx, py - ny), close=True)
+        return [MarkerPart(drawn, filled)], QPointF(x - nx - eox, y - ny - eoy)
+    if kind == "openAsync":
+        nx, ny = ux * (size + sw), uy * (size + sw)
+        side = (x - nx - ny / 2, y - ny + nx / 2) if source else (x + ny / 2 - nx, y - ny - nx / 2)
+        return [MarkerPart(path((x, y), side), False)], end
+    # the markers measured in (size + width + 1): Shapes.js and mxER.js
+    nx, ny = ux * (size + sw + 1), uy * (size + sw + 1)
+    bar = path(
+        (x - nx / 2 - ny / 2, y - ny / 2 + nx / 2), (x - nx / 2 + ny / 2, y - ny / 2 - nx / 2)
+    )
+    far_bar = path((x - nx - ny / 2, y - ny + nx / 2), (x - nx + ny / 2, y - ny - nx / 2))
+    crow = path((x + ny / 2, y - nx / 2), (x - nx, y - ny), (x - ny / 2, y + nx / 2))
+    if kind == "dash":
+        dash = path(
+            (x - nx / 2 - ny / 2, y - ny / 2 + nx / 2),
+            (x + ny / 2 - 3 * nx / 2, y - 3 * ny / 2 - nx / 2),
+        )
+        return [MarkerPart(dash, False)], end
+    if kind == "baseDash":
+        return [MarkerPart(path((x - ny / 2, y + nx / 2), (x + ny / 2, y - nx / 2)), False)], end
+    if kind == "cross":
+        drawn = path(
+            (x - nx / 2 - ny / 2, y - ny / 2 + nx / 2),
+            (x + ny / 2 - 3 * nx / 2, y - 3 * ny / 2 - nx / 2),
+        )
+        drawn.addPath(
+            path(
+                (x - nx / 2 + ny / 2, y - ny / 2 - nx / 2),
+                (x - ny / 2 - 3 * nx / 2, y - 3 * ny / 2 + nx / 2),
+            )
+        )
+        return [MarkerPart(drawn, False)], end
+    if kind == "box":
+        px, py = x + nx / 2, y + ny / 2
+        drawn = path(
+            (px - nx / 2 - ny / 2, py - ny / 2 + nx / 2),
+            (px - nx / 2 + ny / 2, py - ny / 2 - nx / 2),
+            (px + ny / 2 - 3 * nx / 2, py - 3 * ny / 2 - nx / 2),
+            (px - ny / 2 - 3 * nx / 2, py - 3 * ny / 2 + nx / 2),
+            close=True,
+        )
+        return [MarkerPart(drawn, filled)], QPointF(x - nx, y - ny)
+    if kind == "halfCircle":
+        ex, ey = x - nx, y - ny
+        drawn = QPainterPath(QPointF(x - ny, y + nx))
+        drawn.quadTo(QPointF(ex - ny, ey + nx), QPointF(ex, ey))
+        drawn.quadTo(QPointF(ex + ny, ey - nx), QPointF(x + ny, y - nx))
+        return [MarkerPart(drawn, False)], QPointF(ex, ey)
+    if kind == "ERone":
+        return [MarkerPart(bar, False)], end
+    if kind == "ERmandOne":
+        bar.addPath(far_bar)
+        return [MarkerPart(bar, False)], end
+    if kind == "ERmany":
+        return [MarkerPart(crow, False)], end
+    if kind == "ERoneToMany":
+        far_bar.addPath(crow)
+        return [MarkerPart(far_bar, False)], end
+    if kind in ("ERzeroToMany", "ERzeroToOne"):
+        circle = ellipse(x - 1.5 * nx, y - 1.5 * ny, size / 2)
+        lines = crow if kind == "ERzeroToMany" else bar
+        return [MarkerPart(circle, False, white=filled), MarkerPart(lines, False)], end
+    return [], end
 
 
-def _route(points: list[Point], curved: bool) -> QPainterPath:
-    qpoints = [QPointF(p.x, p.y) for p in points]
-    path = QPainterPath(qpoints[0])
-    if curved and len(qpoints) > 2:
-        for i in range(1, len(qpoints) - 1):
-            mid = (qpoints[i] + qpoints[i + 1]) / 2 if i < len(qpoints) - 2 else qpoints[i + 1]
-            path.quadTo(qpoints[i], mid)
-    else:
-        for point in qpoints[1:]:
-            path.lineTo(point)
-    return path
+def line_path(points: list[QPointF], rounded: bool, curved: bool, arc: float) -> QPainterPath:
+    """The line through ``points`` as draw.io paints it: straight segments, corners rounded
+    by ``arc`` (``mxShape.addPoints``), or quadratic curves through the midpoints
+    (``mxPolyline.paintCurvedLine``)."""
+    drawn = QPainterPath(points[0])
+    n = len(points)
+    if curved and n > 2:
+        for i in range(1, n - 2):
+            drawn.quadTo(points[i], (points[i] + points[i + 1]) / 2)
+        drawn.quadTo(points[n - 2], points[n - 1])
+        return drawn
+    previous = points[0]
+    i = 1
+    while i < n - 1:
+        corner = points[i]
+        dx, dy = previous.x() - corner.x(), previous.y() - corner.y()
+        if rounded and (dx != 0 or dy != 0):
+            dist = math.hypot(dx, dy)
+            cut = min(arc, dist / 2) / dist
+            drawn.lineTo(QPointF(corner.x() + dx * cut, corner.y() + dy * cut))
+            following = points[i + 1]
+            while (
+                i < n - 2
+                and round(following.x() - corner.x()) == 0
+                and round(following.y() - corner.y()) == 0
+            ):
+                following = points[i + 2]
+                i += 1
+            dx, dy = following.x() - corner.x(), following.y() - corner.y()
+            dist = max(1.0, math.hypot(dx, dy))
+            cut = min(arc, dist / 2) / dist
+            after = QPointF(corner.x() + dx * cut, corner.y() + dy * cut)
+            drawn.quadTo(corner, after)
+            corner = after
+        else:
+            drawn.lineTo(corner)
+        previous = corner
+        i += 1
+    drawn.lineTo(points[-1])
+    return drawn
+
+
+def _unit(tip: QPointF, back: QPointF) -> tuple[float, float] | None:
+    dx, dy = tip.x() - back.x(), tip.y() - back.y()
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return None
+    return dx / length, dy / length
+
+
+def _offset(points: list[QPointF], distance: float) -> list[QPointF]:
+    """The polyline moved sideways by ``distance`` (mitred corners)."""
+    out: list[QPointF] = []
+    n = len(points)
+    for i in range(n):
+        normals = []
+        for a, b in ((i - 1, i), (i, i + 1)):
+            if a >= 0 and b < n:
+                unit = _unit(points[b], points[a])
+                if unit is not None:
+                    normals.append((-unit[1], unit[0]))
+        if not normals:
+            out.append(points[i])
+            continue
+        mx = sum(v[0] for v in normals) / len(normals)
+        my = sum(v[1] for v in normals) / len(normals)
+        scale = mx * mx + my * my
+        if scale < 1e-6:
+            mx, my, scale = normals[0][0], normals[0][1], 1.0
+        out.append(
+            QPointF(points[i].x() + mx / scale * distance, points[i].y() + my / scale * distance)
+        )
+    return out
+
+
+def _arrow_outline(
+    points: list[QPointF],
+    body: float,
+    heads: tuple[tuple[float, float] | None, tuple[float, float] | None],
+    spacing: float,
+) -> QPainterPath:
+    """A ``flexArrow``: a band ``body`` wide along the line, with a triangular head (width,
+    length) at either end where asked (``mxArrowConnector``)."""
+    line = list(points)
+    outline = QPainterPath()
+    for index, head in ((0, heads[0]), (-1, heads[1])):
+        if head is None:
+            continue
+        tip = line[index]
+        neighbour = line[1] if index == 0 else line[-2]
+        unit = _unit(tip, neighbour)
+        if unit is None:
+            continue
+        width, length = head
+        ux, uy = unit
+        tip_at = QPointF(tip.x() - ux * spacing, tip.y() - uy * spacing)
+        base = QPointF(tip_at.x() - ux * length, tip_at.y() - uy * length)
+        triangle = QPainterPath(tip_at)
+        triangle.lineTo(QPointF(base.x() - uy * width / 2, base.y() + ux * width / 2))
+        triangle.lineTo(QPointF(base.x() + uy * width / 2, base.y() - ux * width / 2))
+        triangle.closeSubpath()
+        outline = outline.united(triangle)
+        line[index] = QPointF(base.x() + ux * 0.5, base.y() + uy * 0.5)  # overlap the seam
+    left, right = _offset(line, body / 2), _offset(line, -body / 2)
+    band = QPainterPath(left[0])
+    for point in left[1:]:
+        band.lineTo(point)
+    for point in reversed(right):
+        band.lineTo(point)
+    band.closeSubpath()
+    return outline.united(band).simplified()
 
 
 class EdgeItem(QGraphicsItem):
-    """A connector: its route through the waypoints, arrow heads and label."""
+    """A connector: its line through the route's points, arrow heads and label, or for
+    ``shape=flexArrow`` a filled arrow outline and for ``shape=link`` two parallel lines."""
 
     def __init__(self, element: Element) -> None:
         super().__init__()
@@ -79,29 +335,62 @@ class EdgeItem(QGraphicsItem):
         edge = element.edge
         style = element.style
         self.setOpacity(style.opacity)
-        points = edge.points if len(edge.points) >= 2 else []
-        self.route = _route(points, edge.curved) if points else QPainterPath()
         self.pen = _pen(style) or QPen(Qt.PenStyle.NoPen)
         self.pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        self.heads: list[tuple[QPainterPath, bool]] = []
-        if len(points) >= 2:
-            first, second = QPointF(points[0].x, points[0].y), QPointF(points[1].x, points[1].y)
-            last, before = QPointF(points[-1].x, points[-1].y), QPointF(points[-2].x, points[-2].y)
-            if edge.start_arrow:
-                head, closed = _arrow_head(first, second, edge.start_arrow, edge.start_size)
-                self.heads.append((head, closed and edge.start_fill))
-            if edge.end_arrow:
-                head, closed = _arrow_head(last, before, edge.end_arrow, edge.end_size)
-                self.heads.append((head, closed and edge.end_fill))
+        self.pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        self.pen.setMiterLimit(10.0)
+        self.parts: list[MarkerPart] = []
+        self.outline: QPainterPath | None = None  # flexArrow: filled and stroked
+        self.brush = None
+        points = [QPointF(p.x, p.y) for p in edge.points] if len(edge.points) >= 2 else []
+        sw = style.stroke_width
+        if points and element.shape == "flexArrow":
+            body = style.number("width", 10.0) + max(0.0, sw - 1)
+            heads = (
+                (body + style.number("startWidth", 20.0) + sw, 3 * edge.start_size + sw)
+                if edge.start_arrow and edge.start_arrow != "none"
+                else None,
+                (body + style.number("endWidth", 20.0) + sw, 3 * edge.end_size + sw)
+                if edge.end_arrow and edge.end_arrow != "none"
+                else None,
+            )
+            self.outline = _arrow_outline(points, body, heads, sw / 2)
+            self.route = QPainterPath(self.outline)
+            self.brush = _brush(style, self.outline.boundingRect())
+        elif points and element.shape == "link":
+            body = style.number("width", 4.0) + max(0.0, sw - 1)
+            self.route = QPainterPath()
+            for side in (_offset(points, body / 2), _offset(points, -body / 2)):
+                self.route.addPath(line_path(side, style.rounded, False, 0.0))
+        elif points:
+            for index, kind, size, fill in (
+                (0, edge.start_arrow, edge.start_size, edge.start_fill),
+                (-1, edge.end_arrow, edge.end_size, edge.end_fill),
+            ):
+                if not kind:
+                    continue
+                tip = points[index]
+                unit = _unit(tip, points[1] if index == 0 else points[-2])
+                if unit is None:
+                    continue
+                parts, stop = marker(kind, tip, unit, size, sw, fill, index == 0)
+                self.parts.extend(parts)
+                points[index] = stop
+            arc = style.number("arcSize", LINE_ARC_SIZE) / 2
+            self.route = line_path(points, style.rounded, edge.curved, arc)
+        else:
+            self.route = QPainterPath()
         self.label: LabelBlock | None = None
         if element.label is not None and element.label.plain.strip() and element.label_anchor:
             anchor = element.label_anchor
             self.label = LabelBlock(element, QRectF(anchor.x, anchor.y, 0, 0))
         stroker = QPainterPathStroker()
-        stroker.setWidth(max(EDGE_TOUCH_WIDTH, style.stroke_width))
+        stroker.setWidth(max(EDGE_TOUCH_WIDTH, sw))
         self._shape = stroker.createStroke(self.route)
-        for head, _closed in self.heads:
-            self._shape = self._shape.united(head)
+        if self.outline is not None:
+            self._shape = self._shape.united(self.outline)
+        for part in self.parts:
+            self._shape = self._shape.united(part.path)
         self._bounds = self._shape.boundingRect()
         if self.label is not None:
             self._bounds = self._bounds.united(self.label.bounds)
@@ -128,12 +417,23 @@ class EdgeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.element.style.shadow:
             painter.strokePath(self.route.translated(SHADOW_OFFSET), QPen(SHADOW_COLOR, 1))
-        painter.strokePath(self.route, self.pen)
+        if self.outline is not None:
+            if self.brush is not None:
+                painter.fillPath(self.outline, self.brush)
+            painter.strokePath(self.outline, self.pen)
+        else:
+            painter.strokePath(self.route, self.pen)
+        # heads: solid, filled with the line's colour (mxConnector.paintEdgeShape)
         solid = QPen(self.pen)
         solid.setStyle(Qt.PenStyle.SolidLine)
-        for head, filled in self.heads:
+        for part in self.parts:
             painter.setPen(solid)
-            painter.setBrush(solid.color() if filled else Qt.BrushStyle.NoBrush)
-            painter.drawPath(head)
+            if part.white:
+                painter.setBrush(QColor(255, 255, 255))
+            elif part.filled:
+                painter.setBrush(solid.color())
+            else:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(part.path)
         if self.label is not None:
             self.label.paint(painter)
