@@ -2,7 +2,8 @@
 
 ``kiosk-receive --broker mqtt://HOST:PORT --topic 'retail/+/+/events' --db PATH`` runs until
 Ctrl+C / SIGTERM, printing progress to stderr. ``kiosk-receive export --db PATH --format
-csv|parquet [--out FILE]`` writes the events table for notebooks.
+csv|parquet [--out FILE]`` writes the events table for notebooks. ``kiosk-receive quarantine
+list|show|replay --db PATH`` shows what was set aside and lands what passes a check again.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 from uplink.credentials import CredentialError
+from uplink.landing import describe_entries, open_existing
 from uplink.receiver import Receiver, export_events, parse_broker_url
-from uplink.schema import EVENT_SCHEMA_PATH, BatchChecker, load_event_schema
+from uplink.schema import BatchChecker, load_event_schema
 from uplink.transport import BrokerEndpoint
 
 PROG = "kiosk-receive"
@@ -33,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="The analysts' receiver: subscribe to kiosk uplinks and land them in SQLite. "
-        f"'{PROG} export --help' for CSV/Parquet export.",
+        f"'{PROG} export --help' for CSV/Parquet export, '{PROG} quarantine --help' for "
+        "the events set aside.",
     )
     parser.add_argument(
         "--broker", required=True, metavar="URL", help="mqtt://HOST[:PORT] or mqtts://..."
@@ -55,10 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--client-id",
         default="",
-        help="fixed client id: the broker then keeps a session and queues batches while away",
+        help="client id of the receiver's broker session, which keeps what was not "
+        "acknowledged while it is away (default: one fixed for this host and --db)",
     )
     parser.add_argument(
-        "--schema", type=Path, default=EVENT_SCHEMA_PATH, help="event JSON schema (schema v1)"
+        "--schema",
+        type=Path,
+        default=None,
+        help="event JSON schema (default: the published resources/schema/event-v1.json)",
     )
     parser.add_argument(
         "--progress-s", type=float, default=5.0, help="seconds between progress lines (0: none)"
@@ -83,6 +91,77 @@ def build_export_parser() -> argparse.ArgumentParser:
         help="output file (default: the db path with .csv/.parquet)",
     )
     return parser
+
+
+def build_quarantine_parser() -> argparse.ArgumentParser:
+    """``kiosk-receive quarantine list|show|replay``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} quarantine",
+        description="The events and messages set aside because they failed the schema: "
+        "list them, show one's JSON, or check them again and land those that pass.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="one line per entry: id, when, kiosk, reason")
+    listing.add_argument("--all", action="store_true", help="include entries already replayed")
+    show = commands.add_parser("show", help="the raw JSON of entries, as received")
+    show.add_argument("ids", type=int, nargs="+", metavar="ID")
+    replay = commands.add_parser(
+        "replay", help="check entries again (all waiting, or the IDs given); land what passes"
+    )
+    replay.add_argument("ids", type=int, nargs="*", metavar="ID")
+    replay.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="event JSON schema (default: the published resources/schema/event-v1.json)",
+    )
+    for sub in (listing, show, replay):
+        sub.add_argument("--db", required=True, type=Path, metavar="PATH")
+    return parser
+
+
+def _quarantine(argv: list[str]) -> int:
+    args = build_quarantine_parser().parse_args(argv)
+    try:
+        store = open_existing(args.db)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"{PROG} quarantine: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if args.command == "list":
+            entries = store.quarantined(include_replayed=args.all)
+            for line in describe_entries(entries):
+                print(line)
+            print(f"{PROG} quarantine: {len(entries)} entries", file=sys.stderr)
+            return EXIT_OK
+        if args.command == "show":
+            found = {e.id: e for e in store.quarantined(include_replayed=True, ids=args.ids)}
+            missing = [i for i in args.ids if i not in found]
+            for entry in found.values():
+                sys.stdout.buffer.write(entry.raw + b"\n")
+            if missing:
+                print(f"{PROG} quarantine: no entry {missing}", file=sys.stderr)
+                return EXIT_FAILED
+            return EXIT_OK
+        try:
+            checker = BatchChecker(load_event_schema(args.schema))
+        except (OSError, ValueError) as exc:
+            print(f"{PROG} quarantine: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        result = store.replay(checker, args.ids)
+        for entry_id, problem in result.still_failing:
+            print(f"{entry_id}\tstill failing: {problem}")
+        print(
+            f"{PROG} quarantine: {result.landed} entries replayed ({result.events_new} new "
+            f"events), {len(result.still_failing)} still failing",
+            file=sys.stderr,
+        )
+        return EXIT_OK if not result.still_failing else EXIT_FAILED
+    except sqlite3.Error as exc:
+        print(f"{PROG} quarantine: {args.db}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.close()
 
 
 def _export(argv: list[str]) -> int:
@@ -123,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["export"]:
         return _export(argv[1:])
+    if argv[:1] == ["quarantine"]:
+        return _quarantine(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -133,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         receiver = Receiver(
             endpoint, args.topic, args.db, client_id=args.client_id, checker=checker
         )
-    except (ValueError, CredentialError, OSError) as exc:
+    except (ValueError, CredentialError, OSError, sqlite3.Error) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -145,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     receiver.start()
-    print(f"{PROG}: {endpoint.describe()} {args.topic} -> {args.db}", file=sys.stderr)
+    print(
+        f"{PROG}: {endpoint.describe()} {args.topic} -> {args.db} (session {receiver.client_id})",
+        file=sys.stderr,
+    )
     last = ""
     interval = args.progress_s if args.progress_s > 0 else 1.0
     while not stop.wait(interval) and receiver.fatal is None:

@@ -1,131 +1,123 @@
-"""Checking uplink messages against the published schemas (batch envelope + schema-v1 events)."""
+"""Checking uplink messages against the published schemas, one event at a time.
+
+``resources/schema/batch-v1.json`` describes a message as the uplink sends it (its
+``events`` items are ``event-v1.json``); the receiver loads both files, never a copy of
+its own. The envelope (everything but the events) decides whether a message can be read
+at all; each event is then checked on its own, so one bad event is set aside
+(:attr:`CheckedMessage.rejected`) while the others land.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+from referencing import Registry, Resource
 
-from settings.loader import RESOURCES
+from storage.event_schema import BATCH_SCHEMA, EVENT_SCHEMA, compile_schema, load_schema
 from uplink.batch import SCHEMA_NAME, SCHEMA_VERSION
-
-log = logging.getLogger(__name__)
-
-#: The event schema the storage package publishes (one source of truth for analysts).
-EVENT_SCHEMA_PATH = RESOURCES / "schema" / "event-v1.json"
-
-#: The batch envelope (uplink's own part of the format).
-BATCH_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://retail-edge-kiosk.example/schema/batch-v1.json",
-    "title": "Retail Edge Kiosk uplink batch, version 1",
-    "type": "object",
-    "required": [
-        "schema",
-        "version",
-        "batch_id",
-        "part",
-        "parts",
-        "store_id",
-        "kiosk_id",
-        "first_ts",
-        "last_ts",
-        "count",
-        "events",
-    ],
-    "properties": {
-        "schema": {"const": SCHEMA_NAME},
-        "version": {"const": SCHEMA_VERSION},
-        "batch_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "part": {"type": "integer", "minimum": 1},
-        "parts": {"type": "integer", "minimum": 1},
-        "store_id": {"type": "string", "minLength": 1},
-        "kiosk_id": {"type": "string", "minLength": 1},
-        "first_ts": {"type": ["string", "null"]},
-        "last_ts": {"type": ["string", "null"]},
-        "count": {"type": "integer", "minimum": 0},
-        "events": {"type": "array", "items": {"type": "object"}},
-    },
-}
-
-# Used only until storage publishes resources/schema/event-v1.json: the fields of
-# contracts.md, so the receiver checks something meaningful either way.
-_FALLBACK_EVENT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": [
-        "id",
-        "ts",
-        "mono_ns",
-        "clock_synced",
-        "store_id",
-        "kiosk_id",
-        "session_id",
-        "type",
-        "page",
-        "element",
-        "payload",
-    ],
-    "properties": {
-        "id": {"type": "string", "minLength": 1},
-        "ts": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"},
-        "mono_ns": {"type": "integer"},
-        "clock_synced": {"type": "boolean"},
-        "store_id": {"type": "string"},
-        "kiosk_id": {"type": "string"},
-        "session_id": {"type": ["string", "null"]},
-        "type": {"type": "string", "minLength": 1},
-        "page": {"type": ["string", "null"]},
-        "element": {"type": ["string", "null"]},
-        "payload": {"type": "object"},
-        "simulated": {"type": "boolean"},
-    },
-}
 
 
 class MalformedMessage(ValueError):
-    """A message that is not a valid schema-v1 batch; ``str()`` says why in one line."""
+    """A message whose envelope is not a valid schema-v1 batch; ``str()`` says why in one line."""
 
 
-def load_event_schema(path: Path = EVENT_SCHEMA_PATH) -> dict[str, Any]:
-    """The schema-v1 event schema (storage's file; a built-in copy until it exists)."""
+@dataclass(frozen=True)
+class RejectedEvent:
+    """One event of a readable message that fails the event schema."""
+
+    index: int
+    event: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckedMessage:
+    """A message whose envelope is valid: its events split into valid and rejected ones."""
+
+    batch: dict[str, Any]
+    events: list[dict[str, Any]]
+    rejected: list[RejectedEvent]
+
+
+def load_event_schema(path: Path | None = None) -> dict[str, Any]:
+    """The event schema: the published ``event-v1.json``, or the file at ``path``.
+
+    Raises ``OSError`` or ``ValueError`` (one line naming the file) when it cannot be read.
+    """
+    if path is None:
+        return load_schema(EVENT_SCHEMA)
     try:
-        schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return schema
-    except FileNotFoundError:
-        log.warning("receiver: %s not found; checking events with the built-in schema", path)
-        return _FALLBACK_EVENT_SCHEMA
+        schema: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OSError(f"event schema {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"event schema {path}: not JSON: {exc}") from None
+    if not isinstance(schema, dict):
+        raise ValueError(f"event schema {path}: not a JSON object")
+    return schema
+
+
+def registry(event_schema: dict[str, Any] | None = None) -> Registry[Any]:
+    """The published schemas by ``$id``, so ``batch-v1.json``'s ``$ref`` finds the events'."""
+    schemas = [load_schema(BATCH_SCHEMA), event_schema or load_schema(EVENT_SCHEMA)]
+    return Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas if "$id" in schema
+    )
+
+
+def message_validator(event_schema: dict[str, Any] | None = None) -> Validator:
+    """A validator of whole messages (envelope and events) against the published files."""
+    schema = load_schema(BATCH_SCHEMA)
+    validator: Validator = validator_for(schema)(schema, registry=registry(event_schema))
+    return validator
 
 
 def _where(error: Any) -> str:
     path = "/".join(str(p) for p in error.absolute_path)
-    return f"{path or '(top)'}: {error.message}"
+    return f"{path or '(top)'}: {error.message:.300}"
 
 
 class BatchChecker:
-    """Parses and checks one message; :meth:`check` returns the batch dict or raises."""
+    """Parses and checks one message; :meth:`check` returns a :class:`CheckedMessage` or
+    raises :class:`MalformedMessage` when the envelope itself is unusable."""
 
     def __init__(self, event_schema: dict[str, Any] | None = None) -> None:
-        schema = event_schema if event_schema is not None else load_event_schema()
-        self._batch = Draft202012Validator(BATCH_SCHEMA)
-        self._event = validator_for(schema)(schema)
-
-    def check(self, payload: bytes) -> dict[str, Any]:
-        """The batch in ``payload``; :class:`MalformedMessage` naming the first problem."""
+        event_schema = event_schema if event_schema is not None else load_event_schema()
+        batch_schema = load_schema(BATCH_SCHEMA)
+        # The envelope as published, its events only required to be objects: each event
+        # is checked on its own below, so that one bad event is set aside, not its message.
+        properties = dict(batch_schema["properties"])
+        properties["events"] = {"type": "array", "items": {"type": "object"}}
+        envelope = {**batch_schema, "properties": properties}
+        self._envelope = validator_for(envelope)(envelope)
+        self._event = validator_for(event_schema)(event_schema)
         try:
-            batch = orjson.loads(payload)
+            self._event_ok = compile_schema(event_schema)
+        except ValueError:
+            # a schema using keywords the fast check lacks (an analyst's own): jsonschema alone
+            self._event_ok = self._event.is_valid
+
+    def parse(self, payload: bytes) -> Any:
+        """The JSON value in ``payload``; :class:`MalformedMessage` when it is not JSON."""
+        try:
+            return orjson.loads(payload)
         except orjson.JSONDecodeError:
             # json accepts escaped lone surrogates, which orjson refuses.
             try:
-                batch = json.loads(payload)
+                return json.loads(payload)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise MalformedMessage(f"not JSON: {exc}") from None
+
+    def check(self, payload: bytes) -> CheckedMessage:
+        """The message in ``payload``, its events checked one by one."""
+        batch = self.parse(payload)
         if not isinstance(batch, dict):
             raise MalformedMessage("not a JSON object")
         if (batch.get("schema"), batch.get("version")) != (SCHEMA_NAME, SCHEMA_VERSION):
@@ -133,14 +125,30 @@ class BatchChecker:
                 f"not a {SCHEMA_NAME} v{SCHEMA_VERSION} message "
                 f"(schema {batch.get('schema')!r:.60}, version {batch.get('version')!r:.20})"
             )
-        if not self._batch.is_valid(batch):
-            error = best_match(self._batch.iter_errors(batch))
+        if not self._envelope.is_valid(batch):
+            error = best_match(self._envelope.iter_errors(batch))
             raise MalformedMessage(f"batch {_where(error)}")
         events = batch["events"]
         if batch["count"] != len(events):
             raise MalformedMessage(f"count says {batch['count']} but {len(events)} events came")
+        if batch["part"] > batch["parts"]:
+            raise MalformedMessage(f"part {batch['part']} of {batch['parts']}")
+        good: list[dict[str, Any]] = []
+        rejected: list[RejectedEvent] = []
         for index, event in enumerate(events):
-            if not self._event.is_valid(event):
-                error = best_match(self._event.iter_errors(event))
-                raise MalformedMessage(f"event {index} ({event.get('id')!s:.40}): {_where(error)}")
-        return batch
+            reason = self.event_problem(event)
+            if reason is None:
+                good.append(event)
+            else:
+                rejected.append(RejectedEvent(index, event, f"event {index}: {reason}"))
+        return CheckedMessage(batch, good, rejected)
+
+    def event_problem(self, event: Any) -> str | None:
+        """Why ``event`` fails the event schema (one line), or None when it is valid."""
+        if self._event_ok(event):
+            return None
+        error = best_match(self._event.iter_errors(event))
+        if error is None:
+            return "fails the event schema"
+        ident = event.get("id") if isinstance(event, dict) else None
+        return f"({ident!s:.40}) {_where(error)}"

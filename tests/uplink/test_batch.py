@@ -54,7 +54,8 @@ def test_every_part_passes_the_receivers_schema_check() -> None:
     for message in serialise_batch(
         "b-3", make_events(50), store_id="s", kiosk_id="k", max_message_bytes=2048
     ):
-        checker.check(message.payload)
+        checked = checker.check(message.payload)
+        assert (len(checked.events), checked.rejected) == (message.count, [])
 
 
 def test_an_event_larger_than_the_limit_travels_alone() -> None:
@@ -98,5 +99,6 @@ def test_an_odd_string_falls_back_to_escaped_json_the_receiver_accepts() -> None
     events[0]["payload"] = {"sku": "S", "note": "half a pair \ud83d"}
     [message] = serialise_batch("b-6", events, store_id="s", kiosk_id="k", max_message_bytes=8192)
     assert b"\\ud83d" in message.payload
-    batch = BatchChecker().check(message.payload)
-    assert batch["events"][0]["payload"]["note"] == "half a pair \ud83d"
+    checked = BatchChecker().check(message.payload)
+    assert checked.rejected == []
+    assert checked.events[0]["payload"]["note"] == "half a pair \ud83d"

@@ -1,0 +1,275 @@
+"""The published JSON schemas, and the event schema compiled into a check fast enough for
+``EventLog.append``.
+
+``resources/schema/`` is the one source of truth for what an event and an uplink message
+are: analysts read it, the receiver validates with it, and the kiosk refuses an event that
+breaks it where the event is made. :func:`schema_files` is the only place that knows where
+those files live.
+
+A general JSON Schema validator costs about 400 us per event here, a thousand times what
+``append`` may cost. :class:`EventCheck` therefore turns the keywords the event schema uses
+(``type``, ``const``, ``enum``, ``pattern``, ``minLength``, ``maxLength``, ``minimum``,
+``maximum``, ``properties``, ``required``, ``additionalProperties``, ``anyOf``) into one
+Python function, generated from the file, that answers yes or no in about a microsecond; a
+schema using any other keyword is refused when the check is built, so the check can never
+silently skip a rule. Only when the answer is no does ``jsonschema`` run, to say precisely
+which field is wrong. A test holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import orjson
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
+
+from settings.resources import schema_files as shipped_schema_files
+from storage.event import SCHEMA_VERSION, EventRejected
+
+#: The file names of the published schemas (in :func:`schema_files`).
+EVENT_SCHEMA = "event-v1.json"
+BATCH_SCHEMA = "batch-v1.json"
+STATUS_SCHEMA = "status-v1.json"
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples"})
+_COMPILED = frozenset(
+    {
+        "type",
+        "const",
+        "enum",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "properties",
+        "required",
+        "additionalProperties",
+        "anyOf",
+    }
+)
+_TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    # jsonschema's own rules: a bool is not a number; 3.0 is an integer
+    "integer": "(type({v}) is int or (not isinstance({v}, bool) and (isinstance({v}, int) or "
+    "(isinstance({v}, float) and {v}.is_integer()))))",
+    "number": "(not isinstance({v}, bool) and isinstance({v}, (int, float)))",
+}
+
+
+def schema_files() -> Traversable:
+    """The folder holding the published JSON schemas (``resources/schema``, installed as
+    package data: settings.resources)."""
+    return shipped_schema_files()
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """One published schema (``event-v1.json``, ``batch-v1.json``, ``status-v1.json``)."""
+    schema: dict[str, Any] = json.loads((schema_files() / name).read_text(encoding="utf-8"))
+    return schema
+
+
+class _Compiler:
+    """Writes one Python function per object schema; constants go into its namespace."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"_MISSING": object()}
+        self.functions: list[str] = []
+
+    def constant(self, value: Any) -> str:
+        name = f"_k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def expression(self, schema: Any, v: str, where: str) -> str:
+        """A Python expression over the variable ``v``, true when it matches ``schema``."""
+        if schema is True or schema == {}:
+            return "True"
+        if schema is False:
+            return "False"
+        if not isinstance(schema, dict):
+            raise ValueError(f"{where}: a schema must be an object or a boolean")
+        unknown = schema.keys() - _COMPILED - _ANNOTATIONS
+        if unknown:
+            raise ValueError(f"{where}: keyword(s) {', '.join(sorted(unknown))} not supported")
+        parts: list[str] = []
+        kinds: set[str] | None = None
+        if "type" in schema:
+            listed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            kinds = set(listed)
+            parts.append("(" + " or ".join(_TYPE_TESTS[k].format(v=v) for k in listed) + ")")
+        # a rule for one kind of value holds for any other kind: guarded unless the type
+        # test before it already rules the others out
+        known_string = kinds == {"string"}
+        if "const" in schema:
+            parts.append(self._among([schema["const"]], v, known_string))
+        if "enum" in schema:
+            parts.append(self._among(schema["enum"], v, known_string))
+        strings = []
+        if "pattern" in schema:
+            strings.append(f"{self.constant(re.compile(schema['pattern']))}.search({v})")
+        if "minLength" in schema:
+            strings.append(f"len({v}) >= {int(schema['minLength'])}")
+        if "maxLength" in schema:
+            strings.append(f"len({v}) <= {int(schema['maxLength'])}")
+        if strings:
+            guard = "" if known_string else f"not isinstance({v}, str) or "
+            parts.append(f"({guard}({' and '.join(strings)}))")
+        numbers = []
+        if "minimum" in schema:
+            numbers.append(f"{v} >= {self.constant(schema['minimum'])}")
+        if "maximum" in schema:
+            numbers.append(f"{v} <= {self.constant(schema['maximum'])}")
+        if numbers:
+            known_number = kinds is not None and kinds <= {"integer", "number"}
+            guard = "" if known_number else f"not {_TYPE_TESTS['number'].format(v=v)} or "
+            parts.append(f"({guard}({' and '.join(numbers)}))")
+        if schema.keys() & {"properties", "required", "additionalProperties"}:
+            parts.append(f"{self._object(schema, where)}({v})")
+        if "anyOf" in schema:
+            options = [
+                self.expression(sub, v, f"{where}/anyOf/{i}")
+                for i, sub in enumerate(schema["anyOf"])
+            ]
+            parts.append("(" + " or ".join(options) + ")")
+        return " and ".join(parts) or "True"
+
+    def _among(self, values: list[Any], v: str, known_string: bool) -> str:
+        # JSON equality: true is not 1, 1 is 1.0 (Python's == alone says True == 1)
+        if all(isinstance(value, str) for value in values):
+            if known_string:
+                return f"{v} in {self.constant(frozenset(values))}"
+            return f"(isinstance({v}, str) and {v} in {self.constant(frozenset(values))})"
+        tests = []
+        for value in values:
+            if isinstance(value, bool) or value is None:
+                tests.append(f"{v} is {value!r}")
+            elif isinstance(value, int | float):
+                number = _TYPE_TESTS["number"].format(v=v)
+                tests.append(f"({number} and {v} == {value!r})")
+            elif isinstance(value, str):
+                tests.append(f"(isinstance({v}, str) and {v} == {value!r})")
+            else:
+                raise ValueError(f"const/enum value {value!r} not supported")
+        return "(" + " or ".join(tests) + ")"
+
+    def _object(self, schema: dict[str, Any], where: str) -> str:
+        name = f"_object{len(self.functions)}"
+        self.functions.append("")  # reserve the name before nested objects take theirs
+        index = len(self.functions) - 1
+        properties: dict[str, Any] = schema.get("properties", {})
+        lines = [f"def {name}(d):", "    if not isinstance(d, dict):", "        return True"]
+        required = schema.get("required", [])
+        if required:
+            lines += [
+                f"    if not {self.constant(frozenset(required))} <= d.keys():",
+                "        return False",
+            ]
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            lines += [
+                f"    if not d.keys() <= {self.constant(frozenset(properties))}:",
+                "        return False",
+            ]
+        elif extra is not True:
+            raise ValueError(f"{where}: only a boolean additionalProperties is supported")
+        for key, sub in properties.items():
+            test = self.expression(sub, "x", f"{where}/properties/{key}")
+            if test == "True":
+                continue
+            fetch = (
+                f"    x = d[{key!r}]" if key in required else f"    x = d.get({key!r}, _MISSING)"
+            )
+            lines.append(fetch)
+            skip = "" if key in required else "x is not _MISSING and "
+            lines += [f"    if {skip}not ({test}):", "        return False"]
+        lines.append("    return True")
+        self.functions[index] = "\n".join(lines)
+        return name
+
+    def build(self, schema: dict[str, Any]) -> Callable[[Any], bool]:
+        top = self.expression(schema, "d", "(schema)")
+        source = "\n\n".join([*self.functions, f"def _check(d):\n    return bool({top})"])
+        exec(compile(source, "<event schema check>", "exec"), self.namespace)
+        check: Callable[[Any], bool] = self.namespace["_check"]
+        return check
+
+
+def compile_schema(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """A function answering whether a JSON value matches ``schema`` (the subset of JSON
+    Schema listed in this module's docstring; ``ValueError`` for anything else)."""
+    return _Compiler().build(schema)
+
+
+def _where(error: Any) -> str:
+    path = "/".join(str(p) for p in error.absolute_path)
+    return f"{path or '(top)'}: {error.message}"
+
+
+class EventCheck:
+    """Checks an event against the published event schema, as it will be stored.
+
+    ``check(event, store_id, kiosk_id, payload_max)`` returns its schema v1 dict (the
+    store/kiosk ids filled in as the log fills them) or raises :class:`EventRejected` with
+    one line naming the event, the field and the rule.
+    """
+
+    def __init__(self, schema: dict[str, Any] | None = None) -> None:
+        self.schema = schema if schema is not None else load_schema(EVENT_SCHEMA)
+        self._fast = compile_schema(self.schema)
+        self._full = validator_for(self.schema)(self.schema)
+
+    def __call__(
+        self, event: Any, store_id: str, kiosk_id: str, payload_max: int
+    ) -> dict[str, Any]:
+        """The event's schema v1 dict, or :class:`EventRejected`."""
+        try:
+            data = {
+                "v": SCHEMA_VERSION,
+                "id": event.id,
+                "ts": event.ts,
+                "mono_ns": event.mono_ns,
+                "clock_synced": bool(event.clock_synced),
+                "store_id": event.store_id or store_id,
+                "kiosk_id": event.kiosk_id or kiosk_id,
+                "session_id": event.session_id,
+                "type": event.type,
+                "page": event.page,
+                "element": event.element,
+                "payload": event.payload,
+                "simulated": bool(event.simulated),
+            }
+        except AttributeError as exc:
+            raise EventRejected(f"not an event ({type(event).__name__}): {exc}") from None
+        if not self._fast(data):
+            raise EventRejected(self.explain(data))
+        try:
+            size = len(orjson.dumps(data["payload"]))
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise EventRejected(
+                f"{data['type']} event {data['id']}: payload is not JSON: {exc}"
+            ) from None
+        if size > payload_max:
+            raise EventRejected(
+                f"{data['type']} event {data['id']}: payload is {size} bytes of JSON, the "
+                f"limit is {payload_max} ([storage] payload_max_bytes)"
+            )
+        return data
+
+    def explain(self, data: Any) -> str:
+        """Why ``data`` fails the schema, in one line (the slow validator's best match)."""
+        error = best_match(self._full.iter_errors(data))
+        if error is None:  # the compiled check and jsonschema disagree: name both
+            return f"event {data!r:.200} fails the compiled check of {EVENT_SCHEMA} only"
+        name = data.get("type") if isinstance(data, dict) else None
+        ident = data.get("id") if isinstance(data, dict) else None
+        return f"{name!s:.64} event {ident!s:.64} does not match {EVENT_SCHEMA}: {_where(error)}"
