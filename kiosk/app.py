@@ -133,8 +133,11 @@ class Kiosk:
         """The shopper window, showing the configured experience."""
         window = KioskWindow(self.services, clock=self.clock)
         self.window = window
-        self.recorder.session_id = lambda: window.session.session_id
-        self.recorder.simulated = lambda: self.services.simulated
+        session = window.session
+        # admin events belong to no shopper; a session simulated presence started or joined
+        # is simulated in every event
+        self.recorder.session_id = lambda: None if session.staff else session.session_id
+        self.recorder.simulated = lambda: self.services.simulated or session.simulated
         self.relay.state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
         self.relay.health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
         kiosk = self.config.kiosk
@@ -163,6 +166,7 @@ class Kiosk:
             from kiosk.admin import install_admin
 
             self.admin = install_admin(self.window, self.services)
+            self.admin.stateChanged.connect(self._on_admin_state)
         except ImportError as exc:
             log.warning("admin panel not available: %s", exc)
         except Exception:
@@ -203,6 +207,25 @@ class Kiosk:
         if self._health is None or health.status != self._health.status:
             log.info("sensor: %s %s", health.status, health.message)
         self._health = health
+        if not health.online:
+            self._state = None  # what it last saw is no longer true
+        if self.window is not None:
+            # unplugged, failed or ended: touch-only timing from now on
+            self.window.session.sensor_online(health.online)
+
+    def _on_admin_state(self, state: str) -> None:
+        """The admin pad or panel opened or closed: while it is up, whoever is at the kiosk
+        is staff (the shopper's session ends; no presence events, no sessions)."""
+        window = self.window
+        if window is None:
+            return
+        staff = state != "closed"
+        if staff and not window.session.staff:
+            window.go_attract("staff")
+            window.session.staff_arrived()
+            log.info("admin %s: presence is staff's until they leave", state)
+        elif not staff and window.session.staff:
+            window.session.staff_left()
 
     # --- stop ------------------------------------------------------------------------------
 

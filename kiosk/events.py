@@ -147,9 +147,11 @@ class EventRecorder:
         element: str | None = None,
         payload: dict[str, Any] | None = None,
         session_id: str | None = None,
+        simulated: bool = False,
     ) -> None:
         """Record one interaction now (``session_id`` overrides the current session's, for
-        the ``session.end`` of a session that has just ended)."""
+        the ``session.end`` of a session that has just ended; ``simulated`` marks an event
+        simulated presence caused, whatever the kiosk's mode)."""
         try:
             event = make_event(
                 type,
@@ -157,7 +159,7 @@ class EventRecorder:
                 page=page,
                 element=element,
                 payload=dict(payload or {}),
-                simulated=self.simulated(),
+                simulated=simulated or self.simulated(),
                 store_id=self.config.kiosk.store_id,
                 kiosk_id=self.config.kiosk.kiosk_id,
             )

@@ -12,6 +12,17 @@ shows pages and records events accordingly.
   seen in front of the kiosk, or when the shopper seen there has been gone (AWAY) for
   ``presence_grace_s`` and has not touched meanwhile (only when the sensor saw someone
   during the session: a camera that misses a short shopper does not cut them off).
+- A camera that stops (unplugged, failed, its recording ended: ``sensor_online(False)``)
+  no longer says where anyone is: the machine falls back to touch-only timing at once. A
+  shopper who was seen there gets ``idle_timeout_s`` from that moment (or from their last
+  touch, if later); the session then ends with reason "camera lost" (plain "idle" when
+  they touched after the camera went).
+- Simulated presence (``presence(zone, simulated=True)``) marks the session it starts, or
+  joins, as simulated: every event of it is then recorded ``simulated``.
+- Staff: while the admin pad or panel is up (``staff_arrived``) the person at the kiosk is
+  staff. Their presence starts no session and is not a shopper's; the shopper's session,
+  if any, has ended ("staff"). After the panel closes, presence counts again only once
+  the person seen there has gone (the zone dropped below APPROACHING).
 """
 
 from __future__ import annotations
@@ -40,13 +51,15 @@ PRESENT_ZONES = frozenset({"approaching", "engaged"})
 
 @dataclass(frozen=True)
 class SessionEnd:
-    """A finished session, for the ``session.end`` event."""
+    """A finished session, for the ``session.end`` event (``simulated``: simulated presence
+    started or joined it, so its events are marked simulated)."""
 
     session_id: str
     reason: str
     duration_s: float
     touches: int
     pages: int
+    simulated: bool = False
 
 
 def new_session_id() -> str:
@@ -75,16 +88,32 @@ class SessionMachine:
         self.pages = 0
         #: The latest presence zone ("away", "passing", ...), None = no sensor / unknown.
         self.zone: str | None = None
+        #: The latest zone came from simulated presence.
+        self.zone_simulated = False
         self.present_since: float | None = None
         self.away_since: float | None = None
         self.attract_since = clock()
         #: Someone was seen at the kiosk during this session (the grace rule applies).
         self.seen = False
+        #: Simulated presence started or joined this session: its events are simulated.
+        self.simulated = False
+        #: The camera stopped while a shopper of this session was seen (monotonic time).
+        self.camera_lost_at: float | None = None
+        #: The admin pad or panel is up: whoever is at the kiosk is staff.
+        self.staff = False
+        #: The panel has closed but the person who used it is still seen at the kiosk.
+        self.staff_lingering = False
 
     @property
     def present(self) -> bool:
         """Someone is at the kiosk (as far as the sensor can tell)."""
         return self.zone in PRESENT_ZONES
+
+    @property
+    def staff_at_kiosk(self) -> bool:
+        """The person the sensor sees is staff (the panel is up, or was and they are still
+        there): their presence is not a shopper's and is not recorded."""
+        return self.staff or self.staff_lingering
 
     def touch(self) -> bool:
         """A finger touched the screen; True when this started a session."""
@@ -104,24 +133,56 @@ class SessionMachine:
         if self.session_id is not None:
             self.pages += 1
 
-    def presence(self, zone: str) -> bool:
-        """The sensor reports ``zone`` (``sensors.Zone`` value); True when this started a
-        session."""
+    def presence(self, zone: str, *, simulated: bool = False) -> bool:
+        """The sensor reports ``zone`` (``sensors.Zone`` value), ``simulated`` when the
+        sensor invents its shoppers; True when this started a session."""
         now = self.clock()
         was_present = self.present
         self.zone = zone
+        self.zone_simulated = simulated
+        self.camera_lost_at = None  # the sensor is back: its reports rule again
         if self.present:
             self.away_since = None
-            self.seen = True
             if not was_present:
                 self.present_since = now
+            if self.staff_at_kiosk:
+                return False
+            self.seen = True
             if self.state == SessionState.ATTRACT:
                 self._start(now)
                 return True
-        elif was_present or self.away_since is None:
-            self.away_since = now
-            self.present_since = None
+            self.simulated = self.simulated or simulated
+        else:
+            self.staff_lingering = False
+            if was_present or self.away_since is None:
+                self.away_since = now
+                self.present_since = None
         return False
+
+    def sensor_online(self, online: bool) -> None:
+        """The sensor's health changed: ``online`` False when it stopped giving presence
+        (unplugged, failed, its recording ended). Touch-only timing from now on: the last
+        zone no longer holds the session open, and the grace rule no longer applies."""
+        if online or self.zone is None:
+            return
+        if self.session_id is not None and self.present and not self.staff_at_kiosk:
+            self.camera_lost_at = self.clock()
+        self.zone = None
+        self.present_since = None
+        self.away_since = None
+        self.seen = False
+        self.staff_lingering = False
+
+    def staff_arrived(self) -> SessionEnd | None:
+        """The admin pad or panel opened: the shopper's session (if any) ends with reason
+        "staff", and presence is staff's until :meth:`staff_left`."""
+        self.staff = True
+        return self.end("staff")
+
+    def staff_left(self) -> None:
+        """The admin panel closed; the person seen at the kiosk stays staff until they go."""
+        self.staff = False
+        self.staff_lingering = self.present
 
     def tick(self) -> SessionEnd | None:
         """Check the timeouts; the session that ended now, if one did."""
@@ -138,6 +199,12 @@ class SessionMachine:
                 return self.end("shopper left")
             # nobody touched and nobody was seen: counted from whichever happened last
             untouched = min(untouched, gone)
+        lost = self.camera_lost_at
+        if lost is not None and lost > self.last_touch:
+            # the shopper was last known to be there when the camera went
+            if now - lost >= self.settings.idle_timeout_s:
+                return self.end("camera lost")
+            return None
         if untouched >= self.settings.idle_timeout_s:
             return self.end("idle")
         return None
@@ -154,9 +221,12 @@ class SessionMachine:
             duration_s=round(now - self.started_at, 3),
             touches=self.touches,
             pages=self.pages,
+            simulated=self.simulated,
         )
         self.state = SessionState.ATTRACT
         self.session_id = None
+        self.simulated = False
+        self.camera_lost_at = None
         self.attract_since = now
         return finished
 
@@ -177,4 +247,6 @@ class SessionMachine:
         self.last_touch = now
         self.touches = 0
         self.pages = 0
-        self.seen = self.present
+        self.seen = self.present and not self.staff_at_kiosk
+        self.simulated = self.seen and self.zone_simulated
+        self.camera_lost_at = None

@@ -691,6 +691,7 @@ class KioskWindow(QWidget):
                     "pages": ended.pages,
                 },
                 session_id=session_id,
+                simulated=ended.simulated,
             )
 
     def tick(self) -> None:
@@ -722,6 +723,7 @@ class KioskWindow(QWidget):
                 page=page.id,
                 payload={"dwell_ms": round(dwell * 1000), "name": page.name},
                 session_id=ended.session_id,
+                simulated=ended.simulated,
             )
         self.services.record(
             "session.end",
@@ -733,6 +735,7 @@ class KioskWindow(QWidget):
                 "pages": ended.pages,
             },
             session_id=ended.session_id,
+            simulated=ended.simulated,
         )
         goodbye = self.goodbye_page()
         if goodbye is not None and self.settings.goodbye_s > 0:
@@ -756,8 +759,10 @@ class KioskWindow(QWidget):
         """A presence report from the sensor (``sensors.PresenceState``), on the UI thread."""
         zone = getattr(state.zone, "value", str(state.zone))
         previous = self.session.zone
-        started = self.session.presence(zone) if not self.broken else False
-        if zone != previous:
+        staff = self.session.staff_at_kiosk  # staff's presence is not a shopper's
+        simulated = bool(state.simulated)
+        started = False if self.broken else self.session.presence(zone, simulated=simulated)
+        if zone != previous and not staff:
             self.services.record(
                 "presence.change",
                 page=self.page.id if self.page else None,
@@ -768,6 +773,7 @@ class KioskWindow(QWidget):
                     "distance_m": state.distance_m,
                     "looking": state.looking,
                 },
+                simulated=simulated,
             )
         if started:
             self._record_session_start("presence")

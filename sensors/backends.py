@@ -20,6 +20,11 @@ class NoSensor:
         """The name shown in the sensor's health."""
         return "none"
 
+    @property
+    def simulated(self) -> bool:
+        """Never: it sees nothing at all."""
+        return False
+
     def open(self) -> None:
         """Always refuses: the health becomes "off"."""
         raise SensorOff('presence detection is off ([sensors] type = "none")')
@@ -49,14 +54,21 @@ def build_sensor(settings: SensorsSection, *, realtime: bool = True) -> Presence
     """The sensor ``settings.type`` asks for. Never raises for a missing library or device:
     the sensor's ``open`` reports that as its health.
 
-    ``auto`` means: play ``source`` if it names a file, else a RealSense if one is connected,
-    else simulated shoppers. ``realtime=False`` makes recordings and simulations run as fast
-    as they can be read (tests, ``kiosk-sensor replay``).
+    ``auto`` means the RealSense backend (the ``source`` recording, else a connected camera).
+    With no camera plugged in it reports "no_device" and looks again with backoff: the kiosk
+    runs touch-only, the camera tile is red, and no presence is invented. Simulated shoppers
+    come only from ``type = "simulated"`` (the demo asks for them by name).
+    ``realtime=False`` makes recordings and simulations run as fast as they can be read
+    (tests, ``kiosk-sensor replay``).
     """
     kind = settings.type
     if kind == "auto":
-        kind = "realsense" if settings.source or realsense_connected() else "simulated"
-        log.info("sensors: type auto -> %s", kind)
+        kind = "realsense"
+        log.info(
+            "sensors: type auto -> realsense (%s)",
+            settings.source
+            or ("camera connected" if realsense_connected() else "no camera connected yet"),
+        )
     if kind == "none":
         return NoSensor()
     if kind == "simulated":

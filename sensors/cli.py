@@ -5,7 +5,8 @@ recording; ``replay FILE`` plays a ``.db3``/``.bag`` through the RealSense backe
 as possible; ``live`` watches the configured sensor. ``replay`` and ``live`` print one JSON
 line per presence change: ``{"t": ..., "zone": ..., "distance_m": ..., "people": ...}`` with
 ``t`` in seconds since the first frame, by the frames' own clock. Health changes other than
-"ok" go to stderr as one line each.
+"ok" go to stderr as one line each. ``live`` with no camera connected says so and exits 1:
+it never invents shoppers (``[sensors] type = "simulated"`` asks for them by name).
 """
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ def _watch(sensor: PresenceSensor, settings: SensorsSection, *, until_end: bool)
                 final = item
                 if item.status != "ok":
                     print(f"{PROG}: sensor {item.status}: {item.message}", file=sys.stderr)
+                if item.status == "no_device" and not until_end:
+                    break  # nothing to watch: say so rather than wait without a word
                 continue
             if origin is None:
                 origin = item.timestamp
@@ -185,7 +188,9 @@ def _watch(sensor: PresenceSensor, settings: SensorsSection, *, until_end: bool)
         signal.signal(signal.SIGTERM, previous_handler)
     if final is None or final.status in ("ok", "file_ended"):
         return EXIT_OK
-    return EXIT_FAILED if until_end or final.status in ("error", "off") else EXIT_OK
+    if until_end or final.status in ("error", "off", "no_device"):
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -69,12 +69,19 @@ class PresenceSensor(Protocol):
        from ``finally`` blocks; never raises. ``open()`` may be called again after it.
 
     ``model`` names the device (e.g. "Intel RealSense D435", "simulated shoppers") for the
-    health report; it may change after ``open()``.
+    health report; it may change after ``open()``. ``simulated`` is True when the frames are
+    invented (simulated shoppers) rather than seen by a camera or read from a recording of
+    one: the kiosk marks every event they cause ``simulated``.
     """
 
     @property
     def model(self) -> str:
         """The device or backend name shown in the sensor's health."""
+        ...
+
+    @property
+    def simulated(self) -> bool:
+        """True when nobody real is behind the frames (simulated shoppers)."""
         ...
 
     def open(self) -> None:

@@ -73,6 +73,11 @@ class RealSenseSensor:
         """The camera's name and serial number, or the recording's file name."""
         return self._model
 
+    @property
+    def simulated(self) -> bool:
+        """Never: a camera, or a recording played as one."""
+        return False
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def open(self) -> None:

@@ -137,6 +137,13 @@ def _scenes() -> dict[str, Scene]:
                 (SceneShopper(_approach_and_leave(1.0, 0.8, 2.0), height_m=1.1, width_m=0.32),),
             ),
             Scene(
+                "stays-at-end",
+                "one shopper walks up to 0.7 m and still stands there when the recording ends "
+                "(a camera lost while someone is at the screen)",
+                one[1].t + 2.0,
+                (SceneShopper((*one[:2], Waypoint(one[1].t + 2.0, 0.7))),),
+            ),
+            Scene(
                 "noisy",
                 "the approach-leave walk with depth holes, noise, spikes and one-frame flashes",
                 one[-1].t + 2.0,

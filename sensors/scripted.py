@@ -39,6 +39,7 @@ class ScriptedSensor:
         realtime: bool = False,
         hold_last: bool = False,
         model: str = "scripted frames",
+        simulated: bool = False,
     ) -> None:
         if not frames:
             raise ValueError("a scripted sensor needs at least one frame")
@@ -46,6 +47,7 @@ class ScriptedSensor:
         self._realtime = realtime
         self._hold_last = hold_last
         self._model = model
+        self._simulated = simulated
         self._index = 0
         self._start_mono: float | None = None
         self._opened = False
@@ -104,6 +106,11 @@ class ScriptedSensor:
     def model(self) -> str:
         """The name shown in the sensor's health."""
         return self._model
+
+    @property
+    def simulated(self) -> bool:
+        """As given: a script stands for a camera in tests unless told otherwise."""
+        return self._simulated
 
     def open(self) -> None:
         """Rewind to the first frame."""

@@ -7,6 +7,7 @@ calibration preview while the admin page asks for it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -82,7 +83,9 @@ class PresenceService:
         self._lock = threading.Lock()
         self._pending: _Calibration | None = None
         self._preview_sink: PreviewSink | None = None
-        self._health = SensorHealth(status="off", message="not started", model=sensor.model)
+        self._health = SensorHealth(
+            status="off", message="not started", model=sensor.model, simulated=sensor.simulated
+        )
         self._state: PresenceState | None = None
         self._last_frame_mono: float | None = None
         self._fps = 0.0
@@ -205,6 +208,7 @@ class PresenceService:
 
     def _stream(self) -> None:
         heartbeat = self._settings.heartbeat_s
+        simulated = self._sensor.simulated
         last_emit = time.monotonic()
         last_frame = time.monotonic()
         last_preview = 0.0
@@ -226,6 +230,8 @@ class PresenceService:
             if not state.same_presence(self._state) or now - last_emit >= heartbeat:
                 if not state.same_presence(self._state):
                     log.debug("presence %s", state)
+                if simulated:
+                    state = dataclasses.replace(state, simulated=True)
                 self._state = state
                 last_emit = now
                 self._emit_state(state)
@@ -292,6 +298,7 @@ class PresenceService:
             model=self._sensor.model,
             fps=round(self._fps, 1),
             last_frame_age_s=age,
+            simulated=self._sensor.simulated,
         )
 
     def _report(self, status: HealthStatus, message: str) -> None:

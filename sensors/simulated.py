@@ -105,6 +105,11 @@ class SimulatedSensor:
         """The name shown in the sensor's health."""
         return "simulated shoppers"
 
+    @property
+    def simulated(self) -> bool:
+        """Always: these shoppers are invented."""
+        return True
+
     def open(self) -> None:
         """Restart the simulation from its seed."""
         self._rng = random.Random(self._seed)

@@ -43,7 +43,8 @@ class PresenceState:
     the number of people seen, ``looking`` whether a frontal face looks at the screen (None
     when face detection is off or impossible), ``timestamp`` the frame's own clock in
     seconds (camera time for a RealSense, file time for a recording: compare timestamps of
-    one source only).
+    one source only). ``simulated`` is True when the sensor invents its shoppers (simulated
+    presence): whatever the state causes is marked simulated.
     """
 
     zone: Zone
@@ -51,6 +52,7 @@ class PresenceState:
     people: int
     looking: bool | None
     timestamp: float
+    simulated: bool = False
 
     def same_presence(self, other: PresenceState | None) -> bool:
         """True when ``other`` has the same zone, people count and looking flag (the
@@ -70,20 +72,23 @@ class PresenceState:
             "people": self.people,
             "looking": self.looking,
             "timestamp": self.timestamp,
+            "simulated": self.simulated,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class SensorHealth:
     """The sensor's health: ``status`` (see :data:`HealthStatus`), a ``message`` staff can
-    act on, the camera ``model`` (or backend name), measured ``fps`` and the age of the
-    last frame in seconds (None before the first frame)."""
+    act on, the camera ``model`` (or backend name), measured ``fps``, the age of the
+    last frame in seconds (None before the first frame), and whether the sensor invents its
+    shoppers (``simulated``: no camera at all)."""
 
     status: HealthStatus
     message: str = ""
     model: str = ""
     fps: float = 0.0
     last_frame_age_s: float | None = None
+    simulated: bool = False
 
     @property
     def online(self) -> bool:

@@ -37,6 +37,11 @@ class WebcamSensor:
         """The camera's name in the health report."""
         return f"webcam {self._settings.webcam_index}"
 
+    @property
+    def simulated(self) -> bool:
+        """Never: a camera."""
+        return False
+
     def open(self) -> None:
         """Open the camera; :class:`SensorUnavailable` when there is none at the index."""
         self.close()

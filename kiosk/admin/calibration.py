@@ -38,6 +38,8 @@ ZONE_STEP_M = 0.05
 ZONE_GAP_M = 0.1
 #: After the last change, wait this long before writing the file (a drag is many changes).
 COMMIT_DELAY_MS = 600
+#: Over the image while no depth frame has come yet.
+WAITING = "waiting for the camera…"
 
 ZONE_COLOURS = {
     "engaged": (212, 58, 47),
@@ -219,7 +221,7 @@ class CalibrationPage(QWidget):
         self.view.addItem(self.roi)
         self.roi.sigRegionChanged.connect(self._roi_moved)
         self.roi.sigRegionChangeFinished.connect(self._schedule_commit)
-        self.no_image = pg.TextItem("waiting for the camera…", color=theme.TEXT, anchor=(0.5, 0.5))
+        self.no_image = pg.TextItem(WAITING, color=theme.TEXT, anchor=(0.5, 0.5))
         self.no_image.setPos(0.5, 0.5)
         self.view.addItem(self.no_image)
 
@@ -321,7 +323,22 @@ class CalibrationPage(QWidget):
         self.frames_shown += 1
 
     def show_presence(self) -> None:
-        """Show the current zone and distance (the controller calls this every second)."""
+        """Show the current zone and distance (the controller calls this every second); what
+        the camera cannot see is said instead: no camera, its fault, or simulated shoppers."""
+        health = self._services.sensor_health()
+        if health is not None and health.simulated:
+            self.live.setText("simulated shoppers: no camera to calibrate")
+            self.no_image.setText("no camera: shoppers are simulated")
+            return
+        if health is not None and not health.online:
+            self.live.setText(f"no camera: {health.message or health.status}")
+            self.no_image.setText(f"camera {health.status.replace('_', ' ')}")
+            return
+        if health is None and self._services.presence is None:
+            self.live.setText("no camera: presence sensing is not running")
+            self.no_image.setText("no camera")
+            return
+        self.no_image.setText(WAITING)
         state = self._services.presence_state()
         if state is None:
             self.live.setText("no presence report yet")

@@ -73,9 +73,15 @@ def _ago(value: Any) -> str:
 
 
 def camera_tile(services: KioskServices) -> TileView:
-    """The camera's tile from the sensor's last health and presence state."""
+    """The camera's tile from the sensor's last health and presence state. Grey only when
+    presence sensing is switched off; simulated shoppers are amber (no camera is watching);
+    a camera that is missing, failed or ended is red or amber: the kiosk runs touch-only."""
     if services.presence is None and services.sensor_health() is None:
-        return TileView("off", "No camera", ["touch only: presence sensing is off"])
+        if services.config.sensors.type == "none":
+            return TileView("off", "No camera", ["touch only: presence sensing is off"])
+        return TileView(
+            "bad", "Not running", ["the presence service did not start: see the log", "touch only"]
+        )
     health = services.sensor_health()
     if health is None:
         return TileView("warn", "Starting", ["no report from the camera yet"])
@@ -90,6 +96,11 @@ def camera_tile(services: KioskServices) -> TileView:
     if health.message:
         details.append(health.message)
     status = health.status
+    if status != "ok":
+        details.append("touch only: sessions end by the idle timeout")
+    if health.simulated:
+        details.insert(0, "no camera: shoppers are simulated, their events marked simulated")
+        return TileView("warn", "Simulated", details)
     if status == "ok":
         level: Level = "warn" if age is not None and age > FRAME_AGE_WARN_S else "ok"
         return TileView(level, "Seeing" if level == "ok" else "Slow frames", details)

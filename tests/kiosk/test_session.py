@@ -3,18 +3,25 @@ presence, idle and presence timeouts, and the events each step records."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from kiosk.app import Kiosk
 from kiosk.events import MemorySink
 from kiosk.session import SessionMachine, SessionState
 from kiosk.shopper import KioskWindow
 from sensors import PresenceState, Zone
+from sensors.backends import realsense_connected
+from sensors.recording import record_scene
 from settings import KioskConfig
-from tests.kiosk.conftest import FakeClock
+from tests.kiosk.conftest import FEATURES, FakeClock
 
 
 def tap_element(window: KioskWindow, element_id: str) -> None:
@@ -235,3 +242,238 @@ def test_staff_corner_taps_never_reach_the_shopper_page(
         assert len(sink.of_type("session.start")) == 1
     finally:
         admin.shutdown()
+
+
+# --- a camera that stops, staff at the kiosk, simulated presence (issue 15: 5, 6, 10) ----
+
+
+def test_camera_lost_while_someone_stands_there_falls_back_to_touch_timing(
+    config: KioskConfig, clock: FakeClock
+) -> None:
+    machine = SessionMachine(config.kiosk, clock=clock, new_id=lambda: "s-1")
+    assert machine.presence("engaged")
+    clock.advance(100)  # standing there holds the session open
+    assert machine.tick() is None
+    machine.sensor_online(False)  # unplugged, failed or its recording ended
+    assert machine.zone is None and not machine.present
+    clock.advance(config.kiosk.idle_timeout_s - 0.1)
+    assert machine.tick() is None  # the shopper was there a moment ago
+    clock.advance(0.2)
+    ended = machine.tick()
+    assert ended is not None and ended.session_id == "s-1" and ended.reason == "camera lost"
+    assert machine.state == SessionState.ATTRACT
+
+
+def test_a_touch_after_the_camera_went_is_timed_as_touch_only(
+    config: KioskConfig, clock: FakeClock
+) -> None:
+    machine = SessionMachine(config.kiosk, clock=clock)
+    assert machine.presence("approaching")
+    machine.sensor_online(False)
+    clock.advance(10)
+    machine.touch()
+    clock.advance(config.kiosk.idle_timeout_s - 0.1)
+    assert machine.tick() is None
+    clock.advance(0.2)
+    ended = machine.tick()
+    assert ended is not None and ended.reason == "idle"
+
+
+def test_staff_presence_starts_no_session_until_they_have_gone(
+    config: KioskConfig, clock: FakeClock
+) -> None:
+    ids = iter(["shopper", "next"])
+    machine = SessionMachine(config.kiosk, clock=clock, new_id=lambda: next(ids))
+    machine.touch()
+    ended = machine.staff_arrived()  # the admin pad opened over the shopper's session
+    assert ended is not None and ended.session_id == "shopper" and ended.reason == "staff"
+    assert machine.session_id is None and machine.staff_at_kiosk
+    assert not machine.presence("engaged")  # staff standing at the camera to calibrate
+    clock.advance(config.kiosk.idle_timeout_s * 3)
+    assert machine.tick() is None and machine.session_id is None
+    machine.staff_left()  # the panel closed; the same person still stands there
+    assert not machine.presence("engaged")  # a heartbeat: still staff
+    assert machine.session_id is None and machine.staff_at_kiosk
+    machine.presence("passing")  # they walk off
+    assert not machine.staff_at_kiosk
+    assert machine.presence("approaching")  # the next one is a shopper
+    assert machine.session_id == "next"
+
+
+def test_simulated_presence_marks_its_session_and_touches_do_not(
+    config: KioskConfig, clock: FakeClock
+) -> None:
+    machine = SessionMachine(config.kiosk, clock=clock)
+    assert machine.presence("engaged", simulated=True)
+    assert machine.simulated
+    machine.presence("away", simulated=True)
+    clock.advance(config.kiosk.presence_grace_s + 1)
+    ended = machine.tick()
+    assert ended is not None and ended.simulated and not machine.simulated
+    assert machine.touch()  # a real finger, nobody seen: a real session
+    assert not machine.simulated
+    machine.presence("engaged", simulated=True)  # simulated presence joins it from here on
+    assert machine.simulated
+    ended = machine.end("test")
+    assert ended is not None and ended.simulated
+
+
+# --- the same through the running kiosk: real sensors, real event log --------------------
+
+
+def stored(database: Path) -> list[tuple[str, str | None, int, dict[str, Any]]]:
+    """(type, session_id, simulated, payload) of every event in the kiosk's SQLite file."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT type, session_id, simulated, payload FROM events ORDER BY seq")
+        return [(t, s, sim, json.loads(p or "{}")) for t, s, sim, p in rows.fetchall()]
+
+
+def run_kiosk(qtbot: Any, config: KioskConfig) -> Kiosk:
+    config.kiosk.experience = FEATURES
+    config.uplink.enabled = False
+    kiosk = Kiosk(config)
+    window = kiosk.start()
+    qtbot.addWidget(window)
+    assert kiosk.event_log is not None
+    return kiosk
+
+
+def test_a_recording_ending_while_the_shopper_stands_there_ends_the_session(
+    qtbot: Any, config: KioskConfig, tmp_path: Path
+) -> None:
+    """A pyrealsense2 recording played through the real pipeline: the shopper walks up to
+    0.7 m and the file ends while they stand there. Touch-only timing takes over at once, and
+    the session ends by the idle timeout with reason "camera lost" while the kiosk runs."""
+    recording = tmp_path / "stays.db3"
+    record_scene(recording, "stays-at-end", width=212, height=120)
+    config.sensors.type = "realsense"
+    config.sensors.source = f"file:{recording}"
+    config.kiosk.idle_timeout_s = 5.0
+    kiosk = run_kiosk(qtbot, config)
+    try:
+        window = kiosk.window
+        assert window is not None
+        qtbot.waitUntil(lambda: window.state != SessionState.ATTRACT, timeout=30_000)
+        qtbot.waitUntil(
+            lambda: kiosk._health is not None and kiosk._health.status == "file_ended",
+            timeout=30_000,
+        )
+        qtbot.waitUntil(lambda: window.state == SessionState.ATTRACT, timeout=30_000)
+    finally:
+        kiosk.stop()
+    assert kiosk.event_log is not None
+    events = stored(kiosk.event_log.database)
+    zones = [p["zone"] for t, _, _, p in events if t == "presence.change"]
+    assert zones[-1] == "engaged"  # what the camera last saw
+    (start,) = [p for t, _, _, p in events if t == "session.start"]
+    assert start == {"trigger": "presence"}
+    (end,) = [p for t, _, _, p in events if t == "session.end"]
+    assert end["reason"] == "camera lost"
+    assert not any(sim for _, _, sim, _ in events)
+
+
+def test_simulated_presence_marks_every_event_it_causes(qtbot: Any, config: KioskConfig) -> None:
+    config.sensors.type = "simulated"
+    config.sensors.sim_driven = True
+    config.kiosk.presence_grace_s = 0.0
+    kiosk = run_kiosk(qtbot, config)
+    try:
+        window = kiosk.window
+        assert window is not None and kiosk.sensor is not None
+        kiosk.sensor.add_shopper(stop_m=0.7, dwell_s=1.0, speed_m_s=5.0)
+        qtbot.waitUntil(lambda: window.state != SessionState.ATTRACT, timeout=30_000)
+        QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        qtbot.waitUntil(lambda: window.session.session_id is None, timeout=30_000)
+        simulated_session = window.session
+        # then a real shopper touches the screen with nobody (simulated) in front of it
+        assert simulated_session.zone not in ("approaching", "engaged")
+        QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        real = window.session.session_id
+        assert real is not None
+        window.go_attract("test")
+    finally:
+        kiosk.stop()
+    assert kiosk.event_log is not None
+    events = stored(kiosk.event_log.database)
+    caused = [(t, sim) for t, s, sim, _ in events if s != real]
+    kinds = {t for t, _ in caused}
+    assert {"presence.change", "session.start", "touch", "session.end"} <= kinds
+    assert all(sim == 1 for _, sim in caused), caused
+    mine = [(t, sim) for t, s, sim, _ in events if s == real]
+    assert {t for t, _ in mine} >= {"session.start", "touch", "session.end"}
+    assert all(sim == 0 for _, sim in mine), mine
+
+
+@pytest.mark.skipif(realsense_connected(), reason="a RealSense camera is plugged in")
+def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
+    qtbot: Any, config: KioskConfig
+) -> None:
+    from kiosk.admin.calibration import CalibrationPage
+    from kiosk.admin.status import camera_tile
+
+    config.sensors.type = "auto"
+    kiosk = run_kiosk(qtbot, config)
+    try:
+        qtbot.waitUntil(lambda: kiosk._health is not None, timeout=10_000)
+        assert kiosk._health is not None and kiosk._health.status == "no_device"
+        tile = camera_tile(kiosk.services)
+        assert tile.level == "bad" and tile.headline == "Not found"
+        assert "touch only" in " ".join(tile.details)
+        page = CalibrationPage(services=kiosk.services)
+        qtbot.addWidget(page)
+        page.show_presence()
+        assert page.live.text().startswith("no camera")
+        assert "no RealSense camera" in page.live.text()
+        assert "ENGAGED" not in page.live.text() and "waiting" not in page.no_image.toPlainText()
+        qtbot.wait(1500)  # anything invented would have walked up by now
+        assert kiosk.window is not None and kiosk.window.state == SessionState.ATTRACT
+        page.close_writer()
+    finally:
+        kiosk.stop()
+    assert kiosk.event_log is not None
+    types = [t for t, _, _, _ in stored(kiosk.event_log.database)]
+    assert "presence.change" not in types and "session.start" not in types
+
+
+def test_while_the_admin_panel_is_up_presence_and_sessions_are_staffs(
+    qtbot: Any, config: KioskConfig
+) -> None:
+    config.sensors.type = "none"
+    kiosk = run_kiosk(qtbot, config)
+    window = kiosk.window
+    admin = kiosk.admin
+    assert window is not None and admin is not None
+
+    def seen(zone: Zone) -> None:
+        # the sensor thread's path: a queued signal to the UI thread
+        kiosk.relay.state.emit(presence(zone))
+        qtbot.waitUntil(lambda: window.session.zone == zone.value, timeout=5000)
+
+    try:
+        QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        shopper = window.session.session_id
+        assert shopper is not None
+        admin.open_pad()  # staff came to calibrate: the shopper's session is over
+        assert window.session.session_id is None
+        admin.login("staff")
+        seen(Zone.ENGAGED)  # staff standing at the camera
+        admin.close("closed")
+        seen(Zone.ENGAGED)  # a heartbeat: the same person, still staff
+        assert window.state == SessionState.ATTRACT
+        seen(Zone.AWAY)  # they leave
+        seen(Zone.APPROACHING)  # a shopper
+        assert window.state == SessionState.WELCOME
+        window.go_attract("test")
+    finally:
+        kiosk.stop()
+    assert kiosk.event_log is not None
+    events = stored(kiosk.event_log.database)
+    ends = [(s, p["reason"]) for t, s, _, p in events if t == "session.end"]
+    assert ends[0] == (shopper, "staff")
+    admin_events = [(t, s) for t, s, _, _ in events if t.startswith("admin.")]
+    assert {t for t, _ in admin_events} >= {"admin.login", "admin.logout"}
+    assert all(s is None for _, s in admin_events), admin_events
+    changes = [p["zone"] for t, _, _, p in events if t == "presence.change"]
+    assert changes == ["approaching"]  # staff's comings and goings are not recorded
+    starts = [p["trigger"] for t, _, _, p in events if t == "session.start"]
+    assert starts == ["touch", "presence"]

@@ -132,6 +132,7 @@ class FlakyCamera:
     """A real PresenceSensor that loses its device once, like an unplugged cable."""
 
     model = "flaky camera"
+    simulated = False
 
     def __init__(self) -> None:
         self.opened = 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sensors import PresenceService, PresenceState, SensorHealth, Zone
+from sensors.backends import realsense_connected
 from sensors.presence import ZONE_HYSTERESIS_M, PresenceTracker
 from sensors.realsense import RealSenseSensor
 from sensors.recording import record_scene
@@ -243,3 +244,19 @@ def test_cli_replay_takes_config_after_the_file_as_documented(
     assert done.returncode == 0, done.stderr
     zones = [json.loads(line)["zone"] for line in done.stdout.splitlines()]
     assert zones == ["away", "passing", "away"]
+
+
+@pytest.mark.skipif(realsense_connected(), reason="a RealSense camera is plugged in")
+def test_cli_live_without_a_camera_says_so_and_invents_nobody(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[sensors]\ntype = "auto"\n', encoding="utf-8")
+    done = subprocess.run(
+        [kiosk_sensor(), "live", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "no_device" in done.stderr and "no RealSense camera" in done.stderr
+    assert "Traceback" not in done.stderr

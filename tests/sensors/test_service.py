@@ -18,6 +18,7 @@ from sensors import (
     build_sensor,
 )
 from sensors.backends import realsense_connected
+from sensors.realsense import RealSenseSensor
 from settings.model import SensorsSection, ZonesSection
 
 FPS = 30
@@ -160,9 +161,50 @@ def test_simulated_shoppers_are_seeded_and_come_and_go() -> None:
 
 
 @pytest.mark.skipif(realsense_connected(), reason="a RealSense camera is plugged in")
-def test_build_sensor_auto_without_camera_is_simulated_and_none_is_off() -> None:
-    assert build_sensor(SensorsSection(type="auto")).model == "simulated shoppers"
+def test_auto_without_a_camera_reports_no_device_and_invents_nobody() -> None:
+    sensor = build_sensor(SensorsSection(type="auto"))
+    assert isinstance(sensor, RealSenseSensor) and not sensor.simulated
+    states: list[PresenceState] = []
+    health: list[SensorHealth] = []
+    service = PresenceService(
+        sensor, on_state=states.append, on_health=health.append, settings=SensorsSection()
+    )
+    service.start()
+    try:
+        for _ in range(200):
+            if health:
+                break
+            service.join(0.05)
+    finally:
+        service.stop()
+    assert [h.status for h in health] == ["no_device"]
+    assert "no RealSense camera" in health[0].message and not health[0].simulated
+    assert states == []
     assert isinstance(build_sensor(SensorsSection(type="none")), NoSensor)
+
+
+def test_simulated_shoppers_mark_their_states_and_health_simulated() -> None:
+    sensor = build_sensor(SensorsSection(type="simulated", sim_arrivals_per_min=60), realtime=False)
+    assert isinstance(sensor, SimulatedSensor) and sensor.simulated
+    states: list[PresenceState] = []
+    health: list[SensorHealth] = []
+    service = PresenceService(
+        sensor, on_state=states.append, on_health=health.append, settings=SensorsSection()
+    )
+    service.start()
+    try:
+        for _ in range(400):
+            if any(s.zone is not Zone.AWAY for s in states):
+                break
+            service.join(0.05)
+    finally:
+        service.stop()
+    assert any(s.zone is not Zone.AWAY for s in states)
+    assert all(s.simulated for s in states) and all(h.simulated for h in health)
+    # a camera (here its scripted stand-in) is never marked
+    seen, seen_health = run_to_end(ScriptedSensor.from_distances([None] * 10 + [0.8] * 20))
+    assert seen and not any(s.simulated for s in seen)
+    assert seen_health and not any(h.simulated for h in seen_health)
 
 
 def test_driven_simulation_sees_only_the_shoppers_sent_in() -> None:
