@@ -78,8 +78,10 @@ class StorageSection(Section):
     batch_max_events: Annotated[int, Field(ge=1, le=10_000)] = 500
     batch_max_bytes: Annotated[int, Field(ge=1024, le=131_072)] = 65_536
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
-    #: 0 = no budget. Over budget, the oldest *unsent* events are purged too, loudly.
-    disk_budget_mb: Annotated[int, Field(ge=0)] = 0
+    #: The database and its WAL together (2 GB: about 2.8 million events, well within a small
+    #: kiosk PC's disk). Over budget, uplinked events go first, then the oldest *unsent*
+    #: ones, loudly. 0 = no budget (the file grows while the uplink is off or offline).
+    disk_budget_mb: Annotated[int, Field(ge=0)] = 2048
 
 
 class RedisSection(Section):

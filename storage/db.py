@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,18 @@ def migrate(engine: Engine, path: Path) -> int:
             )
             log.info("%s: database schema migrated to v%d", path, version)
     return LATEST_VERSION
+
+
+def database_id(engine: Engine) -> str:
+    """This database file's identity (``meta.database_id``, made once, kept for its life):
+    the Redis mirror records it to tell a replaced database from the one it mirrored."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
+            (uuid.uuid4().hex,),
+        )
+        value = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'database_id'").scalar()
+    return str(value)
 
 
 def describe(exc: BaseException, path: Path) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import queue
 import shutil
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -14,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import redis
 from sqlalchemy import Engine
 
 from settings import KioskConfig
 from storage.db import (
     WRITER_CHECKPOINT_PAGES,
     Checkpointer,
+    database_id,
     describe,
     driver,
     make_engine,
@@ -28,15 +29,9 @@ from storage.db import (
     quick_check,
 )
 from storage.event import EventRejected
-from storage.hot import MirrorBatch, RedisMirror
-from storage.records import (
-    COLUMN_INDEX,
-    EVENT_JSON_TEXT_SQL,
-    INSERT_SQL,
-    SESSIONS_UPSERT_SQL,
-    Row,
-    to_row,
-)
+from storage.event_schema import EventCheck
+from storage.hot import MirrorFeed
+from storage.records import INSERT_SQL, SESSIONS_UPSERT_SQL, Row, to_row
 from storage.retention import enforce_budget, purge_uplinked
 
 log = logging.getLogger(__name__)
@@ -50,6 +45,15 @@ RETRY_MAX_S = 30.0
 RETENTION_EVERY_S = 3600.0
 #: How often the writer checks ``disk_budget_mb`` (and once at start).
 BUDGET_EVERY_S = 60.0
+#: First and longest pause before the writer thread is restarted after it failed.
+WRITER_RESTART_MIN_S = 1.0
+WRITER_RESTART_MAX_S = 30.0
+#: The writer's INSERT: an id already stored is not stored again, so a batch written twice
+#: (or an event appended twice) can never wedge the writer on the unique id.
+WRITE_SQL = f"{INSERT_SQL} ON CONFLICT (id) DO NOTHING"
+#: Errors of the rows, not the file: the batch is written row by row and the rows SQLite
+#: refuses are rejected (counted and logged), the others written.
+_ROW_ERRORS = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.IntegrityError)
 _STOP = object()
 
 
@@ -76,6 +80,18 @@ class StorageHealth:
     #: Events deleted BEFORE they were uplinked, because the disk budget was exceeded.
     purged_unsent: int = 0
     last_purge_at: float | None = None
+    #: False while the writer thread is down (it is restarted; ``sqlite_ok`` is False then).
+    writer_alive: bool = True
+    #: Times the writer thread failed and was restarted, and the last failure.
+    writer_restarts: int = 0
+    writer_error: str | None = None
+    #: The Redis mirror's last failure (None while it works).
+    redis_error: str | None = None
+    #: Times Redis's keys were found out of step with SQLite (another database's, or a seq
+    #: beyond SQLite's last) and rebuilt from SQLite; when and why the last time.
+    redis_rebuilds: int = 0
+    redis_rebuilt_at: float | None = None
+    redis_rebuild_reason: str | None = None
 
 
 def database_path(config: KioskConfig) -> Path:
@@ -134,9 +150,13 @@ class EventLog:
         self._retry_at = 0.0
         self._retry_s = RETRY_MIN_S
         self._last_seq = 0
-        self._mirror = RedisMirror(config.redis) if config.redis.enabled else None
+        self._feed = MirrorFeed(config.redis, self._database) if config.redis.enabled else None
         self._checkpointer = Checkpointer(self._database)
-        self._mirror_synced = False
+        self._check = EventCheck()
+        self._stop_seen = False
+        self._writer_down = False
+        self._writer_restarts = 0
+        self._writer_error: str | None = None
 
     @property
     def database(self) -> Path:
@@ -149,11 +169,24 @@ class EventLog:
         """Open (or create and migrate) the database and start the writer thread."""
         self._open()
         self._checkpointer.start()
-        self._thread = threading.Thread(target=self._run, name="event-log-writer", daemon=True)
+        if self._feed is not None:
+            self._feed.start()
+        self._thread = threading.Thread(
+            target=self._supervise, name="event-log-writer", daemon=True
+        )
         self._thread.start()
 
     def append(self, event: Any) -> None:
-        """Queue one event; returns at once unless the queue is full (back-pressure)."""
+        """Queue one event; returns at once unless the queue is full (back-pressure).
+
+        Raises :class:`EventRejected` (one line: the event, the field, the rule) for an event
+        that does not match the published schema (``resources/schema/event-v1.json``).
+        """
+        try:
+            self._check(event, self._store_id, self._kiosk_id, self._payload_max)
+        except EventRejected:
+            self._rejected += 1
+            raise
         if self._stopped:
             self._dropped += 1
             log.warning("event log stopped: %s event not saved", getattr(event, "type", "?"))
@@ -202,6 +235,8 @@ class EventLog:
             log.error("event log writer did not finish within %.1f s", timeout)
         elif self._pending:
             log.error("event log stopped with %d events NOT saved to SQLite", len(self._pending))
+        if self._feed is not None:
+            self._feed.stop(timeout)
         self._checkpointer.stop()
         if self._engine is not None:
             self._engine.dispose()
@@ -219,13 +254,20 @@ class EventLog:
         except OSError:
             free = None
         depth = self._queue.qsize()
+        thread = self._thread
+        alive = not self._writer_down and (thread is None or thread.is_alive() or self._stopped)
+        sqlite_error = self._sqlite_error
+        if not alive:
+            sqlite_error = (
+                f"the event log writer failed ({self._writer_error or 'it stopped'}); "
+                "events wait in memory until it is restarted"
+            )
+        feed = self._feed
         return StorageHealth(
-            sqlite_ok=self._sqlite_error is None,
-            sqlite_error=self._sqlite_error,
-            redis_connected=bool(self._mirror and self._mirror.connected),
-            redis_lag_events=max(0, self._last_seq - self._mirror.applied_seq)
-            if self._mirror is not None and self._mirror.applied_seq >= 0
-            else 0,
+            sqlite_ok=sqlite_error is None,
+            sqlite_error=sqlite_error,
+            redis_connected=bool(feed and feed.mirror.connected),
+            redis_lag_events=feed.lag_events if feed is not None else 0,
             queue_depth=depth,
             backpressure=self._backpressure or depth >= self._queue_max,
             events_today=self._events_today,
@@ -239,6 +281,13 @@ class EventLog:
             purged_uplinked=self._purged_uplinked,
             purged_unsent=self._purged_unsent,
             last_purge_at=self._last_purge,
+            writer_alive=alive,
+            writer_restarts=self._writer_restarts,
+            writer_error=self._writer_error,
+            redis_error=feed.mirror.error if feed is not None else None,
+            redis_rebuilds=feed.rebuilds if feed is not None else 0,
+            redis_rebuilt_at=feed.rebuilt_at if feed is not None else None,
+            redis_rebuild_reason=feed.rebuild_reason if feed is not None else None,
         )
 
     # --- writer thread ---------------------------------------------------------------------
@@ -266,6 +315,7 @@ class EventLog:
             if self._database.exists() and self._database.stat().st_size > 0:
                 quick_check(engine, self._database)
             migrate(engine, self._database)
+            origin = database_id(engine)
             self._today_start = _local_midnight_epoch()
             with engine.connect() as conn:
                 row = conn.exec_driver_sql(
@@ -278,19 +328,47 @@ class EventLog:
             self._fail(exc)
             return False
         self._engine = engine
+        if self._feed is not None:
+            self._feed.opened(origin, self._last_seq)
         if self._sqlite_error is not None:
             log.info("event log: %s is usable again", self._database)
         self._sqlite_error = None
         self._retry_s = RETRY_MIN_S
         return True
 
+    def _supervise(self) -> None:
+        """The writer thread: runs :meth:`_run`, and restarts it after any failure (a bug,
+        a value nothing foresaw), with a growing pause, shown in health meanwhile."""
+        pause = WRITER_RESTART_MIN_S
+        while True:
+            try:
+                self._run()
+                return
+            except Exception as exc:
+                self._writer_down = True
+                self._writer_restarts += 1
+                self._writer_error = f"{type(exc).__name__}: {exc}"
+                log.exception(
+                    "event log writer failed (%s); %d events wait in memory; restarting in %.0f s",
+                    self._writer_error,
+                    len(self._pending) + self._queue.qsize(),
+                    pause,
+                )
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+            time.sleep(pause)
+            pause = min(WRITER_RESTART_MAX_S, pause * 2)
+            self._retry_at = 0.0
+            self._writer_down = False
+            log.info("event log writer restarted")
+
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
+        while not self._stop_seen:
             room = self._memory_bound - len(self._pending)
             wait = 0.25 if self._engine is not None else 0.1
             if room > 0:
-                stopping = self._collect(min(room, self._max_events), wait)
+                self._collect(min(room, self._max_events), wait)
             else:
                 time.sleep(wait)
             if self._engine is None and time.monotonic() >= self._retry_at:
@@ -298,7 +376,6 @@ class EventLog:
             if self._engine is not None:
                 self._flush_pending()
                 self._retention()
-                self._catch_up()
             if self._queue.qsize() < self._queue_max // 2:
                 self._backpressure = False
                 self._saturated = False
@@ -309,21 +386,6 @@ class EventLog:
             self._open()
         if self._engine is not None:
             self._flush_pending()
-        self._finish_mirror()
-
-    def _finish_mirror(self) -> None:
-        """At stop: the last batch's answer from Redis (so its counters are known complete)."""
-        m = self._mirror
-        if m is None or not m.pending:
-            return
-        try:
-            if m.finish() is False:
-                self._mirror_synced = False
-                if self._engine is not None:
-                    self._sync(self._last_seq)
-        except (redis.RedisError, OSError) as exc:
-            self._mirror_synced = False
-            m.fail(exc)
 
     def _drain_rest(self) -> None:
         items = []
@@ -345,15 +407,24 @@ class EventLog:
             except EventRejected as exc:
                 self._rejected += 1
                 log.error("event log: %s", exc)
+            except Exception as exc:
+                # a value nothing foresaw: this event goes, the writer and the others stay
+                self._rejected += 1
+                log.error(
+                    "event log: %s event cannot be stored (%s: %s)",
+                    getattr(event, "type", type(event).__name__),
+                    type(exc).__name__,
+                    exc,
+                )
 
-    def _collect(self, limit: int, wait: float) -> bool:
+    def _collect(self, limit: int, wait: float) -> None:
         """Take up to ``limit`` queued events (waiting up to ``wait`` for the first, then up
-        to the flush interval for more) into the pending rows; True when stop was asked."""
+        to the flush interval for more) into the pending rows; notes when stop was asked."""
         q = self._queue
         try:
             items = [q.get(timeout=wait)]
         except queue.Empty:
-            return False
+            return
         take = q.get_nowait
         deadline = time.monotonic() + self._interval
         while len(items) < limit and items[-1] is not _STOP:
@@ -368,11 +439,10 @@ class EventLog:
                 except queue.Empty:
                     break
         # stop() puts the marker after the last event it accepts
-        stopping = items[-1] is _STOP
-        if stopping:
+        if items[-1] is _STOP:
+            self._stop_seen = True
             items.pop()
         self._convert(items)
-        return stopping
 
     def _flush_pending(self) -> None:
         while self._pending and self._engine is not None:
@@ -380,31 +450,88 @@ class EventLog:
             rows = [self._pending[i] for i in range(n)]
             try:
                 self._write(rows)
+            except _ROW_ERRORS:
+                self._write_one_by_one(n)
+                continue
             except Exception as exc:
                 self._fail(exc)
                 return
             for _ in range(n):
                 self._pending.popleft()
 
+    def _write_one_by_one(self, n: int) -> None:
+        """A batch SQLite refused for its rows, not its file: each row on its own, the ones
+        refused rejected (counted, logged with their id), so one bad row never wedges the
+        writer."""
+        for _ in range(n):
+            if self._engine is None:
+                return
+            row = self._pending[0]
+            try:
+                self._write([row])
+            except _ROW_ERRORS as exc:
+                self._rejected += 1
+                log.error(
+                    "event log: %s event %r cannot be stored (%s: %s)",
+                    row.values[8],
+                    row.values[0],
+                    type(exc).__name__,
+                    exc,
+                )
+            except Exception as exc:
+                self._fail(exc)
+                return
+            self._pending.popleft()
+
     def _write(self, rows: list[Row]) -> None:
         assert self._engine is not None
         with self._engine.begin() as conn:
             db = driver(conn)
-            db.executemany(INSERT_SQL, [r.values for r in rows])
+            inserted = db.executemany(WRITE_SQL, [r.values for r in rows]).rowcount
             (last,) = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-            # One writer and AUTOINCREMENT: the batch holds the seqs just below ``last``.
-            first = last - len(rows) + 1
+            # One writer and AUTOINCREMENT: the rows inserted hold the seqs after the last
+            # batch's (without a gap unless an id was stored already: it takes a seq too).
+            first = self._last_seq + 1
             db.execute(SESSIONS_UPSERT_SQL, (first, last))
+            if inserted != len(rows):
+                self._reject_duplicates(db, rows, first, last)
         self._last_seq = int(last)
-        self._checkpointer.nudge(len(rows))
-        self._mirror_batch(first, rows)
+        self._checkpointer.nudge(inserted)
+        if self._feed is not None:
+            if inserted == len(rows):
+                self._feed.committed(first, rows)
+            else:
+                self._feed.committed_upto(self._last_seq)  # replayed from SQLite
         now = time.time()
         if now >= self._today_start + 86_400:
             self._today_start = _local_midnight_epoch()
             self._events_today = 0
-        self._events_today += sum(1 for r in rows if r.values[2] >= self._today_start)
-        self._written += len(rows)
+        today = sum(1 for r in rows if r.values[2] >= self._today_start)
+        self._events_today += max(0, today - (len(rows) - inserted))
+        self._written += inserted
         self._last_flush = now
+
+    def _reject_duplicates(
+        self, db: sqlite3.Connection, rows: list[Row], first: int, last: int
+    ) -> None:
+        """Log and count the rows of a batch that were not inserted (seqs ``first``..``last``
+        hold the others): their id was stored already."""
+        ids = {
+            r[0]
+            for r in db.execute("SELECT id FROM events WHERE seq BETWEEN ? AND ?", (first, last))
+        }
+        duplicates = []
+        for row in rows:
+            if row.values[0] in ids:
+                ids.discard(row.values[0])  # twice in this batch: the first one was stored
+            else:
+                duplicates.append(row.values[0])
+        self._rejected += len(duplicates)
+        log.error(
+            "event log: %d events not stored again: their id is stored already (%s)",
+            len(duplicates),
+            ", ".join(map(str, duplicates[:3])) + (" ..." if len(duplicates) > 3 else ""),
+        )
 
     # --- retention (writer thread) ---------------------------------------------------------
 
@@ -433,7 +560,7 @@ class EventLog:
 
     def _enforce_budget(self) -> None:
         assert self._engine is not None
-        result = enforce_budget(self._engine, self._budget_bytes)
+        result = enforce_budget(self._engine, self._budget_bytes, self._database)
         if not (result.uplinked or result.unsent):
             return
         self._purged_uplinked += result.uplinked
@@ -442,9 +569,9 @@ class EventLog:
         mb = 1024 * 1024
         if result.unsent:
             log.warning(
-                "disk budget exceeded (database %.1f MB, disk_budget_mb %d): %d UNSENT events "
-                "DROPPED before they were uplinked, oldest first (%d in all), and %d uplinked "
-                "events purged; now %.1f MB",
+                "disk budget exceeded (database and WAL %.1f MB, disk_budget_mb %d): %d UNSENT "
+                "events DROPPED before they were uplinked, oldest first (%d in all), and %d "
+                "uplinked events purged; now %.1f MB",
                 result.used_bytes_before / mb,
                 self._budget_bytes // mb,
                 result.unsent,
@@ -459,83 +586,3 @@ class EventLog:
                 result.used_bytes_before / mb,
                 result.used_bytes_after / mb,
             )
-
-    # --- Redis mirror (writer thread) ------------------------------------------------------
-
-    def _mirror_batch(self, first: int, rows: list[Row]) -> None:
-        m = self._mirror
-        if m is None or not m.due():
-            return
-        columns = list(zip(*[r.values for r in rows], strict=True))
-        batch = MirrorBatch(
-            tuple(range(first, first + len(rows))),
-            columns[COLUMN_INDEX["type"]],
-            columns[COLUMN_INDEX["sku"]],
-            columns[COLUMN_INDEX["session_id"]],
-            columns[COLUMN_INDEX["ts_epoch"]],
-            columns[COLUMN_INDEX["payload"]],
-            columns[COLUMN_INDEX["json"]],
-        )
-        try:
-            # The previous batch's answer: Redis ran it while this batch went to SQLite.
-            # Redis may have restarted empty between two batches without an error seen here:
-            # its own record of the last seq mirrored is the truth, checked by the same call,
-            # and what it lacks is replayed from SQLite before this batch.
-            if m.finish() is False:
-                self._mirror_synced = False
-            if not self._mirror_synced:
-                self._sync(first - 1)
-            m.send(batch, after=first - 1)
-        except (redis.RedisError, OSError) as exc:
-            self._mirror_synced = False
-            m.fail(exc)
-
-    def _catch_up(self) -> None:
-        """Between batches: read the last batch's answer once nothing more is queued (while
-        events wait, the next write goes first), and replay what Redis missed."""
-        m = self._mirror
-        if m is None or self._engine is None:
-            return
-        try:
-            if m.pending:
-                if self._queue.qsize():
-                    return
-                if m.finish() is False:
-                    self._mirror_synced = False
-            if self._mirror_synced or not m.due():
-                return
-            self._sync(self._last_seq)
-        except (redis.RedisError, OSError) as exc:
-            self._mirror_synced = False
-            m.fail(exc)
-
-    def _sync(self, upto: int) -> None:
-        """Replay from SQLite what Redis missed (today's events at most), up to ``upto``."""
-        m = self._mirror
-        assert m is not None and self._engine is not None
-        remote = m.remote_seq()
-        with self._engine.connect() as conn:
-            today = conn.exec_driver_sql(
-                "SELECT min(seq) FROM events WHERE ts_epoch >= ?", (_local_midnight_epoch(),)
-            ).first()
-        floor = int(today[0]) - 1 if today and today[0] is not None else upto
-        start = max(remote, floor)
-        m.applied_seq = start
-        replayed = 0
-        while start < upto:
-            with self._engine.connect() as conn:
-                chunk = conn.exec_driver_sql(
-                    "SELECT seq, type, sku, session_id, ts_epoch, payload, "
-                    f"{EVENT_JSON_TEXT_SQL} FROM events WHERE seq > ? AND seq <= ? "
-                    "ORDER BY seq LIMIT 2000",
-                    (start, upto),
-                ).fetchall()
-            if not chunk:
-                break
-            m.apply(MirrorBatch.of_rows(chunk))
-            replayed += len(chunk)
-            start = int(chunk[-1][0])
-        m.applied_seq = max(m.applied_seq, upto)
-        self._mirror_synced = True
-        if replayed:
-            log.info("Redis caught up: %d events replayed from SQLite", replayed)

@@ -5,7 +5,7 @@ Keys (``P`` = ``[redis] key_prefix``): ``P:stream`` (field ``e`` = event JSON, t
 ``P:top:<YYYYMMDD>`` (sorted set sku -> interactions, local day), ``P:sessions:<YYYYMMDD>``
 (HyperLogLog of session ids), ``P:presence`` (hash: last presence.change payload and ts),
 ``P:seq`` (the last SQLite ``seq`` mirrored; written by the same atomic script as the
-counters).
+counters), ``P:origin`` (the ``database_id`` of the SQLite file mirrored).
 """
 
 from __future__ import annotations
@@ -13,15 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
 import redis
+from sqlalchemy import Engine
 
 from settings.model import RedisSection
+from storage.db import make_engine
+from storage.records import COLUMN_INDEX, EVENT_JSON_TEXT_SQL, Row
 
 log = logging.getLogger(__name__)
 
@@ -163,75 +168,89 @@ def _stream_args(batch: MirrorBatch) -> tuple[bytes, bytes]:
 
 
 class RedisMirror:
-    """Applies committed SQLite rows to Redis; remembers how far it got.
-
-    :meth:`send` hands a batch to Redis without waiting; :meth:`finish` reads its answer.
-    The writer sends a batch, writes the next one to SQLite while Redis runs the first, then
-    finishes it: at most one batch is in flight, on a connection of its own.
-    """
+    """Applies committed SQLite rows to Redis, one atomic script call per batch; remembers
+    how far it got. Called from one thread (the :class:`MirrorFeed`'s)."""
 
     def __init__(self, section: RedisSection) -> None:
         self.section = section
         self.prefix = section.key_prefix
         self.client = connect(section)
+        # redis-py's Script sends EVALSHA and, when Redis forgot the script (a restart,
+        # SCRIPT FLUSH), loads it and sends the call again
         self._script = self.client.register_script(MIRROR_BATCH_LUA)
-        self._conn: Any = None
-        #: The batch sent and not finished: its last seq and its EVALSHA arguments.
-        self._inflight: tuple[int, list[Any]] | None = None
         self.connected = False
         self.applied_seq = -1  # unknown until the first contact
+        #: The last seq Redis was seen to hold (kept while Redis is away, for the lag).
+        self.confirmed_seq = 0
         self.error: str | None = None
         self._retry_at = 0.0
-
-    @property
-    def pending(self) -> bool:
-        """A batch was sent and its answer not read yet."""
-        return self._inflight is not None
 
     def due(self) -> bool:
         """True when the mirror may try Redis now (it waits a little after a failure)."""
         return self.connected or time.monotonic() >= self._retry_at
 
     def fail(self, exc: BaseException) -> None:
-        """Redis went away: remember it, try again later."""
-        if self.connected or self.error is None:
-            log.warning("Redis unavailable (%s): SQLite carries on, Redis catches up later", exc)
+        """Redis (or the mirror itself) failed: remember it, try again later."""
+        message = f"{type(exc).__name__}: {exc}"
+        if self.connected or self.error != message:
+            log.warning(
+                "Redis mirror failed (%s): SQLite carries on, Redis catches up later", message
+            )
         self.connected = False
-        self.error = str(exc)
+        self.error = message
         self.applied_seq = -1
         self._retry_at = time.monotonic() + RETRY_S
-        self._inflight = None
-        if self._conn is not None:
-            # an answer may be half read: the next call starts on a fresh socket
-            self._conn.disconnect()
+        # an answer may be half read: the next call starts on fresh sockets
+        self.client.connection_pool.disconnect()
 
-    def remote_seq(self) -> int:
-        """The last seq Redis holds (0 when it has none: a fresh or restarted server)."""
-        value = self.client.get(f"{self.prefix}:seq")
-        return int(value) if value else 0
+    def remote_state(self) -> tuple[int, str | None]:
+        """The last seq Redis holds (0 when none: a fresh or emptied server) and the
+        database it was mirrored from (``P:origin``; None when not recorded). Raises
+        ``ValueError`` when ``P:seq`` is not a number."""
+        seq, origin = self.client.mget(f"{self.prefix}:seq", f"{self.prefix}:origin")
+        try:
+            number = int(seq) if seq else 0
+        except ValueError:
+            raise ValueError(f"Redis key {self.prefix}:seq holds {seq!r}, not a seq") from None
+        if isinstance(origin, bytes):
+            origin = origin.decode("utf-8", "replace")
+        return number, origin or None
+
+    def set_origin(self, origin: str) -> None:
+        """Record which database Redis's keys are mirrored from."""
+        self.client.set(f"{self.prefix}:origin", origin)
+
+    def clear(self) -> int:
+        """Delete every key of this mirror (``P:*``); how many."""
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                deleted += int(self.client.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(self.client.delete(*batch))
+        self.applied_seq = self.confirmed_seq = 0
+        return deleted
 
     def apply(self, batch: MirrorBatch, *, after: int | None = None) -> bool:
-        """Mirror ``batch`` atomically and wait for it; see :meth:`send` and :meth:`finish`."""
-        self.send(batch, after=after)
-        return self.finish() is not False
-
-    def send(self, batch: MirrorBatch, *, after: int | None = None) -> None:
-        """Send ``batch`` to be mirrored atomically, without waiting. With ``after``, Redis
-        applies it only if it holds exactly up to that seq (:meth:`finish` then says False
-        when it did not, e.g. after a restart that lost its data). The previous batch must
-        be finished."""
-        assert self._inflight is None, "finish() the batch in flight first"
+        """Mirror ``batch`` atomically and wait for the answer. With ``after``, Redis applies
+        it only if it holds exactly up to that seq; False when it did not (nothing applied,
+        e.g. after a restart that lost its data). Raises what Redis or the socket raised."""
         if not batch.seqs:
-            return
+            return True
         args = [orjson.dumps(self._spec(batch, after)), *_stream_args(batch)]
-        if self._conn is None:
-            self._conn = self.client.connection_pool.get_connection()
-        try:
-            self._conn.send_command("EVALSHA", self._script.sha, 0, *args)
-        except BaseException:
-            self._conn.disconnect()
-            raise
-        self._inflight = (int(batch.seqs[-1]), args)
+        reply = self._script(args=args)
+        if reply == -1:
+            return False
+        last = int(batch.seqs[-1])
+        self.applied_seq = self.confirmed_seq = last
+        if not self.connected:
+            log.info("Redis connected: live counters up to date to seq %d", last)
+        self.connected = True
+        self.error = None
+        return True
 
     def _spec(self, batch: MirrorBatch, after: int | None) -> dict[str, Any]:
         """The batch's counters, keyed by the Redis keys they go to.
@@ -278,34 +297,233 @@ class RedisMirror:
             spec["after"] = str(after)
         return spec
 
-    def finish(self) -> bool | None:
-        """Read the answer for the batch in flight: True when applied, False when Redis
-        did not hold what it should before it (nothing applied), None when none was in
-        flight. Raises what Redis or the socket raised."""
-        if self._inflight is None:
-            return None
-        last, args = self._inflight
-        self._inflight = None
-        conn = self._conn
+
+#: Committed batches handed to the mirror thread and not applied yet, at most: beyond, the
+#: writer hands no more rows over and the mirror thread reads what it missed from SQLite.
+FEED_BACKLOG = 16
+#: How long the mirror thread sleeps when nothing was committed (it then retries Redis).
+FEED_IDLE_S = 0.25
+#: Events read from SQLite per replay call.
+REPLAY_CHUNK = 2000
+
+
+class MirrorFeed:
+    """The Redis mirror's own thread, ``redis-mirror``: applies what the writer committed,
+    batch by batch and in order, while the writer goes on with the next batch.
+
+    The writer only hands batches over (:meth:`committed`: a deque append and an event), so
+    nothing Redis does, raises or takes time over reaches SQLite's path. A failure of any
+    kind here (Redis away, a key of the wrong type, a Lua error, a forgotten script, a bad
+    value in a row) is logged once, shown in the mirror's ``error``, and mended later by
+    replaying from SQLite what Redis lacks (today's events at most), read on a connection
+    of this thread's own that never takes the write lock.
+
+    Each replay first checks Redis against SQLite: keys mirrored from another database
+    (``P:origin``) or a seq beyond SQLite's last (the database was moved aside or
+    replaced) are deleted and rebuilt from SQLite, with a WARNING in the log and
+    :attr:`rebuilds`, :attr:`rebuilt_at` and :attr:`rebuild_reason` for health.
+    """
+
+    def __init__(self, section: RedisSection, database: Path) -> None:
+        self.mirror = RedisMirror(section)
+        self._database = database
+        self._engine: Engine | None = None
+        self._items: deque[tuple[int, Sequence[Row]]] = deque()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        #: The database's identity (``meta.database_id``); set by the writer once it is open.
+        self.origin: str | None = None
+        #: The last seq SQLite committed (written by the writer thread only).
+        self.committed_seq = 0
+        self.synced = False
+        self.rebuilds = 0
+        self.rebuilt_at: float | None = None
+        self.rebuild_reason: str | None = None
+
+    @property
+    def lag_events(self) -> int:
+        """Committed events Redis was not seen to take yet."""
+        return max(0, self.committed_seq - self.mirror.confirmed_seq)
+
+    def start(self) -> None:
+        """Start the mirror thread."""
+        self._thread = threading.Thread(target=self._run, name="redis-mirror", daemon=True)
+        self._thread.start()
+
+    def opened(self, origin: str, last_seq: int) -> None:
+        """The writer opened the database ``origin`` whose last seq is ``last_seq``."""
+        self.origin = origin
+        self.committed_seq = last_seq
+        self._wake.set()
+
+    def committed(self, first: int, rows: Sequence[Row]) -> None:
+        """The writer committed ``rows`` as seqs ``first``...; never raises, never waits."""
+        self.committed_seq = first + len(rows) - 1
+        if len(self._items) < FEED_BACKLOG:
+            self._items.append((first, rows))
+        self._wake.set()
+
+    def committed_upto(self, last: int) -> None:
+        """The writer committed up to seq ``last`` without handing the rows over: the
+        mirror thread reads them from SQLite."""
+        self.committed_seq = last
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Apply what was handed over (and what Redis lacks), then stop the thread."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("Redis mirror did not finish within %.1f s", timeout)
+
+    def _run(self) -> None:
         try:
+            while True:
+                self._wake.wait(FEED_IDLE_S)
+                self._wake.clear()
+                stopping = self._stopping
+                self._drain()
+                if stopping and not self._items:
+                    break
+        finally:
+            if self._engine is not None:
+                self._engine.dispose()
+            self.mirror.client.close()
+
+    def _drain(self) -> None:
+        m = self.mirror
+        while self._items:
+            first, rows = self._items.popleft()
+            if not m.due():
+                self.synced = False
+                continue
             try:
-                reply = conn.read_response()
-            except redis.exceptions.NoScriptError:
-                # a restarted Redis forgot the script: load it and send the batch again
-                self.client.script_load(MIRROR_BATCH_LUA)
-                conn.send_command("EVALSHA", self._script.sha, 0, *args)
-                reply = conn.read_response()
-        except BaseException:
-            conn.disconnect()
-            raise
-        if reply == -1:
-            return False
-        self.applied_seq = last
-        if not self.connected:
-            log.info("Redis connected: live counters up to date to seq %d", last)
-        self.connected = True
-        self.error = None
-        return True
+                self._apply(first, rows)
+            except Exception as exc:
+                self.synced = False
+                m.fail(exc)
+        behind = not self.synced or m.applied_seq < self.committed_seq
+        if behind and self.origin is not None and m.due():
+            try:
+                self._sync(self.committed_seq)
+            except Exception as exc:
+                self.synced = False
+                m.fail(exc)
+
+    def _apply(self, first: int, rows: Sequence[Row]) -> None:
+        m = self.mirror
+        last = first + len(rows) - 1
+        if self.synced and last <= m.applied_seq:
+            return  # a replay from SQLite took it already
+        if not self.synced or m.applied_seq != first - 1:
+            self._sync(first - 1)
+        if not m.apply(_batch_of(first, rows), after=first - 1):
+            # Redis lost data between two calls without an error seen (a restart without
+            # persistence, a FLUSHALL): replay from SQLite, this batch included
+            self.synced = False
+            self._sync(last)
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        if self._engine is None:
+            # deferred transactions: reading never takes the write lock
+            self._engine = make_engine(self._database, immediate=False, persistent=True)
+        with self._engine.connect() as conn:
+            return list(conn.exec_driver_sql(sql, args).fetchall())
+
+    def _sync(self, upto: int) -> None:
+        """Replay from SQLite what Redis lacks (today's events at most) up to ``upto``,
+        after rebuilding Redis's keys if they are not this database's."""
+        m = self.mirror
+        assert self.origin is not None
+        remote, origin = m.remote_state()
+        committed = self.committed_seq
+        reason = None
+        if origin is not None and origin != self.origin:
+            reason = f"its keys come from another database ({origin}; this one is {self.origin})"
+        elif remote > committed:
+            reason = f"it holds seq {remote} but SQLite's last is {committed}"
+        if reason is not None:
+            deleted = m.clear()
+            remote = 0
+            self.rebuilds += 1
+            self.rebuilt_at = time.time()
+            self.rebuild_reason = reason
+            log.warning(
+                "Redis out of step with SQLite %s (%s): its %d keys were deleted and today's "
+                "events are replayed from SQLite",
+                self._database,
+                reason,
+                deleted,
+            )
+        if origin != self.origin or reason is not None:
+            m.set_origin(self.origin)
+        today = self._read(
+            "SELECT min(seq) FROM events WHERE ts_epoch >= ?", (_local_midnight_epoch(),)
+        )
+        floor = int(today[0][0]) - 1 if today and today[0][0] is not None else upto
+        start = max(remote, floor)
+        m.applied_seq = m.confirmed_seq = start
+        replayed = 0
+        while start < upto:
+            chunk = self._read(
+                "SELECT seq, type, sku, session_id, ts_epoch, payload, "
+                f"{EVENT_JSON_TEXT_SQL} FROM events WHERE seq > ? AND seq <= ? "
+                f"ORDER BY seq LIMIT {REPLAY_CHUNK}",
+                (start, upto),
+            )
+            if not chunk:
+                break
+            replayed += self._replay(chunk)
+            start = int(chunk[-1][0])
+        m.applied_seq = max(m.applied_seq, upto)
+        m.confirmed_seq = max(m.confirmed_seq, m.applied_seq)
+        self.synced = True
+        if replayed:
+            log.info("Redis caught up: %d events replayed from SQLite", replayed)
+
+    def _replay(self, chunk: list[Any]) -> int:
+        """Mirror rows read from SQLite; a row whose values the mirror cannot count (one
+        edited by hand: a time that is not a number) is left out, named in the log, so it
+        cannot hold Redis back for good. How many were mirrored."""
+        try:
+            self.mirror.apply(MirrorBatch.of_rows(chunk))
+            return len(chunk)
+        except (TypeError, ValueError, OverflowError):
+            pass
+        done = 0
+        for row in chunk:
+            try:
+                self.mirror.apply(MirrorBatch.of_rows([row]))
+                done += 1
+            except (TypeError, ValueError, OverflowError) as exc:
+                log.error(
+                    "Redis mirror: event seq %s in %s left out of the live counters (%s: %s)",
+                    row[0],
+                    self._database,
+                    type(exc).__name__,
+                    exc,
+                )
+        return done
+
+
+def _local_midnight_epoch() -> float:
+    now = dt.datetime.now().astimezone()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+_COLUMNS = tuple(
+    COLUMN_INDEX[name] for name in ("type", "sku", "session_id", "ts_epoch", "payload", "json")
+)
+
+
+def _batch_of(first: int, rows: Sequence[Row]) -> MirrorBatch:
+    """The mirror batch of ``rows``, committed as seqs ``first``, ``first + 1``, ..."""
+    columns = list(zip(*[r.values for r in rows], strict=True))
+    seqs = tuple(range(first, first + len(rows)))
+    return MirrorBatch(seqs, *(columns[i] for i in _COLUMNS))
 
 
 def decode_presence(raw: dict[bytes, bytes]) -> dict[str, Any] | None:

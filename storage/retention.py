@@ -5,10 +5,11 @@ uplink process claiming a batch waits at most a moment.
 
 - **Age**: an event older than ``retention_days`` is deleted only when the outbox batch that holds
   it was acknowledged (``sent_at`` set). Unsent events are kept, however old.
-- **Disk budget** (``disk_budget_mb`` > 0): when the database's used pages exceed the budget,
-  acknowledged events go first (oldest first), then, if that is not enough, the oldest *unsent*
-  events, with a WARNING that says how many were dropped and why. The purge aims at 90 % of the
-  budget so it does not fire again at the next event.
+- **Disk budget** (``disk_budget_mb`` > 0, 2 GB by default): when the database's used pages
+  and its WAL file together exceed the budget, acknowledged events go first (oldest first),
+  then, if that is not enough, the oldest *unsent* events, with a WARNING that says how many
+  were dropped and why. The purge aims at 90 % of the budget, less room for the WAL, so it does
+  not fire again at the next event, and ends with a checkpoint that truncates the WAL.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -31,6 +33,9 @@ BATCHES_PER_TRANSACTION = 20
 BUDGET_TARGET = 0.9
 #: Rounds of "estimate, delete, measure" before the budget purge gives up for this run.
 BUDGET_ROUNDS = 10
+#: Room the purge leaves for the WAL (the size it is cut back to after a checkpoint,
+#: storage.db.WAL_SIZE_LIMIT), at most a tenth of the budget.
+WAL_ROOM_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -49,6 +54,19 @@ def used_bytes(conn: Connection) -> int:
     pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
     free = int(conn.exec_driver_sql("PRAGMA freelist_count").scalar_one())
     return (pages - free) * page_size
+
+
+def wal_bytes(database: Path) -> int:
+    """The size of the database's WAL file (0 when there is none)."""
+    try:
+        return Path(f"{database}-wal").stat().st_size
+    except OSError:
+        return 0
+
+
+def disk_bytes(conn: Connection, database: Path) -> int:
+    """What the budget counts: the database's live pages and its WAL file."""
+    return used_bytes(conn) + wal_bytes(database)
 
 
 def _drop_sessions_without_events(conn: Connection, before_epoch: float) -> None:
@@ -124,21 +142,28 @@ def _purge_oldest_unsent(conn: Connection, n: int) -> int:
     return deleted
 
 
-def enforce_budget(engine: Engine, budget_bytes: int) -> PurgeResult:
-    """Bring the used size under ``budget_bytes``: uplinked events first, then unsent ones."""
+def enforce_budget(engine: Engine, budget_bytes: int, database: Path) -> PurgeResult:
+    """Bring the database and its WAL under ``budget_bytes``: uplinked events first, then
+    unsent ones; then checkpoint and truncate the WAL the deletions wrote."""
     result = PurgeResult()
     with engine.connect() as conn:
-        used = result.used_bytes_before = result.used_bytes_after = used_bytes(conn)
+        used = result.used_bytes_before = result.used_bytes_after = disk_bytes(conn, database)
     if budget_bytes <= 0 or used <= budget_bytes:
         return result
-    target = int(budget_bytes * BUDGET_TARGET)
+    # the deletions go through the WAL, so the pages are measured alone, against a target
+    # that leaves room for the WAL once it is truncated
+    target = int(budget_bytes * BUDGET_TARGET) - min(WAL_ROOM_BYTES, budget_bytes // 10)
+    with engine.connect() as conn:
+        pages = used_bytes(conn)
     for _ in range(BUDGET_ROUNDS):
+        if pages <= target:
+            break
         with engine.connect() as conn:
             count = int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
         if count == 0:
             break
         # Freed pages are only counted once a whole page is empty: estimate, delete, measure.
-        quota = max(1, math.ceil((used - target) / (used / count)))
+        quota = max(1, math.ceil((pages - target) / (pages / count)))
         sent = purge_uplinked(engine, float("inf"), limit=quota)
         result.uplinked += sent
         if sent < quota:
@@ -149,7 +174,20 @@ def enforce_budget(engine: Engine, budget_bytes: int) -> PurgeResult:
                     conn, float(oldest) if oldest is not None else float("inf")
                 )
         with engine.connect() as conn:
-            used = result.used_bytes_after = used_bytes(conn)
-        if used <= target:
-            break
+            pages = used_bytes(conn)
+    _truncate_wal(engine, database)
+    with engine.connect() as conn:
+        result.used_bytes_after = disk_bytes(conn, database)
     return result
+
+
+def _truncate_wal(engine: Engine, database: Path) -> None:
+    """Copy the WAL into the database and cut it to nothing (readers that hold it back make
+    the checkpoint stop short: the next purge tries again)."""
+    conn = engine.raw_connection()
+    try:
+        busy, _log, _done = conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.close()
+    if busy:
+        log.info("disk budget: a reader holds the WAL of %s; it is truncated later", database)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from storage.hot import MirrorBatch, RedisMirror, day_key
 from storage.live import LiveCounters
 from storage.queries import StatsReader
 from storage.records import ts_epoch
+from tests.storage.helpers import wait_for
 
 
 def _config(tmp_path: Path, server: RedisServer) -> KioskConfig:
@@ -157,3 +159,55 @@ def test_mirror_batch_across_midnight_with_a_raw_newline(redis_server: RedisServ
     assert not mirror.apply(batch._replace(seqs=(20, 21, 22)), after=19)
     assert client.get(f"{p}:seq") == b"12"
     client.close()
+
+
+@pytest.mark.parametrize("origin_kept", [True, False], ids=["origin-recorded", "no-origin-key"])
+def test_redis_ahead_of_a_new_database_is_rebuilt_from_it(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    origin_kept: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Staff move a corrupt database aside and the kiosk starts a new one, while Redis still
+    holds the old one's keys, its seq far beyond the new file's: Redis is rebuilt from the
+    new database (said in the log and in health) and its counters follow SQLite again."""
+    config = _config(tmp_path, redis_server)
+    old = EventLog(config)
+    old.start()
+    _touches(old, 50, "old-session")
+    old.stop()
+    p = config.redis.key_prefix
+    live = LiveCounters(config.redis)
+    assert int(live.client.get(f"{p}:seq") or 0) == 50
+    if not origin_kept:  # keys written before the origin was recorded
+        live.client.delete(f"{p}:origin")
+    for suffix in ("", "-wal", "-shm"):
+        moved = Path(f"{old.database}{suffix}")
+        if moved.exists():
+            moved.rename(tmp_path / f"events.sqlite.corrupt{suffix}")
+
+    caplog.set_level(logging.INFO, logger="storage")
+    log = EventLog(config)
+    log.start()
+    _touches(log, 12, "new-session")
+    wait_for(lambda: log.health().events_written == 12, "the new database's events")
+    wait_for(lambda: log.health().redis_rebuilds == 1, "the rebuild")
+    log.append(Event.create("touch", session_id="new-session", payload={"sku": "p9"}))
+    wait_for(
+        lambda: int(live.client.get(f"{p}:seq") or 0) == 13 and log.health().redis_lag_events == 0,
+        "the live counters to follow the new database",
+    )
+    log.stop()
+    health = log.health()
+    assert health.redis_rebuilds == 1 and health.redis_rebuilt_at is not None
+    reason = health.redis_rebuild_reason or ""
+    assert ("another database" in reason) if origin_kept else ("holds seq 50" in reason), reason
+    stream = live.client.xrange(f"{p}:stream")
+    assert [int(fields[b"seq"]) for _, fields in stream] == list(range(1, 14))
+    reader = StatsReader(log.database)
+    assert dict(live.top_products(5)) == {k: float(v) for k, v in reader.top_products(5)}
+    reader.close()
+    assert live.unique_sessions_today() == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "Redis out of step with SQLite" in warnings[0]
+    live.close()

@@ -191,3 +191,48 @@ def test_no_budget_keeps_unsent_events_forever(tmp_path: Path) -> None:
     log.stop()
     assert _remaining(database) == list(range(11))
     assert log.health().purged_uplinked == log.health().purged_unsent == 0
+
+
+def test_disk_budget_counts_the_wal(tmp_path: Path) -> None:
+    """The database's pages alone fit the budget but with its WAL they do not: the budget
+    purges, then truncates the WAL, and pages and WAL together end under it."""
+    config = _config(tmp_path)
+    database = tmp_path / "events.sqlite"
+    reader = sqlite3.connect(database, isolation_level=None)
+    try:
+        log = EventLog(config)
+        log.start()
+        # a reader's snapshot holds every checkpoint back: the WAL takes all the writes
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        for i in range(6000):
+            log.append(_event(i, 0.5, pad=1000))
+        log.stop()
+        reader.execute("COMMIT")  # still connected: the WAL file stays as it is
+        mb = 1024 * 1024
+        with sqlite3.connect(database) as conn:
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        used = (pages - free) * page
+        wal = Path(f"{database}-wal").stat().st_size
+        budget_mb = used // mb + 1
+        assert used < budget_mb * mb < used + wal, (used, wal)
+
+        budgeted = EventLog(_config(tmp_path, budget_mb=budget_mb))
+        budgeted.start()
+        _wait(budgeted, lambda: budgeted.health().purged_unsent > 0, "the budget purge")
+        budgeted.stop()
+        with sqlite3.connect(database) as conn:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        wal = Path(f"{database}-wal").stat().st_size
+        assert (pages - free) * page + wal <= budget_mb * mb
+        left = _remaining(database)
+        assert left == list(range(6000 - len(left), 6000))
+    finally:
+        reader.close()
+
+
+def test_the_default_budget_is_set() -> None:
+    assert KioskConfig().storage.disk_budget_mb == 2048
