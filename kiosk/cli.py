@@ -10,6 +10,7 @@ from pathlib import Path
 
 from settings import KioskConfig, render_config
 from settings.cli_support import add_config_arguments, load_config_or_exit
+from settings.loader import missing_paths, set_path
 from settings.logsetup import configure_logging
 
 PROG = "kiosk"
@@ -128,10 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch:
         config.kiosk.watch = True
     if args.experience is not None:
-        config.kiosk.experience = args.experience.resolve()
+        set_path(config, "kiosk", "experience", args.experience.resolve(), "--experience")
     if args.print_config:
         sys.stdout.write(render_config(config))
-        return 0
+        # a file the config needs and cannot find makes the check fail (the kiosk itself would
+        # start and show "back soon")
+        for entry in missing_paths(config):
+            print(
+                f"{PROG}: [{entry.section}] {entry.key}: {entry.path}: no such file",
+                file=sys.stderr,
+            )
+        return 1 if missing_paths(config) else 0
     log_file = configure_logging(config, level=args.log_level)
     if not _has_display():
         print(

@@ -13,15 +13,23 @@ import platformdirs
 import tomli_w
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from settings.model import KioskConfig
+from settings.model import KioskConfig, ResolvedPath
+from settings.resources import (
+    ResourceError,
+    builtin_name,
+    default_config_path,
+    resource_path,
+    resource_root,
+)
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "retail-edge-kiosk"
 ENV_PREFIX = "KIOSK_"
-#: The repository's resources folder: the default config and the demo experience.
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-DEFAULT_CONFIG = RESOURCES / "kiosk.toml"
+#: The shipped files (resources/ in the repository, the kiosk_resources package when
+#: installed: see settings.resources): the default config, the demo, the schemas.
+RESOURCES = resource_root()
+DEFAULT_CONFIG = default_config_path()
 
 # Secret fields that may instead be read from a file named by "<field>_file", read at start.
 # The admin PIN files are not among them: the admin panel reads them at each PIN entry
@@ -31,7 +39,8 @@ _SECRET_FILE_FIELDS = {
     ("redis", "password"),
     ("uplink", "password"),
 }
-# Path fields taken relative to the folder of the config file.
+# Path fields taken relative to the folder of the config file ("builtin:NAME" names a shipped
+# file instead, which works from a copy of the defaults in any folder).
 _RELATIVE_PATHS = {
     ("kiosk", "experience"),
     ("paths", "data_dir"),
@@ -46,6 +55,8 @@ _RELATIVE_PATHS = {
     ("admin", "staff_pin_hash_file"),
     ("admin", "manager_pin_hash_file"),
 }
+# Of those, the ones the kiosk makes when they are missing (the others must be there).
+_MADE_AT_START = {("paths", "data_dir"), ("paths", "log_dir"), ("storage", "database")}
 
 
 class ConfigError(ValueError):
@@ -160,22 +171,62 @@ def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
 
 
 def _resolve(config: KioskConfig, base: Path, where: str) -> None:
-    """Make relative paths absolute, fill the data-dir defaults, read secret files."""
-    for section_name, field in _RELATIVE_PATHS:
+    """Make relative paths absolute, fill the data-dir defaults, read secret files; note for
+    each path how it was written and where it resolved (``config.resolved_paths``)."""
+    resolved: dict[tuple[str, str], ResolvedPath] = {}
+    for section_name, field in sorted(_RELATIVE_PATHS):
         section = getattr(config, section_name)
         value = getattr(section, field)
-        if value is not None:
+        if value is None:
+            continue
+        written = field in section.model_fields_set
+        name = builtin_name(value)
+        if name is not None:
+            try:
+                path = resource_path(name)
+            except ResourceError as exc:
+                raise ConfigError(
+                    [f"config error: {where}: [{section_name}] {field} = {str(value)!r}: {exc}"]
+                ) from None
+            how = "shipped with the kiosk"
+        else:
             value = value.expanduser()
             # A default names a file shipped in resources/, wherever the config file is.
-            origin = base if field in section.model_fields_set else RESOURCES
-            setattr(section, field, value if value.is_absolute() else (origin / value).resolve())
+            origin = base if written else RESOURCES
+            path = value if value.is_absolute() else (origin / value).resolve()
+            how = "absolute" if value.is_absolute() else f"relative to {origin}"
+        setattr(section, field, path)
+        resolved[(section_name, field)] = ResolvedPath(
+            section=section_name,
+            key=field,
+            written=str(value),
+            path=path,
+            how=how if written else f"default, {how}",
+            made_at_start=(section_name, field) in _MADE_AT_START,
+        )
     paths = config.paths
+    defaults = {
+        ("paths", "data_dir"): "the user's data folder",
+        ("paths", "log_dir"): "<data_dir>/logs",
+        ("storage", "database"): "<data_dir>/events.sqlite",
+    }
     if paths.data_dir is None:
         paths.data_dir = Path(platformdirs.user_data_dir(APP_NAME))
     if paths.log_dir is None:
         paths.log_dir = paths.data_dir / "logs"
     if config.storage.database is None:
         config.storage.database = paths.data_dir / "events.sqlite"
+    for (section_name, field), how in defaults.items():
+        if (section_name, field) not in resolved:
+            resolved[(section_name, field)] = ResolvedPath(
+                section=section_name,
+                key=field,
+                written=None,
+                path=getattr(getattr(config, section_name), field),
+                how=f"default: {how}",
+                made_at_start=True,
+            )
+    config._resolved_paths = [resolved[key] for key in sorted(resolved)]
     for section_name, field in sorted(_SECRET_FILE_FIELDS):
         section = getattr(config, section_name)
         secret_file: Path | None = getattr(section, f"{field}_file")
@@ -209,4 +260,39 @@ def render_config(config: KioskConfig) -> str:
         return node
 
     header = f"# effective config, from {config.source}\n" if config.source else ""
-    return header + tomli_w.dumps(clean(data))
+    return header + tomli_w.dumps(clean(data)) + describe_paths(config)
+
+
+def describe_paths(config: KioskConfig) -> str:
+    """Where each path of the config resolves and whether it is there, as TOML comments (empty
+    for a config not read by :func:`load_config`)."""
+    if not config.resolved_paths:
+        return ""
+    lines = ["", "# paths: as written -> where they resolve, and whether they are there"]
+    for entry in config.resolved_paths:
+        written = f" = {entry.written!r}" if entry.written is not None else ""
+        lines.append(f"#   [{entry.section}] {entry.key}{written} ({entry.how})")
+        lines.append(f"#     -> {entry.path}: {entry.state()}")
+    return "\n".join(lines) + "\n"
+
+
+def set_path(config: KioskConfig, section: str, key: str, path: Path, how: str) -> None:
+    """Set a path field after loading (a command-line option such as ``--experience``) and
+    note it for :func:`describe_paths`."""
+    setattr(getattr(config, section), key, path)
+    entry = ResolvedPath(
+        section=section,
+        key=key,
+        written=str(path),
+        path=path,
+        how=how,
+        made_at_start=(section, key) in _MADE_AT_START,
+    )
+    others = [e for e in config.resolved_paths if (e.section, e.key) != (section, key)]
+    config._resolved_paths = sorted([*others, entry], key=lambda e: (e.section, e.key))
+
+
+def missing_paths(config: KioskConfig) -> list[ResolvedPath]:
+    """The paths the config names that must exist and do not (the experience, secret and
+    certificate files); the data folder, log folder and database are made at start."""
+    return [e for e in config.resolved_paths if not e.made_at_start and not e.path.exists()]

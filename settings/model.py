@@ -6,6 +6,7 @@ spells the same defaults out with comments for staff; a test keeps the two in st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,8 +35,9 @@ class KioskSection(Section):
         "kiosk-01"
     )
     #: A .drawio / .drawio.svg / .drawio.png file or a built bundle directory. Relative paths
-    #: are taken from the folder of the config file that names them.
-    experience: Path = Path("demo/pet-store.drawio")
+    #: are taken from the folder of the config file that names them; ``builtin:NAME`` names a
+    #: file shipped with the kiosk (settings.resources), the same from any folder.
+    experience: Path = Path("builtin:demo/pet-store.drawio")
     screen: Annotated[int, Field(ge=0)] = 0
     fullscreen: bool = True
     hide_cursor: bool = True
@@ -208,6 +210,27 @@ class AdminSection(Section):
     idle_close_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
 
 
+@dataclass(frozen=True)
+class ResolvedPath:
+    """One path of a loaded config: how it was written, where it resolved and how."""
+
+    section: str
+    key: str
+    #: The value as written (or its default); None for a default computed at load.
+    written: str | None
+    path: Path
+    #: "relative to /etc/kiosk", "shipped with the kiosk", "default: <data_dir>/logs", ...
+    how: str
+    #: The kiosk makes it when it is missing (data and log folders, the database).
+    made_at_start: bool
+
+    def state(self) -> str:
+        """ "exists", "missing (made at start)" or "MISSING", looked up now."""
+        if self.path.exists():
+            return "exists"
+        return "missing (made at start)" if self.made_at_start else "MISSING"
+
+
 class KioskConfig(Section):
     """The whole configuration, one field per TOML section."""
 
@@ -221,11 +244,18 @@ class KioskConfig(Section):
     admin: AdminSection = Field(default_factory=AdminSection)
 
     _source: Path | None = PrivateAttr(default=None)
+    _resolved_paths: list[ResolvedPath] = PrivateAttr(default_factory=list)
 
     @property
     def source(self) -> Path | None:
         """The file this config was read from (None when built in code)."""
         return self._source
+
+    @property
+    def resolved_paths(self) -> list[ResolvedPath]:
+        """Each path field as written and where load_config resolved it (empty when built in
+        code); ``kiosk --print-config`` shows them."""
+        return self._resolved_paths
 
     def data_path(self, name: str) -> Path:
         """A file under the data directory (which load_config always fills in)."""

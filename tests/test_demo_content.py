@@ -48,8 +48,10 @@ def _product_pages(experience: Experience) -> list[Page]:
 def test_config_default_points_at_the_demo() -> None:
     from settings.model import KioskSection
 
-    default = KioskSection().experience
-    assert (ROOT / "resources" / default).resolve() == DEMO.resolve()
+    from settings.resources import builtin_name, resource_path
+
+    name = builtin_name(KioskSection().experience)
+    assert name is not None and resource_path(name).resolve() == DEMO.resolve()
 
 
 def test_validates_without_errors_or_warnings(experience: Experience) -> None:
