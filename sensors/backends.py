@@ -82,7 +82,7 @@ def build_sensor(settings: SensorsSection, *, realtime: bool = True) -> Presence
     if kind == "webcam":
         from sensors.webcam import WebcamSensor
 
-        return WebcamSensor(settings)
+        return WebcamSensor(settings, realtime=realtime)
     from sensors.realsense import RealSenseSensor
 
     return RealSenseSensor(settings, realtime=realtime)

@@ -243,7 +243,9 @@ class PresenceService:
             observation = self._depth.observe(frame.depth, frame.depth_scale, frame.timestamp)
         elif frame.color is not None:
             if self._motion is None:
-                self._motion = MotionPresence(roi=self._settings.roi)
+                self._motion = MotionPresence(
+                    roi=self._settings.roi, relearn_s=self._settings.relearn_s
+                )
             observation = self._motion.observe(frame.color, frame.timestamp)
         else:
             observation = EMPTY
