@@ -338,7 +338,9 @@ class CalibrationPage(QWidget):
             self.live.setText("no camera: presence sensing is not running")
             self.no_image.setText("no camera")
             return
-        self.no_image.setText(WAITING)
+        webcam = self._services.config.sensors.type == "webcam"
+        # a webcam sees no depth: there is no image to colour by zone, only the readings
+        self.no_image.setText("a webcam gives no depth image" if webcam else WAITING)
         state = self._services.presence_state()
         if state is None:
             self.live.setText("no presence report yet")

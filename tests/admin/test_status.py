@@ -138,3 +138,47 @@ def test_status_page_refreshes_from_the_data_thread(
         assert "TLS handshake failed" in page.tiles["uplink"].text
     finally:
         admin.shutdown()
+
+
+def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camera(
+    qtbot: Any, config: KioskConfig, recorded: Recorded
+) -> None:
+    """Simulated shoppers are amber "Simulated", never green; a camera that is not there, or
+    a presence service that did not start, is red; the calibration page says "no camera"
+    instead of a zone the camera no longer sees."""
+    from kiosk.admin.calibration import CalibrationPage
+
+    health: list[SensorHealth | None] = [None]
+    state = PresenceState(Zone.ENGAGED, 0.53, 2, None, 12.0, simulated=True)
+    services = KioskServices(
+        config=config,
+        record=recorded,
+        sensor_health=lambda: health[0],
+        presence_state=lambda: state,
+    )
+    config.sensors.type = "auto"
+    view = camera_tile(services)
+    assert view.level == "bad" and view.headline == "Not running"
+    services.presence = object()  # type: ignore[assignment]
+    health[0] = SensorHealth("ok", "", "simulated shoppers", 30.0, 0.01, simulated=True)
+    view = camera_tile(services)
+    assert view.level == "warn" and view.headline == "Simulated"
+    assert "simulated" in view.details[0]
+    page = CalibrationPage(services=services)
+    qtbot.addWidget(page)
+    try:
+        page.show_presence()
+        assert "ENGAGED" not in page.live.text() and "simulated" in page.live.text()
+        assert "simulated" in page.no_image.toPlainText()
+        health[0] = SensorHealth("file_ended", "the recording ended", "RealSense recording")
+        page.show_presence()
+        assert page.live.text() == "no camera: the recording ended"
+        assert "ENGAGED" not in page.live.text()
+        health[0] = SensorHealth("ok", "", "D435", 30.0, 0.01)
+        page.show_presence()
+        assert page.live.text().startswith("now: ENGAGED · 0.53 m")
+        config.sensors.type = "webcam"
+        page.show_presence()
+        assert page.no_image.toPlainText() == "a webcam gives no depth image"
+    finally:
+        page.close_writer()
