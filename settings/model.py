@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 
 from settings.base import Section
 
@@ -163,6 +163,13 @@ class SensorsSection(Section):
         return self
 
 
+#: AWS IoT Core's limits on what a connection may name (its rate limits are the bounds of
+#: max_publishes_per_s and max_bytes_per_s).
+AWS_TOPIC_MAX_BYTES = 256
+AWS_TOPIC_MAX_SLASHES = 7
+AWS_CLIENT_ID_MAX_BYTES = 128
+
+
 class UplinkSection(Section):
     """Batches to AWS IoT Core or any MQTT broker."""
 
@@ -190,6 +197,48 @@ class UplinkSection(Section):
     status_interval_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
     #: awsiotsdk sends SDK metrics in the username; off for brokers that are not AWS IoT Core.
     aws_metrics: bool = False
+
+    def topics(self, store_id: str, kiosk_id: str) -> tuple[str, str]:
+        """The kiosk's events and status topics."""
+        base = f"{self.topic_prefix}/{store_id}/{kiosk_id}"
+        return f"{base}/events", f"{base}/status"
+
+    def effective_client_id(self, store_id: str, kiosk_id: str) -> str:
+        """``client_id``, or ``<store_id>-<kiosk_id>`` when it is empty."""
+        return self.client_id or f"{store_id}-{kiosk_id}"
+
+    def aws_problems(self, store_id: str, kiosk_id: str) -> list[str]:
+        """What breaks AWS IoT Core's limits for this kiosk (topics, client id, a message
+        larger than a second's byte allowance); one line each, naming the key."""
+        problems = []
+        # the status topic is as long as the events topic and has as many slashes
+        events, _status = self.topics(store_id, kiosk_id)
+        size = len(events.encode("utf-8"))
+        if size > AWS_TOPIC_MAX_BYTES:
+            problems.append(
+                f"topic_prefix: the topic {events!r:.60}... is {size} bytes; AWS IoT Core "
+                f"allows {AWS_TOPIC_MAX_BYTES}"
+            )
+        if events.count("/") > AWS_TOPIC_MAX_SLASHES:
+            problems.append(
+                f"topic_prefix: the topic {events!r} has {events.count('/')} slashes; AWS IoT "
+                f"Core allows {AWS_TOPIC_MAX_SLASHES}"
+            )
+        client_id = self.effective_client_id(store_id, kiosk_id)
+        size = len(client_id.encode("utf-8"))
+        if size > AWS_CLIENT_ID_MAX_BYTES:
+            named = "client_id" if self.client_id else "client_id (empty: <store_id>-<kiosk_id>)"
+            problems.append(
+                f"{named} {client_id!r:.40}... is {size} bytes; AWS IoT Core allows "
+                f"{AWS_CLIENT_ID_MAX_BYTES}"
+            )
+        packet = self.max_message_bytes + len(events.encode("utf-8")) + 9
+        if packet > self.max_bytes_per_s:
+            problems.append(
+                f"max_message_bytes = {self.max_message_bytes}: a full message on {events!r} "
+                f"is {packet} bytes, above max_bytes_per_s = {self.max_bytes_per_s}"
+            )
+        return problems
 
 
 class AdminSection(Section):
@@ -240,10 +289,23 @@ class KioskConfig(Section):
     storage: StorageSection = Field(default_factory=StorageSection)
     redis: RedisSection = Field(default_factory=RedisSection)
     sensors: SensorsSection = Field(default_factory=SensorsSection)
-    uplink: UplinkSection = Field(default_factory=UplinkSection)
+    # validated when absent too (from an empty table), so the AWS limits below hold for
+    # every config, and an error names no default object
+    uplink: UplinkSection = Field(default_factory=dict, validate_default=True)
     admin: AdminSection = Field(default_factory=AdminSection)
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("uplink")
+    @classmethod
+    def _within_aws_limits(cls, uplink: UplinkSection, info: ValidationInfo) -> UplinkSection:
+        kiosk = info.data.get("kiosk")
+        if isinstance(kiosk, KioskSection):
+            problems = uplink.aws_problems(kiosk.store_id, kiosk.kiosk_id)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return uplink
+
     _resolved_paths: list[ResolvedPath] = PrivateAttr(default_factory=list)
 
     @property

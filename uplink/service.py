@@ -29,7 +29,7 @@ from storage import Backlog, OutboxBatch
 from uplink.batch import UplinkMessage, batch_bytes, serialise_json
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
-from uplink.pacing import Backoff, RateLimiter
+from uplink.pacing import PUBLISH_OVERHEAD, Backoff, RateLimiter
 from uplink.transport import (
     LastWill,
     TransportError,
@@ -155,12 +155,12 @@ class UplinkService:
         store, kiosk = config.kiosk.store_id, config.kiosk.kiosk_id
         self.store_id = store
         self.kiosk_id = kiosk
-        self.client_id = section.client_id or f"{store}-{kiosk}"
-        base = f"{section.topic_prefix}/{store}/{kiosk}"
-        self.events_topic = f"{base}/events"
-        self.status_topic = f"{base}/status"
+        self.client_id = section.effective_client_id(store, kiosk)
+        self.events_topic, self.status_topic = section.topics(store, kiosk)
         self._sensor_health = sensor_health
+        # every publish of the connection goes through it, status messages too
         self._limiter = RateLimiter(section.max_publishes_per_s, section.max_bytes_per_s)
+        self._events_overhead = len(self.events_topic.encode("utf-8")) + PUBLISH_OVERHEAD
         self._backoff = Backoff(section.backoff_min_s, section.backoff_max_s)
         self._window = section.inflight
         self._max_events = config.storage.batch_max_events
@@ -340,7 +340,7 @@ class UplinkService:
                 self._claims[batch.batch_id] = _Claim(batch.batch_id, batch.count, len(messages))
                 self._queue.extend(messages)
             message = self._queue[0]
-            delay = self._limiter.delay(len(message.payload))
+            delay = self._limiter.delay(len(message.payload) + self._events_overhead)
             if delay > 0:
                 return delay
             self._queue.popleft()
@@ -473,4 +473,12 @@ class UplinkService:
         return LastWill(self.status_topic, json.dumps(body).encode("utf-8"), retain=True)
 
     def _publish_status(self, session: TransportSession, *, online: bool) -> None:
-        session.publish(self.status_topic, self.status_message(online=online), qos=1, retain=True)
+        """Publish the status when the rate limits allow it (polling the connection while
+        waiting, at most a window's length)."""
+        payload = self.status_message(online=online)
+        size = len(payload) + len(self.status_topic.encode("utf-8")) + PUBLISH_OVERHEAD
+        while (wait := self._limiter.delay(size)) > 0:
+            if not session.connected:
+                return
+            session.poll(wait)
+        session.publish(self.status_topic, payload, qos=1, retain=True)

@@ -1,4 +1,4 @@
-"""Token buckets and backoff, on a hand-driven clock (no timing is asserted)."""
+"""Rate limits and backoff, on a hand-driven clock (no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from uplink.pacing import Backoff, RateLimiter, TokenBucket
+from uplink.pacing import WINDOW_S, Backoff, RateLimiter
 
 
 class Clock:
@@ -19,44 +19,62 @@ class Clock:
         return self.now
 
 
-def test_bucket_allows_a_burst_then_says_how_long_to_wait() -> None:
+def send_for(limiter: RateLimiter, clock: Clock, seconds: float, size: int) -> list[float]:
+    """Publish as fast as ``limiter`` allows for ``seconds``; the send times."""
+    sent = []
+    end = clock.now + seconds
+    while clock.now < end:
+        wait = limiter.delay(size)
+        if wait == 0.0:
+            sent.append(clock.now)
+        else:
+            clock.now += wait
+    return sent
+
+
+def most_in_any(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+def test_no_window_holds_more_than_the_limit_not_even_the_first_after_a_start() -> None:
     clock = Clock()
-    bucket = TokenBucket(rate=10, capacity=10, clock=clock)
-    assert [bucket.delay(1) for _ in range(10)] == [0.0] * 10
-    assert bucket.delay(1) == pytest.approx(0.1)
-    clock.now += 0.1
-    assert bucket.delay(1) == 0.0
+    limiter = RateLimiter(publishes_per_s=100, bytes_per_s=10**9, clock=clock)
+    sent = send_for(limiter, clock, 5.0, 100)
+    assert most_in_any(sent, WINDOW_S) == 100
+    assert most_in_any(sent, 1.0) == 100
+    assert len(sent) >= 400  # and it keeps sending at the limit
 
 
-def test_bucket_lets_an_item_bigger_than_its_capacity_through_when_full() -> None:
-    clock = Clock()
-    bucket = TokenBucket(rate=1000, capacity=1000, clock=clock)
-    assert bucket.delay(5000) == 0.0
-    # ... and then it owes the difference.
-    assert bucket.delay(1) == pytest.approx(4.001)
-
-
-def test_limiter_holds_both_publishes_and_bytes() -> None:
+def test_the_byte_limit_holds_in_every_window_too() -> None:
     clock = Clock()
     limiter = RateLimiter(publishes_per_s=100, bytes_per_s=10_000, clock=clock)
-    sent = 0
-    while limiter.delay(1000) == 0.0:
-        sent += 1
-    assert sent == 10  # the byte budget binds first
-    clock.now += 1.0
-    small = 0
-    while limiter.delay(10) == 0.0:
-        small += 1
-    assert small == 100  # now the publish budget binds
+    sent = send_for(limiter, clock, 5.0, 1000)
+    assert most_in_any(sent, WINDOW_S) == 10  # 10 x 1000 bytes
+    assert len(sent) >= 40
 
 
-def test_limiter_gives_back_the_publish_token_when_bytes_are_short() -> None:
+def test_a_wait_is_exactly_until_enough_has_left_the_window() -> None:
     clock = Clock()
     limiter = RateLimiter(publishes_per_s=2, bytes_per_s=1000, clock=clock)
-    assert limiter.delay(1000) == 0.0
-    assert limiter.delay(1000) > 0
-    clock.now += 1.0
-    assert limiter.delay(1000) == 0.0
+    assert limiter.delay(600) == 0.0
+    clock.now += 0.5
+    assert limiter.delay(300) == 0.0
+    # 900 bytes in the window: 200 more must wait for the first message to leave it
+    assert limiter.delay(200) == pytest.approx(WINDOW_S - 0.5)
+    clock.now += WINDOW_S - 0.5
+    # the first left; the second is still there, so one publish of room
+    assert limiter.delay(200) == 0.0
+    assert limiter.delay(1) == pytest.approx(0.5)
+
+
+def test_a_message_larger_than_the_byte_limit_goes_alone_once_the_window_is_empty() -> None:
+    clock = Clock()
+    limiter = RateLimiter(publishes_per_s=100, bytes_per_s=1000, clock=clock)
+    assert limiter.delay(10) == 0.0
+    assert limiter.delay(5000) == pytest.approx(WINDOW_S)
+    clock.now += WINDOW_S
+    assert limiter.delay(5000) == 0.0
+    assert limiter.delay(1) == pytest.approx(WINDOW_S)
 
 
 def test_backoff_grows_with_jitter_up_to_the_maximum_and_resets() -> None:
