@@ -23,6 +23,7 @@ from designer_import.model import (
     RejectedLink,
     ShapeKind,
 )
+from designer_import.stencils import is_drawn, library_name
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,11 @@ def _page_findings(
                     "slow to load on a kiosk",
                     f"scale it to at most {int(limit)} px and compress it",
                 )
-        if element.kind is ShapeKind.STENCIL and element.visible:
+        if (
+            element.kind is ShapeKind.STENCIL
+            and element.visible
+            and not is_drawn(element.style.get("shape") or "")
+        ):
             stencils.setdefault(element.stencil or element.shape, []).append(element)
         if element.style.font_source:
             add(
@@ -305,12 +310,22 @@ def _page_findings(
         first = elements[0]
         more = f" (and {len(elements) - 1} more)" if len(elements) > 1 else ""
         library = name.startswith("mxgraph.")
+        if library:
+            add(
+                "warning",
+                "library-stencil",
+                first,
+                f'library shape "{name}" (library "{library_name(name)}") is not one the '
+                f"kiosk draws: a plain outline stands in for it{more}",
+                "use a shape from a library the kiosk draws (authoring guide, Library "
+                "shapes), a basic shape or an embedded image",
+            )
+            continue
         add(
             "warning",
-            "library-stencil" if library else "unsupported-shape",
+            "unsupported-shape",
             first,
-            f'{"library stencil" if library else "shape"} "{name}" is drawn as a plain '
-            f"labelled rectangle{more}",
+            f'shape "{name}" is drawn as a plain labelled rectangle{more}',
             "use a basic shape or an embedded image instead",
         )
     return out

@@ -295,10 +295,6 @@ class ElementItem(QGraphicsItem):
             if element.label is not None and element.label.plain.strip()
             else None
         )
-        if element.kind == ShapeKind.STENCIL and self.label is None and element.stencil:
-            # an unknown stencil shows what it was, so the artist can spot it
-            element_label = element.stencil.removeprefix("mxgraph.")
-            self.label = _fallback_label(element, element_label, self.box)
         self._bounds = self.path.boundingRect().united(self.box)
         if self.label is not None:
             self._bounds = self._bounds.united(self.label.bounds)
@@ -405,27 +401,16 @@ class ElementItem(QGraphicsItem):
                 painter.drawLine(QPointF(x, 0), QPointF(x, h))
 
 
-def _fallback_label(element: Element, text: str, box: QRectF) -> LabelBlock:
-    stand_in = Element(
-        id=element.id,
-        kind=ShapeKind.TEXT,
-        shape="text",
-        geometry=element.geometry,
-        style=element.style,
-        label=None,
-    )
-    from designer_import.model import Label
-
-    stand_in.label = Label(text=text, is_html=False, plain=text)
-    return LabelBlock(stand_in, box)
-
-
 def make_item(element: Element) -> QGraphicsItem:
     """The graphics item for one element."""
     if element.edge is not None:
         from kiosk.edges import EdgeItem  # edges.py draws with this module's parts
 
         return EdgeItem(element)
+    if element.kind == ShapeKind.STENCIL:
+        from kiosk.stencils import StencilItem  # stencils.py draws with this module's parts
+
+        return StencilItem(element)
     return ElementItem(element)
 
 

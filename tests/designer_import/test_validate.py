@@ -62,7 +62,6 @@ def test_features_drawio_warns_only_about_what_it_uses(fixtures: Path) -> None:
         "external-link",
         "ignored-link-step",
         "web-image",
-        "library-stencil",
     }
     assert found["web-image"] == {"webpic", "libpic"}
 

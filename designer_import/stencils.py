@@ -1,0 +1,231 @@
+"""draw.io's library shapes (stencils): which ones the kiosk can draw, and their definitions.
+
+A cell styled ``shape=mxgraph.<library>.<name>`` is a library shape. draw.io draws it in one
+of two ways, and the kiosk follows both:
+
+- from a stencil: a small drawing in draw.io's stencil XML (``<shape>`` with ``<background>``
+  and ``<foreground>``: paths, rectangles, ellipses, fill and stroke). The libraries the kiosk
+  ships are in ``stencil_libraries/`` (draw.io's own files, CC-BY 4.0, see the README there),
+  looked up as draw.io's ``mxStencilRegistry`` does: ``mxgraph.signs.healthcare.eye`` is the
+  shape named "Eye" in ``signs/healthcare.xml``, lower-cased, spaces as underscores. A drawing
+  may also embed its own stencil (``shape=stencil(...)``, compressed like a page).
+- in code (draw.io's ``Shapes.js`` and ``shapes/mx*.js``): ``CODE_SHAPES`` names the ones
+  the kiosk draws in code too (``kiosk/library_shapes.py``).
+
+This module is plain Python: it reads and indexes the XML; ``kiosk/stencils.py`` paints it.
+Each library file is read once, on first use, and kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.resources
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources.abc import Traversable
+
+from lxml import etree
+
+from designer_import.errors import DrawioError
+from designer_import.formats import _inflate_text, parse_xml
+
+log = logging.getLogger(__name__)
+
+#: The folder (in this package) holding the shipped stencil libraries, gzip-compressed.
+LIBRARY_FOLDER = "stencil_libraries"
+#: The style value of a stencil embedded in the drawing: ``stencil(<compressed XML>)``.
+EMBEDDED_PREFIX = "stencil("
+
+#: Library shapes draw.io draws in code that ``kiosk/library_shapes.py`` draws the same way
+#: (lower-case lookup names).
+CODE_SHAPES: frozenset[str] = frozenset(
+    {
+        "mxgraph.arrows2.arrow",
+        "mxgraph.arrows2.uturnarrow",
+        "mxgraph.basic.rect",
+        "mxgraph.basic.partconcellipse",
+        "mxgraph.basic.pie",
+        "mxgraph.basic.arc",
+        "mxgraph.floorplan.wall",
+        "mxgraph.floorplan.wallcorner",
+        "mxgraph.floorplan.wallu",
+        "mxgraph.floorplan.window",
+        "mxgraph.floorplan.doorleft",
+        "mxgraph.floorplan.doorright",
+        "mxgraph.floorplan.doordouble",
+        "mxgraph.floorplan.stairs",
+        "mxgraph.infographic.ribbonsimple",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StencilStep:
+    """One instruction of a stencil drawing (``move``, ``fillstroke``, ``path``, ...) with its
+    attributes; a ``path`` holds its own steps."""
+
+    op: str
+    attrs: Mapping[str, str]
+    steps: tuple[StencilStep, ...] = ()
+
+    def number(self, key: str, default: float = 0.0) -> float:
+        """The attribute as a number (draw.io's ``Number()``: missing or bad -> default)."""
+        raw = self.attrs.get(key)
+        if raw is None or raw == "":
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            return default
+
+
+@dataclass(frozen=True, slots=True)
+class Stencil:
+    """One stencil: its design size, aspect and stroke-width rules and its two drawings.
+
+    ``stroke_width`` is draw.io's ``strokewidth`` attribute: ``"inherit"`` (the cell's own
+    ``strokeWidth``) or a factor of the drawing's scale (default ``"1"``)."""
+
+    name: str
+    width: float
+    height: float
+    aspect_fixed: bool
+    stroke_width: str
+    background: tuple[StencilStep, ...]
+    foreground: tuple[StencilStep, ...]
+
+
+def lookup_name(shape: str) -> str:
+    """draw.io's registry key for a shape name: lower case, spaces as underscores."""
+    return shape.strip().replace(" ", "_").lower()
+
+
+def library_name(shape: str) -> str:
+    """The library a ``mxgraph.*`` shape belongs to (``mxgraph.signs.healthcare``)."""
+    return shape.rsplit(".", 1)[0] if shape.count(".") >= 2 else shape
+
+
+def library_file(shape: str) -> str | None:
+    """The stencil file draw.io reads a shape from (``signs/healthcare.xml``), as
+    ``mxStencilRegistry.getBasenameForStencil`` finds it; None for non-library names."""
+    parts = lookup_name(shape).split(".")
+    if len(parts) < 3 or parts[0] != "mxgraph":
+        return None
+    return "/".join(parts[1:-1]) + ".xml"
+
+
+def _steps(parent: etree._Element | None) -> tuple[StencilStep, ...]:
+    if parent is None:
+        return ()
+    out: list[StencilStep] = []
+    for child in parent:
+        if not isinstance(child.tag, str):
+            continue
+        steps = _steps(child) if child.tag == "path" else ()
+        attrs = {str(k): str(v) for k, v in child.attrib.items()}
+        out.append(StencilStep(child.tag, attrs, steps))
+    return tuple(out)
+
+
+def stencil_from_xml(shape: etree._Element, name: str) -> Stencil:
+    """A ``<shape>`` element as a ``Stencil`` (mxStencil.parseDescription)."""
+
+    def size(key: str) -> float:
+        try:
+            value = float(shape.get(key) or 100)
+        except ValueError:
+            value = 100.0
+        return value if value > 0 else 100.0
+
+    return Stencil(
+        name=name,
+        width=size("w"),
+        height=size("h"),
+        aspect_fixed=shape.get("aspect") == "fixed",
+        stroke_width=shape.get("strokewidth") or "1",
+        background=_steps(shape.find("background")),
+        foreground=_steps(shape.find("foreground")),
+    )
+
+
+def _library_root() -> Traversable:
+    return importlib.resources.files(__package__ or "designer_import") / LIBRARY_FOLDER
+
+
+@cache
+def shipped_library_files() -> frozenset[str]:
+    """The stencil files the kiosk ships (``floorplan.xml``, ``signs/healthcare.xml``, ...)."""
+    found: set[str] = set()
+
+    def walk(node: Traversable, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.name.endswith(".xml.gz"):
+                found.add(prefix + child.name.removesuffix(".gz"))
+
+    walk(_library_root(), "")
+    return frozenset(found)
+
+
+@cache
+def _library(filename: str) -> dict[str, etree._Element]:
+    """One shipped library file's ``<shape>`` elements by lookup name (read once)."""
+    node = _library_root()
+    for part in f"{filename}.gz".split("/"):
+        node = node / part
+    data = gzip.decompress(node.read_bytes())
+    root = parse_xml(data, f"stencil library {filename}")
+    shapes: dict[str, etree._Element] = {}
+    sets = [root] if root.tag == "shapes" else root.findall("shapes")
+    for shape_set in sets:
+        prefix = (shape_set.get("name") or "").lower()
+        for shape in shape_set.findall("shape"):
+            name = shape.get("name")
+            if name:
+                shapes[f"{prefix}.{lookup_name(name)}"] = shape
+    return shapes
+
+
+@cache
+def library_stencil(shape: str) -> Stencil | None:
+    """The shipped stencil for a ``mxgraph.*`` shape name, or None when no shipped library
+    holds it."""
+    key = lookup_name(shape)
+    filename = library_file(key)
+    if filename is None or filename not in shipped_library_files():
+        return None
+    element = _library(filename).get(key)
+    return stencil_from_xml(element, key) if element is not None else None
+
+
+@cache
+def embedded_stencil(value: str) -> Stencil | None:
+    """The stencil a drawing embeds in its style (``stencil(<base64 deflate>)``, as draw.io's
+    ``Graph.decompress``); None when it cannot be read (logged once per value)."""
+    if not value.startswith(EMBEDDED_PREFIX) or not value.endswith(")"):
+        return None
+    body = value[len(EMBEDDED_PREFIX) : -1]
+    try:
+        text = _inflate_text(body, "embedded stencil")
+        root = parse_xml(text.encode("utf-8"), "embedded stencil")
+    except DrawioError as exc:
+        log.warning("an embedded stencil cannot be read: %s", exc)
+        return None
+    shape = root if root.tag == "shape" else root.find(".//shape")
+    return stencil_from_xml(shape, "embedded stencil") if shape is not None else None
+
+
+def find_stencil(shape: str) -> Stencil | None:
+    """The stencil drawing for a cell's ``shape`` style value (library or embedded)."""
+    if shape.startswith(EMBEDDED_PREFIX):
+        return embedded_stencil(shape)
+    return library_stencil(shape)
+
+
+def is_drawn(shape: str) -> bool:
+    """True when the kiosk draws this ``shape`` style value as draw.io does: a shipped or
+    embedded stencil, or a library shape drawn in code."""
+    return lookup_name(shape) in CODE_SHAPES or find_stencil(shape) is not None

@@ -1,0 +1,140 @@
+"""Library shapes (``shape=mxgraph.*`` and embedded ``stencil(...)``) are drawn from their
+definitions as draw.io draws them, and a library shape the kiosk cannot draw shows no
+internal name. Pixels of tests/fixtures/drawio/stencils-library.drawio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QImage
+
+from designer_import import load_experience, validate
+from designer_import.stencils import CODE_SHAPES, is_drawn, library_stencil
+from kiosk.library_shapes import CODE_SHAPE_PAINTERS
+from kiosk.render import PageScene, fit_transform, render_page
+from kiosk.stencils import StencilItem
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "drawio" / "stencils-library.drawio"
+
+
+@pytest.fixture(scope="module")
+def drawn(qapp: object) -> tuple[QImage, PageScene]:
+    page = load_experience(FIXTURE).pages[0]
+    scene = PageScene(page)
+    image = render_page(scene, 1280, 960)
+    return image, scene
+
+
+def pixel(drawn: tuple[QImage, PageScene], x: float, y: float) -> QColor:
+    """The rendered colour at page point (x, y)."""
+    image, scene = drawn
+    at = fit_transform(scene.viewport_rect, image.width(), image.height()).map(QPointF(x, y))
+    return image.pixelColor(round(at.x()), round(at.y()))
+
+
+def is_white(colour: QColor) -> bool:
+    return colour.red() > 240 and colour.green() > 240 and colour.blue() > 240
+
+
+def is_red(colour: QColor) -> bool:
+    return colour.red() > 200 and colour.green() < 60 and colour.blue() < 60
+
+
+def is_black(colour: QColor) -> bool:
+    return colour.red() < 60 and colour.green() < 60 and colour.blue() < 60
+
+
+def test_arrow_stencil_paints_its_tip_and_leaves_its_corners_empty(drawn) -> None:
+    # arrows2.arrow at (20, 20) 200 x 100, dx=40, dy=0.6: shaft 40 high, head from x=180
+    assert is_red(pixel(drawn, 215, 70))  # the tip
+    assert is_red(pixel(drawn, 185, 32))  # the head beside the shaft
+    assert is_red(pixel(drawn, 30, 70))  # the shaft
+    assert is_white(pixel(drawn, 24, 24))  # above the shaft
+    assert is_white(pixel(drawn, 216, 24))  # beside the tip
+    assert is_white(pixel(drawn, 24, 116))
+
+
+def test_direction_turns_a_library_shape(drawn) -> None:
+    # the same arrow at (260, 20) 100 x 200 with direction=south points down
+    assert is_red(pixel(drawn, 310, 215))
+    assert is_white(pixel(drawn, 264, 24))  # beside the shaft, at the tail
+    assert is_red(pixel(drawn, 310, 30))
+
+
+def test_wall_corner_is_an_l_of_thin_walls_not_a_solid_box(drawn) -> None:
+    # wallCorner at (20, 160) 200 x 100, walls 10 thick along the top and the left
+    assert is_black(pixel(drawn, 120, 165))
+    assert is_black(pixel(drawn, 25, 220))
+    assert is_white(pixel(drawn, 120, 220))
+    assert is_white(pixel(drawn, 210, 250))
+
+
+def test_wall_is_a_thin_bar_across_the_middle(drawn) -> None:
+    # wall at (20, 300) 200 x 60: a 10 thick bar at y 325..335
+    assert is_black(pixel(drawn, 120, 330))
+    assert is_white(pixel(drawn, 120, 310))
+    assert is_white(pixel(drawn, 120, 350))
+
+
+def test_xml_stencil_is_drawn_from_its_definition(drawn) -> None:
+    # floorplan.xml's Bathtub at (400, 20) 180 x 60: a black drain (ellipse 8 x 8 at 21, 26)
+    # inside the white tub, and the tub's inner outline
+    assert is_black(pixel(drawn, 425, 50))
+    assert is_white(pixel(drawn, 490, 50))
+    assert is_black(pixel(drawn, 490, 25))  # the tub's inner edge at y = 5
+
+
+def test_embedded_stencil_is_drawn(drawn) -> None:
+    # a triangle embedded as stencil(...) at (400, 240) 100 x 100, filled blue
+    centre = pixel(drawn, 450, 320)
+    assert centre.blue() > 200 and centre.red() < 60
+    assert is_white(pixel(drawn, 405, 245))
+    assert is_white(pixel(drawn, 495, 245))
+
+
+def test_unknown_library_shape_shows_no_internal_name(drawn) -> None:
+    # mxgraph.nosuchlib.widget at (400, 380) 160 x 80, no label: a plain outline, and
+    # nothing written inside it (it used to read "nosuchlib.widget")
+    image, scene = drawn
+    transform = fit_transform(scene.viewport_rect, image.width(), image.height())
+    inside = transform.mapRect(QRectF(400, 380, 160, 80)).adjusted(8, 8, -8, -8)
+    dark = 0
+    for y in range(round(inside.top()), round(inside.bottom())):
+        for x in range(round(inside.left()), round(inside.right())):
+            if not is_white(image.pixelColor(x, y)):
+                dark += 1
+    assert dark == 0
+    item = scene.items_by_id["unknown"]
+    assert isinstance(item, StencilItem) and item.drawing is None and item.label is None
+    assert is_black(pixel(drawn, 400, 420))  # its outline is drawn
+
+
+def test_validator_names_only_the_library_shape_it_cannot_draw() -> None:
+    findings = validate(load_experience(FIXTURE))
+    stencil_findings = [f for f in findings if f.code in ("library-stencil", "unsupported-shape")]
+    assert [(f.page, f.cell_id) for f in stencil_findings] == [("Stencils", "unknown")]
+    message = stencil_findings[0].message
+    assert '"mxgraph.nosuchlib.widget"' in message and '"mxgraph.nosuchlib"' in message
+
+
+def test_code_shapes_listed_for_the_validator_are_the_ones_painted() -> None:
+    assert set(CODE_SHAPE_PAINTERS) == set(CODE_SHAPES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mxgraph.floorplan.plant",
+        "mxgraph.signs.healthcare.eye",
+        "mxgraph.networks.server",
+        "mxgraph.aws4.lambda_function",
+        "mxgraph.electrical.resistors.resistor_1",
+    ],
+)
+def test_shipped_libraries_are_looked_up_as_draw_io_does(name: str) -> None:
+    stencil = library_stencil(name)
+    assert stencil is not None and stencil.foreground
+    assert is_drawn(name.replace("plant", "Plant"))  # lookup ignores case, as draw.io's keys
+    assert not is_drawn("mxgraph.floorplan.no_such_shape")
