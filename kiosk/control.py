@@ -17,6 +17,8 @@ Commands (``{"cmd": NAME, ...}``):
 - ``shopper`` ``stop_m`` (metres or null to pass by), ``dwell_s``, ``speed_m_s``, ``pass_m``
 - ``stats`` -> storage health, uplink status, sensor health
 - ``probe`` ``action`` = ``start`` | ``stop`` | ``read``: the UI frame-time probe
+- ``camera`` ``action`` = ``unplug`` | ``plug``: fault injection on the simulated sensor (it
+  fails as an unplugged camera does until plugged in again) -> the sensor's health
 
 Only local processes with access to the socket file can connect; its folder is the kiosk's
 data folder and the socket is created with owner-only permissions.
@@ -107,6 +109,7 @@ class ControlServer(QObject):
             "shopper": lambda _s, r: self._shopper(r),
             "stats": lambda _s, _r: self._stats(),
             "probe": lambda _s, r: self._probe(r),
+            "camera": lambda _s, r: self._camera(r),
         }
 
     @property
@@ -262,6 +265,19 @@ class ControlServer(QObject):
             "page": services.current_page(),
             "pid": os.getpid(),
         }
+
+    def _camera(self, request: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        if action not in ("unplug", "plug"):
+            raise RequestError("camera action is one of unplug, plug")
+        method = getattr(self._services.sensor, str(action), None)
+        if method is None:
+            raise RequestError(
+                "only the simulated sensor can be unplugged from here "
+                '([sensors] type = "simulated")'
+            )
+        method()
+        return {"sensor": self._services.sensor_health()}
 
     def _probe(self, request: dict[str, Any]) -> dict[str, Any]:
         action = request.get("action", "read")

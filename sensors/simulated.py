@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sensors.protocol import SensorError
+from sensors.protocol import SensorDisconnected, SensorError
 from sensors.state import Frame, Observation
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class SimulatedSensor:
         self._autonomous = autonomous
         self._lock = threading.Lock()
         self._pending: list[tuple[float | None, float, float, float]] = []
+        self._unplugged = False
 
     @property
     def model(self) -> str:
@@ -110,8 +111,28 @@ class SimulatedSensor:
         """Always: these shoppers are invented."""
         return True
 
+    def unplug(self) -> None:
+        """Fault injection (the control socket's ``camera`` command, ``benchmarks.chaos``):
+        from now on the sensor fails as an unplugged camera does, through the same path:
+        :meth:`read` and :meth:`open` raise :class:`SensorDisconnected` until :meth:`plug`."""
+        with self._lock:
+            self._unplugged = True
+        log.warning("simulated camera unplugged (fault injection)")
+
+    def plug(self) -> None:
+        """Undo :meth:`unplug`: the next :meth:`open` restarts the simulation from its seed."""
+        with self._lock:
+            self._unplugged = False
+        log.warning("simulated camera plugged in again (fault injection)")
+
+    def _check_plugged(self) -> None:
+        with self._lock:
+            if self._unplugged:
+                raise SensorDisconnected("simulated camera unplugged (fault injection)")
+
     def open(self) -> None:
         """Restart the simulation from its seed."""
+        self._check_plugged()
         self._rng = random.Random(self._seed)
         self._shoppers = []
         self._next_arrival = (
@@ -127,6 +148,7 @@ class SimulatedSensor:
         """The next simulated frame (paced in real time when asked)."""
         if not self._opened:
             raise SensorError("simulated sensor read before open")
+        self._check_plugged()
         t = self._index / self._fps
         if self._realtime:
             now = time.monotonic()
