@@ -59,6 +59,10 @@ class Kiosk:
         self.control: Any | None = None
         self.window: KioskWindow | None = None
         self.relay = SensorRelay()
+        # connected before any sensor starts: a report made before the window exists (no
+        # camera, a failed open) is kept, not dropped for want of a receiver
+        self.relay.state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
+        self.relay.health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
         self._health: Any | None = None
         self._state: Any | None = None
         self.recorder = EventRecorder(config, self.sink)
@@ -138,8 +142,8 @@ class Kiosk:
         # is simulated in every event
         self.recorder.session_id = lambda: None if session.staff else session.session_id
         self.recorder.simulated = lambda: self.services.simulated or session.simulated
-        self.relay.state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
-        self.relay.health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
+        if self._health is not None:
+            session.sensor_online(self._health.online)
         kiosk = self.config.kiosk
         window.resize(1280, 720)
         if kiosk.fullscreen:

@@ -477,3 +477,29 @@ def test_while_the_admin_panel_is_up_presence_and_sessions_are_staffs(
     assert changes == ["approaching"]  # staff's comings and goings are not recorded
     starts = [p["trigger"] for t, _, _, p in events if t == "session.start"]
     assert starts == ["touch", "presence"]
+
+
+def test_a_sensor_report_made_before_the_window_exists_is_not_lost(
+    qtbot: Any, config: KioskConfig
+) -> None:
+    """The sensor thread may report (no camera, switched off) before the shopper window is
+    built: the report still reaches the kiosk, so the camera tile never says "Starting" for
+    ever and the session machine knows there is no presence."""
+    from kiosk.admin.status import camera_tile
+
+    config.sensors.type = "none"
+    config.kiosk.experience = FEATURES
+    config.uplink.enabled = False
+    kiosk = Kiosk(config)
+    try:
+        kiosk.start_presence()
+        assert kiosk.presence is not None
+        kiosk.presence.join(10)  # it said "off" and ended, before any window
+        assert not kiosk.presence.running
+        window = kiosk.start_window()
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: kiosk._health is not None, timeout=5000)
+        assert kiosk._health is not None and kiosk._health.status == "off"
+        assert camera_tile(kiosk.services).level == "off"
+    finally:
+        kiosk.stop()
