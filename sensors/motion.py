@@ -9,7 +9,8 @@ the frame's height, far away their width is the less certain. Calibrated so that
 at 0.8 m reads about 0.8 m (ENGAGED with the default zones); two shoppers side by side read
 as one nearer shopper. Rough, but it ranks shoppers well enough for the zones.
 
-MOG2 learns whatever stands still as background; left alone it fades a shopper who stands
+The first ``LEARN_S`` seconds teach MOG2 the empty scene (start the kiosk with nobody in
+view, as with depth). MOG2 learns whatever stands still as background; left alone it fades a shopper who stands
 still at the screen within seconds to a minute. So while someone is seen, the background
 stops learning (learning rate 0); a region that stays for ``relearn_s`` (a display stand
 moved into view) is learned again, as with depth. When nobody is seen, it learns at the
@@ -41,6 +42,11 @@ SHOULDERS_M = 0.45
 PERSON_M = 1.7
 #: MOG2 history in frames (its learning rate when nobody is seen is 1/HISTORY per frame).
 HISTORY = 900
+#: The first seconds of frames only teach the empty scene (a webcam's exposure and white
+#: balance settle meanwhile); nobody is reported.
+LEARN_S = 2.0
+#: MOG2's learning rate while it learns the empty scene.
+LEARN_RATE = 0.1
 
 
 def distance_from_size(width_frac: float, height_frac: float, aspect: float) -> float:
@@ -69,6 +75,7 @@ class MotionPresence:
         #: Frame time since which someone has been seen without a break (None: nobody).
         self._seen_since: float | None = None
         self._relearning = False
+        self._start_t: float | None = None
 
     def set_roi(self, roi: Sequence[float]) -> None:
         """Use a new region of interest from the next frame on."""
@@ -83,6 +90,11 @@ class MotionPresence:
             if scale < 1.0
             else color
         )
+        if self._start_t is None:
+            self._start_t = t
+        if t - self._start_t < LEARN_S:
+            self._subtractor.apply(small, learningRate=LEARN_RATE)
+            return EMPTY
         holding = self._seen_since is not None and t - self._seen_since < self._relearn_s
         # a still shopper must not fade into the background while they are there
         mask = self._subtractor.apply(small, learningRate=0.0 if holding else -1.0)

@@ -148,3 +148,18 @@ def test_something_left_in_view_longer_than_relearn_s_becomes_background() -> No
     held = [t for t, people in seen if 3.0 <= t < 8.0 and people == 0]
     assert not held  # held while it could be a shopper standing still
     assert seen[-1][1] == 0  # then learned: nobody there
+
+
+def test_exposure_settling_at_start_is_learned_not_taken_for_a_shopper() -> None:
+    from sensors.motion import MotionPresence
+
+    motion = MotionPresence(roi=[0.1, 0.1, 0.9, 0.95])
+    floor = shop_floor().astype(np.float64)
+    rng = np.random.default_rng(2)
+    people: list[tuple[float, int]] = []
+    for index in range(15 * FPS):
+        t = index / FPS
+        gain = min(1.0, 0.5 + t / 3.0)  # auto-exposure brightens the picture for 1.5 s
+        image = np.clip(floor * gain + rng.normal(0, 2.0, floor.shape), 0, 255)
+        people.append((t, motion.observe(image.astype(np.uint8), t).people))
+    assert [t for t, count in people if count and t >= 3.0] == []
