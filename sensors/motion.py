@@ -10,11 +10,11 @@ at 0.8 m reads about 0.8 m (ENGAGED with the default zones); two shoppers side b
 as one nearer shopper. Rough, but it ranks shoppers well enough for the zones.
 
 The first ``LEARN_S`` seconds teach MOG2 the empty scene (start the kiosk with nobody in
-view, as with depth). MOG2 learns whatever stands still as background; left alone it fades a shopper who stands
-still at the screen within seconds to a minute. So while someone is seen, the background
-stops learning (learning rate 0); a region that stays for ``relearn_s`` (a display stand
-moved into view) is learned again, as with depth. When nobody is seen, it learns at the
-usual rate (lighting drifts).
+view, as with depth). MOG2 learns whatever stands still as background; left alone it fades
+a shopper who stands still at the screen within seconds to a minute. So while someone is
+seen, the background stops learning (learning rate 0); a region that stays for
+``relearn_s`` (a display stand moved into view) is learned again, as with depth. When
+nobody is seen, it learns at the usual rate (lighting drifts).
 """
 
 from __future__ import annotations
