@@ -35,6 +35,7 @@ from designer_import.model import (
     ShapeKind,
     Style,
 )
+from designer_import.routing import End, route
 from designer_import.styles import build_style, parse_colour, parse_style_string, shape_kind
 
 log = logging.getLogger(__name__)
@@ -319,6 +320,15 @@ class _PageBuilder:
         points = [start, *waypoints, end]
         if orthogonal:
             points = _orthogonalise(points)
+        # draw.io's own route where designer_import.routing has it (see there)
+        routed = route(
+            values,
+            self.route_end(source_id, source_box, source_perimeter, source_free),
+            self.route_end(target_id, target_box, target_perimeter, target_free),
+            waypoints,
+        )
+        if routed is not None:
+            points = routed
         path = EdgePath(
             points=points,
             source_id=source_id if source_box is not None else None,
@@ -335,6 +345,17 @@ class _PageBuilder:
         cell.path = path
         cell.busy = False
         return path
+
+    def route_end(
+        self,
+        terminal_id: str | None,
+        box: Geometry | None,
+        perimeter: str | None,
+        free: Point | None,
+    ) -> End:
+        terminal = self.by_id.get(terminal_id) if terminal_id else None
+        on_edge = box is not None and terminal is not None and terminal.edge
+        return End(box, perimeter or "rectanglePerimeter", free, on_edge)
 
     def end_point(
         self,

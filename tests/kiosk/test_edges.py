@@ -135,3 +135,12 @@ def test_dash_pattern_in_line_widths(drawn: QImage) -> None:
     # dashPattern=8 8 at strokeWidth=2: 16 on, 16 off from x=50
     y = 1100
     assert ink(drawn, 58, y) and paper(drawn, 74, y) and ink(drawn, 90, y)
+
+
+def test_orthogonal_route_is_drawn_where_draw_io_draws_it(qapp: Any) -> None:
+    page = load_experience(FIXTURES / "edges-routes.drawio").pages[0]
+    image = render_page(PageScene(page), int(page.width * SCALE), int(page.height * SCALE))
+    # "ab": right out of the source at y=65 to x=350, then down into the target's top
+    assert ink(image, 250, 65) and ink(image, 350, 150)
+    # no Z-bend through the middle
+    assert paper(image, 220, 130) and paper(image, 250, 200)

@@ -1,0 +1,61 @@
+"""Connector routes as draw.io computes them. The expected bends come from running
+draw.io's own ``mxEdgeStyle`` (mxgraph's JavaScript, under node) on the same shapes; the
+ends are mxPerimeter's points towards the first and last bend."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer_import import load_experience
+from designer_import.model import Geometry, Point
+from designer_import.perimeters import perimeter_point
+from designer_import.routing import orth_connector
+from tests.designer_import.conftest import FIXTURES
+
+# edge id -> points of tests/fixtures/drawio/edges-routes.drawio as draw.io routes them
+ROUTES = {
+    # orthogonal, no waypoints: out of the right side, one bend above the target (an L)
+    "ab": [(140, 65), (350, 65), (350, 200)],
+    # exitX=0.5;exitY=1 and jettySize=auto: down 20, across, up into the target's left side
+    "cd": [(90, 350), (90, 370), (220, 370), (220, 340), (300, 340)],
+    # from an ellipse: its perimeter straight across from the bend
+    "fg": [(120, 490), (350, 490), (350, 560)],
+    # elbowEdgeStyle with elbow=vertical: top to bottom, bend half-way between the shapes
+    "hi": [(90, 710), (90, 735), (350, 735), (350, 760)],
+    # entityRelationEdgeStyle: 30 out of each facing side, joined straight
+    "jk": [(140, 900), (170, 900), (270, 930), (300, 930)],
+}
+
+
+@pytest.mark.parametrize("edge_id", sorted(ROUTES))
+def test_routes_as_draw_io(edge_id: str) -> None:
+    page = load_experience(FIXTURES / "edges-routes.drawio").pages[0]
+    element = page.element(edge_id)
+    assert element is not None and element.edge is not None
+    got = [(round(p.x, 1), round(p.y, 1)) for p in element.edge.points]
+    assert got == ROUTES[edge_id]
+
+
+def test_orth_connector_cases_from_draw_io() -> None:
+    # (source, target, draw.io's OrthConnector result) for the four quadrants and a
+    # target straight below
+    cases = [
+        ((0, 0, 100, 50), (300, 200, 100, 50), [(350, 25)]),
+        ((300, 200, 100, 50), (0, 0, 100, 50), [(50, 225)]),
+        ((0, 200, 100, 50), (300, 0, 100, 50), [(350, 225)]),
+        ((0, 0, 100, 50), (0, 200, 100, 50), []),
+    ]
+    for source, target, expected in cases:
+        got = orth_connector({}, Geometry(*source), Geometry(*target), None, None)
+        assert got is not None
+        assert [(p.x, p.y) for p in got] == expected, (source, target)
+
+
+def test_perimeters() -> None:
+    box = Geometry(0, 0, 100, 50)
+    # the ray from the centre for a straight connector, straight across for an orthogonal one
+    assert perimeter_point(box, "rectanglePerimeter", Point(300, 25), False) == Point(100, 25)
+    assert perimeter_point(box, "rectanglePerimeter", Point(80, 200), True) == Point(80, 50)
+    ellipse = perimeter_point(box, "ellipsePerimeter", Point(100, 50), False)
+    assert abs((ellipse.x - 50) ** 2 / 50**2 + (ellipse.y - 25) ** 2 / 25**2 - 1) < 1e-9
+    assert perimeter_point(box, "rhombusPerimeter", Point(50, -100), False) == Point(50, 0)
