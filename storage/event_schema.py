@@ -18,8 +18,10 @@ which field is wrong. A test holds the two to the same answers.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
+import textwrap
 from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -53,6 +55,7 @@ _COMPILED = frozenset(
         "anyOf",
     }
 )
+_BUILTINS = ("isinstance", "len", "type", "bool", "int", "float", "str", "dict", "list")
 _TYPE_TESTS = {
     "string": "isinstance({v}, str)",
     "boolean": "isinstance({v}, bool)",
@@ -102,14 +105,10 @@ class _Compiler:
         if unknown:
             raise ValueError(f"{where}: keyword(s) {', '.join(sorted(unknown))} not supported")
         parts: list[str] = []
-        kinds: set[str] | None = None
+        listed: list[str] = []
         if "type" in schema:
             listed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            kinds = set(listed)
-            parts.append("(" + " or ".join(_TYPE_TESTS[k].format(v=v) for k in listed) + ")")
-        # a rule for one kind of value holds for any other kind: guarded unless the type
-        # test before it already rules the others out
-        known_string = kinds == {"string"}
+        known_string = listed == ["string"]
         if "const" in schema:
             parts.append(self._among([schema["const"]], v, known_string))
         if "enum" in schema:
@@ -121,18 +120,26 @@ class _Compiler:
             strings.append(f"len({v}) >= {int(schema['minLength'])}")
         if "maxLength" in schema:
             strings.append(f"len({v}) <= {int(schema['maxLength'])}")
-        if strings:
-            guard = "" if known_string else f"not isinstance({v}, str) or "
-            parts.append(f"({guard}({' and '.join(strings)}))")
         numbers = []
         if "minimum" in schema:
             numbers.append(f"{v} >= {self.constant(schema['minimum'])}")
         if "maximum" in schema:
             numbers.append(f"{v} <= {self.constant(schema['maximum'])}")
-        if numbers:
-            known_number = kinds is not None and kinds <= {"integer", "number"}
-            guard = "" if known_number else f"not {_TYPE_TESTS['number'].format(v=v)} or "
-            parts.append(f"({guard}({' and '.join(numbers)}))")
+        if listed:
+            # one branch per type, each with the rules of its kind of value (a string rule
+            # holds for any value that is not a string, and so on)
+            branches = []
+            for kind in sorted(listed, key=lambda k: k != "null"):  # the cheap test first
+                rules = strings if kind == "string" else []
+                rules = numbers if kind in ("integer", "number") else rules
+                branches.append(" and ".join([_TYPE_TESTS[kind].format(v=v), *rules]))
+            parts.insert(0, "(" + " or ".join(f"({b})" for b in branches) + ")")
+        else:
+            if strings:
+                parts.append(f"(not isinstance({v}, str) or ({' and '.join(strings)}))")
+            if numbers:
+                is_number = _TYPE_TESTS["number"].format(v=v)
+                parts.append(f"(not {is_number} or ({' and '.join(numbers)}))")
         if schema.keys() & {"properties", "required", "additionalProperties"}:
             parts.append(f"{self._object(schema, where)}({v})")
         if "anyOf" in schema:
@@ -169,19 +176,26 @@ class _Compiler:
         properties: dict[str, Any] = schema.get("properties", {})
         lines = [f"def {name}(d):", "    if not isinstance(d, dict):", "        return True"]
         required = schema.get("required", [])
-        if required:
-            lines += [
-                f"    if not {self.constant(frozenset(required))} <= d.keys():",
-                "        return False",
-            ]
         extra = schema.get("additionalProperties", True)
-        if extra is False:
+        if extra not in (True, False):
+            raise ValueError(f"{where}: only a boolean additionalProperties is supported")
+        if extra is False and set(required) == set(properties):
+            # every property required and no other: one comparison
             lines += [
-                f"    if not d.keys() <= {self.constant(frozenset(properties))}:",
+                f"    if d.keys() != {self.constant(frozenset(required))}:",
                 "        return False",
             ]
-        elif extra is not True:
-            raise ValueError(f"{where}: only a boolean additionalProperties is supported")
+        else:
+            if required:
+                lines += [
+                    f"    if not {self.constant(frozenset(required))} <= d.keys():",
+                    "        return False",
+                ]
+            if extra is False:
+                lines += [
+                    f"    if not d.keys() <= {self.constant(frozenset(properties))}:",
+                    "        return False",
+                ]
         for key, sub in properties.items():
             test = self.expression(sub, "x", f"{where}/properties/{key}")
             if test == "True":
@@ -198,9 +212,19 @@ class _Compiler:
 
     def build(self, schema: dict[str, Any]) -> Callable[[Any], bool]:
         top = self.expression(schema, "d", "(schema)")
-        source = "\n\n".join([*self.functions, f"def _check(d):\n    return bool({top})"])
-        exec(compile(source, "<event schema check>", "exec"), self.namespace)
-        check: Callable[[Any], bool] = self.namespace["_check"]
+        body = "\n\n".join([*self.functions, f"def _check(d):\n    return bool({top})"])
+        # constants and builtins reach the functions as closure variables, which Python
+        # reads faster than globals
+        names = [*self.namespace, *_BUILTINS]
+        source = (
+            f"def _make({', '.join(names)}):\n"
+            + textwrap.indent(body, "    ")
+            + "\n    return _check\n"
+        )
+        scope: dict[str, Any] = {}
+        exec(compile(source, "<event schema check>", "exec"), scope)
+        values = [*self.namespace.values(), *(getattr(builtins, n) for n in _BUILTINS)]
+        check: Callable[[Any], bool] = scope["_make"](*values)
         return check
 
 

@@ -219,7 +219,8 @@ class EventStore:
             try:
                 rows.append(_row(event, batch, now))
             except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
-                rejected.append(RejectedEvent(-1, event, f"does not fit the table: {exc!r:.200}"))
+                reason = f"event ({_event_id(event)}): does not fit the table: {exc!r:.200}"
+                rejected.append(RejectedEvent(-1, event, reason))
         quarantined = [
             (
                 now,

@@ -189,6 +189,12 @@ class Receiver:
             log.error("receiver: %s; stopping without acknowledging", self.fatal)
             client.disconnect()
             return
+        except Exception as exc:
+            # A failure nothing foresaw: the same, never an acknowledgement of what is not stored
+            self.fatal = f"cannot land a message on {topic}: {type(exc).__name__}: {exc}"
+            log.exception("receiver: %s; stopping without acknowledging", self.fatal)
+            client.disconnect()
+            return
         client.ack(message.mid, message.qos)
         if landed is None:
             self._bump(messages=1, malformed=1)
