@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from designer_import.bundle import build_bundle
-from designer_import.errors import DrawioError
+from designer_import.errors import DrawioError, importer_fault
 from designer_import.loader import load_experience
 from designer_import.model import Experience
 from designer_import.validate import Finding, summary, validate
@@ -181,6 +181,8 @@ def watch(
                 on_result(experience, findings)
             except DrawioError as exc:
                 on_result(exc, [])
+            except Exception as exc:  # the watch goes on; the artist gets one line
+                on_result(importer_fault(str(file), exc), [])
         if stop.wait(interval):
             return
 

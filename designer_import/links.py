@@ -73,9 +73,9 @@ def _parse_actions(text: str) -> tuple[Link | None, list[str]]:
         # draw.io runs a step's toggle, then show, then hide, whatever the JSON's key order
         for key, value in sorted(step.items(), key=lambda item: _STEP_ORDER.get(item[0], 3)):
             if key in _VERBS:
-                action = _parse_target(cast(ActionVerb, key), value)
+                action, problem = _parse_target(cast(ActionVerb, key), value)
                 if action is None:
-                    notes.append(f'action "{key}" has no "cells" or "tags"; ignored')
+                    notes.append(f'action "{key}" {problem}; ignored')
                 else:
                     actions.append(action)
             elif key == "open" and isinstance(value, str) and value.startswith(PAGE_PREFIX):
@@ -90,18 +90,24 @@ def _parse_actions(text: str) -> tuple[Link | None, list[str]]:
     return ActionLink(actions), notes
 
 
-def _parse_target(verb: ActionVerb, value: Any) -> InPageAction | None:
+def _parse_target(verb: ActionVerb, value: Any) -> tuple[InPageAction | None, str]:
+    """The step's action, or None and what is wrong with it (draw.io writes
+    ``{"cells": [ids], "tags": [names]}``; anything else is the artist's hand edit)."""
     if not isinstance(value, dict):
-        return None
-    cells = [str(c) for c in value.get("cells", []) if isinstance(c, str | int)]
-    tags = [str(t) for t in value.get("tags", []) if isinstance(t, str | int)]
-    if not cells and not tags:
-        return None
+        return None, 'is not an object with "cells" or "tags"'
+    lists: dict[str, list[str]] = {}
+    for key in ("cells", "tags"):
+        items = value.get(key, [])
+        if not isinstance(items, list):
+            return None, f'has "{key}" that is not a list of names ({type(items).__name__})'
+        lists[key] = [str(item) for item in items if isinstance(item, str | int)]
+    if not lists["cells"] and not lists["tags"]:
+        return None, 'has no "cells" or "tags"'
     exclude = value.get("excludeCells", [])
-    excluded = (
-        [str(c) for c in exclude if isinstance(c, str | int)] if isinstance(exclude, list) else []
-    )
-    return InPageAction(verb, cells, tags, excluded)
+    if not isinstance(exclude, list):
+        return None, f'has "excludeCells" that is not a list of ids ({type(exclude).__name__})'
+    excluded = [str(item) for item in exclude if isinstance(item, str | int)]
+    return InPageAction(verb, lists["cells"], lists["tags"], excluded), ""
 
 
 def cells_for_action(page: Page, step: InPageAction) -> list[Element]:

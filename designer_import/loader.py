@@ -6,7 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from designer_import.errors import DrawioError
+from designer_import.errors import DrawioError, importer_fault
 from designer_import.formats import read_document
 from designer_import.images import ImageResolver
 from designer_import.model import Experience, Page
@@ -28,7 +28,12 @@ def load_experience(path: str | Path) -> Experience:
     if source.is_dir():
         from designer_import.bundle import load_bundle
 
-        return load_bundle(source)
+        try:
+            return load_bundle(source)
+        except DrawioError:
+            raise
+        except Exception as exc:
+            raise importer_fault(str(source), exc) from exc
     try:
         size = source.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -48,7 +53,12 @@ def load_experience_bytes(
 ) -> Experience:
     """Load a drawing from bytes; ``base_dir`` is where image files next to it are found."""
     where = str(source)
-    document = read_document(data, where)
+    try:
+        document = read_document(data, where)
+    except DrawioError:
+        raise
+    except Exception as exc:
+        raise importer_fault(where, exc) from exc
     images = ImageResolver(base_dir)
     filename = Path(where).name
     globals_ = {"filename": filename, "pagecount": str(len(document.pages))}
@@ -62,7 +72,12 @@ def load_experience_bytes(
             where=f'{where}: page {index + 1} "{raw.name}"',
             style_cache=style_cache,
         )
-        pages.append(build_page(raw.id, raw.name, index, raw.model, context))
+        try:
+            pages.append(build_page(raw.id, raw.name, index, raw.model, context))
+        except DrawioError:
+            raise
+        except Exception as exc:
+            raise importer_fault(context.where, exc) from exc
     _unique_page_ids(pages)
     assign_roles(pages)
     return Experience(

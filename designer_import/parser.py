@@ -20,7 +20,7 @@ from typing import cast
 
 from lxml import etree
 
-from designer_import.errors import DrawioError
+from designer_import.errors import DrawioError, importer_fault
 from designer_import.images import ImageResolver
 from designer_import.links import parse_link
 from designer_import.model import (
@@ -452,7 +452,12 @@ class _PageBuilder:
                 child_ancestors: list[str] = []
                 child_shown = parent_shown
             else:
-                element = self.element(cell, ancestors, layer_id, parent_shown)
+                try:
+                    element = self.element(cell, ancestors, layer_id, parent_shown)
+                except (DrawioError, RecursionError):
+                    raise
+                except Exception as exc:
+                    raise importer_fault(f"{self.context.where}, shape {cell.id}", exc) from exc
                 elements.append(element)
                 child_ancestors = [cell.id, *ancestors]
                 child_shown = element.visible and not element.collapsed
@@ -589,6 +594,9 @@ def _background_image(raw: str, context: PageContext) -> ImageRef | None:
         spec = json.loads(raw)
     except ValueError:
         spec = {"src": raw}
+    except RecursionError:
+        # reported by the validator as the page's unavailable background picture
+        return ImageRef(source=raw[:64], unavailable="its setting is JSON nested too deeply")
     src = spec.get("src") if isinstance(spec, dict) else None
     if not isinstance(src, str) or not src:
         return None

@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from kiosk.admin.library import ContentLibrary
 from kiosk.events import EventRecorder, MemorySink
 from kiosk.services import KioskServices
 from kiosk.shopper import KioskWindow
@@ -158,7 +159,10 @@ class Kiosk:
             window.show()
         if kiosk.hide_cursor:
             window.setCursor(QCursor(Qt.CursorShape.BlankCursor))
-        window.start(kiosk.experience, watch=kiosk.watch)
+        # what a manager activated on the Content page outlives a restart or a power cut
+        window.start(
+            kiosk.experience, watch=kiosk.watch, history=ContentLibrary.for_config(self.config)
+        )
         window.activateWindow()
         window.setFocus()
         return window

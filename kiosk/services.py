@@ -52,10 +52,11 @@ class KioskServices:
     #: Latest sensor health and presence state, as last reported by the sensor thread.
     sensor_health: Callable[[], SensorHealth | None] = field(default=lambda: None)
     presence_state: Callable[[], PresenceState | None] = field(default=lambda: None)
-    #: Load another experience (a .drawio file or a bundle folder) and show it; raises
-    #: ``designer_import.DrawioError`` when it cannot be loaded (the old one stays).
-    activate_experience: Callable[[Any], None] = field(default=lambda _path: None)
-    #: Reload the current experience from disk and go back to attract.
+    #: Show another experience from attract: ``activate_experience(path, experience)``, the
+    #: experience already loaded from ``path`` (a .drawio file or a bundle folder) off the
+    #: UI thread; ``path`` is what hot reload and restart read from then on.
+    activate_experience: Callable[[Any, Any], None] = field(default=lambda _path, _exp: None)
+    #: Reload the current experience from disk off the UI thread and go back to attract.
     restart_experience: Callable[[], None] = field(default=lambda: None)
     #: Leave the kiosk (manager only): stops every service and quits.
     exit_kiosk: Callable[[], None] = field(default=lambda: None)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
@@ -36,6 +36,9 @@ from designer_import.model import (
 from kiosk.pageview import Hit, PageView
 from kiosk.services import KioskServices
 from kiosk.session import SessionMachine, SessionState
+
+if TYPE_CHECKING:
+    from kiosk.admin.library import ContentLibrary as ContentHistory
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,15 @@ def file_signature(path: Path | None) -> tuple[int, int] | None:
     return (info.st_mtime_ns, info.st_size)
 
 
+def load_error(source: Path, exc: Exception) -> str:
+    """One line for an experience that did not load: a ``DrawioError`` says it all; any
+    other error is the importer's own bug, logged with its traceback for the developers."""
+    if isinstance(exc, DrawioError):
+        return str(exc)
+    log.error("loading %s failed unexpectedly", source, exc_info=exc)
+    return f"{source}: cannot be read ({type(exc).__name__}: {exc})"
+
+
 def last_good_folder(services: KioskServices) -> Path | None:
     """Where the last experience that loaded is kept as a bundle."""
     data_dir = services.config.paths.data_dir
@@ -189,6 +201,10 @@ class KioskWindow(QWidget):
         self.experience: Experience = back_soon_experience()
         self.findings: list[Any] = []
         self.broken: str | None = None
+        #: Why a stand-in (the last good copy, the configured file) shows instead of the
+        #: experience staff activated; None when the chosen one shows.
+        self.fallback: str | None = None
+        self._restart = False
         self.page: Page | None = None
         self.page_since = clock()
         self.history: list[str] = []
@@ -229,41 +245,58 @@ class KioskWindow(QWidget):
         services.findings = lambda: list(self.findings)
         services.current_page = lambda: self.page.id if self.page else None
         services.session_state = lambda: self.session.state.value
-        services.experience_error = lambda: self.broken
+        services.experience_error = lambda: self.broken or self.fallback
         services.touch_targets = self.touch_targets
         services.activate_experience = self.activate_experience
         services.restart_experience = self.restart_experience
 
     # --- the experience --------------------------------------------------------------------
 
-    def start(self, source: Path, *, watch: bool = False) -> None:
-        """Load ``source`` and show its attract page; on failure the last good copy or the
-        "back soon" page (and keep trying)."""
+    def start(
+        self, configured: Path, *, watch: bool = False, history: ContentHistory | None = None
+    ) -> None:
+        """Show what staff activated last (``history.active()``, the Content page's record),
+        else ``configured``, from its attract page. When it cannot be loaded: the last good
+        copy, else the configured file, else the "back soon" page; the reason shows red on
+        the admin panel and the file is tried again until it loads."""
+        entry = history.active() if history is not None else None
+        source = Path(entry.path) if entry is not None else configured
+        if entry is not None and source != configured:
+            log.info(
+                "showing %s, activated by the %s (the config names %s)",
+                source,
+                entry.role,
+                configured,
+            )
         self.source = source
         try:
             experience = load_experience(source)
-        except DrawioError as exc:
-            self._load_failed_at_start(source, str(exc))
-        else:
             self._use(experience, keep_page=False)
+        except Exception as exc:  # DrawioError, or what the importer did not foresee
+            self._load_failed_at_start(source, configured, load_error(source, exc))
+        else:
             self._keep_last_good(source, experience)
         if watch:
             self.watch(source)
 
-    def _load_failed_at_start(self, source: Path, error: str) -> None:
+    def _load_failed_at_start(self, source: Path, configured: Path, error: str) -> None:
         log.error("experience %s cannot be loaded: %s", source, error)
-        folder = last_good_folder(self.services)
-        if folder is not None and folder.is_dir():
+        fallbacks = [(last_good_folder(self.services), "the last good copy")]
+        if configured != source:
+            fallbacks.append((configured, "the configured experience"))
+        for path, what in fallbacks:
+            if path is None or not path.exists():
+                continue
             try:
-                experience = load_experience(folder)
-            except DrawioError as exc:
-                log.error("the last good experience %s cannot be loaded either: %s", folder, exc)
-            else:
-                log.warning("showing the last good experience from %s", folder)
-                self._use(experience, keep_page=False)
-                self.broken = None
-                self._retry_timer.start()
-                return
+                experience = load_experience(path)
+            except Exception as exc:
+                log.error("%s %s cannot be loaded either: %s", what, path, load_error(path, exc))
+                continue
+            log.warning("showing %s (%s) until %s loads again", what, path, source)
+            self._use(experience, keep_page=False)
+            self.fallback = f"{error}; showing {what}"
+            self._retry_timer.start()
+            return
         self._use(back_soon_experience(source), keep_page=False)
         self.broken = error
         self._retry_timer.start()
@@ -277,16 +310,19 @@ class KioskWindow(QWidget):
         def keep() -> None:
             try:
                 build_bundle(source, folder, experience=experience, findings=self.findings)
-            except (DrawioError, OSError) as exc:
-                log.warning("cannot keep a copy of the experience in %s: %s", folder, exc)
+            except Exception as exc:  # DrawioError names the cause; nothing else may vanish
+                log.warning(
+                    "cannot keep a copy of the experience in %s: %s",
+                    folder,
+                    load_error(source, exc),
+                )
 
         self._keeper.submit(keep)
 
-    def activate_experience(self, path: Any) -> None:
-        """Load ``path`` now and show it from attract; raises ``DrawioError`` (the current
-        experience stays)."""
+    def activate_experience(self, path: Any, experience: Experience) -> None:
+        """Show ``experience``, loaded from ``path`` off the UI thread (the Content page's
+        checked drawing), from attract; ``path`` is what hot reload and restart read."""
         source = Path(path)
-        experience = load_experience(source)
         self.source = source
         self._use(experience, keep_page=False)
         self._keep_last_good(source, experience)
@@ -294,14 +330,12 @@ class KioskWindow(QWidget):
             self.watch(source)
 
     def restart_experience(self) -> None:
-        """Reload the experience from disk and go back to attract (staff command)."""
+        """Reload the experience from disk off the UI thread, then go back to attract
+        (staff command); when it cannot be loaded the one on screen stays."""
         if self.source is None:
             return
-        try:
-            self.activate_experience(self.source)
-        except DrawioError as exc:
-            log.error("restart: %s", exc)
-            self.go_attract("restart")
+        self._restart = True
+        self.reload_in_background()
 
     def _use(self, experience: Experience, *, keep_page: bool) -> None:
         current = self.page.id if (keep_page and self.page is not None) else None
@@ -312,6 +346,7 @@ class KioskWindow(QWidget):
             self.findings = []
         self.experience = experience
         self.broken = None
+        self.fallback = None
         self._retry_timer.stop()
         self.view.forget_pages()
         self._to_prepare = []
@@ -375,35 +410,37 @@ class KioskWindow(QWidget):
         try:
             experience: Experience | None = load_experience(source)
             error = None
-        except DrawioError as exc:
-            experience, error = None, str(exc)
-        except Exception as exc:  # the loader must never take the kiosk down
-            log.exception("loading %s failed", source)
-            experience, error = None, f"{source}: {exc}"
+        except Exception as exc:  # DrawioError names the cause; nothing may take the kiosk down
+            experience, error = None, load_error(source, exc)
         self._loaded.done.emit(experience, error)
 
     def _apply_loaded(self, experience: Experience | None, error: str | None) -> None:
         self._loading = False
+        restart, self._restart = self._restart, False
         if self._again:
             self._reload_timer.start()
         if self._watcher is not None and self.source is not None:
             self.watch(self.source)
         if experience is None:
             # the same error again (the retry while "back soon" shows) is not news
-            level = logging.DEBUG if error == self._last_error else logging.WARNING
+            level = logging.DEBUG if error == self._last_error and not restart else logging.WARNING
             log.log(level, "reload: %s (still showing the previous experience)", error)
             self._last_error = error
+            if restart:
+                self.go_attract("restart")
             return
         self._last_error = None
         if (
             experience.source_hash
             and experience.source_hash == self.experience.source_hash
             and not self.broken
+            and not self.fallback
+            and not restart
         ):
             return
         self.reloads += 1
         log.info("experience reloaded from %s", experience.source_path)
-        self._use(experience, keep_page=True)
+        self._use(experience, keep_page=not restart)
         if self.source is not None:
             self._keep_last_good(self.source, experience)
 

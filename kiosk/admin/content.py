@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin import theme
-from kiosk.admin.library import ContentLibrary, find_drawings, usb_folders
+from kiosk.admin.library import ContentEntry, ContentLibrary, find_drawings, usb_folders
 from kiosk.admin.tasks import run_off_ui
 from kiosk.services import KioskServices
 
@@ -86,6 +86,9 @@ class ContentPage(QWidget):
 
         self.active_label = theme.label("", theme.FONT_VALUE, bold=True)
         self.previous_label = theme.label("", theme.FONT_BODY, colour=theme.MUTED)
+        self.problem_label = theme.label("", theme.FONT_BODY, colour=theme.COLOURS["bad"])
+        self.problem_label.hide()
+        self._previous: ContentEntry | None = None
         self.rollback_button = theme.button("Roll back")
         self.rollback_button.clicked.connect(self.roll_back)
         self.scan_button = theme.button("Look for drawings (folder, USB)")
@@ -111,6 +114,7 @@ class ContentPage(QWidget):
         left = QVBoxLayout()
         left.addWidget(theme.label("Showing now", theme.FONT_BODY, colour=theme.MUTED))
         left.addWidget(self.active_label)
+        left.addWidget(self.problem_label)
         left.addWidget(self.previous_label)
         left.addWidget(self.rollback_button)
         left.addSpacing(20)
@@ -133,18 +137,35 @@ class ContentPage(QWidget):
     # -- what is showing --------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Show the active and previous experiences."""
+        """Show what is on screen now (and why, when it is a stand-in), then what roll back
+        goes to, read from the history off the UI thread."""
         experience = self._services.experience()
+        problem = self._services.experience_error()
         if experience is not None:
-            self.library.ensure_started(experience.source_path, experience.source_hash)
-            self.active_label.setText(
-                f"{experience.source_path.name} ({len(experience.pages)} pages)"
-            )
+            self.active_label.setText(f"{shown_name(experience)} ({len(experience.pages)} pages)")
         else:
-            active = self.library.active()
-            self.active_label.setText(active.name if active else "nothing loaded")
-        previous = self.library.previous()
-        self.previous_label.setText(f"before: {previous.name}" if previous else "before: none")
+            self.active_label.setText("nothing loaded: shoppers see the back-soon page")
+        self.problem_label.setText(f"⚠ {problem}" if problem else "")
+        self.problem_label.setVisible(bool(problem))
+        library = self.library
+        # the experience the kiosk started with is where the history begins (not a stand-in)
+        started = experience if experience is not None and not problem else None
+
+        def read() -> ContentEntry | None:
+            if started is not None:
+                library.ensure_started(started.source_path, started.source_hash)
+            return library.previous()
+
+        run_off_ui(read, self._history_read)
+
+    def _history_read(self, previous: ContentEntry | None, error: Exception | None) -> None:
+        if error is not None:
+            log.warning("content history unreadable: %s", error)
+            self.previous_label.setText(f"before: unknown ({error})")
+            previous = None
+        else:
+            self.previous_label.setText(f"before: {previous.name}" if previous else "before: none")
+        self._previous = previous
         self.rollback_button.setEnabled(previous is not None and not self.busy)
 
     # -- new drawings -----------------------------------------------------------------------
@@ -243,31 +264,43 @@ class ContentPage(QWidget):
     # -- activate and roll back -------------------------------------------------------------
 
     def activate(self) -> None:
-        """Show the checked drawing to shoppers."""
-        if self.candidate is None:
+        """Show the checked drawing to shoppers (the copy already loaded and validated: no
+        second parse) and remember it for the next start."""
+        if self.candidate is None or self.busy:
             return
         candidate = self.candidate
-        if self._switch_to(candidate.path, candidate.experience.source_hash, "content_activate"):
-            self.candidate = None
-            self.activate_button.setEnabled(False)
+        self.candidate = None
+        self.activate_button.setEnabled(False)
+        self._switch_to(candidate.path, candidate.experience, "content_activate")
 
     def roll_back(self) -> None:
-        """Go back to the experience shown before the active one."""
-        previous = self.library.previous()
-        if previous is None:
+        """Go back to the experience shown before the active one (loaded off the UI
+        thread; when it cannot be loaded, the one on screen stays)."""
+        previous = self._previous
+        if previous is None or self.busy:
             return
-        self._switch_to(Path(previous.path), previous.source_hash, "content_rollback")
+        path = Path(previous.path)
+        self._set_busy(True, f"loading {path.name}…")
 
-    def _switch_to(self, path: Path, source_hash: str, what: str) -> bool:
+        def load() -> Any:
+            from designer_import import load_experience
+
+            return load_experience(path)
+
+        def loaded(experience: Any, error: Exception | None) -> None:
+            self._set_busy(False)
+            if error is not None:
+                self.message.setText(f"⚠ not activated: {error}")
+                log.warning("rolling back to %s failed: %s", path, error)
+                return
+            self._switch_to(path, experience, "content_rollback")
+
+        run_off_ui(load, loaded)
+
+    def _switch_to(self, path: Path, experience: Any, what: str) -> None:
         current = self._services.experience()
-        try:
-            self._services.activate_experience(path)
-        except Exception as exc:  # DrawioError and OSError: the old experience stays
-            self.message.setText(f"⚠ not activated: {exc}")
-            log.warning("activating %s failed: %s", path, exc)
-            return False
-        self.library.record(path, self.role, source_hash)
-        self.message.setText(f"now showing {path.name}")
+        self._services.activate_experience(path, experience)
+        source_hash = experience.source_hash
         if self._on_action is not None:
             self._on_action(
                 what,
@@ -277,8 +310,22 @@ class ContentPage(QWidget):
                     "replaced": str(current.source_path) if current else None,
                 },
             )
-        self.refresh()
-        return True
+        self._set_busy(True, f"now showing {path.name}; remembering it…")
+        library, role = self.library, self.role
+
+        def remembered(_entry: Any, error: Exception | None) -> None:
+            self._set_busy(False)
+            if error is not None:
+                log.error("activated %s but could not remember it: %s", path, error)
+                self.message.setText(
+                    f"⚠ now showing {path.name}, but after a restart the kiosk will show "
+                    f"the one before: the content history cannot be written ({error})"
+                )
+            else:
+                self.message.setText(f"now showing {path.name}")
+            self.refresh()
+
+        run_off_ui(lambda: library.record(path, role, source_hash), remembered)
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self.busy = busy
@@ -286,7 +333,15 @@ class ContentPage(QWidget):
             self.message.setText(text)
         self.scan_button.setEnabled(not busy)
         self.drawings.setEnabled(not busy)
-        self.rollback_button.setEnabled(not busy and self.library.previous() is not None)
+        self.rollback_button.setEnabled(not busy and self._previous is not None)
+
+
+def shown_name(experience: Any) -> str:
+    """The file staff know an experience by; a kept copy (the last good bundle) names the
+    drawing it was made from."""
+    if experience.source_format == "bundle" and experience.globals.get("filename"):
+        return f"{experience.globals['filename']} (kept copy)"
+    return str(experience.source_path.name)
 
 
 def _count(n: int, word: str) -> str:

@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from settings import KioskConfig
+
 log = logging.getLogger(__name__)
 
 #: Drawings the importer reads (designer_import.load_experience), and bundle folders.
@@ -145,6 +147,13 @@ class ContentLibrary:
         self.root = root
         self.incoming = root / "incoming"
         self._history_file = root / "history.json"
+
+    @classmethod
+    def for_config(cls, config: KioskConfig) -> ContentLibrary:
+        """The library of a kiosk: ``<data_dir>/content`` (the kiosk starts with what its
+        history says is active; the Content page adds to it)."""
+        data_dir = config.paths.data_dir or Path.home() / ".retail-edge-kiosk"
+        return cls(Path(data_dir) / "content")
 
     def history(self) -> list[ContentEntry]:
         """Activations, oldest first (a missing or damaged file is an empty history)."""

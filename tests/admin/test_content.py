@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QWidget
 
 from designer_import import load_experience
@@ -20,16 +21,22 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drawio"
 
 
 class ShownExperience:
-    """What the kiosk's composition root does on activate: load the file, or keep the old
-    experience and raise."""
+    """Stands in for the shopper window to check the page's dispatch: what it was asked to
+    show (the real window is in the tests at the end of this file)."""
 
     def __init__(self, path: Path) -> None:
         self.current = load_experience(path)
         self.loads: list[Path] = []
 
-    def activate(self, path: Any) -> None:
-        self.current = load_experience(Path(path))
+    def activate(self, path: Any, experience: Any) -> None:
+        assert experience.source_path == Path(path)
+        self.current = experience
         self.loads.append(Path(path))
+
+
+def settled(page: Any) -> bool:
+    """The page's work off the UI thread is done and reported back."""
+    return tasks.pending() == 0 and not page.busy
 
 
 def test_content_activate_and_roll_back(
@@ -60,6 +67,8 @@ def test_content_activate_and_roll_back(
         assert admin.show_page("content")
         page = admin.page_widgets["content"]
         assert "features.drawio" in page.active_label.text()
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        assert page.previous_label.text() == "before: none"
         assert not page.rollback_button.isEnabled()  # nothing shown before yet
 
         page.scan()
@@ -84,6 +93,7 @@ def test_content_activate_and_roll_back(
         assert copied.read_bytes() == new.read_bytes()
 
         page.activate()
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
         assert shown.loads == [copied]
         assert shown.current.source_path == copied
         assert "blog__story-map" in page.active_label.text()
@@ -92,6 +102,7 @@ def test_content_activate_and_roll_back(
         assert activated[-1]["role"] == "manager" and activated[-1]["path"] == str(copied)
 
         page.roll_back()
+        qtbot.waitUntil(lambda: settled(page) and len(shown.loads) == 2, timeout=10_000)
         assert shown.current.source_path == FIXTURES / "features.drawio"
         assert "features.drawio" in page.active_label.text()
         assert "admin.content_rollback" in recorded.types()
@@ -141,9 +152,133 @@ def test_a_failed_activation_keeps_the_old_experience(
         log_in(qtbot, admin, window, clock, MANAGER_PIN)
         admin.show_page("content")
         page = admin.page_widgets["content"]
+        qtbot.waitUntil(lambda: settled(page) and page.rollback_button.isEnabled(), timeout=10_000)
         page.roll_back()
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
         assert page.message.text().startswith("⚠ not activated")
+        assert "gone.drawio: no such file" in page.message.text()
         assert shown.current.source_path == FIXTURES / "features.drawio"
         assert "admin.content_rollback" not in recorded.types()
     finally:
         admin.shutdown()
+
+
+# --- the real thing: the kiosk's own window, admin panel and content history ---------------
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "pet-store.drawio"
+
+
+def start_kiosk(qtbot: Any, config: KioskConfig) -> Any:
+    """A whole kiosk (composition root) on ``config``'s data folder, staff panel open as
+    manager on the Content page."""
+    from kiosk.app import Kiosk
+
+    kiosk = Kiosk(config)
+    window = kiosk.start()
+    qtbot.addWidget(window)
+    admin = kiosk.admin
+    assert admin is not None
+    admin.open_pad()
+    assert admin.overlay is not None
+    admin.overlay.pad.enter(MANAGER_PIN)
+    qtbot.waitUntil(lambda: admin.state == "open", timeout=10_000)
+    assert admin.show_page("content")
+    page = admin.page_widgets["content"]
+    qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+    return kiosk, page
+
+
+@pytest.fixture
+def store_config(config: KioskConfig) -> KioskConfig:
+    config.kiosk.experience = FIXTURES / "features.drawio"
+    config.sensors.type = "none"
+    config.uplink.enabled = False
+    return config
+
+
+def activate_demo(qtbot: Any, config: KioskConfig, tmp_path: Path) -> Path:
+    """A manager activates the demo through the Content page of a running kiosk, which is
+    then stopped (as a power cut would, after the activation was made)."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    shutil.copy(DEMO, stick / DEMO.name)
+    kiosk, page = start_kiosk(qtbot, config)
+    try:
+        assert kiosk.window.experience.source_path == FIXTURES / "features.drawio"
+        page.check(stick / DEMO.name)
+        qtbot.waitUntil(lambda: settled(page) and page.candidate is not None, timeout=20_000)
+        candidate = page.candidate
+        page.activate()
+        # shown at once, from the copy the page loaded and checked (not parsed again)
+        assert kiosk.window.experience is candidate.experience
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        assert page.previous_label.text() == "before: features.drawio"
+    finally:
+        kiosk.stop()
+    return candidate.path
+
+
+def test_what_a_manager_activated_is_shown_after_a_restart(
+    qtbot: Any, store_config: KioskConfig, tmp_path: Path
+) -> None:
+    activated = activate_demo(qtbot, store_config, tmp_path)
+    kiosk, page = start_kiosk(qtbot, store_config)
+    try:
+        window = kiosk.window
+        assert window.experience.source_path == activated
+        assert window.page is not None and window.page.role == "attract"
+        assert window.fallback is None and kiosk.services.experience_error() is None
+        assert page.active_label.text().startswith(f"{activated.name} (")
+        assert page.previous_label.text() == "before: features.drawio"
+        assert not page.problem_label.isVisibleTo(page)
+        # roll back (loaded off the UI thread) is remembered too
+        page.roll_back()
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        assert window.experience.source_path == FIXTURES / "features.drawio"
+        assert page.previous_label.text() == f"before: {activated.name}"
+    finally:
+        kiosk.stop()
+    kiosk, page = start_kiosk(qtbot, store_config)
+    try:
+        assert kiosk.window.experience.source_path == FIXTURES / "features.drawio"
+        assert page.previous_label.text() == f"before: {activated.name}"
+    finally:
+        kiosk.stop()
+
+
+def test_an_activated_file_that_went_bad_falls_back_and_says_so(
+    qtbot: Any, store_config: KioskConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from kiosk.admin.status import experience_tile
+
+    activated = activate_demo(qtbot, store_config, tmp_path)
+    # the file disappears: the last good copy of it shows, the tile is red
+    activated.unlink()
+    kiosk, page = start_kiosk(qtbot, store_config)
+    try:
+        window = kiosk.window
+        assert window.experience.source_format == "bundle"
+        assert window.experience.globals["filename"] == DEMO.name
+        assert window.broken is None and window.page.role == "attract"
+        assert window.fallback == f"{activated}: no such file; showing the last good copy"
+        assert experience_tile(kiosk.services).level == "bad"
+        assert page.active_label.text().startswith(f"{DEMO.name} (kept copy)")
+        assert page.problem_label.text() == f"⚠ {window.fallback}"
+        assert f"experience {activated} cannot be loaded: {activated}: no such file" in caplog.text
+    finally:
+        kiosk.stop()
+    # the file comes back corrupt and the kept copy is damaged too: the configured one
+    activated.write_text("<mxfile><diagram>half a drawing", encoding="utf-8")
+    assert store_config.paths.data_dir is not None
+    (store_config.paths.data_dir / "experience-last-good" / "manifest.json").write_text("{")
+    kiosk, page = start_kiosk(qtbot, store_config)
+    try:
+        window = kiosk.window
+        assert window.experience.source_path == FIXTURES / "features.drawio"
+        assert window.fallback is not None
+        assert window.fallback.startswith(f"{activated}: ")
+        assert window.fallback.endswith("; showing the configured experience")
+        assert experience_tile(kiosk.services).level == "bad"
+        assert page.problem_label.text() == f"⚠ {window.fallback}"
+    finally:
+        kiosk.stop()

@@ -1,0 +1,405 @@
+"""Real drawings with their MEANING mutated (not their bytes): odd attribute values, JSON in
+custom links, styles, geometry (NaN, inf, huge, negative), deep nesting, missing parents,
+parent cycles, duplicate ids, damaged embedded images, odd page settings.
+
+Whatever the artist's hand edit or a buggy exporter wrote, loading either succeeds or raises
+the importer's own ``DrawioError`` with one line naming the file, never another exception
+and never ``ImporterFault`` (the safety net for what the importer did not foresee); the
+validator, the bundle's model round trip and ``kiosk-import validate`` never crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from designer_import import DrawioError, load_experience_bytes, validate
+from designer_import.cli import EXIT_UNREADABLE, main
+from designer_import.errors import ImporterFault
+from designer_import.formats import read_document
+from designer_import.serialize import experience_from_json, to_json
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "drawio"
+DEMO = REPO / "resources" / "demo" / "pet-store.drawio"
+#: Files made to be refused (entities): their meaning cannot be mutated.
+REFUSED = {"billion-laughs.drawio", "xxe.drawio"}
+SUFFIXES = (".drawio", ".xml")
+
+
+def _seed_pages() -> list[tuple[str, list[tuple[str, str, bytes]]]]:
+    """(file name, [(page id, page name, mxGraphModel XML)]) for each drawing the tests
+    hold (the curated corpus copy when present, else the hand-made fixtures and the demo)."""
+    paths = sorted(
+        p
+        for p in FIXTURES.rglob("*")
+        if p.is_file() and p.name.endswith(SUFFIXES) and p.name not in REFUSED
+    )
+    paths.append(DEMO)
+    seeds = []
+    for path in paths:
+        try:
+            document = read_document(path.read_bytes(), path.name)
+        except DrawioError:
+            continue
+        pages = [(p.id, p.name, etree.tostring(p.model)) for p in document.pages]
+        if pages:
+            seeds.append((path.name, pages))
+    return seeds
+
+
+SEEDS = _seed_pages()
+NUMBERS = [
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e308",
+    "-1e308",
+    "1e309",
+    "-0",
+    "0",
+    "-5",
+    "-1e6",
+    "9" * 400,
+    "",
+    "abc",
+    " 12 ",
+    "0x10",
+    "1_000",
+    "1,5",
+    "☃",
+]
+XML_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
+    max_size=40,
+)
+WEIRD = st.one_of(st.sampled_from(NUMBERS), XML_TEXT, st.sampled_from(["%id%", "%%", "%page%"]))
+SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    XML_TEXT,
+)
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(XML_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+NAMES = st.one_of(
+    st.lists(st.one_of(XML_TEXT, st.integers(), st.sampled_from(["1", "2", "*"])), max_size=4),
+    SCALAR,
+)
+TARGET = st.one_of(
+    st.fixed_dictionaries({"cells": NAMES}, optional={"tags": NAMES, "excludeCells": NAMES}),
+    st.fixed_dictionaries({"tags": NAMES}),
+    JSON,
+)
+STEP = st.dictionaries(st.sampled_from(["show", "hide", "toggle", "open", "x"]), TARGET, min_size=1)
+ACTIONS = st.one_of(
+    st.builds(lambda steps: {"actions": steps}, st.lists(STEP, min_size=1, max_size=3)),
+    st.builds(lambda steps: {"actions": steps}, st.lists(JSON, max_size=3)),
+    JSON,
+)
+ATTRIBUTES = {
+    "mxCell": ["id", "parent", "vertex", "edge", "source", "target", "visible", "collapsed"],
+    "mxGeometry": ["x", "y", "width", "height", "relative", "as"],
+    "mxPoint": ["x", "y", "as"],
+    "mxGraphModel": ["pageWidth", "pageHeight", "background", "page", "math"],
+    "UserObject": ["id", "label", "placeholders", "tags", "tooltip", "link", "kiosk-action"],
+    "object": ["id", "label", "placeholders", "tags", "link"],
+}
+STYLE_KEYS = [
+    "rotation",
+    "fontSize",
+    "fontStyle",
+    "strokeWidth",
+    "opacity",
+    "arcSize",
+    "spacing",
+    "spacingTop",
+    "startSize",
+    "endSize",
+    "exitX",
+    "exitY",
+    "entryX",
+    "entryDy",
+    "dashPattern",
+    "fillColor",
+    "gradientColor",
+    "gradientDirection",
+    "shape",
+    "perimeter",
+    "edgeStyle",
+    "image",
+    "imageWidth",
+    "direction",
+    "html",
+    "whiteSpace",
+    "fontFamily",
+    "fontSource",
+    "container",
+    "swimlaneLine",
+    "flipH",
+    "curved",
+]
+BAD_IMAGES = [
+    "data:image/png,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB",  # a PNG cut in its header
+    "data:image/png;base64,!!!not base64!!!",
+    "data:image/png,",
+    "data:image/jpeg,/9j/4AAQSkZJRgABAQ",
+    "data:image/svg+xml,PHN2Zz48L3N2Zz4",
+    "data:image/svg+xml,%3Csvg%3E%3Cg",
+    "data:,",
+    "data:",
+    "../../etc/passwd",
+    "file:///etc/passwd",
+    "img/lib/clip_art/x.png",
+    "https://example.com/x.png",
+]
+KINDS = [
+    "attribute",
+    "style",
+    "link",
+    "link",
+    "nesting",
+    "missing-parent",
+    "cycle",
+    "duplicate-id",
+    "image",
+    "geometry",
+    "points",
+    "remove",
+    "background-image",
+]
+
+
+def _cells(model: etree._Element) -> list[etree._Element]:
+    root = model.find("root")
+    return [] if root is None else list(root)
+
+
+def _inner(node: etree._Element) -> etree._Element:
+    """The mxCell of a cell (itself, or the one inside a UserObject/object wrapper)."""
+    if node.tag == "mxCell":
+        return node
+    found = node.find("mxCell")
+    if found is None:
+        found = etree.SubElement(node, "mxCell")
+    return found
+
+
+def _wrapped(node: etree._Element) -> etree._Element:
+    """The cell as a UserObject (wrapping a bare mxCell as draw.io's Edit Data does)."""
+    if node.tag != "mxCell":
+        return node
+    wrapper = etree.Element("UserObject")
+    wrapper.set("id", node.get("id") or "w")
+    node.getparent().replace(node, wrapper)
+    node.attrib.pop("id", None)
+    wrapper.append(node)
+    return wrapper
+
+
+@st.composite
+def mutated_drawings(draw: st.DrawFn) -> tuple[bytes, list[str]]:
+    """A real drawing (plain XML pages) with a few changes of meaning; and what changed."""
+    name, pages = draw(st.sampled_from(SEEDS))
+    models = [etree.fromstring(xml) for _id, _name, xml in pages]
+    done: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        model = draw(st.sampled_from(models))
+        cells = _cells(model)
+        kind = draw(st.sampled_from(KINDS))
+        done.append(kind)
+        if kind == "background-image" or not cells:
+            depth = draw(st.integers(1, 5000))
+            value = draw(st.sampled_from(["[" * depth + "]" * depth, '{"src":5}', "{", "null"]))
+            model.set("backgroundImage", value)
+            continue
+        cell = draw(st.sampled_from(cells))
+        if kind == "attribute":
+            candidates = [e for e in model.iter() if e.tag in ATTRIBUTES]
+            target = draw(st.sampled_from(candidates))
+            target.set(draw(st.sampled_from(ATTRIBUTES[target.tag])), draw(WEIRD))
+        elif kind == "style":
+            inner = _inner(cell)
+            extra = ";".join(
+                f"{draw(st.sampled_from(STYLE_KEYS))}={draw(WEIRD)}"
+                for _ in range(draw(st.integers(1, 4)))
+            )
+            inner.set("style", (inner.get("style") or "") + ";" + extra)
+        elif kind == "link":
+            wrapper = _wrapped(cell)
+            body = json.dumps(draw(ACTIONS), allow_nan=False)
+            wrapper.set("link", "data:action/json," + body)
+        elif kind == "nesting":
+            depth = draw(st.integers(2, 3000))
+            parent_id = cell.get("id") or _inner(cell).get("parent") or "1"
+            for level in range(depth):
+                etree.SubElement(
+                    model.find("root"),
+                    "mxCell",
+                    id=f"deep{level}",
+                    parent=parent_id,
+                    vertex="1",
+                    style="rounded=1;",
+                ).append(etree.Element("mxGeometry", x="1", y="1", width="2", height="2"))
+                parent_id = f"deep{level}"
+        elif kind == "missing-parent":
+            _inner(cell).set("parent", draw(st.sampled_from(["nope", "", cell.get("id") or "x"])))
+        elif kind == "cycle":
+            chosen = draw(st.lists(st.sampled_from(cells), min_size=1, max_size=4, unique=True))
+            ids = [c.get("id") or f"c{i}" for i, c in enumerate(chosen)]
+            for index, node in enumerate(chosen):
+                node.set("id", ids[index])
+                _inner(node).set("parent", ids[(index + 1) % len(ids)])
+        elif kind == "duplicate-id":
+            other = draw(st.sampled_from(cells))
+            cell.set("id", other.get("id") or "0")
+        elif kind == "image":
+            inner = _inner(cell)
+            image = draw(st.sampled_from(BAD_IMAGES))
+            inner.set("style", (inner.get("style") or "") + f";shape=image;image={image}")
+        elif kind == "geometry":
+            inner = _inner(cell)
+            geometry = inner.find("mxGeometry")
+            if geometry is None:
+                geometry = etree.SubElement(inner, "mxGeometry", {"as": "geometry"})
+            for key in draw(st.lists(st.sampled_from(["x", "y", "width", "height"]), min_size=1)):
+                geometry.set(key, draw(st.sampled_from(NUMBERS)))
+            if draw(st.booleans()):
+                geometry.set("relative", "1")
+        elif kind == "points":
+            inner = _inner(cell)
+            inner.set("edge", "1")
+            geometry = inner.find("mxGeometry")
+            if geometry is None:
+                geometry = etree.SubElement(inner, "mxGeometry", {"as": "geometry"})
+            array = etree.SubElement(geometry, "Array", {"as": "points"})
+            for _point in range(draw(st.integers(0, 5))):
+                etree.SubElement(array, "mxPoint", x=draw(st.sampled_from(NUMBERS)), y=draw(WEIRD))
+            inner.set("source", draw(st.sampled_from([c.get("id") or "" for c in cells])))
+        else:  # remove a cell, a geometry or the root cell
+            victim = draw(st.sampled_from([cell, *cell.iter("mxGeometry")]))
+            victim.getparent().remove(victim)
+    diagrams = "".join(
+        f'<diagram id="{_esc(pid)}" name="{_esc(pname)}">'
+        + etree.tostring(model, encoding="unicode")
+        + "</diagram>"
+        for (pid, pname, _xml), model in zip(pages, models, strict=True)
+    )
+    return f"<mxfile>{diagrams}</mxfile>".encode(), [name, *done]
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _finite(experience: Any) -> None:
+    for page in experience.pages:
+        assert math.isfinite(page.width) and math.isfinite(page.height), page.name
+        for element in page.elements:
+            box = element.geometry
+            assert all(math.isfinite(v) for v in (box.x, box.y, box.width, box.height)), element.id
+
+
+def test_there_are_seeds() -> None:
+    assert any(name == "features.drawio" for name, _pages in SEEDS)
+    assert any(name == DEMO.name for name, _pages in SEEDS)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(mutated_drawings())
+def test_a_changed_meaning_loads_or_fails_with_one_clear_line(
+    drawing: tuple[bytes, list[str]],
+) -> None:
+    data, _what = drawing
+    try:
+        experience = load_experience_bytes(data, "mutated.drawio", base_dir=FIXTURES)
+    except ImporterFault as exc:
+        raise AssertionError(f"the importer did not foresee this input: {exc}") from exc
+    except DrawioError as exc:
+        message = str(exc)
+        assert message.startswith("mutated.drawio") and "\n" not in message
+        return
+    findings = validate(experience)
+    assert not [f for f in findings if f.code == "not-checked"], findings
+    _finite(experience)
+    # what the kiosk keeps as its last good copy reads back
+    again = experience_from_json(json.loads(json.dumps(to_json(experience))))
+    assert [p.id for p in again.pages] == [p.id for p in experience.pages]
+
+
+LINK_CELLS_NOT_A_LIST = (
+    '<mxfile><diagram id="p1" name="Home"><mxGraphModel><root><mxCell id="0"/>'
+    '<mxCell id="1" parent="0"/><UserObject id="2" label="Tap" '
+    'link="data:action/json,{&quot;actions&quot;:[{&quot;show&quot;:{&quot;cells&quot;:5}}]}">'
+    '<mxCell vertex="1" parent="1"><mxGeometry x="10" y="10" width="100" height="80" '
+    'as="geometry"/></mxCell></UserObject></root></mxGraphModel></diagram></mxfile>'
+)
+DEEP_BACKGROUND = (
+    '<mxfile><diagram id="p1" name="Home"><mxGraphModel backgroundImage="'
+    + "[" * 100_000
+    + "]" * 100_000
+    + '"><root><mxCell id="0"/><mxCell id="1" parent="0"/></root></mxGraphModel>'
+    "</diagram></mxfile>"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "says"),
+    [
+        (LINK_CELLS_NOT_A_LIST, "ignored-link-step", '"cells" that is not a list'),
+        (DEEP_BACKGROUND, "missing-image", "nested too deeply"),
+    ],
+)
+def test_the_issue_examples_are_findings_and_validate_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, code: str, says: str
+) -> None:
+    path = tmp_path / "odd.drawio"
+    path.write_text(text, encoding="utf-8")
+    experience = load_experience_bytes(path.read_bytes(), path)
+    finding = next(f for f in validate(experience) if f.code == code)
+    assert finding.page == "Home" and says in finding.message
+    assert main(["validate", str(path)]) == 1  # errors found: non-zero
+    out, err = capsys.readouterr()
+    assert says in out and "Traceback" not in out + err
+
+
+def test_an_unforeseen_failure_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net: a bug the importer meets on some shape is named with the page and
+    the shape, not a traceback (the parser's element step made to fail for real)."""
+    from designer_import import parser
+
+    def broken(self: Any, cell: Any, *args: Any) -> Any:
+        raise TypeError("'int' object is not iterable")
+
+    monkeypatch.setattr(parser._PageBuilder, "element", broken)
+    path = tmp_path / "odd.drawio"
+    path.write_text(LINK_CELLS_NOT_A_LIST, encoding="utf-8")
+    with pytest.raises(ImporterFault) as caught:
+        load_experience_bytes(path.read_bytes(), path)
+    assert str(caught.value) == (
+        f"{path}: page 1 \"Home\", shape 2: cannot be read (TypeError: 'int' object is not "
+        "iterable)"
+    )
+    assert main(["validate", str(path)]) == EXIT_UNREADABLE
+    _out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "shape 2" in err and "Traceback" not in err

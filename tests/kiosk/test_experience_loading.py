@@ -1,0 +1,79 @@
+"""Loading an experience never takes the kiosk down and never blocks the shopper's screen:
+drawings with odd content start like any other, and a staff restart reads the file off the
+UI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.shopper import BACK_SOON_ID, KioskWindow
+from tests.kiosk.conftest import page_xml, write_drawio
+
+ATTRACT = page_xml("attract", "attract", "")
+
+
+def odd_link(cell_id: str, link: str) -> str:
+    return (
+        f'<UserObject id="{cell_id}" label="Tap" link="{link}"><mxCell vertex="1" parent="1">'
+        '<mxGeometry x="10" y="10" width="300" height="120" as="geometry"/></mxCell></UserObject>'
+    )
+
+
+def test_the_issue_drawings_start_on_their_attract_page(
+    open_window: Callable[..., KioskWindow], tmp_path: Path
+) -> None:
+    """A custom link whose "cells" is a number (a TypeError in the importer) and a page
+    background nested 100,000 deep (a RecursionError) crashed the kiosk at start."""
+    cells_a_number = odd_link(
+        "odd", "data:action/json,{&quot;actions&quot;:[{&quot;show&quot;:{&quot;cells&quot;:5}}]}"
+    )
+    deep = "[" * 100_000 + "]" * 100_000
+    drawings = [
+        write_drawio(tmp_path / "link.drawio", [ATTRACT, page_xml("home", "Home", cells_a_number)]),
+        write_drawio(
+            tmp_path / "background.drawio",
+            [
+                ATTRACT,
+                page_xml("home", "Home", "").replace(
+                    "<mxGraphModel ", f'<mxGraphModel backgroundImage="{deep}" '
+                ),
+            ],
+        ),
+    ]
+    for path in drawings:
+        window = open_window(path)
+        assert window.broken is None and window.page is not None
+        assert window.page.id == "attract", path.name
+        assert any(f.severity == "error" for f in window.findings), path.name
+        window.shutdown()
+
+
+def test_a_restart_reads_the_file_off_the_ui_thread(
+    qtbot: Any, open_window: Callable[..., KioskWindow], features_copy: Path
+) -> None:
+    window = open_window(features_copy)
+    window.navigate("home")
+    before = window.experience
+    text = features_copy.read_text(encoding="utf-8")
+    features_copy.write_text(text.replace('label="Back"', 'label="Go back"'), encoding="utf-8")
+    window.restart_experience()
+    # nothing was read on the UI thread: the result arrives through the event loop
+    assert window.experience is before and window.page.id == "home"
+    qtbot.waitUntil(lambda: window.experience is not before, timeout=10_000)
+    assert window.page.role == "attract"
+    assert window.experience.page("offers").element("back").label.plain == "Go back"
+    # the same file again still goes back to attract (a restart is asked for, not a reload)
+    window.navigate("home")
+    again = window.experience
+    window.restart_experience()
+    qtbot.waitUntil(lambda: window.experience is not again, timeout=10_000)
+    assert window.page.role == "attract"
+    # a file that no longer loads: the experience on screen stays, back to attract
+    features_copy.write_text("<mxfile><diagram>half", encoding="utf-8")
+    window.navigate("home")
+    shown = window.experience
+    window.restart_experience()
+    qtbot.waitUntil(lambda: window.page.role == "attract", timeout=10_000)
+    assert window.experience is shown and window.page.id != BACK_SOON_ID
