@@ -330,11 +330,12 @@ def _published_and_landed(port: int, db: Path, events: list[dict]) -> bool:
 class ReceiverProcess:
     """``kiosk-receive`` in its own process, its progress lines collected as they come."""
 
-    def __init__(self, port: int, db: Path) -> None:
+    def __init__(self, port: int, db: Path, mqtt_version: str = "3.1.1") -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uplink.receiver_cli", "--broker",
-             f"mqtt://127.0.0.1:{port}", "--db", str(db), "--progress-s", "0.1"],
+             f"mqtt://127.0.0.1:{port}", "--db", str(db), "--progress-s", "0.1",
+             "--mqtt-version", mqtt_version],
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -359,14 +360,15 @@ class ReceiverProcess:
         return code
 
 
+@pytest.mark.parametrize("mqtt_version", ["3.1.1", "5"])
 def test_what_the_database_could_not_take_is_not_acknowledged_and_comes_again(
-    mosquitto: Mosquitto, tmp_path: Path
+    mosquitto: Mosquitto, tmp_path: Path, mqtt_version: str
 ) -> None:
     """The receiver's disk fills (a file size limit the kernel enforces, set on the running
     process): the messages are not acknowledged, it stops saying why, and the next run on
     the same file gets them again from its broker session."""
     db = tmp_path / "received.sqlite"
-    first = ReceiverProcess(mosquitto.port, db)
+    first = ReceiverProcess(mosquitto.port, db, mqtt_version)
     try:
         first.wait_connected()
         # from now on no file of the receiver may grow: its next write fails (EFBIG)
@@ -380,7 +382,7 @@ def test_what_the_database_could_not_take_is_not_acknowledged_and_comes_again(
     assert rows(db, "SELECT count(*) FROM events") == [(0,)]
     assert rows(db, "SELECT count(*) FROM quarantine") == [(0,)]
 
-    second = ReceiverProcess(mosquitto.port, db)
+    second = ReceiverProcess(mosquitto.port, db, mqtt_version)
     try:
         wait_until(lambda: rows(db, "SELECT count(*) FROM quarantine") == [(1,)], what="redelivery")
     finally:
