@@ -18,7 +18,7 @@ import redis
 
 from localservers import RedisServer
 from settings import KioskConfig
-from storage import Event, EventLog, eventlog
+from storage import Event, EventLog, db, eventlog
 from storage.live import LiveCounters
 from storage.queries import StatsReader
 from tests.storage.helpers import sqlite_only_config, stop_when_written, wait_for
@@ -219,3 +219,41 @@ def test_a_failed_writer_is_shown_red_and_restarted(
     health = log.health()
     assert health.sqlite_ok and health.writer_alive and health.writer_error
     assert stop_when_written(log, 21) == (21, "ok")
+
+
+def test_a_database_locked_mid_run_does_not_stop_redis_catching_up(
+    tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis comes back while another program holds SQLite's write lock: the mirror reads
+    what Redis lacks without that lock, the writer holds its events in memory, and both
+    carry on once the lock goes."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
+    config = _config(tmp_path, redis_server)
+    log = EventLog(config)
+    log.start()
+    _touches(log, 20, "s1")
+    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    redis_server.kill()
+    _touches(log, 10, "s2", start=20)
+    wait_for(lambda: log.health().events_written == 30, "the events written without Redis")
+    wait_for(lambda: not log.health().redis_connected, "Redis to be reported away")
+
+    other = sqlite3.connect(log.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        redis_server.start()  # empty: everything is replayed from SQLite under the lock
+        wait_for(
+            lambda: log.health().redis_connected and log.health().redis_lag_events == 0,
+            "Redis to catch up while the database is locked",
+        )
+        _touches(log, 5, "s3", start=30)
+        wait_for(lambda: not log.health().sqlite_ok, "the lock to be reported")
+        assert log.health().writer_alive
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert stop_when_written(log, 35) == (35, "ok")
+    health = log.health()
+    assert health.sqlite_ok and health.writer_restarts == 0
+    _redis_matches_sqlite(config, log.database, 35)
