@@ -24,6 +24,8 @@ ROUTES = {
     "hi": [(90, 710), (90, 735), (350, 735), (350, 760)],
     # entityRelationEdgeStyle: 30 out of each facing side, joined straight
     "jk": [(140, 900), (170, 900), (270, 930), (300, 930)],
+    # orthogonal through a waypoint (SegmentConnector): down to it, across, up, into the side
+    "lm": [(90, 1030), (90, 1130), (200, 1130), (200, 1085), (300, 1085)],
 }
 
 
