@@ -171,6 +171,7 @@ def score_pages(
 
     from designer_import import DrawioError, load_experience
     from designer_import.model import Experience
+    from kiosk.fonts import load_web_fonts
     from kiosk.render import PageScene, drawing_rect, render_page
 
     _app = QApplication.instance() or QApplication(["fidelity"])
@@ -181,6 +182,7 @@ def score_pages(
         if source not in loaded:
             try:
                 loaded[source] = load_experience(source)
+                load_web_fonts(loaded[source])  # type: ignore[arg-type]
             except DrawioError as exc:
                 loaded[source] = f"cannot load: {exc}"
         experience = loaded[source]

@@ -109,6 +109,15 @@ def _write(staging: Path, source: Path, experience: Experience, findings: list[F
         if name not in written:
             (assets / name).write_bytes(image.data)
             written.add(name)
+    for font in experience.fonts:
+        if font.data is None:
+            continue
+        suffix = Path(font.file or "font.ttf").suffix.lower() or ".ttf"
+        name = hashlib.sha256(font.data).hexdigest() + suffix
+        font.asset = name
+        if name not in written:
+            (assets / name).write_bytes(font.data)
+            written.add(name)
     manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generator": GENERATOR,
@@ -173,18 +182,27 @@ def load_bundle(bundle: str | Path) -> Experience:
     for image in iter_images(experience):
         if image.asset is None:
             continue
-        name = image.asset
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise DrawioError(f"{folder}: bad asset name {name!r} in {MANIFEST}")
-        asset_path = folder / ASSETS / name
-        if name not in cache:
-            try:
-                data = asset_path.read_bytes()
-            except OSError:
-                raise DrawioError(f"{asset_path}: missing from the bundle") from None
-            if hashlib.sha256(data).hexdigest() != name.split(".", 1)[0]:
-                raise DrawioError(f"{asset_path}: damaged (its hash does not match its name)")
-            cache[name] = data
-        image.data = cache[name]
-        image.path = asset_path
+        image.data = _read_asset(folder, image.asset, cache)
+        image.path = folder / ASSETS / image.asset
+    for font in experience.fonts:
+        if font.asset is None:
+            continue
+        font.data = _read_asset(folder, font.asset, cache)
+        font.path = folder / ASSETS / font.asset
     return experience
+
+
+def _read_asset(folder: Path, name: str, cache: dict[str, bytes]) -> bytes:
+    """The bytes of ``assets/name``, checked against the hash its name carries."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise DrawioError(f"{folder}: bad asset name {name!r} in {MANIFEST}")
+    asset_path = folder / ASSETS / name
+    if name not in cache:
+        try:
+            data = asset_path.read_bytes()
+        except OSError:
+            raise DrawioError(f"{asset_path}: missing from the bundle") from None
+        if hashlib.sha256(data).hexdigest() != name.split(".", 1)[0]:
+            raise DrawioError(f"{asset_path}: damaged (its hash does not match its name)")
+        cache[name] = data
+    return cache[name]

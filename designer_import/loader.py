@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from designer_import.errors import DrawioError, importer_fault
+from designer_import.fonts import find_web_fonts
 from designer_import.formats import read_document
 from designer_import.images import ImageResolver
 from designer_import.model import Experience, Page
@@ -86,6 +87,7 @@ def load_experience_bytes(
         source_hash=hashlib.sha256(data).hexdigest(),
         globals=globals_,
         source_format=document.source_format,
+        fonts=find_web_fonts(pages, base_dir),
     )
 
 

@@ -478,6 +478,24 @@ class Page:
 
 
 @dataclass(slots=True)
+class FontFile:
+    """A web font a drawing names (``fontFamily`` with ``fontSource``) and, when the file or
+    its folder holds it, the font file's bytes (``designer_import.fonts``)."""
+
+    family: str
+    #: The ``fontSource`` URL the artist gave ("" when it was a data URI).
+    source: str = ""
+    #: The font file's name (next to the drawing, or made up for a data URI); None = missing.
+    file: str | None = None
+    #: The font file's bytes; None when the kiosk does not have it (drawn with the fallback).
+    data: bytes | None = None
+    #: Where it was read from (not in a bundle's manifest).
+    path: Path | None = None
+    #: The file name inside a bundle's ``assets/``.
+    asset: str | None = None
+
+
+@dataclass(slots=True)
 class Experience:
     """A whole kiosk experience: the pages of one draw.io file."""
 
@@ -490,6 +508,8 @@ class Experience:
     globals: dict[str, str] = field(default_factory=dict)
     #: The container format: "drawio", "mxGraphModel", "svg", "png" or "bundle".
     source_format: str = "drawio"
+    #: Web fonts the pages name, with their bytes when available.
+    fonts: list[FontFile] = field(default_factory=list)
 
     def page(self, page_id: str) -> Page | None:
         """The page with this id, or None."""

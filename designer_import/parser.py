@@ -36,7 +36,13 @@ from designer_import.model import (
     Style,
 )
 from designer_import.routing import End, route
-from designer_import.styles import build_style, parse_colour, parse_style_string, shape_kind
+from designer_import.styles import (
+    build_style,
+    parse_colour,
+    parse_style_string,
+    resolve_colour_references,
+    shape_kind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -586,6 +592,7 @@ def build_page(
         builder.build(page)
     except RecursionError:
         raise DrawioError(f"{context.where}: shapes are nested too deeply") from None
+    resolve_colour_references(page.elements)
     return page
 
 

@@ -20,6 +20,7 @@ from designer_import.model import (
     ActionLink,
     Experience,
     ExternalLink,
+    FontFile,
     ImageRef,
     NavigateLink,
     RejectedLink,
@@ -33,7 +34,7 @@ _LINK_TAGS: dict[type, str] = {
     RejectedLink: "rejected",
 }
 _LINK_TYPES = {tag: cls for cls, tag in _LINK_TAGS.items()}
-#: ImageRef fields never written to JSON (the bytes live in assets/, the path is local).
+#: ImageRef and FontFile fields never written to JSON (bytes in assets/, the path is local).
 _IMAGE_SKIP = frozenset({"data", "path"})
 #: What a data URI in ``Style.values`` becomes in JSON.
 _DATA_MARKER = "data:,(embedded; see the element's image)"
@@ -46,7 +47,7 @@ def to_json(value: Any) -> Any:
         tag = _LINK_TAGS.get(type(value))
         if tag is not None:
             out["type"] = tag
-        skip = _IMAGE_SKIP if isinstance(value, ImageRef) else ()
+        skip = _IMAGE_SKIP if isinstance(value, ImageRef | FontFile) else ()
         for f in dataclasses.fields(value):
             if f.name not in skip:
                 out[f.name] = to_json(getattr(value, f.name))

@@ -8,11 +8,12 @@ from the default vertex or edge style. The stylesheet below is draw.io's ``defau
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import cast
 
-from designer_import.model import Gradient as _Gradient
 from designer_import.model import (
+    Element,
     GradientDirection,
     HorizontalAlign,
     Insets,
@@ -20,6 +21,7 @@ from designer_import.model import (
     Style,
     VerticalAlign,
 )
+from designer_import.model import Gradient as _Gradient
 
 _DEFAULT_VERTEX = {
     "shape": "label",
@@ -437,3 +439,54 @@ def shape_kind(
     if shape.startswith("stencil("):
         return ShapeKind.STENCIL, "stencil", "embedded stencil"
     return ShapeKind.STENCIL, shape, shape
+
+
+#: Colour keys that may name another cell's colour, and the ``Style`` field each sets.
+_COLOUR_FIELDS = {
+    "fillColor": "fill",
+    "strokeColor": "stroke",
+    "fontColor": "font_color",
+    "labelBackgroundColor": "label_background",
+    "labelBorderColor": "label_border",
+}
+_REFERENCES = ("inherit", "swimlane", "fillColor", "strokeColor")
+
+
+def resolve_colour_references(elements: list[Element]) -> None:
+    """Colour values that name another colour, as draw.io's ``mxCellRenderer.resolveColor``:
+    ``inherit`` takes the parent's colour for the same key, ``swimlane`` the fill colour of
+    the nearest swimlane (the cell itself or an ancestor; black strokes and text, white
+    fills without one), ``fillColor``/``strokeColor`` the cell's own fill or stroke. Elements
+    come parents first, so a parent's colour is already resolved."""
+    by_id = {e.id: e for e in elements}
+    for element in elements:
+        values = element.style.values
+        changes: dict[str, str | None] = {}
+        for key, name in _COLOUR_FIELDS.items():
+            raw = values.get(key)
+            if raw not in _REFERENCES or raw == key:
+                continue
+            if raw == "inherit":
+                parent = by_id.get(element.parent_id or "")
+                changes[name] = getattr(parent.style, name) if parent is not None else None
+            elif raw == "swimlane":
+                lane = next(
+                    (
+                        by_id[i]
+                        for i in (element.id, *element.ancestors)
+                        if i in by_id and by_id[i].kind is ShapeKind.SWIMLANE
+                    ),
+                    None,
+                )
+                if lane is not None:
+                    changes[name] = lane.style.fill
+                else:
+                    changes[name] = "#000000" if key in ("strokeColor", "fontColor") else "#ffffff"
+            else:
+                changes[name] = getattr(element.style, _COLOUR_FIELDS[raw])
+        if changes:
+            # styles are shared between cells with the same style string: copy, not change
+            style = copy.copy(element.style)
+            for name, value in changes.items():
+                setattr(style, name, value)
+            element.style = style

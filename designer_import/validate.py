@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from designer_import.fonts import fallback, first_family
 from designer_import.model import (
     ActionLink,
     Element,
@@ -129,10 +130,44 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
         findings.extend(_unreachable(experience))
     except Exception as exc:
         findings.append(_unchecked(None, exc))
+    findings.extend(_missing_fonts(experience))
     order = {"error": 0, "warning": 1}
     page_order = {page.name: page.index for page in experience.pages}
     findings.sort(key=lambda f: (order[f.severity], page_order.get(f.page or "", -1)))
     return findings
+
+
+def _missing_fonts(experience: Experience) -> list[Finding]:
+    """One finding per web font the kiosk does not have, at its first use."""
+    out = []
+    for font in experience.fonts:
+        if font.data is not None:
+            continue
+        use = next(
+            (
+                (page, element)
+                for page in experience.pages
+                for element in page.elements
+                if element.style.font_source
+                and first_family(element.style.font_family).lower() == font.family.lower()
+            ),
+            None,
+        )
+        page, element = use if use is not None else (None, None)
+        out.append(
+            Finding(
+                "warning",
+                "external-font",
+                page.name if page is not None else None,
+                element.id if element is not None else None,
+                snippet(element) if element is not None else "",
+                f'web font "{font.family}" is not available offline (the drawing\'s folder '
+                f"holds no font file for it): the kiosk draws it with {fallback(font.family)}",
+                f"put the font file next to the drawing or in fonts/ beside it (e.g. "
+                f'"{font.family.replace(" ", "")}-Regular.ttf"), or pick a standard font',
+            )
+        )
+    return out
 
 
 def _page_findings(
@@ -267,14 +302,6 @@ def _page_findings(
             and not is_drawn(element.style.get("shape") or "")
         ):
             stencils.setdefault(element.stencil or element.shape, []).append(element)
-        if element.style.font_source:
-            add(
-                "warning",
-                "external-font",
-                element,
-                f'web font "{element.style.font_family}" is not available offline',
-                "install the font on the kiosk or pick a standard font",
-            )
         if element.label is not None and element.label.is_html:
             text = element.label.text
             if _HTML_LINK.search(text):

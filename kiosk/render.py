@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QBrush,
@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QLinearGradient,
     QPainter,
     QPainterPath,
+    QPainterPathStroker,
     QPalette,
     QPen,
     QRadialGradient,
@@ -32,7 +33,16 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from designer_import.model import Element, ImageRef, Page, ShapeKind, Style
-from kiosk.shapes import cylinder_depth, outline
+from designer_import.styles import parse_colour
+from kiosk.fonts import qt_family
+from kiosk.shapes import (
+    LINE_TOUCH_WIDTH,
+    cylinder_depth,
+    direction_transform,
+    drawn_size,
+    outline,
+    partial_sides,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +109,7 @@ class Picture:
 
 
 def _font(style: Style) -> QFont:
-    font = QFont(style.font_family.split(",")[0].strip().strip("'\""))
+    font = QFont(qt_family(style.font_family))
     font.setPixelSize(max(1, round(style.font_size)))
     font.setBold(style.bold)
     font.setItalic(style.italic)
@@ -198,12 +208,21 @@ def label_box(element: Element, w: float, h: float) -> QRectF:
         if not style.horizontal:
             return QRectF(0, 0, min(w, style.start_size), h)
         return QRectF(0, 0, w, min(h, style.start_size))
-    if element.kind == ShapeKind.LABEL and element.image is not None:
-        left = style.image_width + 2 * style.spacing
-        return QRectF(left, 0, max(0.0, w - left), h)
     dx = {"left": -w, "center": 0.0, "right": w}[style.label_position]
     dy = {"top": -h, "middle": 0.0, "bottom": h}[style.vertical_label_position]
     return QRectF(dx, dy, w, h)
+
+
+def label_image_box(style: Style, w: float, h: float) -> QRectF:
+    """Where the ``label`` shape (and the ``icon`` style) draws its image: ``imageWidth`` x
+    ``imageHeight`` placed by ``imageAlign``/``imageVerticalAlign``, ``spacing`` + 5 from the
+    sides (draw.io's ``mxLabel.getImageBounds``). The text is placed by the style's own
+    insets (the ``label`` style's ``spacingLeft=52`` leaves room for the image)."""
+    iw, ih = style.image_width, style.image_height
+    spacing = style.spacing + 5
+    x = {"center": (w - iw) / 2, "right": w - iw - spacing}.get(style.image_align, spacing)
+    y = {"top": spacing, "bottom": h - ih - spacing}.get(style.image_vertical_align, (h - ih) / 2)
+    return QRectF(x, y, iw, ih)
 
 
 def _brush(style: Style, rect: QRectF) -> QBrush | None:
@@ -242,6 +261,39 @@ def _pen(style: Style) -> QPen | None:
             pattern = pattern * 2
         pen.setDashPattern([max(0.1, p) for p in pattern])
     return pen
+
+
+def table_grid(page: Page, table: Element) -> list[QLineF]:
+    """A draw.io table's lines between its rows and between the first row's cells, in the
+    table's box coordinates (``rowLines``/``columnLines`` turn them off)."""
+    children: dict[str, list[Element]] = {}
+    for element in page.elements:
+        if element.parent_id is not None:
+            children.setdefault(element.parent_id, []).append(element)
+    box = table.geometry
+    rows = sorted(children.get(table.id, []), key=lambda e: e.geometry.y)
+    lines: list[QLineF] = []
+    if table.style.flag("rowLines", True):
+        for row in rows[1:]:
+            y = row.geometry.y - box.y
+            lines.append(QLineF(0, y, box.width, y))
+    if rows and table.style.flag("columnLines", True):
+        cells = sorted(children.get(rows[0].id, []), key=lambda e: e.geometry.x)
+        for cell in cells[1:]:
+            x = cell.geometry.x - box.x
+            lines.append(QLineF(x, 0, x, box.height))
+    return lines
+
+
+def _image_frame(style: Style) -> tuple[QBrush | None, QPen | None]:
+    """An image shape's background and border (``imageBackground``, ``imageBorder``)."""
+    background = qcolor(parse_colour(style.get("imageBackground")), style.fill_opacity)
+    border = qcolor(parse_colour(style.get("imageBorder"), "strokeColor"), style.stroke_opacity)
+    pen = None
+    if border is not None and style.stroke_width > 0:
+        pen = QPen(border, style.stroke_width)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+    return (QBrush(background) if background is not None else None), pen
 
 
 def guarded_paint(
@@ -284,8 +336,21 @@ class ElementItem(QGraphicsItem):
         self.path = outline(element.kind, style, w, h)
         self.box = QRectF(0, 0, w, h)
         framed = element.kind not in UNFRAMED
-        self.brush = _brush(style, self.box) if framed or style.fill else None
-        self.pen = _pen(style) if framed or style.stroke else None
+        if element.kind == ShapeKind.IMAGE:
+            # draw.io's image shape paints imageBackground/imageBorder, never the fill and
+            # stroke colours every vertex inherits from the default style
+            self.brush, self.pen = _image_frame(style)
+        else:
+            self.brush = _brush(style, self.box) if framed or style.fill else None
+            self.pen = _pen(style) if framed or style.stroke else None
+        #: What the outline stroke follows: the outline, or only some sides of it.
+        self.stroke_path = (
+            partial_sides(style, w, h)
+            if element.shape in ("partialRectangle", "tableRow")
+            else self.path
+        )
+        #: A table's lines between rows and columns (set by the page, which knows the rows).
+        self.grid_lines: list[QLineF] = []
         self.picture: Picture | None = None
         if element.image is not None and element.image.available:
             picture = Picture(element.image)
@@ -311,6 +376,11 @@ class ElementItem(QGraphicsItem):
             path = QPainterPath()
             path.addRect(self.box)
             return path
+        if self.element.kind == ShapeKind.LINE:
+            # a line is touched within a band along it, at least LINE_TOUCH_WIDTH wide
+            stroker = QPainterPathStroker()
+            stroker.setWidth(max(LINE_TOUCH_WIDTH, self.element.style.stroke_width))
+            return stroker.createStroke(self.path)
         return self.path
 
     def paint(
@@ -327,17 +397,26 @@ class ElementItem(QGraphicsItem):
         style = element.style
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if self.brush is not None or self.pen is not None:
-            if style.shadow:
-                painter.fillPath(self.path.translated(SHADOW_OFFSET), SHADOW_COLOR)
+        if element.kind == ShapeKind.IMAGE:
+            # background, picture, then the border over the picture's edge (as draw.io)
             if self.brush is not None:
-                painter.fillPath(self.path, self.brush)
+                painter.fillRect(self.box, self.brush)
+            if self.picture is not None:
+                self._draw_picture(painter)
             if self.pen is not None:
                 painter.strokePath(self.path, self.pen)
+        elif self.brush is not None or self.pen is not None:
+            if style.shadow:
+                painter.fillPath(self.path.translated(SHADOW_OFFSET), SHADOW_COLOR)
+            self._fill(painter)
+            if self.pen is not None:
+                painter.strokePath(self.stroke_path, self.pen)
+                painter.setPen(self.pen)
+                painter.drawLines(self.grid_lines)
                 self._decorate(painter)
-        if self.picture is not None:
+        if self.picture is not None and element.kind != ShapeKind.IMAGE:
             self._draw_picture(painter)
-        elif element.kind == ShapeKind.IMAGE and self.pen is None:
+        elif element.kind == ShapeKind.IMAGE and self.picture is None and self.pen is None:
             # a picture that cannot be shown: a plain box keeps the layout readable
             painter.setPen(QPen(QColor(150, 150, 150), 1, Qt.PenStyle.DashLine))
             painter.setBrush(QColor(240, 240, 240))
@@ -345,16 +424,39 @@ class ElementItem(QGraphicsItem):
         if self.label is not None:
             self.label.paint(painter)
 
+    def _fill(self, painter: QPainter) -> None:
+        """The fill; a swimlane fills its title bar with the fill colour and its body with
+        ``swimlaneFillColor`` (none by default), as draw.io does."""
+        style = self.element.style
+        if self.element.kind != ShapeKind.SWIMLANE:
+            if self.brush is not None:
+                painter.fillPath(self.path, self.brush)
+            return
+        w, h = self.box.width(), self.box.height()
+        start = max(0.0, style.start_size)
+        if style.horizontal:
+            head, body = QRectF(0, 0, w, min(h, start)), QRectF(0, min(h, start), w, h)
+        else:
+            head, body = QRectF(0, 0, min(w, start), h), QRectF(min(w, start), 0, w, h)
+        body_colour = qcolor(
+            parse_colour(style.get("swimlaneFillColor"), "swimlaneFillColor"), style.fill_opacity
+        )
+        if body_colour is not None:
+            clip = QPainterPath()
+            clip.addRect(body)
+            painter.fillPath(self.path.intersected(clip), body_colour)
+        if self.brush is not None:
+            clip = QPainterPath()
+            clip.addRect(head)
+            painter.fillPath(self.path.intersected(clip), self.brush)
+
     def _draw_picture(self, painter: QPainter) -> None:
         assert self.picture is not None
         style = self.element.style
+        keep_aspect = style.image_aspect
         if self.element.kind == ShapeKind.LABEL:
-            target = QRectF(
-                style.spacing + 2,
-                (self.box.height() - style.image_height) / 2,
-                style.image_width,
-                style.image_height,
-            )
+            target = label_image_box(style, self.box.width(), self.box.height())
+            keep_aspect = False  # draw.io stretches a label's image to imageWidth/Height
         else:
             target = self.box
         painter.save()
@@ -363,13 +465,20 @@ class ElementItem(QGraphicsItem):
             painter.translate(c)
             painter.scale(-1 if style.flip_h else 1, -1 if style.flip_v else 1)
             painter.translate(-c)
-        self.picture.draw(painter, target, style.image_aspect)
+        self.picture.draw(painter, target, keep_aspect)
         painter.restore()
 
     def _decorate(self, painter: QPainter) -> None:
         """The inner lines some shapes have (cylinder rim, process bars, note fold, ...)."""
         kind, style = self.element.kind, self.element.style
-        w, h = self.box.width(), self.box.height()
+        if kind == ShapeKind.SWIMLANE:
+            w, h = self.box.width(), self.box.height()
+        else:
+            # drawn in the built box, turned and flipped like the outline
+            w, h = drawn_size(kind, style, self.box.width(), self.box.height())
+            painter.setTransform(
+                direction_transform(kind, style, self.box.width(), self.box.height()), True
+            )
         assert self.pen is not None
         painter.setPen(self.pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -392,7 +501,9 @@ class ElementItem(QGraphicsItem):
             m = min(w, h) / 4
             painter.drawLine(QPointF(w / 2, h / 2 - m), QPointF(w / 2, h / 2 + m))
             painter.drawLine(QPointF(w / 2 - m, h / 2), QPointF(w / 2 + m, h / 2))
-        elif kind == ShapeKind.SWIMLANE and style.start_size > 0:
+        elif (
+            kind == ShapeKind.SWIMLANE and style.start_size > 0 and style.flag("swimlaneLine", True)
+        ):
             if style.horizontal:
                 y = min(h, style.start_size)
                 painter.drawLine(QPointF(0, y), QPointF(w, y))
@@ -449,6 +560,10 @@ class PageScene(QGraphicsScene):
             item.setData(0, element.id)
             self.addItem(item)
             self.items_by_id[element.id] = item
+        for element in page.elements:
+            table = self.items_by_id.get(element.id)
+            if element.shape == "table" and isinstance(table, ElementItem):
+                table.grid_lines = table_grid(page, element)
 
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """The page colour everywhere (letterbox included), then its background picture."""
@@ -479,9 +594,7 @@ def drawing_rect(scene: PageScene) -> QRectF:
     return bounds if not bounds.isEmpty() else QRectF(scene.viewport_rect)
 
 
-def render_page(
-    scene: PageScene, width: int, height: int, source: QRectF | None = None
-) -> QImage:
+def render_page(scene: PageScene, width: int, height: int, source: QRectF | None = None) -> QImage:
     """The page as a width x height image, letterboxed in its background colour.
     ``source`` is the part of the page to fit (default: the viewport, i.e. the page frame)."""
     area = QRectF(scene.viewport_rect) if source is None else QRectF(source)

@@ -184,9 +184,10 @@ def _cross(style: Style, w: float, h: float) -> QPainterPath:
 
 
 def _line(_style: Style, w: float, h: float) -> QPainterPath:
-    half = max(h, LINE_TOUCH_WIDTH) / 2
-    path = QPainterPath()
-    path.addRect(QRectF(0, h / 2 - half, w, 2 * half))
+    # draw.io's line shape: one stroke through the middle of the box (vertical when the
+    # direction turns it), never a filled box
+    path = QPainterPath(QPointF(0, h / 2))
+    path.lineTo(w, h / 2)
     return path
 
 
@@ -205,6 +206,23 @@ def _arrow(style: Style, w: float, h: float) -> QPainterPath:
             (0, bottom),
         ]
     )
+
+
+def partial_sides(style: Style, w: float, h: float) -> QPainterPath:
+    """The sides of a ``partialRectangle`` that are stroked (``top``/``right``/``bottom``/
+    ``left``, each on unless set to 0), as open lines."""
+    path = QPainterPath()
+    sides = [
+        ("top", (0.0, 0.0), (w, 0.0)),
+        ("right", (w, 0.0), (w, h)),
+        ("bottom", (w, h), (0.0, h)),
+        ("left", (0.0, h), (0.0, 0.0)),
+    ]
+    for key, (x0, y0), (x1, y1) in sides:
+        if style.flag(key, True):
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y1)
+    return path
 
 
 ShapeBuilder = Callable[[Style, float, float], QPainterPath]
@@ -239,31 +257,36 @@ BUILDERS: dict[ShapeKind, ShapeBuilder] = {
     ShapeKind.STENCIL: _rectangle,
 }
 
-#: Shapes whose ``direction`` style turns them (draw.io draws them pointing east).
-DIRECTED = {ShapeKind.TRIANGLE, ShapeKind.ARROW, ShapeKind.STEP, ShapeKind.CALLOUT}
+#: Shapes that turn by ``direction`` themselves (library stencils, kiosk/stencils.py).
+UNDIRECTED = {ShapeKind.STENCIL, ShapeKind.EDGE}
+
+
+def drawn_size(kind: ShapeKind, style: Style, w: float, h: float) -> tuple[float, float]:
+    """The box a shape is built in: ``direction`` north or south builds it in the turned
+    box (height x width), as draw.io's ``mxShape.isPaintBoundsInverted``."""
+    if kind not in UNDIRECTED and style.direction in ("north", "south"):
+        return h, w
+    return w, h
+
+
+def direction_transform(kind: ShapeKind, style: Style, w: float, h: float) -> QTransform:
+    """From the built box (``drawn_size``) into the element's box: turned by ``direction``
+    (south 90, west 180, north 270 degrees clockwise around the centre, as draw.io turns
+    every basic shape pointing east by default), then mirrored by the flips."""
+    bw, bh = drawn_size(kind, style, w, h)
+    turn = QTransform()
+    angle = {"south": 90, "west": 180, "north": 270}.get(style.direction, 0)
+    if kind not in UNDIRECTED and angle:
+        turn.translate(w / 2, h / 2).rotate(angle).translate(-bw / 2, -bh / 2)
+    if style.flip_h or style.flip_v:
+        sx, sy = (-1 if style.flip_h else 1), (-1 if style.flip_v else 1)
+        turn = turn * QTransform(sx, 0, 0, sy, w if style.flip_h else 0, h if style.flip_v else 0)
+    return turn
 
 
 def outline(kind: ShapeKind, style: Style, w: float, h: float) -> QPainterPath:
     """The shape's outline in box coordinates, turned by ``direction`` and mirrored by the
     flips (rotation is the item's, not the path's)."""
     builder = BUILDERS.get(kind, _rectangle)
-    direction = style.direction if kind in DIRECTED else "east"
-    if direction in ("north", "south"):
-        # built in the turned box, then turned back into the real one
-        path = builder(style, h, w)
-        turn = QTransform()
-        if direction == "south":
-            turn.translate(w, 0).rotate(90)
-        else:
-            turn.translate(0, h).rotate(-90)
-        path = turn.map(path)
-    else:
-        path = builder(style, w, h)
-        if direction == "west":
-            path = QTransform(-1, 0, 0, 1, w, 0).map(path)
-    if style.flip_h or style.flip_v:
-        sx, sy = (-1 if style.flip_h else 1), (-1 if style.flip_v else 1)
-        path = QTransform(sx, 0, 0, sy, w if style.flip_h else 0, h if style.flip_v else 0).map(
-            path
-        )
-    return path
+    bw, bh = drawn_size(kind, style, w, h)
+    return direction_transform(kind, style, w, h).map(builder(style, bw, bh))

@@ -33,6 +33,7 @@ from designer_import.model import (
     ShapeKind,
     Style,
 )
+from kiosk.fonts import load_web_fonts
 from kiosk.pageview import Hit, PageView
 from kiosk.services import KioskServices
 from kiosk.session import SessionMachine, SessionState
@@ -345,6 +346,7 @@ class KioskWindow(QWidget):
             log.exception("validating %s failed", experience.source_path)
             self.findings = []
         self.experience = experience
+        load_web_fonts(experience)  # before any page of it is drawn
         self.broken = None
         self.fallback = None
         self._retry_timer.stop()
