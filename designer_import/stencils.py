@@ -57,6 +57,15 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "mxgraph.floorplan.doordouble",
         "mxgraph.floorplan.stairs",
         "mxgraph.infographic.ribbonsimple",
+        "mxgraph.infographic.barcallout",
+        "mxgraph.infographic.cylinder",
+        "mxgraph.infographic.circularcallout2",
+        "mxgraph.aws4.resourceicon",
+        "mxgraph.aws4.producticon",
+        "mxgraph.aws4.group",
+        "mxgraph.aws4.groupcenter",
+        "mxgraph.c4.person",
+        "mxgraph.dfd.datastoreid",
     }
 )
 

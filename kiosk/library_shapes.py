@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QRectF
+
 from designer_import.model import Style
+from designer_import.stencils import find_stencil
 
 if TYPE_CHECKING:
     from kiosk.stencil_canvas import StencilCanvas
@@ -332,6 +335,202 @@ def infographic_ribbon_simple(c: StencilCanvas, style: Style, w: float, h: float
     c.fill_and_stroke()
 
 
+def infographic_bar_callout(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.infographic.barCallout``: a bar with a pointer below it at ``dx``."""
+    dx = _clamp(_num(style, "dx", 0.5), 0, w)
+    dy = _clamp(_num(style, "dy", 0.5), 0, h)
+    x1, x2 = max(dx - dy * 0.35, 0), min(dx + dy * 0.35, w)
+    c.begin()
+    c.move_to(0, 0)
+    for x, y in ((w, 0), (w, h - dy), (x2, h - dy), (dx, h), (x1, h - dy), (0, h - dy)):
+        c.line_to(x, y)
+    c.close()
+    c.fill_and_stroke()
+
+
+def infographic_cylinder(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.infographic.cylinder``: a cylinder shaded by a dark-to-light overlay."""
+    rx, ry = w * 0.5, 10.0
+
+    def body(top_sweep: bool) -> None:
+        c.begin()
+        c.move_to(0, ry)
+        c.arc_to(rx, ry, 0, False, top_sweep, w, ry)
+        c.line_to(w, h - ry)
+        c.arc_to(rx, ry, 0, False, True, 0, h - ry)
+        c.close()
+
+    body(True)
+    c.fill_and_stroke()
+    c.set_shadow(False)
+    c.set_gradient("#000000", "#ffffff", QRectF(0, 0, w, h), "east", 0.4, 0.4)
+    body(False)
+    c.fill()
+    body(True)
+    c.stroke()
+
+
+def _circle(c: StencilCanvas, cx: float, top: float, r: float) -> None:
+    """The four arcs draw.io uses for a circle whose top is at (cx, top)."""
+    c.move_to(cx, top)
+    c.arc_to(r, r, 0, False, False, cx - r, top + r)
+    c.arc_to(r, r, 0, False, False, cx, top + 2 * r)
+    c.arc_to(r, r, 0, False, False, cx + r, top + r)
+    c.arc_to(r, r, 0, False, False, cx, top)
+    c.close()
+
+
+def infographic_circular_callout2(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.infographic.circularCallout2``: a ring on a pin, drawn in the line colour,
+    its inside filled with the fill colour."""
+    fill, stroke = style.get("fillColor") or "none", style.get("strokeColor") or "none"
+    c.set_fill_color(stroke)
+    rx = max(0.0, min(w * 0.5, h * 0.4, h * 0.5 - 7))
+    rmin = max(rx * 0.1, 6)
+    m = w * 0.5
+    c.begin()
+    c.move_to(m - 2, 2.15 * rx)
+    c.arc_to(rx * 0.23, rx * 0.23, 0, False, False, m - rx * 0.2, rx * 1.97)
+    c.arc_to(rx, rx, 0, False, True, m - rx, rx)
+    c.arc_to(rx, rx, 0, False, True, m, 0)
+    c.arc_to(rx, rx, 0, False, True, m + rx, rx)
+    c.arc_to(rx, rx, 0, False, True, m + rx * 0.2, rx * 1.97)
+    c.arc_to(rx * 0.23, rx * 0.23, 0, False, False, m + 2, 2.15 * rx)
+    big = rx * 0.04 > 4
+    if big:
+        c.line_to(m + 2, h - rx * 0.22)
+        c.arc_to(rx * 0.05, rx * 0.05, 0, False, False, m + rx * 0.04, h - rx * 0.19)
+    else:
+        c.line_to(m + 2, h - 2 * rmin)
+    c.arc_to(rmin, rmin, 0, False, True, m + rmin, h - rmin)
+    c.arc_to(rmin, rmin, 0, False, True, m, h)
+    c.arc_to(rmin, rmin, 0, False, True, m - rmin, h - rmin)
+    if big:
+        c.arc_to(rmin, rmin, 0, False, True, m - rx * 0.04, h - rx * 0.19)
+        c.arc_to(rmin * 0.5, rmin * 0.5, 0, False, False, m - 2, h - rx * 0.22)
+    else:
+        c.arc_to(rmin, rmin, 0, False, True, m - 2, h - 2 * rmin)
+    c.close()
+    _circle(c, m, rx * 0.2, rx * 0.8)
+    _circle(c, m, h - rmin * 1.75, rmin * 0.75)
+    c.fill()
+    c.set_fill_color(fill)
+    c.set_shadow(False)
+    c.begin()
+    _circle(c, m, rx * 0.2, rx * 0.8)
+    _circle(c, m, h - rmin * 1.75, rmin * 0.75)
+    c.fill()
+
+
+def _icon(c: StencilCanvas, style: Style, key: str, box: QRectF) -> None:
+    """An AWS shape's icon: the stencil named by ``key`` (``resIcon``, ``grIcon``, ...)
+    painted in the line colour, without outline (as draw.io's mxAWS4.js)."""
+    from kiosk.stencils import draw_stencil
+
+    stencil = find_stencil(style.get(key) or "")
+    if stencil is None:
+        return
+    c.set_fill_color(style.get("strokeColor") or "#000000")
+    c.set_stroke_color("none")
+    draw_stencil(stencil, c, style, box)
+
+
+def _box(c: StencilCanvas, w: float, h: float) -> None:
+    c.begin()
+    c.move_to(0, 0)
+    c.line_to(w, 0)
+    c.line_to(w, h)
+    c.line_to(0, h)
+    c.close()
+
+
+def aws4_resource_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.aws4.resourceIcon``: a filled square with the ``resIcon`` stencil in it."""
+    _box(c, w, h)
+    c.fill()
+    c.set_shadow(False)
+    _icon(c, style, "resIcon", QRectF(w * 0.1, h * 0.1, w * 0.8, h * 0.8))
+
+
+def aws4_product_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.aws4.productIcon``: a square in the line colour, the fill inside it and the
+    ``prIcon`` stencil on top."""
+    stroke = style.get("strokeColor") or "none"
+    c.set_fill_color(stroke)
+    _box(c, w, h)
+    c.fill()
+    c.set_shadow(False)
+    c.set_fill_color(style.get("fillColor") or "#ffffff")
+    c.begin()
+    c.move_to(1, 1)
+    c.line_to(w - 1, 1)
+    c.line_to(w - 1, w - 1)
+    c.line_to(1, w - 1)
+    c.close()
+    c.fill()
+    side = w * 0.7 - 2
+    _icon(c, style, "prIcon", QRectF(1 + w * 0.15, 1 + w * 0.15, side, side))
+
+
+def _aws4_group(c: StencilCanvas, style: Style, w: float, h: float, *, centred: bool) -> None:
+    _box(c, w, h)
+    if style.get("grStroke", "1") == "1":
+        c.fill_and_stroke()
+    else:
+        c.fill()
+    c.set_shadow(False)
+    size = 25.0
+    _icon(c, style, "grIcon", QRectF((w - size) * 0.5 if centred else 0, 0, size, size))
+
+
+def aws4_group(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.aws4.group``: a group box with its ``grIcon`` in the top-left corner."""
+    _aws4_group(c, style, w, h, centred=False)
+
+
+def aws4_group_center(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.aws4.groupCenter``: a group box with its ``grIcon`` centred on top."""
+    _aws4_group(c, style, w, h, centred=True)
+
+
+def c4_person(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.c4.person``: a head over a rounded body."""
+    head = min(w / 2, h / 3)
+    r = head / 2
+    c.ellipse(w * 0.5 - head * 0.5, 0, head, head)
+    c.fill_and_stroke()
+    c.begin()
+    c.move_to(0, head * 0.8 + r)
+    c.arc_to(r, r, 0, False, True, r, head * 0.8)
+    c.line_to(w - r, head * 0.8)
+    c.arc_to(r, r, 0, False, True, w, head * 0.8 + r)
+    c.line_to(w, h - r)
+    c.arc_to(r, r, 0, False, True, w - r, h)
+    c.line_to(r, h)
+    c.arc_to(r, r, 0, False, True, 0, h - r)
+    c.close()
+    c.fill_and_stroke()
+    c.set_shadow(False)
+    c.ellipse(w * 0.5 - head * 0.5, 0, head, head)
+    c.fill_and_stroke()
+
+
+def dfd_data_store_id(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.dfd.dataStoreID``: a data store open on the right, its id column marked."""
+    c.begin()
+    c.move_to(w, h)
+    c.line_to(0, h)
+    c.line_to(0, 0)
+    c.line_to(w, 0)
+    c.fill_and_stroke()
+    c.set_shadow(False)
+    s = min(30.0, w)
+    c.begin()
+    c.move_to(s, 0)
+    c.line_to(s, h)
+    c.stroke()
+
+
 #: Lower-case lookup name -> painter.
 CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.arrows2.arrow": arrows2_arrow,
@@ -349,4 +548,13 @@ CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.floorplan.doordouble": floorplan_door_double,
     "mxgraph.floorplan.stairs": floorplan_stairs,
     "mxgraph.infographic.ribbonsimple": infographic_ribbon_simple,
+    "mxgraph.infographic.barcallout": infographic_bar_callout,
+    "mxgraph.infographic.cylinder": infographic_cylinder,
+    "mxgraph.infographic.circularcallout2": infographic_circular_callout2,
+    "mxgraph.aws4.resourceicon": aws4_resource_icon,
+    "mxgraph.aws4.producticon": aws4_product_icon,
+    "mxgraph.aws4.group": aws4_group,
+    "mxgraph.aws4.groupcenter": aws4_group_center,
+    "mxgraph.c4.person": c4_person,
+    "mxgraph.dfd.datastoreid": dfd_data_store_id,
 }

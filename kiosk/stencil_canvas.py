@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainterPath, QPen
 
 from designer_import.model import Style
 from kiosk.render import _brush, qcolor
@@ -121,6 +121,27 @@ class StencilCanvas:
         """``fillcolor``: a colour, or ``none`` for no fill; drops the style's gradient."""
         self.state.fill = colour_value(value)
         self.state.gradient = None
+
+    def set_gradient(
+        self, colour1: str, colour2: str, box: QRectF, direction: str, alpha1: float, alpha2: float
+    ) -> None:
+        """A linear gradient fill over ``box`` from ``colour1`` to ``colour2`` (the
+        ``direction`` is where ``colour2`` lies), each with its own alpha."""
+        first, second = colour_value(colour1), colour_value(colour2)
+        if first is None or second is None:
+            return
+        first.setAlphaF(first.alphaF() * alpha1)
+        second.setAlphaF(second.alphaF() * alpha2)
+        start, end = {
+            "east": (box.topLeft(), box.topRight()),
+            "west": (box.topRight(), box.topLeft()),
+            "north": (box.bottomLeft(), box.topLeft()),
+        }.get(direction, (box.topLeft(), box.bottomLeft()))
+        gradient = QLinearGradient(start, end)
+        gradient.setColorAt(0, first)
+        gradient.setColorAt(1, second)
+        self.state.fill = first
+        self.state.gradient = QBrush(gradient)
 
     def set_stroke_color(self, value: str | None) -> None:
         """``strokecolor``: a colour, or ``none`` for no outline."""

@@ -111,6 +111,31 @@ def test_unknown_library_shape_shows_no_internal_name(drawn) -> None:
     assert is_black(pixel(drawn, 400, 420))  # its outline is drawn
 
 
+def test_aws_resource_icon_draws_its_icon_in_the_line_colour(drawn) -> None:
+    # resourceIcon at (260, 260) 80 x 80, orange, with the Lambda stencil in white inside
+    image, scene = drawn
+    assert pixel(drawn, 262, 262).red() > 240 and pixel(drawn, 262, 262).blue() < 40
+    transform = fit_transform(scene.viewport_rect, image.width(), image.height())
+    inside = transform.mapRect(QRectF(270, 270, 60, 60))
+    white = sum(
+        1
+        for y in range(round(inside.top()), round(inside.bottom()))
+        for x in range(round(inside.left()), round(inside.right()))
+        if is_white(image.pixelColor(x, y))
+    )
+    assert white > inside.width() * inside.height() * 0.05
+
+
+def test_c4_person_is_a_head_over_a_body(drawn) -> None:
+    # c4.person at (590, 100) 45 x 90: head 22.5 wide at the top centre, body below
+    def green(colour: QColor) -> bool:
+        return colour.green() > 120 and colour.red() < 60
+
+    assert green(pixel(drawn, 612.5, 111))  # the head's middle
+    assert is_white(pixel(drawn, 592, 102))  # beside the head
+    assert green(pixel(drawn, 612.5, 160))  # the body
+
+
 def test_validator_names_only_the_library_shape_it_cannot_draw() -> None:
     findings = validate(load_experience(FIXTURE))
     stencil_findings = [f for f in findings if f.code in ("library-stencil", "unsupported-shape")]
