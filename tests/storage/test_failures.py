@@ -257,3 +257,29 @@ def test_a_database_locked_mid_run_does_not_stop_redis_catching_up(
     health = log.health()
     assert health.sqlite_ok and health.writer_restarts == 0
     _redis_matches_sqlite(config, log.database, 35)
+
+
+def test_a_frozen_redis_never_holds_the_writer_back(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """Redis stops answering (SIGSTOP) while the writer commits batch after batch, more than
+    the mirror thread keeps in hand: every batch is written while Redis is frozen, and once
+    it answers again it is brought up to SQLite, each event counted once."""
+    config = _config(tmp_path, redis_server)
+    config.storage.flush_max_events = 10
+    log = EventLog(config)
+    log.start()
+    _touches(log, 20, "s1")
+    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    redis_server.pause()
+    try:
+        for k in range(30):  # 30 batches: more than hot.FEED_BACKLOG wait for the mirror
+            _touches(log, 10, f"f{k}", start=20 + 10 * k)
+            wait_for(lambda k=k: log.health().events_written == 30 + 10 * k, "each batch")
+        health = log.health()
+        assert health.sqlite_ok and health.memory_held_events == 0 and health.queue_depth == 0
+    finally:
+        redis_server.resume()
+    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
+    assert stop_when_written(log, 320) == (320, "ok")
+    _redis_matches_sqlite(config, log.database, 320)
