@@ -154,6 +154,8 @@ class EventLog:
         self._checkpointer = Checkpointer(self._database)
         self._check = EventCheck()
         self._stop_seen = False
+        #: Set by stop(): cuts a restart's pause short so a graceful stop still writes all.
+        self._stop_asked = threading.Event()
         self._writer_down = False
         self._writer_restarts = 0
         self._writer_error: str | None = None
@@ -229,6 +231,7 @@ class EventLog:
             self._stopped = True
             return
         self._stopped = True
+        self._stop_asked.set()
         self._queue.put(_STOP)
         self._thread.join(timeout)
         if self._thread.is_alive():
@@ -357,7 +360,7 @@ class EventLog:
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
-            time.sleep(pause)
+            self._stop_asked.wait(pause)
             pause = min(WRITER_RESTART_MAX_S, pause * 2)
             self._retry_at = 0.0
             self._writer_down = False

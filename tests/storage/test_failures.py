@@ -283,3 +283,21 @@ def test_a_frozen_redis_never_holds_the_writer_back(
     wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
     assert stop_when_written(log, 320) == (320, "ok")
     _redis_matches_sqlite(config, log.database, 320)
+
+
+def test_a_stop_while_the_failed_writer_pauses_still_writes_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(eventlog, "WRITER_RESTART_MIN_S", 60.0)
+    log = EventLog(sqlite_only_config(tmp_path))
+    log.start()
+    log.append(Event.create("touch"))
+    wait_for(lambda: log.health().events_written == 1, "the first event")
+    _raise_in_thread("event-log-writer", WriterFault)
+    wait_for(lambda: not log.health().writer_alive, "the failed writer to be shown")
+    for i in range(10):
+        log.append(Event.create("touch", payload={"i": i}))
+    log.stop()
+    with sqlite3.connect(log.database) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 11
+    assert log.health().events_written == 11
