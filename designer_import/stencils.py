@@ -66,6 +66,9 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "mxgraph.aws4.groupcenter",
         "mxgraph.c4.person",
         "mxgraph.dfd.datastoreid",
+        "mxgraph.bpmn.event",
+        "mxgraph.bpmn.gateway2",
+        "mxgraph.bpmn.task",
     }
 )
 

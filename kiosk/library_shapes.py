@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF
 
 from designer_import.model import Style
 from designer_import.stencils import find_stencil
+from kiosk.bpmn_shapes import BPMN_PAINTERS
 
 if TYPE_CHECKING:
     from kiosk.stencil_canvas import StencilCanvas
@@ -557,4 +558,5 @@ CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.aws4.groupcenter": aws4_group_center,
     "mxgraph.c4.person": c4_person,
     "mxgraph.dfd.datastoreid": dfd_data_store_id,
+    **BPMN_PAINTERS,
 }

@@ -55,6 +55,9 @@ class _CanvasState:
     font_size: float = DEFAULT_FONT_SIZE
     font_family: str = "Helvetica"
     font_style: int = 0
+    #: draw.io's canvas translation (``translate``), part of the saved state.
+    dx: float = 0.0
+    dy: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,21 +195,28 @@ class StencilCanvas:
         assert self.path is not None
         return self.path
 
+    def translate(self, dx: float, dy: float) -> None:
+        """Move the origin of what is drawn next (draw.io's ``translate``, cumulative)."""
+        self.state.dx += dx
+        self.state.dy += dy
+
     def move_to(self, x: float, y: float) -> None:
         """``move``."""
-        self._current().moveTo(x, y)
+        self._current().moveTo(x + self.state.dx, y + self.state.dy)
 
     def line_to(self, x: float, y: float) -> None:
         """``line``."""
-        self._current().lineTo(x, y)
+        self._current().lineTo(x + self.state.dx, y + self.state.dy)
 
     def quad_to(self, x1: float, y1: float, x2: float, y2: float) -> None:
         """``quad``."""
-        self._current().quadTo(x1, y1, x2, y2)
+        dx, dy = self.state.dx, self.state.dy
+        self._current().quadTo(x1 + dx, y1 + dy, x2 + dx, y2 + dy)
 
     def curve_to(self, x1: float, y1: float, x2: float, y2: float, x3: float, y3: float) -> None:
         """``curve``."""
-        self._current().cubicTo(x1, y1, x2, y2, x3, y3)
+        dx, dy = self.state.dx, self.state.dy
+        self._current().cubicTo(x1 + dx, y1 + dy, x2 + dx, y2 + dy, x3 + dx, y3 + dy)
 
     def arc_to(
         self, rx: float, ry: float, angle: float, large: bool, sweep: bool, x: float, y: float
@@ -214,6 +224,7 @@ class StencilCanvas:
         """``arc``: an SVG elliptical arc from the current point to (x, y)."""
         path = self._current()
         start = path.currentPosition()
+        x, y = x + self.state.dx, y + self.state.dy
         for c1, c2, end in arc_to_curves(start.x(), start.y(), rx, ry, angle, large, sweep, x, y):
             path.cubicTo(c1, c2, end)
 
@@ -224,17 +235,17 @@ class StencilCanvas:
     def rect(self, x: float, y: float, w: float, h: float) -> None:
         """``rect``: a new path holding the rectangle."""
         self.begin()
-        self._current().addRect(QRectF(x, y, w, h))
+        self._current().addRect(QRectF(x + self.state.dx, y + self.state.dy, w, h))
 
     def roundrect(self, x: float, y: float, w: float, h: float, rx: float, ry: float) -> None:
         """``roundrect``: a new path holding the rounded rectangle."""
         self.begin()
-        self._current().addRoundedRect(QRectF(x, y, w, h), rx, ry)
+        self._current().addRoundedRect(QRectF(x + self.state.dx, y + self.state.dy, w, h), rx, ry)
 
     def ellipse(self, x: float, y: float, w: float, h: float) -> None:
         """``ellipse``: a new path holding the ellipse."""
         self.begin()
-        self._current().addEllipse(QRectF(x, y, w, h))
+        self._current().addEllipse(QRectF(x + self.state.dx, y + self.state.dy, w, h))
 
     # painting ----------------------------------------------------------------------------
     def fill(self) -> None:
@@ -288,7 +299,8 @@ class StencilCanvas:
         font.setUnderline(bool(self.state.font_style & 4))
         colour = QColor(self.state.font_color)
         colour.setAlphaF(colour.alphaF() * self.state.alpha)
-        self.parts.append(PaintedText(QPointF(x, y), text, font, colour, align, valign, rotation))
+        at = QPointF(x + self.state.dx, y + self.state.dy)
+        self.parts.append(PaintedText(at, text, font, colour, align, valign, rotation))
 
 
 def colour_value(value: str | None) -> QColor | None:

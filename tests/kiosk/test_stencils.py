@@ -136,6 +136,16 @@ def test_c4_person_is_a_head_over_a_body(drawn) -> None:
     assert green(pixel(drawn, 612.5, 160))  # the body
 
 
+def test_bpmn_end_event_and_exclusive_gateway(drawn) -> None:
+    # an end event with the terminate symbol at (20, 390) 60 x 60: a round, filled black dot
+    assert is_black(pixel(drawn, 50, 420))
+    assert is_white(pixel(drawn, 23, 393))  # a circle, not a box
+    # an exclusive gateway at (100, 390) 60 x 60: a diamond with a black X in the middle
+    assert is_black(pixel(drawn, 130, 420))
+    assert is_white(pixel(drawn, 130, 398))  # inside the diamond, above the X
+    assert is_white(pixel(drawn, 103, 393))  # outside the diamond
+
+
 def test_validator_names_only_the_library_shape_it_cannot_draw() -> None:
     findings = validate(load_experience(FIXTURE))
     stencil_findings = [f for f in findings if f.code in ("library-stencil", "unsupported-shape")]
