@@ -45,6 +45,8 @@ def iter_images(experience: Experience) -> Iterator[ImageRef]:
         for element in page.elements:
             if element.image is not None:
                 yield element.image
+            if element.label is not None:
+                yield from element.label.images
 
 
 def build_bundle(

@@ -243,6 +243,8 @@ class Label:
     is_html: bool
     #: The label as plain text (tags stripped, entities decoded), for snippets and search.
     plain: str
+    #: The pictures an HTML label shows (``<img src>``), by their ``src`` as written.
+    images: list[ImageRef] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -46,6 +46,9 @@ from designer_import.styles import (
 
 log = logging.getLogger(__name__)
 
+#: The picture of an ``<img>`` in an HTML label.
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
 #: Wrapper attributes that are draw.io's own, not "Edit Data" properties.
 RESERVED_ATTRIBUTES = frozenset(
     {"id", "label", "placeholders", "tooltip", "link", "linkTarget", "tags"}
@@ -406,7 +409,11 @@ class _PageBuilder:
         if cell.wrapper is not None and cell.wrapper.get("placeholders") == "1":
             raw = self.replace_placeholders(cell, raw)
         if style.html:
-            return Label(raw, True, html_to_plain(raw))
+            images = [
+                self.context.images.resolve(html.unescape(src))
+                for src in dict.fromkeys(_IMG_SRC.findall(raw))
+            ]
+            return Label(raw, True, html_to_plain(raw), images)
         return Label(raw, False, raw)
 
     def replace_placeholders(self, cell: _Cell, text: str) -> str:

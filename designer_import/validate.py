@@ -320,6 +320,17 @@ def _page_findings(
                     "a web picture inside the text is not available offline",
                     _EMBED_FIX,
                 )
+            for picture in element.label.images:
+                web = picture.source.lower().startswith(("http:", "https:", "//"))
+                if not picture.available and not web:  # web pictures: "web-image" above
+                    add(
+                        "error",
+                        "missing-image",
+                        element,
+                        f"picture {picture.source[:80]!r} in the text unavailable, "
+                        f"{picture.unavailable}",
+                        _EMBED_FIX,
+                    )
         if page.math and element.label is not None and _has_math(element.label.text):
             add(
                 "warning",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QBrush,
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 #: draw.io's shadow: offset and colour.
 SHADOW_OFFSET = QPointF(3.0, 3.0)
 SHADOW_COLOR = QColor(0, 0, 0, 64)
+#: ``overflow`` values that cut a label at its box.
+CLIPPING = ("hidden", "fill", "width")
 #: Kinds drawn without fill and outline unless the style asks for them.
 UNFRAMED = {ShapeKind.TEXT, ShapeKind.GROUP, ShapeKind.IMAGE}
 
@@ -143,6 +145,14 @@ class LabelBlock:
         )
         self.doc.setDefaultTextOption(option)
         if label.is_html:
+            for picture in label.images:
+                # the label's <img> pictures, looked up by their src as written
+                if picture.data is not None:
+                    decoded = QImage.fromData(picture.data)
+                    if not decoded.isNull():
+                        self.doc.addResource(
+                            QTextDocument.ResourceType.ImageResource, QUrl(picture.source), decoded
+                        )
             self.doc.setHtml(label.text)
         else:
             self.doc.setPlainText(label.text)
@@ -171,6 +181,11 @@ class LabelBlock:
             y += self.box.height() - size.height()
         self.origin = QPointF(x, y)
         self.bounds = QRectF(self.origin, size)
+        #: ``overflow=hidden|fill|width``: the text is cut at its box, as draw.io cuts it.
+        self.clip: QRectF | None = None
+        if style.get("overflow") in CLIPPING and self.box.width() > 0 and self.box.height() > 0:
+            self.clip = QRectF(self.box)
+            self.bounds = self.bounds.intersected(self.clip)
         if not style.horizontal:
             turn = QTransform()
             c = self.box.center()
@@ -185,6 +200,8 @@ class LabelBlock:
         painter.save()
         if self.turn is not None:
             painter.setTransform(self.turn, True)
+        if self.clip is not None:
+            painter.setClipRect(self.clip, Qt.ClipOperation.IntersectClip)
         text_box = QRectF(self.origin, self.doc.size())
         background = qcolor(self.style.label_background)
         border = qcolor(self.style.label_border)
@@ -357,7 +374,9 @@ class ElementItem(QGraphicsItem):
             self.picture = picture if picture.ok else None
         self.label = (
             LabelBlock(element, label_box(element, w, h))
-            if element.label is not None and element.label.plain.strip()
+            if element.label is not None
+            and (element.label.plain.strip() or element.label.images)
+            and not style.flag("noLabel")
             else None
         )
         self._bounds = self.path.boundingRect().united(self.box)
