@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from designer_import.connector_limits import connector_limits
 from designer_import.fonts import fallback, first_family
 from designer_import.model import (
     ActionLink,
@@ -252,6 +253,8 @@ def _page_findings(
                         f"{', '.join(unknown_tags[:5])}",
                         "tag the shapes (Edit Data -> Tags) or fix the tag name",
                     )
+        for code, message, fix in connector_limits(element, page):
+            add("warning", code, element, message, fix)
         for note in element.load_notes:
             add(
                 "warning",

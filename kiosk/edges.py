@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from designer_import.connector_limits import MARKERS
 from designer_import.model import Element
 from kiosk.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _brush, _pen, guarded_paint
 
@@ -27,15 +28,6 @@ EDGE_TOUCH_WIDTH = 16.0
 #: draw.io's ``mxConstants.DEFAULT_MARKERSIZE`` and ``LINE_ARCSIZE``.
 DEFAULT_MARKER_SIZE = 6.0
 LINE_ARC_SIZE = 20.0
-#: The marker kinds drawn (draw.io draws nothing for a name it does not know either).
-MARKERS = frozenset(
-    {
-        "classic", "classicThin", "block", "blockThin", "open", "openThin", "oval",
-        "diamond", "diamondThin", "dash", "cross", "circle", "circlePlus", "async",
-        "openAsync", "halfCircle", "box", "baseDash", "doubleBlock", "ERone", "ERmany",
-        "ERmandOne", "ERoneToMany", "ERzeroToOne", "ERzeroToMany",
-    }
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -367,8 +359,8 @@ class EdgeItem(QGraphicsItem):
                 (0, edge.start_arrow, edge.start_size, edge.start_fill),
                 (-1, edge.end_arrow, edge.end_size, edge.end_fill),
             ):
-                if not kind:
-                    continue
+                if kind not in MARKERS:
+                    continue  # draw.io draws no head for a name it does not know
                 tip = points[index]
                 unit = _unit(tip, points[1] if index == 0 else points[-2])
                 if unit is None:

@@ -1,0 +1,126 @@
+"""What the kiosk draws differently from draw.io on a connector, for the validator.
+
+The kiosk draws connectors as draw.io does (routes: ``designer_import.routing``; heads,
+corners, ``flexArrow`` and ``link``: ``kiosk.edges``), except what ``connector_limits``
+names, one finding per difference, each with what the artist can do about it.
+"""
+
+from __future__ import annotations
+
+from designer_import.model import Element, Page
+
+#: The arrow heads the kiosk draws (draw.io's mxMarker, Shapes.js and mxER.js markers).
+MARKERS = frozenset(
+    {
+        "classic",
+        "classicThin",
+        "block",
+        "blockThin",
+        "open",
+        "openThin",
+        "oval",
+        "diamond",
+        "diamondThin",
+        "dash",
+        "cross",
+        "circle",
+        "circlePlus",
+        "async",
+        "openAsync",
+        "halfCircle",
+        "box",
+        "baseDash",
+        "doubleBlock",
+        "ERone",
+        "ERmany",
+        "ERmandOne",
+        "ERoneToMany",
+        "ERzeroToOne",
+        "ERzeroToMany",
+    }
+)
+#: Heads drawn from their names only: the draw.io release the kiosk follows has no code
+#: for them to compare with.
+UNCHECKED_MARKERS = frozenset({"baseDash", "doubleBlock"})
+#: Edge styles routed as draw.io routes them.
+ROUTED_STYLES = frozenset(
+    {
+        "",
+        "none",
+        "orthogonalEdgeStyle",
+        "segmentEdgeStyle",
+        "elbowEdgeStyle",
+        "sideToSideEdgeStyle",
+        "topToBottomEdgeStyle",
+        "entityRelationEdgeStyle",
+    }
+)
+
+
+def connector_limits(element: Element, page: Page) -> list[tuple[str, str, str]]:
+    """``(code, message, fix)`` for each way the kiosk draws this connector of ``page``
+    differently from draw.io; empty for anything that is not a connector."""
+    if element.edge is None:
+        return []
+    ends = [page.element(i) for i in (element.edge.source_id, element.edge.target_id) if i]
+    on_connector = any(end is not None and end.edge is not None for end in ends)
+    style = element.style
+    found: list[tuple[str, str, str]] = []
+    edge_style = style.get("edgeStyle") or ""
+    if edge_style not in ROUTED_STYLES and style.get("noEdgeStyle") != "1":
+        found.append(
+            (
+                "connector-style",
+                f'connector style "{edge_style}" is not routed as in draw.io: the kiosk draws '
+                "straight lines through its waypoints",
+                "use the orthogonal, elbow, entity-relation or straight style",
+            )
+        )
+    elif on_connector and edge_style not in ("", "none"):
+        found.append(
+            (
+                "connector-on-connector",
+                "a connector attached to another connector is bent half-way between its "
+                "ends, not routed as in draw.io",
+                "attach it to a shape, or add waypoints (drag its handles) so the route is fixed",
+            )
+        )
+    jumps = style.get("jumpStyle") or "none"
+    if jumps != "none":
+        found.append(
+            (
+                "connector-jumps",
+                f"line jumps (jumpStyle={jumps}) are not drawn: crossing lines simply cross",
+                "remove the line jumps (Arrange -> Line jumps: none), or route the lines apart",
+            )
+        )
+    if element.shape == "flexArrow" and style.rounded:
+        found.append(
+            (
+                "connector-rounded-arrow",
+                "a rounded flexArrow is drawn with sharp corners",
+                "untick Rounded, or use a straight flexArrow",
+            )
+        )
+    if element.shape not in ("flexArrow", "link"):
+        for end, kind in (("start", element.edge.start_arrow), ("end", element.edge.end_arrow)):
+            if not kind or kind == "none":
+                continue
+            if kind not in MARKERS:
+                found.append(
+                    (
+                        "connector-arrow",
+                        f'{end} arrow "{kind}" is not one draw.io draws: no head is drawn',
+                        "pick an arrow head from draw.io's list",
+                    )
+                )
+            elif kind in UNCHECKED_MARKERS:
+                found.append(
+                    (
+                        "connector-arrow",
+                        f'{end} arrow "{kind}" is drawn from its name and may differ from '
+                        "draw.io's drawing",
+                        "check it on the kiosk preview, or pick block or dash",
+                    )
+                )
+    return found
