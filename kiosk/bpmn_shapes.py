@@ -2,8 +2,7 @@
 tasks, painted on a ``StencilCanvas`` with the same calls. Their small icons (loop, manual,
 script, ... task markers) are stencils of the shipped ``bpmn.xml``, as in draw.io.
 
-Event symbols drawn: general, message, timer, escalation, conditional, error, multiple and
-terminate (the ones real drawings use most); an event with another symbol keeps its outline.
+Every event outline and symbol of draw.io's BPMN 2 library is drawn.
 """
 
 from __future__ import annotations
@@ -130,9 +129,52 @@ def _terminate(c: StencilCanvas, style: Style, w: float, h: float, inverse: bool
     c.fill_and_stroke()
 
 
+def _filled_polygon(points: list[tuple[float, float]], miter: float | None = None) -> Symbol:
+    """A symbol that is one polygon (filled in the line colour on throwing/end events)."""
+
+    def paint(c: StencilCanvas, style: Style, w: float, h: float, inverse: bool) -> None:
+        if miter is not None:
+            c.set_miter_limit(miter)
+        _polygon(c, w, h, points)
+        c.fill() if inverse else c.fill_and_stroke()
+
+    return paint
+
+
+def _compensation(c: StencilCanvas, style: Style, w: float, h: float, inverse: bool) -> None:
+    c.set_miter_limit(1)
+    _polygon(c, w, h, [(0, 0.5), (0.5, 0), (0.5, 1)])
+    c.move_to(w * 0.5, h * 0.5)
+    c.line_to(w, 0)
+    c.line_to(w, h)
+    c.close()
+    c.fill() if inverse else c.fill_and_stroke()
+
+
+def _star(c: StencilCanvas, style: Style, w: float, h: float, inverse: bool) -> None:
+    c.translate(w / 5, h / 6)
+    h, w = h * 2 / 3, w * 3 / 5
+    points = [
+        *[(0, 1 / 4), (1 / 3, 1 / 4), (1 / 2, 0), (2 / 3, 1 / 4), (1, 1 / 4), (5 / 6, 1 / 2)],
+        *[(1, 3 / 4), (2 / 3, 3 / 4), (1 / 2, 1), (1 / 3, 3 / 4), (0, 3 / 4), (1 / 6, 1 / 2)],
+    ]
+    _polygon(c, w, h, points)
+    c.fill_and_stroke()
+
+
 def _general(c: StencilCanvas, style: Style, w: float, h: float, inverse: bool) -> None:
     """The general event has no symbol."""
 
+
+_LINK = [(0, 0.76), (0, 0.24), (0.63, 0.24), (0.63, 0), (1, 0.5), (0.63, 1), (0.63, 0.76)]
+_CANCEL = [
+    *[(0.1051, 0), (0.5, 0.3738), (0.8909, 0), (1, 0.1054), (0.623, 0.5), (1, 0.8926)],
+    *[(0.8909, 1), (0.5, 0.6242), (0.1051, 1), (0, 0.8926), (0.373, 0.5), (0, 0.1054)],
+]
+_PARALLEL = [
+    *[(0.38, 0), (0.62, 0), (0.62, 0.38), (1, 0.38), (1, 0.62), (0.62, 0.62)],
+    *[(0.62, 1), (0.38, 1), (0.38, 0.62), (0, 0.62), (0, 0.38), (0.38, 0.38)],
+]
 
 Symbol = Callable[["StencilCanvas", Style, float, float, bool], None]
 
@@ -146,6 +188,12 @@ _SYMBOLS: dict[str, tuple[Symbol, tuple[float, float, float, float]]] = {
     "error": (_error, (0.212, 0.243, 0.58, 0.507)),
     "multiple": (_multiple, (0.2, 0.19, 0.6, 0.565)),
     "terminate": (_terminate, (0.05, 0.05, 0.9, 0.9)),
+    "link": (_filled_polygon(_LINK), (0.27, 0.33, 0.46, 0.34)),
+    "cancel": (_filled_polygon(_CANCEL), (0.22, 0.22, 0.56, 0.56)),
+    "compensation": (_compensation, (0.28, 0.35, 0.44, 0.3)),
+    "signal": (_filled_polygon([(0, 1), (0.5, 0), (1, 1)]), (0.19, 0.15, 0.62, 0.57)),
+    "parallelMultiple": (_filled_polygon(_PARALLEL), (0.2, 0.2, 0.6, 0.6)),
+    "star": (_star, (0, 0, 1, 1)),
 }
 
 
@@ -167,12 +215,13 @@ def _event_drawing(
     paint, (fx, fy, fw, fh) = entry
     c.translate(w * fx, h * fy)
     stroke, fill = c.state.stroke, c.state.fill
-    inverse = outline in ("throwing", "end")
-    if inverse:
+    inverse = symbol != "star" and outline in ("throwing", "end")
+    if symbol == "star":
+        c.state.fill, c.state.gradient = stroke, None
+    elif inverse:
         c.state.stroke, c.state.fill, c.state.gradient = fill, stroke, None
     paint(c, style, w * fw, h * fh, inverse)
-    if inverse:
-        c.state.stroke, c.state.fill = stroke, fill
+    c.state.stroke, c.state.fill = stroke, fill
 
 
 def bpmn_event(c: StencilCanvas, style: Style, w: float, h: float) -> None:
@@ -192,10 +241,6 @@ def _gateway_mark(c: StencilCanvas, w: float, h: float, points: list[tuple[float
 _EXCLUSIVE = [
     *[(0.105, 0), (0.5, 0.38), (0.895, 0), (1, 0.11), (0.6172, 0.5), (1, 0.89)],
     *[(0.895, 1), (0.5, 0.62), (0.105, 1), (0, 0.89), (0.3808, 0.5), (0, 0.11)],
-]
-_PARALLEL = [
-    *[(0.38, 0), (0.62, 0), (0.62, 0.38), (1, 0.38), (1, 0.62), (0.62, 0.62)],
-    *[(0.62, 1), (0.38, 1), (0.38, 0.62), (0, 0.62), (0, 0.38), (0.38, 0.38)],
 ]
 _COMPLEX = [
     *[(0, 0.44), (0.36, 0.44), (0.1, 0.18), (0.18, 0.1), (0.44, 0.36), (0.44, 0)],

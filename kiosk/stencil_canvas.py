@@ -18,8 +18,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainterPath, 
 from designer_import.model import Style
 from kiosk.render import _brush, qcolor
 
+# SVG's miter (a bevel past the miter limit), as the browser draw.io runs in draws it; Qt's
+# own MiterJoin clips a long miter instead, leaving spikes where a path turns back on itself
 _JOINS = {
-    "miter": Qt.PenJoinStyle.MiterJoin,
+    "miter": Qt.PenJoinStyle.SvgMiterJoin,
     "round": Qt.PenJoinStyle.RoundJoin,
     "bevel": Qt.PenJoinStyle.BevelJoin,
 }
@@ -44,7 +46,7 @@ class _CanvasState:
     stroke_width: float
     dashed: bool
     dash_pattern: list[float]
-    join: Qt.PenJoinStyle = Qt.PenJoinStyle.MiterJoin
+    join: Qt.PenJoinStyle = Qt.PenJoinStyle.SvgMiterJoin
     cap: Qt.PenCapStyle = Qt.PenCapStyle.FlatCap
     miter_limit: float = 10.0
     alpha: float = 1.0
@@ -165,7 +167,7 @@ class StencilCanvas:
 
     def set_line_join(self, join: str | None) -> None:
         """``linejoin``: miter, round or bevel."""
-        self.state.join = _JOINS.get(join or "", Qt.PenJoinStyle.MiterJoin)
+        self.state.join = _JOINS.get(join or "", Qt.PenJoinStyle.SvgMiterJoin)
 
     def set_line_cap(self, cap: str | None) -> None:
         """``linecap``: flat, round or square."""

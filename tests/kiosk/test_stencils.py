@@ -173,3 +173,27 @@ def test_shipped_libraries_are_looked_up_as_draw_io_does(name: str) -> None:
     assert stencil is not None and stencil.foreground
     assert is_drawn(name.replace("plant", "Plant"))  # lookup ignores case, as draw.io's keys
     assert not is_drawn("mxgraph.floorplan.no_such_shape")
+
+
+def test_a_path_turning_back_on_itself_has_no_miter_spike(qapp: object) -> None:
+    # draw.io's stencils (bpmn.xml's manual task hand) draw lines that turn back on
+    # themselves; a browser bevels such a join (SVG miter limit), it does not spike
+    from PySide6.QtGui import QPainter, QTransform
+
+    from designer_import.model import Style
+    from kiosk.stencil_canvas import StencilCanvas
+    from kiosk.stencils import StencilDrawing
+
+    canvas = StencilCanvas(Style(stroke="#000000", stroke_width=4), QRectF(0, 0, 100, 40))
+    canvas.begin()
+    canvas.move_to(60, 20)
+    canvas.line_to(30, 20)
+    canvas.line_to(90, 20)
+    canvas.stroke()
+    image = QImage(100, 40, QImage.Format.Format_RGB32)
+    image.fill(QColor(255, 255, 255))
+    painter = QPainter(image)
+    StencilDrawing(tuple(canvas.parts), QTransform()).paint(painter)
+    painter.end()
+    assert is_black(image.pixelColor(40, 20))  # the line
+    assert is_white(image.pixelColor(22, 20))  # no spike past the turn at x = 30
