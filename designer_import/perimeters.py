@@ -1,5 +1,6 @@
 """Where a connector meets a shape's outline, as draw.io's ``mxPerimeter`` computes it
-(rectangle, ellipse and rhombus perimeters; other perimeters are taken as the rectangle).
+(rectangle, ellipse, rhombus, and Shapes.js's centre and orthogonal perimeters; other
+perimeters are taken as the rectangle).
 
 ``orthogonal`` is draw.io's flag for orthogonal edge styles: the point is then straight
 across from the point the connector comes from, where that lies beside the shape.
@@ -13,10 +14,15 @@ from designer_import.model import Geometry, Point
 
 
 def perimeter_point(box: Geometry, perimeter: str, toward: Point, orthogonal: bool) -> Point:
-    """Where a connector towards ``toward`` meets the shape's outline (mxPerimeter's
-    rectangle, ellipse and rhombus perimeters; other perimeters as the rectangle)."""
+    """Where a connector towards ``toward`` meets the shape's outline (see the module
+    docstring for the perimeters known)."""
     if box.width <= 0 and box.height <= 0:
         return Point(box.x, box.y)
+    if perimeter.startswith("center"):
+        # draw.io's waypoint shapes: connectors meet at the centre (Shapes.js)
+        return Point(box.x + box.width / 2, box.y + box.height / 2)
+    if perimeter.startswith("orthogonal"):
+        return _rectangle(box, toward, True)
     if perimeter.startswith("ellipse"):
         return _ellipse(box, toward, orthogonal)
     if perimeter.startswith("rhombus"):

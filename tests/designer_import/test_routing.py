@@ -61,3 +61,6 @@ def test_perimeters() -> None:
     ellipse = perimeter_point(box, "ellipsePerimeter", Point(100, 50), False)
     assert abs((ellipse.x - 50) ** 2 / 50**2 + (ellipse.y - 25) ** 2 / 25**2 - 1) < 1e-9
     assert perimeter_point(box, "rhombusPerimeter", Point(50, -100), False) == Point(50, 0)
+    # waypoint shapes meet connectors at their centre; orthogonalPerimeter is always straight
+    assert perimeter_point(box, "centerPerimeter", Point(300, 25), False) == Point(50, 25)
+    assert perimeter_point(box, "orthogonalPerimeter", Point(80, 200), False) == Point(80, 50)
