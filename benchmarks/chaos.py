@@ -40,14 +40,11 @@ at a kill), so ratio 1.0 means nothing lost.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import math
 import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -55,13 +52,13 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import redis
 
+from benchmarks.chaos_audit import Life, check_redis, compare, count
 from benchmarks.report import report
 from kiosk.simulate import Generator, KioskClient, SimulateError
 from localservers import Mosquitto, RedisServer
@@ -89,7 +86,6 @@ DURATION_S = {"redis_restart": 3.0, "broker_stop": 60.0, "camera_unplug": 20.0, 
 RESTART_S = 1.0  # systemd's RestartSec
 FLUSH_INTERVAL_MS = 50
 STORE, KIOSK = "chaos-store", "kiosk-01"
-SHOPPER_TYPES = ("touch", "presence.change")
 UI_GOAL_MS = 100.0
 DISK_MB = 96
 
@@ -128,20 +124,6 @@ class PersistentMosquitto(Mosquitto):
         self.conf_path.write_text(text, encoding="utf-8")
 
 
-@dataclass
-class Life:
-    """One kiosk process from start to its death."""
-
-    pid: int
-    rows_at_start: int
-    recorded: int = 0
-    written: int = 0
-    samples: list[tuple[float, int]] = field(default_factory=list)
-    ended: str = "running"
-    at_kill_rate: float = 0.0
-    stored: int | None = None
-
-
 class Supervised:
     """A process restarted as systemd would (``Restart=always``, ``RestartSec=1``)."""
 
@@ -150,13 +132,14 @@ class Supervised:
         self.proc: subprocess.Popen[bytes] | None = None
         self.expected_exit = False
         self.crashes: list[str] = []
+        self.started: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
-        self.expected_exit = False
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
+            proc = subprocess.Popen(self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.started.append(proc)
+        self.proc = proc  # before the flag: a watcher must never see the old one unexpected
+        self.expected_exit = False
 
     def kill9(self) -> None:
         self.expected_exit = True
@@ -188,21 +171,6 @@ class Supervised:
         return True
 
 
-def count(database: Path, sql: str, *params: Any) -> Any:
-    """One value from a read-only query (None when the file is not there yet)."""
-    if not database.exists():
-        return None
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
-        row = conn.execute(sql, params).fetchone()
-        return row[0] if row else None
-
-
-def ids(database: Path, table: str, column: str) -> list[str]:
-    """Every id of a table, duplicates kept."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
-        return [r[0] for r in conn.execute(f'SELECT "{column}" FROM "{table}"')]
-
-
 class Chaos:
     """One run: the processes, the faults, the bookkeeping."""
 
@@ -216,6 +184,7 @@ class Chaos:
         self.redis = RedisServer(run_dir / "redis")
         self.broker = PersistentMosquitto(run_dir / "mosquitto")
         self.lock = threading.Lock()  # the monitor's connection, and life bookkeeping
+        self.restarting = threading.Lock()  # a kiosk kill and its restart, or a crash's
         self.stop = threading.Event()
         self.lives: list[Life] = []
         self.injected: Counter[str] = Counter()
@@ -329,6 +298,13 @@ class Chaos:
         storage = stats.get("storage") or {}
         life.recorded = int(stats.get("recorded") or 0)
         life.written = int(storage.get("events_written") or 0)
+        flushed = storage.get("last_flush_at")
+        life.flush_age_s = None if flushed is None else time.time() - float(flushed)
+        life.writer_ok = (
+            bool(storage.get("sqlite_ok"))
+            and storage.get("writer_alive", True) is not False
+            and not storage.get("memory_held_events")
+        )
         life.samples.append((time.monotonic(), life.recorded))
         del life.samples[:-20]
 
@@ -359,13 +335,18 @@ class Chaos:
             for proc in (self.receiver, self.uplink):
                 if proc.check():
                     self.notes.append(f"{proc.name} died on its own: {proc.crashes[-1]}")
-            died = self.kiosk.proc
-            if died is not None and died.poll() is not None and not self.kiosk.expected_exit:
-                self.kiosk.crashes.append(f"exited with status {died.returncode}")
-                self.notes.append(f"kiosk died on its own: {self.kiosk.crashes[-1]}")
-                self.end_life("crashed")
-                time.sleep(RESTART_S)
-                self.start_kiosk()
+            if not self.restarting.acquire(blocking=False):
+                continue  # a kill is under way: that death is expected
+            try:
+                died = self.kiosk.proc
+                if died is not None and died.poll() is not None and not self.kiosk.expected_exit:
+                    self.kiosk.crashes.append(f"exited with status {died.returncode}")
+                    self.notes.append(f"kiosk died on its own: {self.kiosk.crashes[-1]}")
+                    self.end_life("crashed")
+                    time.sleep(RESTART_S)
+                    self.start_kiosk()
+            finally:
+                self.restarting.release()
 
     def drive(self, until: float) -> None:
         """Simulated shoppers, reconnecting to each new kiosk process."""
@@ -407,15 +388,16 @@ class Chaos:
             self.monitor = None
 
     def kiosk_kill(self) -> None:
-        with self.lock:
-            self.read_frames()
-            stats = self.ask("stats")
-            if stats is not None:
-                self.note_stats(stats)
-            self.kiosk.kill9()
-        self.end_life("killed")
-        time.sleep(RESTART_S)
-        self.start_kiosk()
+        with self.restarting:
+            with self.lock:
+                self.read_frames()
+                stats = self.ask("stats")
+                if stats is not None:
+                    self.note_stats(stats)
+                self.kiosk.kill9()
+            self.end_life("killed")
+            time.sleep(RESTART_S)
+            self.start_kiosk()
 
     def uplink_kill(self) -> None:
         self.uplink.kill9()
@@ -566,7 +548,7 @@ class Chaos:
 
     def finish(self, elapsed: float) -> dict[str, Any]:
         self.wait_settled(300)
-        redis_check = self.check_redis()
+        redis_check = check_redis(self.redis.url, self.database)
         with self.lock:
             self.read_frames()
             stats = self.ask("stats")
@@ -593,113 +575,16 @@ class Chaos:
                 return
             time.sleep(1.0)
 
-    def check_redis(self) -> dict[str, Any]:
-        """Redis's seq, today's product counts and sessions against SQLite."""
-        client = redis.Redis.from_url(self.redis.url, decode_responses=True)
-        day = dt.datetime.now().strftime("%Y%m%d")
-        today = dt.datetime.now().strftime("%Y-%m-%d")
-        seq = count(self.database, "SELECT max(seq) FROM events")
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
-            top = dict(
-                conn.execute(
-                    "SELECT sku, count(*) FROM events WHERE sku IS NOT NULL AND type IN "
-                    "('touch', 'action', 'page.view') AND "
-                    "date(ts_epoch, 'unixepoch', 'localtime') = ? GROUP BY sku",
-                    (today,),
-                ).fetchall()
-            )
-            sessions = conn.execute(
-                "SELECT count(DISTINCT session_id) FROM events WHERE session_id IS NOT NULL "
-                "AND date(ts_epoch, 'unixepoch', 'localtime') = ?",
-                (today,),
-            ).fetchone()[0]
-        redis_seq = client.get("kiosk:seq")
-        scores: Any = client.zrange(f"kiosk:top:{day}", 0, -1, withscores=True)
-        redis_top = {str(sku): int(score) for sku, score in scores}
-        redis_sessions = int(client.pfcount(f"kiosk:sessions:{day}"))
-        client.close()
-        # HyperLogLog counts are estimates (0.81 % standard error)
-        sessions_ok = abs(redis_sessions - sessions) <= max(1, math.ceil(sessions * 0.02))
-        return {
-            "match": str(seq) == str(redis_seq) and top == redis_top and sessions_ok,
-            "seq": [seq, None if redis_seq is None else int(redis_seq)],
-            "top_products_differ": sorted(
-                k for k in set(top) | set(redis_top) if top.get(k) != redis_top.get(k)
-            ),
-            "sessions": [sessions, redis_sessions],
-        }
-
     def figures(self, elapsed: float, redis_check: dict[str, Any]) -> dict[str, Any]:
-        kiosk_ids = ids(self.database, "events", "id")
-        columns = {
-            r[1]
-            for r in sqlite3.connect(f"file:{self.received_db}?mode=ro", uri=True).execute(
-                "PRAGMA table_info(events)"
-            )
-        }
-        id_column = "event_id" if "event_id" in columns else "id"
-        received_ids = ids(self.received_db, "events", id_column)
-        stored, received = set(kiosk_ids), set(received_ids)
-        generated = 0
-        window_loss = 0
-        per_kill: list[dict[str, Any]] = []
-        next_rows = [life.rows_at_start for life in self.lives[1:]] + [len(kiosk_ids)]
-        for life, rows_after in zip(self.lives, next_rows, strict=True):
-            life.stored = rows_after - life.rows_at_start
-            generated += life.recorded
-            if life.ended.startswith("stopped"):
-                continue
-            lost = max(0, life.recorded - life.stored)
-            window = math.ceil(life.at_kill_rate * FLUSH_INTERVAL_MS / 1000) + 1
-            within = min(lost, window)
-            window_loss += within
-            per_kill.append(
-                {
-                    "how": life.ended,
-                    "recorded": life.recorded,
-                    "committed_at_kill": life.written,
-                    "stored": life.stored,
-                    "lost": lost,
-                    "flush_window": window,
-                    "lost_beyond_window": lost - within,
-                }
-            )
-        falsely_unmarked = {}
-        falsely_marked = {}
-        for name, db in (("kiosk", self.database), ("analysts", self.received_db)):
-            falsely_unmarked[name] = count(
-                db,
-                "SELECT count(*) FROM events WHERE NOT simulated AND (session_id IS NOT NULL "
-                f"OR type IN {SHOPPER_TYPES!r})",
-            )
-            falsely_marked[name] = count(
-                db,
-                "SELECT count(*) FROM events WHERE simulated AND "
-                "(type LIKE 'system.%' OR type LIKE 'admin.%')",
-            )
-        quarantined = None
-        if count(self.received_db, "SELECT count(*) FROM sqlite_master WHERE name='quarantine'"):
-            quarantined = count(self.received_db, "SELECT count(*) FROM quarantine")
+        found = compare(
+            self.lives, self.database, self.received_db, self.injected_ids, FLUSH_INTERVAL_MS
+        )
         crashes = {p.name: p.crashes for p in (self.kiosk, self.uplink, self.receiver) if p.crashes}
-        should_arrive = generated - window_loss
         return {
             "elapsed_s": round(elapsed, 1),
             "faults": {kind: self.injected[kind] for kind in KINDS},
             "not_injected": self.not_injected,
-            "generated": generated,
-            "stored": len(kiosk_ids),
-            "received": len(received),
-            "should_arrive": should_arrive,
-            "per_kill": per_kill,
-            "lost_beyond_window": sum(k["lost_beyond_window"] for k in per_kill),
-            "stored_not_received": len(stored - received),
-            "received_not_stored": len(received - stored),
-            "injected_events_landed": len(set(self.injected_ids) & received),
-            "quarantined": quarantined,
-            "duplicates_analysts": len(received_ids) - len(received),
-            "duplicates_kiosk": len(kiosk_ids) - len(stored),
-            "falsely_unmarked_simulated": falsely_unmarked,
-            "falsely_marked_simulated": falsely_marked,
+            **found,
             "ui_blocked_max_ms": round(self.frames_max_ms, 1),
             "ui_frames": self.frames_count,
             "ui_slow_frames": self.slow_frames,
@@ -711,9 +596,12 @@ class Chaos:
 
     def cleanup(self) -> None:
         self.stop.set()
-        for proc in (self.kiosk, self.uplink, self.receiver):
-            if getattr(proc, "proc", None) is not None:
-                proc.kill9()
+        for supervised in (self.kiosk, self.uplink, self.receiver):
+            supervised.expected_exit = True
+            for proc in supervised.started:  # every one started, should one be astray
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
         for server in (self.broker, self.redis):
             server.kill()
         if self.mounted:
