@@ -88,6 +88,19 @@ def clock_synced() -> bool:
     return _clock.synced()
 
 
+_checks: list[Any] = []
+
+
+def _schema_check() -> Any:
+    """The process's ``EventCheck`` (storage.event_schema imports this module: made on
+    first use)."""
+    if not _checks:
+        from storage.event_schema import EventCheck
+
+        _checks.append(EventCheck())
+    return _checks[0]
+
+
 def check_type(type: str) -> None:
     """Raise :class:`EventRejected` unless ``type`` is a schema v1 event type."""
     if not isinstance(type, str) or not type:
@@ -156,6 +169,9 @@ class Event:
     element: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     simulated: bool = False
+    #: Set by :meth:`create` once the event matched the published schema; an event built
+    #: any other way (or copied with ``dataclasses.replace``) is checked whole at append.
+    checked: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -171,7 +187,9 @@ class Event:
         kiosk_id: str = "",
         payload_max_bytes: int = PAYLOAD_MAX_BYTES,
     ) -> Event:
-        """A new event stamped now; :class:`EventRejected` when it cannot be stored."""
+        """A new event stamped now, checked against the published schema
+        (``resources/schema/event-v1.json``); :class:`EventRejected` naming the field and
+        the rule when it cannot be stored."""
         check_type(type)
         payload = {} if payload is None else payload
         encode_payload(payload, payload_max_bytes, type)
@@ -181,7 +199,7 @@ class Event:
         _check_text("kiosk_id", kiosk_id, optional=False)
         mono = time.monotonic_ns()
         now = dt.datetime.now(dt.UTC)
-        return cls(
+        event = cls(
             id=str(uuid_utils.uuid7()),
             ts=utc_iso(now),
             mono_ns=mono,
@@ -195,6 +213,9 @@ class Event:
             payload=payload,
             simulated=bool(simulated),
         )
+        _schema_check().check_new(event)
+        object.__setattr__(event, "checked", True)  # frozen: only create may say so
+        return event
 
     def to_json_dict(self) -> dict[str, Any]:
         """The event as a schema v1 JSON object (plain dict, ``v`` = 1)."""

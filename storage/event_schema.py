@@ -31,7 +31,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
 from settings.resources import schema_files as shipped_schema_files
-from storage.event import SCHEMA_VERSION, EventRejected
+from storage.event import SCHEMA_VERSION, Event, EventRejected
 
 #: The file names of the published schemas (in :func:`schema_files`).
 EVENT_SCHEMA = "event-v1.json"
@@ -242,22 +242,52 @@ def _where(error: Any) -> str:
 class EventCheck:
     """Checks an event against the published event schema, as it will be stored.
 
-    ``check(event, store_id, kiosk_id, payload_max)`` returns its schema v1 dict (the
-    store/kiosk ids filled in as the log fills them) or raises :class:`EventRejected` with
-    one line naming the event, the field and the rule.
+    ``check(event, store_id, kiosk_id, payload_max)`` raises :class:`EventRejected` with one
+    line naming the event, the field and the rule (the store/kiosk ids the log fills in
+    count as filled). An event made by ``Event.create`` was checked whole there and is
+    frozen but for its payload's contents, so only the payload is checked again.
     """
 
     def __init__(self, schema: dict[str, Any] | None = None) -> None:
         self.schema = schema if schema is not None else load_schema(EVENT_SCHEMA)
         self._fast = compile_schema(self.schema)
+        self._payload_fast = compile_schema(self.schema.get("properties", {}).get("payload", {}))
         self._full = validator_for(self.schema)(self.schema)
 
-    def __call__(
-        self, event: Any, store_id: str, kiosk_id: str, payload_max: int
-    ) -> dict[str, Any]:
-        """The event's schema v1 dict, or :class:`EventRejected`."""
+    def __call__(self, event: Any, store_id: str, kiosk_id: str, payload_max: int) -> None:
+        """Nothing, or :class:`EventRejected`."""
+        if event.__class__ is Event and event.checked:
+            if not self._payload_fast(event.payload):
+                raise EventRejected(self.explain(self.as_stored(event, store_id, kiosk_id)))
+            return
+        data = self.as_stored(event, store_id, kiosk_id)
+        if not self._fast(data):
+            raise EventRejected(self.explain(data))
         try:
-            data = {
+            size = len(orjson.dumps(data["payload"]))
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise EventRejected(
+                f"{data['type']} event {data['id']}: payload is not JSON: {exc}"
+            ) from None
+        if size > payload_max:
+            raise EventRejected(
+                f"{data['type']} event {data['id']}: payload is {size} bytes of JSON, the "
+                f"limit is {payload_max} ([storage] payload_max_bytes)"
+            )
+
+    def check_new(self, event: Event) -> None:
+        """``Event.create``'s check: the whole event (empty store/kiosk ids stand for the
+        config's, which the config itself keeps valid); :class:`EventRejected` otherwise."""
+        data = self.as_stored(event, "-", "-")
+        if not self._fast(data):
+            raise EventRejected(self.explain(data))
+
+    @staticmethod
+    def as_stored(event: Any, store_id: str, kiosk_id: str) -> dict[str, Any]:
+        """The schema v1 dict the log will store for ``event`` (ids filled in, flags as
+        booleans); :class:`EventRejected` for an object that is not an event."""
+        try:
+            return {
                 "v": SCHEMA_VERSION,
                 "id": event.id,
                 "ts": event.ts,
@@ -274,20 +304,6 @@ class EventCheck:
             }
         except AttributeError as exc:
             raise EventRejected(f"not an event ({type(event).__name__}): {exc}") from None
-        if not self._fast(data):
-            raise EventRejected(self.explain(data))
-        try:
-            size = len(orjson.dumps(data["payload"]))
-        except (TypeError, orjson.JSONEncodeError) as exc:
-            raise EventRejected(
-                f"{data['type']} event {data['id']}: payload is not JSON: {exc}"
-            ) from None
-        if size > payload_max:
-            raise EventRejected(
-                f"{data['type']} event {data['id']}: payload is {size} bytes of JSON, the "
-                f"limit is {payload_max} ([storage] payload_max_bytes)"
-            )
-        return data
 
     def explain(self, data: Any) -> str:
         """Why ``data`` fails the schema, in one line (the slow validator's best match)."""

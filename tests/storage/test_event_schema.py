@@ -78,9 +78,34 @@ def test_append_refuses_a_payload_that_is_not_json_or_too_large(tmp_path: Path) 
 
 def test_the_ids_the_log_fills_in_count_as_filled() -> None:
     """An event made without store/kiosk ids gets the config's (as the log stores it)."""
-    data = EventCheck()(good_event(), "store-1", "kiosk-1", 4096)
+    check = EventCheck()
+    event = good_event()
+    check(event, "store-1", "kiosk-1", 4096)
+    data = check.as_stored(event, "store-1", "kiosk-1")
     assert (data["store_id"], data["kiosk_id"]) == ("store-1", "kiosk-1")
     assert FULL.is_valid(data)
+
+
+def test_create_refuses_an_event_off_the_schema_where_it_is_made() -> None:
+    with pytest.raises(EventRejected) as caught:
+        Event.create("touch", payload={"sku": 42})
+    assert "does not match event-v1.json: payload/sku: 42 is not of type 'string'" in str(
+        caught.value
+    )
+    assert Event.create("touch", payload={"sku": "SKU-1"}).checked
+    assert not dataclasses.replace(Event.create("touch"), page="p").checked
+
+
+def test_a_created_event_whose_payload_changed_since_is_checked_again(tmp_path: Path) -> None:
+    """All but the payload's contents is frozen, so that is what append looks at again."""
+    log = EventLog(sqlite_only_config(tmp_path))
+    log.start()
+    event = Event.create("presence.change", payload={"zone": "engaged"})
+    event.payload["zone"] = "nearby"
+    with pytest.raises(EventRejected, match="payload/zone: 'nearby' is not one of"):
+        log.append(event)
+    log.stop()
+    assert log.health().events_rejected == 1
 
 
 # --- the compiled check against jsonschema -------------------------------------------------
