@@ -64,3 +64,12 @@ def test_perimeters() -> None:
     # waypoint shapes meet connectors at their centre; orthogonalPerimeter is always straight
     assert perimeter_point(box, "centerPerimeter", Point(300, 25), False) == Point(50, 25)
     assert perimeter_point(box, "orthogonalPerimeter", Point(80, 200), False) == Point(80, 50)
+
+
+def test_labels_sit_along_the_route_as_in_draw_io() -> None:
+    # mxGraphView.getPoint: x in -1..1 along the whole route, y across it, then the offset
+    page = load_experience(FIXTURES / "edges-routes.drawio").pages[0]
+    label = page.element("ab-label")  # x=0.2, y=10, offset (5, -3) on the L route "ab"
+    assert label is not None and label.label_anchor == Point(352, 52)
+    elbow = page.element("hi")  # its own text, half-way along down-across-down
+    assert elbow is not None and elbow.label_anchor == Point(220, 735)
