@@ -69,6 +69,9 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "mxgraph.bpmn.event",
         "mxgraph.bpmn.gateway2",
         "mxgraph.bpmn.task",
+        "mxgraph.infographic.bannersinglefold",
+        "mxgraph.lean_mapping.physical_pull",
+        "mxgraph.electrical.logic_gates.logic_gate",
     }
 )
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRectF
 
 from designer_import.model import Style
-from designer_import.stencils import find_stencil
 from kiosk.bpmn_shapes import BPMN_PAINTERS
+from kiosk.diagram_shapes import DIAGRAM_PAINTERS
 
 if TYPE_CHECKING:
     from kiosk.stencil_canvas import StencilCanvas
@@ -423,112 +423,37 @@ def infographic_circular_callout2(c: StencilCanvas, style: Style, w: float, h: f
     c.fill()
 
 
-def _icon(c: StencilCanvas, style: Style, key: str, box: QRectF) -> None:
-    """An AWS shape's icon: the stencil named by ``key`` (``resIcon``, ``grIcon``, ...)
-    painted in the line colour, without outline (as draw.io's mxAWS4.js)."""
-    from kiosk.stencils import draw_stencil
+def infographic_banner_single_fold(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``mxgraph.infographic.bannerSingleFold``: a banner whose right end folds back, the fold
+    shaded black at 5 % and 40 %."""
+    dy = _clamp(_num(style, "dy", 0.5), 0, h * 0.5)
+    dx = min(w - 2 * dy, _clamp(_num(style, "dx", 0.5), 0, w))
+    dx2 = _clamp(_num(style, "dx2", 0.5), 0, w - dx - 2 * dy)
+    notch = min(dx, _clamp(_num(style, "notch", 0.5), 0, w))
+    tip = (w - notch, (h - dy) * 0.5 + dy)
+    outline = [
+        *[(dx2, 0), (w - dx, 0), (w - dx, dy), (w, dy), tip, (w, h)],
+        *[(w - dx - 2 * dy, h), (w - dx - 2 * dy, h - dy), (dx2, h - dy), (0, (h - dy) * 0.5)],
+    ]
 
-    stencil = find_stencil(style.get(key) or "")
-    if stencil is None:
-        return
-    c.set_fill_color(style.get("strokeColor") or "#000000")
-    c.set_stroke_color("none")
-    draw_stencil(stencil, c, style, box)
+    def shape(points: list[tuple[float, float]]) -> None:
+        c.begin()
+        c.move_to(*points[0])
+        for point in points[1:]:
+            c.line_to(*point)
+        c.close()
 
-
-def _box(c: StencilCanvas, w: float, h: float) -> None:
-    c.begin()
-    c.move_to(0, 0)
-    c.line_to(w, 0)
-    c.line_to(w, h)
-    c.line_to(0, h)
-    c.close()
-
-
-def aws4_resource_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.aws4.resourceIcon``: a filled square with the ``resIcon`` stencil in it."""
-    _box(c, w, h)
+    shape(outline)
+    c.fill_and_stroke()
+    c.set_shadow(False)
+    c.set_fill_alpha(0.05)
+    c.set_fill_color("#000000")
+    shape([(w, dy), (w - dx, dy), (w - dx, h - dy), (w - dx - 2 * dy, h), (w, h), tip])
     c.fill()
-    c.set_shadow(False)
-    _icon(c, style, "resIcon", QRectF(w * 0.1, h * 0.1, w * 0.8, h * 0.8))
-
-
-def aws4_product_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.aws4.productIcon``: a square in the line colour, the fill inside it and the
-    ``prIcon`` stencil on top."""
-    stroke = style.get("strokeColor") or "none"
-    c.set_fill_color(stroke)
-    _box(c, w, h)
+    c.set_fill_alpha(0.4)
+    shape([(w - dx, h - dy), (w - dx - 2 * dy, h - dy), (w - dx - 2 * dy, h)])
     c.fill()
-    c.set_shadow(False)
-    c.set_fill_color(style.get("fillColor") or "#ffffff")
-    c.begin()
-    c.move_to(1, 1)
-    c.line_to(w - 1, 1)
-    c.line_to(w - 1, w - 1)
-    c.line_to(1, w - 1)
-    c.close()
-    c.fill()
-    side = w * 0.7 - 2
-    _icon(c, style, "prIcon", QRectF(1 + w * 0.15, 1 + w * 0.15, side, side))
-
-
-def _aws4_group(c: StencilCanvas, style: Style, w: float, h: float, *, centred: bool) -> None:
-    _box(c, w, h)
-    if style.get("grStroke", "1") == "1":
-        c.fill_and_stroke()
-    else:
-        c.fill()
-    c.set_shadow(False)
-    size = 25.0
-    _icon(c, style, "grIcon", QRectF((w - size) * 0.5 if centred else 0, 0, size, size))
-
-
-def aws4_group(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.aws4.group``: a group box with its ``grIcon`` in the top-left corner."""
-    _aws4_group(c, style, w, h, centred=False)
-
-
-def aws4_group_center(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.aws4.groupCenter``: a group box with its ``grIcon`` centred on top."""
-    _aws4_group(c, style, w, h, centred=True)
-
-
-def c4_person(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.c4.person``: a head over a rounded body."""
-    head = min(w / 2, h / 3)
-    r = head / 2
-    c.ellipse(w * 0.5 - head * 0.5, 0, head, head)
-    c.fill_and_stroke()
-    c.begin()
-    c.move_to(0, head * 0.8 + r)
-    c.arc_to(r, r, 0, False, True, r, head * 0.8)
-    c.line_to(w - r, head * 0.8)
-    c.arc_to(r, r, 0, False, True, w, head * 0.8 + r)
-    c.line_to(w, h - r)
-    c.arc_to(r, r, 0, False, True, w - r, h)
-    c.line_to(r, h)
-    c.arc_to(r, r, 0, False, True, 0, h - r)
-    c.close()
-    c.fill_and_stroke()
-    c.set_shadow(False)
-    c.ellipse(w * 0.5 - head * 0.5, 0, head, head)
-    c.fill_and_stroke()
-
-
-def dfd_data_store_id(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.dfd.dataStoreID``: a data store open on the right, its id column marked."""
-    c.begin()
-    c.move_to(w, h)
-    c.line_to(0, h)
-    c.line_to(0, 0)
-    c.line_to(w, 0)
-    c.fill_and_stroke()
-    c.set_shadow(False)
-    s = min(30.0, w)
-    c.begin()
-    c.move_to(s, 0)
-    c.line_to(s, h)
+    shape(outline)
     c.stroke()
 
 
@@ -552,11 +477,7 @@ CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.infographic.barcallout": infographic_bar_callout,
     "mxgraph.infographic.cylinder": infographic_cylinder,
     "mxgraph.infographic.circularcallout2": infographic_circular_callout2,
-    "mxgraph.aws4.resourceicon": aws4_resource_icon,
-    "mxgraph.aws4.producticon": aws4_product_icon,
-    "mxgraph.aws4.group": aws4_group,
-    "mxgraph.aws4.groupcenter": aws4_group_center,
-    "mxgraph.c4.person": c4_person,
-    "mxgraph.dfd.datastoreid": dfd_data_store_id,
+    "mxgraph.infographic.bannersinglefold": infographic_banner_single_fold,
+    **DIAGRAM_PAINTERS,
     **BPMN_PAINTERS,
 }

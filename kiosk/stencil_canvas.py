@@ -181,6 +181,10 @@ class StencilCanvas:
         """``alpha``/``fillalpha``/``strokealpha`` (draw.io's stencils set the one alpha)."""
         self.state.alpha = max(0.0, min(1.0, alpha))
 
+    def set_fill_alpha(self, alpha: float) -> None:
+        """The fill's own opacity (draw.io's ``setFillAlpha``; the style's ``fillOpacity``)."""
+        self.state.fill_alpha = max(0.0, min(1.0, alpha))
+
     def set_shadow(self, enabled: bool) -> None:
         """Shadow on or off for what is painted next (only if the cell has a shadow)."""
         self.state.shadow = self.state.shadow and enabled

@@ -146,6 +146,14 @@ def test_bpmn_end_event_and_exclusive_gateway(drawn) -> None:
     assert is_white(pixel(drawn, 103, 393))  # outside the diamond
 
 
+def test_or_gate_has_its_curved_back(drawn) -> None:
+    # logic_gate operation=or at (180, 390) 100 x 60, blue: the back curves into the gate
+    centre = pixel(drawn, 230, 420)
+    assert centre.blue() > 200 and centre.red() < 60
+    assert is_white(pixel(drawn, 199, 420))  # inside the box, behind the curved back
+    assert is_white(pixel(drawn, 278, 393))  # the gate's pointed front leaves the corner
+
+
 def test_validator_names_only_the_library_shape_it_cannot_draw() -> None:
     findings = validate(load_experience(FIXTURE))
     stencil_findings = [f for f in findings if f.code in ("library-stencil", "unsupported-shape")]
