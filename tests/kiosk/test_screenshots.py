@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from designer_import.model import Experience
 from localservers import Xvfb, screenshot_kiosk
 from tests.kiosk.conftest import DEMO
 
@@ -47,6 +48,30 @@ def demo_product_page() -> str | None:
     return None
 
 
+def rendered(experience: Experience, page_id: str) -> QImage:
+    """The page as ``kiosk preview`` draws it on a 1920x1080 screen."""
+    from kiosk.render import PageScene, render_page
+
+    page = experience.page(page_id)
+    assert page is not None, page_id
+    return render_page(PageScene(page), 1920, 1080)
+
+
+def differing_share(shot: QImage, expected: QImage) -> float:
+    """The share of sampled pixels whose colour differs by more than a little
+    (antialiasing and the X server's colour depth aside)."""
+    differing = total = 0
+    for y in range(0, 1080, 7):
+        for x in range(0, 1920, 7):
+            a, b = shot.pixelColor(x, y), expected.pixelColor(x, y)
+            total += 1
+            differing += (
+                max(abs(a.red() - b.red()), abs(a.green() - b.green()), abs(a.blue() - b.blue()))
+                > 40
+            )
+    return differing / total
+
+
 def capture(out: Path, experience: Path, env: dict[str, str], *extra: str) -> QImage:
     done = screenshot_kiosk(out, ["--experience", str(experience), *extra], delay_s=2.5, env=env)
     assert done.returncode == 0, done.stderr
@@ -58,7 +83,7 @@ def capture(out: Path, experience: Path, env: dict[str, str], *extra: str) -> QI
 
 
 def test_attract_and_product_page_screenshots(
-    tmp_path: Path, kiosk_env: dict[str, str], shop_file: Path
+    qapp: object, tmp_path: Path, kiosk_env: dict[str, str], shop_file: Path
 ) -> None:
     product = demo_product_page()
     experience = DEMO if product else shop_file
@@ -74,7 +99,16 @@ def test_attract_and_product_page_screenshots(
     for image in (attract, page):
         colours = {image.pixel(x, y) for x in range(0, 1920, 17) for y in range(0, 1080, 13)}
         assert len(colours) > 3
-    if experience != DEMO:
+    if experience == DEMO:
+        # the demo's pages as the renderer draws them (kiosk preview), pixel for pixel
+        from designer_import import load_experience
+
+        demo = load_experience(DEMO)
+        expected = {"attract": demo.attract_pages[0].id, "product": product}
+        for image, page_id in ((attract, expected["attract"]), (page, expected["product"])):
+            differing = differing_share(image, rendered(demo, page_id))
+            assert differing < 0.02, f"{page_id}: {differing:.1%} of the screen differs"
+    else:
         # the shop fixture at 1:1: a dark attract page with its button in the middle, and
         # the product page's round blue "Buy" button (its box corner stays white)
         assert attract.pixelColor(10, 10).name() == "#102030"
