@@ -316,9 +316,34 @@ def _arrow_outline(
     return outline.united(band).simplified()
 
 
+def _fixed_arrow(start: QPointF, end: QPointF) -> QPainterPath:
+    """``shape=arrow`` (mxArrow): a 10-wide shaft and a 30-wide, 30-long head from the
+    first point straight to the last, whatever the waypoints (draw.io's ARROW_WIDTH and
+    ARROW_SIZE of 30)."""
+    drawn = QPainterPath()
+    unit = _unit(end, start)
+    if unit is None:
+        return drawn
+    ux, uy = unit
+    length = math.hypot(end.x() - start.x(), end.y() - start.y())
+    shaft = length - 30.0
+    lx, ly = 30.0 * uy / 3, -30.0 * ux / 3
+    x0, y0 = start.x() - lx / 2, start.y() - ly / 2
+    x1, y1 = x0 + lx, y0 + ly
+    x2, y2 = x1 + shaft * ux, y1 + shaft * uy
+    x3, y3 = x2 + lx, y2 + ly
+    x4, y4 = x3 - 3 * lx, y3 - 3 * ly
+    drawn.moveTo(x0, y0)
+    for x, y in ((x1, y1), (x2, y2), (x3, y3), (end.x(), end.y()), (x4, y4), (x4 + lx, y4 + ly)):
+        drawn.lineTo(x, y)
+    drawn.closeSubpath()
+    return drawn
+
+
 class EdgeItem(QGraphicsItem):
     """A connector: its line through the route's points, arrow heads and label, or for
-    ``shape=flexArrow`` a filled arrow outline and for ``shape=link`` two parallel lines."""
+    ``shape=flexArrow`` and ``shape=arrow`` a filled arrow outline and for ``shape=link``
+    two parallel lines."""
 
     def __init__(self, element: Element) -> None:
         super().__init__()
@@ -347,6 +372,10 @@ class EdgeItem(QGraphicsItem):
                 else None,
             )
             self.outline = _arrow_outline(points, body, heads, sw / 2)
+            self.route = QPainterPath(self.outline)
+            self.brush = _brush(style, self.outline.boundingRect())
+        elif points and element.shape == "arrow":
+            self.outline = _fixed_arrow(points[0], points[-1])
             self.route = QPainterPath(self.outline)
             self.brush = _brush(style, self.outline.boundingRect())
         elif points and element.shape == "link":

@@ -144,3 +144,15 @@ def test_orthogonal_route_is_drawn_where_draw_io_draws_it(qapp: Any) -> None:
     assert ink(image, 250, 65) and ink(image, 350, 150)
     # no Z-bend through the middle
     assert paper(image, 220, 130) and paper(image, 250, 200)
+
+
+def test_arrow_shape_is_draw_io_fixed_arrow(drawn: QImage) -> None:
+    # shape=arrow (mxArrow): a 10-wide shaft, a 30-wide head 30 long, filled
+    y = 1160
+
+    def green(x: float, dy: float) -> bool:
+        c = QColor(drawn.pixel(round(x * SCALE), round((y + dy) * SCALE)))
+        return c.green() > 200 and c.red() < 80
+
+    assert green(200, 3) and paper(drawn, 200, y + 7)
+    assert green(322, 11) and paper(drawn, 335, y + 11)
