@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import importlib.resources
 import logging
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -191,8 +192,24 @@ def _library(filename: str) -> dict[str, etree._Element]:
     node = _library_root()
     for part in f"{filename}.gz".split("/"):
         node = node / part
-    data = gzip.decompress(node.read_bytes())
-    root = parse_xml(data, f"stencil library {filename}")
+    return read_library(node, filename)
+
+
+def read_library(node: Traversable, filename: str) -> dict[str, etree._Element]:
+    """A gzip-compressed stencil library's ``<shape>`` elements by lookup name. A damaged
+    file is logged as an error naming it and yields no shapes (its shapes are then drawn as
+    plain outlines and named by the validator), never an exception."""
+    try:
+        data = gzip.decompress(node.read_bytes())
+        root = parse_xml(data, f"stencil library {filename}")
+    except (OSError, EOFError, zlib.error, DrawioError) as exc:
+        log.error(
+            "the kiosk's stencil library %s cannot be read (%s); its shapes are "
+            "drawn as plain outlines: reinstall the kiosk",
+            filename,
+            exc,
+        )
+        return {}
     shapes: dict[str, etree._Element] = {}
     sets = [root] if root.tag == "shapes" else root.findall("shapes")
     for shape_set in sets:
