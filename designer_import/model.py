@@ -416,6 +416,10 @@ class Page:
     #: The layers' ids in draw.io's order (the first is the default parent ``"*"`` means).
     layer_ids: list[str] = field(default_factory=list)
     background_image: ImageRef | None = None
+    #: Where the background picture goes, in page coordinates (draw.io's ``x``/``y``/
+    #: ``width``/``height`` of the page's ``backgroundImage``); None = the picture's own size
+    #: at the page's origin.
+    background_box: Geometry | None = None
     #: Properties and tags from the page's "Edit Data" (the root cell's wrapper).
     properties: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)

@@ -593,6 +593,7 @@ def build_page(
     background_image = model.get("backgroundImage")
     if background_image:
         page.background_image = _background_image(background_image, context)
+        page.background_box = _background_box(background_image)
     cells = read_cells(model, context.where)
     builder = _PageBuilder(cells, context)
     try:
@@ -601,6 +602,24 @@ def build_page(
         raise DrawioError(f"{context.where}: shapes are nested too deeply") from None
     resolve_colour_references(page.elements)
     return page
+
+
+def _background_box(raw: str) -> Geometry | None:
+    """The box of a page's ``backgroundImage`` ({"src", "width", "height", "x", "y"}); None
+    when it gives no size (the picture is then drawn at its own size)."""
+    try:
+        spec = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(spec, dict):
+        return None
+    x, y, width, height = (
+        _f(None if spec.get(key) is None else str(spec.get(key)))
+        for key in ("x", "y", "width", "height")
+    )
+    if not (width > 0 and height > 0):
+        return None
+    return Geometry(x, y, width, height)
 
 
 def _background_image(raw: str, context: PageContext) -> ImageRef | None:

@@ -205,6 +205,18 @@ def _page_findings(
             f"page background picture unavailable, {page.background_image.unavailable}",
             _EMBED_FIX,
         )
+    elif page.background_image is not None and page.background_image.source.startswith(
+        "data:page/"
+    ):
+        add(
+            "warning",
+            "background-page",
+            None,
+            "the page's background is another page of the drawing: the kiosk does not draw "
+            "it (the page shows its own shapes on its background colour)",
+            "copy the background page's shapes onto this page (in a locked layer at the "
+            "back), or use a picture as the page background",
+        )
     for element in page.elements:
         link = element.link
         if isinstance(link, NavigateLink) and link.page_id not in pages_by_id:

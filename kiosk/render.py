@@ -559,10 +559,19 @@ class PageScene(QGraphicsScene):
         #: Elements that could not be built or painted (each also logged), so that tests and
         #: the fidelity benchmark can see what the kiosk left out.
         self.errors: list[str] = []
+        #: Where the background picture goes: its box on the page, else its own size at
+        #: the page's origin (draw.io's backgroundImage x, y, width, height).
+        self.backdrop_box = QRectF()
         if page.background_image is not None and page.background_image.available:
             picture = Picture(page.background_image)
             if picture.ok:
                 self.backdrop: Picture | None = picture
+                box = page.background_box
+                if box is not None:
+                    self.backdrop_box = QRectF(box.x, box.y, box.width, box.height)
+                else:
+                    size = picture.natural_size()
+                    self.backdrop_box = QRectF(0, 0, size.width(), size.height())
             else:
                 self.backdrop = None
         else:
@@ -588,7 +597,7 @@ class PageScene(QGraphicsScene):
         """The page colour everywhere (letterbox included), then its background picture."""
         painter.fillRect(rect, self.background)
         if self.backdrop is not None:
-            self.backdrop.draw(painter, self.viewport_rect, False)
+            self.backdrop.draw(painter, self.backdrop_box, False)
 
 
 def fit_transform(viewport: QRectF, width: int, height: int) -> QTransform:
