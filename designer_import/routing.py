@@ -59,7 +59,8 @@ def _num(values: dict[str, str], key: str, default: float) -> float:
         value = float(values.get(key, default))
     except ValueError:
         return default
-    return value if math.isfinite(value) else default
+    # held within +-1e9 like the parser's numbers: a hand-edited 1e308 would overflow
+    return min(max(value, -1e9), 1e9) if math.isfinite(value) else default
 
 
 def route(
@@ -135,6 +136,9 @@ def _fixed(values: dict[str, str], prefix: str, end: End) -> Point | None:
     box = end.box
     if box is None:
         return end.free
+    if end.perimeter == "centerPerimeter":
+        # Graph.js: a waypoint shape's centre is a fixed end, before any routing
+        return Point(box.x + box.width / 2, box.y + box.height / 2)
     if f"{prefix}X" not in values or f"{prefix}Y" not in values:
         return None
     fx = _num(values, f"{prefix}X", 0.5)

@@ -26,6 +26,8 @@ ROUTES = {
     "jk": [(140, 900), (170, 900), (270, 930), (300, 930)],
     # orthogonal through a waypoint (SegmentConnector): down to it, across, up, into the side
     "lm": [(90, 1030), (90, 1130), (200, 1130), (200, 1085), (300, 1085)],
+    # from a waypoint shape (centerPerimeter): its centre is a fixed end, as in Graph.js
+    "wn": [(111, 1186), (111, 993), (104, 993), (104, 1240), (347, 1240)],
 }
 
 
