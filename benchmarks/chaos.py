@@ -319,7 +319,12 @@ class Chaos:
                 at = time.monotonic() - self.started
                 self.slow_frames.append((round(at, 1), longest))
                 during = ", ".join(sorted(self.active)) or "no fault"
-                print(f"chaos: {at:6.1f} s UI frame {longest:.0f} ms ({during})", flush=True)
+                age = time.monotonic() - self.lives[-1].started
+                print(
+                    f"chaos: {at:6.1f} s UI frame {longest:.0f} ms ({during}; this kiosk "
+                    f"started {age:.0f} s before)",
+                    flush=True,
+                )
 
     def watch(self) -> None:
         """Every half second: the kiosk's counts, and restarts of processes that died."""

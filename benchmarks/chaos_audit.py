@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ class Life:
     flush_age_s: float | None = None
     #: At the last count the writer was committing (SQLite fine, nothing held in memory).
     writer_ok: bool = False
+    #: time.monotonic() at its start.
+    started: float = field(default_factory=time.monotonic)
 
 
 def count(database: Path, sql: str, *params: Any) -> Any:
