@@ -26,8 +26,8 @@ from designer_import.model import FontFile, Page
 #: The font every unknown or missing family falls back to (draw.io's Helvetica).
 DEFAULT_FONT = "Liberation Sans"
 SANS, SERIF, MONO = "Liberation Sans", "Liberation Serif", "Liberation Mono"
-#: Verdana and Tahoma are wide humanist sans fonts; DejaVu Sans (Bitstream Vera) has
-#: Verdana's widths within a few percent, the Liberation fonts are much narrower.
+#: Verdana and Tahoma are wide humanist sans fonts; DejaVu Sans (Bitstream Vera) is as
+#: wide, the Liberation fonts are much narrower.
 WIDE_SANS = "DejaVu Sans"
 
 #: draw.io family (lower case) -> the installed family the kiosk draws it with.

@@ -132,10 +132,45 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
     except Exception as exc:
         findings.append(_unchecked(None, exc))
     findings.extend(_missing_fonts(experience))
+    for page in experience.pages:
+        findings.extend(_drawing_effects(page))
     order = {"error": 0, "warning": 1}
     page_order = {page.name: page.index for page in experience.pages}
     findings.sort(key=lambda f: (order[f.severity], page_order.get(f.page or "", -1)))
     return findings
+
+
+#: draw.io style effects the kiosk draws plainly: style key, its "on" test, what it is.
+_EFFECTS = (
+    ("sketch", lambda v: v not in ("", "0"), "sketch (hand-drawn) lines and fills"),
+    ("comic", lambda v: v not in ("", "0"), "comic (wobbly) lines"),
+    ("glass", lambda v: v not in ("", "0"), "glass highlight"),
+    ("fillStyle", lambda v: v not in ("", "solid", "auto"), "patterned fill (fillStyle)"),
+)
+
+
+def _drawing_effects(page: Page) -> list[Finding]:
+    """One finding per page and effect the kiosk does not draw, naming the first shape and
+    how many use it."""
+    out = []
+    for key, on, what in _EFFECTS:
+        users = [e for e in page.elements if on(e.style.values.get(key, "").strip())]
+        if users:
+            first = users[0]
+            out.append(
+                Finding(
+                    "warning",
+                    "drawing-effect",
+                    page.name,
+                    first.id,
+                    snippet(first),
+                    f"{len(users)} shape(s) use {what} ({key}={first.style.values[key]}): "
+                    "the kiosk draws them with straight lines and plain fills",
+                    f"Edit Style: remove {key} (draw.io: Format panel, untick Sketch/Glass, "
+                    "fill pattern solid) to see what the kiosk shows",
+                )
+            )
+    return out
 
 
 def _missing_fonts(experience: Experience) -> list[Finding]:
