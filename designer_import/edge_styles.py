@@ -19,7 +19,8 @@ def _num(values: dict[str, str], key: str, default: float) -> float:
         value = float(values.get(key, default))
     except ValueError:
         return default
-    return value if math.isfinite(value) else default
+    # held within +-1e9 like the parser's numbers: a hand-edited 1e308 would overflow
+    return min(max(value, -1e9), 1e9) if math.isfinite(value) else default
 
 
 def js_round(value: float) -> float:

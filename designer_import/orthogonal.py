@@ -58,7 +58,8 @@ def _num(values: dict[str, str], key: str, default: float) -> float:
         value = float(values.get(key, default))
     except ValueError:
         return default
-    return value if math.isfinite(value) else default
+    # held within +-1e9 like the parser's numbers: a hand-edited 1e308 would overflow
+    return min(max(value, -1e9), 1e9) if math.isfinite(value) else default
 
 
 def jetty_size(values: dict[str, str], source: bool) -> float:
@@ -73,9 +74,10 @@ def jetty_size(values: dict[str, str], source: bool) -> float:
             return max(2, math.ceil((size + ORTH_BUFFER) / ORTH_BUFFER)) * ORTH_BUFFER
         return 2 * ORTH_BUFFER
     try:
-        return float(raw)
+        size = float(raw)
     except ValueError:
         return ORTH_BUFFER
+    return min(max(size, -1e9), 1e9) if math.isfinite(size) else ORTH_BUFFER
 
 
 def _reverse(constraint: int) -> int:

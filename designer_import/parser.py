@@ -46,6 +46,10 @@ from designer_import.styles import (
 
 log = logging.getLogger(__name__)
 
+#: Far beyond any drawing (draw.io's canvas is a few 10,000 px): a value like 1e308 in a
+#: hand-edited file is held here, so that arithmetic on it (x * 10, x + width) stays finite.
+MAX_COORDINATE = 1e9
+
 #: The picture of an ``<img>`` in an HTML label.
 _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
@@ -108,6 +112,8 @@ class PageContext:
 
 
 def _f(raw: str | None, default: float = 0.0) -> float:
+    """A number from the file; ``default`` when it is none. Magnitudes are held within
+    ``MAX_COORDINATE`` so that sums, scales and routes of them stay finite."""
     if raw is None:
         return default
     try:
@@ -115,7 +121,7 @@ def _f(raw: str | None, default: float = 0.0) -> float:
     except ValueError:
         return default
     if math.isfinite(value):
-        return value
+        return min(max(value, -MAX_COORDINATE), MAX_COORDINATE)
     return default
 
 

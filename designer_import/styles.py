@@ -315,7 +315,8 @@ def _number(values: dict[str, str], key: str, default: float) -> float:
         return default
     if value != value or value in (float("inf"), float("-inf")):
         return default
-    return value
+    # a hand-edited 1e308 would overflow whatever multiplies it (exitX * width, routes)
+    return min(max(value, -1e9), 1e9)
 
 
 def _flag(values: dict[str, str], key: str, default: bool = False) -> bool:
