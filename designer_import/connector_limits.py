@@ -85,15 +85,6 @@ def connector_limits(element: Element, page: Page) -> list[tuple[str, str, str]]
                 "attach it to a shape, or add waypoints (drag its handles) so the route is fixed",
             )
         )
-    jumps = style.get("jumpStyle") or "none"
-    if jumps != "none":
-        found.append(
-            (
-                "connector-jumps",
-                f"line jumps (jumpStyle={jumps}) are not drawn: crossing lines simply cross",
-                "remove the line jumps (Arrange -> Line jumps: none), or route the lines apart",
-            )
-        )
     if element.shape == "flexArrow" and style.rounded:
         found.append(
             (

@@ -346,6 +346,9 @@ class EdgePath:
     #: draw.io ``edgeStyle`` ("orthogonalEdgeStyle", ...), None = straight segments.
     edge_style: str | None = None
     curved: bool = False
+    #: With ``jumpStyle``: the points draw.io draws through, ``(x, y, is_jump)``, where a
+    #: jump is where an earlier connector crosses this one (``designer_import.line_jumps``).
+    jumps: list[tuple[float, float, bool]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from lxml import etree
 
 from designer_import.errors import DrawioError, importer_fault
 from designer_import.images import ImageResolver
+from designer_import.line_jumps import add_line_jumps
 from designer_import.links import parse_link
 from designer_import.model import (
     EdgePath,
@@ -483,6 +484,7 @@ class _PageBuilder:
             for child in reversed(cell.children):
                 stack.append((child, child_ancestors, layer_id, child_shown))
         _hide_dangling_edges(elements)
+        add_line_jumps(elements)
 
     def element(
         self, cell: _Cell, ancestors: list[str], layer_id: str | None, parent_shown: bool

@@ -214,6 +214,19 @@ def line_path(points: list[QPointF], rounded: bool, curved: bool, arc: float) ->
             drawn.quadTo(points[i], (points[i] + points[i + 1]) / 2)
         drawn.quadTo(points[n - 2], points[n - 1])
         return drawn
+    _add_points(drawn, points, rounded, arc, move=True)
+    return drawn
+
+
+def _add_points(
+    drawn: QPainterPath, points: list[QPointF], rounded: bool, arc: float, move: bool
+) -> None:
+    """mxShape.addPoints: the polyline onto ``drawn``, starting with a move or a line."""
+    n = len(points)
+    if move:
+        drawn.moveTo(points[0])
+    else:
+        drawn.lineTo(points[0])
     previous = points[0]
     i = 1
     while i < n - 1:
@@ -241,7 +254,74 @@ def line_path(points: list[QPointF], rounded: bool, curved: bool, arc: float) ->
             drawn.lineTo(corner)
         previous = corner
         i += 1
-    drawn.lineTo(points[-1])
+    if n > 1:
+        drawn.lineTo(points[-1])
+
+
+def _js_round(value: float) -> float:
+    return math.floor(value + 0.5)
+
+
+def jumping_path(
+    routed: list[tuple[float, float, bool]],
+    first: QPointF,
+    last: QPointF,
+    kind: str,
+    size: float,
+    rounded: bool,
+    arc: float,
+) -> QPainterPath:
+    """The line through draw.io's routed points with a hop at each jump
+    (Graph.js ``mxConnector.paintLine``): an arc, a gap or a sharp step ``size`` either side
+    of the crossing; ``first``/``last`` are the ends after the arrow heads."""
+    drawn = QPainterPath()
+    move = True
+    previous: QPointF | None = None
+    step: QPointF | None = None
+    length = 0.0
+    run: list[QPointF] = []
+    count = len(routed)
+    for i, (x, y, jump) in enumerate(routed):
+        point = first if i == 0 else last if i == count - 1 else QPointF(x, y)
+        done = False
+        if previous is not None and jump and i + 1 < count:
+            nx, ny = routed[i + 1][0] - point.x(), routed[i + 1][1] - point.y()
+            ahead = nx * nx + ny * ny
+            if step is None:
+                step = point - previous
+                length = math.hypot(step.x(), step.y())
+                step = step * (size / length) if length > 0 else None
+            if step is not None and ahead > size * size and length > 0:
+                back = previous - point
+                if back.x() ** 2 + back.y() ** 2 > size * size:
+                    p0, p1 = point - step, point + step
+                    run.append(p0)
+                    _add_points(drawn, run, rounded, arc, move)
+                    sx, sy = _js_round(step.x()), _js_round(step.y())
+                    f = 1.0 if sx < 0 or (sx == 0 and sy <= 0) else -1.0
+                    move = False
+                    if kind == "sharp":
+                        drawn.lineTo(p0.x() - step.y() * f, p0.y() + step.x() * f)
+                        drawn.lineTo(p1.x() - step.y() * f, p1.y() + step.x() * f)
+                        drawn.lineTo(p1)
+                    elif kind == "arc":
+                        f *= 1.3
+                        drawn.cubicTo(
+                            QPointF(p0.x() - step.y() * f, p0.y() + step.x() * f),
+                            QPointF(p1.x() - step.y() * f, p1.y() + step.x() * f),
+                            p1,
+                        )
+                    else:
+                        drawn.moveTo(p1)
+                        move = True
+                    run = [p1]
+                    done = True
+        elif not jump:
+            step = None
+        if not done:
+            run.append(point)
+            previous = point
+    _add_points(drawn, run, rounded, arc, move)
     return drawn
 
 
@@ -398,7 +478,14 @@ class EdgeItem(QGraphicsItem):
                 self.parts.extend(parts)
                 points[index] = stop
             arc = style.number("arcSize", LINE_ARC_SIZE) / 2
-            self.route = line_path(points, style.rounded, edge.curved, arc)
+            if edge.jumps and not edge.curved:
+                size = (int(style.number("jumpSize", 6.0)) - 2) / 2 + sw
+                kind = style.get("jumpStyle") or "none"
+                self.route = jumping_path(
+                    edge.jumps, points[0], points[-1], kind, size, style.rounded, arc
+                )
+            else:
+                self.route = line_path(points, style.rounded, edge.curved, arc)
         else:
             self.route = QPainterPath()
         self.label: LabelBlock | None = None

@@ -156,3 +156,16 @@ def test_arrow_shape_is_draw_io_fixed_arrow(drawn: QImage) -> None:
 
     assert green(200, 3) and paper(drawn, 200, y + 7)
     assert green(322, 11) and paper(drawn, 335, y + 11)
+
+
+def test_line_jump_arcs_over_an_earlier_connector(drawn: QImage) -> None:
+    # jumpStyle=arc, jumpSize=20: the line stops 10 before the crossing at x=200 and arcs
+    # over it (draw.io's cubic, 1.3 x 10 up) to 10 after
+    y = 1300
+    page = load_experience(FIXTURES / "edges-markers.drawio").pages[0]
+    jumper = page.element("jumper")
+    assert jumper is not None and jumper.edge is not None
+    assert jumper.edge.jumps == [(50, y, False), (200, y, True), (350, y, False)]
+    assert ink(drawn, 180, y) and ink(drawn, 220, y)
+    assert paper(drawn, 195, y) and paper(drawn, 205, y)
+    assert ink(drawn, 192.1, y - 6.2)
