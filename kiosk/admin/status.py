@@ -131,6 +131,14 @@ def storage_tile(services: KioskServices, snap: StatusSnapshot | None) -> TileVi
         f"queue {getattr(h, 'queue_depth', 0):,}"
         + (", back-pressure ON" if getattr(h, "backpressure", False) else ""),
     ]
+    restarts = int(getattr(h, "writer_restarts", 0) or 0)
+    if restarts:
+        details.append(
+            f"writer restarted {restarts}x, last: {getattr(h, 'writer_error', None) or '?'}"
+        )
+    if not getattr(h, "writer_alive", True):
+        details.insert(0, str(getattr(h, "sqlite_error", "") or "the writer stopped"))
+        return TileView("bad", "Writer restarting", details)
     if not getattr(h, "sqlite_ok", True):
         details.insert(0, str(getattr(h, "sqlite_error", "") or "SQLite failed"))
         return TileView("bad", "Disk fault", details)
@@ -149,11 +157,18 @@ def redis_tile(services: KioskServices, snap: StatusSnapshot | None) -> TileView
     if h is None:
         return TileView("warn", "Unknown", ["no storage report"])
     lag = int(getattr(h, "redis_lag_events", 0) or 0)
-    if getattr(h, "redis_connected", False):
-        return TileView("warn" if lag > 1000 else "ok", "Connected", [f"lag {lag:,} events"])
-    return TileView(
-        "warn", "Away", ["SQLite carries on; Redis catches up later", f"lag {lag:,} events"]
-    )
+    details = [f"lag {lag:,} events"]
+    rebuilds = int(getattr(h, "redis_rebuilds", 0) or 0)
+    if rebuilds:
+        reason = getattr(h, "redis_rebuild_reason", None) or "out of step with SQLite"
+        details.append(f"rebuilt from SQLite {rebuilds}x, last: {reason}")
+    error = getattr(h, "redis_error", None)
+    if getattr(h, "redis_connected", False) and not error:
+        return TileView("warn" if lag > 1000 else "ok", "Connected", details)
+    if error:
+        details.insert(0, str(error))
+        return TileView("warn", "Failing", ["SQLite carries on; Redis catches up later", *details])
+    return TileView("warn", "Away", ["SQLite carries on; Redis catches up later", *details])
 
 
 def uplink_tile(services: KioskServices, snap: StatusSnapshot | None) -> TileView:

@@ -15,12 +15,14 @@ from kiosk.admin.status import (
     human_bytes,
     human_duration,
     redis_tile,
+    storage_tile,
     system_tile,
     uplink_tile,
 )
 from kiosk.services import KioskServices
 from sensors import PresenceState, SensorHealth, Zone
 from settings import KioskConfig
+from storage.eventlog import StorageHealth
 from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in
 from uplink.service import UplinkStatus
 
@@ -182,3 +184,63 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
         assert page.no_image.toPlainText() == "a webcam gives no depth image"
     finally:
         page.close_writer()
+
+
+def storage_health(**changes: Any) -> StorageHealth:
+    fields: dict[str, Any] = dict(
+        sqlite_ok=True,
+        sqlite_error=None,
+        redis_connected=True,
+        redis_lag_events=0,
+        queue_depth=0,
+        backpressure=False,
+        events_today=10,
+        db_bytes=1 << 20,
+        free_disk_bytes=10 << 30,
+        memory_held_events=0,
+        last_flush_at=time.time(),
+    )
+    fields.update(changes)
+    return StorageHealth(**fields)
+
+
+def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis(
+    config: KioskConfig, recorded: Recorded
+) -> None:
+    services = KioskServices(config=config, record=recorded)
+    services.event_log = object()
+    down = storage_tile(
+        services,
+        StatusSnapshot(
+            storage=storage_health(
+                sqlite_ok=False,
+                sqlite_error="the event log writer failed (ValueError: bad); restarting",
+                writer_alive=False,
+                writer_restarts=1,
+                writer_error="ValueError: bad",
+            )
+        ),
+    )
+    assert (down.level, down.headline) == ("bad", "Writer restarting")
+    assert "writer restarted 1x, last: ValueError: bad" in down.details
+    back = storage_tile(
+        services, StatusSnapshot(storage=storage_health(writer_restarts=1, writer_error="x"))
+    )
+    assert back.level == "ok" and "writer restarted 1x, last: x" in back.details
+
+    config.redis.enabled = True
+    rebuilt = redis_tile(
+        services,
+        StatusSnapshot(
+            storage=storage_health(
+                redis_rebuilds=1, redis_rebuild_reason="Redis held seq 900 beyond SQLite's 12"
+            )
+        ),
+    )
+    assert rebuilt.level == "ok"
+    assert "rebuilt from SQLite 1x, last: Redis held seq 900 beyond SQLite's 12" in rebuilt.details
+    failing = redis_tile(
+        services, StatusSnapshot(storage=storage_health(redis_error="WRONGTYPE stream key"))
+    )
+    assert (failing.level, failing.headline) == ("warn", "Failing")
+    assert "WRONGTYPE stream key" in failing.details
