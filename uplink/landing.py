@@ -11,6 +11,7 @@ now passes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -71,7 +72,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     event_id    TEXT,
     reason      TEXT NOT NULL,
     raw         BLOB NOT NULL,
-    replayed_at TEXT
+    replayed_at TEXT,
+    -- sha256 of kind, topic and raw: a redelivered message is quarantined once
+    digest      BLOB NOT NULL UNIQUE
 );
 CREATE INDEX IF NOT EXISTS quarantine_waiting ON quarantine (id) WHERE replayed_at IS NULL;
 """
@@ -100,9 +103,13 @@ _INSERT_EVENT = (
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
 )
 _INSERT_QUARANTINE = (
-    "INSERT INTO quarantine (received_at, topic, kind, store_id, kiosk_id, batch_id, part, "
-    "event_id, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO quarantine (received_at, topic, kind, store_id, kiosk_id, "
+    "batch_id, part, event_id, reason, raw, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _digest(kind: str, topic: str, raw: bytes) -> bytes:
+    return hashlib.sha256(b"\0".join((kind.encode(), topic.encode("utf-8"), raw))).digest()
 
 
 @dataclass(frozen=True)
@@ -221,25 +228,28 @@ class EventStore:
             except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
                 reason = f"event ({_event_id(event)}): does not fit the table: {exc!r:.200}"
                 rejected.append(RejectedEvent(-1, event, reason))
-        quarantined = [
-            (
-                now,
-                topic,
-                "event",
-                batch["store_id"],
-                batch["kiosk_id"],
-                batch["batch_id"],
-                batch["part"],
-                _event_id(r.event),
-                r.reason,
-                _raw_event(r.event),
+        quarantined = []
+        for r in rejected:
+            raw = _raw_event(r.event)
+            quarantined.append(
+                (
+                    now,
+                    topic,
+                    "event",
+                    batch["store_id"],
+                    batch["kiosk_id"],
+                    batch["batch_id"],
+                    batch["part"],
+                    _event_id(r.event),
+                    r.reason,
+                    raw,
+                    _digest("event", topic, raw),
+                )
             )
-            for r in rejected
-        ]
         with self._transaction() as conn:
             new = max(conn.executemany(_INSERT_EVENT, rows).rowcount, 0) if rows else 0
-            if quarantined:
-                conn.executemany(_INSERT_QUARANTINE, quarantined)
+            # a redelivered message's rejects are there already (digest): counted once
+            held = conn.executemany(_INSERT_QUARANTINE, quarantined).rowcount if quarantined else 0
             conn.execute(
                 "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -255,15 +265,19 @@ class EventStore:
                     now,
                 ),
             )
-        return Landed(new, len(rows) - new, len(quarantined))
+        return Landed(new, len(rows) - new, max(held, 0))
 
     def quarantine_message(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a message that cannot be read as a batch, byte for byte, with the reason.
         Raises ``sqlite3.Error`` when the file cannot be written."""
         with self._transaction() as conn:
             store, kiosk = _ids_of_topic(topic)
-            row = (now_iso(), topic, "message", store, kiosk, None, None, None, reason, payload)
-            conn.execute(_INSERT_QUARANTINE, row)
+            digest = _digest("message", topic, payload)
+            conn.execute(
+                _INSERT_QUARANTINE,
+                (now_iso(), topic, "message", store, kiosk, None, None, None, reason, payload,
+                 digest),
+            )  # fmt: skip
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)

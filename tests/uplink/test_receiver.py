@@ -89,10 +89,12 @@ def test_a_bad_event_is_quarantined_and_the_rest_of_its_message_lands(
     events = make_events(10)
     del events[3]["type"]
     events[7]["payload"] = {"sku": 42}
-    publish(mosquitto.port, [(TOPIC, batch_bytes(events, "b-mixed"))])
-    wait_until(lambda: receiver.stats().messages == 1, what="the message")
+    mixed = batch_bytes(events, "b-mixed")
+    publish(mosquitto.port, [(TOPIC, mixed), (TOPIC, mixed)])  # the second: a redelivery
+    wait_until(lambda: receiver.stats().messages == 2, what="the messages")
     stats = receiver.stats()
-    assert (stats.events_new, stats.quarantined, stats.malformed) == (8, 2, 0)
+    assert (stats.events_new, stats.events_duplicate, stats.quarantined) == (8, 8, 2)
+    assert stats.malformed == 0
     db = tmp_path / "received.sqlite"
     landed = {i for (i,) in rows(db, "SELECT event_id FROM events")}
     assert landed == {e["id"] for i, e in enumerate(events) if i not in (3, 7)}
@@ -130,9 +132,9 @@ def test_unreadable_messages_are_quarantined_whole_and_do_not_stop_it(
         (other_topic, batch_bytes(make_events(1, start=30), "b-t")),
         (TOPIC, batch_bytes(good, "b-good")),
     ]
-    publish(mosquitto.port, sent)
-    wait_until(lambda: receiver.stats().messages == 5, what="5 messages")
-    assert receiver.stats().malformed == 4
+    publish(mosquitto.port, sent + sent[:4])  # each bad one twice: kept once
+    wait_until(lambda: receiver.stats().messages == 9, what="9 messages")
+    assert receiver.stats().malformed == 8
     db = tmp_path / "received.sqlite"
     assert rows(db, "SELECT count(*) FROM events") == [(3,)]
     quarantined = rows(db, "SELECT kind, topic, store_id, reason, raw FROM quarantine ORDER BY id")
