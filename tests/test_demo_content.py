@@ -47,7 +47,6 @@ def _product_pages(experience: Experience) -> list[Page]:
 
 def test_config_default_points_at_the_demo() -> None:
     from settings.model import KioskSection
-
     from settings.resources import builtin_name, resource_path
 
     name = builtin_name(KioskSection().experience)
