@@ -362,7 +362,9 @@ class ElementItem(QGraphicsItem):
             self.pen = _pen(style) if framed or style.stroke else None
         #: What the outline stroke follows: the outline, or only some sides of it.
         self.stroke_path = (
-            partial_sides(style, w, h)
+            direction_transform(element.kind, style, w, h).map(
+                partial_sides(style, *drawn_size(element.kind, style, w, h))
+            )
             if element.shape in ("partialRectangle", "tableRow")
             else self.path
         )
@@ -432,7 +434,9 @@ class ElementItem(QGraphicsItem):
                 painter.strokePath(self.stroke_path, self.pen)
                 painter.setPen(self.pen)
                 painter.drawLines(self.grid_lines)
+                painter.save()  # the decorations turn the painter; the label must not
                 self._decorate(painter)
+                painter.restore()
         if self.picture is not None and element.kind != ShapeKind.IMAGE:
             self._draw_picture(painter)
         elif element.kind == ShapeKind.IMAGE and self.picture is None and self.pen is None:

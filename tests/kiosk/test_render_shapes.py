@@ -170,3 +170,26 @@ def test_direction_turns_every_basic_shape(qapp: object, tmp_path: Path) -> None
     west = draw(tmp_path, cell("c", callout + "direction=west;", 20, 10, 100, 80), name="w.drawio")
     assert dark(west, 66, 18) and not dark(west, 25, 18)  # pointer up top, the box below it
     assert dark(west, 25, 85)
+
+
+def test_a_turned_shape_keeps_its_label_level_and_turns_its_sides(
+    qapp: object, tmp_path: Path
+) -> None:
+    # a partial rectangle drawing only its top and left sides, turned north: in draw.io the
+    # sides turn with the shape (left and bottom drawn) while the label stays level
+    style = "shape=partialRectangle;fillColor=none;strokeColor=#000000;strokeWidth=2;"
+    style += "bottom=0;right=0;direction=north;fontSize=20;align=left;verticalAlign=top;"
+    image = draw(tmp_path, cell("p", style, 20, 20, 160, 60, value="MMMM"))
+    assert dark(image, 20, 50) and dark(image, 100, 80)  # left and bottom
+    assert not dark(image, 100, 20) and not dark(image, 180, 50)  # not top nor right
+    # the text runs left to right along the top: wide, not tall
+    ink = [(x, y) for x in range(22, 178) for y in range(22, 78) if dark(image, x, y)]
+    xs, ys = [x for x, _ in ink], [y for _, y in ink]
+    assert max(xs) - min(xs) > 2 * (max(ys) - min(ys))
+    # the process shape's bars turn with it, its label too stays level
+    process = "shape=process;size=0.2;strokeWidth=2;fillColor=none;strokeColor=#000000;"
+    process += "direction=south;fontSize=20;"
+    turned = draw(tmp_path, cell("q", process, 20, 10, 160, 80, value="MMMM"), name="q.drawio")
+    ink = [(x, y) for x in range(30, 170) for y in range(30, 70) if dark(turned, x, y)]
+    xs, ys = [x for x, _ in ink], [y for _, y in ink]
+    assert max(xs) - min(xs) > 2 * (max(ys) - min(ys))
