@@ -43,6 +43,12 @@ EMBEDDED_PREFIX = "stencil("
 #: (lower-case lookup names).
 CODE_SHAPES: frozenset[str] = frozenset(
     {
+        # draw.io's own shapes drawn in code (kiosk/core_shapes.py)
+        "waypoint",
+        "crossbar",
+        "dimension",
+        "endstate",
+        "startstate",
         "mxgraph.arrows2.arrow",
         "mxgraph.arrows2.uturnarrow",
         "mxgraph.basic.rect",

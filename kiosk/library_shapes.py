@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF
 
 from designer_import.model import Style
 from kiosk.bpmn_shapes import BPMN_PAINTERS
+from kiosk.core_shapes import CORE_PAINTERS
 from kiosk.diagram_shapes import DIAGRAM_PAINTERS
 
 if TYPE_CHECKING:
@@ -480,4 +481,5 @@ CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.infographic.bannersinglefold": infographic_banner_single_fold,
     **DIAGRAM_PAINTERS,
     **BPMN_PAINTERS,
+    **CORE_PAINTERS,
 }

@@ -203,6 +203,13 @@ class LabelBlock:
         if self.clip is not None:
             painter.setClipRect(self.clip, Qt.ClipOperation.IntersectClip)
         text_box = QRectF(self.origin, self.doc.size())
+        # the background covers the text, not the whole width a wrapped label may take
+        ink_width = min(self.doc.idealWidth(), text_box.width())
+        if self.style.align == "center":
+            text_box.setX(text_box.x() + (text_box.width() - ink_width) / 2)
+        elif self.style.align == "right":
+            text_box.setX(text_box.right() - ink_width)
+        text_box.setWidth(ink_width)
         background = qcolor(self.style.label_background)
         border = qcolor(self.style.label_border)
         if background is not None or border is not None:

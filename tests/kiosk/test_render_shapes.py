@@ -193,3 +193,33 @@ def test_a_turned_shape_keeps_its_label_level_and_turns_its_sides(
     ink = [(x, y) for x in range(30, 170) for y in range(30, 70) if dark(turned, x, y)]
     xs, ys = [x for x, _ in ink], [y for _, y in ink]
     assert max(xs) - min(xs) > 2 * (max(ys) - min(ys))
+
+
+def test_draw_io_core_shapes_drawn_in_code(qapp: object, tmp_path: Path) -> None:
+    line = "strokeColor=#000000;fillColor=#ffffff;strokeWidth=2;"
+    cells = cell("w", "shape=waypoint;strokeColor=#ff0000;fillColor=none;", 0, 0, 40, 40)
+    cells += cell("c", "shape=crossbar;" + line, 50, 10, 60, 20)
+    cells += cell("d", "shape=dimension;" + line, 120, 10, 70, 30)
+    cells += cell("e", "shape=endState;fillColor=#000000;strokeColor=#000000;strokeWidth=2;",
+                  10, 55, 40, 40)  # fmt: skip
+    image = draw(tmp_path, cells)
+    # waypoint: a small dot in the line colour at the middle, no box
+    assert colour(image, 20, 20) == "#ff0000"
+    assert colour(image, 26, 20) == "#ffffff" and not dark(image, 1, 20)
+    # crossbar: end ticks and the bar across the middle, no top or bottom line
+    assert dark(image, 50, 12) and dark(image, 110, 28) and dark(image, 80, 20)
+    assert not dark(image, 80, 10) and not dark(image, 80, 30)
+    # dimension: ticks, the line 5 units above the bottom and its open arrow heads
+    assert dark(image, 120, 15) and dark(image, 190, 15) and dark(image, 155, 35)
+    assert dark(image, 125, 32) and not dark(image, 155, 12)
+    # end state: a filled circle inside a ring, a gap between them
+    assert dark(image, 30, 75) and dark(image, 10, 75) and not dark(image, 12, 75)
+
+
+def test_a_label_background_covers_the_text_only(qapp: object, tmp_path: Path) -> None:
+    # a wrapped label on a line: the line shows on both sides of the text's background
+    lines = "shape=crossbar;strokeColor=#000000;strokeWidth=2;whiteSpace=wrap;html=1;"
+    lines += "labelBackgroundColor=#ffffff;fontSize=12;"
+    image = draw(tmp_path, cell("d", lines, 10, 30, 180, 40, value="20cm"))
+    assert dark(image, 40, 50) and dark(image, 160, 50)  # the bar either side
+    assert not dark(image, 100, 40)  # and the text is on its own background
