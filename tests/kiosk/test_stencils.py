@@ -63,6 +63,35 @@ def test_direction_turns_a_library_shape(drawn) -> None:
     assert is_red(pixel(drawn, 310, 30))
 
 
+def test_flip_mirrors_a_library_shape(drawn) -> None:
+    # the arrow at (290, 400) 100 x 40 with flipH=1 points left: its head (40 long, full
+    # height at its base) spans x 290..330, the shaft (y 412..428) the rest
+    assert is_red(pixel(drawn, 293, 420))  # the tip
+    assert is_red(pixel(drawn, 328, 403))  # the head near its base
+    assert is_white(pixel(drawn, 352, 405))  # beside the shaft (the head, unflipped)
+    assert is_red(pixel(drawn, 385, 420))  # the shaft's end
+
+
+def test_fixed_aspect_stencil_keeps_its_proportions_centred(drawn) -> None:
+    # aws4.xml's "a1 instance" (48 x 48, aspect="fixed") in a 120 x 40 box at (20, 490):
+    # drawn 40 x 40 in the middle (x 60..100), the sides stay empty
+    image, scene = drawn
+    transform = fit_transform(scene.viewport_rect, image.width(), image.height())
+
+    def red_in(x0: float, x1: float) -> int:
+        box = transform.mapRect(QRectF(x0, 490, x1 - x0, 40))
+        return sum(
+            1
+            for y in range(round(box.top()), round(box.bottom()))
+            for x in range(round(box.left()), round(box.right()))
+            if is_red(image.pixelColor(x, y))
+        )
+
+    assert red_in(61, 99) > 50
+    assert red_in(20, 58) == 0
+    assert red_in(102, 140) == 0
+
+
 def test_wall_corner_is_an_l_of_thin_walls_not_a_solid_box(drawn) -> None:
     # wallCorner at (20, 160) 200 x 100, walls 10 thick along the top and the left
     assert is_black(pixel(drawn, 120, 165))
@@ -83,7 +112,7 @@ def test_xml_stencil_is_drawn_from_its_definition(drawn) -> None:
     # inside the white tub, and the tub's inner outline
     assert is_black(pixel(drawn, 425, 50))
     assert is_white(pixel(drawn, 490, 50))
-    assert is_black(pixel(drawn, 490, 25))  # the tub's inner edge at y = 5
+    assert pixel(drawn, 490, 25).red() < 128  # the tub's inner edge (1 unit) at y = 5
 
 
 def test_embedded_stencil_is_drawn(drawn) -> None:
