@@ -483,8 +483,27 @@ class _PageBuilder:
                 child_shown = element.visible and not element.collapsed
             for child in reversed(cell.children):
                 stack.append((child, child_ancestors, layer_id, child_shown))
+        self.refuse_parent_loops(visited)
         _hide_dangling_edges(elements)
         add_line_jumps(elements)
+
+    def refuse_parent_loops(self, visited: set[str]) -> None:
+        """Shapes whose parents lead back to themselves hang from no layer: rather than
+        leave them out unseen, say which (draw.io never writes such a file)."""
+        lost = next(
+            (c for c in self.by_id.values() if c.id not in visited and c is not self.root), None
+        )
+        if lost is None:
+            return
+        loop = [lost.id]
+        current = self.by_id.get(lost.parent) if lost.parent else None
+        while current is not None and current.id not in loop:
+            loop.append(current.id)
+            current = self.by_id.get(current.parent) if current.parent else None
+        raise DrawioError(
+            f"{self.context.where}: shapes {' -> '.join(loop)} are each other's parents "
+            "(a loop that reaches no layer)"
+        )
 
     def element(
         self, cell: _Cell, ancestors: list[str], layer_id: str | None, parent_shown: bool

@@ -102,6 +102,11 @@ def _decode(kind: Any, value: Any) -> Any:
         if not isinstance(value, list):
             raise TypeError(f"expected a list, got {type(value).__name__}")
         return [_decode(item, v) for v in value]
+    if origin is tuple:
+        items = typing.get_args(kind)
+        if not isinstance(value, list) or len(value) != len(items):
+            raise TypeError(f"expected a list of {len(items)}, got {value!r}")
+        return tuple(_decode(item, v) for item, v in zip(items, value, strict=True))
     if origin is dict:
         _key, item = typing.get_args(kind)
         if not isinstance(value, dict):
