@@ -256,11 +256,13 @@ class KioskWindow(QWidget):
     def start(
         self, configured: Path, *, watch: bool = False, history: ContentHistory | None = None
     ) -> None:
-        """Show what staff activated last (``history.active()``, the Content page's record),
-        else ``configured``, from its attract page. When it cannot be loaded: the last good
-        copy, else the configured file, else the "back soon" page; the reason shows red on
-        the admin panel and the file is tried again until it loads."""
+        """Show what staff activated or rolled back to last (``history.active()``, the
+        Content page's record), else ``configured``, from its attract page. When it cannot
+        be loaded: the last good copy, else the configured file, else the "back soon" page;
+        the reason shows red on the admin panel and the file is tried again until it loads."""
         entry = history.active() if history is not None else None
+        if entry is not None and entry.role == "config":
+            entry = None  # the history began with a config's file: the config says now
         source = Path(entry.path) if entry is not None else configured
         if entry is not None and source != configured:
             log.info(

@@ -282,3 +282,21 @@ def test_an_activated_file_that_went_bad_falls_back_and_says_so(
         assert page.problem_label.text() == f"⚠ {window.fallback}"
     finally:
         kiosk.stop()
+
+
+def test_a_new_config_file_wins_until_a_manager_chooses(
+    qtbot: Any, store_config: KioskConfig
+) -> None:
+    """The history's first entry only notes the configured file; a changed config shows its
+    own file after a restart, as long as no manager activated or rolled back."""
+    kiosk, _page = start_kiosk(qtbot, store_config)
+    kiosk.stop()
+    library = ContentLibrary.for_config(store_config)
+    assert [(e.name, e.role) for e in library.history()] == [("features.drawio", "config")]
+    store_config.kiosk.experience = DEMO
+    kiosk, _page = start_kiosk(qtbot, store_config)
+    try:
+        assert kiosk.window.experience.source_path == DEMO
+        assert kiosk.window.fallback is None
+    finally:
+        kiosk.stop()
