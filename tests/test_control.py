@@ -165,3 +165,33 @@ def test_frame_probe_reports_frames_while_started(
 def test_client_without_kiosk_says_how_to_start_one(tmp_path: Path) -> None:
     with pytest.raises(SimulateError, match="kiosk --control"):
         KioskClient(tmp_path / "none.sock", wait_s=0)
+
+
+def test_the_simulated_camera_can_be_unplugged_and_plugged_in_again(
+    qtbot: Any, kiosk_window: QWidget, tmp_path: Path
+) -> None:
+    from sensors.protocol import SensorDisconnected
+
+    sensor = SimulatedSensor(arrivals_per_min=1, seed=1, realtime=False, autonomous=False)
+    sensor.open()
+    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None, sensor=sensor)
+    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server.start()
+    answers = ask(server.path, qtbot, {"cmd": "camera", "action": "unplug"})
+    assert isinstance(answers[0], dict)
+    with pytest.raises(SensorDisconnected, match="unplugged"):
+        sensor.read(0.1)
+    answers = ask(
+        server.path,
+        qtbot,
+        {"cmd": "camera", "action": "plug"},
+        {"cmd": "camera", "action": "wiggle"},
+    )
+    assert isinstance(answers[0], dict)
+    assert "unplug, plug" in str(answers[1])
+    sensor.open()
+    assert sensor.read(0.1) is not None
+    services.sensor = None
+    answers = ask(server.path, qtbot, {"cmd": "camera", "action": "unplug"})
+    assert "only the simulated sensor" in str(answers[0])
+    server.close()
