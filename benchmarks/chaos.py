@@ -648,7 +648,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{figures['received_not_stored']}"
     )
     print(f"chaos: redis {json.dumps(figures['redis'])}")
-    print(f"chaos: UI longest frame {figures['ui_blocked_max_ms']} ms over {figures['ui_frames']}")
+    longest = figures["ui_blocked_max_ms"]
+    print(
+        f"chaos: UI longest frame {longest} ms over {figures['ui_frames']} frames (goal "
+        f"< {UI_GOAL_MS:.0f} ms: {'met' if longest < UI_GOAL_MS else 'NOT met'})"
+    )
     report(
         "chaos",
         figures["received"],

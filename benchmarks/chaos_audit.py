@@ -107,15 +107,17 @@ def compare(
     stored, received = set(kiosk_ids), set(received_ids)
     generated = 0
     window_loss = 0
+    lost_at_stop = 0
     per_kill: list[dict[str, Any]] = []
     next_rows = [life.rows_at_start for life in lives[1:]] + [len(kiosk_ids)]
     for life, rows_after in zip(lives, next_rows, strict=True):
         life.stored = rows_after - life.rows_at_start
         # the last count is read just before a kill: what it stored after that was made too
         generated += max(life.recorded, life.stored)
-        if life.ended.startswith("stopped"):
-            continue
         lost = max(0, life.recorded - life.stored)
+        if life.ended.startswith("stopped"):
+            lost_at_stop += lost  # a graceful stop writes everything: goal 0
+            continue
         # The contract: a kill loses at most the events appended since the last commit, one
         # flush interval's worth. While the writer was committing (SQLite fine, nothing held
         # in memory), that is what it had not committed yet at the last count; while it was
@@ -163,6 +165,7 @@ def compare(
         "should_arrive": generated - window_loss,
         "per_kill": per_kill,
         "lost_beyond_window": sum(k["lost_beyond_window"] for k in per_kill),
+        "lost_at_graceful_stop": lost_at_stop,
         "stored_not_received": len(stored - received),
         "received_not_stored": len(received - stored),
         "injected_events_landed": len(set(injected_ids) & received),
