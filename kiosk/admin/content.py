@@ -299,7 +299,12 @@ class ContentPage(QWidget):
 
     def _switch_to(self, path: Path, experience: Any, what: str) -> None:
         current = self._services.experience()
-        self._services.activate_experience(path, experience)
+        try:
+            self._services.activate_experience(path, experience)
+        except Exception as exc:  # a drawing the screen cannot show: the kiosk recovers
+            log.exception("showing %s failed", path)
+            self.message.setText(f"⚠ not activated: {path.name} cannot be shown ({exc})")
+            return
         source_hash = experience.source_hash
         if self._on_action is not None:
             self._on_action(

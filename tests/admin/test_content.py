@@ -163,6 +163,44 @@ def test_a_failed_activation_keeps_the_old_experience(
         admin.shutdown()
 
 
+def test_a_drawing_the_screen_cannot_show_is_not_recorded(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    recorded: Recorded,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    shown = ShownExperience(FIXTURES / "features.drawio")
+
+    def cannot_show(path: Any, experience: Any) -> None:
+        raise RuntimeError("the page scene could not be built")
+
+    services = KioskServices(
+        config=config,
+        record=recorded,
+        experience=lambda: shown.current,
+        activate_experience=cannot_show,
+    )
+    library = ContentLibrary(tmp_path / "content")
+    admin = AdminController(window, services, clock=clock, library=library)
+    try:
+        log_in(qtbot, admin, window, clock, MANAGER_PIN)
+        admin.show_page("content")
+        page = admin.page_widgets["content"]
+        page.check(FIXTURES / "problems.drawio")
+        qtbot.waitUntil(lambda: settled(page) and page.candidate is not None, timeout=10_000)
+        page.activate()
+        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        assert page.message.text() == (
+            "⚠ not activated: problems.drawio cannot be shown (the page scene could not be built)"
+        )
+        assert "admin.content_activate" not in recorded.types()
+        assert [e.role for e in library.history()] == ["config"]
+    finally:
+        admin.shutdown()
+
+
 # --- the real thing: the kiosk's own window, admin panel and content history ---------------
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "pet-store.drawio"
