@@ -79,6 +79,7 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "mxgraph.infographic.bannersinglefold",
         "mxgraph.lean_mapping.physical_pull",
         "mxgraph.electrical.logic_gates.logic_gate",
+        "mxgraph.mockup.containers.usermale",
     }
 )
 

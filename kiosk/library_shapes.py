@@ -18,6 +18,7 @@ from designer_import.model import Style
 from kiosk.bpmn_shapes import BPMN_PAINTERS
 from kiosk.core_shapes import CORE_PAINTERS
 from kiosk.diagram_shapes import DIAGRAM_PAINTERS
+from kiosk.mockup_shapes import MOCKUP_PAINTERS
 
 if TYPE_CHECKING:
     from kiosk.stencil_canvas import StencilCanvas
@@ -481,5 +482,6 @@ CODE_SHAPE_PAINTERS: dict[str, CodeShape] = {
     "mxgraph.infographic.bannersinglefold": infographic_banner_single_fold,
     **DIAGRAM_PAINTERS,
     **BPMN_PAINTERS,
+    **MOCKUP_PAINTERS,
     **CORE_PAINTERS,
 }

@@ -183,6 +183,21 @@ def test_or_gate_has_its_curved_back(drawn) -> None:
     assert is_white(pixel(drawn, 278, 393))  # the gate's pointed front leaves the corner
 
 
+def test_mockup_user_is_drawn_in_its_second_line_colour(drawn) -> None:
+    # mockup.containers.userMale at (160, 470) 80 x 80: a head and shoulders in #008cff
+    image, scene = drawn
+    transform = fit_transform(scene.viewport_rect, image.width(), image.height())
+    box = transform.mapRect(QRectF(165, 475, 70, 70))
+    blue = sum(
+        1
+        for y in range(round(box.top()), round(box.bottom()))
+        for x in range(round(box.left()), round(box.right()))
+        if image.pixelColor(x, y).blue() > 180 and image.pixelColor(x, y).red() < 120
+    )
+    assert blue > 40
+    assert is_white(pixel(drawn, 200, 500))  # the face is not filled
+
+
 def test_validator_names_only_the_library_shape_it_cannot_draw() -> None:
     findings = validate(load_experience(FIXTURE))
     stencil_findings = [f for f in findings if f.code in ("library-stencil", "unsupported-shape")]
