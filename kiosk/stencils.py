@@ -4,9 +4,11 @@ them.
 draw.io draws a stencil by running its XML drawing (``mxStencil.drawShape``) against a canvas
 (``mxAbstractCanvas2D``): ``path``/``rect``/``ellipse`` build a path, ``fill``/``stroke``/
 ``fillstroke`` paint it with the canvas state (fill and stroke colour, stroke width, dashes,
-joins), ``save``/``restore`` keep and bring back that state. ``StencilCanvas`` is that canvas
-over Qt: it records each painted path with its brush and pen. The shapes draw.io draws in code
-(``kiosk/library_shapes.py``) paint on the same canvas, so both end up as one ``StencilDrawing``.
+joins), ``save``/``restore`` keep and bring back that state. ``StencilCanvas``
+(``kiosk/stencil_canvas.py``) is that canvas over Qt: it records each painted path with its
+brush and pen. The shapes draw.io draws in code (``kiosk/library_shapes.py`` and the modules it
+gathers: ``diagram_shapes``, ``bpmn_shapes``, ``mockup_shapes``) paint on the same canvas, so
+both end up as one ``StencilDrawing``.
 
 The drawing is laid out as ``mxStencil.computeAspect`` does (stretched to the cell, or kept in
 proportion and centred for ``aspect="fixed"``), turned by the style's ``direction`` and mirrored
