@@ -121,8 +121,10 @@ def _f(raw: str | None, default: float = 0.0) -> float:
         value = float(raw)
     except ValueError:
         return default
+    if -MAX_COORDINATE <= value <= MAX_COORDINATE:  # the common case; NaN fails it too
+        return value
     if math.isfinite(value):
-        return min(max(value, -MAX_COORDINATE), MAX_COORDINATE)
+        return MAX_COORDINATE if value > 0 else -MAX_COORDINATE
     return default
 
 
