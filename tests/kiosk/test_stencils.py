@@ -123,6 +123,13 @@ def test_embedded_stencil_is_drawn(drawn) -> None:
     assert is_white(pixel(drawn, 495, 245))
 
 
+def test_freehand_stencil_is_filled_with_its_line_colour(drawn) -> None:
+    # the same triangle with lineShape=1 (draw.io's freehand drawings): filled green, the line
+    # colour, not white (as draw.io's own drawing of the rock pool's freehand lines shows)
+    centre = pixel(drawn, 570, 320)
+    assert centre.green() > 120 and centre.red() < 60 and centre.blue() < 60
+
+
 def test_unknown_library_shape_shows_no_internal_name(drawn) -> None:
     # mxgraph.nosuchlib.widget at (400, 380) 160 x 80, no label: a plain outline, and
     # nothing written inside it (it used to read "nosuchlib.widget")
