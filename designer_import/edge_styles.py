@@ -24,7 +24,9 @@ def _num(values: dict[str, str], key: str, default: float) -> float:
 
 
 def js_round(value: float) -> float:
-    """JavaScript's Math.round (halves go up)."""
+    """JavaScript's Math.round (halves go up); infinities and NaN stay as they are."""
+    if not math.isfinite(value):
+        return value
     return float(math.floor(value + 0.5))
 
 
@@ -129,7 +131,8 @@ def segment_connector(
             term_point = pe
             if term_point is not None:
                 term = None
-            current = marks[-1]
+            if marks:  # draw.io reads past the end of an emptied list here: undefined
+                current = marks[-1]
             if fixed_vert and fixed_hoz:
                 marks = marks[1:]
         if horizontal and (

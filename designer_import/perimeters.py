@@ -80,6 +80,8 @@ def _ellipse(box: Geometry, next_: Point, orthogonal: bool) -> Point:
     d = dy / dx
     h = cy - d * cx
     e = a * a * d * d + b * b
+    if e == 0:  # a flat ellipse met along its own line: its centre
+        return Point(cx, cy)
     f = -2 * cx * e
     g = a * a * d * d * cx * cx + b * b * cx * cx - a * a * b * b
     det = math.sqrt(max(0.0, f * f - 4 * e * g))

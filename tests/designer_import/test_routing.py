@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from designer_import import load_experience
+from designer_import.edge_styles import segment_connector
 from designer_import.model import Geometry, Point
 from designer_import.perimeters import perimeter_point
 from designer_import.routing import orth_connector
@@ -66,6 +67,9 @@ def test_perimeters() -> None:
     # waypoint shapes meet connectors at their centre; orthogonalPerimeter is always straight
     assert perimeter_point(box, "centerPerimeter", Point(300, 25), False) == Point(50, 25)
     assert perimeter_point(box, "orthogonalPerimeter", Point(80, 200), False) == Point(80, 50)
+    # an ellipse of no height met along its own line (draw.io divides by zero): its centre
+    flat = Geometry(0, 0, 100, 0)
+    assert perimeter_point(flat, "ellipsePerimeter", Point(300, 0), False) == Point(50, 0)
 
 
 def test_labels_sit_along_the_route_as_in_draw_io() -> None:
@@ -75,3 +79,12 @@ def test_labels_sit_along_the_route_as_in_draw_io() -> None:
     assert label is not None and label.label_anchor == Point(352, 52)
     elbow = page.element("hi")  # its own text, half-way along down-across-down
     assert elbow is not None and elbow.label_anchor == Point(220, 735)
+
+
+def test_segment_route_with_a_waypoint_on_its_fixed_end() -> None:
+    # the only waypoint is the fixed start itself (as in the corpus' family tree): draw.io
+    # drops it and goes straight across, then down (its SegmentConnector under node)
+    got = segment_connector(
+        Geometry(0, 0, 100, 50), Geometry(300, 200, 100, 50), Point(100, 25), None, [Point(100, 25)]
+    )
+    assert got == [Point(350, 25)]
