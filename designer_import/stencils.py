@@ -268,3 +268,26 @@ def is_drawn(shape: str) -> bool:
     """True when the kiosk draws this ``shape`` style value as draw.io does: a shipped or
     embedded stencil, or a library shape drawn in code."""
     return lookup_name(shape) in CODE_SHAPES or find_stencil(shape) is not None
+
+
+def left_out_options(shape: str, values: Mapping[str, str]) -> list[str]:
+    """The style options of a library shape drawn in code that the kiosk leaves out of its
+    drawing (as ``key=value``): ``mxgraph.basic.rect``'s double or frame outline, inner fill and
+    folded corners, and a BPMN transaction's double outline. Empty when it is drawn whole."""
+    key = lookup_name(shape)
+    out: list[str] = []
+    if key in ("mxgraph.basic.rect", "mxgraph.bpmn.task"):
+        outline = values.get("rectOutline", "single")
+        if outline != "single":
+            out.append(f"rectOutline={outline}")
+        inner = values.get("fillColor2", "none")
+        if inner not in ("none", ""):
+            out.append(f"fillColor2={inner}")
+        for corner in ("rectStyle", "topLeftStyle", "topRightStyle", "bottomRightStyle"):
+            if values.get(corner) == "fold":
+                out.append(f"{corner}=fold")
+        if values.get("bottomLeftStyle") == "fold":
+            out.append("bottomLeftStyle=fold")
+    if key == "mxgraph.bpmn.task" and values.get("bpmnShapeType") == "transaction":
+        out.append("bpmnShapeType=transaction")
+    return out

@@ -25,7 +25,7 @@ from designer_import.model import (
     RejectedLink,
     ShapeKind,
 )
-from designer_import.stencils import is_drawn, library_name
+from designer_import.stencils import is_drawn, left_out_options, library_name
 
 log = logging.getLogger(__name__)
 
@@ -346,12 +346,19 @@ def _page_findings(
                     "slow to load on a kiosk",
                     f"scale it to at most {int(limit)} px and compress it",
                 )
-        if (
-            element.kind is ShapeKind.STENCIL
-            and element.visible
-            and not is_drawn(element.style.get("shape") or "")
-        ):
-            stencils.setdefault(element.stencil or element.shape, []).append(element)
+        if element.kind is ShapeKind.STENCIL and element.visible:
+            shape = element.style.get("shape") or ""
+            if not is_drawn(shape):
+                stencils.setdefault(element.stencil or element.shape, []).append(element)
+            elif left_out := left_out_options(shape, element.style.values):
+                add(
+                    "warning",
+                    "library-shape-option",
+                    element,
+                    f'library shape "{shape}" is drawn without {", ".join(left_out)}',
+                    "use the plain outline (rectOutline=single, no folded corners), or an "
+                    "embedded image of the shape",
+                )
         if element.label is not None and element.label.is_html:
             text = element.label.text
             if _HTML_LINK.search(text):
