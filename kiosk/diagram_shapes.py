@@ -49,14 +49,18 @@ def aws4_resource_icon(c: StencilCanvas, style: Style, w: float, h: float) -> No
 
 
 def aws4_product_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
-    """``mxgraph.aws4.productIcon``: a square in the line colour, the fill inside it and the
-    ``prIcon`` stencil on top."""
+    """``mxgraph.aws4.productIcon``: a square in the line colour, the fill (a gradient to
+    ``gradientColor``) inside it and the ``prIcon`` stencil on top."""
     stroke = style.get("strokeColor") or "none"
     c.set_fill_color(stroke)
     _box(c, w, h)
     c.fill()
     c.set_shadow(False)
-    c.set_fill_color(style.get("fillColor") or "#ffffff")
+    fill = style.get("fillColor") or "#ffffff"
+    c.set_fill_color(fill)
+    gradient = style.get("gradientColor") or fill
+    direction = style.get("gradientDirection") or "south"
+    c.set_gradient(fill, gradient, QRectF(0, 0, w, h), direction, 1.0, 1.0)
     c.begin()
     c.move_to(1, 1)
     c.line_to(w - 1, 1)

@@ -162,6 +162,13 @@ def test_aws_resource_icon_draws_its_icon_in_the_line_colour(drawn) -> None:
     assert white > inside.width() * inside.height() * 0.05
 
 
+def test_aws_product_icon_fills_with_its_gradient(drawn) -> None:
+    # productIcon at (250, 470) 60 x 60: red at the top fading to blue at the bottom
+    top, bottom = pixel(drawn, 280, 474), pixel(drawn, 280, 526)
+    assert top.red() > 200 and top.blue() < 60
+    assert bottom.blue() > 200 and bottom.red() < 60
+
+
 def test_c4_person_is_a_head_over_a_body(drawn) -> None:
     # c4.person at (590, 100) 45 x 90: head 22.5 wide at the top centre, body below
     def green(colour: QColor) -> bool:
