@@ -373,7 +373,8 @@ class _PageBuilder:
     ) -> End:
         terminal = self.by_id.get(terminal_id) if terminal_id else None
         on_edge = box is not None and terminal is not None and terminal.edge
-        return End(box, perimeter or "rectanglePerimeter", free, on_edge)
+        spacing = self.style_of(terminal)[1].number("perimeterSpacing", 0.0) if terminal else 0.0
+        return End(box, perimeter or "rectanglePerimeter", free, on_edge, spacing)
 
     def end_point(
         self,

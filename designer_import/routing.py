@@ -46,12 +46,14 @@ ORTHOGONAL_STYLES = frozenset(
 @dataclass(frozen=True, slots=True)
 class End:
     """One end of a connector: the shape it is attached to (None = a free end), that shape's
-    perimeter name, its free point, and whether the shape is itself a connector."""
+    perimeter name, its free point, whether the shape is itself a connector, and the shape's
+    own ``perimeterSpacing``."""
 
     box: Geometry | None
     perimeter: str = "rectanglePerimeter"
     free: Point | None = None
     on_edge: bool = False
+    spacing: float = 0.0
 
 
 def _num(values: dict[str, str], key: str, default: float) -> float:
@@ -107,14 +109,30 @@ def route(
     if p0 is None and source.box is not None:
         toward = middle[0] if middle else (pe if pe is not None else _centre(target.box))
         if toward is not None:
-            p0 = perimeter_point(source.box, source.perimeter, toward, orthogonal)
+            box = _spaced(source, _num(values, "sourcePerimeterSpacing", 0.0), values)
+            p0 = perimeter_point(box, source.perimeter, toward, orthogonal)
     if pe is None and target.box is not None:
         toward = middle[-1] if middle else (p0 if p0 is not None else _centre(source.box))
         if toward is not None:
-            pe = perimeter_point(target.box, target.perimeter, toward, orthogonal)
+            box = _spaced(target, _num(values, "targetPerimeterSpacing", 0.0), values)
+            pe = perimeter_point(box, target.perimeter, toward, orthogonal)
     if p0 is None or pe is None:
         return None
     return [p0, *middle, pe]
+
+
+def _spaced(end: End, side: float, values: dict[str, str]) -> Geometry:
+    """mxGraphView.getPerimeterBounds: the shape's box grown by the connector's
+    ``perimeterSpacing`` and its end's own spacing, and the shape's ``perimeterSpacing``."""
+    assert end.box is not None
+    border = _num(values, "perimeterSpacing", 0.0) + side + end.spacing
+    box = end.box
+    grown = Geometry(
+        box.x - border, box.y - border, box.width + 2 * border, box.height + 2 * border
+    )
+    if grown.width <= 0 and grown.height <= 0:
+        return box
+    return grown
 
 
 def _flag(values: dict[str, str], key: str, default: bool) -> bool:

@@ -29,6 +29,8 @@ ROUTES = {
     "lm": [(90, 1030), (90, 1130), (200, 1130), (200, 1085), (300, 1085)],
     # from a waypoint shape (centerPerimeter): its centre is a fixed end, as in Graph.js
     "wn": [(111, 1186), (111, 993), (104, 993), (104, 1240), (347, 1240)],
+    # perimeter spacing: the source's own 4 plus the connector's 6 out, the target's 10 out
+    "pq": [(150, 1350), (290, 1350)],
 }
 
 
