@@ -333,6 +333,26 @@ def _unit(tip: QPointF, back: QPointF) -> tuple[float, float] | None:
     return dx / length, dy / length
 
 
+def _without_reversals(points: list[QPointF]) -> list[QPointF]:
+    """The polyline less the bends where it turns straight back (and empty segments), as
+    mxArrowConnector skips them: a route that doubles back on itself draws as a straight
+    band, not a knot."""
+    if len(points) < 3:
+        return points
+    kept = [points[0]]
+    heading = _unit(points[1], points[0])
+    for i in range(1, len(points) - 1):
+        ahead = _unit(points[i + 1], points[i])
+        if ahead is None:
+            continue
+        if heading is not None and heading[0] * ahead[0] + heading[1] * ahead[1] < -0.9999:
+            continue
+        kept.append(points[i])
+        heading = ahead
+    kept.append(points[-1])
+    return kept
+
+
 def _offset(points: list[QPointF], distance: float) -> list[QPointF]:
     """The polyline moved sideways by ``distance`` (mitred corners)."""
     out: list[QPointF] = []
@@ -441,6 +461,8 @@ class EdgeItem(QGraphicsItem):
         self.brush = None
         points = [QPointF(p.x, p.y) for p in edge.points] if len(edge.points) >= 2 else []
         sw = style.stroke_width
+        if element.shape in ("flexArrow", "link"):
+            points = _without_reversals(points)
         if points and element.shape == "flexArrow":
             body = style.number("width", 10.0) + max(0.0, sw - 1)
             heads = (

@@ -169,3 +169,11 @@ def test_line_jump_arcs_over_an_earlier_connector(drawn: QImage) -> None:
     assert ink(drawn, 180, y) and ink(drawn, 220, y)
     assert paper(drawn, 195, y) and paper(drawn, 205, y)
     assert ink(drawn, 192.1, y - 6.2)
+
+
+def test_link_doubling_back_is_a_straight_band(drawn: QImage) -> None:
+    # waypoints at x=250, 200, 300 on one line: draw.io's mxArrowConnector skips the bends
+    # that turn straight back, so the two lines run on, 4 apart, with no cross-over
+    y = 1400
+    for x in (120, 225, 275, 330):
+        assert ink(drawn, x, y - 2) and ink(drawn, x, y + 2) and paper(drawn, x, y), x
