@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QGradient,
     QImage,
     QLinearGradient,
@@ -25,6 +26,8 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QRadialGradient,
+    QTextBlockFormat,
+    QTextCursor,
     QTextDocument,
     QTextOption,
     QTransform,
@@ -127,6 +130,32 @@ _ALIGN = {
 }
 
 
+#: draw.io's extra space above top-aligned text and below bottom-aligned text.
+BASE_SPACING_TOP = 5.0
+BASE_SPACING_BOTTOM = 1.0
+#: draw.io lays text out with CSS ``line-height: 1.2`` (``mxConstants.LINE_HEIGHT``).
+LINE_HEIGHT = 1.2
+
+
+def _css_line_height(doc: QTextDocument) -> None:
+    """Space the lines ``LINE_HEIGHT`` times the font size apart, as draw.io does, instead of
+    the font's own line spacing (a proportion of each line's natural height, so lines in a
+    larger font keep their larger spacing)."""
+    font = doc.defaultFont()
+    natural = QFontMetricsF(font).height()
+    if natural <= 0:
+        return
+    size = font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * 96 / 72
+    block_format = QTextBlockFormat()
+    block_format.setLineHeight(
+        100.0 * LINE_HEIGHT * size / natural,
+        QTextBlockFormat.LineHeightTypes.ProportionalHeight.value,
+    )
+    cursor = QTextCursor(doc)
+    cursor.select(QTextCursor.SelectionType.Document)
+    cursor.mergeBlockFormat(block_format)
+
+
 class LabelBlock:
     """An element's label laid out once: plain or HTML text, font, colour, alignment,
     wrapping and insets, placed in its label box."""
@@ -156,9 +185,14 @@ class LabelBlock:
             self.doc.setHtml(label.text)
         else:
             self.doc.setPlainText(label.text)
+        _css_line_height(self.doc)
         self.colour = qcolor(style.font_color, style.text_opacity) or QColor(0, 0, 0)
         insets = style.text_insets
-        self.box = box.adjusted(insets.left, insets.top, -insets.right, -insets.bottom)
+        if style.get("overflow") in ("fill", "width"):
+            # draw.io (legacySpacing) places these labels without their spacing
+            self.box = QRectF(box)
+        else:
+            self.box = box.adjusted(insets.left, insets.top, -insets.right, -insets.bottom)
         if not style.horizontal:
             # laid out in the turned box, drawn turned 90 degrees anticlockwise
             c = self.box.center()
@@ -179,6 +213,12 @@ class LabelBlock:
             y += (self.box.height() - size.height()) / 2
         elif style.vertical_align == "bottom":
             y += self.box.height() - size.height()
+        if style.horizontal and style.get("overflow") not in ("fill", "width"):
+            # draw.io's extra spacing above top-aligned and below bottom-aligned text
+            # (mxText.baseSpacingTop/baseSpacingBottom as draw.io sets them)
+            y += {"top": BASE_SPACING_TOP, "bottom": -BASE_SPACING_BOTTOM}.get(
+                style.vertical_align, 0.0
+            )
         self.origin = QPointF(x, y)
         self.bounds = QRectF(self.origin, size)
         #: ``overflow=hidden|fill|width``: the text is cut at its box, as draw.io cuts it.

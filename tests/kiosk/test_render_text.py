@@ -78,3 +78,27 @@ def test_a_picture_file_in_a_label_is_drawn_bundled_and_checked(
     missing = [f for f in validate(load_experience(art / "d.drawio")) if f.code == "missing-image"]
     assert [f.cell_id for f in missing] == ["a"] and "badge.png" in missing[0].message
 
+
+def _ink_rows(image: QImage, x0: int, x1: int) -> list[int]:
+    return [y for y in range(image.height()) if any(dark(image, x, y) for x in range(x0, x1))]
+
+
+def _line_tops(rows: list[int]) -> list[int]:
+    return [y for i, y in enumerate(rows) if i == 0 or rows[i - 1] != y - 1]
+
+
+def test_lines_are_1_2_font_sizes_apart_and_top_text_sits_5_lower(
+    qapp: object, tmp_path: Path
+) -> None:
+    style = "text;html=1;align=left;verticalAlign=top;fontSize=40;spacing=0;"
+    value = html.escape("H<br>H<br>H<br>H")
+    image = draw(tmp_path, cell("t", style, 10, 10, 100, 230, value=value), 200, 250)
+    tops = _line_tops(_ink_rows(image, 10, 110))
+    assert len(tops) == 4
+    # draw.io's CSS line-height 1.2: 48 px from line to line at 40 px
+    assert abs((tops[3] - tops[0]) - 3 * 48) <= 2
+    # a top-aligned label starts 5 units below its spacing (draw.io's baseSpacingTop):
+    # the capital's top is 5 + half the leading + the font's space above capitals (~8)
+    plain = draw(tmp_path, cell("t", style, 10, 10, 100, 230, value="H"), 200, 250, name="1.drawio")
+    first = _line_tops(_ink_rows(plain, 10, 110))[0]
+    assert 10 + 5 + 6 <= first <= 10 + 5 + 12  # 10 + 8 without the 5
