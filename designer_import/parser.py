@@ -452,6 +452,8 @@ class _PageBuilder:
 
     def build(self, page: Page) -> None:
         if self.root is None:
+            # every cell has a parent: an empty page, or parents that go round in a loop
+            self.refuse_parent_loops(set())
             return
         root_wrapper = self.root.wrapper or {}
         page.properties = {k: v for k, v in root_wrapper.items() if k not in RESERVED_ATTRIBUTES}

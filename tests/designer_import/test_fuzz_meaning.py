@@ -1,6 +1,7 @@
 """Real drawings with their MEANING mutated (not their bytes): odd attribute values, JSON in
 custom links, styles, geometry (NaN, inf, huge, negative), deep nesting, missing parents,
-parent cycles, duplicate ids, damaged embedded images, odd page settings.
+parent cycles, duplicate ids, damaged embedded images, odd page settings; each page saved
+plain or compressed as draw.io does (and the compressed data sometimes damaged).
 
 Whatever the artist's hand edit or a buggy exporter wrote, loading either succeeds or raises
 the importer's own ``DrawioError`` with one line naming the file, never another exception
@@ -10,10 +11,13 @@ validator, the bundle's model round trip and ``kiosk-import validate`` never cra
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import zlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -303,13 +307,23 @@ def mutated_drawings(draw: st.DrawFn) -> tuple[bytes, list[str]]:
         else:  # remove a cell, a geometry or the root cell
             victim = draw(st.sampled_from([cell, *cell.iter("mxGeometry")]))
             victim.getparent().remove(victim)
-    diagrams = "".join(
-        f'<diagram id="{_esc(pid)}" name="{_esc(pname)}">'
-        + etree.tostring(model, encoding="unicode")
-        + "</diagram>"
-        for (pid, pname, _xml), model in zip(pages, models, strict=True)
-    )
-    return f"<mxfile>{diagrams}</mxfile>".encode(), [name, *done]
+    diagrams = []
+    for (pid, pname, _xml), model in zip(pages, models, strict=True):
+        body = etree.tostring(model, encoding="unicode")
+        if draw(st.booleans()):
+            # as draw.io saves by default: URI-encoded, raw deflate, base64; maybe damaged
+            packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+            packed = bytearray(packer.compress(quote(body, safe="~()*!.'").encode()))
+            packed += packer.flush()
+            damage = draw(st.sampled_from(["none", "none", "truncate", "flip"]))
+            if damage == "truncate":
+                del packed[draw(st.integers(0, len(packed) - 1)) :]
+            elif damage == "flip":
+                packed[draw(st.integers(0, len(packed) - 1))] ^= draw(st.integers(1, 255))
+            done.append(f"compressed-{damage}")
+            body = base64.b64encode(bytes(packed)).decode()
+        diagrams.append(f'<diagram id="{_esc(pid)}" name="{_esc(pname)}">{body}</diagram>')
+    return f"<mxfile>{''.join(diagrams)}</mxfile>".encode(), [name, *done]
 
 
 def _esc(text: str) -> str:
@@ -479,6 +493,14 @@ def test_shapes_in_a_loop_of_parents_are_named_not_lost() -> None:
     assert not isinstance(caught.value, ImporterFault)
     assert str(caught.value) == (
         'loop.drawio: page 1 "P": shapes a -> b -> c are each other\'s parents '
+        "(a loop that reaches no layer)"
+    )
+    # the root cell and its layer in a loop: no cell is the root, the whole page was lost
+    rootless = data.replace(b'<mxCell id="0"/>', b'<mxCell id="0" parent="1"/>')
+    with pytest.raises(DrawioError) as caught:
+        load_experience_bytes(rootless, "loop.drawio")
+    assert str(caught.value) == (
+        'loop.drawio: page 1 "P": shapes 0 -> 1 are each other\'s parents '
         "(a loop that reaches no layer)"
     )
 
