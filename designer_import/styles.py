@@ -450,7 +450,8 @@ _COLOUR_FIELDS = {
     "labelBackgroundColor": "label_background",
     "labelBorderColor": "label_border",
 }
-_REFERENCES = ("inherit", "swimlane", "fillColor", "strokeColor")
+_COLOUR_ITEMS = tuple(_COLOUR_FIELDS.items())
+_REFERENCES = frozenset({"inherit", "swimlane", "fillColor", "strokeColor"})
 
 
 def resolve_colour_references(elements: list[Element]) -> None:
@@ -459,14 +460,19 @@ def resolve_colour_references(elements: list[Element]) -> None:
     the nearest swimlane (the cell itself or an ancestor; black strokes and text, white
     fills without one), ``fillColor``/``strokeColor`` the cell's own fill or stroke. Elements
     come parents first, so a parent's colour is already resolved."""
-    by_id = {e.id: e for e in elements}
+    by_id: dict[str, Element] | None = None
+    resolved: dict[tuple[int, tuple[tuple[str, str | None], ...]], Style] = {}
     for element in elements:
         values = element.style.values
+        if _REFERENCES.isdisjoint(values.values()):
+            continue  # the common case, checked in one pass
         changes: dict[str, str | None] = {}
-        for key, name in _COLOUR_FIELDS.items():
+        for key, name in _COLOUR_ITEMS:
             raw = values.get(key)
-            if raw not in _REFERENCES or raw == key:
+            if raw is None or raw not in _REFERENCES or raw == key:
                 continue
+            if by_id is None:
+                by_id = {e.id: e for e in elements}
             if raw == "inherit":
                 parent = by_id.get(element.parent_id or "")
                 changes[name] = getattr(parent.style, name) if parent is not None else None
@@ -487,7 +493,12 @@ def resolve_colour_references(elements: list[Element]) -> None:
                 changes[name] = getattr(element.style, _COLOUR_FIELDS[raw])
         if changes:
             # styles are shared between cells with the same style string: copy, not change
-            style = copy.copy(element.style)
-            for name, value in changes.items():
-                setattr(style, name, value)
+            # (one copy per style and outcome: table cells share both)
+            outcome = (id(element.style), tuple(changes.items()))
+            style = resolved.get(outcome)
+            if style is None:
+                style = copy.copy(element.style)
+                for name, value in changes.items():
+                    setattr(style, name, value)
+                resolved[outcome] = style
             element.style = style

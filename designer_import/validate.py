@@ -140,23 +140,32 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
     return findings
 
 
-#: draw.io style effects the kiosk draws plainly: style key, its "on" test, what it is.
+#: draw.io style effects the kiosk draws plainly: style key, values that are "off", what it is.
 _EFFECTS = (
-    ("sketch", lambda v: v not in ("", "0"), "sketch (hand-drawn) lines and fills"),
-    ("comic", lambda v: v not in ("", "0"), "comic (wobbly) lines"),
-    ("glass", lambda v: v not in ("", "0"), "glass highlight"),
-    ("fillStyle", lambda v: v not in ("", "solid", "auto"), "patterned fill (fillStyle)"),
+    ("sketch", ("", "0"), "sketch (hand-drawn) lines and fills"),
+    ("comic", ("", "0"), "comic (wobbly) lines"),
+    ("glass", ("", "0"), "glass highlight"),
+    ("fillStyle", ("", "solid", "auto"), "patterned fill (fillStyle)"),
 )
+_EFFECT_KEYS = frozenset(key for key, _off, _what in _EFFECTS)
 
 
 def _drawing_effects(page: Page) -> list[Finding]:
     """One finding per page and effect the kiosk does not draw, naming the first shape and
     how many use it."""
+    users: dict[str, list[Element]] = {}
+    for element in page.elements:
+        values = element.style.values
+        if _EFFECT_KEYS.isdisjoint(values):
+            continue  # the common case, checked in one pass
+        for key, off, _what in _EFFECTS:
+            raw = values.get(key)
+            if raw is not None and raw.strip() not in off:
+                users.setdefault(key, []).append(element)
     out = []
-    for key, on, what in _EFFECTS:
-        users = [e for e in page.elements if on(e.style.values.get(key, "").strip())]
-        if users:
-            first = users[0]
+    for key, _off, what in _EFFECTS:
+        if key in users:
+            first = users[key][0]
             out.append(
                 Finding(
                     "warning",
@@ -164,7 +173,7 @@ def _drawing_effects(page: Page) -> list[Finding]:
                     page.name,
                     first.id,
                     snippet(first),
-                    f"{len(users)} shape(s) use {what} ({key}={first.style.values[key]}): "
+                    f"{len(users[key])} shape(s) use {what} ({key}={first.style.values[key]}): "
                     "the kiosk draws them with straight lines and plain fills",
                     f"Edit Style: remove {key} (draw.io: Format panel, untick Sketch/Glass, "
                     "fill pattern solid) to see what the kiosk shows",
