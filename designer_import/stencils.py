@@ -49,6 +49,7 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "dimension",
         "endstate",
         "startstate",
+        "curlybracket",
         "mxgraph.arrows2.arrow",
         "mxgraph.arrows2.uturnarrow",
         "mxgraph.basic.rect",

@@ -1,10 +1,12 @@
 """draw.io's own (non-library) shapes drawn in code in ``Shapes.js`` that the basic outlines of
 ``kiosk/shapes.py`` do not cover, painted on a ``StencilCanvas`` with the same calls as their
-``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``, ``endState``, ``startState``.
+``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``, ``endState``, ``startState``,
+``curlyBracket``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from designer_import.model import Style
@@ -82,6 +84,35 @@ def start_state(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     _state(c, w, h, outer=False)
 
 
+def _polyline(
+    c: StencilCanvas, points: list[tuple[float, float]], rounded: bool, arc: float
+) -> None:
+    """An open line through ``points``, its corners cut by ``arc`` and curved when
+    ``rounded`` (draw.io's ``mxShape.addPoints``)."""
+    c.begin()
+    c.move_to(*points[0])
+    for (x0, y0), (x, y), (x1, y1) in zip(points, points[1:], points[2:], strict=False):
+        d0, d1 = math.hypot(x - x0, y - y0), math.hypot(x1 - x, y1 - y)
+        if not rounded or d0 == 0 or d1 == 0:
+            c.line_to(x, y)
+            continue
+        a0, a1 = min(arc, d0 / 2), min(arc, d1 / 2)
+        c.line_to(x - (x - x0) / d0 * a0, y - (y - y0) / d0 * a0)
+        c.quad_to(x, y, x + (x1 - x) / d1 * a1, y + (y1 - y) / d1 * a1)
+    c.line_to(*points[-1])
+    c.stroke()
+
+
+def curly_bracket(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``curlyBracket`` (CurlyBracketShape): a bracket opening right, its point at the left
+    ``size`` (0.5) of the width in, corners rounded by half the ``arcSize`` (20) when
+    ``rounded``; never filled."""
+    s = w * max(0.0, min(1.0, style.number("size", 0.5)))
+    arc = style.number("arcSize", 20.0) / 2
+    points = [(w, 0.0), (s, 0.0), (s, h / 2), (0.0, h / 2), (s, h / 2), (s, h), (w, h)]
+    _polyline(c, points, style.rounded, arc)
+
+
 #: Lower-case shape name -> painter (merged into ``library_shapes.CODE_SHAPE_PAINTERS``).
 CORE_PAINTERS: dict[str, CodeShape] = {
     "waypoint": waypoint,
@@ -89,4 +120,5 @@ CORE_PAINTERS: dict[str, CodeShape] = {
     "dimension": dimension,
     "endstate": end_state,
     "startstate": start_state,
+    "curlybracket": curly_bracket,
 }

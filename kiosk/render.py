@@ -8,6 +8,7 @@ so Qt's own hit-testing answers "which shape is under this finger" exactly.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, QUrl
@@ -130,6 +131,25 @@ _ALIGN = {
 }
 
 
+_STYLE_ATTRIBUTE = re.compile(r"""(\bstyle\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_CSS_KEYWORD = re.compile(
+    r"[\w-]+\s*:\s*(?:initial|inherit|unset|revert)\s*(?:!important\s*)?(?:;|$)", re.IGNORECASE
+)
+
+
+def without_css_keywords(html: str) -> str:
+    """The label's HTML without CSS declarations whose value is a CSS-wide keyword
+    (``background-color: initial`` is "no background" in a browser; Qt reads it as black),
+    so that they fall back to what the label's style gives, as in draw.io."""
+
+    def clean(match: re.Match[str]) -> str:
+        return (
+            match.group(1) + match.group(2) + _CSS_KEYWORD.sub("", match.group(3)) + match.group(2)
+        )
+
+    return _STYLE_ATTRIBUTE.sub(clean, html) if "style" in html else html
+
+
 #: draw.io's extra space above top-aligned text and below bottom-aligned text.
 BASE_SPACING_TOP = 5.0
 BASE_SPACING_BOTTOM = 1.0
@@ -182,7 +202,7 @@ class LabelBlock:
                         self.doc.addResource(
                             QTextDocument.ResourceType.ImageResource, QUrl(picture.source), decoded
                         )
-            self.doc.setHtml(label.text)
+            self.doc.setHtml(without_css_keywords(label.text))
         else:
             self.doc.setPlainText(label.text)
         _css_line_height(self.doc)

@@ -223,3 +223,14 @@ def test_a_label_background_covers_the_text_only(qapp: object, tmp_path: Path) -
     image = draw(tmp_path, cell("d", lines, 10, 30, 180, 40, value="20cm"))
     assert dark(image, 40, 50) and dark(image, 160, 50)  # the bar either side
     assert not dark(image, 100, 40)  # and the text is on its own background
+
+
+def test_curly_bracket(qapp: object, tmp_path: Path) -> None:
+    style = "shape=curlyBracket;rounded=1;strokeColor=#000000;fillColor=#ff0000;strokeWidth=2;"
+    image = draw(tmp_path, cell("b", style, 40, 10, 40, 80))
+    # the arms at top and bottom run right, the spine down the middle, the point at the left
+    assert dark(image, 75, 10) and dark(image, 75, 89)
+    assert dark(image, 60, 30) and dark(image, 60, 70)
+    assert dark(image, 47, 50) and not dark(image, 52, 45)
+    # not a box: nothing along the left edge away from the point, never filled
+    assert not dark(image, 40, 20) and colour(image, 70, 30) == "#ffffff"

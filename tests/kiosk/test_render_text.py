@@ -102,3 +102,18 @@ def test_lines_are_1_2_font_sizes_apart_and_top_text_sits_5_lower(
     plain = draw(tmp_path, cell("t", style, 10, 10, 100, 230, value="H"), 200, 250, name="1.drawio")
     first = _line_tops(_ink_rows(plain, 10, 110))[0]
     assert 10 + 5 + 6 <= first <= 10 + 5 + 12  # 10 + 8 without the 5
+
+
+def test_css_wide_keywords_in_a_label_are_what_a_browser_makes_of_them(
+    qapp: object, tmp_path: Path
+) -> None:
+    # background-color: initial is no background in a browser (Qt alone paints it black)
+    value = html.escape('<span style="background-color: initial; font-size: 30px;">Ill</span>')
+    style = "text;html=1;align=left;verticalAlign=top;"
+    image = draw(tmp_path, cell("t", style, 10, 10, 180, 80, value=value))
+    ink = [(x, y) for x in range(10, 190) for y in range(10, 90) if dark(image, x, y)]
+    assert ink  # the text is there
+    # but no dark block: few of the text's box pixels are dark
+    xs, ys = [x for x, _ in ink], [y for _, y in ink]
+    box = (max(xs) - min(xs) + 1) * (max(ys) - min(ys) + 1)
+    assert len(ink) < box * 0.5
