@@ -494,9 +494,14 @@ class ElementItem(QGraphicsItem):
             if self.pen is not None:
                 painter.strokePath(self.path, self.pen)
         elif self.brush is not None or self.pen is not None:
+            parts = self._filled_parts()
             if style.shadow:
-                painter.fillPath(self.path.translated(SHADOW_OFFSET), SHADOW_COLOR)
-            self._fill(painter)
+                # the shadow of what is filled (a swimlane's open body casts none)
+                shadowed = parts if parts or self._is_lane() else [(self.path, SHADOW_COLOR)]
+                for path, _fill in shadowed:
+                    painter.fillPath(path.translated(SHADOW_OFFSET), SHADOW_COLOR)
+            for path, fill in parts:
+                painter.fillPath(path, fill)
             if self.pen is not None:
                 painter.strokePath(self.stroke_path, self.pen)
                 painter.setPen(self.pen)
@@ -514,31 +519,39 @@ class ElementItem(QGraphicsItem):
         if self.label is not None:
             self.label.paint(painter)
 
-    def _fill(self, painter: QPainter) -> None:
-        """The fill; a swimlane fills its title bar with the fill colour and its body with
+    def _is_lane(self) -> bool:
+        """A swimlane, or a table with a title row (draw.io's TableShape draws it as one)."""
+        element = self.element
+        return element.kind == ShapeKind.SWIMLANE or (
+            element.shape == "table" and element.style.start_size > 0
+        )
+
+    def _filled_parts(self) -> list[tuple[QPainterPath, QBrush | QColor]]:
+        """What is filled, with what: the outline with the fill; a swimlane (and a table
+        with a title row) only its title bar with the fill colour and its body with
         ``swimlaneFillColor`` (none by default), as draw.io does."""
         style = self.element.style
-        if self.element.kind != ShapeKind.SWIMLANE:
-            if self.brush is not None:
-                painter.fillPath(self.path, self.brush)
-            return
+        if not self._is_lane():
+            return [(self.path, self.brush)] if self.brush is not None else []
         w, h = self.box.width(), self.box.height()
         start = max(0.0, style.start_size)
         if style.horizontal:
             head, body = QRectF(0, 0, w, min(h, start)), QRectF(0, min(h, start), w, h)
         else:
             head, body = QRectF(0, 0, min(w, start), h), QRectF(min(w, start), 0, w, h)
+        parts: list[tuple[QPainterPath, QBrush | QColor]] = []
         body_colour = qcolor(
             parse_colour(style.get("swimlaneFillColor"), "swimlaneFillColor"), style.fill_opacity
         )
         if body_colour is not None:
             clip = QPainterPath()
             clip.addRect(body)
-            painter.fillPath(self.path.intersected(clip), body_colour)
+            parts.append((self.path.intersected(clip), body_colour))
         if self.brush is not None:
             clip = QPainterPath()
             clip.addRect(head)
-            painter.fillPath(self.path.intersected(clip), self.brush)
+            parts.append((self.path.intersected(clip), self.brush))
+        return parts
 
     def _draw_picture(self, painter: QPainter) -> None:
         assert self.picture is not None

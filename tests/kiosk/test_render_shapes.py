@@ -234,3 +234,15 @@ def test_curly_bracket(qapp: object, tmp_path: Path) -> None:
     assert dark(image, 47, 50) and not dark(image, 52, 45)
     # not a box: nothing along the left edge away from the point, never filled
     assert not dark(image, 40, 20) and colour(image, 70, 30) == "#ffffff"
+
+
+def test_a_table_with_a_title_row_fills_only_its_title(qapp: object, tmp_path: Path) -> None:
+    # draw.io draws a table whose startSize is not 0 as a swimlane: the fill colour in the
+    # title row only, the body left unfilled (no swimlaneFillColor)
+    table = "shape=table;startSize=20;container=1;fillColor=#ff0000;strokeColor=#000000;"
+    table += "shadow=1;"  # and its open body casts no shadow
+    titled = draw(tmp_path, cell("t", table, 20, 10, 160, 80))
+    assert colour(titled, 100, 20) == "#ff0000" and colour(titled, 100, 60) == "#ffffff"
+    plain = draw(tmp_path, cell("t", table.replace("startSize=20", "startSize=0"), 20, 10,
+                                160, 80), name="p.drawio")  # fmt: skip
+    assert colour(plain, 100, 60) == "#ff0000"  # without a title row: filled all over
