@@ -50,6 +50,7 @@ CODE_SHAPES: frozenset[str] = frozenset(
         "endstate",
         "startstate",
         "curlybracket",
+        "offpageconnector",
         "mxgraph.arrows2.arrow",
         "mxgraph.arrows2.uturnarrow",
         "mxgraph.basic.rect",

@@ -1,7 +1,7 @@
 """draw.io's own (non-library) shapes drawn in code in ``Shapes.js`` that the basic outlines of
 ``kiosk/shapes.py`` do not cover, painted on a ``StencilCanvas`` with the same calls as their
 ``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``, ``endState``, ``startState``,
-``curlyBracket``.
+``curlyBracket``, ``offPageConnector``.
 """
 
 from __future__ import annotations
@@ -103,6 +103,41 @@ def _polyline(
     c.stroke()
 
 
+def _polygon(
+    c: StencilCanvas, points: list[tuple[float, float]], rounded: bool, arc: float
+) -> None:
+    """A closed outline through ``points``, corners cut by ``arc`` and curved when
+    ``rounded`` (draw.io's ``mxShape.addPoints`` with ``close``), filled and stroked."""
+    n = len(points)
+    c.begin()
+    if not rounded:
+        c.move_to(*points[0])
+        for x, y in points[1:]:
+            c.line_to(x, y)
+    else:
+        for i in range(n):
+            (x0, y0), (x, y), (x1, y1) = points[i - 1], points[i], points[(i + 1) % n]
+            d0, d1 = math.hypot(x - x0, y - y0), math.hypot(x1 - x, y1 - y)
+            a0, a1 = min(arc, d0 / 2), min(arc, d1 / 2)
+            start = (x - (x - x0) / d0 * a0, y - (y - y0) / d0 * a0) if d0 else (x, y)
+            end = (x + (x1 - x) / d1 * a1, y + (y1 - y) / d1 * a1) if d1 else (x, y)
+            if i == 0:
+                c.move_to(*start)
+            else:
+                c.line_to(*start)
+            c.quad_to(x, y, *end)
+    c.close()
+    c.fill_and_stroke()
+
+
+def off_page_connector(c: StencilCanvas, style: Style, w: float, h: float) -> None:
+    """``offPageConnector`` (OffPageConnectorShape): a box whose bottom comes to a point
+    ``size`` (3/8) of the height deep."""
+    s = h * max(0.0, min(1.0, style.number("size", 3 / 8)))
+    points = [(0.0, 0.0), (w, 0.0), (w, h - s), (w / 2, h), (0.0, h - s)]
+    _polygon(c, points, style.rounded, style.number("arcSize", 20.0) / 2)
+
+
 def curly_bracket(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     """``curlyBracket`` (CurlyBracketShape): a bracket opening right, its point at the left
     ``size`` (0.5) of the width in, corners rounded by half the ``arcSize`` (20) when
@@ -121,4 +156,5 @@ CORE_PAINTERS: dict[str, CodeShape] = {
     "endstate": end_state,
     "startstate": start_state,
     "curlybracket": curly_bracket,
+    "offpageconnector": off_page_connector,
 }

@@ -176,6 +176,21 @@ def _css_line_height(doc: QTextDocument) -> None:
     cursor.mergeBlockFormat(block_format)
 
 
+def _outer_block_margins(doc: QTextDocument) -> None:
+    """Keep the first block's top margin and the last block's bottom margin (a heading's or
+    a paragraph's), which Qt drops at the document's edges while the browser draw.io uses
+    keeps them inside the label (its ``<h1>`` starts 0.67em down)."""
+    first, last = doc.firstBlock(), doc.lastBlock()
+    top, bottom = first.blockFormat().topMargin(), last.blockFormat().bottomMargin()
+    if top <= 0 and bottom <= 0:
+        return
+    frame = doc.rootFrame()
+    frame_format = frame.frameFormat()
+    frame_format.setTopMargin(frame_format.topMargin() + max(0.0, top))
+    frame_format.setBottomMargin(frame_format.bottomMargin() + max(0.0, bottom))
+    frame.setFrameFormat(frame_format)
+
+
 class LabelBlock:
     """An element's label laid out once: plain or HTML text, font, colour, alignment,
     wrapping and insets, placed in its label box."""
@@ -206,6 +221,7 @@ class LabelBlock:
         else:
             self.doc.setPlainText(label.text)
         _css_line_height(self.doc)
+        _outer_block_margins(self.doc)
         self.colour = qcolor(style.font_color, style.text_opacity) or QColor(0, 0, 0)
         insets = style.text_insets
         if style.get("overflow") in ("fill", "width"):

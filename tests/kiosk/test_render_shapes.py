@@ -246,3 +246,12 @@ def test_a_table_with_a_title_row_fills_only_its_title(qapp: object, tmp_path: P
     plain = draw(tmp_path, cell("t", table.replace("startSize=20", "startSize=0"), 20, 10,
                                 160, 80), name="p.drawio")  # fmt: skip
     assert colour(plain, 100, 60) == "#ff0000"  # without a title row: filled all over
+
+
+def test_off_page_connector(qapp: object, tmp_path: Path) -> None:
+    style = "shape=offPageConnector;fillColor=#0000ff;strokeColor=none;size=0.5;"
+    image = draw(tmp_path, cell("o", style, 40, 10, 120, 80))
+    assert colour(image, 100, 30) == "#0000ff" and colour(image, 100, 85) == "#0000ff"
+    # the bottom comes to a point: its lower corners are empty
+    assert colour(image, 45, 85) == "#ffffff" and colour(image, 155, 85) == "#ffffff"
+    assert colour(image, 45, 45) == "#0000ff"

@@ -117,3 +117,13 @@ def test_css_wide_keywords_in_a_label_are_what_a_browser_makes_of_them(
     xs, ys = [x for x, _ in ink], [y for _, y in ink]
     box = (max(xs) - min(xs) + 1) * (max(ys) - min(ys) + 1)
     assert len(ink) < box * 0.5
+
+
+def test_a_heading_keeps_its_top_margin_as_in_a_browser(qapp: object, tmp_path: Path) -> None:
+    # draw.io's text template: <h1> starts 0.67em (about 18 px at 26 px) below the label's top
+    style = "text;html=1;align=left;verticalAlign=top;spacing=0;fontSize=13;"
+    value = html.escape("<h1>Heading</h1><p>Lorem ipsum</p>")
+    image = draw(tmp_path, cell("t", style, 10, 10, 180, 120, value=value), 200, 150)
+    first = _line_tops(_ink_rows(image, 10, 190))[0]
+    # 10 (box) + 5 (draw.io's base spacing) + ~18 (the margin) + the font's space above capitals
+    assert 10 + 5 + 16 <= first <= 10 + 5 + 30
