@@ -108,6 +108,12 @@ def _local_midnight_epoch() -> float:
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the file at ``path``: which file the path names now."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
 class EventLog:
     """Durable interaction log: SQLite is the truth, written in batches by one thread."""
 
@@ -159,6 +165,8 @@ class EventLog:
         self._writer_down = False
         self._writer_restarts = 0
         self._writer_error: str | None = None
+        #: (device, inode) of the file the writer opened.
+        self._file_identity: tuple[int, int] | None = None
 
     @property
     def database(self) -> Path:
@@ -319,6 +327,7 @@ class EventLog:
                 quick_check(engine, self._database)
             migrate(engine, self._database)
             origin = database_id(engine)
+            identity = _identity(self._database)
             self._today_start = _local_midnight_epoch()
             with engine.connect() as conn:
                 row = conn.exec_driver_sql(
@@ -331,6 +340,7 @@ class EventLog:
             self._fail(exc)
             return False
         self._engine = engine
+        self._file_identity = identity
         if self._feed is not None:
             self._feed.opened(origin, self._last_seq)
         if self._sqlite_error is not None:
@@ -338,6 +348,30 @@ class EventLog:
         self._sqlite_error = None
         self._retry_s = RETRY_MIN_S
         return True
+
+    def _check_file(self) -> None:
+        """Before each write (a stat call): when the file at the database's path is no longer
+        the one open (moved aside or replaced while the kiosk runs), close it and open the path
+        again, so what is written from now on goes to the file there, not the one moved away."""
+        if self._engine is None:
+            return
+        try:
+            identity: tuple[int, int] | None = _identity(self._database)
+        except FileNotFoundError:
+            identity = None
+        except OSError:
+            return  # cannot tell: the next write says what is wrong
+        if identity == self._file_identity:
+            return
+        log.warning(
+            "event log: %s was moved aside or replaced while open (%s): opening the path again; "
+            "events appended from now on go to the file there",
+            self._database,
+            "no file there now" if identity is None else "another file there now",
+        )
+        self._engine.dispose()
+        self._engine = None
+        self._retry_at = 0.0
 
     def _supervise(self) -> None:
         """The writer thread: runs :meth:`_run`, and restarts it after any failure (a bug,
@@ -374,6 +408,8 @@ class EventLog:
                 self._collect(min(room, self._max_events), wait)
             else:
                 time.sleep(wait)
+            if self._pending:
+                self._check_file()
             if self._engine is None and time.monotonic() >= self._retry_at:
                 self._open()
             if self._engine is not None:

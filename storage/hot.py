@@ -336,6 +336,11 @@ class MirrorFeed:
         self.origin: str | None = None
         #: The last seq SQLite committed (written by the writer thread only).
         self.committed_seq = 0
+        #: Times the writer (re)opened the database, and the last time this thread saw it:
+        #: each opening may be another file (one moved aside and started anew), so the
+        #: mirror then reads it afresh and checks Redis against it before applying more.
+        self._openings = 0
+        self._openings_seen = 0
         self.synced = False
         self.rebuilds = 0
         self.rebuilt_at: float | None = None
@@ -355,6 +360,9 @@ class MirrorFeed:
         """The writer opened the database ``origin`` whose last seq is ``last_seq``."""
         self.origin = origin
         self.committed_seq = last_seq
+        # what was handed over before belongs to the file open until now
+        self._items.clear()
+        self._openings += 1
         self._wake.set()
 
     def committed(self, first: int, rows: Sequence[Row]) -> None:
@@ -395,8 +403,20 @@ class MirrorFeed:
 
     def _drain(self) -> None:
         m = self.mirror
-        while self._items:
-            first, rows = self._items.popleft()
+        openings = self._openings
+        if openings != self._openings_seen:
+            # the writer opened the database again, perhaps a new file at the same path:
+            # read it on a new connection and check Redis against it (origin, seq) first
+            self._openings_seen = openings
+            self.synced = False
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+        while True:
+            try:
+                first, rows = self._items.popleft()
+            except IndexError:  # none left (opened() may empty it from the writer thread)
+                break
             if not m.due():
                 self.synced = False
                 continue
@@ -438,6 +458,7 @@ class MirrorFeed:
         after rebuilding Redis's keys if they are not this database's."""
         m = self.mirror
         assert self.origin is not None
+        openings = self._openings
         remote, origin = m.remote_state()
         committed = self.committed_seq
         reason = None
@@ -478,6 +499,12 @@ class MirrorFeed:
                 break
             replayed += self._replay(chunk)
             start = int(chunk[-1][0])
+        if self._openings != openings:
+            # the writer opened the database again meanwhile (perhaps another file): what was
+            # replayed may be the old file's, so Redis starts again empty at the next sync
+            m.clear()
+            self.synced = False
+            return
         m.applied_seq = max(m.applied_seq, upto)
         m.confirmed_seq = max(m.confirmed_seq, m.applied_seq)
         self.synced = True
