@@ -169,6 +169,13 @@ def driver(conn: Connection) -> sqlite3.Connection:
     return driver
 
 
+def file_identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the file at ``path``: which file the path names now (a database
+    moved aside and started anew is another file at the same path). Raises ``OSError``."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
 class Checkpointer:
     """Copies the WAL back into the database file on a thread and connection of its own.
 
@@ -192,11 +199,18 @@ class Checkpointer:
         self._written = 0
         self._checkpointed = 0
         self._thread: threading.Thread | None = None
+        #: Set by the writer when it opened the database again (perhaps another file at the
+        #: path): the checkpoint thread then drops its connection to the old one.
+        self._reopen = threading.Event()
 
     def start(self) -> None:
         """Start the checkpoint thread."""
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
         self._thread.start()
+
+    def reopen(self) -> None:
+        """The writer opened the database again: checkpoint the file at the path from now on."""
+        self._reopen.set()
 
     def nudge(self, events: int) -> None:
         """The writer committed ``events`` more (called from the writer thread)."""
@@ -221,6 +235,9 @@ class Checkpointer:
                 if written == self._checkpointed or self._stop.is_set():
                     continue
                 self._checkpointed = written
+                if self._reopen.is_set():
+                    self._reopen.clear()
+                    engine.dispose()  # the next checkpoint connects to the file at the path
                 self._checkpoint(engine)
         finally:
             engine.dispose()

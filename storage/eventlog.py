@@ -24,6 +24,7 @@ from storage.db import (
     database_id,
     describe,
     driver,
+    file_identity,
     make_engine,
     migrate,
     quick_check,
@@ -106,12 +107,6 @@ def database_path(config: KioskConfig) -> Path:
 def _local_midnight_epoch() -> float:
     now = dt.datetime.now().astimezone()
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def _identity(path: Path) -> tuple[int, int]:
-    """(device, inode) of the file at ``path``: which file the path names now."""
-    stat = path.stat()
-    return stat.st_dev, stat.st_ino
 
 
 class EventLog:
@@ -327,7 +322,7 @@ class EventLog:
                 quick_check(engine, self._database)
             migrate(engine, self._database)
             origin = database_id(engine)
-            identity = _identity(self._database)
+            identity = file_identity(self._database)
             self._today_start = _local_midnight_epoch()
             with engine.connect() as conn:
                 row = conn.exec_driver_sql(
@@ -341,6 +336,7 @@ class EventLog:
             return False
         self._engine = engine
         self._file_identity = identity
+        self._checkpointer.reopen()
         if self._feed is not None:
             self._feed.opened(origin, self._last_seq)
         if self._sqlite_error is not None:
@@ -356,7 +352,7 @@ class EventLog:
         if self._engine is None:
             return
         try:
-            identity: tuple[int, int] | None = _identity(self._database)
+            identity: tuple[int, int] | None = file_identity(self._database)
         except FileNotFoundError:
             identity = None
         except OSError:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import uuid_utils
 
-from storage.db import driver, make_engine, migrate
+from storage.db import driver, file_identity, make_engine, migrate
 from storage.records import EVENT_JSON_SQL
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,22 @@ class Outbox:
         # most of its time.
         self._engine = make_engine(self.database, persistent=True)
         migrate(self._engine, self.database)
+        self._identity: tuple[int, int] | None = _identity_or_none(self.database)
+
+    def _follow_path(self) -> None:
+        """When the file at the path is another one than the one open (the database was
+        moved aside and a new one started while the uplink runs), read the new one from now
+        on: the old connection would never see an event written after the move."""
+        identity = _identity_or_none(self.database)
+        if identity is None or identity == self._identity:
+            return  # the same file, or none there yet (the event log makes it)
+        log.warning(
+            "outbox: %s was moved aside or replaced: batches come from the file there now",
+            self.database,
+        )
+        self._engine.dispose()
+        migrate(self._engine, self.database)
+        self._identity = identity
 
     def claim_batch(self, max_events: int, max_bytes: int) -> OutboxBatch | None:
         """The oldest batch not sent and not leased (a new one if none), leased to the caller.
@@ -90,6 +106,7 @@ class Outbox:
         at least one event). SQLite builds each event's JSON as the rows stream out, so the
         events are read once and only as far as the batch reaches.
         """
+        self._follow_path()
         now = time.time()
         lease = (self.owner, now + self.lease_s)
         with self._engine.begin() as conn:
@@ -207,6 +224,7 @@ class Outbox:
 
     def backlog(self) -> Backlog:
         """Events and batches not yet acknowledged, and the oldest timestamp among them."""
+        self._follow_path()
         with self._engine.connect() as conn:
             hw_row = conn.exec_driver_sql(
                 "SELECT value FROM meta WHERE key = ?", (_HW_KEY,)
@@ -231,3 +249,10 @@ class Outbox:
     def close(self) -> None:
         """Release the database handle."""
         self._engine.dispose()
+
+
+def _identity_or_none(path: Path) -> tuple[int, int] | None:
+    try:
+        return file_identity(path)
+    except OSError:
+        return None

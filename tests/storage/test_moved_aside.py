@@ -5,6 +5,7 @@ a store meets it: the writer busy on the old file, or failing on it at that mome
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from localservers import RedisServer
 from settings import KioskConfig
-from storage import Event, EventLog, db
+from storage import Event, EventLog, Outbox, db
 from storage.hot import day_key
 from storage.live import LiveCounters
 from tests.storage.helpers import wait_for
@@ -74,17 +75,50 @@ def _check_new_file_and_redis(log: EventLog, config: KioskConfig, aside: Path, n
         live.close()
 
 
+def _checkpointed_rows(database: Path, copy: Path) -> int:
+    """Events in the main file alone (what the WAL checkpoints copied into it)."""
+    shutil.copyfile(database, copy)
+    with sqlite3.connect(copy) as conn:
+        tables = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchall()
+        # the new file's tables, too, reach it by a checkpoint
+        (count,) = conn.execute("SELECT count(*) FROM events").fetchone() if tables else (0,)
+    copy.unlink()
+    Path(f"{copy}-wal").unlink(missing_ok=True)
+    Path(f"{copy}-shm").unlink(missing_ok=True)
+    return int(count)
+
+
 def test_moved_aside_while_the_writer_works_starts_a_new_file(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
+    """The writer, the WAL checkpoints, the Redis mirror and a running uplink's outbox all
+    follow the path to the new file (each kept a connection to the moved one)."""
     config = _config(tmp_path, redis_server)
     log = EventLog(config)
     log.start()
-    _touches(log, 30, "OLD")
-    wait_for(lambda: log.health().events_written == 30 and log.health().redis_lag_events == 0, "30")
-    aside = _move_aside(log.database)
-    _touches(log, 10, "NEW")
-    wait_for(lambda: log.health().events_written == 40, "the new events")
+    outbox = Outbox(log.database)
+    try:
+        _touches(log, 30, "OLD")
+        wait_for(
+            lambda: log.health().events_written == 30 and log.health().redis_lag_events == 0,
+            "30",
+        )
+        sent = outbox.claim_batch(500, 1 << 20)
+        assert sent is not None and len(sent.events) == 30
+        outbox.mark_sent(sent.batch_id)
+        aside = _move_aside(log.database)
+        _touches(log, 10, "NEW")
+        wait_for(lambda: log.health().events_written == 40, "the new events")
+        wait_for(
+            lambda: _checkpointed_rows(log.database, tmp_path / "copy.sqlite") == 10,
+            "the WAL checkpoint of the new file",
+        )
+        assert outbox.backlog().events == 10
+        batch = outbox.claim_batch(500, 1 << 20)
+        assert batch is not None
+        assert [e["payload"]["sku"] for e in batch.events] == ["NEW"] * 10
+    finally:
+        outbox.close()
     _check_new_file_and_redis(log, config, aside, 10)
 
 
@@ -112,3 +146,40 @@ def test_moved_aside_while_the_writer_fails_rebuilds_redis_from_the_new_file(
     aside = _move_aside(log.database)
     wait_for(lambda: log.health().events_written == 40, "the held events in the new file")
     _check_new_file_and_redis(log, config, aside, 10)
+
+
+def test_the_checkpoint_thread_follows_the_path_to_a_new_file(tmp_path: Path) -> None:
+    """The checkpoint thread kept its connection to the moved file: the new one's WAL was
+    never copied into it (until the writer's own checkpoint at 40 MB)."""
+    database = tmp_path / "events.sqlite"
+
+    def wal_file_with_rows(n: int) -> sqlite3.Connection:
+        # a writer that leaves checkpoints to the thread, as the event log's does
+        conn = sqlite3.connect(database, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("CREATE TABLE events (n INTEGER)")
+        conn.executemany("INSERT INTO events VALUES (?)", [(i,) for i in range(n)])
+        return conn
+
+    old = wal_file_with_rows(3)
+    checkpointer = db.Checkpointer(database, every_s=0.05)
+    checkpointer.start()
+    try:
+        checkpointer.nudge(3)
+        wait_for(
+            lambda: _checkpointed_rows(database, tmp_path / "copy.sqlite") == 3,
+            "the first file's checkpoint",
+        )
+        old.close()
+        _move_aside(database)
+        new = wal_file_with_rows(7)
+        checkpointer.reopen()  # what the event log does when it opened the path again
+        checkpointer.nudge(7)
+        wait_for(
+            lambda: _checkpointed_rows(database, tmp_path / "copy.sqlite") == 7,
+            "the new file's checkpoint",
+        )
+        new.close()
+    finally:
+        checkpointer.stop()
