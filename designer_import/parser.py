@@ -310,7 +310,52 @@ class _PageBuilder:
             else None
         )
         edge_style = values.get("edgeStyle")
-        orthogonal = edge_style in _ORTHOGONAL
+        # draw.io's own route where designer_import.routing has it (see there)
+        points = route(
+            values,
+            self.route_end(source_id, source_box, source_perimeter, source_free),
+            self.route_end(target_id, target_box, target_perimeter, target_free),
+            waypoints,
+        )
+        if points is None:
+            points = self.fallback_route(
+                values,
+                origin,
+                waypoints,
+                (source_box, source_perimeter, source_free),
+                (target_box, target_perimeter, target_free),
+            )
+        path = EdgePath(
+            points=points,
+            source_id=source_id if source_box is not None else None,
+            target_id=target_id if target_box is not None else None,
+            start_arrow=values.get("startArrow") or None,
+            end_arrow=values.get("endArrow") or None,
+            start_size=_f(values.get("startSize"), 6.0),
+            end_size=_f(values.get("endSize"), 6.0),
+            start_fill=values.get("startFill", "1") != "0",
+            end_fill=values.get("endFill", "1") != "0",
+            edge_style=edge_style if edge_style and edge_style != "none" else None,
+            curved=style.flag("curved"),
+        )
+        cell.path = path
+        cell.busy = False
+        return path
+
+    def fallback_route(
+        self,
+        values: dict[str, str],
+        origin: Point,
+        waypoints: list[Point],
+        source: tuple[Geometry | None, str | None, Point | None],
+        target: tuple[Geometry | None, str | None, Point | None],
+    ) -> list[Point]:
+        """The route of a connector ``routing.route`` leaves to the parser (one attached to
+        another connector, an edge style it does not know): straight through the waypoints,
+        or through orthogonal ports for an orthogonal style."""
+        source_box, source_perimeter, source_free = source
+        target_box, target_perimeter, target_free = target
+        orthogonal = values.get("edgeStyle") in _ORTHOGONAL
         target_ref = _center(target_box) if target_box else target_free
         source_ref = _center(source_box) if source_box else source_free
         start = self.end_point(
@@ -338,31 +383,7 @@ class _PageBuilder:
         points = [start, *waypoints, end]
         if orthogonal:
             points = _orthogonalise(points)
-        # draw.io's own route where designer_import.routing has it (see there)
-        routed = route(
-            values,
-            self.route_end(source_id, source_box, source_perimeter, source_free),
-            self.route_end(target_id, target_box, target_perimeter, target_free),
-            waypoints,
-        )
-        if routed is not None:
-            points = routed
-        path = EdgePath(
-            points=points,
-            source_id=source_id if source_box is not None else None,
-            target_id=target_id if target_box is not None else None,
-            start_arrow=values.get("startArrow") or None,
-            end_arrow=values.get("endArrow") or None,
-            start_size=_f(values.get("startSize"), 6.0),
-            end_size=_f(values.get("endSize"), 6.0),
-            start_fill=values.get("startFill", "1") != "0",
-            end_fill=values.get("endFill", "1") != "0",
-            edge_style=edge_style if edge_style and edge_style != "none" else None,
-            curved=style.flag("curved"),
-        )
-        cell.path = path
-        cell.busy = False
-        return path
+        return points
 
     def route_end(
         self,

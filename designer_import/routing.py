@@ -127,6 +127,8 @@ def _spaced(end: End, side: float, values: dict[str, str]) -> Geometry:
     assert end.box is not None
     border = _num(values, "perimeterSpacing", 0.0) + side + end.spacing
     box = end.box
+    if border == 0:
+        return box  # the common case: the box as it is, without a copy
     grown = Geometry(
         box.x - border, box.y - border, box.width + 2 * border, box.height + 2 * border
     )
