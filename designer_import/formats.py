@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import logging
 import zlib
 from dataclasses import dataclass
@@ -182,9 +183,26 @@ def _inflate(raw: bytes, wbits: int, where: str) -> bytes:
 
 def _uri_decode(text: str, where: str) -> str:
     try:
-        return unquote(text, errors="strict")
+        return _unquote(text)
     except UnicodeDecodeError:
         raise DrawioError(f"{where}: the URI-encoded diagram is not valid UTF-8") from None
+
+
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text, errors="strict")``, the same text, in C for the common
+    case (ASCII with valid ``%XX`` escapes: every compressed draw.io page), where unquote's
+    Python loop over the escapes was a third of the corpus' load time. Anything else (a
+    stray ``%``, non-ASCII text) goes through unquote itself."""
+    if "%" not in text:
+        return text
+    if not text.isascii():
+        return unquote(text, errors="strict")
+    escaped = text.replace("\\", "\\\\").replace("%", "\\x")
+    try:
+        raw = codecs.escape_decode(escaped.encode("ascii"))[0]
+    except ValueError:  # a % not followed by two hex digits: unquote keeps it as it is
+        return unquote(text, errors="strict")
+    return raw.decode("utf-8")
 
 
 def _png_mxfile(data: bytes, where: str) -> str:

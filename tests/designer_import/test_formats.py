@@ -122,3 +122,30 @@ def test_utf16_files_load_and_utf16_entity_tricks_are_refused(fixtures: Path) ->
         wide = (fixtures / name).read_text(encoding="utf-8").encode("utf-16")
         with pytest.raises(DrawioError):
             load_experience_bytes(wide, name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain <mxGraphModel/>",
+        "%3CmxGraphModel%20a%3D%22%C3%A9%E2%82%AC%22%2F%3E",
+        "back\\slash \\x41 %5C%78%34%31 stays",
+        "a stray % and %4g and a trailing %4",
+        "%%41%",
+        "not ascii: é %41",
+    ],
+)
+def test_uri_decode_is_unquote(text: str) -> None:
+    """The C fast path of a compressed page's URI-decoding gives unquote's text exactly."""
+    from urllib.parse import unquote
+
+    from designer_import.formats import _uri_decode
+
+    assert _uri_decode(text, "here") == unquote(text, errors="strict")
+
+
+def test_uri_decode_invalid_utf8_is_named() -> None:
+    from designer_import.formats import _uri_decode
+
+    with pytest.raises(DrawioError, match="here: the URI-encoded diagram is not valid UTF-8"):
+        _uri_decode("%C3%28", "here")
