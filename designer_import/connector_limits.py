@@ -7,6 +7,8 @@ names, one finding per difference, each with what the artist can do about it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from designer_import.model import Element, Page
 
 #: The arrow heads the kiosk draws (draw.io's mxMarker, Shapes.js and mxER.js markers).
@@ -57,12 +59,17 @@ ROUTED_STYLES = frozenset(
 )
 
 
-def connector_limits(element: Element, page: Page) -> list[tuple[str, str, str]]:
+def connector_limits(
+    element: Element, page: Page, by_id: Mapping[str, Element] | None = None
+) -> list[tuple[str, str, str]]:
     """``(code, message, fix)`` for each way the kiosk draws this connector of ``page``
-    differently from draw.io; empty for anything that is not a connector."""
+    differently from draw.io; empty for anything that is not a connector. ``by_id``: the
+    page's elements by id (the first of each id, as ``Page.element`` finds it), when the
+    caller checks many connectors of the page."""
     if element.edge is None:
         return []
-    ends = [page.element(i) for i in (element.edge.source_id, element.edge.target_id) if i]
+    find = by_id.get if by_id is not None else page.element
+    ends = [find(i) for i in (element.edge.source_id, element.edge.target_id) if i]
     on_connector = any(end is not None and end.edge is not None for end in ends)
     style = element.style
     found: list[tuple[str, str, str]] = []

@@ -225,6 +225,9 @@ def _page_findings(
     else:
         scale = 1.0
     ids = {e.id for e in page.elements}
+    by_id: dict[str, Element] = {}
+    for e in page.elements:
+        by_id.setdefault(e.id, e)  # the first of an id, as Page.element finds it
     all_tags = {tag.lower() for e in page.elements for tag in e.tags}  # draw.io ignores case
     stencils: dict[str, list[Element]] = {}
 
@@ -309,7 +312,7 @@ def _page_findings(
                         f"{', '.join(unknown_tags[:5])}",
                         "tag the shapes (Edit Data -> Tags) or fix the tag name",
                     )
-        for code, message, fix in connector_limits(element, page):
+        for code, message, fix in connector_limits(element, page, by_id):
             add("warning", code, element, message, fix)
         for note in element.load_notes:
             add(
