@@ -280,7 +280,8 @@ def product_name(name: str) -> str:
 
 
 def actions(*steps: tuple[str, list[str]]) -> str:
-    """A draw.io custom link running show/hide/toggle steps on tagged shapes."""
+    """A draw.io custom link running show/hide/toggle steps on tagged shapes. draw.io picks
+    the shapes that carry *all* of a step's tags, so hiding two groups takes two steps."""
     body = {"actions": [{verb: {"tags": tags}} for verb, tags in steps]}
     return "data:action/json," + json.dumps(body, separators=(",", ":"))
 
@@ -908,7 +909,7 @@ def product_page(product: Product) -> PageBuilder:
         140,
         "Add to my list",
         cell_id=f"{page.id}-add",
-        link=actions(("hide", ["where", "details"]), ("show", ["added"])),
+        link=actions(("hide", ["where"]), ("hide", ["details"]), ("show", ["added"])),
         props={"kiosk-action": "add-to-list", **sku},
     )
     page.add(
@@ -919,7 +920,7 @@ def product_page(product: Product) -> PageBuilder:
         140,
         "Show me where",
         cell_id=f"{page.id}-where",
-        link=actions(("hide", ["details", "added"]), ("show", ["where"])),
+        link=actions(("hide", ["details"]), ("hide", ["added"]), ("show", ["where"])),
         props={"kiosk-action": "show-me-where", **sku},
     )
     page.add(
@@ -930,7 +931,7 @@ def product_page(product: Product) -> PageBuilder:
         140,
         "More details",
         cell_id=f"{page.id}-details",
-        link=actions(("hide", ["where", "added"]), ("toggle", ["details"])),
+        link=actions(("hide", ["where"]), ("hide", ["added"]), ("toggle", ["details"])),
         props={"kiosk-action": "product-details", **sku},
     )
     # in-place panels over the picture card, hidden until asked for
