@@ -453,7 +453,8 @@ class Chaos:
     def malformed_message(self) -> None:
         variant = self.injected["malformed_message"] % 3
         if variant == 0:
-            payload = b'\x00{"schema": not json'
+            # numbered: the receiver quarantines a redelivered (identical) message once
+            payload = b'\x00{"schema": not json %d' % self.injected["malformed_message"]
         elif variant == 1:
             payload = json.dumps([{"events": "not an envelope"}]).encode()
         else:
@@ -466,7 +467,7 @@ class Chaos:
                 event["id"] = str(uuid.uuid4())  # not a UUIDv7, and the type is unknown
                 event["type"] = "Not A Type"
                 self.injected_ids.append(event["id"])
-                message.update(batch_id=str(uuid.uuid4()), part=0, parts=1, count=1)
+                message.update(batch_id=str(uuid.uuid4()), part=1, parts=1, count=1)
                 message["events"] = [event]
                 payload = json.dumps(message).encode()
         deadline = time.monotonic() + 120  # the broker may be stopped just now
