@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QVariantAnimation,
     Signal,
 )
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from designer_import.model import Element, Page, ShapeKind
@@ -65,6 +65,11 @@ def passes_touch(element: Element) -> bool:
     return element.kind == ShapeKind.TEXT and element.style.fill is None
 
 
+#: The items whose label box is touchable too (a tuple: ``isinstance`` checks it faster
+#: than a union made anew on each touch).
+LABELLED = (ElementItem, EdgeItem)
+
+
 def touches(item: QGraphicsItem, at: QPointF) -> bool:
     """Whether a touch at ``at`` (page coordinates) lands on the item: its outline as drawn
     or its label's text box, wherever the label sits (a caption under a photo counts, as
@@ -72,7 +77,7 @@ def touches(item: QGraphicsItem, at: QPointF) -> bool:
     local = item.mapFromScene(at)
     if item.shape().contains(local):
         return True
-    label = item.label if isinstance(item, ElementItem | EdgeItem) else None
+    label = item.label if isinstance(item, LABELLED) else None
     return label is not None and label.bounds.contains(local)
 
 
@@ -117,6 +122,8 @@ class PageView(QWidget):
         self._transition.valueChanged.connect(self._step)
         self._transition.finished.connect(self._transition_done)
         self.swipe_enabled = True
+        # widget pixels -> page: the inverse of the fit for one viewport and widget size
+        self._to_page: tuple[tuple[float, ...], QTransform] | None = None
 
     # --- pages -----------------------------------------------------------------------------
 
@@ -318,9 +325,20 @@ class PageView(QWidget):
     def to_page(self, point: QPointF) -> QPointF:
         """Widget pixels -> page coordinates of the page shown now."""
         assert self.scene is not None
-        transform = fit_transform(self.scene.viewport_rect, self.width(), self.height())
-        inverted, _ok = transform.inverted()
-        return inverted.map(point)
+        viewport = self.scene.viewport_rect
+        key = (
+            viewport.x(),
+            viewport.y(),
+            viewport.width(),
+            viewport.height(),
+            self.width(),
+            self.height(),
+        )
+        cached = self._to_page
+        if cached is None or cached[0] != key:
+            transform = fit_transform(viewport, self.width(), self.height())
+            cached = self._to_page = (key, transform.inverted()[0])
+        return cached[1].map(point)
 
     def to_widget(self, point: QPointF) -> QPointF:
         """Page coordinates -> widget pixels."""

@@ -469,13 +469,22 @@ class ElementItem(QGraphicsItem):
             self._bounds = self._bounds.united(self.label.bounds)
         margin = (self.pen.widthF() if self.pen else 0.0) + 4.0
         self._bounds = self._bounds.adjusted(-margin, -margin, margin, margin)
+        self._touchable: QPainterPath | None = None
 
     def boundingRect(self) -> QRectF:
         """Everything this item paints."""
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        """The touchable area: the outline as drawn (a text's box for text)."""
+        """The touchable area: the outline as drawn (a text's box for text). Made on the
+        first touch and kept: every touch on the page hit-tests it, and nothing it comes
+        from changes after the item is built."""
+        touchable = self._touchable
+        if touchable is None:
+            touchable = self._touchable = self._make_shape()
+        return touchable
+
+    def _make_shape(self) -> QPainterPath:
         if self.element.kind in (ShapeKind.TEXT, ShapeKind.GROUP, ShapeKind.IMAGE):
             path = QPainterPath()
             path.addRect(self.box)
