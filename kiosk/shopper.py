@@ -200,6 +200,10 @@ class KioskWindow(QWidget):
         layout.addWidget(self.view)
         self.session = SessionMachine(self.settings, clock=clock)
         self.experience: Experience = back_soon_experience()
+        # per experience, worked out once: its goodbye page, each page's neighbours
+        self._goodbye: tuple[Experience, Page | None] | None = None
+        self._neighbours_of: Experience | None = None
+        self._neighbour_cache: dict[str, tuple[Page, list[Page]]] = {}
         self.findings: list[Any] = []
         self.broken: str | None = None
         #: Why a stand-in (the last good copy, the configured file) shows instead of the
@@ -543,15 +547,29 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or not self.isVisible():
             return
+        self._to_prepare = list(self._neighbours(page))
+        self._prepare_next()
+
+    def _neighbours(self, page: Page) -> list[Page]:
+        """The pages one touch away from ``page`` (the welcome page first), at most
+        CACHE_AHEAD; worked out once per page of an experience (each page switch asks)."""
+        experience = self.experience
+        if self._neighbours_of is not experience:
+            self._neighbour_cache.clear()  # another experience: its pages only
+            self._neighbours_of = experience
+        cached = self._neighbour_cache.get(page.id)
+        if cached is not None and cached[0] is page:
+            return cached[1]
         targets = [t for t in (self.welcome_page(),) if t is not None]
         for element in page.elements:
             link = element.link
             if isinstance(link, NavigateLink):
-                found = self.experience.page(link.page_id)
+                found = experience.page(link.page_id)
                 if found is not None and found not in targets:
                     targets.append(found)
-        self._to_prepare = targets[:CACHE_AHEAD]
-        self._prepare_next()
+        del targets[CACHE_AHEAD:]
+        self._neighbour_cache[page.id] = (page, targets)
+        return targets
 
     def _prepare_next(self) -> None:
         # one page per turn of the event loop: a touch arriving meanwhile is not kept waiting
@@ -791,10 +809,20 @@ class KioskWindow(QWidget):
     def goodbye_page(self) -> Page | None:
         """The page shown for ``goodbye_s`` when a session ends: named or tagged
         "goodbye"; None when the experience has none."""
-        for page in self.experience.pages:
-            if page.name.strip().lower() == "goodbye" or "goodbye" in page.tags:
-                return page
-        return None
+        experience = self.experience
+        cached = self._goodbye
+        if cached is not None and cached[0] is experience:
+            return cached[1]
+        found = next(
+            (
+                page
+                for page in experience.pages
+                if page.name.strip().lower() == "goodbye" or "goodbye" in page.tags
+            ),
+            None,
+        )
+        self._goodbye = (experience, found)  # asked on every tap: found once per experience
+        return found
 
     def on_presence(self, state: Any) -> None:
         """A presence report from the sensor (``sensors.PresenceState``), on the UI thread."""
