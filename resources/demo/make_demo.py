@@ -485,6 +485,9 @@ def button_style(
         image_width=64,
         image_height=64,
         spacing=16,
+        # draw.io's label shape puts its picture at spacing + 5 and does not move the text
+        # for it: the text starts after the picture (21 + 64) and a gap
+        spacing_left=96,
     )
 
 
