@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from settings.loader import DEFAULT_CONFIG
+from settings.loader import DEFAULT_CONFIG, ConfigError, load_config
 from settings.model import AdminSection, KioskConfig
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,13 @@ def verify_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(key, expected)
 
 
-def default_pin_file(config_path: Path, role: Role) -> Path:
-    """Where ``kiosk set-pin`` puts a role's hash when the config names no file: next to
-    the config file, ``staff.pin`` / ``manager.pin``."""
+def default_pin_file(config_path: Path, role: Role, data_dir: Path | None) -> Path:
+    """Where ``kiosk set-pin`` puts a role's hash when the config names no file:
+    ``staff.pin`` / ``manager.pin`` next to the config file; for the shipped defaults (a
+    kiosk started without a config, whose defaults sit inside the installed package, often
+    read-only), in the data directory."""
+    if data_dir is not None and config_path.resolve() == DEFAULT_CONFIG.resolve():
+        return data_dir / f"{role}.pin"
     return config_path.parent / f"{role}.pin"
 
 
@@ -121,7 +125,7 @@ def pin_hash_for(config: KioskConfig, role: Role) -> str | None:
     if secret is not None and secret.get_secret_value().strip():
         return str(secret.get_secret_value()).strip()
     if config.source is not None:
-        candidate = default_pin_file(config.source, role)
+        candidate = default_pin_file(config.source, role, config.paths.data_dir)
         try:
             text = candidate.read_text(encoding="utf-8").strip()
         except OSError:
@@ -358,7 +362,13 @@ def pin_file_target(config_path: Path, role: Role, env: Mapping[str, str]) -> Pa
             f"{config_path}: [admin] {role}_pin_hash is set inline and would hide a file; "
             f"remove it, or set {role}_pin_hash_file"
         )
-    return default_pin_file(config_path, role)
+    data_dir = None
+    if config_path.resolve() == DEFAULT_CONFIG.resolve():
+        try:
+            data_dir = load_config(config_path, env=env).paths.data_dir
+        except ConfigError as exc:
+            raise PinError(str(exc)) from None
+    return default_pin_file(config_path, role, data_dir)
 
 
 def write_pin_hash(path: Path, hashed: str) -> None:

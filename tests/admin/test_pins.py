@@ -25,6 +25,7 @@ from kiosk.admin.pins import (
 )
 from kiosk.cli import main as kiosk_main
 from settings import load_config
+from settings.loader import DEFAULT_CONFIG
 from settings.model import AdminSection
 from tests.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, write_config
 
@@ -232,3 +233,17 @@ def test_a_damaged_lockout_file_is_named_and_ignored(
     gate.load()
     assert gate.state() == GateState(attempts_left=5, locked_for_s=0.0)
     assert str(store) in caplog.text and "damaged" in caplog.text
+
+
+def test_set_pin_on_the_shipped_defaults_writes_into_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no --config and no KIOSK_CONFIG: the kiosk runs on the defaults shipped in the package
+    # (read-only in an installed wheel), so the PIN goes to the data directory instead
+    env = {"KIOSK_PATHS__DATA_DIR": str(tmp_path / "data")}
+    monkeypatch.setattr(sys, "stdin", io.StringIO("7531\n"))
+    assert set_pin_main(["--role", "manager", "--stdin"], env=env) == 0
+    target = tmp_path / "data" / "manager.pin"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert not (DEFAULT_CONFIG.parent / "manager.pin").exists()
+    assert check_pin(load_config(None, env=env), "7531") == "manager"
