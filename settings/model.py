@@ -84,6 +84,10 @@ class StorageSection(Section):
     #: kiosk PC's disk). Over budget, uplinked events go first, then the oldest *unsent*
     #: ones, loudly. 0 = no budget (the file grows while the uplink is off or offline).
     disk_budget_mb: Annotated[int, Field(ge=0)] = 2048
+    #: Room taken on disk at start (``<database>.spill``) for the events held while the
+    #: database cannot be written, so a kill does not lose them (8 MB: ~17,000 touch events).
+    #: 0 = no spill file (held events are in memory only).
+    spill_mb: Annotated[int, Field(ge=0, le=1024)] = 8
 
 
 class RedisSection(Section):

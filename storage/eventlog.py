@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from storage.event_schema import EventCheck
 from storage.hot import MirrorFeed
 from storage.records import INSERT_SQL, SESSIONS_UPSERT_SQL, Row, to_row
 from storage.retention import enforce_budget, purge_uplinked
+from storage.spill import Spill, spill_path
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,10 @@ class StorageHealth:
     redis_rebuilds: int = 0
     redis_rebuilt_at: float | None = None
     redis_rebuild_reason: str | None = None
+    #: Held events also kept in the spill file (a kill does not lose them), and whether it
+    #: was full (the events held beyond it are in memory only).
+    spill_held_events: int = 0
+    spill_full: bool = False
 
 
 def database_path(config: KioskConfig) -> Path:
@@ -162,6 +168,11 @@ class EventLog:
         self._writer_error: str | None = None
         #: (device, inode) of the file the writer opened.
         self._file_identity: tuple[int, int] | None = None
+        self._spill: Spill | None = (
+            Spill(spill_path(self._database), s.spill_mb * 1024 * 1024) if s.spill_mb else None
+        )
+        #: The first pending rows that the spill file holds too.
+        self._spilled = 0
 
     @property
     def database(self) -> Path:
@@ -171,7 +182,15 @@ class EventLog:
     # --- caller side -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open (or create and migrate) the database and start the writer thread."""
+        """Open (or create and migrate) the database and start the writer thread; events an
+        earlier run held in the spill file are written first."""
+        if self._spill is not None:
+            held = self._spill.open()
+            self._pending.extend(held)
+            if self._spill.usable:
+                self._spilled = len(held)
+            else:
+                self._spill = None
         self._open()
         self._checkpointer.start()
         if self._feed is not None:
@@ -240,7 +259,12 @@ class EventLog:
         if self._thread.is_alive():
             log.error("event log writer did not finish within %.1f s", timeout)
         elif self._pending:
-            log.error("event log stopped with %d events NOT saved to SQLite", len(self._pending))
+            log.error(
+                "event log stopped with %d events NOT saved to SQLite (%d of them kept in the "
+                "spill file, written at the next start)",
+                len(self._pending),
+                self._spilled,
+            )
         if self._feed is not None:
             self._feed.stop(timeout)
         self._checkpointer.stop()
@@ -294,6 +318,8 @@ class EventLog:
             redis_rebuilds=feed.rebuilds if feed is not None else 0,
             redis_rebuilt_at=feed.rebuilt_at if feed is not None else None,
             redis_rebuild_reason=feed.rebuild_reason if feed is not None else None,
+            spill_held_events=self._spilled,
+            spill_full=self._spill is not None and self._spill.full,
         )
 
     # --- writer thread ---------------------------------------------------------------------
@@ -406,11 +432,19 @@ class EventLog:
                 time.sleep(wait)
             if self._pending:
                 self._check_file()
-            if self._engine is None and time.monotonic() >= self._retry_at:
-                self._open()
+            if self._engine is None:
+                # held: into the spill before a retry, which may take a while (after stop()
+                # the retry is the last, and what it cannot write is spilled below)
+                if self._spill is not None and self._pending and not self._stop_seen:
+                    self._keep_spill(self._spill)
+                if time.monotonic() >= self._retry_at:
+                    self._open()
             if self._engine is not None:
                 self._flush_pending()
                 self._retention()
+            spill = self._spill
+            if spill is not None and (not spill.empty or (self._pending and self._engine is None)):
+                self._keep_spill(spill)  # a batch just refused, or all written: clear it
             if self._queue.qsize() < self._queue_max // 2:
                 self._backpressure = False
                 self._saturated = False
@@ -421,6 +455,29 @@ class EventLog:
             self._open()
         if self._engine is not None:
             self._flush_pending()
+        if self._spill is not None:
+            self._keep_spill(self._spill)
+            self._spill.close()
+
+    def _keep_spill(self, spill: Spill) -> None:
+        """Held rows not in the spill file yet go there (fsync'd); once the database holds
+        every pending row, the spill is cleared."""
+        try:
+            if not self._pending:
+                if not spill.empty:
+                    spill.clear()
+                self._spilled = 0
+            elif self._engine is None and self._spilled < len(self._pending) and not spill.full:
+                self._spilled += spill.add(list(islice(self._pending, self._spilled, None)))
+        except OSError as exc:
+            log.error(
+                "event log: the spill file %s failed (%s); events held while the database "
+                "cannot be written are kept in memory only from now on",
+                spill.path,
+                exc,
+            )
+            spill.close()
+            self._spill = None
 
     def _drain_rest(self) -> None:
         items = []
@@ -493,6 +550,8 @@ class EventLog:
                 return
             for _ in range(n):
                 self._pending.popleft()
+            if self._spilled:
+                self._spilled = max(0, self._spilled - n)
 
     def _write_one_by_one(self, n: int) -> None:
         """A batch SQLite refused for its rows, not its file: each row on its own, the ones
@@ -517,6 +576,8 @@ class EventLog:
                 self._fail(exc)
                 return
             self._pending.popleft()
+            if self._spilled:
+                self._spilled -= 1
 
     def _write(self, rows: list[Row]) -> None:
         assert self._engine is not None
