@@ -136,6 +136,13 @@ def storage_tile(services: KioskServices, snap: StatusSnapshot | None) -> TileVi
         details.append(
             f"writer restarted {restarts}x, last: {getattr(h, 'writer_error', None) or '?'}"
         )
+    spilled = int(getattr(h, "spill_held_events", 0) or 0)
+    if getattr(h, "spill_full", False):
+        details.insert(
+            0, f"spill file FULL: {spilled:,} held events kept; newer ones in memory only"
+        )
+    elif spilled:
+        details.insert(0, f"{spilled:,} held events kept in the spill file (safe from a restart)")
     if not getattr(h, "writer_alive", True):
         details.insert(0, str(getattr(h, "sqlite_error", "") or "the writer stopped"))
         return TileView("bad", "Writer restarting", details)

@@ -223,6 +223,19 @@ def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis(
     )
     assert (down.level, down.headline) == ("bad", "Writer restarting")
     assert "writer restarted 1x, last: ValueError: bad" in down.details
+    full = storage_tile(
+        services,
+        StatusSnapshot(
+            storage=storage_health(
+                sqlite_ok=False,
+                sqlite_error="disk is full",
+                spill_held_events=9000,
+                spill_full=True,
+            )
+        ),
+    )
+    assert full.level == "bad"
+    assert "spill file FULL: 9,000 held events kept; newer ones in memory only" in full.details
     back = storage_tile(
         services, StatusSnapshot(storage=storage_health(writer_restarts=1, writer_error="x"))
     )
