@@ -201,7 +201,7 @@ def test_stencils_and_connectors(qapp: Any) -> None:
         ),
     )
     connector = EdgeItem(edge)
-    assert len(connector.heads) == 2
+    assert len(connector.parts) == 2  # one painted part per head
     # touched along its route (both legs), not across the corner it turns
     assert connector.shape().contains(QPointF(100, 3))
     assert connector.shape().contains(QPointF(198, 50))
