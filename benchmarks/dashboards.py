@@ -4,7 +4,7 @@ The interaction log (``storage.EventLog``, SQLite; Redis off so every figure com
 SQLite, the slower path) is filled with ``--events`` events (default one million) of
 simulated shoppers, then shoppers keep arriving at ``--rate`` events per second (default
 50) from another thread. A 1920x1080 kiosk window (offscreen platform) runs the
-:class:`~kiosk.frameprobe.FrameProbe` at 60 Hz: a frame's time is how late the UI thread
+:class:`~kiosk.screen.frameprobe.FrameProbe` at 60 Hz: a frame's time is how late the UI thread
 was to start it plus a full repaint of the window.
 
 Two phases in the same run, each ``--seconds`` long: the admin panel closed (the shopper
@@ -38,7 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEvent, QObject
 
 from benchmarks.report import report
-from kiosk.frameprobe import FRAME_S, FrameProbe
+from kiosk.screen.frameprobe import FRAME_S, FrameProbe
 from storage import Event, EventLog
 
 WIDTH, HEIGHT = 1920, 1080

@@ -171,8 +171,8 @@ def score_pages(
 
     from designer_import import DrawioError, load_experience
     from designer_import.model import Experience
-    from kiosk.fonts import load_web_fonts
-    from kiosk.render import PageScene, drawing_rect, render_page
+    from kiosk.screen.fonts import load_web_fonts
+    from kiosk.screen.render import PageScene, drawing_rect, render_page
 
     _app = QApplication.instance() or QApplication(["fidelity"])
     loaded: dict[Path, Experience | str] = {}

@@ -32,7 +32,7 @@ import kiosk  # noqa: F401  (PySide6 work-around first)
 from benchmarks.report import report
 from designer_import import load_experience
 from designer_import.model import Experience, NavigateLink
-from kiosk.frameprobe import percentile
+from kiosk.screen.frameprobe import percentile
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "resources" / "demo" / "pet-store.drawio"
@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from kiosk.events import EventRecorder, MemorySink
+    from kiosk.models.interactions import EventRecorder, MemorySink
+    from kiosk.screen.window import KioskWindow
     from kiosk.services import KioskServices
-    from kiosk.shopper import KioskWindow
     from settings.loader import load_config
 
     app = QApplication.instance() or QApplication([])

@@ -1,7 +1,7 @@
 """What the kiosk draws differently from draw.io on a connector, for the validator.
 
 The kiosk draws connectors as draw.io does (routes: ``designer_import.routing``; heads,
-corners, ``flexArrow`` and ``link``: ``kiosk.edges``), except what ``connector_limits``
+corners, ``flexArrow`` and ``link``: ``kiosk.screen.edges``), except what ``connector_limits``
 names, one finding per difference, each with what the artist can do about it.
 """
 

@@ -1,7 +1,7 @@
 """Line jumps (``jumpStyle=arc|gap|sharp``) as draw.io finds them (Graph.js,
 ``mxGraphView.updateLineJumps``): a connector with a jump style hops over every earlier
 connector (in drawing order) that crosses it, except where they meet at a bend or an end.
-``kiosk.edges`` draws the hops; this module only finds where they are.
+``kiosk.screen.edges`` draws the hops; this module only finds where they are.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ of two ways, and the kiosk follows both:
   shape named "Eye" in ``signs/healthcare.xml``, lower-cased, spaces as underscores. A drawing
   may also embed its own stencil (``shape=stencil(...)``, compressed like a page).
 - in code (draw.io's ``Shapes.js`` and ``shapes/mx*.js``): ``CODE_SHAPES`` names the ones
-  the kiosk draws in code too (``kiosk/library_shapes.py``).
+  the kiosk draws in code too (``kiosk/screen/shapes/library.py``).
 
-This module is plain Python: it reads and indexes the XML; ``kiosk/stencils.py`` paints it.
+This module is plain Python: it reads and indexes the XML; ``kiosk/screen/shapes/stencils.py`` paints it.
 Each library file is read once, on first use, and kept.
 """
 
@@ -39,11 +39,11 @@ LIBRARY_FOLDER = "stencil_libraries"
 #: The style value of a stencil embedded in the drawing: ``stencil(<compressed XML>)``.
 EMBEDDED_PREFIX = "stencil("
 
-#: Library shapes draw.io draws in code that ``kiosk/library_shapes.py`` draws the same way
+#: Library shapes draw.io draws in code that ``kiosk/screen/shapes/library.py`` draws the same way
 #: (lower-case lookup names).
 CODE_SHAPES: frozenset[str] = frozenset(
     {
-        # draw.io's own shapes drawn in code (kiosk/core_shapes.py)
+        # draw.io's own shapes drawn in code (kiosk/screen/shapes/core.py)
         "waypoint",
         "crossbar",
         "dimension",

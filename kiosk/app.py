@@ -25,9 +25,9 @@ from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from kiosk.admin.library import ContentLibrary
-from kiosk.events import EventRecorder, MemorySink
+from kiosk.models.interactions import EventRecorder, MemorySink
+from kiosk.screen.window import KioskWindow
 from kiosk.services import KioskServices
-from kiosk.shopper import KioskWindow
 from settings import KioskConfig
 
 #: At a graceful stop, how long a connected uplink may take to send the last events.

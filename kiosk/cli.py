@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_preview(args: argparse.Namespace) -> int:
     """``kiosk preview``: PNGs of every page; one clear line on bad input."""
     from designer_import import DrawioError
-    from kiosk.preview import PreviewError, parse_size, preview
+    from kiosk.screen.preview import PreviewError, parse_size, preview
 
     # a preview needs no screen: render offscreen unless the caller chose a platform
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

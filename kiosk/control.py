@@ -43,7 +43,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
-from kiosk.frameprobe import FrameProbe
+from kiosk.screen.frameprobe import FrameProbe
 from kiosk.services import KioskServices
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from pytestqt.qtbot import QtBot
 import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
 from designer_import import load_experience, load_experience_bytes, validate
 from designer_import.model import ActionLink, Experience, NavigateLink, Page, ShapeKind
-from kiosk.events import EventRecorder, MemorySink
+from kiosk.models.interactions import EventRecorder, MemorySink
+from kiosk.screen.window import KioskWindow
 from kiosk.services import KioskServices
-from kiosk.shopper import KioskWindow
 from resources.demo import make_demo
 from settings.loader import load_config
 

@@ -235,7 +235,7 @@ class ContentPage(QWidget):
 
     def _show_thumbs(self, experience: Any) -> None:
         try:
-            from kiosk.render import PageScene, render_page
+            from kiosk.screen.render import PageScene, render_page
         except ImportError as exc:
             log.info("page previews unavailable: %s", exc)
             return

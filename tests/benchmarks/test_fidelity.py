@@ -34,7 +34,7 @@ def _corpus(tmp_path: Path) -> Path:
 def _reference_from_kiosk(qapp: object, corpus: Path, size: tuple[int, int]) -> Path:
     """The kiosk's own drawing of the page as the reference (so the score must be ~1)."""
     from designer_import import load_experience
-    from kiosk.render import PageScene, drawing_rect, render_page
+    from kiosk.screen.render import PageScene, drawing_rect, render_page
 
     page = load_experience(corpus / "drawio" / "two.drawio").pages[0]
     scene = PageScene(page)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
-from kiosk.events import EventRecorder, MemorySink
+from kiosk.models.interactions import EventRecorder, MemorySink
+from kiosk.screen.window import KioskWindow
 from kiosk.services import KioskServices
-from kiosk.shopper import KioskWindow
 from settings import KioskConfig
 from settings.loader import load_config
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from designer_import import load_experience
-from kiosk.fonts import load_web_fonts
-from kiosk.render import PageScene, render_page
+from kiosk.screen.fonts import load_web_fonts
+from kiosk.screen.render import PageScene, render_page
 
 
 def cell(cell_id: str, style: str, x: float, y: float, w: float, h: float, **extra: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from kiosk.app import Kiosk, install_excepthook
-from kiosk.session import SessionState
+from kiosk.models.session import SessionState
 from kiosk.simulate import KioskClient
 from settings import KioskConfig
 from tests.kiosk.conftest import FEATURES

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from designer_import import load_experience
-from kiosk.render import PageScene, render_page
+from kiosk.screen.render import PageScene, render_page
 from tests.kiosk.conftest import FIXTURES
 
 SCALE = 2

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.shopper import BACK_SOON_ID, KioskWindow
+from kiosk.screen.window import BACK_SOON_ID, KioskWindow
 from tests.kiosk.conftest import page_xml, write_drawio
 
 ATTRACT = page_xml("attract", "attract", "")

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from designer_import import load_experience
-from kiosk.fonts import load_web_fonts
-from kiosk.render import PageScene, render_page
+from kiosk.screen.fonts import load_web_fonts
+from kiosk.screen.render import PageScene, render_page
 
 #: Installed by scripts/setup-system (Debian's fonts-liberation2).
 LIBERATION = Path("/usr/share/fonts/truetype/liberation2")

@@ -12,8 +12,8 @@ from PySide6.QtGui import QPointingDevice
 from PySide6.QtTest import QTest
 
 from designer_import.model import NavigateLink
-from kiosk.events import MemorySink
-from kiosk.shopper import KioskWindow
+from kiosk.models.interactions import MemorySink
+from kiosk.screen.window import KioskWindow
 from tests.kiosk.conftest import DEMO, FEATURES
 
 ASPECTS = {"16:9": (1920, 1080), "4:3": (1024, 768), "9:16": (1080, 1920)}

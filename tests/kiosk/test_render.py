@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QImage
 
 from designer_import import DrawioError, load_experience
 from designer_import.model import Element, Geometry, Gradient, Page, ShapeKind, Style
-from kiosk.render import PageScene, render_page
-from kiosk.shapes import outline
+from kiosk.screen.render import PageScene, render_page
+from kiosk.screen.shapes.outlines import outline
 from tests.corpus import DrawioCorpus
 from tests.kiosk.conftest import FEATURES
 
@@ -128,7 +128,7 @@ def test_pictures_decode(qapp: Any) -> None:
 
 def test_svg_and_gif_pictures(qapp: Any, tmp_path: Path) -> None:
     from designer_import.model import ImageRef
-    from kiosk.render import Picture
+    from kiosk.screen.render import Picture
 
     svg = (
         b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
@@ -173,8 +173,8 @@ def test_the_corpus_renders(qapp: Any, drawio_corpus: DrawioCorpus) -> None:
 
 def test_stencils_and_connectors(qapp: Any) -> None:
     from designer_import.model import EdgePath, Point
-    from kiosk.edges import EdgeItem
-    from kiosk.render import ElementItem
+    from kiosk.screen.edges import EdgeItem
+    from kiosk.screen.render import ElementItem
 
     stencil = Element(
         id="s",

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from designer_import import load_experience, validate
-from kiosk.render import PageScene, render_page
+from kiosk.screen.render import PageScene, render_page
 from tests.kiosk.drawing import colour
 from tests.kiosk.test_render_shapes import png_uri
 

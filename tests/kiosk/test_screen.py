@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from designer_import import build_bundle
-from kiosk.events import MemorySink
-from kiosk.shopper import BACK_SOON_ID, KioskWindow
+from kiosk.models.interactions import MemorySink
+from kiosk.screen.window import BACK_SOON_ID, KioskWindow
 from settings import KioskConfig
 from tests.kiosk.conftest import FEATURES
 
@@ -200,7 +200,7 @@ def test_a_fixed_drawing_replaces_back_soon(
 def test_rendered_pages_stay_within_the_memory_budget(
     open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kiosk import pageview
+    from kiosk.screen import pageview
 
     width, height = 640, 360
     monkeypatch.setattr(pageview, "CACHE_BYTES", 5 * width * height * 4)

@@ -50,7 +50,7 @@ def demo_product_page() -> str | None:
 
 def rendered(experience: Experience, page_id: str) -> QImage:
     """The page as ``kiosk preview`` draws it on a 1920x1080 screen."""
-    from kiosk.render import PageScene, render_page
+    from kiosk.screen.render import PageScene, render_page
 
     page = experience.page(page_id)
     assert page is not None, page_id

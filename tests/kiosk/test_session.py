@@ -14,9 +14,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from kiosk.app import Kiosk
-from kiosk.events import MemorySink
-from kiosk.session import SessionMachine, SessionState
-from kiosk.shopper import KioskWindow
+from kiosk.models.interactions import MemorySink
+from kiosk.models.session import SessionMachine, SessionState
+from kiosk.screen.window import KioskWindow
 from sensors import PresenceState, Zone
 from sensors.backends import realsense_connected
 from sensors.recording import record_scene

@@ -12,9 +12,9 @@ from PySide6.QtGui import QColor, QImage
 
 from designer_import import load_experience, validate
 from designer_import.stencils import CODE_SHAPES, is_drawn, library_stencil
-from kiosk.library_shapes import CODE_SHAPE_PAINTERS
-from kiosk.render import PageScene, fit_transform, render_page
-from kiosk.stencils import StencilItem
+from kiosk.screen.render import PageScene, fit_transform, render_page
+from kiosk.screen.shapes.library import CODE_SHAPE_PAINTERS
+from kiosk.screen.shapes.stencils import StencilItem
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "drawio" / "stencils-library.drawio"
 
@@ -247,8 +247,8 @@ def test_a_path_turning_back_on_itself_has_no_miter_spike(qapp: object) -> None:
     from PySide6.QtGui import QPainter, QTransform
 
     from designer_import.model import Style
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import StencilDrawing
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import StencilDrawing
 
     canvas = StencilCanvas(Style(stroke="#000000", stroke_width=4), QRectF(0, 0, 100, 40))
     canvas.begin()

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from designer_import import load_experience
-from kiosk.shopper import KioskWindow
+from kiosk.screen.window import KioskWindow
 
 
 def settle(window: KioskWindow) -> None:

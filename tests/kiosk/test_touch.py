@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from kiosk.shopper import KioskWindow
+from kiosk.screen.window import KioskWindow
 from tests.kiosk.conftest import FIXTURES, page_xml, write_drawio
 
 LOGO = base64.b64encode((FIXTURES / "logo.png").read_bytes()).decode("ascii")

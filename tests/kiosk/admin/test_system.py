@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 from kiosk.admin.controller import AdminController
 from kiosk.services import KioskServices
 from settings import KioskConfig
-from tests.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
+from tests.kiosk.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
 
 
 def test_restart_and_exit(

@@ -16,8 +16,8 @@ from designer_import.model import Style
 from designer_import.stencils import find_stencil
 
 if TYPE_CHECKING:
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import CodeShape
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import CodeShape
 
 #: Outlines of an event, by the ``outline`` style value.
 _OUTLINE_INSET = 2.0
@@ -288,7 +288,7 @@ def _send_marker(c: StencilCanvas, x: float, y: float, w: float, h: float) -> No
 
 
 def _stencil_icon(c: StencilCanvas, style: Style, name: str, box: QRectF) -> None:
-    from kiosk.stencils import draw_stencil
+    from kiosk.screen.shapes.stencils import draw_stencil
 
     stencil = find_stencil(f"mxgraph.bpmn.{name}")
     if stencil is not None:
@@ -316,7 +316,7 @@ def bpmn_task(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     """``mxgraph.bpmn.task``: the task box (``mxgraph.basic.rect``; a subprocess dashed, a call
     activity thick), its loop/sub-process marks along the bottom and its ``taskMarker`` icon
     in the top-left corner."""
-    from kiosk.library_shapes import basic_rect
+    from kiosk.screen.shapes.library import basic_rect
 
     kind = style.get("bpmnShapeType") or "task"
     width = c.state.stroke_width

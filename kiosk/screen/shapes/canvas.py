@@ -3,7 +3,7 @@
 ``path``/``rect``/``ellipse`` build a path, ``fill``/``stroke``/``fillstroke`` paint it with
 the canvas state (fill and stroke colour, stroke width, dashes, joins), ``save``/``restore``
 keep and bring back that state. ``StencilCanvas`` records each painted path with its brush and
-pen (and each text) in drawing coordinates; ``kiosk/stencils.py`` places and paints them.
+pen (and each text) in drawing coordinates; ``kiosk/screen/shapes/stencils.py`` places and paints them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainterPath, QPen
 
 from designer_import.model import Style
-from kiosk.render import _brush, qcolor
+from kiosk.screen.render import _brush, qcolor
 
 # SVG's miter (a bevel past the miter limit), as the browser draw.io runs in draws it; Qt's
 # own MiterJoin clips a long miter instead, leaving spikes where a path turns back on itself

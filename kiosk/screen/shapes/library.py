@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRectF
 
 from designer_import.model import Style
-from kiosk.bpmn_shapes import BPMN_PAINTERS
-from kiosk.core_shapes import CORE_PAINTERS
-from kiosk.diagram_shapes import DIAGRAM_PAINTERS
-from kiosk.mockup_shapes import MOCKUP_PAINTERS
+from kiosk.screen.shapes.bpmn import BPMN_PAINTERS
+from kiosk.screen.shapes.core import CORE_PAINTERS
+from kiosk.screen.shapes.diagram import DIAGRAM_PAINTERS
+from kiosk.screen.shapes.mockup import MOCKUP_PAINTERS
 
 if TYPE_CHECKING:
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import CodeShape
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import CodeShape
 
 
 def _num(style: Style, key: str, default: float) -> float:

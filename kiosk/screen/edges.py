@@ -1,6 +1,6 @@
 """Connectors as draw.io draws them: the route, arrow heads and the label.
 
-``kiosk.render`` builds the page scene and creates an ``EdgeItem`` for every element with an
+``kiosk.screen.render`` builds the page scene and creates an ``EdgeItem`` for every element with an
 ``edge``; this module draws with render's label and pen parts. The geometry follows draw.io's
 own code (mxgraph ``mxConnector``, ``mxPolyline.paintLine``/``paintCurvedLine``,
 ``mxShape.addPoints``, ``mxMarker`` and the markers of ``Shapes.js``/``mxER.js``,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer_import.connector_limits import MARKERS
 from designer_import.model import Element
-from kiosk.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _brush, _pen, guarded_paint
+from kiosk.screen.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _brush, _pen, guarded_paint
 
 #: Edges are touched within this distance of their line (page units).
 EDGE_TOUCH_WIDTH = 16.0

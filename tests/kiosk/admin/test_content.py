@@ -15,9 +15,9 @@ from kiosk.admin.controller import AdminController
 from kiosk.admin.library import ContentLibrary
 from kiosk.services import KioskServices
 from settings import KioskConfig
-from tests.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
+from tests.kiosk.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drawio"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "drawio"
 
 
 class ShownExperience:
@@ -203,7 +203,7 @@ def test_a_drawing_the_screen_cannot_show_is_not_recorded(
 
 # --- the real thing: the kiosk's own window, admin panel and content history ---------------
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "pet-store.drawio"
+DEMO = Path(__file__).resolve().parents[3] / "resources" / "demo" / "pet-store.drawio"
 
 
 def start_kiosk(qtbot: Any, config: KioskConfig) -> Any:

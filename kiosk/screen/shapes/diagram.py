@@ -14,14 +14,14 @@ from designer_import.model import Style
 from designer_import.stencils import find_stencil
 
 if TYPE_CHECKING:
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import CodeShape
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import CodeShape
 
 
 def _icon(c: StencilCanvas, style: Style, key: str, box: QRectF) -> None:
     """An AWS shape's icon: the stencil named by ``key`` (``resIcon``, ``grIcon``, ...)
     painted in the line colour, without outline (as draw.io's mxAWS4.js)."""
-    from kiosk.stencils import draw_stencil
+    from kiosk.screen.shapes.stencils import draw_stencil
 
     stencil = find_stencil(style.get(key) or "")
     if stencil is None:

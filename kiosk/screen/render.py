@@ -38,8 +38,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphic
 
 from designer_import.model import Element, ImageRef, Page, ShapeKind, Style
 from designer_import.styles import parse_colour
-from kiosk.fonts import qt_family
-from kiosk.shapes import (
+from kiosk.screen.fonts import qt_family
+from kiosk.screen.shapes.outlines import (
     LINE_TOUCH_WIDTH,
     cylinder_depth,
     direction_transform,
@@ -643,11 +643,13 @@ class ElementItem(QGraphicsItem):
 def make_item(element: Element) -> QGraphicsItem:
     """The graphics item for one element."""
     if element.edge is not None:
-        from kiosk.edges import EdgeItem  # edges.py draws with this module's parts
+        from kiosk.screen.edges import EdgeItem  # edges.py draws with this module's parts
 
         return EdgeItem(element)
     if element.kind == ShapeKind.STENCIL:
-        from kiosk.stencils import StencilItem  # stencils.py draws with this module's parts
+        from kiosk.screen.shapes.stencils import (
+            StencilItem,  # stencils.py draws with this module's parts
+        )
 
         return StencilItem(element)
     return ElementItem(element)

@@ -19,8 +19,8 @@ from localservers import RedisServer
 from settings import KioskConfig, load_config
 from storage import Event, EventLog
 from storage.event import utc_iso
-from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
-from tests.admin.traffic import fill_log, shopper_events, start_log
+from tests.kiosk.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
+from tests.kiosk.admin.traffic import fill_log, shopper_events, start_log
 
 
 def _open_dashboards(

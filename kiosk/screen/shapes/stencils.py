@@ -5,8 +5,8 @@ draw.io draws a stencil by running its XML drawing (``mxStencil.drawShape``) aga
 (``mxAbstractCanvas2D``): ``path``/``rect``/``ellipse`` build a path, ``fill``/``stroke``/
 ``fillstroke`` paint it with the canvas state (fill and stroke colour, stroke width, dashes,
 joins), ``save``/``restore`` keep and bring back that state. ``StencilCanvas``
-(``kiosk/stencil_canvas.py``) is that canvas over Qt: it records each painted path with its
-brush and pen. The shapes draw.io draws in code (``kiosk/library_shapes.py`` and the modules it
+(``kiosk/screen/shapes/canvas.py``) is that canvas over Qt: it records each painted path with its
+brush and pen. The shapes draw.io draws in code (``kiosk/screen/shapes/library.py`` and the modules it
 gathers: ``diagram_shapes``, ``bpmn_shapes``, ``mockup_shapes``) paint on the same canvas, so
 both end up as one ``StencilDrawing``.
 
@@ -30,8 +30,8 @@ from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 
 from designer_import.model import Element, Style
 from designer_import.stencils import Stencil, StencilStep, find_stencil, lookup_name
-from kiosk.render import SHADOW_COLOR, SHADOW_OFFSET, ElementItem
-from kiosk.stencil_canvas import (
+from kiosk.screen.render import SHADOW_COLOR, SHADOW_OFFSET, ElementItem
+from kiosk.screen.shapes.canvas import (
     DEFAULT_FONT_SIZE,
     ROUNDING_FACTOR,
     PaintedPath,
@@ -331,7 +331,7 @@ def _paint_text(painter: QPainter, part: PaintedText) -> None:
 def stencil_drawing(element: Element) -> StencilDrawing | None:
     """The drawing of a library shape or embedded stencil, or None when the kiosk cannot
     draw it (the validator names it)."""
-    from kiosk.library_shapes import CODE_SHAPE_PAINTERS
+    from kiosk.screen.shapes.library import CODE_SHAPE_PAINTERS
 
     style = element.style
     shape = style.values.get("shape", "")

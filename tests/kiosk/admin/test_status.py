@@ -23,10 +23,10 @@ from kiosk.services import KioskServices
 from sensors import PresenceState, SensorHealth, Zone
 from settings import KioskConfig
 from storage.eventlog import StorageHealth
-from tests.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in
+from tests.kiosk.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in
 from uplink.service import UplinkStatus
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "drawio" / "features.drawio"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "drawio" / "features.drawio"
 
 
 def uplink_status(**changes: Any) -> UplinkStatus:

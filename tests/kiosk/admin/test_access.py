@@ -15,7 +15,14 @@ from kiosk.admin.library import ContentLibrary
 from kiosk.services import KioskServices
 from settings import KioskConfig
 from settings.model import AdminSection
-from tests.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, Recorded, log_in, tap_corner
+from tests.kiosk.admin.conftest import (
+    MANAGER_PIN,
+    STAFF_PIN,
+    FakeClock,
+    Recorded,
+    log_in,
+    tap_corner,
+)
 
 
 def test_corner_square_edges() -> None:

@@ -27,7 +27,7 @@ from kiosk.cli import main as kiosk_main
 from settings import load_config
 from settings.loader import DEFAULT_CONFIG
 from settings.model import AdminSection
-from tests.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, write_config
+from tests.kiosk.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, write_config
 
 
 def test_hash_is_salted_scrypt_and_verifies() -> None:

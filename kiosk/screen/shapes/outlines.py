@@ -257,7 +257,7 @@ BUILDERS: dict[ShapeKind, ShapeBuilder] = {
     ShapeKind.STENCIL: _rectangle,
 }
 
-#: Shapes that turn by ``direction`` themselves (library stencils, kiosk/stencils.py).
+#: Shapes that turn by ``direction`` themselves (library stencils, kiosk/screen/shapes/stencils.py).
 UNDIRECTED = {ShapeKind.STENCIL, ShapeKind.EDGE}
 
 

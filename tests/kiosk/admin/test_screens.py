@@ -1,5 +1,5 @@
 """A screenshot of each admin page in a real window under Xvfb (look at them:
-``tests/admin/screens.py`` writes the same files for people)."""
+``tests/kiosk/admin/screens.py`` writes the same files for people)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from localservers import Xvfb
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parents[3]
 PAGES = ["pinpad", "status", "dashboards", "calibration", "content", "kiosk"]
 
 
@@ -41,7 +41,7 @@ def test_every_page_under_xvfb(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     with Xvfb(1920, 1080) as xvfb:
         done = subprocess.run(
-            [sys.executable, "-m", "tests.admin.screens", str(out)],
+            [sys.executable, "-m", "tests.kiosk.admin.screens", str(out)],
             cwd=REPO,
             env=xvfb.env(),
             capture_output=True,

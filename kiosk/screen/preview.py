@@ -51,8 +51,8 @@ def write_previews(
     """Render every page of ``experience`` into ``out_dir``; the files written, in page
     order. ``fit`` frames the page (as the kiosk does) or the drawing (as draw.io's viewer
     does). Needs a QApplication."""
-    from kiosk.fonts import load_web_fonts
-    from kiosk.render import PageScene, drawing_rect, render_page
+    from kiosk.screen.fonts import load_web_fonts
+    from kiosk.screen.render import PageScene, drawing_rect, render_page
 
     if fit not in FITS:
         raise PreviewError(f"--fit {fit!r}: expected one of {', '.join(FITS)}")

@@ -29,8 +29,8 @@ from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEve
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from designer_import.model import Element, Page, ShapeKind
-from kiosk.edges import EdgeItem
-from kiosk.render import ElementItem, PageScene, fit_transform
+from kiosk.screen.edges import EdgeItem
+from kiosk.screen.render import ElementItem, PageScene, fit_transform
 
 log = logging.getLogger(__name__)
 

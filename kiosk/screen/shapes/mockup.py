@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from designer_import.model import Style
 
 if TYPE_CHECKING:
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import CodeShape
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import CodeShape
 
 
 def mockup_user_male(c: StencilCanvas, style: Style, w: float, h: float) -> None:

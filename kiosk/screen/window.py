@@ -33,10 +33,10 @@ from designer_import.model import (
     ShapeKind,
     Style,
 )
-from kiosk.fonts import load_web_fonts
-from kiosk.pageview import Hit, PageView
+from kiosk.models.session import SessionMachine, SessionState
+from kiosk.screen.fonts import load_web_fonts
+from kiosk.screen.pageview import Hit, PageView
 from kiosk.services import KioskServices
-from kiosk.session import SessionMachine, SessionState
 
 if TYPE_CHECKING:
     from kiosk.admin.library import ContentLibrary as ContentHistory

@@ -1,5 +1,5 @@
 """draw.io's own (non-library) shapes drawn in code in ``Shapes.js`` that the basic outlines of
-``kiosk/shapes.py`` do not cover, painted on a ``StencilCanvas`` with the same calls as their
+``kiosk/screen/shapes/outlines.py`` do not cover, painted on a ``StencilCanvas`` with the same calls as their
 ``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``, ``endState``, ``startState``,
 ``curlyBracket``, ``offPageConnector``.
 """
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from designer_import.model import Style
 
 if TYPE_CHECKING:
-    from kiosk.stencil_canvas import StencilCanvas
-    from kiosk.stencils import CodeShape
+    from kiosk.screen.shapes.canvas import StencilCanvas
+    from kiosk.screen.shapes.stencils import CodeShape
 
 
 def waypoint(c: StencilCanvas, style: Style, w: float, h: float) -> None:
