@@ -60,7 +60,7 @@ import paho.mqtt.client as mqtt
 
 from benchmarks.chaos_audit import Life, check_redis, compare, count
 from benchmarks.report import report
-from kiosk.simulate import Generator, KioskClient, SimulateError
+from simulation.shoppers import Generator, KioskClient, SimulateError
 from localservers import Mosquitto, RedisServer
 
 KINDS = (

@@ -1,6 +1,6 @@
 """Soak: simulated traffic through the whole pipeline for M minutes.
 
-``python -m benchmarks.soak --minutes M [--rate 20]`` starts ``kiosk --demo-pipeline``
+``python -m benchmarks.soak --minutes M [--rate 20]`` starts ``python -m simulation.pipeline``
 (private Redis, local mosquitto, the kiosk with its uplink, the analysts' receiver) without
 its own generator, and drives it from here with the session generator at about 20
 interactions (recorded events) per second, adjusting how fast shoppers touch to hold it.
@@ -33,8 +33,8 @@ from typing import Any
 import psutil
 
 from benchmarks.report import report
-from kiosk.pipeline import CONTROL_SOCKET, RECEIVED_DB, count_rows
-from kiosk.simulate import Generator, KioskClient, Report
+from simulation.pipeline import CONTROL_SOCKET, RECEIVED_DB, count_rows
+from simulation.shoppers import Generator, KioskClient, Report
 
 FRAME_BUDGET_MS = 1000 / 60
 #: RSS samples in the first minute (pages rendered and cached for the first time, connection
@@ -149,14 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         [
             sys.executable,
             "-m",
-            "kiosk.cli",
+            "simulation.pipeline",
             "--config",
             str(config),
-            "--windowed",
-            "--demo-pipeline",
             "--pipeline-dir",
             str(pipeline_dir),
             "--no-simulate",
+            "--windowed",
         ],
         env=env,
         stdout=(run_dir / "kiosk.out").open("wb"),
@@ -164,7 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     client = KioskClient(pipeline_dir / CONTROL_SOCKET, wait_s=120, timeout_s=30)
     client.request("probe", action="start")
-    proc = psutil.Process(kiosk.pid)
+    # The pipeline runs the kiosk as its child process: its memory is the kiosk's.
+    proc = next(
+        child
+        for child in psutil.Process(kiosk.pid).children()
+        if "kiosk.cli" in " ".join(child.cmdline())
+    )
     rss: list[tuple[float, int]] = []
     stop = threading.Event()
 

@@ -181,7 +181,7 @@ class Kiosk:
             log.exception("admin panel failed to install; the kiosk runs without it")
 
     def start_control(self, path: Path) -> None:
-        """The local control socket ``kiosk-simulate`` drives the kiosk through."""
+        """The local control socket ``python -m simulation`` drives the kiosk through."""
         assert self.window is not None
         from kiosk.control import ControlError, ControlServer
 

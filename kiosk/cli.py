@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from settings import KioskConfig, render_config
+from settings import render_config
 from settings.cli_support import add_config_arguments, load_config_or_exit
 from settings.loader import missing_paths, set_path
 from settings.logsetup import configure_logging
@@ -45,23 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--control", type=Path, default=None, metavar="SOCKET",
-        help="listen for kiosk-simulate on this Unix socket (off unless given)",
+        help="listen for the shopper simulator on this Unix socket (off unless given)",
     )  # fmt: skip
     parser.add_argument(
         "--start-page", default=None, metavar="PAGE",
         help="open on this page (id or name) instead of attract, e.g. to check or capture it",
-    )  # fmt: skip
-    parser.add_argument(
-        "--demo-pipeline", action="store_true",
-        help="run the whole system here: private Redis, local broker, receiver, simulated shoppers",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pipeline-dir", type=Path, default=None, metavar="DIR",
-        help="with --demo-pipeline: the run folder (default: a new one in the data folder)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-simulate", action="store_true",
-        help="with --demo-pipeline: do not start the session generator",
     )  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = commands.add_parser(
@@ -150,8 +138,6 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     from kiosk.app import run
 
-    if args.demo_pipeline:
-        return run_demo_pipeline(args, config)
     return run(
         config,
         log_file=log_file,
@@ -160,27 +146,6 @@ def main(argv: list[str] | None = None) -> int:
         control=args.control,
         start_page=args.start_page,
     )
-
-
-def run_demo_pipeline(args: argparse.Namespace, config: KioskConfig) -> int:
-    """``kiosk --demo-pipeline``: the kiosk inside the whole local pipeline."""
-    from kiosk.app import run
-    from kiosk.pipeline import PipelineOptions, run_pipeline
-
-    def run_kiosk(kiosk_config: KioskConfig, control_socket: Path) -> int:
-        log_file = configure_logging(kiosk_config, level=args.log_level)
-        return run(
-            kiosk_config,
-            log_file=log_file,
-            screenshot=args.screenshot,
-            screenshot_delay_s=args.screenshot_delay,
-            control=control_socket,
-            start_page=args.start_page,
-        )
-
-    options = PipelineOptions(simulate=not args.no_simulate)
-    run_dir = args.pipeline_dir.resolve() if args.pipeline_dir is not None else None
-    return run_pipeline(config, run_kiosk, options, run_dir=run_dir)
 
 
 def _has_display() -> bool:

@@ -1,4 +1,4 @@
-"""The kiosk's local control socket: how ``kiosk-simulate`` drives a running kiosk.
+"""The kiosk's local control socket: how ``python -m simulation`` drives a running kiosk.
 
 A Unix-domain socket (``kiosk --control PATH``; off unless asked for) that takes one JSON
 object per line and answers each with one JSON line. Touches arrive as real Qt touch events
@@ -294,5 +294,5 @@ def connect_hint(path: Path) -> str:
     """What to tell someone whose client cannot reach the socket."""
     return (
         f"no kiosk is listening on {path}: start one with `kiosk --control {path}` "
-        "(or `kiosk --demo-pipeline`)"
+        "(or `python -m simulation.pipeline`)"
     )

@@ -61,7 +61,7 @@ class KioskServices:
     #: Leave the kiosk (manager only): stops every service and quits.
     exit_kiosk: Callable[[], None] = field(default=lambda: None)
     started_at: float = field(default_factory=time.time)
-    #: The sensor itself (``sensors.SimulatedSensor`` accepts shoppers from ``kiosk-simulate``).
+    #: The sensor itself (``sensors.SimulatedSensor`` accepts shoppers from ``python -m simulation``).
     sensor: Any | None = None
     #: True while the session generator drives the kiosk: its events are marked simulated.
     simulated: bool = False

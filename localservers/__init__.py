@@ -1,6 +1,6 @@
 """Private redis-server and mosquitto processes on free loopback ports.
 
-Used by the test fixtures, the benchmarks and ``kiosk --demo-pipeline``. Each server is a
+Used by the test fixtures, the benchmarks and ``python -m simulation.pipeline``. Each server is a
 real Debian binary started in its own folder, bound to 127.0.0.1 only, and stopped (or
 killed, to test what survives) by the caller. No Qt, no product imports.
 """

@@ -70,7 +70,7 @@ class SimulatedSensor:
     Frame times start at 0 and advance by ``1/fps``. With ``realtime=True`` (the demo) frames
     come at that pace; otherwise as fast as they are read (tests). With ``autonomous=False``
     nobody arrives on their own: shoppers come only from :meth:`add_shopper` (the session
-    generator ``kiosk-simulate`` drives them through the running kiosk).
+    generator ``python -m simulation`` drives them through the running kiosk).
     """
 
     def __init__(

@@ -150,7 +150,7 @@ class SensorsSection(Section):
     webcam_index: Annotated[int, Field(ge=0)] = 0
     sim_arrivals_per_min: Annotated[float, Field(gt=0, le=600)] = 2.0
     sim_seed: int = 7
-    #: Simulated shoppers come only from ``kiosk-simulate`` (none arrive on their own).
+    #: Simulated shoppers come only from ``python -m simulation`` (none arrive on their own).
     sim_driven: bool = False
 
     @model_validator(mode="after")

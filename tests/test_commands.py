@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["kiosk", "kiosk-import", "kiosk-sensor", "kiosk-receive", "kiosk-uplink",
-            "kiosk-simulate"]  # fmt: skip
+COMMANDS = ["kiosk", "kiosk-import", "kiosk-sensor", "kiosk-receive", "kiosk-uplink"]
 
 
 def command(name: str) -> str:
@@ -49,3 +48,15 @@ def test_print_config_shows_effective_values(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     body = done.stdout.split("\n", 1)[1]
     assert tomllib.loads(body)["kiosk"]["kiosk_id"] == "kiosk-42"
+
+
+@pytest.mark.parametrize("module", ["simulation", "simulation.pipeline"])
+def test_the_developer_tools_run_from_the_clone(module: str) -> None:
+    # Not installed commands: `python -m ...` from the repository folder.
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60,
+        cwd=repo,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"usage: python -m {module}" in done.stdout

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.control import ControlError, ControlServer
 from kiosk.services import KioskServices
-from kiosk.simulate import KioskClient, SimulateError
+from simulation.shoppers import KioskClient, SimulateError
 from sensors import SimulatedSensor
 from settings import KioskConfig
 

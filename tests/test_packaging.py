@@ -35,10 +35,15 @@ def _shipped_files() -> set[str]:
     }
 
 
+#: Developer tools, run from a clone: never in the installed wheel.
+DEVELOPER_TOOLS = {"benchmarks", "simulation"}
+
+
 def test_every_package_folder_is_in_the_wheel() -> None:
     listed = set(SETUPTOOLS["packages"])
     assert SETUPTOOLS["package-dir"] == {"kiosk_resources": "resources"}
-    roots = [*PYPROJECT["tool"]["importlinter"]["root_packages"], "benchmarks"]
+    assert not {p.split(".")[0] for p in listed} & DEVELOPER_TOOLS
+    roots = set(PYPROJECT["tool"]["importlinter"]["root_packages"]) - DEVELOPER_TOOLS
     found = {
         ".".join(init.parent.relative_to(REPO).parts)
         for root in roots
@@ -86,6 +91,8 @@ def test_a_wheel_installed_alone_finds_its_config_demo_and_schemas(tmp_path: Pat
     }
     assert shipped - {"__init__.py"} == _shipped_files()
     assert "kiosk_resources/__init__.py" in names
+    assert not {n.split("/")[0] for n in names} & DEVELOPER_TOOLS
+    assert "kiosk/screen/window.py" in names
 
     # A fresh venv with only the wheel installed; the dependencies come from this venv's
     # site-packages through a .pth file added after the install (so pip cannot see, let alone

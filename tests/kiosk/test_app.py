@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 
 from kiosk.app import Kiosk, install_excepthook
 from kiosk.models.session import SessionState
-from kiosk.simulate import KioskClient
+from simulation.shoppers import KioskClient
 from settings import KioskConfig
 from tests.kiosk.conftest import FEATURES
 

@@ -1,5 +1,5 @@
 """The session generator drives the real kiosk (control socket, Qt touch events, simulated
-sensor, real event log), and ``kiosk --demo-pipeline`` runs the whole system end to end."""
+sensor, real event log), and ``python -m simulation.pipeline`` runs the whole system end to end."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from kiosk.app import Kiosk
-from kiosk.pipeline import RECEIVED_DB, count_rows
-from kiosk.simulate import Generator, KioskClient, SimulateError, parse_mix
+from simulation.pipeline import RECEIVED_DB, count_rows
+from simulation.shoppers import Generator, KioskClient, SimulateError, parse_mix
 from settings import KioskConfig
 from settings.loader import RESOURCES
 
@@ -49,6 +49,9 @@ def driven_kiosk(qtbot: Any, config: KioskConfig, short_dir: Path) -> Iterator[K
         yield kiosk
     finally:
         kiosk.stop()
+
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_generator(qtbot: Any, kiosk: Kiosk, seed: int, shoppers: int) -> Generator:
@@ -155,9 +158,10 @@ def test_demo_pipeline_runs_everything_and_the_two_ends_agree(short_dir: Path) -
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "kiosk.cli", "--config", str(config), "--windowed"),
-            *("--demo-pipeline", "--pipeline-dir", str(run)),
+            *(sys.executable, "-m", "simulation.pipeline", "--config", str(config)),
+            *("--pipeline-dir", str(run), "--windowed"),
         ],
+        cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""``kiosk-simulate``: drive a running kiosk with simulated shoppers.
+"""``python -m simulation``: drive a running kiosk with simulated shoppers.
 
 The generator talks to the kiosk's control socket (``kiosk --control PATH``, see
 ``kiosk.control``): shoppers walk up through the driven simulated sensor and touch the real
@@ -27,7 +27,7 @@ from settings.cli_support import add_config_arguments, load_config_or_exit
 
 log = logging.getLogger(__name__)
 
-PROG = "kiosk-simulate"
+PROG = "python -m simulation"
 #: Default socket file name inside the kiosk's data folder.
 SOCKET_NAME = "control.sock"
 
@@ -99,7 +99,7 @@ class KioskClient:
                 if time.monotonic() >= deadline:
                     raise SimulateError(
                         f"no kiosk is listening on {path} ({exc.strerror or exc}): start one "
-                        f"with `kiosk --control {path}` or `kiosk --demo-pipeline`"
+                        f"with `kiosk --control {path}` or `python -m simulation.pipeline`"
                     ) from None
                 time.sleep(0.2)
         self._file = self._sock.makefile("rwb")
@@ -312,7 +312,7 @@ def default_socket(argv_config: Path | None) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``kiosk-simulate`` command line."""
+    """The ``python -m simulation`` command line."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Drive a running kiosk with simulated shoppers (presence and real touches).",
@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``kiosk-simulate``."""
+    """Entry point of ``python -m simulation``."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level or "WARNING"), format="%(message)s")
     try:

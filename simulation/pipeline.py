@@ -1,18 +1,21 @@
-"""``kiosk --demo-pipeline``: the whole system on one machine, in one command.
+"""``python -m simulation.pipeline``: the whole system on one machine, in one command.
 
 Starts, in this order: a private Redis server (the hot path), a local mosquitto standing in
 for the cloud, the analysts' receiver (``kiosk-receive``) writing its own database, the kiosk
-itself with its uplink and its control socket, and the session generator (``kiosk-simulate``)
-driving it with simulated shoppers. Everything runs on loopback ports chosen at start and
-writes under one run folder; on exit (window closed, Ctrl+C, SIGTERM) each part is stopped
-in reverse order. Where redis-server or mosquitto is not installed it says so and runs with
-what exists.
+itself (``kiosk``, its own process, with its uplink and its control socket) and the session
+generator (``python -m simulation``) driving it with simulated shoppers. Everything runs on
+loopback ports chosen at start and writes under one run folder, the kiosk's config for the
+run included (``kiosk.toml``); on exit (the kiosk's window closed, Ctrl+C, SIGTERM) each part
+is stopped in reverse order. Where redis-server or mosquitto is not installed it says so and
+runs with what exists.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -21,14 +24,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from localservers import Mosquitto, RedisServer
 from settings import KioskConfig
+from settings.cli_support import add_config_arguments, load_config_or_exit
+from settings.loader import render_config
 
 log = logging.getLogger(__name__)
 
+PROG = "python -m simulation.pipeline"
 RECEIVED_DB = "received.sqlite"
 CONTROL_SOCKET = "control.sock"
+#: The kiosk's config for the run, written into the run folder.
+KIOSK_CONFIG = "kiosk.toml"
+#: The repository folder: the session generator runs from here (it is not installed).
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -53,6 +64,7 @@ class Pipeline:
     broker: Mosquitto | None = None
     receiver: subprocess.Popen[bytes] | None = None
     simulator: subprocess.Popen[bytes] | None = None
+    kiosk: subprocess.Popen[bytes] | None = None
 
     @property
     def control_socket(self) -> Path:
@@ -66,9 +78,10 @@ class Pipeline:
 
     def stop(self) -> None:
         """Stop everything that was started, the last started first; never raises."""
-        for name, proc in (("session generator", self.simulator), ("receiver", self.receiver)):
+        parts = (("session generator", self.simulator), ("kiosk", self.kiosk))
+        for name, proc in (*parts, ("receiver", self.receiver)):
             if proc is not None and proc.poll() is None:
-                # SIGINT: both print their final report on the way out.
+                # SIGINT: each prints its final report (the kiosk stops its services) on exit.
                 proc.send_signal(signal.SIGINT)
                 try:
                     proc.wait(timeout=10)
@@ -163,7 +176,7 @@ def start_simulator(pipeline: Pipeline, options: PipelineOptions) -> None:
     args = [
         sys.executable,
         "-m",
-        "kiosk.simulate",
+        "simulation",
         "--socket",
         str(pipeline.control_socket),
         "--wait",
@@ -179,9 +192,39 @@ def start_simulator(pipeline: Pipeline, options: PipelineOptions) -> None:
         args += ["--pace", str(options.pace_per_s)]
     pipeline.simulator = subprocess.Popen(
         args,
+        cwd=REPO,
         stdout=(pipeline.run_dir / "simulate.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+
+def start_kiosk(pipeline: Pipeline, kiosk_args: list[str]) -> subprocess.Popen[bytes]:
+    """The kiosk in its own process, with the run's config written to the run folder; its
+    output goes to this terminal."""
+    config_file = pipeline.run_dir / KIOSK_CONFIG
+    config_file.write_text(render_config(pipeline.config), encoding="utf-8")
+    args = [sys.executable, "-m", "kiosk.cli", "--config", str(config_file)]
+    args += ["--control", str(pipeline.control_socket), *kiosk_args]
+    # KIOSK_CONFIG and KIOSK_* overrides were applied to the run's config already.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    pipeline.kiosk = subprocess.Popen(args, env=env)
+    return pipeline.kiosk
+
+
+def wait_for_kiosk(kiosk: subprocess.Popen[bytes]) -> int:
+    """Wait for the kiosk to exit; SIGINT and SIGTERM to this process are passed on to it (it
+    closes its window and stops its services), so the rest stops after it."""
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if kiosk.poll() is None:
+            kiosk.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return kiosk.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def count_rows(database: Path, table: str) -> int | None:
@@ -199,15 +242,15 @@ def count_rows(database: Path, table: str) -> int | None:
 
 def run_pipeline(
     base: KioskConfig,
-    run_kiosk: Callable[[KioskConfig, Path], int],
+    kiosk_args: list[str],
     options: PipelineOptions | None = None,
     *,
     run_dir: Path | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
-    """Run the whole pipeline around ``run_kiosk(config, control_socket)`` (the kiosk's own
-    event loop, in this process); returns the kiosk's exit code. ``run_dir``: where the run
-    writes (default: a new folder under the data folder's ``pipeline/``)."""
+    """Run the whole pipeline around a kiosk started with ``kiosk_args`` (e.g.
+    ``["--windowed"]``); returns the kiosk's exit code. ``run_dir``: where the run writes
+    (default: a new folder under the data folder's ``pipeline/``)."""
     options = options or PipelineOptions()
     pipeline = prepare(base, run_dir)
     code = 1
@@ -215,6 +258,7 @@ def run_pipeline(
         for note in pipeline.notes:
             out(f"demo pipeline: {note}")
         start_receiver(pipeline)
+        kiosk = start_kiosk(pipeline, kiosk_args)
         start_simulator(pipeline, options)
         out(f"demo pipeline: run folder {pipeline.run_dir}")
         if pipeline.redis is not None:
@@ -224,7 +268,7 @@ def run_pipeline(
             out(f"demo pipeline: receiver db  {pipeline.received_db}")
         out(f"demo pipeline: simulator log {pipeline.run_dir / 'simulate.log'}")
         started = time.monotonic()
-        code = run_kiosk(pipeline.config, pipeline.control_socket)
+        code = wait_for_kiosk(kiosk)
         out(f"demo pipeline: kiosk stopped after {time.monotonic() - started:.0f} s")
     finally:
         pipeline.stop()
@@ -232,3 +276,38 @@ def run_pipeline(
     received = count_rows(pipeline.received_db, "events")
     out(f"demo pipeline: events stored {stored}, received by the analysts {received}")
     return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m simulation.pipeline`` command line; arguments it does not know go to
+    ``kiosk`` (e.g. ``--windowed``, ``--start-page``)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="The whole system on this machine: Redis, a local MQTT broker, the "
+        "analysts' receiver, the kiosk and simulated shoppers.",
+    )
+    add_config_arguments(parser)
+    parser.add_argument(
+        "--pipeline-dir", type=Path, default=None,
+        help="the run folder (default: a new one under the data folder's pipeline/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-simulate", action="store_true", help="do not start the session generator"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m simulation.pipeline``."""
+    args, kiosk_args = build_parser().parse_known_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level or "INFO"), format="%(message)s")
+    config = load_config_or_exit(args.config, PROG)
+    if args.log_level:
+        kiosk_args = [*kiosk_args, "--log-level", args.log_level]
+    options = PipelineOptions(simulate=not args.no_simulate)
+    run_dir = args.pipeline_dir.resolve() if args.pipeline_dir is not None else None
+    return run_pipeline(config, kiosk_args, options, run_dir=run_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
