@@ -1,6 +1,6 @@
 """The event schema and the durable interaction log: SQLite, Redis and the uplink outbox."""
 
-from storage.event import Event, EventRejected
+from storage.event import Event, EventRejected, EventType, JsonObject, JsonValue
 from storage.eventlog import EventLog, StorageHealth
 from storage.outbox import Backlog, Outbox, OutboxBatch
 
@@ -9,6 +9,9 @@ __all__ = [
     "Event",
     "EventLog",
     "EventRejected",
+    "EventType",
+    "JsonObject",
+    "JsonValue",
     "Outbox",
     "OutboxBatch",
     "StorageHealth",

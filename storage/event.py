@@ -10,23 +10,44 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias
 
 import uuid_utils
+
+if TYPE_CHECKING:
+    from storage.event_schema import EventCheck
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 #: The payload limit when no config says otherwise (``[storage] payload_max_bytes``).
 PAYLOAD_MAX_BYTES = 4096
+#: A JSON value as an event's payload holds it (what ``json.loads`` returns).
+JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
+#: An event's payload: a JSON object.
+JsonObject: TypeAlias = dict[str, JsonValue]
+
+
+class EventType(StrEnum):
+    """The event types with a fixed name (schema v1); ``admin.*`` and ``system.*`` are open
+    families of plain strings. A member is its string (``EventType.TOUCH == "touch"``)."""
+
+    SESSION_START = "session.start"
+    SESSION_END = "session.end"
+    PAGE_VIEW = "page.view"
+    TOUCH = "touch"
+    ACTION = "action"
+    PRESENCE_CHANGE = "presence.change"
+
+
 #: Types with a fixed name; ``admin.*`` and ``system.*`` are open families.
-FIXED_TYPES = frozenset(
-    {"session.start", "session.end", "page.view", "touch", "action", "presence.change"}
-)
+FIXED_TYPES = frozenset(EventType)
 OPEN_FAMILIES = ("admin.", "system.")
 #: Event types that count as an interaction with a product when the payload names a ``sku``.
-PRODUCT_TYPES = frozenset({"touch", "action", "page.view"})
+PRODUCT_TYPES = frozenset({EventType.TOUCH, EventType.ACTION, EventType.PAGE_VIEW})
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$|^[a-z][a-z0-9_]*$")
 _ID_MAX = 128
 
@@ -40,11 +61,6 @@ def utc_iso(ts: dt.datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_iso(text: str) -> dt.datetime:
-    """The aware UTC datetime of an ISO-8601 ``...Z`` string."""
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 class _ClockSync:
     """Whether the kernel says the wall clock is synchronised (NTP/chrony), cached a minute."""
 
@@ -54,7 +70,7 @@ class _ClockSync:
         self._lock = threading.Lock()
         self._checked = -1e18
         self._synced = False
-        self._adjtimex: Any = None
+        self._adjtimex: Callable[[ctypes.Array[ctypes.c_char]], int] | None = None
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
             self._adjtimex = libc.adjtimex
@@ -88,10 +104,10 @@ def clock_synced() -> bool:
     return _clock.synced()
 
 
-_checks: list[Any] = []
+_checks: list[EventCheck] = []
 
 
-def _schema_check() -> Any:
+def _schema_check() -> EventCheck:
     """The process's ``EventCheck`` (storage.event_schema imports this module: made on
     first use)."""
     if not _checks:
@@ -101,7 +117,7 @@ def _schema_check() -> Any:
     return _checks[0]
 
 
-def check_type(type: str) -> None:
+def check_type(type: object) -> None:
     """Raise :class:`EventRejected` unless ``type`` is a schema v1 event type."""
     if not isinstance(type, str) or not type:
         raise EventRejected(f"event type must be a non-empty string, got {type!r}")
@@ -115,7 +131,7 @@ def check_type(type: str) -> None:
     )
 
 
-def encode_payload(payload: Any, limit: int = PAYLOAD_MAX_BYTES, type: str = "?") -> str:
+def encode_payload(payload: object, limit: int = PAYLOAD_MAX_BYTES, type: str = "?") -> str:
     """The payload as compact JSON, or :class:`EventRejected` naming what is wrong."""
     if not isinstance(payload, dict):
         raise EventRejected(
@@ -134,12 +150,12 @@ def encode_payload(payload: Any, limit: int = PAYLOAD_MAX_BYTES, type: str = "?"
     return text
 
 
-def type_name(value: Any) -> str:
+def type_name(value: object) -> str:
     """The class name of ``value`` for error messages."""
     return type(value).__name__
 
 
-def _check_text(name: str, value: Any, optional: bool) -> None:
+def _check_text(name: str, value: object, optional: bool) -> None:
     if value is None and optional:
         return
     if not isinstance(value, str) or len(value) > _ID_MAX:
@@ -167,7 +183,7 @@ class Event:
     type: str
     page: str | None
     element: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: JsonObject = field(default_factory=dict)
     simulated: bool = False
     #: Set by :meth:`create` once the event matched the published schema; an event built
     #: any other way (or copied with ``dataclasses.replace``) is checked whole at append.
@@ -176,12 +192,12 @@ class Event:
     @classmethod
     def create(
         cls,
-        type: str,
+        type: EventType | str,
         *,
         session_id: str | None = None,
         page: str | None = None,
         element: str | None = None,
-        payload: dict[str, Any] | None = None,
+        payload: Mapping[str, JsonValue] | None = None,
         simulated: bool = False,
         store_id: str = "",
         kiosk_id: str = "",
@@ -191,7 +207,11 @@ class Event:
         (``resources/schema/event-v1.json``); :class:`EventRejected` naming the field and
         the rule when it cannot be stored."""
         check_type(type)
-        payload = {} if payload is None else payload
+        type = str(type)  # the member's plain string: what SQLite and the JSON hold
+        if payload is None:
+            payload = {}
+        elif not isinstance(payload, dict):
+            payload = dict(payload)
         encode_payload(payload, payload_max_bytes, type)
         for name, value in (("session_id", session_id), ("page", page), ("element", element)):
             _check_text(name, value, optional=True)
@@ -217,7 +237,7 @@ class Event:
         object.__setattr__(event, "checked", True)  # frozen: only create may say so
         return event
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> JsonObject:
         """The event as a schema v1 JSON object (plain dict, ``v`` = 1)."""
         return {
             "v": SCHEMA_VERSION,
@@ -234,24 +254,3 @@ class Event:
             "payload": self.payload,
             "simulated": self.simulated,
         }
-
-    @classmethod
-    def from_json_dict(cls, data: dict[str, Any]) -> Event:
-        """The event of a schema v1 dict (as :meth:`to_json_dict` makes)."""
-        try:
-            return cls(
-                id=str(data["id"]),
-                ts=str(data["ts"]),
-                mono_ns=int(data["mono_ns"]),
-                clock_synced=bool(data["clock_synced"]),
-                store_id=str(data["store_id"]),
-                kiosk_id=str(data["kiosk_id"]),
-                session_id=data.get("session_id"),
-                type=str(data["type"]),
-                page=data.get("page"),
-                element=data.get("element"),
-                payload=dict(data.get("payload") or {}),
-                simulated=bool(data.get("simulated", False)),
-            )
-        except KeyError as exc:
-            raise EventRejected(f"event is missing the field {exc.args[0]!r}") from None

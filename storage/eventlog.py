@@ -60,7 +60,7 @@ _ROW_ERRORS = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.Integri
 _STOP = object()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StorageHealth:
     """What the admin status page and the control socket show about the event log."""
 

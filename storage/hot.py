@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from settings.model import RedisSection
 from storage.db import make_engine
+from storage.event import EventType
 from storage.records import COLUMN_INDEX, EVENT_JSON_TEXT_SQL, Row
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ return spec.seq
 """
 
 
-PRESENCE = "presence.change"
+PRESENCE = EventType.PRESENCE_CHANGE
 
 
 class MirrorBatch(NamedTuple):

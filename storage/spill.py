@@ -50,10 +50,12 @@ class Spill:
 
     @property
     def usable(self) -> bool:
+        """True while the file is open and its room taken (:meth:`open` succeeded)."""
         return self._fd >= 0
 
     @property
     def empty(self) -> bool:
+        """True when the file holds no record of the current generation."""
         return self._offset == _HEADER.size
 
     def open(self) -> list[Row]:
@@ -196,6 +198,7 @@ class Spill:
         self.full = False
 
     def close(self) -> None:
+        """Close the file (its records stay for the next start)."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
