@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.control import ControlError, ControlServer
 from kiosk.services import KioskServices
-from simulation.shoppers import KioskClient, SimulateError
 from sensors import SimulatedSensor
 from settings import KioskConfig
+from simulation.shoppers import KioskClient, SimulateError
 
 
 class TouchRecorder(QObject):

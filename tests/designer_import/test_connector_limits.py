@@ -5,7 +5,7 @@ drawn exactly as draw.io draws it)."""
 from __future__ import annotations
 
 from designer_import import load_experience, validate
-from tests.designer_import.conftest import FIXTURES
+from tests.support.drawings import FIXTURES
 
 
 def test_each_difference_is_named_once() -> None:

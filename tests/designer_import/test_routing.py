@@ -11,7 +11,7 @@ from designer_import.edge_styles import segment_connector
 from designer_import.model import Geometry, Point
 from designer_import.perimeters import perimeter_point
 from designer_import.routing import orth_connector
-from tests.designer_import.conftest import FIXTURES
+from tests.support.drawings import FIXTURES
 
 # edge id -> points of tests/fixtures/drawio/edges-routes.drawio as draw.io routes them
 ROUTES = {

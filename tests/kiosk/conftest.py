@@ -15,52 +15,8 @@ from kiosk.screen.window import KioskWindow
 from kiosk.services import KioskServices
 from settings import KioskConfig
 from settings.loader import load_config
-
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "drawio"
-FEATURES = FIXTURES / "features.drawio"
-DEMO = REPO / "resources" / "demo" / "pet-store.drawio"
-
-
-class FakeClock:
-    """Monotonic seconds that move only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def page_xml(page_id: str, name: str, cells: str, background: str = "#ffffff") -> str:
-    """One draw.io page with ``cells`` (mxCell/UserObject XML) on layer 1."""
-    return (
-        f'<diagram id="{page_id}" name="{name}"><mxGraphModel page="1" pageWidth="1920" '
-        f'pageHeight="1080" background="{background}"><root><mxCell id="0"/>'
-        f'<mxCell id="1" parent="0"/>{cells}</root></mxGraphModel></diagram>'
-    )
-
-
-def button(cell_id: str, label: str, link: str, x: int, y: int, extra: str = "") -> str:
-    """A rounded rectangle linked to ``link`` (a draw.io link value)."""
-    return (
-        f'<UserObject label="{label}" link="{link}" id="{cell_id}" {extra}>'
-        '<mxCell style="rounded=1;whiteSpace=wrap;html=1;fillColor=#dae8fc;" vertex="1" '
-        f'parent="1"><mxGeometry x="{x}" y="{y}" width="300" height="120" as="geometry"/>'
-        "</mxCell></UserObject>"
-    )
-
-
-def write_drawio(path: Path, pages: list[str]) -> Path:
-    """A hand-made .drawio file."""
-    path.write_text(
-        '<mxfile host="test" compressed="false">' + "".join(pages) + "</mxfile>",
-        encoding="utf-8",
-    )
-    return path
+from tests.support.clock import FakeClock
+from tests.support.drawings import FEATURES, button, page_xml, write_drawio
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from PySide6.QtCore import QTimer
 
 from kiosk.app import Kiosk, install_excepthook
 from kiosk.models.session import SessionState
-from simulation.shoppers import KioskClient
 from settings import KioskConfig
-from tests.kiosk.conftest import FEATURES
+from simulation.shoppers import KioskClient
+from tests.support.drawings import FEATURES
 
 
 @pytest.fixture

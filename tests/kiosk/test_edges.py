@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage
 
 from designer_import import load_experience
 from kiosk.screen.render import PageScene, render_page
-from tests.kiosk.conftest import FIXTURES
+from tests.support.drawings import FIXTURES
 
 SCALE = 2
 KINDS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.screen.window import BACK_SOON_ID, KioskWindow
-from tests.kiosk.conftest import page_xml, write_drawio
+from tests.support.drawings import page_xml, write_drawio
 
 ATTRACT = page_xml("attract", "attract", "")
 

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from designer_import.model import NavigateLink
 from kiosk.models.interactions import MemorySink
 from kiosk.screen.window import KioskWindow
-from tests.kiosk.conftest import DEMO, FEATURES
+from tests.support.drawings import DEMO, FEATURES
 
 ASPECTS = {"16:9": (1920, 1080), "4:3": (1024, 768), "9:16": (1080, 1920)}
 
@@ -105,7 +105,7 @@ def test_hit_area_is_the_shape_at_every_aspect(
 def test_rotated_and_flipped_shapes_hit_as_drawn(
     open_window: Callable[..., KioskWindow], tmp_path: Path
 ) -> None:
-    from tests.kiosk.conftest import page_xml, write_drawio
+    from tests.support.drawings import page_xml, write_drawio
 
     cells = (
         '<UserObject label="" link="data:page/id,two" id="tri"><mxCell style="triangle;'

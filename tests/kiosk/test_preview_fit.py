@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from kiosk.cli import main
-from tests.kiosk.conftest import write_drawio
+from tests.support.drawings import write_drawio
 
 RED = "#ff0000"
 

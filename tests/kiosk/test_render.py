@@ -15,7 +15,7 @@ from designer_import.model import Element, Geometry, Gradient, Page, ShapeKind, 
 from kiosk.screen.render import PageScene, render_page
 from kiosk.screen.shapes.outlines import outline
 from tests.corpus import DrawioCorpus
-from tests.kiosk.conftest import FEATURES
+from tests.support.drawings import FEATURES
 
 #: Kinds whose outline is the plain box.
 BOXES = {

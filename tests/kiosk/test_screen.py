@@ -17,7 +17,7 @@ from designer_import import build_bundle
 from kiosk.models.interactions import MemorySink
 from kiosk.screen.window import BACK_SOON_ID, KioskWindow
 from settings import KioskConfig
-from tests.kiosk.conftest import FEATURES
+from tests.support.drawings import FEATURES
 
 
 def tap_element(window: KioskWindow, element_id: str) -> None:

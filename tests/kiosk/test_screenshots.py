@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 
 from designer_import.model import Experience
 from localservers import Xvfb, screenshot_kiosk
-from tests.kiosk.conftest import DEMO
+from tests.support.drawings import DEMO
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
 

@@ -21,7 +21,8 @@ from sensors import PresenceState, Zone
 from sensors.backends import realsense_connected
 from sensors.recording import record_scene
 from settings import KioskConfig
-from tests.kiosk.conftest import FEATURES, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.drawings import FEATURES
 
 
 def tap_element(window: KioskWindow, element_id: str) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from kiosk.app import Kiosk
-from simulation.pipeline import RECEIVED_DB, count_rows
-from simulation.shoppers import Generator, KioskClient, SimulateError, parse_mix
 from settings import KioskConfig
 from settings.loader import RESOURCES
+from simulation.pipeline import RECEIVED_DB, count_rows
+from simulation.shoppers import Generator, KioskClient, SimulateError, parse_mix
 
 DEMO = RESOURCES / "demo" / "pet-store.drawio"
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from kiosk.screen.window import KioskWindow
-from tests.kiosk.conftest import FIXTURES, page_xml, write_drawio
+from tests.support.drawings import FIXTURES, page_xml, write_drawio
 
 LOGO = base64.b64encode((FIXTURES / "logo.png").read_bytes()).decode("ascii")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import Event, EventLog, db
-from tests.storage.helpers import sqlite_only_config
+from tests.support.storage import sqlite_only_config
 
 
 def test_the_writer_leaves_checkpoints_to_the_checkpoint_thread(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from jsonschema.validators import validator_for
 
 from storage import Event, EventLog, EventRejected
 from storage.event_schema import EVENT_SCHEMA, EventCheck, compile_schema, load_schema
-from tests.storage.helpers import sqlite_only_config, stop_when_written
+from tests.support.storage import sqlite_only_config, stop_when_written
 
 SCHEMA = load_schema(EVENT_SCHEMA)
 FULL = validator_for(SCHEMA)(SCHEMA)

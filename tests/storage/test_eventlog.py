@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 
 from storage import Event, EventLog, EventRejected, db, eventlog
-from tests.storage.helpers import one_event_held, sqlite_only_config, stop_when_written, wait_for
+from tests.support.storage import one_event_held, sqlite_only_config, stop_when_written
+from tests.support.waiting import wait_until
 
 SCHEMA = Path(__file__).resolve().parents[2] / "resources" / "schema" / "event-v1.json"
 
@@ -76,14 +77,14 @@ def test_locked_database_holds_events_then_writes_them_all(
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("touch"))
-    wait_for(lambda: log.health().events_written == 1, "the first event")
+    wait_until(lambda: log.health().events_written == 1, "the first event")
 
     # Another program takes the write lock and keeps it.
     other = sqlite3.connect(log.database, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     for i in range(50):
         log.append(Event.create("touch", payload={"i": i}))
-    wait_for(lambda: not log.health().sqlite_ok, "the lock to be reported")
+    wait_until(lambda: not log.health().sqlite_ok, "the lock to be reported")
     health = log.health()
     assert "locked" in (health.sqlite_error or "")
     assert health.memory_held_events + health.queue_depth == 50
@@ -126,9 +127,9 @@ def test_read_only_database_is_reported_and_recovers(
         log.start()
         for i in range(20):
             log.append(Event.create("touch", payload={"i": i}))
-        wait_for(lambda: not log.health().sqlite_ok, "the read-only file to be reported")
+        wait_until(lambda: not log.health().sqlite_ok, "the read-only file to be reported")
         assert "read-only" in (log.health().sqlite_error or "")
-        wait_for(lambda: log.health().memory_held_events == 20, "the events held in memory")
+        wait_until(lambda: log.health().memory_held_events == 20, "the events held in memory")
     finally:
         _set_read_only(first.database, False)
     count, _check = stop_when_written(log, 20)
@@ -164,7 +165,7 @@ def test_full_disk_holds_events_then_writes_them_all(
     log.start()
     for i in range(10):
         log.append(Event.create("touch", payload={"i": i}))
-    wait_for(lambda: log.health().events_written == 10, "the first events")
+    wait_until(lambda: log.health().events_written == 10, "the first events")
 
     ballast = small_disk / "ballast"
     with ballast.open("wb") as f:  # fill the disk to the last block
@@ -176,7 +177,7 @@ def test_full_disk_holds_events_then_writes_them_all(
             pass
     for i in range(300):
         log.append(Event.create("touch", payload={"i": i, "note": "x" * 1000}))
-    wait_for(lambda: not log.health().sqlite_ok, "the full disk to be reported")
+    wait_until(lambda: not log.health().sqlite_ok, "the full disk to be reported")
     health = log.health()
     assert "disk is full" in (health.sqlite_error or ""), health.sqlite_error
     assert health.events_dropped == 0

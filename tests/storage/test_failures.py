@@ -21,7 +21,8 @@ from settings import KioskConfig
 from storage import Event, EventLog, db, eventlog
 from storage.live import LiveCounters
 from storage.queries import StatsReader
-from tests.storage.helpers import sqlite_only_config, stop_when_written, wait_for
+from tests.support.storage import sqlite_only_config, stop_when_written
+from tests.support.waiting import wait_until
 
 
 def _config(tmp_path: Path, server: RedisServer) -> KioskConfig:
@@ -94,11 +95,13 @@ def test_redis_answering_wrongly_never_touches_sqlite(
     log = EventLog(config)
     log.start()
     _touches(log, 20, "s1")
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    wait_until(
+        lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20"
+    )
     fault(redis_server, config.redis.key_prefix)
     for k in range(5):
         _touches(log, 20, f"s{k + 2}", start=20 * (k + 1))
-        wait_for(lambda k=k: log.health().events_written == 40 + 20 * k, "each batch")
+        wait_until(lambda k=k: log.health().events_written == 40 + 20 * k, "each batch")
     health = log.health()
     assert health.sqlite_ok and health.writer_alive, health
     assert health.events_dropped == 0 and health.events_rejected == 0
@@ -106,7 +109,7 @@ def test_redis_answering_wrongly_never_touches_sqlite(
     with _client(redis_server) as client:
         client.flushall()
     _touches(log, 10, "s9", start=120)
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
+    wait_until(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
     assert stop_when_written(log, 130) == (130, "ok")
     assert log.health().writer_restarts == 0
     _redis_matches_sqlite(config, log.database, 130)
@@ -120,15 +123,17 @@ def test_redis_killed_mid_run_never_touches_sqlite(
     log = EventLog(config)
     log.start()
     _touches(log, 20, "s1")
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    wait_until(
+        lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20"
+    )
     redis_server.kill()
     _touches(log, 40, "s2", start=20)
-    wait_for(lambda: log.health().events_written == 60, "the events written without Redis")
-    wait_for(lambda: not log.health().redis_connected, "Redis to be reported away")
+    wait_until(lambda: log.health().events_written == 60, "the events written without Redis")
+    wait_until(lambda: not log.health().redis_connected, "Redis to be reported away")
     health = log.health()
     assert health.sqlite_ok and health.redis_error and health.redis_lag_events > 0
     redis_server.start()  # empty: no persistence
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
+    wait_until(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
     assert stop_when_written(log, 60) == (60, "ok")
     _redis_matches_sqlite(config, log.database, 60)
 
@@ -149,8 +154,8 @@ def test_a_bad_value_in_sqlite_neither_stops_the_writer_nor_redis(
     log = EventLog(config)
     log.start()
     _touches(log, 10, "s2", start=10)
-    wait_for(lambda: log.health().events_written == 10, "the events after the bad row")
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
+    wait_until(lambda: log.health().events_written == 10, "the events after the bad row")
+    wait_until(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
     health = log.health()
     assert health.sqlite_ok and health.writer_alive and health.writer_restarts == 0
     log.stop()
@@ -170,11 +175,11 @@ def test_an_event_appended_twice_is_stored_once_and_never_wedges(
     log.start()
     twice = Event.create("touch", payload={"i": 0})
     log.append(twice)
-    wait_for(lambda: log.health().events_written == 1, "the first event")
+    wait_until(lambda: log.health().events_written == 1, "the first event")
     log.append(twice)
     for i in range(1, 6):
         log.append(Event.create("touch", payload={"i": i}))
-    wait_for(lambda: log.health().events_written == 6, "the five new events")
+    wait_until(lambda: log.health().events_written == 6, "the five new events")
     health = log.health()
     assert health.sqlite_ok and health.events_rejected == 1 and health.memory_held_events == 0
     assert stop_when_written(log, 6) == (6, "ok")
@@ -207,15 +212,15 @@ def test_a_failed_writer_is_shown_red_and_restarted(
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("touch"))
-    wait_for(lambda: log.health().events_written == 1, "the first event")
+    wait_until(lambda: log.health().events_written == 1, "the first event")
     _raise_in_thread("event-log-writer", WriterFault)
-    wait_for(lambda: not log.health().sqlite_ok, "the failed writer to be shown")
+    wait_until(lambda: not log.health().sqlite_ok, "the failed writer to be shown")
     health = log.health()
     assert not health.writer_alive and health.writer_restarts == 1
     assert "WriterFault" in (health.sqlite_error or "")
     for i in range(20):
         log.append(Event.create("touch", payload={"i": i}))
-    wait_for(lambda: log.health().events_written == 21, "the restarted writer")
+    wait_until(lambda: log.health().events_written == 21, "the restarted writer")
     health = log.health()
     assert health.sqlite_ok and health.writer_alive and health.writer_error
     assert stop_when_written(log, 21) == (21, "ok")
@@ -233,22 +238,24 @@ def test_a_database_locked_mid_run_does_not_stop_redis_catching_up(
     log = EventLog(config)
     log.start()
     _touches(log, 20, "s1")
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    wait_until(
+        lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20"
+    )
     redis_server.kill()
     _touches(log, 10, "s2", start=20)
-    wait_for(lambda: log.health().events_written == 30, "the events written without Redis")
-    wait_for(lambda: not log.health().redis_connected, "Redis to be reported away")
+    wait_until(lambda: log.health().events_written == 30, "the events written without Redis")
+    wait_until(lambda: not log.health().redis_connected, "Redis to be reported away")
 
     other = sqlite3.connect(log.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         redis_server.start()  # empty: everything is replayed from SQLite under the lock
-        wait_for(
+        wait_until(
             lambda: log.health().redis_connected and log.health().redis_lag_events == 0,
             "Redis to catch up while the database is locked",
         )
         _touches(log, 5, "s3", start=30)
-        wait_for(lambda: not log.health().sqlite_ok, "the lock to be reported")
+        wait_until(lambda: not log.health().sqlite_ok, "the lock to be reported")
         assert log.health().writer_alive
     finally:
         other.execute("ROLLBACK")
@@ -270,17 +277,19 @@ def test_a_frozen_redis_never_holds_the_writer_back(
     log = EventLog(config)
     log.start()
     _touches(log, 20, "s1")
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20")
+    wait_until(
+        lambda: log.health().redis_lag_events == 0 and log.health().events_written == 20, "20"
+    )
     redis_server.pause()
     try:
         for k in range(30):  # 30 batches: more than hot.FEED_BACKLOG wait for the mirror
             _touches(log, 10, f"f{k}", start=20 + 10 * k)
-            wait_for(lambda k=k: log.health().events_written == 30 + 10 * k, "each batch")
+            wait_until(lambda k=k: log.health().events_written == 30 + 10 * k, "each batch")
         health = log.health()
         assert health.sqlite_ok and health.memory_held_events == 0 and health.queue_depth == 0
     finally:
         redis_server.resume()
-    wait_for(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
+    wait_until(lambda: log.health().redis_lag_events == 0 and log.health().redis_connected, "Redis")
     assert stop_when_written(log, 320) == (320, "ok")
     _redis_matches_sqlite(config, log.database, 320)
 
@@ -292,9 +301,9 @@ def test_a_stop_while_the_failed_writer_pauses_still_writes_everything(
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("touch"))
-    wait_for(lambda: log.health().events_written == 1, "the first event")
+    wait_until(lambda: log.health().events_written == 1, "the first event")
     _raise_in_thread("event-log-writer", WriterFault)
-    wait_for(lambda: not log.health().writer_alive, "the failed writer to be shown")
+    wait_until(lambda: not log.health().writer_alive, "the failed writer to be shown")
     for i in range(10):
         log.append(Event.create("touch", payload={"i": i}))
     log.stop()

@@ -9,7 +9,7 @@ from storage import Event, EventLog, db
 from storage.outbox import Outbox
 from storage.queries import StatsReader
 from storage.records import COLUMNS, to_row
-from tests.storage.helpers import one_event_held, sqlite_only_config
+from tests.support.storage import one_event_held, sqlite_only_config
 
 
 def _schema_v2_file(path: Path, events: list[Event]) -> None:

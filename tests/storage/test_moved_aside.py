@@ -17,7 +17,7 @@ from settings import KioskConfig
 from storage import Event, EventLog, Outbox, db
 from storage.hot import day_key
 from storage.live import LiveCounters
-from tests.storage.helpers import wait_for
+from tests.support.waiting import wait_until
 
 
 def _config(tmp_path: Path, server: RedisServer) -> KioskConfig:
@@ -50,7 +50,7 @@ def _skus(database: Path) -> dict[str, int]:
 
 
 def _check_new_file_and_redis(log: EventLog, config: KioskConfig, aside: Path, new: int) -> None:
-    wait_for(
+    wait_until(
         lambda: (
             log.health().redis_rebuilds == 1
             and log.health().redis_lag_events == 0
@@ -99,7 +99,7 @@ def test_moved_aside_while_the_writer_works_starts_a_new_file(
     outbox = Outbox(log.database)
     try:
         _touches(log, 30, "OLD")
-        wait_for(
+        wait_until(
             lambda: log.health().events_written == 30 and log.health().redis_lag_events == 0,
             "30",
         )
@@ -108,8 +108,8 @@ def test_moved_aside_while_the_writer_works_starts_a_new_file(
         outbox.mark_sent(sent.batch_id)
         aside = _move_aside(log.database)
         _touches(log, 10, "NEW")
-        wait_for(lambda: log.health().events_written == 40, "the new events")
-        wait_for(
+        wait_until(lambda: log.health().events_written == 40, "the new events")
+        wait_until(
             lambda: _checkpointed_rows(log.database, tmp_path / "copy.sqlite") == 10,
             "the WAL checkpoint of the new file",
         )
@@ -134,17 +134,19 @@ def test_moved_aside_while_the_writer_fails_rebuilds_redis_from_the_new_file(
     log = EventLog(config)
     log.start()
     _touches(log, 30, "OLD")
-    wait_for(lambda: log.health().events_written == 30 and log.health().redis_lag_events == 0, "30")
+    wait_until(
+        lambda: log.health().events_written == 30 and log.health().redis_lag_events == 0, "30"
+    )
     locker = sqlite3.connect(log.database, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
     try:
         _touches(log, 10, "NEW")
-        wait_for(lambda: not log.health().sqlite_ok, "the writer to fail on the lock")
+        wait_until(lambda: not log.health().sqlite_ok, "the writer to fail on the lock")
     finally:
         locker.execute("ROLLBACK")
         locker.close()
     aside = _move_aside(log.database)
-    wait_for(lambda: log.health().events_written == 40, "the held events in the new file")
+    wait_until(lambda: log.health().events_written == 40, "the held events in the new file")
     _check_new_file_and_redis(log, config, aside, 10)
 
 
@@ -167,7 +169,7 @@ def test_the_checkpoint_thread_follows_the_path_to_a_new_file(tmp_path: Path) ->
     checkpointer.start()
     try:
         checkpointer.nudge(3)
-        wait_for(
+        wait_until(
             lambda: _checkpointed_rows(database, tmp_path / "copy.sqlite") == 3,
             "the first file's checkpoint",
         )
@@ -176,7 +178,7 @@ def test_the_checkpoint_thread_follows_the_path_to_a_new_file(tmp_path: Path) ->
         new = wal_file_with_rows(7)
         checkpointer.reopen()  # what the event log does when it opened the path again
         checkpointer.nudge(7)
-        wait_for(
+        wait_until(
             lambda: _checkpointed_rows(database, tmp_path / "copy.sqlite") == 7,
             "the new file's checkpoint",
         )

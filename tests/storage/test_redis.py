@@ -17,7 +17,7 @@ from storage.hot import MirrorBatch, RedisMirror, day_key
 from storage.live import LiveCounters
 from storage.queries import StatsReader
 from storage.records import ts_epoch
-from tests.storage.helpers import wait_for
+from tests.support.waiting import wait_until
 
 
 def _config(tmp_path: Path, server: RedisServer) -> KioskConfig:
@@ -190,10 +190,10 @@ def test_redis_ahead_of_a_new_database_is_rebuilt_from_it(
     log = EventLog(config)
     log.start()
     _touches(log, 12, "new-session")
-    wait_for(lambda: log.health().events_written == 12, "the new database's events")
-    wait_for(lambda: log.health().redis_rebuilds == 1, "the rebuild")
+    wait_until(lambda: log.health().events_written == 12, "the new database's events")
+    wait_until(lambda: log.health().redis_rebuilds == 1, "the rebuild")
     log.append(Event.create("touch", session_id="new-session", payload={"sku": "p9"}))
-    wait_for(
+    wait_until(
         lambda: int(live.client.get(f"{p}:seq") or 0) == 13 and log.health().redis_lag_events == 0,
         "the live counters to follow the new database",
     )

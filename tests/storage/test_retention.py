@@ -14,6 +14,7 @@ import uuid_utils
 from settings import KioskConfig
 from storage import Event, EventLog, Outbox
 from storage.event import utc_iso
+from tests.support.waiting import wait_until
 
 DAY = 86_400.0
 
@@ -56,13 +57,6 @@ def _write(config: KioskConfig, events: list[Event]) -> Path:
     return log.database
 
 
-def _wait(log: EventLog, done: object, what: str) -> None:
-    deadline = time.monotonic() + 20
-    while not done() and time.monotonic() < deadline:  # type: ignore[operator]
-        time.sleep(0.02)
-    assert done(), what  # type: ignore[operator]
-
-
 def _remaining(database: Path) -> list[int]:
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -90,7 +84,7 @@ def test_only_uplinked_events_age_out(tmp_path: Path, caplog: pytest.LogCaptureF
     caplog.set_level(logging.INFO, logger="storage")
     log = EventLog(config)
     log.start()  # retention runs once at start, on the writer thread
-    _wait(log, lambda: log.health().purged_uplinked >= 15, "the start-up purge did not run")
+    wait_until(lambda: log.health().purged_uplinked >= 15, "the start-up purge did not run")
     log.stop()
 
     assert _remaining(database) == list(range(10, 20)) + list(range(25, 35))
@@ -118,13 +112,13 @@ def test_retention_runs_periodically_while_logging(tmp_path: Path) -> None:
     log.start()
     for i in range(20):
         log.append(_event(i, config.storage.retention_days + 1))
-    _wait(log, lambda: log.health().events_written == 20, "events not written")
+    wait_until(lambda: log.health().events_written == 20, "events not written")
     outbox = Outbox(log.database)
     batch = outbox.claim_batch(20, 65_536)
     assert batch is not None
     assert log.health().purged_uplinked == 0
     outbox.mark_sent(batch.batch_id)
-    _wait(log, lambda: log.health().purged_uplinked == 20, "the periodic purge did not run")
+    wait_until(lambda: log.health().purged_uplinked == 20, "the periodic purge did not run")
     log.append(_event(99, 0))
     log.stop()
     outbox.close()
@@ -151,7 +145,7 @@ def test_disk_budget_drops_uplinked_then_oldest_unsent_loudly(
     caplog.set_level(logging.INFO, logger="storage")
     log = EventLog(budget)
     log.start()
-    _wait(log, lambda: log.health().purged_unsent > 0, "the budget purge did not run")
+    wait_until(lambda: log.health().purged_unsent > 0, "the budget purge did not run")
     log.append(_event(3000, 0))
     log.stop()
 
@@ -221,7 +215,7 @@ def test_disk_budget_counts_the_wal(tmp_path: Path) -> None:
 
         budgeted = EventLog(_config(tmp_path, budget_mb=budget_mb))
         budgeted.start()
-        _wait(budgeted, lambda: budgeted.health().purged_unsent > 0, "the budget purge")
+        wait_until(lambda: budgeted.health().purged_unsent > 0, "the budget purge")
         budgeted.stop()
         with sqlite3.connect(database) as conn:
             pages = conn.execute("PRAGMA page_count").fetchone()[0]

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from storage import Event, EventLog
-from tests.storage.helpers import sqlite_only_config
+from tests.support.storage import sqlite_only_config
 
 
 def _session(sid: str, touches: int, simulated: bool = False) -> list[Event]:

@@ -17,9 +17,10 @@ import pytest
 from storage import Event, EventLog
 from storage.records import to_row
 from storage.spill import Spill, spill_path
-from tests.storage.helpers import sqlite_only_config, stop_when_written, wait_for
 from tests.storage.test_eventlog import _set_read_only
 from tests.storage.test_kill import LOST_MAX
+from tests.support.storage import sqlite_only_config, stop_when_written
+from tests.support.waiting import wait_until
 
 CHILD = """
 import os, sys, time
@@ -201,8 +202,8 @@ def test_full_spill_is_logged_once_and_shown_in_health(
         log.start()
         for i in range(1500):
             log.append(Event.create("touch", payload={"i": i, "note": "x" * 600}))
-        wait_for(lambda: log.health().memory_held_events == 1500, "the events held")
-        wait_for(lambda: log.health().spill_full, "the spill to be full")
+        wait_until(lambda: log.health().memory_held_events == 1500, "the events held")
+        wait_until(lambda: log.health().spill_full, "the spill to be full")
         health = log.health()
         assert 0 < health.spill_held_events < health.memory_held_events
     finally:

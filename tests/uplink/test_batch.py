@@ -9,7 +9,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.uplink.conftest import make_events
+from tests.support.uplink import make_events
 from uplink.batch import SCHEMA_NAME, serialise_batch
 from uplink.schema import BatchChecker
 

@@ -24,7 +24,7 @@ from localservers import Mosquitto
 from settings import KioskConfig
 from settings.loader import ConfigError, load_config
 from storage.event_schema import STATUS_SCHEMA, load_schema
-from tests.uplink.conftest import wait_until
+from tests.support.waiting import wait_until
 from tests.uplink.test_service import kiosk_config, record_events
 from uplink import UplinkService
 from uplink.pacing import PUBLISH_OVERHEAD

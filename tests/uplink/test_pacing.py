@@ -6,20 +6,11 @@ import random
 
 import pytest
 
+from tests.support.clock import FakeClock
 from uplink.pacing import WINDOW_S, Backoff, RateLimiter
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def send_for(limiter: RateLimiter, clock: Clock, seconds: float, size: int) -> list[float]:
+def send_for(limiter: RateLimiter, clock: FakeClock, seconds: float, size: int) -> list[float]:
     """Publish as fast as ``limiter`` allows for ``seconds``; the send times."""
     sent = []
     end = clock.now + seconds
@@ -37,7 +28,7 @@ def most_in_any(times: list[float], window: float) -> int:
 
 
 def test_no_window_holds_more_than_the_limit_not_even_the_first_after_a_start() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(publishes_per_s=100, bytes_per_s=10**9, clock=clock)
     sent = send_for(limiter, clock, 5.0, 100)
     assert most_in_any(sent, WINDOW_S) == 100
@@ -46,7 +37,7 @@ def test_no_window_holds_more_than_the_limit_not_even_the_first_after_a_start() 
 
 
 def test_the_byte_limit_holds_in_every_window_too() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(publishes_per_s=100, bytes_per_s=10_000, clock=clock)
     sent = send_for(limiter, clock, 5.0, 1000)
     assert most_in_any(sent, WINDOW_S) == 10  # 10 x 1000 bytes
@@ -54,7 +45,7 @@ def test_the_byte_limit_holds_in_every_window_too() -> None:
 
 
 def test_a_wait_is_exactly_until_enough_has_left_the_window() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(publishes_per_s=2, bytes_per_s=1000, clock=clock)
     assert limiter.delay(600) == 0.0
     clock.now += 0.5
@@ -68,7 +59,7 @@ def test_a_wait_is_exactly_until_enough_has_left_the_window() -> None:
 
 
 def test_a_message_larger_than_the_byte_limit_goes_alone_once_the_window_is_empty() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(publishes_per_s=100, bytes_per_s=1000, clock=clock)
     assert limiter.delay(10) == 0.0
     assert limiter.delay(5000) == pytest.approx(WINDOW_S)

@@ -18,7 +18,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from localservers import Mosquitto, TestPki
 from storage.event_schema import load_schema
-from tests.uplink.conftest import make_events, plain_endpoint, tls_endpoint, wait_until
+from tests.support.uplink import make_events, plain_endpoint, tls_endpoint
+from tests.support.waiting import wait_until
 from uplink.batch import serialise_batch
 from uplink.landing import EventStore
 from uplink.receiver import Receiver, export_events, parse_broker_url

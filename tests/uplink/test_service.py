@@ -16,7 +16,8 @@ import pytest
 import storage
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
-from tests.uplink.conftest import Subscriber, plain_endpoint, tls_endpoint, wait_until
+from tests.support.uplink import Subscriber, plain_endpoint, tls_endpoint
+from tests.support.waiting import wait_until
 from uplink import UplinkService
 from uplink.claim_journal import ClaimJournal
 from uplink.receiver import Receiver

@@ -10,7 +10,8 @@ import pytest
 
 from localservers import Mosquitto, TestPki, make_test_pki
 from settings import KioskConfig
-from tests.uplink.conftest import Subscriber, plain_endpoint, tls_endpoint, wait_until
+from tests.support.uplink import Subscriber, plain_endpoint, tls_endpoint
+from tests.support.waiting import wait_until
 from uplink.credentials import CredentialError
 from uplink.transport import (
     AwsIotTransport,

@@ -1,4 +1,5 @@
-"""Screenshots of every admin page in a real window: ``python -m tests.kiosk.admin.screens OUT_DIR``.
+"""Screenshots of every admin page in a real window:
+``python -m tests.kiosk.admin.screens OUT_DIR``.
 
 Run under an X server (the test starts a private Xvfb). Builds a config in a temporary
 folder, a presence service playing a synthetic depth scene, the interaction log
@@ -23,8 +24,8 @@ from kiosk.services import KioskServices
 from sensors import Frame, PresenceService, PresenceState, ScriptedSensor, SensorHealth
 from sensors.scenes import SCENES, SceneRenderer
 from settings import load_config
-from tests.kiosk.admin.conftest import write_config
 from tests.kiosk.admin.traffic import fill_log, start_log
+from tests.support.admin import write_config
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "drawio" / "features.drawio"
 

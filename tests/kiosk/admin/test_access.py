@@ -15,14 +15,8 @@ from kiosk.admin.library import ContentLibrary
 from kiosk.services import KioskServices
 from settings import KioskConfig
 from settings.model import AdminSection
-from tests.kiosk.admin.conftest import (
-    MANAGER_PIN,
-    STAFF_PIN,
-    FakeClock,
-    Recorded,
-    log_in,
-    tap_corner,
-)
+from tests.support.admin import MANAGER_PIN, STAFF_PIN, Recorded, log_in, tap_corner
+from tests.support.clock import FakeClock
 
 
 def test_corner_square_edges() -> None:

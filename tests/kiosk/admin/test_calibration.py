@@ -19,7 +19,8 @@ from sensors import Frame, PresenceService, ScriptedSensor
 from sensors.scenes import SCENES, SceneRenderer
 from settings import KioskConfig, load_config
 from settings.model import ZonesSection
-from tests.kiosk.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in
+from tests.support.admin import STAFF_PIN, Recorded, log_in
+from tests.support.clock import FakeClock
 
 NEW = Calibration((0.2, 0.15, 0.7, 0.9), passing_m=3.0, approaching_m=1.8, engaged_m=0.9)
 

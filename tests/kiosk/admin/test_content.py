@@ -15,7 +15,8 @@ from kiosk.admin.controller import AdminController
 from kiosk.admin.library import ContentLibrary
 from kiosk.services import KioskServices
 from settings import KioskConfig
-from tests.kiosk.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
+from tests.support.admin import MANAGER_PIN, Recorded, log_in
+from tests.support.clock import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "drawio"
 

@@ -19,8 +19,9 @@ from localservers import RedisServer
 from settings import KioskConfig, load_config
 from storage import Event, EventLog
 from storage.event import utc_iso
-from tests.kiosk.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in, write_config
 from tests.kiosk.admin.traffic import fill_log, shopper_events, start_log
+from tests.support.admin import STAFF_PIN, Recorded, log_in, write_config
+from tests.support.clock import FakeClock
 
 
 def _open_dashboards(

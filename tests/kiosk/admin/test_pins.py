@@ -27,7 +27,8 @@ from kiosk.cli import main as kiosk_main
 from settings import load_config
 from settings.loader import DEFAULT_CONFIG
 from settings.model import AdminSection
-from tests.kiosk.admin.conftest import MANAGER_PIN, STAFF_PIN, FakeClock, write_config
+from tests.support.admin import MANAGER_PIN, STAFF_PIN, write_config
+from tests.support.clock import FakeClock
 
 
 def test_hash_is_salted_scrypt_and_verifies() -> None:

@@ -23,7 +23,8 @@ from kiosk.services import KioskServices
 from sensors import PresenceState, SensorHealth, Zone
 from settings import KioskConfig
 from storage.eventlog import StorageHealth
-from tests.kiosk.admin.conftest import STAFF_PIN, FakeClock, Recorded, log_in
+from tests.support.admin import STAFF_PIN, Recorded, log_in
+from tests.support.clock import FakeClock
 from uplink.service import UplinkStatus
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "drawio" / "features.drawio"

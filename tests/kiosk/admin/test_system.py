@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QWidget
 from kiosk.admin.controller import AdminController
 from kiosk.services import KioskServices
 from settings import KioskConfig
-from tests.kiosk.admin.conftest import MANAGER_PIN, FakeClock, Recorded, log_in
+from tests.support.admin import MANAGER_PIN, Recorded, log_in
+from tests.support.clock import FakeClock
 
 
 def test_restart_and_exit(

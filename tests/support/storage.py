@@ -1,14 +1,13 @@
-"""What the storage tests share: a config on SQLite alone, waiting, and reading the file back."""
+"""The storage tests' helpers: a config on SQLite alone, and reading the file back."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from settings import KioskConfig
 from storage import Event, EventLog, StorageHealth
+from tests.support.waiting import wait_until
 
 
 def sqlite_only_config(tmp_path: Path) -> KioskConfig:
@@ -17,14 +16,6 @@ def sqlite_only_config(tmp_path: Path) -> KioskConfig:
     config.paths.data_dir = tmp_path
     config.redis.enabled = False
     return config
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def one_event_held(tmp_path: Path) -> StorageHealth:
@@ -40,7 +31,7 @@ def one_event_held(tmp_path: Path) -> StorageHealth:
 def stop_when_written(log: EventLog, written: int) -> tuple[int, str]:
     """Wait until ``log`` has written ``written`` events in all and stop it; the events in
     its file and the file's integrity check."""
-    wait_for(lambda: log.health().events_written == written, "the held events to be written")
+    wait_until(lambda: log.health().events_written == written, "the held events to be written")
     log.stop()
     with sqlite3.connect(log.database) as conn:
         (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
