@@ -1,14 +1,14 @@
-"""The one JSON line every benchmark ends with."""
+"""The one JSON line every benchmark ends with (benchmarks.harness adds the machine, the
+rounds and their spread to it)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 
 def report(
-    name: str, value: float, unit: str, baseline: str, baseline_value: float, **extra: Any
-) -> dict[str, Any]:
+    name: str, value: float, unit: str, baseline: str, baseline_value: float, **extra: object
+) -> dict[str, object]:
     """Print and return ``{"benchmark", "value", "unit", "baseline", "ratio", ...}``.
 
     ``baseline`` names the physical limit measured in the same run; ``ratio`` is
