@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -215,28 +216,44 @@ def _missing_fonts(experience: Experience) -> list[Finding]:
     return out
 
 
-def _page_findings(
-    page: Page, pages_by_id: dict[str, Page], target: tuple[int, int]
-) -> list[Finding]:
-    out: list[Finding] = []
-    viewport = page.viewport
-    if viewport.width > 0 and viewport.height > 0:
-        scale = min(target[0] / viewport.width, target[1] / viewport.height)
-    else:
-        scale = 1.0
-    ids = {e.id for e in page.elements}
-    by_id: dict[str, Element] = {}
-    for e in page.elements:
-        by_id.setdefault(e.id, e)  # the first of an id, as Page.element finds it
-    all_tags = {tag.lower() for e in page.elements for tag in e.tags}  # draw.io ignores case
-    stencils: dict[str, list[Element]] = {}
+@dataclass(frozen=True, slots=True)
+class _PageCheck:
+    """What the rules of one page share: the page, its lookups and the findings so far."""
 
-    def add(severity: Severity, code: str, element: Element | None, message: str, fix: str) -> None:
-        out.append(
+    page: Page
+    pages_by_id: Mapping[str, Page]
+    target: tuple[int, int]
+    #: Screen pixels per drawing unit when the page fills the target screen.
+    scale: float
+    #: The page's elements by id (the first of an id, as ``Page.element`` finds it).
+    by_id: Mapping[str, Element]
+    #: Every tag a shape of the page carries, lower case (draw.io ignores case).
+    tags: frozenset[str]
+    out: list[Finding]
+
+    @classmethod
+    def of(cls, page: Page, pages_by_id: Mapping[str, Page], target: tuple[int, int]) -> _PageCheck:
+        """The shared state for checking ``page`` on a ``target`` screen."""
+        viewport = page.viewport
+        if viewport.width > 0 and viewport.height > 0:
+            scale = min(target[0] / viewport.width, target[1] / viewport.height)
+        else:
+            scale = 1.0
+        by_id: dict[str, Element] = {}
+        for e in page.elements:
+            by_id.setdefault(e.id, e)
+        tags = frozenset(tag.lower() for e in page.elements for tag in e.tags)
+        return cls(page, pages_by_id, target, scale, by_id, tags, [])
+
+    def add(
+        self, severity: Severity, code: str, element: Element | None, message: str, fix: str
+    ) -> None:
+        """Record one finding on this page, about ``element`` or the page itself."""
+        self.out.append(
             Finding(
                 severity,
                 code,
-                page.name,
+                self.page.name,
                 element.id if element else None,
                 snippet(element) if element else "",
                 message,
@@ -244,18 +261,36 @@ def _page_findings(
             )
         )
 
-    if page.background_image is not None and not page.background_image.available:
-        add(
+
+def _page_findings(
+    page: Page, pages_by_id: Mapping[str, Page], target: tuple[int, int]
+) -> list[Finding]:
+    """The findings of one page: the page's own, then each element's rules in order, then
+    the shapes the kiosk does not draw."""
+    check = _PageCheck.of(page, pages_by_id, target)
+    _background_picture(check)
+    for element in page.elements:
+        for rule in _ELEMENT_RULES:
+            rule(element, check)
+    _undrawn_shapes(check)
+    return check.out
+
+
+def _background_picture(check: _PageCheck) -> None:
+    """missing-image, background-page: the page's background picture."""
+    background = check.page.background_image
+    if background is None:
+        return
+    if not background.available:
+        check.add(
             "error",
             "missing-image",
             None,
-            f"page background picture unavailable, {page.background_image.unavailable}",
+            f"page background picture unavailable, {background.unavailable}",
             _EMBED_FIX,
         )
-    elif page.background_image is not None and page.background_image.source.startswith(
-        "data:page/"
-    ):
-        add(
+    elif background.source.startswith("data:page/"):
+        check.add(
             "warning",
             "background-page",
             None,
@@ -264,167 +299,267 @@ def _page_findings(
             "copy the background page's shapes onto this page (in a locked layer at the "
             "back), or use a picture as the page background",
         )
-    for element in page.elements:
-        link = element.link
-        if isinstance(link, NavigateLink) and link.page_id not in pages_by_id:
-            add(
-                "error",
-                "dangling-page-link",
-                element,
-                f"links to a page that does not exist (page id {link.page_id})",
-                "Edit Link and pick an existing page",
-            )
-        elif isinstance(link, ExternalLink):
-            add(
+
+
+def _dangling_page_link(element: Element, check: _PageCheck) -> None:
+    """dangling-page-link: a link to a page id the drawing does not have."""
+    link = element.link
+    if isinstance(link, NavigateLink) and link.page_id not in check.pages_by_id:
+        check.add(
+            "error",
+            "dangling-page-link",
+            element,
+            f"links to a page that does not exist (page id {link.page_id})",
+            "Edit Link and pick an existing page",
+        )
+
+
+def _external_link(element: Element, check: _PageCheck) -> None:
+    """external-link: a web link, which a kiosk does not follow."""
+    link = element.link
+    if isinstance(link, ExternalLink):
+        check.add(
+            "warning",
+            "external-link",
+            element,
+            f"links to {link.url[:80]}: a kiosk does not browse, the link is ignored",
+            "link to a page of the drawing instead, or remove the link",
+        )
+
+
+def _rejected_link(element: Element, check: _PageCheck) -> None:
+    """rejected-link: a link the importer could not take."""
+    link = element.link
+    if isinstance(link, RejectedLink):
+        check.add(
+            "error",
+            "rejected-link",
+            element,
+            f"link rejected: {link.reason}",
+            "Edit Link: use a page link or a show/hide/toggle custom link",
+        )
+
+
+def _action_targets(element: Element, check: _PageCheck) -> None:
+    """action-missing-cells, action-unknown-tags: a custom link's steps naming shapes or
+    tags the page does not have (one check per step, both codes in step order)."""
+    link = element.link
+    if not isinstance(link, ActionLink):
+        return
+    for action in link.actions:
+        missing = [c for c in action.cells if c not in check.by_id]
+        unknown_tags = [t for t in action.tags if t.lower() not in check.tags]
+        if missing:
+            check.add(
                 "warning",
-                "external-link",
+                "action-missing-cells",
                 element,
-                f"links to {link.url[:80]}: a kiosk does not browse, the link is ignored",
-                "link to a page of the drawing instead, or remove the link",
+                f'"{action.action}" names shapes not on this page: {", ".join(missing[:5])}',
+                "Edit Link and pick shapes of this page",
             )
-        elif isinstance(link, RejectedLink):
-            add(
-                "error",
-                "rejected-link",
-                element,
-                f"link rejected: {link.reason}",
-                "Edit Link: use a page link or a show/hide/toggle custom link",
-            )
-        elif isinstance(link, ActionLink):
-            for action in link.actions:
-                missing = [c for c in action.cells if c not in ids]
-                unknown_tags = [t for t in action.tags if t.lower() not in all_tags]
-                if missing:
-                    add(
-                        "warning",
-                        "action-missing-cells",
-                        element,
-                        f'"{action.action}" names shapes not on this page: '
-                        f"{', '.join(missing[:5])}",
-                        "Edit Link and pick shapes of this page",
-                    )
-                if unknown_tags:
-                    add(
-                        "warning",
-                        "action-unknown-tags",
-                        element,
-                        f'"{action.action}" uses tags no shape here carries: '
-                        f"{', '.join(unknown_tags[:5])}",
-                        "tag the shapes (Edit Data -> Tags) or fix the tag name",
-                    )
-        for code, message, fix in connector_limits(element, page, by_id):
-            add("warning", code, element, message, fix)
-        for note in element.load_notes:
-            add(
+        if unknown_tags:
+            check.add(
                 "warning",
-                "ignored-link-step",
+                "action-unknown-tags",
                 element,
-                note,
-                "use only show, hide and toggle steps in custom links",
+                f'"{action.action}" uses tags no shape here carries: {", ".join(unknown_tags[:5])}',
+                "tag the shapes (Edit Data -> Tags) or fix the tag name",
             )
-        if element.kiosk_action is not None:
-            kiosk_action = element.kiosk_action
-            if kiosk_action.name == "show-product" and not kiosk_action.params.get("sku"):
-                add(
-                    "error",
-                    "action-without-sku",
-                    element,
-                    'kiosk-action "show-product" without a "sku" property',
-                    "Edit Data: add a sku property with the product's code",
-                )
-        if element.image is not None and not element.image.available:
-            reason = element.image.unavailable or "unavailable"
-            web_only = "not available offline" in reason
-            add(
-                "warning" if web_only else "error",
-                "web-image" if web_only else "missing-image",
+
+
+def _connector_limits(element: Element, check: _PageCheck) -> None:
+    """connector-*: what the kiosk draws differently on a connector (``connector_limits``)."""
+    if element.edge is None:
+        return
+    for code, message, fix in connector_limits(element, check.page, check.by_id):
+        check.add("warning", code, element, message, fix)
+
+
+def _ignored_link_steps(element: Element, check: _PageCheck) -> None:
+    """ignored-link-step: custom link steps the importer left out (its load notes)."""
+    for note in element.load_notes:
+        check.add(
+            "warning",
+            "ignored-link-step",
+            element,
+            note,
+            "use only show, hide and toggle steps in custom links",
+        )
+
+
+def _action_without_sku(element: Element, check: _PageCheck) -> None:
+    """action-without-sku: a show-product kiosk action that names no product."""
+    kiosk_action = element.kiosk_action
+    if (
+        kiosk_action is not None
+        and kiosk_action.name == "show-product"
+        and not kiosk_action.params.get("sku")
+    ):
+        check.add(
+            "error",
+            "action-without-sku",
+            element,
+            'kiosk-action "show-product" without a "sku" property',
+            "Edit Data: add a sku property with the product's code",
+        )
+
+
+def _unavailable_picture(element: Element, check: _PageCheck) -> None:
+    """missing-image (error), web-image (warning, a web picture): a shape's picture that
+    the kiosk cannot show."""
+    image = element.image
+    if image is None or image.available:
+        return
+    reason = image.unavailable or "unavailable"
+    web_only = "not available offline" in reason
+    check.add(
+        "warning" if web_only else "error",
+        "web-image" if web_only else "missing-image",
+        element,
+        f"picture unavailable, {reason}: {image.source[:80]}; drawn as a plain shape",
+        _EMBED_FIX,
+    )
+
+
+def _oversized_picture(element: Element, check: _PageCheck) -> None:
+    """oversized-image: an embedded picture too heavy or too large for the target screen."""
+    image = element.image
+    if image is None or not image.available or image.data is None:
+        return
+    side = max(image.pixel_width or 0, image.pixel_height or 0)
+    limit = MAX_IMAGE_SIDE_FACTOR * max(check.target)
+    if len(image.data) > MAX_IMAGE_BYTES or side > limit:
+        check.add(
+            "warning",
+            "oversized-image",
+            element,
+            f"image is {len(image.data) // 1024} KB, {image.pixel_width}x{image.pixel_height} px: "
+            "slow to load on a kiosk",
+            f"scale it to at most {int(limit)} px and compress it",
+        )
+
+
+def _library_shape_option(element: Element, check: _PageCheck) -> None:
+    """library-shape-option: a library shape the kiosk draws without some of its options."""
+    if element.kind is not ShapeKind.STENCIL or not element.visible:
+        return
+    shape = element.style.get("shape") or ""
+    if is_drawn(shape) and (left_out := left_out_options(shape, element.style.values)):
+        check.add(
+            "warning",
+            "library-shape-option",
+            element,
+            f'library shape "{shape}" is drawn without {", ".join(left_out)}',
+            "use the plain outline (rectOutline=single, no folded corners), or an "
+            "embedded image of the shape",
+        )
+
+
+def _label_link(element: Element, check: _PageCheck) -> None:
+    """label-link: a link inside an HTML label, which a kiosk does not follow."""
+    label = element.label
+    if label is not None and label.is_html and _HTML_LINK.search(label.text):
+        check.add(
+            "warning",
+            "label-link",
+            element,
+            "a link inside the text is not followed on a kiosk",
+            "remove the link from the text and use Edit Link on the shape",
+        )
+
+
+def _label_web_picture(element: Element, check: _PageCheck) -> None:
+    """web-image: a web picture inside an HTML label."""
+    label = element.label
+    if label is not None and label.is_html and _HTML_WEB_IMAGE.search(label.text):
+        check.add(
+            "warning",
+            "web-image",
+            element,
+            "a web picture inside the text is not available offline",
+            _EMBED_FIX,
+        )
+
+
+def _label_missing_picture(element: Element, check: _PageCheck) -> None:
+    """missing-image: a picture inside an HTML label that is not there (web pictures are
+    ``_label_web_picture``'s)."""
+    label = element.label
+    if label is None or not label.is_html:
+        return
+    for picture in label.images:
+        web = picture.source.lower().startswith(("http:", "https:", "//"))
+        if not picture.available and not web:
+            check.add(
+                "error",
+                "missing-image",
                 element,
-                f"picture unavailable, {reason}: {element.image.source[:80]}; "
-                "drawn as a plain shape",
+                f"picture {picture.source[:80]!r} in the text unavailable, {picture.unavailable}",
                 _EMBED_FIX,
             )
-        elif element.image is not None and element.image.data is not None:
-            image = element.image
-            data = element.image.data
-            side = max(image.pixel_width or 0, image.pixel_height or 0)
-            limit = MAX_IMAGE_SIDE_FACTOR * max(target)
-            if len(data) > MAX_IMAGE_BYTES or side > limit:
-                add(
-                    "warning",
-                    "oversized-image",
-                    element,
-                    f"image is {len(data) // 1024} KB, "
-                    f"{image.pixel_width}x{image.pixel_height} px: "
-                    "slow to load on a kiosk",
-                    f"scale it to at most {int(limit)} px and compress it",
-                )
-        if element.kind is ShapeKind.STENCIL and element.visible:
-            shape = element.style.get("shape") or ""
-            if not is_drawn(shape):
-                stencils.setdefault(element.stencil or element.shape, []).append(element)
-            elif left_out := left_out_options(shape, element.style.values):
-                add(
-                    "warning",
-                    "library-shape-option",
-                    element,
-                    f'library shape "{shape}" is drawn without {", ".join(left_out)}',
-                    "use the plain outline (rectOutline=single, no folded corners), or an "
-                    "embedded image of the shape",
-                )
-        if element.label is not None and element.label.is_html:
-            text = element.label.text
-            if _HTML_LINK.search(text):
-                add(
-                    "warning",
-                    "label-link",
-                    element,
-                    "a link inside the text is not followed on a kiosk",
-                    "remove the link from the text and use Edit Link on the shape",
-                )
-            if _HTML_WEB_IMAGE.search(text):
-                add(
-                    "warning",
-                    "web-image",
-                    element,
-                    "a web picture inside the text is not available offline",
-                    _EMBED_FIX,
-                )
-            for picture in element.label.images:
-                web = picture.source.lower().startswith(("http:", "https:", "//"))
-                if not picture.available and not web:  # web pictures: "web-image" above
-                    add(
-                        "error",
-                        "missing-image",
-                        element,
-                        f"picture {picture.source[:80]!r} in the text unavailable, "
-                        f"{picture.unavailable}",
-                        _EMBED_FIX,
-                    )
-        if page.math and element.label is not None and _has_math(element.label.text):
-            add(
-                "warning",
-                "math-label",
-                element,
-                "math typesetting is not supported: the formula shows as plain text",
-                "turn the formula into an image, or write it as plain text",
-            )
-        if _is_touch_target(element):
-            short = min(element.geometry.width, element.geometry.height) * scale
-            if short < MIN_TOUCH_PX:
-                add(
-                    "warning",
-                    "small-touch-target",
-                    element,
-                    f"touch target is {short:.0f} px at {target[0]}x{target[1]} "
-                    f"(minimum {MIN_TOUCH_PX:.0f} px)",
-                    "make the shape bigger, or link a bigger transparent shape around it",
-                )
-    for name, elements in stencils.items():
+
+
+def _math_label(element: Element, check: _PageCheck) -> None:
+    """math-label: a formula in a label on a page with math typesetting on."""
+    if check.page.math and element.label is not None and _has_math(element.label.text):
+        check.add(
+            "warning",
+            "math-label",
+            element,
+            "math typesetting is not supported: the formula shows as plain text",
+            "turn the formula into an image, or write it as plain text",
+        )
+
+
+def _small_touch_target(element: Element, check: _PageCheck) -> None:
+    """small-touch-target: a linked shape smaller than a fingertip on the target screen."""
+    if not _is_touch_target(element):
+        return
+    short = min(element.geometry.width, element.geometry.height) * check.scale
+    if short < MIN_TOUCH_PX:
+        width, height = check.target
+        check.add(
+            "warning",
+            "small-touch-target",
+            element,
+            f"touch target is {short:.0f} px at {width}x{height} (minimum {MIN_TOUCH_PX:.0f} px)",
+            "make the shape bigger, or link a bigger transparent shape around it",
+        )
+
+
+#: The rules run on every element, in the order their findings are listed.
+_ELEMENT_RULES: tuple[Callable[[Element, _PageCheck], None], ...] = (
+    _dangling_page_link,
+    _external_link,
+    _rejected_link,
+    _action_targets,
+    _connector_limits,
+    _ignored_link_steps,
+    _action_without_sku,
+    _unavailable_picture,
+    _oversized_picture,
+    _library_shape_option,
+    _label_link,
+    _label_web_picture,
+    _label_missing_picture,
+    _math_label,
+    _small_touch_target,
+)
+
+
+def _undrawn_shapes(check: _PageCheck) -> None:
+    """library-stencil, unsupported-shape: one finding per shape the kiosk does not draw,
+    at its first use, counting the others."""
+    undrawn: dict[str, list[Element]] = {}
+    for element in check.page.elements:
+        shape = element.style.get("shape") or ""
+        if element.kind is ShapeKind.STENCIL and element.visible and not is_drawn(shape):
+            undrawn.setdefault(element.stencil or element.shape, []).append(element)
+    for name, elements in undrawn.items():
         first = elements[0]
         more = f" (and {len(elements) - 1} more)" if len(elements) > 1 else ""
-        library = name.startswith("mxgraph.")
-        if library:
-            add(
+        if name.startswith("mxgraph."):
+            check.add(
                 "warning",
                 "library-stencil",
                 first,
@@ -433,15 +568,14 @@ def _page_findings(
                 "use a shape from a library the kiosk draws (authoring guide, Library "
                 "shapes), a basic shape or an embedded image",
             )
-            continue
-        add(
-            "warning",
-            "unsupported-shape",
-            first,
-            f'shape "{name}" is drawn as a plain labelled rectangle{more}',
-            "use a basic shape or an embedded image instead",
-        )
-    return out
+        else:
+            check.add(
+                "warning",
+                "unsupported-shape",
+                first,
+                f'shape "{name}" is drawn as a plain labelled rectangle{more}',
+                "use a basic shape or an embedded image instead",
+            )
 
 
 def _unchecked(page: str | None, exc: Exception) -> Finding:

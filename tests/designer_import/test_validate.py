@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from designer_import import load_experience, validate
+from designer_import import load_experience, load_experience_bytes, validate
 from designer_import.validate import Finding, summary
 
 
@@ -105,3 +105,32 @@ def test_only_attract_pages_is_an_error() -> None:
     )
     found = codes(validate(experience))
     assert "no-welcome-page" in found and "no-attract-page" not in found
+
+
+def test_custom_link_steps_naming_absent_shapes_or_tags_in_step_order() -> None:
+    # Two steps naming shapes and tags this page lacks: the findings follow the steps (a
+    # step's shapes, then its tags), each naming the step's action; tags match in any case.
+    link = (
+        '{"actions":[{"show":{"cells":["gone","here"],"tags":["Sale","nope"]}},'
+        '{"hide":{"cells":["away"]}}]}'
+    ).replace('"', "&quot;")
+    drawing = (
+        '<mxfile><diagram id="p1" name="Home"><mxGraphModel><root>'
+        '<mxCell id="0"/><mxCell id="1" parent="0"/>'
+        f'<UserObject id="btn" label="Open" link="data:action/json,{link}">'
+        '<mxCell vertex="1" parent="1" style="rounded=1;">'
+        '<mxGeometry x="10" y="10" width="200" height="100" as="geometry"/></mxCell>'
+        "</UserObject>"
+        '<UserObject id="here" label="Here" tags="sale">'
+        '<mxCell vertex="1" parent="1" style="rounded=1;">'
+        '<mxGeometry x="300" y="10" width="200" height="100" as="geometry"/></mxCell>'
+        "</UserObject>"
+        "</root></mxGraphModel></diagram></mxfile>"
+    ).encode()
+    findings = validate(load_experience_bytes(drawing, "steps.drawio"))
+    steps = [(f.code, f.cell_id, f.message) for f in findings if f.code.startswith("action-")]
+    assert steps == [
+        ("action-missing-cells", "btn", '"show" names shapes not on this page: gone'),
+        ("action-unknown-tags", "btn", '"show" uses tags no shape here carries: nope'),
+        ("action-missing-cells", "btn", '"hide" names shapes not on this page: away'),
+    ]
