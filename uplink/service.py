@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
@@ -80,18 +80,28 @@ class OutboxLike(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UplinkStatus:
-    """What the admin panel and the control socket show about the uplink."""
+    """What the admin panel and the control socket show about the uplink: a snapshot taken
+    by :meth:`UplinkService.status`, read directly (every field is always set)."""
 
+    #: A broker session is open (CONNACK received and not lost since).
     connected: bool
+    #: Events in the outbox not yet acknowledged by the broker (refreshed every ~2 s).
     backlog_events: int
+    #: Batches those events make up.
     backlog_batches: int
+    #: When the broker last acknowledged a whole batch (``time.time()``); None before the first.
     last_ack_at: float | None
+    #: Why the last connection attempt or session failed; None while things are well.
     last_error: str | None
+    #: Batches acknowledged by the broker since this service started.
     sent_batches: int
+    #: Events in those batches.
     sent_events: int
+    #: Where the uplink sends to (``mqtts://host:port`` or ``aws-iot://endpoint``).
     broker: str = ""
+    #: The ISO 8601 timestamp of the oldest event not yet acknowledged; None when none is.
     oldest_unsent_ts: str | None = None
 
 
@@ -118,7 +128,7 @@ def _iso(epoch: float | None) -> str | None:
     )
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """Sensor health (a dataclass, a dict or None) as JSON-ready data."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
@@ -144,7 +154,7 @@ class UplinkService:
         config: KioskConfig,
         outbox: OutboxLike,
         *,
-        sensor_health: Callable[[], Any] | None = None,
+        sensor_health: Callable[[], object] | None = None,
         transport: UplinkTransport | None = None,
     ) -> None:
         self.config = config
@@ -245,19 +255,19 @@ class UplinkService:
                     last_logged = message
                 else:
                     log.debug("uplink: %s; next attempt in %.1f s", message, wait)
-                self._set(last_error=message)
+                self._set_error(message)
                 self._wait_offline(wait)
                 continue
             last_logged = None
             self._backoff.reset()
-            self._set(connected=True, last_error=None)
+            self._set_connected(True)
             log.info("uplink: connected to %s", self._transport.describe())
             try:
                 self._pump(session)
             except Exception as exc:
                 # The outbox (SQLite) failed under us: keep the service alive and try again.
                 log.exception("uplink: stopped sending")
-                self._set(last_error=f"outbox: {exc}")
+                self._set_error(f"outbox: {exc}")
             finally:
                 self._end_session(session)
             if not self._stop.is_set():
@@ -312,9 +322,9 @@ class UplinkService:
             session.poll(wait)
             self._mark_done()
         if self._refused:
-            self._set(last_error="the broker refused a publish")
+            self._set_error("the broker refused a publish")
         elif not session.connected:
-            self._set(last_error="connection lost")
+            self._set_error("connection lost")
         if self._stop.is_set() and session.connected:
             self._drain(session)
 
@@ -415,14 +425,20 @@ class UplinkService:
                 log.exception("uplink: could not release batch %s", batch_id)
         if unsent:
             log.info("uplink: %d unacknowledged batch(es) back in the outbox", len(unsent))
-        self._set(connected=False)
+        self._set_connected(False)
 
     # -- status ---------------------------------------------------------------------------
 
-    def _set(self, **values: Any) -> None:
+    def _set_error(self, error: str) -> None:
         with self._lock:
-            for key, value in values.items():
-                setattr(self, f"_{key}", value)
+            self._last_error = error
+
+    def _set_connected(self, connected: bool) -> None:
+        """A session opened (which clears the last error) or ended (which keeps it)."""
+        with self._lock:
+            self._connected = connected
+            if connected:
+                self._last_error = None
 
     def _refresh_backlog(self) -> None:
         try:
@@ -436,7 +452,7 @@ class UplinkService:
     def status_message(self, *, online: bool) -> bytes:
         """The retained status message: online/offline, version, backlog, last ack, sensor."""
         status = self.status()
-        sensor: Any = None
+        sensor: object = None
         if online and self._sensor_health is not None:
             try:
                 sensor = _plain(self._sensor_health())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -237,6 +238,13 @@ def test_broker_down_at_start(
         start_receiver(plain_endpoint(broker), reconnect_s=FAST_RECONNECT)
         db = tmp_path / "received.sqlite"
         wait_until(lambda: len(received_ids(db)) == len(ids), timeout=60, what="every event")
+        # a session clears the connect error; the snapshot is read directly and is fixed
+        wait_until(lambda: service.status().sent_events == len(ids), what="every ack counted")
+        status = service.status()
+        assert status.connected and status.last_error is None
+        field = "connected"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(status, field, False)
     finally:
         broker.stop()
 
