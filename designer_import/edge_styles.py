@@ -31,12 +31,14 @@ def js_round(value: float) -> float:
 
 
 def tenth(point: Point | None) -> Point | None:
+    """A point rounded to a tenth, as draw.io's scalePointArray leaves it."""
     if point is None:
         return None
     return Point(js_round(point.x * 10) / 10, js_round(point.y * 10) / 10)
 
 
 def tenth_box(box: Geometry | None) -> Geometry | None:
+    """A box rounded to a tenth, as draw.io's scaleCellState leaves it."""
     if box is None:
         return None
     return Geometry(
@@ -48,13 +50,39 @@ def tenth_box(box: Geometry | None) -> Geometry | None:
 
 
 def box_contains(box: Geometry, x: float, y: float) -> bool:
+    """True when (x, y) is inside ``box`` or on its outline."""
     return box.x <= x <= box.x + box.width and box.y <= y <= box.y + box.height
 
 
 def as_box(box: Geometry | None, fixed: Point | None) -> Geometry | None:
+    """An end's box: a zero-size box at its fixed point, else its shape's box."""
     if fixed is not None:
         return Geometry(fixed.x, fixed.y, 0.0, 0.0)
     return box
+
+
+#: SegmentConnector's tolerance: points this close count as the same line.
+_SEGMENT_TOLERANCE = 1.0
+
+
+class _SegmentPath:
+    """SegmentConnector's result so far: the fixed start (or None), then each bend rounded
+    to a tenth, skipping one within the tolerance of the last."""
+
+    __slots__ = ("last", "points")
+
+    def __init__(self, p0: Point | None) -> None:
+        self.points: list[Point | None] = [p0]
+        self.last = p0
+
+    def push(self, x: float, y: float) -> None:
+        """Add a bend at (x, y) unless it is within the tolerance of the last one."""
+        point = Point(js_round(x * 10) / 10, js_round(y * 10) / 10)
+        before = self.last
+        tol = _SEGMENT_TOLERANCE
+        if before is None or abs(before.x - point.x) >= tol or abs(before.y - point.y) >= 1:
+            self.points.append(point)
+            self.last = point
 
 
 def segment_connector(
@@ -66,21 +94,9 @@ def segment_connector(
 ) -> list[Point]:
     """mxEdgeStyle.SegmentConnector: horizontal and vertical segments through the
     waypoints (the orthogonal style's route when the connector has waypoints)."""
-    tol = 1.0
     p0, pe = tenth(p0), tenth(pe)
     source, target = tenth_box(source), tenth_box(target)
-    result: list[Point | None] = [p0]
-    last: list[Point | None] = [p0]
-
-    def push(x: float, y: float) -> None:
-        point = Point(js_round(x * 10) / 10, js_round(y * 10) / 10)
-        before = last[0]
-        if before is None or abs(before.x - point.x) >= tol or abs(before.y - point.y) >= 1:
-            result.append(point)
-            last[0] = point
-
-    horizontal = True
-    hint: Point | None = None
+    path = _SegmentPath(p0)
     if p0 is None and source is not None:
         px, py = source.x + source.width / 2, source.y + source.height / 2
     elif p0 is not None:
@@ -88,94 +104,150 @@ def segment_connector(
     else:
         px = py = math.nan
     end_fixed = pe
+    hint: Point | None
     if hints:
-        marks = [Point(h.x, h.y) for h in hints]
-        if not math.isnan(px):
-            first = marks[0]
-            marks[0] = Point(
-                px if abs(first.x - px) < tol else first.x,
-                py if abs(first.y - py) < tol else first.y,
-            )
-        if pe is not None:
-            final = marks[-1]
-            marks[-1] = Point(
-                pe.x if abs(final.x - pe.x) < tol else final.x,
-                pe.y if abs(final.y - pe.y) < tol else final.y,
-            )
-        hint = marks[0]
-        term = None if p0 is not None else source
-        term_point = p0
-        current = hint
-        for i in range(2):
-            fixed_vert = term_point is not None and term_point.x == current.x
-            fixed_hoz = term_point is not None and term_point.y == current.y
-            in_hoz = term is not None and term.y <= current.y <= term.y + term.height
-            in_vert = term is not None and term.x <= current.x <= term.x + term.width
-            hoz_chan = fixed_hoz or (term_point is None and in_hoz)
-            vert_chan = fixed_vert or (term_point is None and in_vert)
-            if not (i == 0 and ((hoz_chan and vert_chan) or (fixed_vert and fixed_hoz))):
-                if (
-                    term_point is not None
-                    and not fixed_hoz
-                    and not fixed_vert
-                    and (in_hoz or in_vert)
-                ):
-                    horizontal = not in_hoz
-                    break
-                if vert_chan or hoz_chan:
-                    horizontal = hoz_chan
-                    if i == 1:
-                        horizontal = hoz_chan if len(marks) % 2 == 0 else vert_chan
-                    break
-            term = target
-            term_point = pe
-            if term_point is not None:
-                term = None
-            if marks:  # draw.io reads past the end of an emptied list here: undefined
-                current = marks[-1]
-            if fixed_vert and fixed_hoz:
-                marks = marks[1:]
-        if horizontal and (
-            (p0 is not None and p0.y != hint.y)
-            or (p0 is None and source is not None and not source.y <= hint.y <= source.bottom)
-        ):
-            push(px, hint.y)
-        elif not horizontal and (
-            (p0 is not None and p0.x != hint.x)
-            or (p0 is None and source is not None and not source.x <= hint.x <= source.right)
-        ):
-            push(hint.x, py)
-        if horizontal:
-            py = hint.y
-        else:
-            px = hint.x
-        for mark in marks:
-            horizontal = not horizontal
-            hint = mark
-            if horizontal:
-                py = hint.y
-            else:
-                px = hint.x
-            push(px, py)
+        marks = _snap_marks(hints, px, py, pe)
+        horizontal, rest = _first_orientation(marks, source, target, p0, pe)
+        horizontal, hint = _through_marks(path, marks[0], rest, horizontal, (px, py), source, p0)
     else:
         hint = None if math.isnan(px) else Point(px, py)
         horizontal = True
         end_fixed = None  # draw.io's end tolerance check only runs with waypoints
+    _to_end(path, hint, horizontal, target, pe)
+    points = _trim_inside(path.points, source, target, p0, pe)
+    return _snap_last_to_end(points, end_fixed)
+
+
+def _snap_marks(hints: list[Point], px: float, py: float, pe: Point | None) -> list[Point]:
+    """The waypoints, the first lined up with the start and the last with a fixed end
+    where they are within the tolerance."""
+    tol = _SEGMENT_TOLERANCE
+    marks = [Point(h.x, h.y) for h in hints]
+    if not math.isnan(px):
+        first = marks[0]
+        marks[0] = Point(
+            px if abs(first.x - px) < tol else first.x,
+            py if abs(first.y - py) < tol else first.y,
+        )
+    if pe is not None:
+        final = marks[-1]
+        marks[-1] = Point(
+            pe.x if abs(final.x - pe.x) < tol else final.x,
+            pe.y if abs(final.y - pe.y) < tol else final.y,
+        )
+    return marks
+
+
+def _first_orientation(
+    marks: list[Point],
+    source: Geometry | None,
+    target: Geometry | None,
+    p0: Point | None,
+    pe: Point | None,
+) -> tuple[bool, list[Point]]:
+    """Whether the route leaves the source horizontally, from the channels the first (then
+    the last) waypoint shares with its end; the waypoints, less a first one that sits on a
+    fixed start."""
+    horizontal = True
+    term = None if p0 is not None else source
+    term_point = p0
+    current = marks[0]
+    for i in range(2):
+        fixed_vert = term_point is not None and term_point.x == current.x
+        fixed_hoz = term_point is not None and term_point.y == current.y
+        in_hoz = term is not None and term.y <= current.y <= term.y + term.height
+        in_vert = term is not None and term.x <= current.x <= term.x + term.width
+        hoz_chan = fixed_hoz or (term_point is None and in_hoz)
+        vert_chan = fixed_vert or (term_point is None and in_vert)
+        if not (i == 0 and ((hoz_chan and vert_chan) or (fixed_vert and fixed_hoz))):
+            if term_point is not None and not fixed_hoz and not fixed_vert and (in_hoz or in_vert):
+                return not in_hoz, marks
+            if vert_chan or hoz_chan:
+                horizontal = hoz_chan
+                if i == 1:
+                    horizontal = hoz_chan if len(marks) % 2 == 0 else vert_chan
+                return horizontal, marks
+        term = target
+        term_point = pe
+        if term_point is not None:
+            term = None
+        if marks:  # draw.io reads past the end of an emptied list here: undefined
+            current = marks[-1]
+        if fixed_vert and fixed_hoz:
+            marks = marks[1:]
+    return horizontal, marks
+
+
+def _through_marks(
+    path: _SegmentPath,
+    hint: Point,
+    marks: list[Point],
+    horizontal: bool,
+    start: tuple[float, float],
+    source: Geometry | None,
+    p0: Point | None,
+) -> tuple[bool, Point]:
+    """Bends from the start to the line of the first waypoint ``hint``, then one per
+    waypoint in ``marks``, turning at each; returns the last leg's orientation and waypoint."""
+    px, py = start
+    if horizontal and (
+        (p0 is not None and p0.y != hint.y)
+        or (p0 is None and source is not None and not source.y <= hint.y <= source.bottom)
+    ):
+        path.push(px, hint.y)
+    elif not horizontal and (
+        (p0 is not None and p0.x != hint.x)
+        or (p0 is None and source is not None and not source.x <= hint.x <= source.right)
+    ):
+        path.push(hint.x, py)
+    if horizontal:
+        py = hint.y
+    else:
+        px = hint.x
+    for mark in marks:
+        horizontal = not horizontal
+        hint = mark
+        if horizontal:
+            py = hint.y
+        else:
+            px = hint.x
+        path.push(px, py)
+    return horizontal, hint
+
+
+def _to_end(
+    path: _SegmentPath,
+    hint: Point | None,
+    horizontal: bool,
+    target: Geometry | None,
+    pe: Point | None,
+) -> None:
+    """The bend from the last waypoint's line onto the end's line, when they differ."""
     end = pe
     if end is None and target is not None:
         end = Point(target.x + target.width / 2, target.y + target.height / 2)
-    if end is not None and hint is not None:
-        if horizontal and (
-            (pe is not None and pe.y != hint.y)
-            or (pe is None and target is not None and not target.y <= hint.y <= target.bottom)
-        ):
-            push(end.x, hint.y)
-        elif not horizontal and (
-            (pe is not None and pe.x != hint.x)
-            or (pe is None and target is not None and not target.x <= hint.x <= target.right)
-        ):
-            push(hint.x, end.y)
-    points = result
+    if end is None or hint is None:
+        return
+    if horizontal and (
+        (pe is not None and pe.y != hint.y)
+        or (pe is None and target is not None and not target.y <= hint.y <= target.bottom)
+    ):
+        path.push(end.x, hint.y)
+    elif not horizontal and (
+        (pe is not None and pe.x != hint.x)
+        or (pe is None and target is not None and not target.x <= hint.x <= target.right)
+    ):
+        path.push(hint.x, end.y)
+
+
+def _trim_inside(
+    points: list[Point | None],
+    source: Geometry | None,
+    target: Geometry | None,
+    p0: Point | None,
+    pe: Point | None,
+) -> list[Point | None]:
+    """Drop the bends inside a floating end's shape (the perimeter is found from outside)."""
     if p0 is None and source is not None:
         while (
             len(points) > 1
@@ -190,6 +262,13 @@ def segment_connector(
             and box_contains(target, inner.x, inner.y)
         ):
             del points[-1]
+    return points
+
+
+def _snap_last_to_end(points: list[Point | None], end_fixed: Point | None) -> list[Point]:
+    """Drop a last bend on the fixed end and line the one before up with it; the bends
+    without the start."""
+    tol = _SEGMENT_TOLERANCE
     tail = points[-1]
     near_end = (
         end_fixed is not None

@@ -10,7 +10,7 @@ from designer_import.errors import DrawioError, importer_fault
 from designer_import.fonts import find_web_fonts
 from designer_import.formats import read_document
 from designer_import.images import ImageResolver
-from designer_import.model import Experience, Page
+from designer_import.model import Experience, Page, Style
 from designer_import.parser import PageContext, build_page
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def load_experience_bytes(
     filename = Path(where).name
     globals_ = {"filename": filename, "pagecount": str(len(document.pages))}
     pages: list[Page] = []
-    style_cache: dict = {}
+    style_cache: dict[tuple[str, bool], tuple[dict[str, str], Style]] = {}
     for index, raw in enumerate(document.pages):
         page_globals = {**globals_, "page": raw.name, "pagenumber": str(index + 1)}
         context = PageContext(
