@@ -1,4 +1,5 @@
-"""The SQLite file: engine set-up (WAL, busy timeout, explicit transactions) and migrations."""
+"""The SQLite file: engine set-up (WAL, busy timeout, explicit transactions) and migrations
+(the schema itself is declared in :mod:`storage.schema`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool, QueuePool
+
+from storage.schema import MIGRATIONS, meta, metadata, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -35,76 +39,7 @@ class StorageError(RuntimeError):
     """The database cannot be used (corrupt, read-only, locked, newer schema, full disk)."""
 
 
-# Each migration takes the schema from version N-1 to N; they run in order, each in the same
-# transaction as its row in schema_version, so a crash never leaves a half-migrated file.
-MIGRATIONS: dict[int, list[str]] = {
-    1: [
-        """CREATE TABLE events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            ts TEXT NOT NULL,
-            ts_epoch REAL NOT NULL,
-            mono_ns INTEGER NOT NULL,
-            clock_synced INTEGER NOT NULL,
-            store_id TEXT NOT NULL,
-            kiosk_id TEXT NOT NULL,
-            session_id TEXT,
-            type TEXT NOT NULL,
-            page TEXT,
-            element TEXT,
-            sku TEXT,
-            payload TEXT NOT NULL,
-            simulated INTEGER NOT NULL,
-            size INTEGER NOT NULL
-        )""",
-        "CREATE INDEX ix_events_ts ON events (ts_epoch)",
-        "CREATE INDEX ix_events_session ON events (session_id, seq) WHERE session_id IS NOT NULL",
-        "CREATE INDEX ix_events_sku ON events (sku, ts_epoch) WHERE sku IS NOT NULL",
-        """CREATE TABLE sessions (
-            session_id TEXT PRIMARY KEY,
-            first_ts TEXT NOT NULL,
-            first_epoch REAL NOT NULL,
-            last_epoch REAL NOT NULL,
-            started_ts TEXT,
-            ended_ts TEXT,
-            end_reason TEXT,
-            events INTEGER NOT NULL DEFAULT 0,
-            touches INTEGER NOT NULL DEFAULT 0,
-            simulated INTEGER NOT NULL DEFAULT 0
-        )""",
-        "CREATE INDEX ix_sessions_first ON sessions (first_epoch)",
-        """CREATE TABLE outbox (
-            batch_id TEXT PRIMARY KEY,
-            first_seq INTEGER NOT NULL,
-            last_seq INTEGER NOT NULL,
-            count INTEGER NOT NULL,
-            bytes INTEGER NOT NULL,
-            first_ts TEXT NOT NULL,
-            last_ts TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            lease_owner TEXT,
-            lease_until REAL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            sent_at REAL
-        )""",
-        "CREATE INDEX ix_outbox_unsent ON outbox (first_seq) WHERE sent_at IS NULL",
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    ],
-    # v2: the sessions table is written (see records.SESSIONS_UPSERT_SQL) and counts page views.
-    2: ["ALTER TABLE sessions ADD COLUMN page_views INTEGER NOT NULL DEFAULT 0"],
-    # v3: the product index is time ordered, (ts_epoch, sku, session_id), instead of
-    # (sku, ts_epoch). New events land at its end, so a batch's commit writes a few of its
-    # pages instead of one per product (the writer's commits took half the time), and the
-    # dashboards' product queries, all over a time window, read it alone.
-    3: [
-        "DROP INDEX ix_events_sku",
-        "CREATE INDEX ix_events_sku_ts ON events (ts_epoch, sku, session_id) WHERE sku IS NOT NULL",
-    ],
-    # v4: each event's schema v1 JSON is stored as recorded (NULL in older rows, which the
-    # readers build from the columns). The uplink reads it back instead of having SQLite
-    # build it for every event it sends, which took three quarters of a backlog's drain.
-    4: ["ALTER TABLE events ADD COLUMN json TEXT"],
-}
+#: The schema version this kiosk writes (:mod:`storage.schema`).
 LATEST_VERSION = max(MIGRATIONS)
 
 
@@ -261,38 +196,43 @@ class Checkpointer:
         self.checkpoints += 1
 
 
-def schema_version(conn: Connection) -> int:
+def current_version(conn: Connection) -> int:
     """The schema version of the open database (0 for an empty file)."""
-    exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-    ).first()
-    if exists is None:
+    if not inspect(conn).has_table(schema_version.name):
         return 0
-    row = conn.exec_driver_sql("SELECT max(version) FROM schema_version").first()
-    return int(row[0] or 0) if row else 0
+    return int(conn.scalar(select(func.max(schema_version.c.version))) or 0)
 
 
 def migrate(engine: Engine, path: Path) -> int:
-    """Bring the database to :data:`LATEST_VERSION`; :class:`StorageError` if it cannot."""
+    """Bring the database to :data:`LATEST_VERSION`; :class:`StorageError` if it cannot.
+
+    One transaction: a new file gets :data:`storage.schema.metadata` whole, an older one the
+    steps after its version; each version applied is recorded in ``schema_version``, so a
+    crash never leaves a half-migrated file.
+    """
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        current = schema_version(conn)
+        current = current_version(conn)
         if current > LATEST_VERSION:
             raise StorageError(
                 f"{path}: database schema v{current} is newer than this kiosk's "
                 f"v{LATEST_VERSION}; update the kiosk software or move the file aside"
             )
-        for version in range(current + 1, LATEST_VERSION + 1):
-            for statement in MIGRATIONS[version]:
-                conn.exec_driver_sql(statement)
-            conn.exec_driver_sql(
-                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                (version, dt.datetime.now(dt.UTC).isoformat()),
-            )
-            log.info("%s: database schema migrated to v%d", path, version)
+        if current == LATEST_VERSION:
+            return LATEST_VERSION
+        if current == 0:
+            metadata.create_all(conn)
+        else:
+            for version in range(current + 1, LATEST_VERSION + 1):
+                MIGRATIONS[version](conn)
+        applied_at = dt.datetime.now(dt.UTC).isoformat()
+        conn.execute(
+            insert(schema_version),
+            [
+                {"version": version, "applied_at": applied_at}
+                for version in range(current + 1, LATEST_VERSION + 1)
+            ],
+        )
+        log.info("%s: database schema migrated from v%d to v%d", path, current, LATEST_VERSION)
     return LATEST_VERSION
 
 
@@ -300,11 +240,12 @@ def database_id(engine: Engine) -> str:
     """This database file's identity (``meta.database_id``, made once, kept for its life):
     the Redis mirror records it to tell a replaced database from the one it mirrored."""
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
-            (uuid.uuid4().hex,),
+        conn.execute(
+            sqlite_insert(meta)
+            .values(key="database_id", value=uuid.uuid4().hex)
+            .on_conflict_do_nothing(index_elements=[meta.c.key])
         )
-        value = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'database_id'").scalar()
+        value = conn.scalar(select(meta.c.value).where(meta.c.key == "database_id"))
     return str(value)
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -19,6 +20,7 @@ import platformdirs
 from sqlalchemy import Engine
 
 from settings import KioskConfig
+from storage.batch_hooks import BatchHook, BatchHooks, WrittenBatch
 from storage.db import (
     WRITER_CHECKPOINT_PAGES,
     Checkpointer,
@@ -99,6 +101,10 @@ class StorageHealth:
     #: was full (the events held beyond it are in memory only).
     spill_held_events: int = 0
     spill_full: bool = False
+    #: Times a per-batch hook (the dashboards' rollups) failed, and the last failure; the
+    #: batches' events were stored all the same.
+    batch_hook_failures: int = 0
+    batch_hook_error: str | None = None
 
 
 def database_path(config: KioskConfig) -> Path:
@@ -118,8 +124,9 @@ def _local_midnight_epoch() -> float:
 class EventLog:
     """Durable interaction log: SQLite is the truth, written in batches by one thread."""
 
-    def __init__(self, config: KioskConfig) -> None:
+    def __init__(self, config: KioskConfig, *, batch_hooks: Sequence[BatchHook] = ()) -> None:
         self.config = config
+        self._hooks = BatchHooks(batch_hooks)
         s = config.storage
         self._database = database_path(config)
         self._interval = s.flush_interval_ms / 1000.0
@@ -293,6 +300,7 @@ class EventLog:
                 "events wait in memory until it is restarted"
             )
         feed = self._feed
+        hooks = self._hooks.snapshot()
         return StorageHealth(
             sqlite_ok=sqlite_error is None,
             sqlite_error=sqlite_error,
@@ -320,6 +328,8 @@ class EventLog:
             redis_rebuild_reason=feed.rebuild_reason if feed is not None else None,
             spill_held_events=self._spilled,
             spill_full=self._spill is not None and self._spill.full,
+            batch_hook_failures=hooks.failures,
+            batch_hook_error=hooks.error,
         )
 
     # --- writer thread ---------------------------------------------------------------------
@@ -591,6 +601,8 @@ class EventLog:
             db.execute(SESSIONS_UPSERT_SQL, (first, last))
             if inserted != len(rows):
                 self._reject_duplicates(db, rows, first, last)
+            if inserted and self._hooks.hooks:
+                self._hooks.run(db, WrittenBatch(conn, first, last, rows))
         self._last_seq = int(last)
         self._checkpointer.nudge(inserted)
         if self._feed is not None:

@@ -6,23 +6,148 @@ import sqlite3
 from pathlib import Path
 
 from storage import Event, EventLog, db
+from storage.db import make_engine, migrate
 from storage.outbox import Outbox
 from storage.queries import StatsReader
 from storage.records import COLUMNS, to_row
 from tests.support.storage import one_event_held, sqlite_only_config
 
+#: The DDL older kiosks wrote, by version, as they wrote it (before the schema was declared
+#: in storage.schema): the files out in shops were made by these statements.
+OLD_DDL: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            ts TEXT NOT NULL,
+            ts_epoch REAL NOT NULL,
+            mono_ns INTEGER NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            store_id TEXT NOT NULL,
+            kiosk_id TEXT NOT NULL,
+            session_id TEXT,
+            type TEXT NOT NULL,
+            page TEXT,
+            element TEXT,
+            sku TEXT,
+            payload TEXT NOT NULL,
+            simulated INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        )""",
+        "CREATE INDEX ix_events_ts ON events (ts_epoch)",
+        "CREATE INDEX ix_events_session ON events (session_id, seq) WHERE session_id IS NOT NULL",
+        "CREATE INDEX ix_events_sku ON events (sku, ts_epoch) WHERE sku IS NOT NULL",
+        """CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            first_ts TEXT NOT NULL,
+            first_epoch REAL NOT NULL,
+            last_epoch REAL NOT NULL,
+            started_ts TEXT,
+            ended_ts TEXT,
+            end_reason TEXT,
+            events INTEGER NOT NULL DEFAULT 0,
+            touches INTEGER NOT NULL DEFAULT 0,
+            simulated INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX ix_sessions_first ON sessions (first_epoch)",
+        """CREATE TABLE outbox (
+            batch_id TEXT PRIMARY KEY,
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            first_ts TEXT NOT NULL,
+            last_ts TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            lease_owner TEXT,
+            lease_until REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at REAL
+        )""",
+        "CREATE INDEX ix_outbox_unsent ON outbox (first_seq) WHERE sent_at IS NULL",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
+    2: ["ALTER TABLE sessions ADD COLUMN page_views INTEGER NOT NULL DEFAULT 0"],
+    3: [
+        "DROP INDEX ix_events_sku",
+        "CREATE INDEX ix_events_sku_ts ON events (ts_epoch, sku, session_id) WHERE sku IS NOT NULL",
+    ],
+    4: ["ALTER TABLE events ADD COLUMN json TEXT"],
+}
 
-def _schema_v2_file(path: Path, events: list[Event]) -> None:
-    """A database as the kiosk of schema v2 left it, holding ``events``."""
+
+def _old_file(path: Path, version: int) -> None:
+    """An empty database as the kiosk of schema ``version`` left it."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    for version in (1, 2):
-        for statement in db.MIGRATIONS[version]:
+    for step in range(1, version + 1):
+        for statement in OLD_DDL[step]:
             conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')", (version,))
+        conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')", (step,))
+    conn.close()
+
+
+def _schema(path: Path) -> dict[str, object]:
+    """What a file's schema is, as SQLite reads it: each table's columns (name, type, not
+    null, default, primary key) and each index's table, columns, uniqueness and WHERE."""
+    with sqlite3.connect(path) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        shape: dict[str, object] = {}
+        for table in sorted(tables):
+            columns = conn.execute(f"PRAGMA table_info({table})").fetchall()
+            shape[table] = [(c[1], c[2].upper(), c[3], c[4], c[5]) for c in columns]
+            for _seq, index, unique, _origin, partial in conn.execute(
+                f"PRAGMA index_list({table})"
+            ):
+                keys = [r[2] for r in conn.execute(f"PRAGMA index_info({index})")]
+                sql = conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (index,)
+                ).fetchone()[0]
+                where = " ".join(sql.split(" WHERE ")[1].split()) if partial else None
+                name = "(autoindex)" if index.startswith("sqlite_autoindex") else index
+                shape[f"{table}.{name}.{'/'.join(keys)}"] = (unique, where)
+        autoincrement = conn.execute(
+            "SELECT sql LIKE '%AUTOINCREMENT%' FROM sqlite_master WHERE name = 'events'"
+        ).fetchone()[0]
+        shape["events autoincrement"] = bool(autoincrement)
+    return shape
+
+
+def _migrated(path: Path) -> None:
+    engine = make_engine(path)
+    try:
+        migrate(engine, path)
+    finally:
+        engine.dispose()
+
+
+def test_every_older_file_migrates_to_the_declared_schema(tmp_path: Path) -> None:
+    new = tmp_path / "new.sqlite"
+    _migrated(new)
+    declared = _schema(new)
+    assert declared["events autoincrement"]
+    for version in sorted(OLD_DDL):
+        old = tmp_path / f"v{version}.sqlite"
+        _old_file(old, version)
+        _migrated(old)
+        assert _schema(old) == declared, f"a v{version} file migrated differs"
+        with sqlite3.connect(old) as conn:
+            versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
+        assert versions == list(range(1, db.LATEST_VERSION + 1))
+
+
+def _schema_v2_file(path: Path, events: list[Event]) -> None:
+    """A database as the kiosk of schema v2 left it, holding ``events``."""
+    _old_file(path, 2)
+    conn = sqlite3.connect(path, isolation_level=None)
     v2_columns = COLUMNS[: COLUMNS.index("size") + 1]
     conn.executemany(
         f"INSERT INTO events ({', '.join(v2_columns)}) VALUES ({', '.join('?' * len(v2_columns))})",
