@@ -25,6 +25,7 @@ class Mosquitto(ServerProcess):
         self.conf_path = self.workdir / "mosquitto.conf"
 
     def prepare(self) -> None:
+        """Write mosquitto.conf: a loopback listener, no persistence, TLS when given a PKI."""
         lines = [
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
@@ -54,4 +55,5 @@ class Mosquitto(ServerProcess):
         self.conf_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def command(self) -> list[str]:
+        """``mosquitto -c <workdir>/mosquitto.conf``."""
         return [self.binary, "-c", str(self.conf_path)]

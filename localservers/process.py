@@ -44,6 +44,7 @@ class ServerProcess:
         """Write whatever the server reads at start."""
 
     def command(self) -> list[str]:
+        """The server's command line (each server class names its own)."""
         raise NotImplementedError  # each server class names its own command line
 
     def start(self, timeout: float = 10.0) -> None:

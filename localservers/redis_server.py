@@ -18,6 +18,7 @@ class RedisServer(ServerProcess):
         self.password = password
 
     def command(self) -> list[str]:
+        """``redis-server`` on loopback, nothing saved to disk, with the password if set."""
         cmd = [
             self.binary,
             "--port", str(self.port),

@@ -7,7 +7,6 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 import tomli_w
@@ -99,7 +98,7 @@ def load_config(
     return config
 
 
-def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+def _apply_env(raw: dict[str, object], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
     """Merge ``KIOSK_SECTION__KEY[__SUBKEY]=value`` into ``raw``; return loc -> variable name."""
     applied: dict[tuple[str, ...], str] = {}
     for name, value in sorted(env.items()):
@@ -119,7 +118,7 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, .
     return applied
 
 
-def _env_value(value: str) -> Any:
+def _env_value(value: str) -> object:
     """Lists and tables are written as TOML (``[0.1, 0.2, 0.9, 0.9]``); the rest is given
     to the model as a string, which it converts to the field's type."""
     stripped = value.strip()
@@ -175,35 +174,53 @@ def _resolve(config: KioskConfig, base: Path, where: str) -> None:
     each path how it was written and where it resolved (``config.resolved_paths``)."""
     resolved: dict[tuple[str, str], ResolvedPath] = {}
     for section_name, field in sorted(_RELATIVE_PATHS):
-        section = getattr(config, section_name)
-        value = getattr(section, field)
-        if value is None:
-            continue
-        written = field in section.model_fields_set
-        name = builtin_name(value)
-        if name is not None:
-            try:
-                path = resource_path(name)
-            except ResourceError as exc:
-                raise ConfigError(
-                    [f"config error: {where}: [{section_name}] {field} = {str(value)!r}: {exc}"]
-                ) from None
-            how = "shipped with the kiosk"
-        else:
-            value = value.expanduser()
-            # A default names a file shipped in resources/, wherever the config file is.
-            origin = base if written else RESOURCES
-            path = value if value.is_absolute() else (origin / value).resolve()
-            how = "absolute" if value.is_absolute() else f"relative to {origin}"
-        setattr(section, field, path)
-        resolved[(section_name, field)] = ResolvedPath(
-            section=section_name,
-            key=field,
-            written=str(value),
-            path=path,
-            how=how if written else f"default, {how}",
-            made_at_start=(section_name, field) in _MADE_AT_START,
-        )
+        entry = _resolve_path(config, section_name, field, base, where)
+        if entry is not None:
+            resolved[(section_name, field)] = entry
+    _fill_data_defaults(config, resolved)
+    config._resolved_paths = [resolved[key] for key in sorted(resolved)]
+    _read_secret_files(config, where)
+
+
+def _resolve_path(
+    config: KioskConfig, section_name: str, field: str, base: Path, where: str
+) -> ResolvedPath | None:
+    """Resolve one path field in place: a shipped ``builtin:`` file, an absolute path, or a
+    path relative to the config file's folder (a default: to the shipped resources)."""
+    section = getattr(config, section_name)
+    value = getattr(section, field)
+    if value is None:
+        return None
+    written = field in section.model_fields_set
+    name = builtin_name(value)
+    if name is not None:
+        try:
+            path = resource_path(name)
+        except ResourceError as exc:
+            raise ConfigError(
+                [f"config error: {where}: [{section_name}] {field} = {str(value)!r}: {exc}"]
+            ) from None
+        how = "shipped with the kiosk"
+    else:
+        value = value.expanduser()
+        # A default names a file shipped in resources/, wherever the config file is.
+        origin = base if written else RESOURCES
+        path = value if value.is_absolute() else (origin / value).resolve()
+        how = "absolute" if value.is_absolute() else f"relative to {origin}"
+    setattr(section, field, path)
+    return ResolvedPath(
+        section=section_name,
+        key=field,
+        written=str(value),
+        path=path,
+        how=how if written else f"default, {how}",
+        made_at_start=(section_name, field) in _MADE_AT_START,
+    )
+
+
+def _fill_data_defaults(config: KioskConfig, resolved: dict[tuple[str, str], ResolvedPath]) -> None:
+    """Put the data folder, log folder and database where they go when the config names none,
+    and note each in ``resolved``."""
     paths = config.paths
     defaults = {
         ("paths", "data_dir"): "the user's data folder",
@@ -226,7 +243,10 @@ def _resolve(config: KioskConfig, base: Path, where: str) -> None:
                 how=f"default: {how}",
                 made_at_start=True,
             )
-    config._resolved_paths = [resolved[key] for key in sorted(resolved)]
+
+
+def _read_secret_files(config: KioskConfig, where: str) -> None:
+    """Read each ``<field>_file`` secret into its field; an unreadable file is a config error."""
     for section_name, field in sorted(_SECRET_FILE_FIELDS):
         section = getattr(config, section_name)
         secret_file: Path | None = getattr(section, f"{field}_file")
@@ -248,19 +268,25 @@ def render_config(config: KioskConfig) -> str:
     """The effective config as TOML, secrets masked (for ``kiosk --print-config``)."""
     data = config.model_dump(mode="python", exclude_none=True)
 
-    def clean(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: clean(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [clean(v) for v in node]
-        if isinstance(node, SecretStr):
-            return "********"
-        if isinstance(node, Path):
-            return str(node)
-        return node
-
     header = f"# effective config, from {config.source}\n" if config.source else ""
-    return header + tomli_w.dumps(clean(data)) + describe_paths(config)
+    return header + tomli_w.dumps(_toml_table(data)) + describe_paths(config)
+
+
+def _toml_table(table: Mapping[str, object]) -> dict[str, object]:
+    """A dumped config table as TOML can hold it: secrets masked, paths as strings."""
+    return {key: _toml_value(value) for key, value in table.items()}
+
+
+def _toml_value(value: object) -> object:
+    if isinstance(value, dict):
+        return _toml_table(value)
+    if isinstance(value, list):
+        return [_toml_value(item) for item in value]
+    if isinstance(value, SecretStr):
+        return "********"
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def describe_paths(config: KioskConfig) -> str:

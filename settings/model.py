@@ -278,7 +278,7 @@ class ResolvedPath:
     made_at_start: bool
 
     def state(self) -> str:
-        """ "exists", "missing (made at start)" or "MISSING", looked up now."""
+        """The path's state looked up now: exists, missing (made at start) or MISSING."""
         if self.path.exists():
             return "exists"
         return "missing (made at start)" if self.made_at_start else "MISSING"

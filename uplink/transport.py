@@ -301,7 +301,7 @@ class AwsIotSession:
         return self._connected
 
     def interrupted(self, connection: Any = None, error: Any = None, **_: Any) -> None:
-        """awscrt's on_connection_interrupted (any thread)."""
+        """The on_connection_interrupted callback of awscrt (any thread)."""
         if self._connected:
             log.info("uplink: connection lost (%s)", error)
         self._connected = False
