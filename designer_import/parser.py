@@ -31,6 +31,7 @@ from designer_import.model import (
     ImageRef,
     KioskAction,
     Label,
+    Link,
     Page,
     Point,
     ShapeKind,
@@ -534,46 +535,17 @@ class _PageBuilder:
     def element(
         self, cell: _Cell, ancestors: list[str], layer_id: str | None, parent_shown: bool
     ) -> Element:
+        """The page element of one cell: its style, shape, label, place and user data."""
         values, style = self.style_of(cell)
-        wrapper = cell.wrapper
         image = None
         image_ref = values.get("image")
         if image_ref and not cell.edge:
             image = self.context.images.resolve(image_ref)
         kind, shape, stencil = shape_kind(values, is_edge=cell.edge, has_image=image is not None)
         label = self.label_of(cell, style)
-        label_anchor = None
-        if cell.edge:
-            path = self.edge_path(cell)
-            geometry = _bounds(path.points)
-            geo = cell.geo or _Geo()
-            label_anchor = edge_point(path, geo.x, geo.y, geo.offset)
-        else:
-            path = None
-            geometry = self.vertex_box(cell)
-            parent = self.by_id.get(cell.parent) if cell.parent else None
-            if parent is not None and parent.edge and cell.geo and cell.geo.relative:
-                label_anchor = Point(
-                    geometry.x + geometry.width / 2, geometry.y + geometry.height / 2
-                )
+        path, geometry, label_anchor = self.placement(cell)
         self_visible = cell.attrs.get("visible") != "0"
-        collapsed = cell.attrs.get("collapsed") == "1"
-        properties: dict[str, str] = {}
-        tags: list[str] = []
-        tooltip = None
-        link = None
-        notes: list[str] = []
-        if wrapper is not None:
-            properties = {k: v for k, v in wrapper.items() if k not in RESERVED_ATTRIBUTES}
-            tags = wrapper.get("tags", "").split()
-            tooltip = wrapper.get("tooltip") or None
-            if wrapper.get("link"):
-                link, notes = parse_link(wrapper["link"])
-        kiosk_action = None
-        action_name = properties.get("kiosk-action", "").strip()
-        if action_name:
-            params = {k: v for k, v in properties.items() if k != "kiosk-action"}
-            kiosk_action = KioskAction(action_name, params)
+        data = _UserData.of(cell.wrapper)
         parent_id = (
             cell.parent if cell.parent and self.is_element(self.by_id.get(cell.parent)) else None
         )
@@ -595,21 +567,70 @@ class _PageBuilder:
             label=label,
             label_anchor=label_anchor,
             image=image,
-            link=link,
-            properties=properties,
-            kiosk_action=kiosk_action,
-            tags=tags,
-            tooltip=tooltip,
+            link=data.link,
+            properties=data.properties,
+            kiosk_action=data.kiosk_action(),
+            tags=data.tags,
+            tooltip=data.tooltip,
             visible=parent_shown and self_visible,
             self_visible=self_visible,
             container=container,
-            collapsed=collapsed,
+            collapsed=cell.attrs.get("collapsed") == "1",
             edge=path,
             stencil=stencil,
         )
-        if notes:
-            element.load_notes.extend(notes)
+        if data.notes:
+            element.load_notes.extend(data.notes)
         return element
+
+    def placement(self, cell: _Cell) -> tuple[EdgePath | None, Geometry, Point | None]:
+        """A cell's route (connectors only), its box on the page, and where its label is
+        anchored when not on its box (a connector's, or a label sitting on a connector)."""
+        if cell.edge:
+            path = self.edge_path(cell)
+            geo = cell.geo or _Geo()
+            return path, _bounds(path.points), edge_point(path, geo.x, geo.y, geo.offset)
+        geometry = self.vertex_box(cell)
+        parent = self.by_id.get(cell.parent) if cell.parent else None
+        if parent is not None and parent.edge and cell.geo and cell.geo.relative:
+            anchor = Point(geometry.x + geometry.width / 2, geometry.y + geometry.height / 2)
+            return None, geometry, anchor
+        return None, geometry, None
+
+
+@dataclass(slots=True)
+class _UserData:
+    """What a cell's ``UserObject``/``object`` wrapper carries (Edit Data, Edit Link)."""
+
+    properties: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    tooltip: str | None = None
+    link: Link | None = None
+    #: Why parts of the link were left out, for the validator.
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, wrapper: dict[str, str] | None) -> _UserData:
+        """The user data of a wrapper's attributes; empty for a bare cell."""
+        if wrapper is None:
+            return cls()
+        data = cls(
+            {k: v for k, v in wrapper.items() if k not in RESERVED_ATTRIBUTES},
+            wrapper.get("tags", "").split(),
+            wrapper.get("tooltip") or None,
+        )
+        if wrapper.get("link"):
+            data.link, data.notes = parse_link(wrapper["link"])
+        return data
+
+    def kiosk_action(self) -> KioskAction | None:
+        """The ``kiosk-action`` property as an action with the other properties as its
+        parameters; None without one."""
+        action_name = self.properties.get("kiosk-action", "").strip()
+        if not action_name:
+            return None
+        params = {k: v for k, v in self.properties.items() if k != "kiosk-action"}
+        return KioskAction(action_name, params)
 
 
 def _hide_dangling_edges(elements: list[Element]) -> None:

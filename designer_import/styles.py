@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import cast
+from urllib.parse import unquote
 
 from designer_import.model import (
     Element,
@@ -242,30 +243,40 @@ def parse_colour(value: str | None, key: str = "fillColor") -> str | None:
         inner = text[len("light-dark(") :].rstrip(")")
         return parse_colour(inner.split(",", 1)[0], key)
     if text[0] == "#":
-        match = _HEX.fullmatch(text)
-        if match is None:
-            return None
-        digits = match.group(1)
-        if len(digits) in (3, 4):
-            return "#" + "".join(c * 2 for c in digits[:3]).lower()
-        if len(digits) in (6, 8):
-            return "#" + digits[:6].lower()
-        return None
+        return _hex_colour(text)
     lowered = text.lower()
     if lowered in CSS_COLOURS:
         return "#" + CSS_COLOURS[lowered]
     if lowered.startswith("rgb"):
-        rgb = _RGB.match(text)
-        if rgb is None:
-            return None
-        parts = []
-        for raw in rgb.groups():
-            try:
-                parts.append(max(0, min(255, round(float(raw)))))
-            except ValueError:
-                return None
-        return "#{:02x}{:02x}{:02x}".format(*parts)
+        return _rgb_colour(text)
     return None
+
+
+def _hex_colour(text: str) -> str | None:
+    """``#rgb``, ``#rgba``, ``#rrggbb`` or ``#rrggbbaa`` as ``#rrggbb`` (alpha dropped)."""
+    match = _HEX.fullmatch(text)
+    if match is None:
+        return None
+    digits = match.group(1)
+    if len(digits) in (3, 4):
+        return "#" + "".join(c * 2 for c in digits[:3]).lower()
+    if len(digits) in (6, 8):
+        return "#" + digits[:6].lower()
+    return None
+
+
+def _rgb_colour(text: str) -> str | None:
+    """CSS ``rgb(...)``/``rgba(...)`` as ``#rrggbb``, each part held within 0-255."""
+    rgb = _RGB.match(text)
+    if rgb is None:
+        return None
+    parts = []
+    for raw in rgb.groups():
+        try:
+            parts.append(max(0, min(255, round(float(raw)))))
+        except ValueError:
+            return None
+    return "#{:02x}{:02x}{:02x}".format(*parts)
 
 
 def parse_style_string(style: str | None, *, is_edge: bool) -> dict[str, str]:
@@ -337,44 +348,22 @@ _DIRECTIONS = ("south", "north", "east", "west", "radial")
 
 def build_style(values: dict[str, str]) -> Style:
     """The typed ``Style`` for a resolved key/value dict."""
-    public = {k: v for k, v in values.items() if not k.startswith("_")}
     font_style = int(_number(values, "fontStyle", 0.0)) if "fontStyle" in values else 0
     fill = parse_colour(values.get("fillColor"), "fillColor")
-    gradient_colour = parse_colour(values.get("gradientColor"), "gradientColor")
-    gradient = None
-    if gradient_colour is not None and fill is not None:
-        direction = _choice(values.get("gradientDirection"), _DIRECTIONS, "south")
-        gradient = _Gradient(gradient_colour, cast(GradientDirection, direction))
-    dash_pattern = None
-    if "dashPattern" in values:
-        try:
-            dash_pattern = [float(p) for p in values["dashPattern"].split()] or None
-        except ValueError:
-            dash_pattern = None
     spacing = _number(values, "spacing", 2.0)
-    insets = Insets(
-        top=spacing + _number(values, "spacingTop", 0.0),
-        left=spacing + _number(values, "spacingLeft", 0.0),
-        bottom=spacing + _number(values, "spacingBottom", 0.0),
-        right=spacing + _number(values, "spacingRight", 0.0),
-    )
-    font_source = values.get("fontSource")
-    if font_source:
-        from urllib.parse import unquote
-
-        font_source = unquote(font_source)
+    align, vertical_align, label_position, vertical_label_position = _label_places(values)
     return Style(
-        values=public,
+        values={k: v for k, v in values.items() if not k.startswith("_")},
         fill=fill,
         stroke=parse_colour(values.get("strokeColor"), "strokeColor"),
         stroke_width=_number(values, "strokeWidth", 1.0),
-        gradient=gradient,
+        gradient=_gradient(values, fill),
         opacity=_clamp01(_number(values, "opacity", 100.0) / 100.0),
         fill_opacity=_clamp01(_number(values, "fillOpacity", 100.0) / 100.0),
         stroke_opacity=_clamp01(_number(values, "strokeOpacity", 100.0) / 100.0),
         text_opacity=_clamp01(_number(values, "textOpacity", 100.0) / 100.0),
         dashed=_flag(values, "dashed"),
-        dash_pattern=dash_pattern,
+        dash_pattern=_dash_pattern(values),
         shadow=_flag(values, "shadow"),
         rounded=_flag(values, "rounded"),
         arc_size=_number(values, "arcSize", 20.0 if _flag(values, "absoluteArcSize") else 15.0),
@@ -389,15 +378,13 @@ def build_style(values: dict[str, str]) -> Style:
         italic=bool(font_style & 2),
         underline=bool(font_style & 4),
         strikethrough=bool(font_style & 8),
-        font_source=font_source or None,
-        align=cast(HorizontalAlign, _choice(values.get("align"), _H, "center")),
-        vertical_align=cast(VerticalAlign, _choice(values.get("verticalAlign"), _V, "middle")),
-        label_position=cast(HorizontalAlign, _choice(values.get("labelPosition"), _H, "center")),
-        vertical_label_position=cast(
-            VerticalAlign, _choice(values.get("verticalLabelPosition"), _V, "middle")
-        ),
+        font_source=unquote(values.get("fontSource") or "") or None,
+        align=align,
+        vertical_align=vertical_align,
+        label_position=label_position,
+        vertical_label_position=vertical_label_position,
         spacing=spacing,
-        text_insets=insets,
+        text_insets=_text_insets(values, spacing),
         wrap=values.get("whiteSpace") == "wrap",
         html=values.get("html") == "1" or values.get("whiteSpace") == "wrap",
         horizontal=_flag(values, "horizontal", True),
@@ -412,6 +399,48 @@ def build_style(values: dict[str, str]) -> Style:
             VerticalAlign, _choice(values.get("imageVerticalAlign"), _V, "middle")
         ),
         start_size=_number(values, "startSize", 23.0 if values.get("shape") == "swimlane" else 0.0),
+    )
+
+
+def _gradient(values: dict[str, str], fill: str | None) -> _Gradient | None:
+    """The fill's gradient: only on a filled shape with a readable gradient colour."""
+    gradient_colour = parse_colour(values.get("gradientColor"), "gradientColor")
+    if gradient_colour is None or fill is None:
+        return None
+    direction = _choice(values.get("gradientDirection"), _DIRECTIONS, "south")
+    return _Gradient(gradient_colour, cast(GradientDirection, direction))
+
+
+def _dash_pattern(values: dict[str, str]) -> list[float] | None:
+    """``dashPattern``'s dash and gap lengths; None when absent, empty or unreadable."""
+    if "dashPattern" not in values:
+        return None
+    try:
+        return [float(p) for p in values["dashPattern"].split()] or None
+    except ValueError:
+        return None
+
+
+def _text_insets(values: dict[str, str], spacing: float) -> Insets:
+    """The label's insets: ``spacing`` plus each side's own spacing."""
+    return Insets(
+        top=spacing + _number(values, "spacingTop", 0.0),
+        left=spacing + _number(values, "spacingLeft", 0.0),
+        bottom=spacing + _number(values, "spacingBottom", 0.0),
+        right=spacing + _number(values, "spacingRight", 0.0),
+    )
+
+
+def _label_places(
+    values: dict[str, str],
+) -> tuple[HorizontalAlign, VerticalAlign, HorizontalAlign, VerticalAlign]:
+    """The text's alignment in its box and the box's position beside the shape
+    (``align``, ``verticalAlign``, ``labelPosition``, ``verticalLabelPosition``)."""
+    return (
+        cast(HorizontalAlign, _choice(values.get("align"), _H, "center")),
+        cast(VerticalAlign, _choice(values.get("verticalAlign"), _V, "middle")),
+        cast(HorizontalAlign, _choice(values.get("labelPosition"), _H, "center")),
+        cast(VerticalAlign, _choice(values.get("verticalLabelPosition"), _V, "middle")),
     )
 
 
