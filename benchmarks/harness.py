@@ -159,8 +159,6 @@ def report_rounds(
     unit: str,
     baseline: str,
     baseline_value: Rounds | float,
-    *,
-    one_round: str | None = None,
     **extra: object,
 ) -> dict[str, object]:
     """Print and return the JSON line ``{"benchmark", "value", "unit", "baseline", "ratio",
@@ -168,7 +166,8 @@ def report_rounds(
 
     ``value`` and ``baseline_value`` are :class:`Rounds` (their medians are reported, the
     ratio is the ratio of the medians) or, for a benchmark that is one long run, plain
-    numbers together with ``one_round``, the reason rounds make no sense there. A baseline
+    numbers together with ``one_round=`` (a field of ``extra``), the reason rounds make no
+    sense there. A baseline
     measured in rounds adds ``baseline_spread``; when both are measured in the same rounds,
     ``ratio_spread`` is the spread of the per-round ratios.
     """
@@ -177,9 +176,9 @@ def report_rounds(
         fields.update(value.json_fields())
         measured = value.median
     else:
-        if not one_round:
+        if not isinstance(extra.get("one_round"), str) or not extra["one_round"]:
             raise ValueError(f"{name}: a single value needs one_round saying why")
-        fields.update(rounds=1, one_round=one_round)
+        fields["rounds"] = 1
         measured = value
     if isinstance(baseline_value, Rounds):
         fields["baseline_spread"] = round(baseline_value.spread, 4)

@@ -17,7 +17,7 @@ from sensors import (
 )
 from sensors.backends import realsense_connected
 from sensors.color_cues import ColorCues
-from sensors.presence import DepthPresence, PresenceTracker
+from sensors.presence import DepthPresence, PresenceTracker, _median
 from sensors.realsense import RealSenseSensor
 from sensors.state import Observation, Zone
 from sensors.webcam import WebcamSensor
@@ -75,6 +75,26 @@ def test_two_separate_people_are_two_blobs_and_the_nearest_wins() -> None:
     seen = found.observe(frame, 0.001, 1.0 + 1 / FPS)
     assert seen.people == 2
     assert seen.nearest_m == pytest.approx(1.2)
+
+
+def test_a_person_s_distance_is_the_median_of_their_cells() -> None:
+    # An even number of cells, half at 1.4 m and half at 1.6 m: the median is the mean of
+    # the two middle depths (as np.median gives it), not either half's depth.
+    found = detector()
+    frame = room()
+    frame[20:110, 80:106] = 1400
+    frame[20:110, 106:132] = 1600
+    found.observe(frame, 0.001, 1.0)
+    seen = found.observe(frame, 0.001, 1.0 + 1 / FPS)
+    assert seen.people == 1
+    assert seen.nearest_m == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 11, 4386])
+def test_the_step_s_median_is_numpy_s_median(size: int) -> None:
+    values = np.random.default_rng(size).random(size).astype(np.float32) * 4
+    values[: size // 3] = values[0]  # ties
+    assert _median(values.copy()) == float(np.median(values))
 
 
 def test_something_left_standing_becomes_background_after_relearn_s() -> None:
