@@ -1,0 +1,135 @@
+"""sd_notify against a real NOTIFY_SOCKET datagram socket the test reads: READY, WATCHDOG,
+STATUS and STOPPING, and a UI thread that blocks stops the watchdog's pings."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
+from kiosk.service_watchdog import UiWatchdog
+from settings.service_manager import ServiceManager
+from tests.support.waiting import wait_until
+
+
+class NotifySocket:
+    """systemd's end: a datagram socket collecting (time received, message)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.1)
+        self.messages: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="notify-socket", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                continue
+            self.messages.append((time.monotonic(), data.decode()))
+
+    def texts(self) -> list[str]:
+        return [text for _, text in self.messages]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[NotifySocket]:
+    receiver = NotifySocket(tmp_path / "notify.sock")
+    yield receiver
+    receiver.close()
+
+
+def manager_for(
+    monkeypatch: pytest.MonkeyPatch, receiver: NotifySocket, watchdog_usec: int, pid: int = 0
+) -> ServiceManager:
+    """A manager set up from the environment systemd would give the service."""
+    monkeypatch.setenv("NOTIFY_SOCKET", str(receiver.path))
+    monkeypatch.setenv("WATCHDOG_USEC", str(watchdog_usec))
+    monkeypatch.setenv("WATCHDOG_PID", str(pid or os.getpid()))
+    return ServiceManager()
+
+
+def test_ready_status_and_stopping_reach_systemd(
+    monkeypatch: pytest.MonkeyPatch, notify_socket: NotifySocket
+) -> None:
+    manager = manager_for(monkeypatch, notify_socket, 10_000_000)
+    assert manager.enabled and manager.ping_interval_s == 5.0
+    manager.ready("first page painted: attract")
+    manager.status("uplink: 0 events waiting")
+    manager.stopping("closing")
+    wait_until(lambda: len(notify_socket.messages) == 3, "three messages")
+    assert notify_socket.texts() == [
+        "READY=1\nSTATUS=first page painted: attract",
+        "STATUS=uplink: 0 events waiting",
+        "STOPPING=1\nSTATUS=closing",
+    ]
+
+
+def test_outside_systemd_nothing_is_sent_and_nothing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    manager = ServiceManager()
+    assert not manager.enabled and manager.ping_interval_s is None
+    manager.ready("x")
+    manager.watchdog()
+
+
+def test_a_watchdog_meant_for_another_process_is_not_petted(
+    monkeypatch: pytest.MonkeyPatch, notify_socket: NotifySocket
+) -> None:
+    manager = manager_for(monkeypatch, notify_socket, 1_000_000, pid=os.getpid() + 1)
+    assert manager.enabled and manager.ping_interval_s is None
+
+
+def test_the_ui_thread_pets_the_watchdog_only_while_its_loop_runs(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, notify_socket: NotifySocket
+) -> None:
+    from PySide6.QtCore import QTimer
+
+    def pings() -> int:
+        return notify_socket.texts().count("WATCHDOG=1")
+
+    # WatchdogSec=0.2: a ping every 0.1 s. The test waits with qtbot so the event loop runs.
+    manager = manager_for(monkeypatch, notify_socket, 200_000)
+    watchdog = UiWatchdog(manager)
+    assert watchdog.active
+    watchdog.ready("first page painted")
+    qtbot.waitUntil(lambda: pings() >= 5, timeout=10_000)
+
+    # The UI thread blocks for 1.5 s (as a frozen UI would): no ping may arrive meanwhile.
+    blocked: list[float] = []
+
+    def freeze() -> None:
+        blocked.append(time.monotonic())
+        time.sleep(1.5)
+        blocked.append(time.monotonic())
+
+    QTimer.singleShot(0, freeze)
+    qtbot.waitUntil(lambda: len(blocked) == 2, timeout=10_000)
+    start, end = blocked
+    during = [t for t, text in notify_socket.messages if text == "WATCHDOG=1" and
+              start + 0.05 < t < end]  # fmt: skip
+    assert during == []
+    before = pings()
+    qtbot.waitUntil(lambda: pings() >= before + 3, timeout=10_000)
+
+    watchdog.stopping("window closed")
+    assert not watchdog.active
+    wait_until(lambda: "STOPPING=1\nSTATUS=window closed" in notify_socket.texts(), "STOPPING")
+    assert notify_socket.texts()[0] == "READY=1\nSTATUS=first page painted"
