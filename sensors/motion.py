@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import cv2
 import numpy as np
@@ -110,7 +109,7 @@ class MotionPresence:
         self._relearning = self._seen_since is not None and not holding
         return observation
 
-    def _blobs(self, mask: npt.NDArray[Any]) -> Observation:
+    def _blobs(self, mask: cv2.typing.MatLike) -> Observation:
         frame_h, frame_w = mask.shape[:2]
         rows, cols = roi_slices(self._roi, frame_h, frame_w)
         roi = mask[rows, cols]

@@ -20,7 +20,8 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,10 @@ from sensors.protocol import (
 )
 from sensors.state import Frame
 from settings.model import SensorsSection
+
+if TYPE_CHECKING:
+    # Imported when the backend opens (an optional library); named here for the types only.
+    import pyrealsense2
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +61,15 @@ class RealSenseSensor:
         self._realtime = realtime
         self._file = source_file(settings)
         self._model = f"RealSense recording {self._file.name}" if self._file else "RealSense"
-        self._rs: Any = None
-        self._ctx: Any = None
-        self._pipe: Any = None
-        self._playback: Any = None
-        self._filters: list[Any] = []
+        self._rs: ModuleType | None = None
+        self._ctx: pyrealsense2.context | None = None
+        self._pipe: pyrealsense2.pipeline | None = None
+        self._playback: pyrealsense2.playback | None = None
+        self._filters: list[pyrealsense2.filter] = []
         self._scale = 0.001
         self._serial = ""
         self._lost = threading.Event()
-        self._held: list[Any] = []
+        self._held: list[pyrealsense2.frame] = []
         self._first_ts: float | None = None
         self._start_mono = 0.0
 
@@ -99,7 +104,7 @@ class RealSenseSensor:
         pipe = rs.pipeline(self._ctx)
         config = rs.config()
         if self._file is not None:
-            self._configure_file(rs, config)
+            self._configure_file(config)
         else:
             self._configure_camera(rs, config)
         try:
@@ -122,7 +127,7 @@ class RealSenseSensor:
         except RuntimeError:
             self._scale = 0.001
         self._filters = self._make_filters(rs)
-        name = _info(rs, device, rs.camera_info.name) or "RealSense"
+        name = _info(device, rs.camera_info.name) or "RealSense"
         if self._file is None:
             self._model = f"{name} ({self._serial})" if self._serial else name
         log.info(
@@ -181,19 +186,20 @@ class RealSenseSensor:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _configure_file(self, rs: Any, config: Any) -> None:
+    def _configure_file(self, config: pyrealsense2.config) -> None:
         assert self._file is not None
         if not self._file.is_file():
             raise SensorError(f"the recording {self._file} does not exist", retry=False)
         # Every stream in the file plays; only depth (and colour) are read.
         config.enable_device_from_file(str(self._file), repeat_playback=False)
 
-    def _configure_camera(self, rs: Any, config: Any) -> None:
+    def _configure_camera(self, rs: ModuleType, config: pyrealsense2.config) -> None:
         settings = self._settings
+        assert self._ctx is not None
         devices = list(self._ctx.query_devices())
         if not devices:
             raise SensorUnavailable("no RealSense camera is connected")
-        serials = [_info(rs, d, rs.camera_info.serial_number) for d in devices]
+        serials = [_info(d, rs.camera_info.serial_number) for d in devices]
         if settings.serial:
             if settings.serial not in serials:
                 raise SensorUnavailable(
@@ -223,7 +229,7 @@ class RealSenseSensor:
             retry=False,
         )
 
-    def _make_filters(self, rs: Any) -> list[Any]:
+    def _make_filters(self, rs: ModuleType) -> list[pyrealsense2.filter]:
         makers = {
             "decimation": rs.decimation_filter,
             "spatial": rs.spatial_filter,
@@ -241,7 +247,7 @@ class RealSenseSensor:
 
     def _finished(self) -> bool:
         playback = self._playback
-        if playback is None:
+        if playback is None or self._rs is None:
             return True
         try:
             return bool(playback.current_status() == self._rs.playback_status.stopped)
@@ -257,8 +263,10 @@ class RealSenseSensor:
         if delay > 0:
             time.sleep(delay)
 
-    def _devices_changed(self, info: Any) -> None:
-        """librealsense's thread: note an unplug of our camera, log arrivals."""
+    def _devices_changed(self, info: pyrealsense2.event_information) -> None:
+        """On librealsense's thread: note an unplug of our camera, log arrivals."""
+        rs = self._rs
+        assert rs is not None  # set before the callback is registered
         try:
             pipe = self._pipe
             if pipe is not None and self._serial:
@@ -269,13 +277,13 @@ class RealSenseSensor:
             for device in info.get_new_devices():
                 log.info(
                     "RealSense connected: %s",
-                    _info(self._rs, device, self._rs.camera_info.serial_number),
+                    _info(device, rs.camera_info.serial_number),
                 )
         except RuntimeError as exc:
             log.debug("devices-changed callback: %s", exc)
 
 
-def _info(rs: Any, device: Any, field: Any) -> str:
+def _info(device: pyrealsense2.device, field: pyrealsense2.camera_info) -> str:
     try:
         if device.supports(field):
             return str(device.get_info(field))

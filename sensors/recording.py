@@ -10,8 +10,17 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from sensors.scenes import DEPTH_UNITS_M, HALF_FOV_RAD, SceneRenderer, scene_by_name
+
+if TYPE_CHECKING:
+    # Imported when recording (an optional library); named here for the types only.
+    import pyrealsense2
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,37 @@ def record_scene(
     except ImportError:
         raise RecordingError("pyrealsense2 is not installed; cannot record") from None
     path = Path(path)
+    _make_room_for(path)
+    renderer = SceneRenderer(scene, width=width, height=height, seed=seed)
+    device, sensor, profile = _synthetic_camera(rs, width, height, fps)
+    try:
+        recorder = rs.recorder(str(path), device, compress)
+    except RuntimeError as exc:
+        raise RecordingError(f"{path}: cannot record ({exc})") from None
+    # The recorder sees frames as the software sensor emits them; the queue just drains them.
+    queue = rs.frame_queue(4)
+    sensor.open(profile)
+    sensor.start(queue)
+    count = 0
+    try:
+        for index, (t, depth) in enumerate(renderer.frames(fps)):
+            sensor.on_video_frame(_depth_frame(rs, profile, index, t, depth, width))
+            while queue.poll_for_frame():
+                pass
+            count += 1
+    finally:
+        sensor.stop()
+        sensor.close()
+        recorder.pause()
+        # The file is finished when the recorder is released.
+        del recorder
+    log.info("recorded scene %s: %d frames %dx%d at %d fps to %s", scene.name, count, width,
+             height, fps, path)  # fmt: skip
+    return count
+
+
+def _make_room_for(path: Path) -> None:
+    """Check that ``path`` may hold a recording and remove an older file there."""
     if path.suffix not in (".db3", ".bag"):
         raise RecordingError(f"{path}: a recording must end in .db3 or .bag")
     if not path.parent.is_dir():
@@ -53,7 +93,12 @@ def record_scene(
     if path.exists():
         path.unlink()
 
-    renderer = SceneRenderer(scene, width=width, height=height, seed=seed)
+
+def _synthetic_camera(
+    rs: ModuleType, width: int, height: int, fps: int
+) -> tuple[pyrealsense2.software_device, pyrealsense2.software_sensor, pyrealsense2.stream_profile]:
+    """A software device named like a camera, with one z16 depth stream of the scene's size
+    (the intrinsics of :data:`~sensors.scenes.HALF_FOV_RAD`), its sensor and the profile."""
     device = rs.software_device()
     device.register_info(rs.camera_info.name, SYNTHETIC_NAME)
     device.register_info(rs.camera_info.serial_number, SYNTHETIC_SERIAL)
@@ -74,37 +119,25 @@ def record_scene(
     stream.fmt = rs.format.z16
     stream.intrinsics = intrinsics
     profile = sensor.add_video_stream(stream).as_video_stream_profile()
+    return device, sensor, profile
 
-    try:
-        recorder = rs.recorder(str(path), device, compress)
-    except RuntimeError as exc:
-        raise RecordingError(f"{path}: cannot record ({exc})") from None
-    # The recorder sees frames as the software sensor emits them; the queue just drains them.
-    queue = rs.frame_queue(4)
-    sensor.open(profile)
-    sensor.start(queue)
-    count = 0
-    try:
-        for index, (t, depth) in enumerate(renderer.frames(fps)):
-            frame = rs.software_video_frame()
-            frame.pixels = depth
-            frame.bpp = 2
-            frame.stride = width * 2
-            frame.timestamp = t * 1000.0
-            frame.domain = rs.timestamp_domain.hardware_clock
-            frame.frame_number = index
-            frame.profile = profile
-            frame.depth_units = DEPTH_UNITS_M
-            sensor.on_video_frame(frame)
-            while queue.poll_for_frame():
-                pass
-            count += 1
-    finally:
-        sensor.stop()
-        sensor.close()
-        recorder.pause()
-        # The file is finished when the recorder is released.
-        del recorder
-    log.info("recorded scene %s: %d frames %dx%d at %d fps to %s", scene.name, count, width,
-             height, fps, path)  # fmt: skip
-    return count
+
+def _depth_frame(
+    rs: ModuleType,
+    profile: pyrealsense2.stream_profile,
+    index: int,
+    t: float,
+    depth: npt.NDArray[np.uint16],
+    width: int,
+) -> pyrealsense2.software_video_frame:
+    """Frame ``index`` of the recording: ``depth`` at ``t`` seconds, on the camera's clock."""
+    frame = rs.software_video_frame()
+    frame.pixels = depth
+    frame.bpp = 2
+    frame.stride = width * 2
+    frame.timestamp = t * 1000.0
+    frame.domain = rs.timestamp_domain.hardware_clock
+    frame.frame_number = index
+    frame.profile = profile
+    frame.depth_units = DEPTH_UNITS_M
+    return frame

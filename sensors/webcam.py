@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -36,7 +35,7 @@ class WebcamSensor:
         self._settings = settings
         self._file = source_file(settings)
         self._realtime = realtime
-        self._capture: Any = None
+        self._capture: cv2.VideoCapture | None = None
         self._failed = 0
         self._index = 0
         self._file_fps = 30.0
@@ -103,6 +102,7 @@ class WebcamSensor:
         return Frame(timestamp=time.monotonic(), color=np.asarray(image, dtype=np.uint8))
 
     def _read_file(self) -> Frame:
+        assert self._capture is not None
         ok, image = self._capture.read()
         if not ok or image is None:
             raise SourceEnded(f"the video {self._file} ended after {self._index} frames")
