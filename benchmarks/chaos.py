@@ -59,9 +59,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from benchmarks.chaos_audit import Life, check_redis, compare, count
-from benchmarks.report import report
-from simulation.shoppers import Generator, KioskClient, SimulateError
+from benchmarks.harness import begin, report_rounds
 from localservers import Mosquitto, RedisServer
+from simulation.shoppers import Generator, KioskClient, SimulateError
+
+#: Why the JSON line comes from one run.
+ONE_ROUND = (
+    "one run is one schedule of injected faults whose outcome is counts (events lost, "
+    "duplicated, wrongly marked), not a timing; its repeats are the kills within the run"
+)
 
 KINDS = (
     "kiosk_kill",
@@ -626,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=10.0, help="recorded events per second")
     args = parser.parse_args(argv)
+    machine = begin("chaos")
     for server in (RedisServer, Mosquitto):
         if not server.available():
             print(
@@ -654,12 +661,14 @@ def main(argv: list[str] | None = None) -> int:
         f"chaos: UI longest frame {longest} ms over {figures['ui_frames']} frames (goal "
         f"< {UI_GOAL_MS:.0f} ms: {'met' if longest < UI_GOAL_MS else 'NOT met'})"
     )
-    report(
+    report_rounds(
         "chaos",
+        machine,
         figures["received"],
         "events",
         "events that should have arrived (generated less the flush windows at kills)",
         figures["should_arrive"],
+        one_round=ONE_ROUND,
         minutes=args.minutes,
         seed=args.seed,
         **{k: v for k, v in figures.items() if k not in {"per_kill", "received"}},
