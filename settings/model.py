@@ -263,6 +263,82 @@ class AdminSection(Section):
     idle_close_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
 
 
+#: An opening-hours window, local time: "08:00-20:00"; an end at or before the start crosses
+#: midnight ("22:00-02:00" runs into the next day); "00:00-24:00" is the whole day.
+HoursWindow = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+ALL_DAY: list[str] = ["00:00-24:00"]
+
+
+class DaypartSection(Section):
+    """What the kiosk shows in one time window (breakfast offers in the morning, say)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    window: HoursWindow
+    #: Another experience for the window (a path relative to the config file, or builtin:...).
+    experience: Path | None = None
+    #: Attract pages (ids or names) to rotate in the window instead of all attract pages.
+    attract_pages: list[str] = Field(default_factory=list)
+    #: When windows overlap, the highest priority wins (then the first listed).
+    priority: int = 0
+
+
+class ScheduleSection(Section):
+    """Opening hours, holidays and dayparting. Outside the hours the screen is off, the camera
+    and the Redis mirror idle and the uplink drains; at opening the kiosk wakes on attract."""
+
+    enabled: bool = False
+    #: An IANA time zone ("Europe/Paris"); empty: the system's local time.
+    timezone: str = ""
+    monday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    tuesday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    wednesday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    thursday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    friday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    saturday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    sunday: list[HoursWindow] = Field(default_factory=lambda: list(ALL_DAY))
+    #: Dates ("2026-12-25") with their own hours: [] closed all day.
+    exceptions: dict[str, list[HoursWindow]] = Field(default_factory=dict)
+    dayparts: list[DaypartSection] = Field(default_factory=list)
+    #: How often the kiosk looks at the clock (a clock jump is seen at the next look).
+    check_s: Annotated[float, Field(ge=1, le=300)] = 15.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
+        return value
+
+    @field_validator("exceptions")
+    @classmethod
+    def _iso_dates(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        import datetime as dt
+
+        for day in value:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"exception {day!r} is not a date like 2026-12-25") from None
+        return value
+
+    def hours_for(self, weekday: int) -> list[str]:
+        """The windows of a weekday (0 = Monday)."""
+        hours: list[str] = getattr(self, WEEKDAYS[weekday])
+        return hours
+
+
 @dataclass(frozen=True)
 class ResolvedPath:
     """One path of a loaded config: how it was written, where it resolved and how."""
@@ -297,6 +373,7 @@ class KioskConfig(Section):
     # every config, and an error names no default object
     uplink: UplinkSection = Field(default_factory=dict, validate_default=True)
     admin: AdminSection = Field(default_factory=AdminSection)
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
 
     _source: Path | None = PrivateAttr(default=None)
 
