@@ -130,6 +130,91 @@ schema_version = Table(
     Column("applied_at", Text, nullable=False),
 )
 
+#: v5, the dashboards' day rollups, kept by the writer in each batch's transaction
+#: (:mod:`storage.rollups` says what each holds). A *day* is the local date, ``YYYY-MM-DD``.
+rollup_progress = Table(
+    "rollup_progress",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),
+)
+
+
+def _tally(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False, server_default=text("0"))
+
+
+rollup_days = Table(
+    "rollup_days",
+    metadata,
+    Column("day", Text, primary_key=True),
+    *(_tally(name) for name in ("sessions", "touched", "viewed")),
+    *(_tally(name) for name in ("passed", "approached", "engaged", "deepest")),
+)
+rollup_traffic = Table(
+    "rollup_traffic",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("hour", Integer, primary_key=True),
+    *(_tally(name) for name in ("events", "sessions", "touches")),
+    sqlite_with_rowid=False,
+)
+rollup_products = Table(
+    "rollup_products",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("sku", Text, primary_key=True),
+    *(_tally(name) for name in ("events", "sessions")),
+    sqlite_with_rowid=False,
+)
+rollup_dwell = Table(
+    "rollup_dwell",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("page", Text, primary_key=True),
+    Column("bin", Integer, primary_key=True),
+    _tally("views"),
+    sqlite_with_rowid=False,
+)
+rollup_day_sessions = Table(
+    "rollup_day_sessions",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("session_id", Text, primary_key=True),
+    *(_tally(name) for name in ("touched", "viewed")),
+    sqlite_with_rowid=False,
+)
+rollup_baskets = Table(
+    "rollup_baskets",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("session_id", Text, primary_key=True),
+    Column("sku", Text, primary_key=True),
+    sqlite_with_rowid=False,
+)
+rollup_pairs = Table(
+    "rollup_pairs",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("a", Text, primary_key=True),
+    Column("b", Text, primary_key=True),
+    _tally("sessions"),
+    sqlite_with_rowid=False,
+)
+# the pairs query reads only the day's pairs near or above the support threshold
+Index("ix_rollup_pairs_support", rollup_pairs.c.day, rollup_pairs.c.sessions)
+#: The rollup tables, each with a ``day`` column but the progress.
+ROLLUP_TABLES = (
+    rollup_progress,
+    rollup_days,
+    rollup_traffic,
+    rollup_products,
+    rollup_dwell,
+    rollup_day_sessions,
+    rollup_baskets,
+    rollup_pairs,
+)
+
 #: A step takes a file's schema from version N-1 to N; it runs in the transaction that also
 #: records N in ``schema_version``.
 MigrationStep = Callable[[Connection], None]
@@ -156,6 +241,12 @@ def _v4_events_json(conn: Connection) -> None:
     add_column(conn, events.c.json)
 
 
+def _v5_dashboard_rollups(conn: Connection) -> None:
+    # empty: the writer builds them from the file's events (storage.rollups.fold_batch)
+    for table in ROLLUP_TABLES:
+        table.create(conn)
+
+
 #: The steps, by the version they bring a file to. Version 1 is the first schema: a file
 #: without one (new or empty) gets :data:`metadata` whole, at the latest version, at once.
 #: A new table gets a step that creates it (``table.create(conn)``, with its indexes).
@@ -163,4 +254,5 @@ MIGRATIONS: dict[int, MigrationStep] = {
     2: _v2_sessions_page_views,
     3: _v3_time_ordered_product_index,
     4: _v4_events_json,
+    5: _v5_dashboard_rollups,
 }

@@ -108,9 +108,11 @@ def _schema(path: Path) -> dict[str, object]:
                 f"PRAGMA index_list({table})"
             ):
                 keys = [r[2] for r in conn.execute(f"PRAGMA index_info({index})")]
-                sql = conn.execute(
+                # a WITHOUT ROWID table's primary key is the table itself: no row of its own
+                row = conn.execute(
                     "SELECT sql FROM sqlite_master WHERE name = ?", (index,)
-                ).fetchone()[0]
+                ).fetchone()
+                sql = row[0] if row else ""
                 where = " ".join(sql.split(" WHERE ")[1].split()) if partial else None
                 name = "(autoindex)" if index.startswith("sqlite_autoindex") else index
                 shape[f"{table}.{name}.{'/'.join(keys)}"] = (unique, where)
