@@ -66,33 +66,17 @@ def connector_limits(
     differently from draw.io; empty for anything that is not a connector. ``by_id``: the
     page's elements by id (the first of each id, as ``Page.element`` finds it), when the
     caller checks many connectors of the page."""
-    if element.edge is None:
+    edge = element.edge
+    if edge is None:
         return []
     find = by_id.get if by_id is not None else page.element
-    ends = [find(i) for i in (element.edge.source_id, element.edge.target_id) if i]
+    ends = [find(i) for i in (edge.source_id, edge.target_id) if i]
     on_connector = any(end is not None and end.edge is not None for end in ends)
-    style = element.style
     found: list[tuple[str, str, str]] = []
-    edge_style = style.get("edgeStyle") or ""
-    if edge_style not in ROUTED_STYLES and style.get("noEdgeStyle") != "1":
-        found.append(
-            (
-                "connector-style",
-                f'connector style "{edge_style}" is not routed as in draw.io: the kiosk draws '
-                "straight lines through its waypoints",
-                "use the orthogonal, elbow, entity-relation or straight style",
-            )
-        )
-    elif on_connector and edge_style not in ("", "none"):
-        found.append(
-            (
-                "connector-on-connector",
-                "a connector attached to another connector is bent half-way between its "
-                "ends, not routed as in draw.io",
-                "attach it to a shape, or add waypoints (drag its handles) so the route is fixed",
-            )
-        )
-    if element.shape == "flexArrow" and style.rounded:
+    route_limit = _route_limit(element, on_connector)
+    if route_limit is not None:
+        found.append(route_limit)
+    if element.shape == "flexArrow" and element.style.rounded:
         found.append(
             (
                 "connector-rounded-arrow",
@@ -101,24 +85,50 @@ def connector_limits(
             )
         )
     if element.shape not in ("flexArrow", "link"):
-        for end, kind in (("start", element.edge.start_arrow), ("end", element.edge.end_arrow)):
-            if not kind or kind == "none":
-                continue
-            if kind not in MARKERS:
-                found.append(
-                    (
-                        "connector-arrow",
-                        f'{end} arrow "{kind}" is not one draw.io draws: no head is drawn',
-                        "pick an arrow head from draw.io's list",
-                    )
-                )
-            elif kind in UNCHECKED_MARKERS:
-                found.append(
-                    (
-                        "connector-arrow",
-                        f'{end} arrow "{kind}" is drawn from its name and may differ from '
-                        "draw.io's drawing",
-                        "check it on the kiosk preview, or pick block or dash",
-                    )
-                )
+        for end, kind in (("start", edge.start_arrow), ("end", edge.end_arrow)):
+            arrow_limit = _arrow_limit(end, kind)
+            if arrow_limit is not None:
+                found.append(arrow_limit)
     return found
+
+
+def _route_limit(element: Element, on_connector: bool) -> tuple[str, str, str] | None:
+    """connector-style: an edge style not routed as draw.io routes it; otherwise
+    connector-on-connector: a routed style whose end is another connector."""
+    style = element.style
+    edge_style = style.get("edgeStyle") or ""
+    if edge_style not in ROUTED_STYLES and style.get("noEdgeStyle") != "1":
+        return (
+            "connector-style",
+            f'connector style "{edge_style}" is not routed as in draw.io: the kiosk draws '
+            "straight lines through its waypoints",
+            "use the orthogonal, elbow, entity-relation or straight style",
+        )
+    if on_connector and edge_style not in ("", "none"):
+        return (
+            "connector-on-connector",
+            "a connector attached to another connector is bent half-way between its "
+            "ends, not routed as in draw.io",
+            "attach it to a shape, or add waypoints (drag its handles) so the route is fixed",
+        )
+    return None
+
+
+def _arrow_limit(end: str, kind: str | None) -> tuple[str, str, str] | None:
+    """connector-arrow: the ``end`` ("start" or "end") arrow head ``kind`` when draw.io has
+    no such head, or the kiosk draws it from its name only."""
+    if not kind or kind == "none":
+        return None
+    if kind not in MARKERS:
+        return (
+            "connector-arrow",
+            f'{end} arrow "{kind}" is not one draw.io draws: no head is drawn',
+            "pick an arrow head from draw.io's list",
+        )
+    if kind in UNCHECKED_MARKERS:
+        return (
+            "connector-arrow",
+            f'{end} arrow "{kind}" is drawn from its name and may differ from draw.io\'s drawing',
+            "check it on the kiosk preview, or pick block or dash",
+        )
+    return None

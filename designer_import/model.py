@@ -108,12 +108,12 @@ class Geometry:
 
     @property
     def right(self) -> float:
-        """x of the right edge."""
+        """The x of the right edge."""
         return self.x + self.width
 
     @property
     def bottom(self) -> float:
-        """y of the bottom edge."""
+        """The y of the bottom edge."""
         return self.y + self.height
 
     def contains(self, point: Point) -> bool:

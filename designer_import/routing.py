@@ -78,33 +78,8 @@ def route(
     pe = _fixed(values, "entry", target)
     if source.on_edge or target.on_edge:
         return None
-    if style == "orthogonalEdgeStyle":
-        # with waypoints (or ends closer than the jetties) draw.io falls back to segments
-        routed = None if waypoints else orth_connector(values, source.box, target.box, p0, pe)
-        middle = (
-            routed
-            if routed is not None
-            else segment_connector(source.box, target.box, p0, pe, waypoints)
-        )
-    elif style == "segmentEdgeStyle":
-        middle = segment_connector(source.box, target.box, p0, pe, waypoints)
-    elif style in ("elbowEdgeStyle", "sideToSideEdgeStyle", "topToBottomEdgeStyle"):
-        # draw.io's elbow styles follow the first waypoint only (they have one handle)
-        hint = waypoints[0] if waypoints else None
-        vertical = style == "topToBottomEdgeStyle" or (
-            style == "elbowEdgeStyle" and values.get("elbow") == "vertical"
-        )
-        if style == "elbowEdgeStyle":
-            middle = elbow_connector(source.box, target.box, p0, pe, hint, vertical)
-        elif vertical:
-            middle = top_to_bottom(source.box, target.box, p0, pe, hint)
-        else:
-            middle = side_to_side(source.box, target.box, p0, pe, hint)
-    elif style == "entityRelationEdgeStyle":
-        middle = entity_relation(values, source.box, target.box, p0, pe)
-    elif style in ("", "none"):
-        middle = list(waypoints)
-    else:
+    middle = _middle(style, values, source, target, (p0, pe), waypoints)
+    if middle is None:
         return None
     if p0 is None and source.box is not None:
         toward = middle[0] if middle else (pe if pe is not None else _centre(target.box))
@@ -119,6 +94,43 @@ def route(
     if p0 is None or pe is None:
         return None
     return [p0, *middle, pe]
+
+
+def _middle(
+    style: str,
+    values: dict[str, str],
+    source: End,
+    target: End,
+    fixed: tuple[Point | None, Point | None],
+    waypoints: list[Point],
+) -> list[Point] | None:
+    """The bends of an ``edgeStyle`` between the ends (``fixed``: their fixed points, if
+    any); None for a style draw.io routes in a way not ported here."""
+    p0, pe = fixed
+    if style == "orthogonalEdgeStyle":
+        # with waypoints (or ends closer than the jetties) draw.io falls back to segments
+        routed = None if waypoints else orth_connector(values, source.box, target.box, p0, pe)
+        if routed is not None:
+            return routed
+        return segment_connector(source.box, target.box, p0, pe, waypoints)
+    if style == "segmentEdgeStyle":
+        return segment_connector(source.box, target.box, p0, pe, waypoints)
+    if style in ("elbowEdgeStyle", "sideToSideEdgeStyle", "topToBottomEdgeStyle"):
+        # draw.io's elbow styles follow the first waypoint only (they have one handle)
+        hint = waypoints[0] if waypoints else None
+        vertical = style == "topToBottomEdgeStyle" or (
+            style == "elbowEdgeStyle" and values.get("elbow") == "vertical"
+        )
+        if style == "elbowEdgeStyle":
+            return elbow_connector(source.box, target.box, p0, pe, hint, vertical)
+        if vertical:
+            return top_to_bottom(source.box, target.box, p0, pe, hint)
+        return side_to_side(source.box, target.box, p0, pe, hint)
+    if style == "entityRelationEdgeStyle":
+        return entity_relation(values, source.box, target.box, p0, pe)
+    if style in ("", "none"):
+        return list(waypoints)
+    return None
 
 
 def _spaced(end: End, side: float, values: dict[str, str]) -> Geometry:

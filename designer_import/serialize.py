@@ -86,6 +86,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _decode(kind: Any, value: Any) -> Any:
+    """``value`` (JSON) as the model type ``kind``; TypeError or ValueError when it does
+    not fit."""
     if value is None:
         return None
     origin = typing.get_origin(kind)
@@ -97,52 +99,69 @@ def _decode(kind: Any, value: Any) -> Any:
         if tag not in _LINK_TYPES:
             raise ValueError(f"unknown link type {tag!r}")
         return _decode(_LINK_TYPES[tag], value)
-    if origin is list:
-        (item,) = typing.get_args(kind)
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list, got {type(value).__name__}")
-        return [_decode(item, v) for v in value]
-    if origin is tuple:
-        items = typing.get_args(kind)
-        if not isinstance(value, list) or len(value) != len(items):
-            raise TypeError(f"expected a list of {len(items)}, got {value!r}")
-        return tuple(_decode(item, v) for item, v in zip(items, value, strict=True))
-    if origin is dict:
-        _key, item = typing.get_args(kind)
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
-        return {str(k): _decode(item, v) for k, v in value.items()}
+    if origin in (list, tuple, dict):
+        return _decode_collection(origin, typing.get_args(kind), value)
     if origin is typing.Literal:
         if value not in typing.get_args(kind):
             raise ValueError(f"{value!r} is not one of {typing.get_args(kind)}")
         return value
-    if isinstance(kind, type):
-        if dataclasses.is_dataclass(kind):
-            if not isinstance(value, dict):
-                raise TypeError(f"expected an object for {kind.__name__}")
-            hints = _hints(kind)
-            args = {
-                f.name: _decode(hints[f.name], value[f.name])
-                for f in dataclasses.fields(kind)
-                if f.name in value and f.init
-            }
-            return kind(**args)
-        if issubclass(kind, Enum):
-            return kind(value)
-        if kind is Path:
-            return Path(value)
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"expected a number, got {value!r}")
-            return float(value)
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise TypeError(f"expected true/false, got {value!r}")
-            return value
-        if kind in (str, int):
-            if not isinstance(value, kind) or isinstance(value, bool):
-                raise TypeError(f"expected {kind.__name__}, got {value!r}")
-            return value
-        if kind is bytes:
-            return None
+    return _decode_class(kind, value)
+
+
+def _decode_collection(origin: type, args: tuple[Any, ...], value: Any) -> Any:
+    """``value`` as a ``list[item]``, a fixed ``tuple[...]`` (a JSON list) or a
+    ``dict[str, item]``."""
+    if origin is list:
+        (item,) = args
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return [_decode(item, v) for v in value]
+    if origin is tuple:
+        if not isinstance(value, list) or len(value) != len(args):
+            raise TypeError(f"expected a list of {len(args)}, got {value!r}")
+        return tuple(_decode(item, v) for item, v in zip(args, value, strict=True))
+    _key, item = args
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return {str(k): _decode(item, v) for k, v in value.items()}
+
+
+def _decode_class(kind: Any, value: Any) -> Any:
+    """``value`` as a plain class: a model dataclass, an enum, a path or a scalar."""
+    if not isinstance(kind, type):
+        raise TypeError(f"cannot decode {kind!r}")
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {kind.__name__}")
+        hints = _hints(kind)
+        args = {
+            f.name: _decode(hints[f.name], value[f.name])
+            for f in dataclasses.fields(kind)
+            if f.name in value and f.init
+        }
+        return kind(**args)
+    if issubclass(kind, Enum):
+        return kind(value)
+    if kind is Path:
+        return Path(value)
+    return _decode_scalar(kind, value)
+
+
+def _decode_scalar(kind: type, value: Any) -> Any:
+    """``value`` as a float (any JSON number), bool, str or int, each checked; bytes are
+    not in JSON (None: the bundle's assets hold them)."""
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"expected a number, got {value!r}")
+        return float(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true/false, got {value!r}")
+        return value
+    if kind in (str, int):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise TypeError(f"expected {kind.__name__}, got {value!r}")
+        return value
+    if kind is bytes:
+        return None
     raise TypeError(f"cannot decode {kind!r}")

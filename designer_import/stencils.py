@@ -12,7 +12,8 @@ of two ways, and the kiosk follows both:
 - in code (draw.io's ``Shapes.js`` and ``shapes/mx*.js``): ``CODE_SHAPES`` names the ones
   the kiosk draws in code too (``kiosk/screen/shapes/library.py``).
 
-This module is plain Python: it reads and indexes the XML; ``kiosk/screen/shapes/stencils.py`` paints it.
+This module is plain Python: it reads and indexes the XML; ``kiosk/screen/shapes/stencils.py``
+paints it.
 Each library file is read once, on first use, and kept.
 """
 
