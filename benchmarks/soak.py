@@ -1,20 +1,25 @@
 """Soak: simulated traffic through the whole pipeline for M minutes.
 
-``python -m benchmarks.soak --minutes M [--rate 20]`` starts ``python -m simulation.pipeline``
-(private Redis, local mosquitto, the kiosk with its uplink, the analysts' receiver) without
-its own generator, and drives it from here with the session generator at about 20
-interactions (recorded events) per second, adjusting how fast shoppers touch to hold it.
-While it runs it samples the kiosk's memory (RSS) and measures UI frame times with the
-kiosk's frame probe. At the end it stops the generator, waits for the kiosk to
-store and uplink everything, stops the kiosk and counts:
+``python -m benchmarks.soak --minutes M [--rate 20] [--rounds N>=5]`` starts
+``python -m simulation.pipeline`` (private Redis, local mosquitto, the kiosk with its uplink,
+the analysts' receiver) without its own generator, and drives it from here with the session
+generator at about 20 interactions (recorded events) per second, adjusting how fast shoppers
+touch to hold it. While it runs it samples the kiosk's memory (RSS) and measures UI frame
+times with the kiosk's frame probe. At the end it stops the generator, waits for the kiosk
+to store and uplink everything, stops the kiosk and counts:
 
 - ``generated``: interactions the kiosk recorded (handed to its event log),
 - ``stored``: rows in the kiosk's SQLite database,
 - ``received``: distinct events in the analysts' receiver database,
 - ``lost`` = generated - received.
 
+Rounds (``--rounds``, at least five): the run is cut into that many equal slices and the UI
+frame times of each slice are a round; the JSON line's value is the median of the slices'
+p99 frame times, with their spread and the worst slice. Losses and RSS growth are counted over
+the whole run (``whole_run`` in the JSON line says so).
+
 Goal: lost = 0, RSS growth under 5% per hour, UI frame p99 under 16.7 ms (the baseline: one
-frame of a 60 Hz screen; ratio = p99 / 16.7).
+frame of a 60 Hz screen; ratio = median p99 / 16.7).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 
 import psutil
 
-from benchmarks.report import report
+from benchmarks.harness import Rounds, add_rounds_argument, begin, report_rounds
 from simulation.pipeline import CONTROL_SOCKET, RECEIVED_DB, count_rows
 from simulation.shoppers import Generator, KioskClient, Report
 
@@ -42,6 +47,11 @@ FRAME_BUDGET_MS = 1000 / 60
 WARMUP_S = 60.0
 #: Seconds without touch or presence before a session ends (kept short for the soak).
 IDLE_TIMEOUT_S = 30
+#: What the JSON line measures over the whole run rather than per round.
+WHOLE_RUN = (
+    "lost, stored, received and the RSS growth are counted over the whole run (a slice of a "
+    "run has events still in flight and too few RSS samples for a slope)"
+)
 
 
 class Pacer:
@@ -126,6 +136,40 @@ def wait_drained(client: KioskClient, timeout_s: float) -> dict[str, Any]:
     return stats
 
 
+class FrameRounds:
+    """The soak's rounds: its run cut into ``rounds`` equal slices, each slice's UI frame
+    times read from the kiosk's frame probe (and the probe reset) on a connection of its own.
+    The main thread reads the last slice when the generator has finished."""
+
+    def __init__(self, socket_path: Path, rounds: int, run_s: float) -> None:
+        self.slices: list[dict[str, Any]] = []
+        self._client = KioskClient(socket_path, timeout_s=30)
+        self._rounds = rounds
+        self._slice_s = run_s / rounds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="frame-rounds", daemon=True)
+
+    def start(self) -> None:
+        """Reset the probe (frames before the run are not a round) and start the slices."""
+        self._client.request("probe", action="read", reset=True)
+        self._started = time.monotonic()
+        self._thread.start()
+
+    def _run(self) -> None:
+        for index in range(1, self._rounds):
+            if self._stop.wait(max(0.0, self._started + index * self._slice_s - time.monotonic())):
+                return
+            self.slices.append(self._client.request("probe", action="read", reset=True)["frames"])
+
+    def finish(self) -> Rounds:
+        """Read the last slice; every slice's p99 frame time in ms."""
+        self._stop.set()
+        self._thread.join(30)
+        self.slices.append(self._client.request("probe", action="read", reset=True)["frames"])
+        self._client.close()
+        return Rounds(tuple(float(frames["p99_ms"]) for frames in self.slices))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and print its figures and JSON line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
@@ -134,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=20.0, help="interactions (recorded events) per second"
     )
     parser.add_argument("--seed", type=int, default=1)
+    add_rounds_argument(parser)
     args = parser.parse_args(argv)
+    machine = begin("soak")
 
     run_dir = Path(tempfile.mkdtemp(prefix="kiosk-soak-"))
     config = run_dir / "kiosk.toml"
@@ -178,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
     sampler.start()
+    frame_rounds = FrameRounds(pipeline_dir / CONTROL_SOCKET, args.rounds, args.minutes * 60)
+    frame_rounds.start()
     started = time.monotonic()
     pacer = Pacer(args.rate)
     generator = Generator(
@@ -192,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     pacer.generator = generator
     generator.run(duration_s=args.minutes * 60)
     elapsed = time.monotonic() - started
-    frames = client.request("probe", action="read")["frames"]
+    p99_rounds = frame_rounds.finish()
+    slices = frame_rounds.slices
     client.request("probe", action="stop")
     stop.set()
     wait_quiet(client, timeout_s=IDLE_TIMEOUT_S + 90)
@@ -224,22 +273,31 @@ def main(argv: list[str] | None = None) -> int:
             f"soak: RSS {rss_mb[0]:.1f} MB -> {rss_mb[-1]:.1f} MB after the warm-up "
             f"({growth:+.2f}% per hour, least-squares slope)"
         )
-    print(
-        f"soak: UI frames {frames['count']}, p50 {frames['p50_ms']} ms, p99 {frames['p99_ms']} ms"
-    )
-    report(
+    for index, frames in enumerate(slices, 1):
+        print(
+            f"soak: round {index}: UI frames {frames['count']}, p50 {frames['p50_ms']} ms, "
+            f"p99 {frames['p99_ms']} ms, longest {frames['max_ms']} ms"
+        )
+    print(f"soak: UI frame p99 per round: {p99_rounds.describe('ms')}")
+    p50_rounds = Rounds(tuple(float(frames["p50_ms"]) for frames in slices))
+    report_rounds(
         "soak",
-        frames["p99_ms"],
+        machine,
+        p99_rounds,
         "ms",
         "one frame of a 60 Hz screen (16.7 ms)",
         FRAME_BUDGET_MS,
+        whole_run=WHOLE_RUN,
         generated=generated,
         stored=stored,
         received=received,
         lost=generated - received,
         rss_growth_pct_per_hour=round(growth, 3),
-        frame_p99_ms=frames["p99_ms"],
-        frame_p50_ms=frames["p50_ms"],
+        frame_p99_ms=round(p99_rounds.median, 3),
+        frame_p99_worst_round_ms=round(p99_rounds.high, 3),
+        frame_p50_ms=round(p50_rounds.median, 3),
+        frame_max_ms=max(float(frames["max_ms"]) for frames in slices),
+        frames=sum(int(frames["count"]) for frames in slices),
         interactions_per_s=round(generated / elapsed, 2),
         touches_per_s=round(touches / elapsed, 2),
         minutes=args.minutes,
