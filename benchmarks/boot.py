@@ -1,0 +1,191 @@
+"""``python -m benchmarks.boot``: from ``kiosk`` start to the first page painted, cold and warm.
+
+A kiosk that boots, or that systemd restarts after a hang, must show its experience at once.
+Each round starts the kiosk three times (page cache cold, then warm) beside the limit: a Qt
+program that only shows one full-screen image (the demo's first page as a PNG), started the
+same way. "Painted" is when the program says READY=1 on a real sd_notify socket, which the
+kiosk does once its first page is on the screen (as under systemd's ``Type=notify``), so the
+figure is what systemd sees. Cold: the files the programs read (the venv, the standard library,
+the repository) are dropped from the page cache first (``posix_fadvise(DONTNEED)``, and
+``/proc/sys/vm/drop_caches`` when writable). Then the kiosk runs ``--minutes`` (10 by default)
+on its demo and its peak RSS (``VmHWM``) is read.
+
+The kiosk runs with its demo experience, no camera (``[sensors] type = "none"``), Redis off
+and the uplink off: what a kiosk shows first does not wait for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.harness import Rounds, add_rounds_argument, begin, report_rounds
+
+REPO = Path(__file__).resolve().parents[1]
+IMAGE = REPO / "docs" / "screenshots" / "attract.png"
+READY_TIMEOUT_S = 60.0
+GOAL_S = 1.5
+
+#: The limit: Qt alone showing one full-screen image, READY=1 after its first paint.
+QT_ALONE = """
+import sys
+import sdnotify
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QApplication, QLabel
+
+app = QApplication(sys.argv)
+
+class Image(QLabel):
+    painted = False
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if not self.painted:
+            self.painted = True
+            QTimer.singleShot(0, lambda: sdnotify.SystemdNotifier().notify("READY=1"))
+
+image = Image()
+image.setPixmap(QPixmap(sys.argv[1]))
+image.setScaledContents(True)
+image.showFullScreen()
+app.exec()
+"""
+
+
+def kiosk_config(folder: Path) -> Path:
+    """The kiosk's config for the run: its demo, no camera, no Redis, no uplink."""
+    path = folder / "kiosk.toml"
+    path.write_text(
+        f'[paths]\ndata_dir = "{folder / "data"}"\n\n[sensors]\ntype = "none"\n\n'
+        '[redis]\nenabled = false\n\n[uplink]\nenabled = false\n\n[logging]\nlevel = "WARNING"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def evict_page_cache() -> str:
+    """Drop the files the programs read from the page cache; how it was done."""
+    if os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        os.sync()
+        try:
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
+            return "drop_caches"
+        except OSError:
+            pass  # a container may list it writable and refuse the write: fall back below
+    folders = {Path(sysconfig.get_paths()["purelib"]), Path(sysconfig.get_paths()["stdlib"]), REPO}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+    return "posix_fadvise(DONTNEED) on the venv, the standard library and the repository"
+
+
+class Started:
+    """One program started with a notify socket; ``ready_s`` once it said READY=1."""
+
+    def __init__(self, command: list[str], folder: Path) -> None:
+        self.socket_path = folder / f"notify-{time.monotonic_ns()}.sock"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.socket_path))
+        env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path)}
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        env = {k: v for k, v in env.items() if not k.startswith("KIOSK_")}
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.ready_s = self._wait_ready(started)
+
+    def _wait_ready(self, started: float) -> float:
+        self.sock.settimeout(0.5)
+        while time.monotonic() - started < READY_TIMEOUT_S:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise SystemExit(f"boot: {self.proc.args} exited before READY=1:\n{err}")
+            try:
+                message = self.sock.recv(4096).decode()
+            except TimeoutError:
+                continue
+            if "READY=1" in message.split("\n"):
+                return time.monotonic() - started
+        raise SystemExit(f"boot: no READY=1 from {self.proc.args} in {READY_TIMEOUT_S:.0f} s")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident set so far (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise SystemExit("boot: no VmHWM in /proc/PID/status")
+
+    def stop(self) -> None:
+        """SIGTERM, then wait; the socket goes."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.sock.close()
+        self.socket_path.unlink(missing_ok=True)
+
+
+def one_round(folder: Path, kiosk: list[str], alone: list[str]) -> tuple[float, float, float]:
+    """(kiosk cold, kiosk warm, Qt alone warm) seconds to the first page painted."""
+    evict_page_cache()
+    times = []
+    for command in (kiosk, kiosk, alone):
+        started = Started(command, folder)
+        times.append(started.ready_s)
+        started.stop()
+    cold, warm, limit = times
+    print(f"  kiosk cold {cold:.3f} s, warm {warm:.3f} s; Qt alone {limit:.3f} s", flush=True)
+    return cold, warm, limit
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rounds, then the long run for the peak RSS; print the JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.boot", description=__doc__)
+    add_rounds_argument(parser)
+    parser.add_argument("--minutes", type=float, default=10.0, help="the run for the peak RSS")
+    args = parser.parse_args(argv)
+    machine = begin("boot")
+    with tempfile.TemporaryDirectory(prefix="kiosk-boot-") as tmp:
+        folder = Path(tmp)
+        kiosk = [sys.executable, "-m", "kiosk.cli", "--config", str(kiosk_config(folder))]
+        alone = [sys.executable, "-c", QT_ALONE, str(IMAGE)]
+        print(f"page cache: {evict_page_cache()}", flush=True)
+        rounds = [one_round(folder, kiosk, alone) for _ in range(args.rounds)]
+        cold, warm, limit = (Rounds(tuple(column)) for column in zip(*rounds, strict=True))
+        print(f"kiosk cold: {cold.describe('s')}\nkiosk warm: {warm.describe('s')}")
+        print(f"Qt alone:   {limit.describe('s')}", flush=True)
+        running = Started(kiosk, folder)
+        time.sleep(args.minutes * 60)
+        peak = running.peak_rss_mb()
+        running.stop()
+    print(f"peak RSS after {args.minutes:g} min: {peak:.1f} MB", flush=True)
+    report_rounds(
+        "boot", machine, cold, "s",
+        "Qt alone showing one full-screen image, same machine, same run (warm)", limit,
+        warm_s=round(warm.median, 3), warm_ratio=round(warm.median / limit.median, 3),
+        goal_s=GOAL_S, peak_rss_mb=round(peak, 1), rss_minutes=args.minutes,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
