@@ -14,98 +14,136 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from sqlalchemy import (
+    REAL,
+    CheckConstraint,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Result,
+    RowMapping,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from storage import JsonObject, JsonValue
+from storage.db import make_engine
 from uplink.schema import BatchChecker, CheckedMessage, MalformedMessage, RejectedEvent
 
 log = logging.getLogger(__name__)
 
-SCHEMA_SQL = """
-CREATE TABLE IF NOT EXISTS events (
-    event_id     TEXT PRIMARY KEY,
-    ts           TEXT NOT NULL,
-    ts_epoch     REAL NOT NULL,
-    mono_ns      INTEGER,
-    clock_synced INTEGER NOT NULL,
-    store_id     TEXT NOT NULL,
-    kiosk_id     TEXT NOT NULL,
-    session_id   TEXT,
-    type         TEXT NOT NULL,
-    page         TEXT,
-    element      TEXT,
-    sku          TEXT,
-    payload      TEXT NOT NULL,
-    simulated    INTEGER NOT NULL,
-    batch_id     TEXT NOT NULL,
-    received_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_store_ts ON events (store_id, ts_epoch);
-CREATE INDEX IF NOT EXISTS events_type_ts ON events (type, ts_epoch);
-CREATE INDEX IF NOT EXISTS events_sku ON events (sku) WHERE sku IS NOT NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id    TEXT NOT NULL,
-    part        INTEGER NOT NULL,
-    parts       INTEGER NOT NULL,
-    store_id    TEXT NOT NULL,
-    kiosk_id    TEXT NOT NULL,
-    first_ts    TEXT,
-    last_ts     TEXT,
-    count       INTEGER NOT NULL,
-    new_events  INTEGER NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (batch_id, part)
-);
-CREATE TABLE IF NOT EXISTS quarantine (
-    id          INTEGER PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    topic       TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('event', 'message')),
-    store_id    TEXT,
-    kiosk_id    TEXT,
-    batch_id    TEXT,
-    part        INTEGER,
-    event_id    TEXT,
-    reason      TEXT NOT NULL,
-    raw         BLOB NOT NULL,
-    replayed_at TEXT,
-    -- sha256 of kind, topic and raw: a redelivered message is quarantined once
-    digest      BLOB NOT NULL UNIQUE
-);
-CREATE INDEX IF NOT EXISTS quarantine_waiting ON quarantine (id) WHERE replayed_at IS NULL;
-"""
+#: The receiver's schema, declared once. A file made by an older receiver (from the same
+#: tables written as DDL) has exactly this schema; a test compares them.
+metadata = MetaData()
+
+#: One row per event id: the uplink is at-least-once, so a batch delivered twice adds nothing.
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", Text, primary_key=True, nullable=True),
+    Column("ts", Text, nullable=False),
+    Column("ts_epoch", REAL, nullable=False),
+    Column("mono_ns", Integer),
+    Column("clock_synced", Integer, nullable=False),
+    Column("store_id", Text, nullable=False),
+    Column("kiosk_id", Text, nullable=False),
+    Column("session_id", Text),
+    Column("type", Text, nullable=False),
+    Column("page", Text),
+    Column("element", Text),
+    Column("sku", Text),
+    Column("payload", Text, nullable=False),
+    Column("simulated", Integer, nullable=False),
+    Column("batch_id", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+)
+Index("events_store_ts", events.c.store_id, events.c.ts_epoch)
+Index("events_type_ts", events.c.type, events.c.ts_epoch)
+Index("events_sku", events.c.sku, sqlite_where=events.c.sku.is_not(None))
+
+#: One row per message part received: ``new_events < count`` shows a redelivery.
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", Text, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("store_id", Text, nullable=False),
+    Column("kiosk_id", Text, nullable=False),
+    Column("first_ts", Text),
+    Column("last_ts", Text),
+    Column("count", Integer, nullable=False),
+    Column("new_events", Integer, nullable=False),
+    Column("received_at", Text, nullable=False),
+    PrimaryKeyConstraint("batch_id", "part"),
+)
+
+#: What failed the schemas: one event of a readable message, or a whole message as received.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, nullable=True),
+    Column("received_at", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("kind", Text, CheckConstraint("kind IN ('event', 'message')"), nullable=False),
+    Column("store_id", Text),
+    Column("kiosk_id", Text),
+    Column("batch_id", Text),
+    Column("part", Integer),
+    Column("event_id", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("replayed_at", Text),
+    # sha256 of kind, topic and raw: a redelivered message is quarantined once
+    Column("digest", LargeBinary, nullable=False, unique=True),
+)
+Index("quarantine_waiting", quarantine.c.id, sqlite_where=quarantine.c.replayed_at.is_(None))
 
 #: Columns of ``events`` in table order (also the CSV/Parquet column order).
-EVENT_COLUMNS = (
-    "event_id",
-    "ts",
-    "ts_epoch",
-    "mono_ns",
-    "clock_synced",
-    "store_id",
-    "kiosk_id",
-    "session_id",
-    "type",
-    "page",
-    "element",
-    "sku",
-    "payload",
-    "simulated",
-    "batch_id",
-    "received_at",
+EVENT_COLUMNS = tuple(column.name for column in events.columns)
+
+# OR IGNORE: an event id or a quarantine digest already there is a redelivery, kept once
+_INSERT_EVENT = insert(events).prefix_with("OR IGNORE")
+_INSERT_QUARANTINE = insert(quarantine).prefix_with("OR IGNORE")
+_INSERT_BATCH = insert(batches).prefix_with("OR IGNORE")
+_QUARANTINE_FIELDS = (
+    quarantine.c.id,
+    quarantine.c.received_at,
+    quarantine.c.topic,
+    quarantine.c.kind,
+    quarantine.c.store_id,
+    quarantine.c.kiosk_id,
+    quarantine.c.batch_id,
+    quarantine.c.part,
+    quarantine.c.event_id,
+    quarantine.c.reason,
+    quarantine.c.raw,
+    quarantine.c.replayed_at,
 )
-_INSERT_EVENT = (
-    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
-)
-_INSERT_QUARANTINE = (
-    "INSERT OR IGNORE INTO quarantine (received_at, topic, kind, store_id, kiosk_id, "
-    "batch_id, part, event_id, reason, raw, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+#: The exception types that mean "this event does not fit the table" when making its row.
+_UNFIT = (ValueError, KeyError, TypeError, AttributeError, OverflowError)
+
+
+class ReceiverDatabaseError(RuntimeError):
+    """The receiver's SQLite file cannot be read or written (full disk, locked, corrupt):
+    ``str()`` is one line naming the file and SQLite's reason. Nothing of the failed
+    transaction was written."""
 
 
 def _digest(kind: str, topic: str, raw: bytes) -> bytes:
@@ -153,7 +191,7 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _raw_event(event: Any) -> bytes:
+def _raw_event(event: JsonValue) -> bytes:
     # the event as it came, re-encoded from its parsed JSON (the message's other events
     # landed, so its own bytes alone are kept)
     text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -163,157 +201,169 @@ def _raw_event(event: Any) -> bytes:
         return json.dumps(event, separators=(",", ":"), default=str).encode("ascii")
 
 
-def _event_id(event: Any) -> str | None:
+def _event_id(event: JsonValue) -> str | None:
     ident = event.get("id") if isinstance(event, dict) else None
     return None if ident is None else str(ident)[:128]
 
 
-def _row(event: dict[str, Any], batch: dict[str, Any], now: str) -> tuple[Any, ...]:
-    """The ``events`` row of a valid event; ValueError etc. for one the table cannot hold."""
-    payload = event["payload"]
-    sku = payload.get("sku")
+def _payload_text(payload: JsonObject) -> str:
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: the same JSON, escaped
             text = json.dumps(payload, separators=(",", ":"))
-    row = (
-        event["id"],
-        event["ts"],
-        datetime.fromisoformat(event["ts"]).timestamp(),
-        event["mono_ns"],
-        int(bool(event["clock_synced"])),
-        event["store_id"],
-        event["kiosk_id"],
-        event["session_id"],
-        event["type"],
-        event["page"],
-        event["element"],
-        None if sku is None else str(sku),
-        text,
-        int(bool(event["simulated"])),
-        batch["batch_id"],
-        now,
-    )
-    for value in row:
+    return text
+
+
+def _row(event: Mapping[str, JsonValue], batch_id: str, now: str) -> dict[str, object]:
+    """The ``events`` row of a valid event; ValueError etc. for one the table cannot hold."""
+    payload = event["payload"]
+    if not isinstance(payload, dict):
+        raise TypeError(f"payload is {type(payload).__name__}, not an object")
+    ts = event["ts"]
+    if not isinstance(ts, str):
+        raise TypeError(f"ts is {type(ts).__name__}, not a string")
+    sku = payload.get("sku")
+    row: dict[str, object] = {
+        "event_id": event["id"],
+        "ts": ts,
+        "ts_epoch": datetime.fromisoformat(ts).timestamp(),
+        "mono_ns": event["mono_ns"],
+        "clock_synced": int(bool(event["clock_synced"])),
+        "store_id": event["store_id"],
+        "kiosk_id": event["kiosk_id"],
+        "session_id": event["session_id"],
+        "type": event["type"],
+        "page": event["page"],
+        "element": event["element"],
+        "sku": None if sku is None else str(sku),
+        "payload": _payload_text(payload),
+        "simulated": int(bool(event["simulated"])),
+        "batch_id": batch_id,
+        "received_at": now,
+    }
+    for value in row.values():
         if isinstance(value, str) and not value.isascii():
             value.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
     return row
 
 
+def _quarantine_row(
+    topic: str, rejected: RejectedEvent, batch: Mapping[str, JsonValue], now: str
+) -> dict[str, object]:
+    raw = _raw_event(rejected.event)
+    return {
+        "received_at": now,
+        "topic": topic,
+        "kind": "event",
+        "store_id": batch["store_id"],
+        "kiosk_id": batch["kiosk_id"],
+        "batch_id": batch["batch_id"],
+        "part": batch["part"],
+        "event_id": _event_id(rejected.event),
+        "reason": rejected.reason,
+        "raw": raw,
+        "digest": _digest("event", topic, raw),
+    }
+
+
+def _entry(values: RowMapping) -> QuarantineEntry:
+    return QuarantineEntry(
+        id=_int(values["id"]),
+        received_at=str(values["received_at"]),
+        topic=str(values["topic"]),
+        kind=str(values["kind"]),
+        store_id=_text_or_none(values["store_id"]),
+        kiosk_id=_text_or_none(values["kiosk_id"]),
+        batch_id=_text_or_none(values["batch_id"]),
+        part=None if values["part"] is None else _int(values["part"]),
+        event_id=_text_or_none(values["event_id"]),
+        reason=str(values["reason"]),
+        raw=_bytes(values["raw"]),
+        replayed_at=_text_or_none(values["replayed_at"]),
+    )
+
+
 class EventStore:
-    """The receiver's SQLite file (one writer: the receiver's network thread)."""
+    """The receiver's SQLite file (one writer: the receiver's network thread; readers any).
+
+    Every method raises :class:`ReceiverDatabaseError` when the file cannot be used.
+    """
 
     def __init__(self, database: Path) -> None:
         database = Path(database)
         database.parent.mkdir(parents=True, exist_ok=True)
         self.database = database
-        self._conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA_SQL)
+        # storage's engine: WAL, synchronous NORMAL, a busy timeout, BEGIN IMMEDIATE
+        self._engine = make_engine(database, persistent=True)
+        with _reporting("create the tables of", database):
+            metadata.create_all(self._engine)
+        self._reader: Engine | None = None
 
     def ingest(self, checked: CheckedMessage, topic: str) -> Landed:
         """Land the message's valid events and quarantine its rejected ones, in one
-        transaction. Raises ``sqlite3.Error`` (nothing written) when the file cannot be
-        written."""
+        transaction (nothing written when it fails)."""
         batch = checked.batch
         now = now_iso()
         rows = []
         rejected = list(checked.rejected)
         for event in checked.events:
             try:
-                rows.append(_row(event, batch, now))
-            except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+                rows.append(_row(event, str(batch["batch_id"]), now))
+            except _UNFIT as exc:
                 reason = f"event ({_event_id(event)}): does not fit the table: {exc!r:.200}"
                 rejected.append(RejectedEvent(-1, event, reason))
-        quarantined = []
-        for r in rejected:
-            raw = _raw_event(r.event)
-            quarantined.append(
-                (
-                    now,
-                    topic,
-                    "event",
-                    batch["store_id"],
-                    batch["kiosk_id"],
-                    batch["batch_id"],
-                    batch["part"],
-                    _event_id(r.event),
-                    r.reason,
-                    raw,
-                    _digest("event", topic, raw),
-                )
-            )
+        quarantined = [_quarantine_row(topic, r, batch, now) for r in rejected]
         with self._transaction() as conn:
-            new = max(conn.executemany(_INSERT_EVENT, rows).rowcount, 0) if rows else 0
+            new = max(conn.execute(_INSERT_EVENT, rows).rowcount, 0) if rows else 0
             # a redelivered message's rejects are there already (digest): counted once
-            held = conn.executemany(_INSERT_QUARANTINE, quarantined).rowcount if quarantined else 0
-            conn.execute(
-                "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    batch["batch_id"],
-                    batch["part"],
-                    batch["parts"],
-                    batch["store_id"],
-                    batch["kiosk_id"],
-                    batch["first_ts"],
-                    batch["last_ts"],
-                    batch["count"],
-                    new,
-                    now,
-                ),
-            )
+            held = conn.execute(_INSERT_QUARANTINE, quarantined).rowcount if quarantined else 0
+            part = {name: batch[name] for name in _BATCH_FIELDS}
+            conn.execute(_INSERT_BATCH, {**part, "new_events": new, "received_at": now})
         return Landed(new, len(rows) - new, max(held, 0))
 
     def quarantine_message(self, topic: str, reason: str, payload: bytes) -> None:
-        """Keep a message that cannot be read as a batch, byte for byte, with the reason.
-        Raises ``sqlite3.Error`` when the file cannot be written."""
+        """Keep a message that cannot be read as a batch, byte for byte, with the reason."""
+        store, kiosk = _ids_of_topic(topic)
+        entry = {
+            "received_at": now_iso(),
+            "topic": topic,
+            "kind": "message",
+            "store_id": store,
+            "kiosk_id": kiosk,
+            "reason": reason,
+            "raw": payload,
+            "digest": _digest("message", topic, payload),
+        }
         with self._transaction() as conn:
-            store, kiosk = _ids_of_topic(topic)
-            digest = _digest("message", topic, payload)
-            conn.execute(
-                _INSERT_QUARANTINE,
-                (now_iso(), topic, "message", store, kiosk, None, None, None, reason, payload,
-                 digest),
-            )  # fmt: skip
+            conn.execute(_INSERT_QUARANTINE, entry)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._conn)
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """``BEGIN IMMEDIATE`` .. ``COMMIT``, rolled back on any error (which goes on)."""
+        with _reporting("write", self.database), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A read-only connection of its own (a reader never takes the write lock)."""
+        if self._reader is None:
+            self._reader = make_engine(self.database, readonly=True)
+        with _reporting("read", self.database), self._reader.connect() as conn:
+            yield conn
 
     def quarantined(
         self, *, include_replayed: bool = False, ids: Sequence[int] = ()
     ) -> list[QuarantineEntry]:
         """Quarantine entries, oldest first (those not replayed yet, unless asked)."""
-        where = [] if include_replayed else ["replayed_at IS NULL"]
-        params: list[Any] = []
+        query = select(*_QUARANTINE_FIELDS).order_by(quarantine.c.id)
+        if not include_replayed:
+            query = query.where(quarantine.c.replayed_at.is_(None))
         if ids:
-            where.append(f"id IN ({', '.join('?' for _ in ids)})")
-            params.extend(ids)
-        sql = (
-            "SELECT id, received_at, topic, kind, store_id, kiosk_id, batch_id, part, "
-            "event_id, reason, raw, replayed_at FROM quarantine"
-            + (f" WHERE {' AND '.join(where)}" if where else "")
-            + " ORDER BY id"
-        )
-        return [
-            QuarantineEntry(
-                id=row[0],
-                received_at=row[1],
-                topic=row[2],
-                kind=row[3],
-                store_id=row[4],
-                kiosk_id=row[5],
-                batch_id=row[6],
-                part=row[7],
-                event_id=row[8],
-                reason=row[9],
-                raw=_bytes(row[10]),
-                replayed_at=row[11],
-            )
-            for row in self._conn.execute(sql, params)
-        ]
+            query = query.where(quarantine.c.id.in_(ids))
+        with self._reading() as conn:
+            return [_entry(values) for values in conn.execute(query).mappings()]
 
     def replay(self, checker: BatchChecker, ids: Sequence[int] = ()) -> Replayed:
         """Check the quarantined entries (``ids``, or all not yet replayed) again with
@@ -335,7 +385,7 @@ class EventStore:
                 failing.append((entry.id, problem))
                 with self._transaction() as conn:
                     conn.execute(
-                        "UPDATE quarantine SET reason = ? WHERE id = ?", (problem, entry.id)
+                        update(quarantine).where(quarantine.c.id == entry.id).values(reason=problem)
                     )
         return Replayed(landed, events_new, failing)
 
@@ -349,14 +399,15 @@ class EventStore:
         problem = checker.event_problem(event)
         if problem is not None:
             return 0, problem
-        batch = {"batch_id": entry.batch_id or ""}
+        if not isinstance(event, dict):
+            return 0, f"the entry is {type(event).__name__}, not an event object"
         try:
-            row = _row(event, batch, now_iso())
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+            row = _row(event, entry.batch_id or "", now_iso())
+        except _UNFIT as exc:
             return 0, f"does not fit the table: {exc!r:.200}"
         with self._transaction() as conn:
             new = max(conn.execute(_INSERT_EVENT, row).rowcount, 0)
-            self._mark_replayed(conn, entry.id)
+            _mark_replayed(conn, entry.id)
         return new, None
 
     def _replay_message(
@@ -369,44 +420,44 @@ class EventStore:
             return 0, str(exc)
         landed = self.ingest(checked, entry.topic)
         with self._transaction() as conn:
-            self._mark_replayed(conn, entry.id)
+            _mark_replayed(conn, entry.id)
         return landed.new, None
-
-    @staticmethod
-    def _mark_replayed(conn: sqlite3.Connection, entry_id: int) -> None:
-        conn.execute("UPDATE quarantine SET replayed_at = ? WHERE id = ?", (now_iso(), entry_id))
 
     def count(self) -> int:
         """Events in the table."""
-        return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        with self._reading() as conn:
+            return int(conn.scalar(select(func.count()).select_from(events)) or 0)
 
     def close(self) -> None:
         """Close the database."""
-        self._conn.close()
+        self._engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` .. ``COMMIT``, rolled back on any error (which goes on)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._conn.execute("BEGIN IMMEDIATE")
-        return self._conn
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        if kind is None:
-            self._conn.execute("COMMIT")
-            return
-        if self._conn.in_transaction:
-            try:
-                self._conn.execute("ROLLBACK")
-            except sqlite3.Error as exc:
-                log.debug("receiver: rollback: %s", exc)
+#: The message's envelope fields a ``batches`` row keeps as they came.
+_BATCH_FIELDS = (
+    "batch_id", "part", "parts", "store_id", "kiosk_id", "first_ts", "last_ts", "count",
+)  # fmt: skip
 
 
-def _bytes(value: Any) -> bytes:
+def _mark_replayed(conn: Connection, entry_id: int) -> None:
+    conn.execute(
+        update(quarantine).where(quarantine.c.id == entry_id).values(replayed_at=now_iso())
+    )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer, the database gave {value!r}")
+    return value
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bytes(value: object) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("utf-8")
 
 
@@ -415,7 +466,7 @@ def _ids_of_topic(topic: str) -> tuple[str | None, str | None]:
     return (parts[-3], parts[-2]) if len(parts) >= 3 else (None, None)
 
 
-def check_topic(topic: str, batch: dict[str, Any]) -> None:
+def check_topic(topic: str, batch: Mapping[str, JsonValue]) -> None:
     """A kiosk may only speak for itself: ``<prefix>/<store>/<kiosk>/events`` must name the
     batch's store and kiosk; :class:`MalformedMessage` otherwise."""
     store, kiosk = _ids_of_topic(topic)
@@ -433,38 +484,50 @@ def open_existing(database: Path) -> EventStore:
     return EventStore(database)
 
 
-def export_events(database: Path, fmt: str, out: Path) -> int:
-    """Write the ``events`` table to ``out`` as ``csv`` or ``parquet``; returns the rows."""
-    if not Path(database).is_file():
-        raise FileNotFoundError(f"{database}: no such receiver database")
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+@contextmanager
+def _reporting(doing: str, database: Path) -> Iterator[None]:
+    """SQLAlchemy's errors (several lines, the statement included) as one line naming the file."""
     try:
-        cursor = conn.execute(
-            f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY ts_epoch, event_id"
-        )
-        if fmt == "csv":
-            return _export_csv(cursor, out)
-        if fmt == "parquet":
-            return _export_parquet(cursor, out)
+        yield
+    except SQLAlchemyError as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise ReceiverDatabaseError(f"cannot {doing} {database}: {reason}") from exc
+
+
+def export_events(database: Path, fmt: str, out: Path) -> int:
+    """Write the ``events`` table to ``out`` as ``csv`` or ``parquet``; returns the rows.
+
+    Raises ``FileNotFoundError``, ``ValueError`` (the format) or
+    :class:`ReceiverDatabaseError`, each one line."""
+    database = Path(database)
+    if not database.is_file():
+        raise FileNotFoundError(f"{database}: no such receiver database")
+    exporters = {"csv": _export_csv, "parquet": _export_parquet}
+    if fmt not in exporters:
         raise ValueError(f"unknown export format {fmt!r} (csv or parquet)")
+    engine = make_engine(database, readonly=True)
+    try:
+        with _reporting("read", database), engine.connect() as conn:
+            query = select(events).order_by(events.c.ts_epoch, events.c.event_id)
+            return exporters[fmt](conn.execute(query), out)
     finally:
-        conn.close()
+        engine.dispose()
 
 
-def _export_csv(cursor: sqlite3.Cursor, out: Path) -> int:
+def _export_csv(result: Result[*tuple[object, ...]], out: Path) -> int:
     import csv
 
     rows = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(EVENT_COLUMNS)
-        while chunk := cursor.fetchmany(10_000):
+        while chunk := result.fetchmany(10_000):
             writer.writerows(chunk)
             rows += len(chunk)
     return rows
 
 
-def _export_parquet(cursor: sqlite3.Cursor, out: Path) -> int:
+def _export_parquet(result: Result[*tuple[object, ...]], out: Path) -> int:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -494,7 +557,7 @@ def _export_parquet(cursor: sqlite3.Cursor, out: Path) -> int:
     )
     rows = 0
     with pq.ParquetWriter(out, schema) as writer:
-        while chunk := cursor.fetchmany(50_000):
+        while chunk := result.fetchmany(50_000):
             columns = list(zip(*chunk, strict=True))
             arrays = []
             for field, values in zip(schema, columns, strict=True):

@@ -16,12 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
@@ -31,11 +29,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from uplink.landing import (
     EVENT_COLUMNS,
-    SCHEMA_SQL,
     EventStore,
     Landed,
+    ReceiverDatabaseError,
     check_topic,
     export_events,
+    metadata,
 )
 from uplink.schema import BatchChecker, MalformedMessage
 from uplink.transport import BrokerEndpoint, make_paho_client
@@ -44,12 +43,13 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "EVENT_COLUMNS",
-    "SCHEMA_SQL",
     "EventStore",
     "Receiver",
+    "ReceiverDatabaseError",
     "ReceiverStats",
     "default_client_id",
     "export_events",
+    "metadata",
     "parse_broker_url",
 ]
 
@@ -155,7 +155,12 @@ class Receiver:
         self._subscribed = threading.Event()
 
     def _on_connect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
     ) -> None:
         if reason.is_failure:
             log.warning("receiver: %s refused the connection: %s", self.endpoint.describe(), reason)
@@ -167,25 +172,30 @@ class Receiver:
             self.topic,
         )
         client.subscribe(self.topic, qos=1)
-        self._bump(connected=True)
+        self._set_connected(True)
         self._subscribed.set()
 
     def _on_disconnect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
     ) -> None:
         log.info("receiver: disconnected (%s); reconnecting", reason)
-        self._bump(connected=False)
+        self._set_connected(False)
 
-    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         if self.fatal is not None:
             return  # not acknowledged: the broker delivers it again to the next run
         payload = bytes(message.payload)
         topic = message.topic
         try:
             landed = self._land(topic, payload)
-        except sqlite3.Error as exc:
+        except ReceiverDatabaseError as exc:
             # Not acknowledged: the broker keeps the message in the session for the next run.
-            self.fatal = f"cannot write {self.store.database}: {exc}"
+            self.fatal = str(exc)
             log.error("receiver: %s; stopping without acknowledging", self.fatal)
             client.disconnect()
             return
@@ -196,19 +206,12 @@ class Receiver:
             client.disconnect()
             return
         client.ack(message.mid, message.qos)
-        if landed is None:
-            self._bump(messages=1, malformed=1)
-        else:
-            self._bump(
-                messages=1,
-                events_new=landed.new,
-                events_duplicate=landed.duplicate,
-                quarantined=landed.quarantined,
-            )
+        self._count(landed)
 
     def _land(self, topic: str, payload: bytes) -> Landed | None:
         """Store the message (its events, or it in quarantine); None for a message that
-        could not be read as a batch. ``sqlite3.Error`` when nothing could be stored."""
+        could not be read as a batch. :class:`ReceiverDatabaseError` when nothing could be
+        stored."""
         try:
             checked = self.checker.check(payload)
             check_topic(topic, checked.batch)
@@ -229,14 +232,26 @@ class Receiver:
             )
         return landed
 
-    def _bump(self, *, connected: bool | None = None, **counts: int) -> None:
+    def _count(self, landed: Landed | None) -> None:
+        """Count one acknowledged message: its events, or it whole in quarantine (None)."""
         with self._lock:
-            values: dict[str, Any] = {
-                key: getattr(self._stats, key) + value for key, value in counts.items()
-            }
-            if connected is not None:
-                values["connected"] = connected
-            self._stats = replace(self._stats, **values)
+            stats = self._stats
+            if landed is None:
+                self._stats = replace(
+                    stats, messages=stats.messages + 1, malformed=stats.malformed + 1
+                )
+                return
+            self._stats = replace(
+                stats,
+                messages=stats.messages + 1,
+                events_new=stats.events_new + landed.new,
+                events_duplicate=stats.events_duplicate + landed.duplicate,
+                quarantined=stats.quarantined + landed.quarantined,
+            )
+
+    def _set_connected(self, connected: bool) -> None:
+        with self._lock:
+            self._stats = replace(self._stats, connected=connected)
 
     def stats(self) -> ReceiverStats:
         """Counters so far."""
@@ -245,15 +260,20 @@ class Receiver:
 
     def start(self) -> None:
         """Connect in the background (retrying while the broker is away) and subscribe."""
-        extra: dict[str, Any] = {}
-        if self.endpoint.mqtt_version == "5":
+        endpoint = self.endpoint
+        if endpoint.mqtt_version == "5":
             # MQTT 5 ends a session at disconnect unless told to keep it
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
-            extra = {"clean_start": False, "properties": properties}
-        self._client.connect_async(
-            self.endpoint.host, self.endpoint.port, keepalive=self.endpoint.keepalive_s, **extra
-        )
+            self._client.connect_async(
+                endpoint.host,
+                endpoint.port,
+                keepalive=endpoint.keepalive_s,
+                clean_start=False,
+                properties=properties,
+            )
+        else:
+            self._client.connect_async(endpoint.host, endpoint.port, keepalive=endpoint.keepalive_s)
         rc = self._client.loop_start()
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise RuntimeError(f"receiver: paho could not start its thread ({rc})")

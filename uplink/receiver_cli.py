@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 from uplink.credentials import CredentialError
-from uplink.landing import describe_entries, open_existing
+from uplink.landing import ReceiverDatabaseError, describe_entries, open_existing
 from uplink.receiver import Receiver, export_events, parse_broker_url
 from uplink.schema import BatchChecker, load_event_schema
 from uplink.transport import BrokerEndpoint
@@ -124,7 +123,7 @@ def _quarantine(argv: list[str]) -> int:
     args = build_quarantine_parser().parse_args(argv)
     try:
         store = open_existing(args.db)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, ReceiverDatabaseError) as exc:
         print(f"{PROG} quarantine: {exc}", file=sys.stderr)
         return EXIT_FAILED
     try:
@@ -157,8 +156,8 @@ def _quarantine(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_OK if not result.still_failing else EXIT_FAILED
-    except sqlite3.Error as exc:
-        print(f"{PROG} quarantine: {args.db}: {exc}", file=sys.stderr)
+    except ReceiverDatabaseError as exc:
+        print(f"{PROG} quarantine: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()
@@ -214,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         receiver = Receiver(
             endpoint, args.topic, args.db, client_id=args.client_id, checker=checker
         )
-    except (ValueError, CredentialError, OSError, sqlite3.Error) as exc:
+    except (ValueError, CredentialError, OSError, ReceiverDatabaseError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
