@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from storage.event import PRODUCT_TYPES, SCHEMA_VERSION, EventRejected
+from storage.event import PRODUCT_TYPES, SCHEMA_VERSION, Event, EventRejected
+from storage.event_schema import EventCheck
 
 #: Columns written by the event log, in this order (``seq`` is assigned by SQLite).
 COLUMNS = (
@@ -103,31 +104,14 @@ def ts_epoch(ts: str) -> float:
     return dt.datetime.fromisoformat(ts).timestamp()
 
 
-def to_row(event: Any, store_id: str, kiosk_id: str, payload_max: int) -> Row:
+def to_row(event: Event, store_id: str, kiosk_id: str, payload_max: int) -> Row:
     """The row of a schema v1 event; empty store/kiosk ids are filled in from the config.
 
     Raises :class:`EventRejected` for an object that is not a storable event.
     """
-    try:
-        payload = event.payload
-        etype = event.type
-        data = {
-            "v": SCHEMA_VERSION,
-            "id": event.id,
-            "ts": event.ts,
-            "mono_ns": event.mono_ns,
-            "clock_synced": bool(event.clock_synced),
-            "store_id": event.store_id or store_id,
-            "kiosk_id": event.kiosk_id or kiosk_id,
-            "session_id": event.session_id,
-            "type": etype,
-            "page": event.page,
-            "element": event.element,
-            "payload": payload,
-            "simulated": bool(event.simulated),
-        }
-    except AttributeError as exc:
-        raise EventRejected(f"not an event ({type(event).__name__}): {exc}") from None
+    data = EventCheck.as_stored(event, store_id, kiosk_id)
+    payload = data["payload"]
+    etype = data["type"]
     if not isinstance(payload, dict):
         raise EventRejected(f"{etype} event {data['id']}: payload must be a JSON object")
     try:

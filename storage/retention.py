@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,10 @@ BATCHES_PER_TRANSACTION = 20
 BUDGET_TARGET = 0.9
 #: Rounds of "estimate, delete, measure" before the budget purge gives up for this run.
 BUDGET_ROUNDS = 10
+#: How often the writer purges uplinked events past ``retention_days`` (and once at start).
+RETENTION_EVERY_S = 3600.0
+#: How often the writer checks ``disk_budget_mb`` (and once at start).
+BUDGET_EVERY_S = 60.0
 #: Room the purge leaves for the WAL (the size it is cut back to after a checkpoint,
 #: storage.db.WAL_SIZE_LIMIT), at most a tenth of the budget.
 WAL_ROOM_BYTES = 8 * 1024 * 1024
@@ -191,3 +196,92 @@ def _truncate_wal(engine: Engine, database: Path) -> None:
         conn.close()
     if busy:
         log.info("disk budget: a reader holds the WAL of %s; it is truncated later", database)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionHealth:
+    """What retention deleted since the start, and when it last did."""
+
+    #: Uplinked events deleted (age or disk budget).
+    purged_uplinked: int = 0
+    #: Events deleted BEFORE they were uplinked, because the disk budget was exceeded.
+    purged_unsent: int = 0
+    last_purge_at: float | None = None
+
+
+class RetentionSchedule:
+    """When the writer purges: uplinked events past ``retention_days`` every
+    :attr:`retention_every_s`, the disk budget every :attr:`budget_every_s`, both at start.
+
+    Runs on the writer thread (:meth:`run_due` between batches); :meth:`snapshot` from any.
+    """
+
+    def __init__(self, database: Path, retention_days: float, budget_bytes: int) -> None:
+        self.database = database
+        self.retention_s = retention_days * 86_400.0
+        self.budget_bytes = budget_bytes
+        self.retention_every_s = RETENTION_EVERY_S
+        self.budget_every_s = BUDGET_EVERY_S
+        self._next_retention = 0.0
+        self._next_budget = 0.0
+        self._health = RetentionHealth()
+
+    def snapshot(self) -> RetentionHealth:
+        """The totals so far."""
+        return self._health
+
+    def due(self) -> bool:
+        """True when a purge or a budget check is due."""
+        now = time.monotonic()
+        budget_due = bool(self.budget_bytes) and now >= self._next_budget
+        return budget_due or now >= self._next_retention
+
+    def run_due(self, engine: Engine) -> None:
+        """Run what is due; raises what SQLite raised (the writer treats it as a failure of
+        the file)."""
+        now = time.monotonic()
+        if now >= self._next_retention:
+            self._next_retention = now + self.retention_every_s
+            n = purge_uplinked(engine, time.time() - self.retention_s)
+            if n:
+                self._count(uplinked=n)
+                log.info(
+                    "retention: %d uplinked events older than %d days purged",
+                    n,
+                    round(self.retention_s / 86_400),
+                )
+        if self.budget_bytes and now >= self._next_budget:
+            self._next_budget = now + self.budget_every_s
+            self._enforce_budget(engine)
+
+    def _count(self, *, uplinked: int = 0, unsent: int = 0) -> None:
+        h = self._health
+        self._health = RetentionHealth(
+            h.purged_uplinked + uplinked, h.purged_unsent + unsent, time.time()
+        )
+
+    def _enforce_budget(self, engine: Engine) -> None:
+        result = enforce_budget(engine, self.budget_bytes, self.database)
+        if not (result.uplinked or result.unsent):
+            return
+        self._count(uplinked=result.uplinked, unsent=result.unsent)
+        mb = 1024 * 1024
+        if result.unsent:
+            log.warning(
+                "disk budget exceeded (database and WAL %.1f MB, disk_budget_mb %d): %d UNSENT "
+                "events DROPPED before they were uplinked, oldest first (%d in all), and %d "
+                "uplinked events purged; now %.1f MB",
+                result.used_bytes_before / mb,
+                self.budget_bytes // mb,
+                result.unsent,
+                self._health.purged_unsent,
+                result.uplinked,
+                result.used_bytes_after / mb,
+            )
+        else:
+            log.info(
+                "disk budget: %d uplinked events purged (database %.1f -> %.1f MB)",
+                result.uplinked,
+                result.used_bytes_before / mb,
+                result.used_bytes_after / mb,
+            )

@@ -3,8 +3,8 @@
 The panel asks (:meth:`AdminData.request_status`, :meth:`AdminData.request_dashboards`) and
 gets plain snapshots back through queued signals. A request made while the previous one is
 still running is dropped, so a slow database makes the dashboards refresh less often, never
-makes requests pile up. Redis (``storage.live.LiveCounters``) serves the live counters when
-it is up; SQLite (``storage.queries.StatsReader``, in a child process:
+makes requests pile up. Redis (``storage.redis_counters.LiveCounters``) serves the live
+counters when it is up; SQLite (``storage.queries.StatsReader``, in a child process:
 :mod:`kiosk.admin.statsprocess`) serves the rest, and everything when Redis is away.
 """
 
@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from kiosk.admin.statsprocess import StatsProcess
 from kiosk.services import KioskServices
-from storage.live import LiveCounters
+from storage.redis_counters import LiveCounters
 
 log = logging.getLogger(__name__)
 

@@ -16,18 +16,18 @@ from tests.support.storage import sqlite_only_config
 def test_the_writer_leaves_checkpoints_to_the_checkpoint_thread(tmp_path: Path) -> None:
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
-    assert log._engine is not None
-    with log._engine.connect() as conn:
+    assert log.writer.engine is not None
+    with log.writer.engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
     assert pages == db.WRITER_CHECKPOINT_PAGES
     for i in range(db.CHECKPOINT_EVENTS + 500):
         log.append(Event.create("touch", payload={"sku": f"p{i % 5}"}))
     deadline = time.monotonic() + 20
-    while log._checkpointer.checkpoints == 0:
+    while log.writer.checkpointer.checkpoints == 0:
         assert time.monotonic() < deadline, "no checkpoint after 2,500 events"
         time.sleep(0.05)
     log.stop()
-    assert log._checkpointer.error is None
+    assert log.writer.checkpointer.error is None
     with sqlite3.connect(log.database) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2500
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -39,10 +39,10 @@ def test_the_writer_bounds_the_wal_when_no_checkpoint_thread_runs(
     """Should the background checkpoints never finish (a sustained load keeps the WAL
     growing under them), the writer's own checkpoint at its raised threshold still keeps
     the WAL file bounded."""
-    monkeypatch.setattr("storage.eventlog.WRITER_CHECKPOINT_PAGES", 200)
+    monkeypatch.setattr("storage.writer.WRITER_CHECKPOINT_PAGES", 200)
     monkeypatch.setattr(db, "WAL_SIZE_LIMIT", 1024 * 1024)
     log = EventLog(sqlite_only_config(tmp_path))
-    log._checkpointer.start = lambda: None  # type: ignore[method-assign]
+    monkeypatch.setattr(log.writer.checkpointer, "start", lambda: None)
     log.start()
     wal = Path(f"{log.database}-wal")
     for i in range(12_000):
@@ -58,7 +58,7 @@ def test_the_writer_bounds_the_wal_when_no_checkpoint_thread_runs(
     assert log.health().events_written == 12_000
     # 200 pages of 4 KB and one batch past them; without the bound, about 6 MB
     assert 0 < largest < 2 * 1024 * 1024
-    assert log._checkpointer.checkpoints == 0
+    assert log.writer.checkpointer.checkpoints == 0
 
 
 def test_a_failing_checkpoint_is_logged_and_the_thread_carries_on(

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from storage import Event, EventLog, EventRejected, db, eventlog
+from storage import Event, EventLog, EventRejected, db, writer
 from tests.support.storage import one_event_held, sqlite_only_config, stop_when_written
 from tests.support.waiting import wait_until
 
@@ -73,7 +73,7 @@ def test_locked_database_holds_events_then_writes_them_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
+    monkeypatch.setattr(writer, "RETRY_MIN_S", 0.1)
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
     log.append(Event.create("touch"))
@@ -114,8 +114,8 @@ def _set_read_only(path: Path, read_only: bool) -> None:
 def test_read_only_database_is_reported_and_recovers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
-    monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
+    monkeypatch.setattr(writer, "RETRY_MIN_S", 0.1)
+    monkeypatch.setattr(writer, "RETRY_MAX_S", 0.2)
     first = EventLog(sqlite_only_config(tmp_path))
     first.start()
     first.append(Event.create("touch"))
@@ -159,8 +159,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def test_full_disk_holds_events_then_writes_them_all(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(eventlog, "RETRY_MIN_S", 0.1)
-    monkeypatch.setattr(eventlog, "RETRY_MAX_S", 0.2)
+    monkeypatch.setattr(writer, "RETRY_MIN_S", 0.1)
+    monkeypatch.setattr(writer, "RETRY_MAX_S", 0.2)
     log = EventLog(sqlite_only_config(small_disk))
     log.start()
     for i in range(10):

@@ -15,8 +15,8 @@ import pytest
 from localservers import RedisServer
 from settings import KioskConfig
 from storage import Event, EventLog, Outbox, db
-from storage.hot import day_key
-from storage.live import LiveCounters
+from storage.redis_counters import LiveCounters
+from storage.redis_mirror import day_key
 from tests.support.waiting import wait_until
 
 

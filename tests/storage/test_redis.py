@@ -13,10 +13,10 @@ import pytest
 from localservers import RedisServer
 from settings import KioskConfig
 from storage import Event, EventLog
-from storage.hot import MirrorBatch, RedisMirror, day_key
-from storage.live import LiveCounters
 from storage.queries import StatsReader
 from storage.records import ts_epoch
+from storage.redis_counters import LiveCounters
+from storage.redis_mirror import MirrorBatch, RedisMirror, day_key
 from tests.support.waiting import wait_until
 
 

@@ -108,7 +108,7 @@ def test_only_uplinked_events_age_out(tmp_path: Path, caplog: pytest.LogCaptureF
 def test_retention_runs_periodically_while_logging(tmp_path: Path) -> None:
     config = _config(tmp_path)
     log = EventLog(config)
-    log.retention_every_s = 0.05
+    log.retention.retention_every_s = 0.05
     log.start()
     for i in range(20):
         log.append(_event(i, config.storage.retention_days + 1))

@@ -1,5 +1,6 @@
 """Dashboards over the real interaction log: SQLite through ``storage.queries`` when Redis is
-off, Redis through ``storage.live`` when it is up; figures follow events as they arrive."""
+off, Redis through ``storage.redis_counters`` when it is up; figures follow events as they
+arrive."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Redis hot path: recent-events stream and live counters, replayed from SQLite after gaps.
+"""The Redis mirror: recent-events stream and live counters, caught up from SQLite after gaps.
 
 Keys (``P`` = ``[redis] key_prefix``): ``P:stream`` (field ``e`` = event JSON, trimmed to
 ``stream_maxlen``), ``P:rate:<epoch second>`` (hash sku -> interactions, kept two hours),
@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -170,7 +171,7 @@ def _stream_args(batch: MirrorBatch) -> tuple[bytes, bytes]:
 
 class RedisMirror:
     """Applies committed SQLite rows to Redis, one atomic script call per batch; remembers
-    how far it got. Called from one thread (the :class:`MirrorFeed`'s)."""
+    how far it got. Called from one thread (the :class:`RedisCatchUp`'s)."""
 
     def __init__(self, section: RedisSection) -> None:
         self.section = section
@@ -308,9 +309,25 @@ FEED_IDLE_S = 0.25
 REPLAY_CHUNK = 2000
 
 
-class MirrorFeed:
+@dataclass(frozen=True, slots=True)
+class RedisHealth:
+    """The Redis mirror's state: connected, how far behind SQLite, its last failure, and
+    when and why Redis was last rebuilt from SQLite."""
+
+    connected: bool
+    lag_events: int
+    error: str | None
+    #: Times Redis's keys were found out of step with SQLite (another database's, or a seq
+    #: beyond SQLite's last) and rebuilt from SQLite; when and why the last time.
+    rebuilds: int
+    rebuilt_at: float | None
+    rebuild_reason: str | None
+
+
+class RedisCatchUp:
     """The Redis mirror's own thread, ``redis-mirror``: applies what the writer committed,
-    batch by batch and in order, while the writer goes on with the next batch.
+    batch by batch and in order, while the writer goes on with the next batch, and catches
+    Redis up from SQLite after any gap.
 
     The writer only hands batches over (:meth:`committed`: a deque append and an event), so
     nothing Redis does, raises or takes time over reaches SQLite's path. A failure of any
@@ -351,6 +368,18 @@ class MirrorFeed:
     def lag_events(self) -> int:
         """Committed events Redis was not seen to take yet."""
         return max(0, self.committed_seq - self.mirror.confirmed_seq)
+
+    def snapshot(self) -> RedisHealth:
+        """The mirror's state (any thread)."""
+        m = self.mirror
+        return RedisHealth(
+            connected=m.connected,
+            lag_events=self.lag_events,
+            error=m.error,
+            rebuilds=self.rebuilds,
+            rebuilt_at=self.rebuilt_at,
+            rebuild_reason=self.rebuild_reason,
+        )
 
     def start(self) -> None:
         """Start the mirror thread."""

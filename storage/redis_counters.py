@@ -1,4 +1,5 @@
-"""Live counters for the dashboards, read from Redis (see :mod:`storage.hot` for the keys)."""
+"""Live counters for the dashboards, read from Redis (see :mod:`storage.redis_mirror` for the
+keys)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import redis
 
 from settings.model import RedisSection
-from storage.hot import connect, day_key, decode_presence
+from storage.redis_mirror import connect, day_key, decode_presence
 
 log = logging.getLogger(__name__)
 
