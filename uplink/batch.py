@@ -20,12 +20,13 @@ import itertools
 import json
 import logging
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 import orjson
+
+from storage import JsonValue
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class UplinkMessage:
     payload: bytes
 
 
-def _dumps(value: Any) -> bytes:
+def _dumps(value: object) -> bytes:
     # orjson: compact UTF-8 like json.dumps(separators=(",", ":"), ensure_ascii=False), but
     # ten times faster.
     try:
@@ -114,7 +115,7 @@ def batch_bytes(batch_max_bytes: int, max_message_bytes: int, store_id: str, kio
 
 def serialise_batch(
     batch_id: str,
-    events: Sequence[dict[str, Any]],
+    events: Sequence[Mapping[str, JsonValue]],
     *,
     store_id: str,
     kiosk_id: str,
@@ -125,7 +126,7 @@ def serialise_batch(
     return serialise_json(
         batch_id,
         [_dumps(event) for event in events],
-        [event["ts"] for event in events],
+        [str(event["ts"]) for event in events],
         store_id=store_id,
         kiosk_id=kiosk_id,
         max_message_bytes=max_message_bytes,
@@ -173,9 +174,10 @@ def serialise_json(
     return messages
 
 
-def _event_id(body: bytes) -> Any:
+def _event_id(body: bytes) -> object:
     try:
-        return orjson.loads(body).get("id")
+        ident: object = orjson.loads(body).get("id")
+        return ident
     except (orjson.JSONDecodeError, AttributeError):
         return None
 

@@ -16,12 +16,14 @@ import logging
 import queue
 import ssl
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from settings.model import UplinkSection
@@ -184,7 +186,12 @@ class PahoSession:
         return self._connected
 
     def _on_publish(
-        self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
+        self,
+        client: paho.Client,
+        userdata: object,
+        mid: int,
+        reason: ReasonCode,
+        props: Properties | None,
     ) -> None:
         callback = self._pending.pop(mid, None)
         if callback is None:
@@ -195,7 +202,12 @@ class PahoSession:
         callback(ok)
 
     def _on_disconnect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
     ) -> None:
         if self._connected:
             log.info("uplink: connection lost (%s)", reason)
@@ -293,6 +305,8 @@ class AwsIotSession:
     def __init__(self) -> None:
         self._events: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._connected = True
+        # an awscrt.mqtt.Connection once open; Any because awscrt's methods carry no
+        # annotations (a typed attribute would make each call an untyped call)
         self.connection: Any = None
 
     @property
@@ -300,7 +314,7 @@ class AwsIotSession:
         """False once the connection was interrupted or closed."""
         return self._connected
 
-    def interrupted(self, connection: Any = None, error: Any = None, **_: Any) -> None:
+    def interrupted(self, connection: object = None, error: object = None, **_: object) -> None:
         """The on_connection_interrupted callback of awscrt (any thread)."""
         if self._connected:
             log.info("uplink: connection lost (%s)", error)
@@ -323,7 +337,7 @@ class AwsIotSession:
         if on_done is None:
             return
 
-        def done(fut: Any) -> None:
+        def done(fut: Future[object]) -> None:
             ok = fut.exception() is None
             self._events.put(lambda: on_done(ok))
 
@@ -379,7 +393,7 @@ class AwsIotTransport:
         from awsiot import mqtt_connection_builder
 
         session = AwsIotSession()
-        extra: dict[str, Any] = {}
+        extra: dict[str, object] = {}
         if self.endpoint.ca_file is not None:
             extra["ca_filepath"] = str(self.endpoint.ca_file)
         if will is not None:
