@@ -27,7 +27,7 @@ from sensors.realsense import RealSenseSensor
 from sensors.recording import RecordingError, record_scene
 from sensors.scenes import SCENE_NAMES
 from sensors.service import PresenceService
-from sensors.state import PresenceState, SensorHealth
+from sensors.state import HealthStatus, PresenceState, SensorHealth
 from settings.cli_support import add_config_arguments, load_config_or_exit
 from settings.model import SensorsSection
 
@@ -164,9 +164,9 @@ def _watch(sensor: PresenceSensor, settings: SensorsSection, *, until_end: bool)
                 continue
             if isinstance(item, SensorHealth):
                 final = item
-                if item.status != "ok":
+                if item.status is not HealthStatus.OK:
                     print(f"{PROG}: sensor {item.status}: {item.message}", file=sys.stderr)
-                if item.status == "no_device" and not until_end:
+                if item.status is HealthStatus.NO_DEVICE and not until_end:
                     break  # nothing to watch: say so rather than wait without a word
                 continue
             if origin is None:
@@ -186,9 +186,9 @@ def _watch(sensor: PresenceSensor, settings: SensorsSection, *, until_end: bool)
     finally:
         service.stop()
         signal.signal(signal.SIGTERM, previous_handler)
-    if final is None or final.status in ("ok", "file_ended"):
+    if final is None or final.status in (HealthStatus.OK, HealthStatus.FILE_ENDED):
         return EXIT_OK
-    if until_end or final.status in ("error", "off", "no_device"):
+    if until_end or final.status in (HealthStatus.ERROR, HealthStatus.OFF, HealthStatus.NO_DEVICE):
         return EXIT_FAILED
     return EXIT_OK
 

@@ -12,7 +12,7 @@ class SensorError(Exception):
     the health to report; ``retry`` says whether opening again later may help (a camera that
     may be plugged in) or not (a missing library, a corrupt file)."""
 
-    status: HealthStatus = "error"
+    status: HealthStatus = HealthStatus.ERROR
     retry: bool = False
 
     def __init__(self, message: str, *, status: HealthStatus | None = None,
@@ -27,28 +27,28 @@ class SensorError(Exception):
 class SensorUnavailable(SensorError):
     """No device is connected (or the chosen serial number is not among them)."""
 
-    status: HealthStatus = "no_device"
+    status: HealthStatus = HealthStatus.NO_DEVICE
     retry = True
 
 
 class SensorDisconnected(SensorError):
     """The device went away or stopped sending frames while streaming."""
 
-    status: HealthStatus = "reconnecting"
+    status: HealthStatus = HealthStatus.RECONNECTING
     retry = True
 
 
 class SourceEnded(SensorError):
     """A recording or a script has no more frames."""
 
-    status: HealthStatus = "file_ended"
+    status: HealthStatus = HealthStatus.FILE_ENDED
     retry = False
 
 
 class SensorOff(SensorError):
     """Presence detection is switched off in the config (``type = "none"``)."""
 
-    status: HealthStatus = "off"
+    status: HealthStatus = HealthStatus.OFF
     retry = False
 
 

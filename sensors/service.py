@@ -84,7 +84,10 @@ class PresenceService:
         self._pending: _Calibration | None = None
         self._preview_sink: PreviewSink | None = None
         self._health = SensorHealth(
-            status="off", message="not started", model=sensor.model, simulated=sensor.simulated
+            status=HealthStatus.OFF,
+            message="not started",
+            model=sensor.model,
+            simulated=sensor.simulated,
         )
         self._state: PresenceState | None = None
         self._last_frame_mono: float | None = None
@@ -174,8 +177,8 @@ class PresenceService:
                     self._sensor.open()
                 except SensorError as exc:
                     status = exc.status
-                    if streamed and status == "no_device":
-                        status = "reconnecting"  # it was here a moment ago
+                    if streamed and status is HealthStatus.NO_DEVICE:
+                        status = HealthStatus.RECONNECTING  # it was here a moment ago
                     self._report(status, str(exc))
                     if not exc.retry:
                         return
@@ -184,10 +187,10 @@ class PresenceService:
                     continue
                 except Exception as exc:
                     log.exception("presence sensor failed to open")
-                    self._report("error", f"sensor failed to open: {exc}")
+                    self._report(HealthStatus.ERROR, f"sensor failed to open: {exc}")
                     return
                 try:
-                    self._report("ok", "")
+                    self._report(HealthStatus.OK, "")
                     self._stream()
                     return
                 except SensorError as exc:
@@ -199,7 +202,7 @@ class PresenceService:
                     self._stop.wait(backoff)
                 except Exception as exc:
                     log.exception("presence sensor failed")
-                    self._report("error", f"sensor failed: {exc}")
+                    self._report(HealthStatus.ERROR, f"sensor failed: {exc}")
                     return
                 finally:
                     self._sensor.close()
@@ -310,9 +313,9 @@ class PresenceService:
                 return
             self._health = self._fresh_health(SensorHealth(status=status, message=message))
             health = self._health
-        if status == "ok":
+        if status is HealthStatus.OK:
             log.info("presence sensor %s ok", health.model)
-        elif status in ("file_ended", "off"):
+        elif status in (HealthStatus.FILE_ENDED, HealthStatus.OFF):
             log.info("presence sensor %s: %s %s", health.model, status, message)
         else:
             log.warning("presence sensor %s: %s %s", health.model, status, message)

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-#: The sensor's own health, as the admin panel shows it.
-HealthStatus = Literal["ok", "no_device", "reconnecting", "file_ended", "error", "off"]
+
+class HealthStatus(enum.StrEnum):
+    """The sensor's own state, as the admin panel shows it. A ``str`` enum: each member
+    equals its lowercase value (``HealthStatus.NO_DEVICE == "no_device"``), which is also
+    what the control socket's JSON and ``kiosk-sensor`` print."""
+
+    #: Frames arrive; presence states are current.
+    OK = "ok"
+    #: No camera is connected (or not the configured serial number); retried.
+    NO_DEVICE = "no_device"
+    #: The camera went away or stopped sending while streaming; reopened with backoff.
+    RECONNECTING = "reconnecting"
+    #: A recording or script has no more frames (final).
+    FILE_ENDED = "file_ended"
+    #: The sensor failed in a way reopening cannot heal (final): see the message.
+    ERROR = "error"
+    #: Presence sensing is switched off, or the service has not started (final).
+    OFF = "off"
 
 
 class Zone(enum.Enum):
@@ -78,22 +93,31 @@ class PresenceState:
 
 @dataclass(frozen=True, slots=True)
 class SensorHealth:
-    """The sensor's health: ``status`` (see :data:`HealthStatus`), a ``message`` staff can
-    act on, the camera ``model`` (or backend name), measured ``fps``, the age of the
-    last frame in seconds (None before the first frame), and whether the sensor invents its
-    shoppers (``simulated``: no camera at all)."""
+    """A snapshot of the sensor's health, made on the sensor thread and read directly by
+    any thread (frozen: never changed after it is made)."""
 
+    #: The sensor's state (see :class:`HealthStatus`).
     status: HealthStatus
+    #: One line staff can act on ("" when all is well).
     message: str = ""
+    #: The camera's name and serial, the recording's file name, or the backend's name.
     model: str = ""
+    #: Frames per second, smoothed over the last frames (0.0 before the second frame).
     fps: float = 0.0
+    #: Seconds since the last frame when the snapshot was made (None before the first).
     last_frame_age_s: float | None = None
+    #: True when the sensor invents its shoppers (simulated presence: no camera at all).
     simulated: bool = False
+
+    def __post_init__(self) -> None:
+        # A status given by its value ("no_device", as tests and scripts write it) becomes
+        # the member, so ``is`` comparisons hold; an unknown one is a ValueError naming it.
+        object.__setattr__(self, "status", HealthStatus(self.status))
 
     @property
     def online(self) -> bool:
         """True when presence states are current (the kiosk may rely on them)."""
-        return self.status == "ok"
+        return self.status is HealthStatus.OK
 
 
 @dataclass(frozen=True, slots=True)

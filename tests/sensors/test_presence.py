@@ -248,3 +248,20 @@ def test_missing_face_cascade_is_reported_not_fatal(
     cues = ColorCues(hog=False, faces=True)
     assert not cues.enabled
     assert "opencv-data" in cues.problem
+
+
+def test_sensor_health_is_a_typed_frozen_snapshot() -> None:
+    import dataclasses
+    import json
+
+    from sensors import HealthStatus
+
+    health = SensorHealth("ok", model="RealSense D435 (123)", fps=29.9)  # a value, as scripts write
+    assert health.status is HealthStatus.OK and health.online
+    assert SensorHealth(HealthStatus.NO_DEVICE).status == "no_device"  # a str enum
+    assert not SensorHealth(HealthStatus.NO_DEVICE).online
+    assert json.loads(json.dumps(dataclasses.asdict(health)))["status"] == "ok"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        health.fps = 0.0
+    with pytest.raises(ValueError, match="'unplugged' is not a valid HealthStatus"):
+        SensorHealth("unplugged")
