@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 
 from storage.batch_hooks import WrittenBatch
 from storage.db import driver
@@ -83,10 +84,24 @@ def folded_upto(db: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def fold_written_batch(batch: WrittenBatch) -> None:
-    """The event log's batch hook (:mod:`storage.batch_hooks`): :func:`fold_batch` on the
-    writer's connection, in the batch's transaction."""
-    fold_batch(driver(batch.connection), batch.first_seq, batch.last_seq)
+class DayRollups:
+    """The event log's batch hook (:mod:`storage.batch_hooks`) that keeps the rollups:
+    :func:`fold_batch` on the writer's connection, in the batch's transaction, then
+    :func:`prune` of the days past ``retention_days`` (the events' own retention horizon,
+    ``[storage] retention_days``), so no day past it comes back with a late event.
+
+    ``EventLog(config, batch_hooks=[DayRollups(config.storage.retention_days)])``
+    """
+
+    def __init__(self, retention_days: float, clock: Callable[[], float] = time.time) -> None:
+        self.retention_days = retention_days
+        self._clock = clock
+
+    def __call__(self, batch: WrittenBatch) -> None:
+        """Fold ``batch`` and prune (writer thread; a few index seeks when nothing is old)."""
+        db = driver(batch.connection)
+        fold_batch(db, batch.first_seq, batch.last_seq)
+        prune(db, local_day(self._clock() - self.retention_days * 86_400))
 
 
 def fold_batch(db: sqlite3.Connection, first: int, last: int) -> None:

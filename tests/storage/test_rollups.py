@@ -20,9 +20,10 @@ from settings import KioskConfig
 from storage import Event, EventLog, rollups
 from storage.records import INSERT_SQL, to_row
 from tests.storage.day_scan import random_events, reference, rollup_tables, scan
+from tests.support.waiting import wait_until
 
 #: Berlin's clocks go back at 01:00 UTC on 2026-10-25: the traffic crosses it and two midnights.
-START = 1_761_343_200.0  # 2026-10-24 22:00 UTC
+START = 1_792_879_200.0  # 2026-10-24 22:00 UTC
 SPAN_S = 3 * 86_400.0
 
 
@@ -132,13 +133,13 @@ import random, sys
 from pathlib import Path
 from settings import KioskConfig
 from storage import EventLog
-from storage.rollups import fold_written_batch
+from storage.rollups import DayRollups
 from tests.storage.test_rollups import START
 from tests.storage.day_scan import random_events
 config = KioskConfig()
 config.paths.data_dir = Path(sys.argv[1])
 config.redis.enabled = False
-log = EventLog(config, batch_hooks=[fold_written_batch])
+log = EventLog(config, batch_hooks=[DayRollups(retention_days=3650)])
 log.start()
 rng = random.Random(int(sys.argv[2]))
 appended = 0
@@ -173,3 +174,25 @@ def test_kill_9_mid_batch_leaves_rollups_equal_to_the_events(tmp_path: Path, ber
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT count(*) FROM events").fetchone()[0] >= 4 * 2000
     assert assert_rollups_match_scan(db) >= 1
+
+
+def test_the_writer_hook_drops_days_past_retention(tmp_path: Path, berlin: None) -> None:
+    """The writer's hook folds every batch and drops the days older than retention_days;
+    the events of those days are retention's to delete."""
+    config = KioskConfig()
+    config.paths.data_dir = tmp_path
+    config.redis.enabled = False
+    now = START + 100 * 86_400
+    log = EventLog(config, batch_hooks=[rollups.DayRollups(90, clock=lambda: now)])
+    log.start()
+    rng = random.Random(9)
+    for event in random_events(rng, 300, START, 86_400) + random_events(rng, 300, now - 3600, 60):
+        log.append(event)
+    wait_until(lambda: log.health().events_written == 600, "600 events written")
+    log.stop()
+    db = connect(log.database)
+    assert list(rollups.days(db)) == [rollups.local_day(now)]
+    (old,) = db.execute(
+        "SELECT count(*) FROM events WHERE ts_epoch < ?", (now - 86_400,)
+    ).fetchone()
+    assert old == 300  # retention's to delete once uplinked: the rollups do not count them
