@@ -3,35 +3,25 @@ presence service's real reconnect path, and comes back when plugged in."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from sensors import PresenceService, SensorHealth, SimulatedSensor, build_sensor
 from sensors.protocol import SensorDisconnected
 from settings.model import SensorsSection
+from tests.support.waiting import wait_until
 
 
 def test_an_unplugged_simulated_camera_reconnects_once_plugged_in() -> None:
     sensor = build_sensor(SensorsSection(type="simulated", sim_driven=True), realtime=True)
     assert isinstance(sensor, SimulatedSensor)
     health: list[SensorHealth] = []
-    changed = threading.Condition()
-
-    def on_health(h: SensorHealth) -> None:
-        with changed:
-            health.append(h)
-            changed.notify_all()
 
     def wait_for(status: str, after: int) -> int:
-        with changed:
-            assert changed.wait_for(
-                lambda: any(h.status == status for h in health[after:]), timeout=30
-            ), [h.status for h in health]
-            return len(health)
+        wait_until(lambda: any(h.status == status for h in health[after:]), f"health {status}")
+        return len(health)
 
     service = PresenceService(
-        sensor, on_state=lambda _s: None, on_health=on_health, settings=SensorsSection()
+        sensor, on_state=lambda _s: None, on_health=health.append, settings=SensorsSection()
     )
     service.start()
     try:
