@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from kiosk.models.interactions import EventRecorder, MemorySink
     from kiosk.screen.window import KioskWindow
-    from kiosk.services import KioskServices
+    from kiosk.tasks import TaskRunner
     from settings.loader import load_config
 
     app = QApplication.instance() or QApplication([])
@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     config.kiosk.fullscreen = False
     sink = MemorySink()
     recorder = EventRecorder(config, sink)
-    services = KioskServices(config=config, record=recorder.record)
-    window = KioskWindow(services)
+    tasks = TaskRunner()
+    window = KioskWindow(config=config, recorder=recorder, tasks=tasks)
     recorder.session_id = lambda: window.session.session_id
     window.resize(WIDTH, HEIGHT)
     window.show()
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pixmap blit    median {limit_median * 1000:.3f} ms, p99 {limit_p99 * 1000:.3f} ms")
     print(f"events recorded {recorder.recorded}")
     window.shutdown()
+    tasks.shutdown()
     report(
         "page_switch",
         median * 1000,

@@ -1,14 +1,16 @@
 """The composition root: builds every service from the config, starts them in order and
-stops them with one call.
+stops them with one call. The only module that wires the kiosk's parts together: each part
+gets its typed collaborators as constructor arguments.
 
-Order: event log -> presence service -> uplink -> shopper window -> admin panel -> control
-socket. Each optional part that fails to start is logged and left out (a kiosk without
-storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops what started, in
-reverse order.
+Order: task runner -> event log -> presence service -> uplink -> shopper window -> admin
+panel -> control socket. Each optional part that fails to start is logged and left out (a
+kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops what
+started, in reverse order.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import signal
@@ -17,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -28,21 +30,24 @@ from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
 from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from settings import KioskConfig
+
+if TYPE_CHECKING:
+    from kiosk.admin.controller import AdminController
+    from kiosk.control import ControlServer
+    from sensors import PresenceSensor, PresenceService, PresenceState, SensorHealth
+    from storage import EventLog, Outbox
+    from uplink import UplinkService
 
 #: At a graceful stop, how long a connected uplink may take to send the last events.
 UPLINK_DRAIN_S = 3.0
+#: At a stop, how long background tasks (an experience load, a copy) may take to finish.
+TASKS_STOP_S = 5.0
 #: How often the UI thread checks whether Python's cyclic garbage collection is due.
 GC_INTERVAL_S = 0.5
 
 log = logging.getLogger(__name__)
-
-
-class SensorRelay(QObject):
-    """Hands the sensor thread's callbacks to the UI thread (queued signals)."""
-
-    state = Signal(object)
-    health = Signal(object)
 
 
 class Kiosk:
@@ -51,34 +56,29 @@ class Kiosk:
     def __init__(self, config: KioskConfig, *, clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.clock = clock
-        self.sink: Any = MemorySink()
-        self.event_log: Any | None = None
-        self.presence: Any | None = None
-        self.sensor: Any | None = None
-        self.uplink: Any | None = None
-        self.admin: Any | None = None
-        self.control: Any | None = None
+        #: The one way to run work off the UI thread; its failures nobody handled are
+        #: logged and kept for staff (``task_failure``).
+        self.tasks = TaskRunner(failure_handler=self._on_task_failure)
+        self.recorder = EventRecorder(config, MemorySink())
+        self.event_log: EventLog | None = None
+        self.presence: PresenceService | None = None
+        self.sensor: PresenceSensor | None = None
+        self.uplink: UplinkService | None = None
+        self.admin: AdminController | None = None
+        self.control: ControlServer | None = None
         self.window: KioskWindow | None = None
-        self.relay = SensorRelay()
-        # connected before any sensor starts: a report made before the window exists (no
-        # camera, a failed open) is kept, not dropped for want of a receiver
-        self.relay.state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
-        self.relay.health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
-        self._health: Any | None = None
-        self._state: Any | None = None
-        self.recorder = EventRecorder(config, self.sink)
-        self.services = KioskServices(config=config, record=self.recorder.record)
-        self.services.sensor_health = lambda: self._health
-        self.services.presence_state = lambda: self._state
-        self.services.exit_kiosk = self.exit
-        self.services.recorded = lambda: self.recorder.recorded
+        #: The last background failure no caller handled ("name: error"), for staff.
+        self.task_failure: str | None = None
+        self.started_at = time.time()
+        self._health: SensorHealth | None = None
+        self._state: PresenceState | None = None
         self._stopped = False
-        self._outbox: Any | None = None
+        self._outbox: Outbox | None = None
 
     # --- start -----------------------------------------------------------------------------
 
     def start_event_log(self) -> None:
-        """``storage.EventLog``; when it cannot even start, an in-memory sink (logged)."""
+        """``storage.EventLog``; when it cannot even start, events stay in memory (logged)."""
         from storage import EventLog
 
         try:
@@ -88,20 +88,19 @@ class Kiosk:
             log.exception("the event log did not start: interactions are kept in memory only")
             return
         self.event_log = event_log
-        self.sink = event_log
         self.recorder.sink = event_log
-        self.services.event_log = event_log
 
     def start_presence(self) -> None:
-        """The presence service for the configured sensor (none for a touch-only kiosk)."""
+        """The presence service for the configured sensor (none for a touch-only kiosk).
+        Its reports arrive on the sensor thread and are posted to the UI thread."""
         try:
             from sensors import PresenceService, build_sensor
 
             sensor = build_sensor(self.config.sensors)
             service = PresenceService(
                 sensor,
-                on_state=self.relay.state.emit,
-                on_health=self.relay.health.emit,
+                on_state=self.report_state,
+                on_health=self.report_health,
                 settings=self.config.sensors,
             )
             service.start()
@@ -110,8 +109,6 @@ class Kiosk:
             return
         self.sensor = sensor
         self.presence = service
-        self.services.sensor = sensor
-        self.services.presence = service
 
     def start_uplink(self) -> None:
         """The uplink to the cloud, when ``[uplink] enabled`` and storage is running."""
@@ -132,19 +129,31 @@ class Kiosk:
             log.exception("the uplink did not start: events stay in the outbox")
             return
         self.uplink = service
-        self.services.uplink = service
 
     def start_window(self) -> KioskWindow:
         """The shopper window, showing the configured experience."""
-        window = KioskWindow(self.services, clock=self.clock)
+        window = KioskWindow(
+            config=self.config, recorder=self.recorder, tasks=self.tasks, clock=self.clock
+        )
         self.window = window
         session = window.session
         # admin events belong to no shopper; a session simulated presence started or joined
-        # is simulated in every event
+        # is simulated in every event, and so is everything while a generator drives the kiosk
         self.recorder.session_id = lambda: None if session.staff else session.session_id
-        self.recorder.simulated = lambda: self.services.simulated or session.simulated
+        self.recorder.simulated = lambda: self.simulated or session.simulated
         if self._health is not None:
             session.sensor_online(self._health.online)
+        self._show_window(window)
+        # what a manager activated on the Content page outlives a restart or a power cut
+        kiosk = self.config.kiosk
+        window.start(
+            kiosk.experience, watch=kiosk.watch, history=ContentLibrary.for_config(self.config)
+        )
+        window.activateWindow()
+        window.setFocus()
+        return window
+
+    def _show_window(self, window: KioskWindow) -> None:
         kiosk = self.config.kiosk
         window.resize(1280, 720)
         if kiosk.fullscreen:
@@ -159,33 +168,54 @@ class Kiosk:
             window.show()
         if kiosk.hide_cursor:
             window.setCursor(QCursor(Qt.CursorShape.BlankCursor))
-        # what a manager activated on the Content page outlives a restart or a power cut
-        window.start(
-            kiosk.experience, watch=kiosk.watch, history=ContentLibrary.for_config(self.config)
-        )
-        window.activateWindow()
-        window.setFocus()
-        return window
 
     def install_admin(self) -> None:
         """The hidden staff panel (its own package); a broken panel never stops the kiosk."""
-        assert self.window is not None
+        window = self.window
+        assert window is not None
         try:
             from kiosk.admin import install_admin
 
-            self.admin = install_admin(self.window, self.services)
+            self.admin = install_admin(window, self._admin_services(window))
             self.admin.stateChanged.connect(self._on_admin_state)
         except ImportError as exc:
             log.warning("admin panel not available: %s", exc)
         except Exception:
             log.exception("admin panel failed to install; the kiosk runs without it")
 
+    def _admin_services(self, window: KioskWindow) -> KioskServices:
+        services = KioskServices(config=self.config, record=self.recorder.record)
+        services.event_log = self.event_log
+        services.presence = self.presence
+        services.uplink = self.uplink
+        services.sensor = self.sensor
+        services.started_at = self.started_at
+        services.sensor_health = lambda: self._health
+        services.presence_state = lambda: self._state
+        services.exit_kiosk = self.exit
+        services.experience = window.shown_experience
+        services.findings = window.experience_findings
+        services.experience_error = window.experience_error
+        services.activate_experience = window.activate_experience
+        services.restart_experience = window.restart_experience
+        return services
+
     def start_control(self, path: Path) -> None:
         """The local control socket ``python -m simulation`` drives the kiosk through."""
-        assert self.window is not None
+        window = self.window
+        assert window is not None
         from kiosk.control import ControlError, ControlServer
 
-        server = ControlServer(self.window, self.services, path)
+        server = ControlServer(
+            path,
+            window=window,
+            screen=window,
+            recorder=self.recorder,
+            sensor=self.sensor,
+            presence=self.presence,
+            event_log=self.event_log,
+            uplink=self.uplink,
+        )
         try:
             server.start()
         except ControlError as exc:
@@ -204,14 +234,37 @@ class Kiosk:
             self.start_control(control)
         return window
 
-    # --- sensor callbacks (UI thread) ------------------------------------------------------
+    @property
+    def simulated(self) -> bool:
+        """True while the session generator drives the kiosk: its events are simulated."""
+        return self.control is not None and self.control.simulated
 
-    def _on_state(self, state: Any) -> None:
+    # --- sensor reports: made on the sensor thread, handled on the UI thread ---------------
+
+    def report_state(self, state: PresenceState) -> None:
+        """A presence report (any thread): handed to the UI thread."""
+        self.tasks.post(functools.partial(self._on_state, state))
+
+    def report_health(self, health: SensorHealth) -> None:
+        """A sensor health report (any thread): handed to the UI thread."""
+        self.tasks.post(functools.partial(self._on_health, health))
+
+    @property
+    def sensor_health(self) -> SensorHealth | None:
+        """The sensor's last reported health (None before its first report)."""
+        return self._health
+
+    @property
+    def presence_state(self) -> PresenceState | None:
+        """What the sensor last saw (None while it sees nothing it can vouch for)."""
+        return self._state
+
+    def _on_state(self, state: PresenceState) -> None:
         self._state = state
         if self.window is not None:
             self.window.on_presence(state)
 
-    def _on_health(self, health: Any) -> None:
+    def _on_health(self, health: SensorHealth) -> None:
         if self._health is None or health.status != self._health.status:
             log.info("sensor: %s %s", health.status, health.message)
         self._health = health
@@ -220,6 +273,12 @@ class Kiosk:
         if self.window is not None:
             # unplugged, failed or ended: touch-only timing from now on
             self.window.session.sensor_online(health.online)
+
+    def _on_task_failure(self, name: str, error: Exception) -> None:
+        """A background task failed and its caller gave no ``on_failure``: a bug. It was
+        logged with its traceback; staff see it on the admin panel (``task_failure``)."""
+        self.task_failure = f"{name}: {type(error).__name__}: {error}"
+        log.error("background task %r failed and nothing handled it: %s", name, error)
 
     def _on_admin_state(self, state: str) -> None:
         """The admin pad or panel opened or closed: while it is up, whoever is at the kiosk
@@ -249,6 +308,13 @@ class Kiosk:
         if self._stopped:
             return
         self._stopped = True
+        for name, step in self._stop_steps():
+            try:
+                step()
+            except Exception:
+                log.exception("stopping the %s failed", name)
+
+    def _stop_steps(self) -> list[tuple[str, Callable[[], Any]]]:
         steps: list[tuple[str, Callable[[], Any]]] = []
         if self.control is not None:
             steps.append(("control socket", self.control.close))
@@ -256,6 +322,7 @@ class Kiosk:
             steps.append(("admin panel", self.admin.shutdown))
         if self.window is not None:
             steps.append(("window", self._close_window))
+        steps.append(("background tasks", lambda: self.tasks.shutdown(TASKS_STOP_S)))
         uplink, event_log = self.uplink, self.event_log
         if self.presence is not None:
             steps.append(("presence sensor", self.presence.stop))
@@ -265,13 +332,9 @@ class Kiosk:
             steps.append(("event log", lambda: event_log.stop(timeout=5.0)))
         if uplink is not None:
             steps.append(("uplink", lambda: self._stop_uplink(uplink)))
-        for name, step in steps:
-            try:
-                step()
-            except Exception:
-                log.exception("stopping the %s failed", name)
+        return steps
 
-    def _stop_uplink(self, uplink: Any, drain_s: float = UPLINK_DRAIN_S) -> None:
+    def _stop_uplink(self, uplink: UplinkService, drain_s: float = UPLINK_DRAIN_S) -> None:
         """Let a connected uplink send what is left in the outbox (up to ``drain_s``), then
         stop it; whatever is still unsent goes on the next start."""
         deadline = time.monotonic() + drain_s

@@ -35,7 +35,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QPointingDevice
@@ -43,8 +43,14 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
+from kiosk.models.interactions import EventRecorder
+from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.screen.frameprobe import FrameProbe
-from kiosk.services import KioskServices
+from sensors import PresenceSensor, PresenceService, SimulatedSensor
+
+if TYPE_CHECKING:
+    from storage import EventLog
+    from uplink import UplinkService
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +90,28 @@ class ControlServer(QObject):
 
     def __init__(
         self,
-        window: QWidget,
-        services: KioskServices,
         path: Path,
+        *,
+        window: QWidget,
+        screen: ShopperScreen,
+        recorder: EventRecorder,
+        sensor: PresenceSensor | None = None,
+        presence: PresenceService | None = None,
+        event_log: EventLog | None = None,
+        uplink: UplinkService | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._window = window
-        self._services = services
+        self._screen = screen
+        self._recorder = recorder
+        self._sensor = sensor
+        self._presence = presence
+        self._event_log = event_log
+        self._uplink = uplink
         self._path = path
+        #: True while a connected generator asked for its events to be marked simulated.
+        self.simulated = False
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
@@ -138,7 +157,7 @@ class ControlServer(QObject):
             sock.abort()
         self._buffers.clear()
         self._simulating.clear()
-        self._services.simulated = False
+        self.simulated = False
         self._server.close()
         try:
             self._path.unlink(missing_ok=True)
@@ -156,7 +175,7 @@ class ControlServer(QObject):
         self._buffers.pop(sock, None)
         if sock in self._simulating:
             self._simulating.discard(sock)
-            self._services.simulated = bool(self._simulating)
+            self.simulated = bool(self._simulating)
         sock.deleteLater()
 
     def _read(self, sock: QLocalSocket) -> None:
@@ -196,14 +215,14 @@ class ControlServer(QObject):
             self._simulating.add(sock)
         else:
             self._simulating.discard(sock)
-        self._services.simulated = bool(self._simulating)
-        return {"simulated": self._services.simulated}
+        self.simulated = bool(self._simulating)
+        return {"simulated": self.simulated}
 
     def _state(self) -> dict[str, Any]:
         return {
-            "page": self._services.current_page(),
-            "session": self._services.session_state(),
-            "targets": self._services.touch_targets(),
+            "page": self._screen.current_page(),
+            "session": self._screen.session_state(),
+            "targets": [target.to_json_dict() for target in self._screen.touch_targets()],
             "width": self._window.width(),
             "height": self._window.height(),
         }
@@ -221,7 +240,7 @@ class ControlServer(QObject):
         point = self._point(request)
         QTest.touchEvent(self._window, self._touch).press(0, point, self._window).commit()
         QTest.touchEvent(self._window, self._touch).release(0, point, self._window).commit()
-        return {"page": self._services.current_page()}
+        return {"page": self._screen.current_page()}
 
     def _swipe(self, request: dict[str, Any]) -> dict[str, Any]:
         start, end = self._point(request, "x1", "y1"), self._point(request, "x2", "y2")
@@ -231,38 +250,37 @@ class ControlServer(QObject):
             at = start + (end - start) * (i / steps)
             QTest.touchEvent(self._window, self._touch).move(0, at, self._window).commit()
         QTest.touchEvent(self._window, self._touch).release(0, end, self._window).commit()
-        return {"page": self._services.current_page()}
+        return {"page": self._screen.current_page()}
 
     def _shopper(self, request: dict[str, Any]) -> dict[str, Any]:
-        sensor = self._services.sensor
-        add = getattr(sensor, "add_shopper", None)
-        if add is None:
+        sensor = self._sensor
+        if not isinstance(sensor, SimulatedSensor):
             raise RequestError(
                 "this kiosk's sensor does not take simulated shoppers "
                 '(set [sensors] type = "simulated" and sim_driven = true)'
             )
         stop = request.get("stop_m")
-        add(
+        speed = float(request.get("speed_m_s", 1.1))
+        sensor.add_shopper(
             stop_m=None if stop is None else float(stop),
             dwell_s=float(request.get("dwell_s", 10.0)),
-            speed_m_s=float(request.get("speed_m_s", 1.1)),
+            speed_m_s=speed,
             pass_m=float(request.get("pass_m", 3.0)),
         )
-        speed = float(request.get("speed_m_s", 1.1))
-        walk = sensor.walk_time_s(float(stop), speed) if sensor is not None and stop else 0
+        walk = sensor.walk_time_s(float(stop), speed) if stop else 0
         return {"walk_s": walk}
 
+    def _sensor_health(self) -> Any:
+        return self._presence.health() if self._presence is not None else None
+
     def _stats(self) -> dict[str, Any]:
-        services = self._services
-        health = services.event_log.health() if services.event_log is not None else None
-        uplink = services.uplink.status() if services.uplink is not None else None
         return {
-            "recorded": services.recorded(),
-            "storage": health,
-            "uplink": uplink,
-            "sensor": services.sensor_health(),
-            "session": services.session_state(),
-            "page": services.current_page(),
+            "recorded": self._recorder.recorded,
+            "storage": self._event_log.health() if self._event_log is not None else None,
+            "uplink": self._uplink.status() if self._uplink is not None else None,
+            "sensor": self._sensor_health(),
+            "session": self._screen.session_state(),
+            "page": self._screen.current_page(),
             "pid": os.getpid(),
         }
 
@@ -270,14 +288,17 @@ class ControlServer(QObject):
         action = request.get("action")
         if action not in ("unplug", "plug"):
             raise RequestError("camera action is one of unplug, plug")
-        method = getattr(self._services.sensor, str(action), None)
-        if method is None:
+        sensor = self._sensor
+        if not isinstance(sensor, SimulatedSensor):
             raise RequestError(
                 "only the simulated sensor can be unplugged from here "
                 '([sensors] type = "simulated")'
             )
-        method()
-        return {"sensor": self._services.sensor_health()}
+        if action == "unplug":
+            sensor.unplug()
+        else:
+            sensor.plug()
+        return {"sensor": self._sensor_health()}
 
     def _probe(self, request: dict[str, Any]) -> dict[str, Any]:
         action = request.get("action", "read")
@@ -288,11 +309,3 @@ class ControlServer(QObject):
         elif action != "read":
             raise RequestError("probe action is one of start, stop, read")
         return {"frames": self.probe.summary(reset=bool(request.get("reset", False)))}
-
-
-def connect_hint(path: Path) -> str:
-    """What to tell someone whose client cannot reach the socket."""
-    return (
-        f"no kiosk is listening on {path}: start one with `kiosk --control {path}` "
-        "(or `python -m simulation.pipeline`)"
-    )

@@ -10,8 +10,12 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QWidget
 
+from designer_import import Finding
+from designer_import.model import Experience
 from kiosk.control import ControlError, ControlServer
-from kiosk.services import KioskServices
+from kiosk.models.interactions import EventRecorder, MemorySink
+from kiosk.models.session import SessionState
+from kiosk.models.shopper_screen import TouchTarget
 from sensors import SimulatedSensor
 from settings import KioskConfig
 from simulation.shoppers import KioskClient, SimulateError
@@ -36,6 +40,49 @@ class TouchRecorder(QObject):
             event.accept()
             return True
         return False
+
+
+class Screen:
+    """A shopper screen on one page with one touch target (what the socket reads)."""
+
+    def __init__(self, targets: list[TouchTarget]) -> None:
+        self.targets = targets
+
+    def shown_experience(self) -> Experience | None:
+        return None
+
+    def experience_findings(self) -> list[Finding]:
+        return []
+
+    def experience_error(self) -> str | None:
+        return None
+
+    def activate_experience(self, path: Path, experience: Experience) -> None:
+        raise AssertionError("the control socket activates nothing")
+
+    def restart_experience(self) -> None:
+        raise AssertionError("the control socket restarts nothing")
+
+    def current_page(self) -> str | None:
+        return "p1"
+
+    def session_state(self) -> SessionState:
+        return SessionState.BROWSING
+
+    def touch_targets(self) -> list[TouchTarget]:
+        return self.targets
+
+
+def server_on(
+    window: QWidget, path: Path, sensor: SimulatedSensor | None = None, targets: Any = ()
+) -> ControlServer:
+    return ControlServer(
+        path,
+        window=window,
+        screen=Screen(list(targets)),
+        recorder=EventRecorder(KioskConfig(), MemorySink()),
+        sensor=sensor,
+    )
 
 
 @pytest.fixture
@@ -75,15 +122,8 @@ def test_taps_arrive_as_touch_events_and_simulated_flag_follows_the_connection(
 ) -> None:
     recorder = TouchRecorder()
     kiosk_window.installEventFilter(recorder)
-    targets = [{"page": "p1", "element": "buy", "kind": "action", "x": 100, "y": 50}]
-    services = KioskServices(
-        config=KioskConfig(),
-        record=lambda *a, **k: None,
-        touch_targets=lambda: targets,
-        current_page=lambda: "p1",
-        session_state=lambda: "browsing",
-    )
-    server = ControlServer(kiosk_window, services, tmp_path / "control.sock")
+    target = TouchTarget("p1", "buy", "action", 100, 50, "buy")
+    server = server_on(kiosk_window, tmp_path / "control.sock", targets=[target])
     server.start()
     flags: list[bool] = []
     answers = ask(
@@ -96,10 +136,11 @@ def test_taps_arrive_as_touch_events_and_simulated_flag_follows_the_connection(
         {"cmd": "nonsense"},
         {"cmd": "stats"},
     )
-    flags.append(services.simulated)
+    flags.append(server.simulated)
     assert answers[0] == {"ok": True, "simulated": True}
     state = answers[1]
-    assert isinstance(state, dict) and state["targets"] == targets and state["page"] == "p1"
+    assert isinstance(state, dict) and state["targets"] == [target.to_json_dict()]
+    assert state["page"] == "p1" and state["session"] == "browsing"
     assert state["width"] == 640
     assert recorder.touches == [("begin", 100.0, 50.0), ("end", 100.0, 50.0)]
     assert "outside the window" in str(answers[3])
@@ -107,7 +148,7 @@ def test_taps_arrive_as_touch_events_and_simulated_flag_follows_the_connection(
     stats = answers[5]
     assert isinstance(stats, dict) and stats["storage"] is None and stats["uplink"] is None
     # The generator hung up: what follows is real traffic again.
-    qtbot.waitUntil(lambda: not services.simulated, timeout=5000)
+    qtbot.waitUntil(lambda: not server.simulated, timeout=5000)
     server.close()
     assert not (tmp_path / "control.sock").exists()
 
@@ -117,42 +158,41 @@ def test_shoppers_go_to_a_driven_simulated_sensor_only(
 ) -> None:
     sensor = SimulatedSensor(arrivals_per_min=1, seed=1, realtime=False, autonomous=False)
     sensor.open()
-    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None, sensor=sensor)
-    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server = server_on(kiosk_window, tmp_path / "c.sock", sensor)
     server.start()
     answers = ask(server.path, qtbot, {"cmd": "shopper", "stop_m": 0.8, "dwell_s": 3})
     assert isinstance(answers[0], dict) and answers[0]["walk_s"] > 0
     frame = sensor.read(1.0)
     assert frame is not None and frame.observation is not None
     assert frame.observation.people == 1
-    services.sensor = None
-    answers = ask(server.path, qtbot, {"cmd": "shopper", "stop_m": 0.8})
-    assert "sim_driven = true" in str(answers[0])
     server.close()
+    without = server_on(kiosk_window, tmp_path / "c.sock")
+    without.start()
+    answers = ask(without.path, qtbot, {"cmd": "shopper", "stop_m": 0.8})
+    assert "sim_driven = true" in str(answers[0])
+    without.close()
 
 
 def test_a_stale_socket_is_replaced_and_a_regular_file_is_refused(
     qtbot: Any, kiosk_window: QWidget, tmp_path: Path
 ) -> None:
-    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None)
-    first = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    first = server_on(kiosk_window, tmp_path / "c.sock")
     first.start()
     # A kiosk killed with -9 leaves its socket file behind; the next one takes over.
-    second = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    second = server_on(kiosk_window, tmp_path / "c.sock")
     second.start()
     assert ask(second.path, qtbot, {"cmd": "ping"}) == [{"ok": True}]
     second.close()
     first.close()
     (tmp_path / "notasocket").write_text("mine")
     with pytest.raises(ControlError, match="not a socket"):
-        ControlServer(kiosk_window, services, tmp_path / "notasocket").start()
+        server_on(kiosk_window, tmp_path / "notasocket").start()
 
 
 def test_frame_probe_reports_frames_while_started(
     qtbot: Any, kiosk_window: QWidget, tmp_path: Path
 ) -> None:
-    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None)
-    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server = server_on(kiosk_window, tmp_path / "c.sock")
     server.start()
     ask(server.path, qtbot, {"cmd": "probe", "action": "start"})
     qtbot.waitUntil(lambda: server.probe.summary()["count"] >= 10, timeout=10_000)
@@ -174,8 +214,7 @@ def test_the_simulated_camera_can_be_unplugged_and_plugged_in_again(
 
     sensor = SimulatedSensor(arrivals_per_min=1, seed=1, realtime=False, autonomous=False)
     sensor.open()
-    services = KioskServices(config=KioskConfig(), record=lambda *a, **k: None, sensor=sensor)
-    server = ControlServer(kiosk_window, services, tmp_path / "c.sock")
+    server = server_on(kiosk_window, tmp_path / "c.sock", sensor)
     server.start()
     answers = ask(server.path, qtbot, {"cmd": "camera", "action": "unplug"})
     assert isinstance(answers[0], dict)
@@ -191,7 +230,9 @@ def test_the_simulated_camera_can_be_unplugged_and_plugged_in_again(
     assert "unplug, plug" in str(answers[1])
     sensor.open()
     assert sensor.read(0.1) is not None
-    services.sensor = None
-    answers = ask(server.path, qtbot, {"cmd": "camera", "action": "unplug"})
-    assert "only the simulated sensor" in str(answers[0])
     server.close()
+    without = server_on(kiosk_window, tmp_path / "c.sock")
+    without.start()
+    answers = ask(without.path, qtbot, {"cmd": "camera", "action": "unplug"})
+    assert "only the simulated sensor" in str(answers[0])
+    without.close()

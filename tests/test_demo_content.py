@@ -22,7 +22,7 @@ from designer_import import load_experience, load_experience_bytes, validate
 from designer_import.model import ActionLink, Experience, NavigateLink, Page, ShapeKind
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
-from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from resources.demo import make_demo
 from settings.loader import load_config
 
@@ -274,7 +274,8 @@ def shopper(qtbot: QtBot, tmp_path: Path) -> Iterator[Shopper]:
     config.redis.enabled = False
     sink = MemorySink()
     recorder = EventRecorder(config, sink)
-    window = KioskWindow(KioskServices(config=config, record=recorder.record))
+    tasks = TaskRunner()
+    window = KioskWindow(config=config, recorder=recorder, tasks=tasks)
     recorder.session_id = lambda: window.session.session_id
     qtbot.addWidget(window)
     window.resize(1920, 1080)
@@ -282,6 +283,7 @@ def shopper(qtbot: QtBot, tmp_path: Path) -> Iterator[Shopper]:
     window.start(DEMO)
     yield Shopper(window, sink, qtbot)
     window.shutdown()
+    assert tasks.shutdown(timeout=30.0)
 
 
 def test_a_shopper_walks_through_the_demo(shopper: Shopper) -> None:

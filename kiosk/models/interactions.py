@@ -1,25 +1,27 @@
 """The one place every interaction becomes an event on its way to the event log.
 
-``EventRecorder.record(type, page=, element=, payload=)`` is ``KioskServices.record``: it
-fills the session id and the simulated flag, builds a ``storage.Event`` and appends it to
-the sink (``storage.EventLog`` in the product). It never raises into the UI: a rejected
-event is logged and dropped, a broken sink is logged once.
+``EventRecorder.record(type, page=, element=, payload=)`` fills the session id and the
+simulated flag, builds a ``storage.Event`` and appends it to the sink (``storage.EventLog``
+in the product). Each shopper interaction has its own method here, so that its payload is
+built in one place (a ``page.view`` or ``session.end`` looks the same whichever way the
+page was left or the session ended). Nothing here raises into the UI: a rejected event is
+logged and dropped, a broken sink is logged once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
-import uuid_utils
-
-from kiosk.services import EventSink
 from settings import KioskConfig
+from storage import Event, EventRejected, EventType
+from storage.event import JsonObject, JsonValue
+
+if TYPE_CHECKING:
+    from designer_import.model import Page
+    from kiosk.models.session import SessionEnd
 
 log = logging.getLogger(__name__)
 
@@ -27,102 +29,51 @@ log = logging.getLogger(__name__)
 MEMORY_KEEP = 10_000
 
 
-@dataclass(frozen=True)
-class KioskEvent:
-    """Schema v1 event with the fields of ``storage.Event``, used when the storage package
-    is not available (tests of the shopper screen, a kiosk whose storage failed)."""
+class EventSink(Protocol):
+    """Where interactions go: ``storage.EventLog`` in the product, a ``MemorySink`` in tests
+    and while storage could not start."""
 
-    id: str
-    ts: str
-    mono_ns: int
-    clock_synced: bool
-    store_id: str
-    kiosk_id: str
-    session_id: str | None
-    type: str
-    page: str | None
-    element: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
-    simulated: bool = False
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The event as a JSON-ready dict."""
-        return asdict(self)
-
-
-_factory: list[Callable[..., Any] | None] = []
-
-
-def _storage_event_factory() -> Callable[..., Any] | None:
-    # looked up once per process: ``storage.Event.create`` or None when storage lacks it
-    if not _factory:
-        try:
-            import storage
-        except ImportError:
-            _factory.append(None)
-        else:
-            _factory.append(getattr(getattr(storage, "Event", None), "create", None))
-    return _factory[0]
-
-
-def make_event(
-    type: str,
-    *,
-    session_id: str | None,
-    page: str | None,
-    element: str | None,
-    payload: dict[str, Any],
-    simulated: bool,
-    store_id: str,
-    kiosk_id: str,
-) -> Any:
-    """A ``storage.Event`` when storage is there, else a ``KioskEvent`` with the same fields."""
-    create = _storage_event_factory()
-    if create is not None:
-        return create(
-            type,
-            session_id=session_id,
-            page=page,
-            element=element,
-            payload=payload,
-            simulated=simulated,
-            store_id=store_id,
-            kiosk_id=kiosk_id,
-        )
-    now = dt.datetime.now(dt.UTC)
-    return KioskEvent(
-        id=str(uuid_utils.uuid7()),
-        ts=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        mono_ns=time.monotonic_ns(),
-        clock_synced=False,
-        store_id=store_id,
-        kiosk_id=kiosk_id,
-        session_id=session_id,
-        type=type,
-        page=page,
-        element=element,
-        payload=payload,
-        simulated=simulated,
-    )
+    def append(self, event: Event) -> None:
+        """Take one event; returns at once."""
+        ...
 
 
 class MemorySink:
     """Keeps the newest events in memory: the sink while storage is absent, and in tests."""
 
     def __init__(self, keep: int = MEMORY_KEEP) -> None:
-        self.events: deque[Any] = deque(maxlen=keep)
+        self.events: deque[Event] = deque(maxlen=keep)
 
-    def append(self, event: Any) -> None:
+    def append(self, event: Event) -> None:
         """Keep one event."""
         self.events.append(event)
 
-    def of_type(self, type: str) -> list[Any]:
+    def of_type(self, type: str) -> list[Event]:
         """The kept events of one type, oldest first."""
         return [e for e in self.events if e.type == type]
 
 
+def page_view_payload(page: Page, dwell_s: float) -> JsonObject:
+    """A ``page.view``'s payload: how long the page was shown, its name, its product."""
+    payload: JsonObject = {"dwell_ms": round(max(0.0, dwell_s) * 1000), "name": page.name}
+    sku = page.properties.get("sku")
+    if sku:
+        payload["sku"] = sku
+    return payload
+
+
+def session_end_payload(ended: SessionEnd) -> JsonObject:
+    """A ``session.end``'s payload: why and after how long, how many touches and pages."""
+    return {
+        "reason": ended.reason,
+        "duration_s": ended.duration_s,
+        "touches": ended.touches,
+        "pages": ended.pages,
+    }
+
+
 class EventRecorder:
-    """Builds events from interactions and hands them to ``sink``."""
+    """Builds events from interactions and hands them to ``sink`` (UI thread)."""
 
     def __init__(
         self,
@@ -136,16 +87,17 @@ class EventRecorder:
         self.sink = sink
         self.session_id = session_id
         self.simulated = simulated
+        #: How many interactions were handed to the sink since start.
         self.recorded = 0
         self._sink_failed = False
 
     def record(
         self,
-        type: str,
+        type: EventType | str,
         *,
         page: str | None = None,
         element: str | None = None,
-        payload: dict[str, Any] | None = None,
+        payload: JsonObject | None = None,
         session_id: str | None = None,
         simulated: bool = False,
     ) -> None:
@@ -153,7 +105,7 @@ class EventRecorder:
         the ``session.end`` of a session that has just ended; ``simulated`` marks an event
         simulated presence caused, whatever the kiosk's mode)."""
         try:
-            event = make_event(
+            event = Event.create(
                 type,
                 session_id=session_id if session_id is not None else self.session_id(),
                 page=page,
@@ -163,7 +115,7 @@ class EventRecorder:
                 store_id=self.config.kiosk.store_id,
                 kiosk_id=self.config.kiosk.kiosk_id,
             )
-        except ValueError as exc:
+        except EventRejected as exc:
             log.warning("event %s on page %s not recorded: %s", type, page, exc)
             return
         try:
@@ -175,3 +127,53 @@ class EventRecorder:
             return
         self._sink_failed = False
         self.recorded += 1
+
+    # --- the shopper's interactions, each payload built here only ---------------------------
+
+    def session_start(self, trigger: str, page: Page | None) -> None:
+        """A session began: ``trigger`` is "touch", "presence" or "staff"."""
+        self.record(
+            EventType.SESSION_START,
+            page=page.id if page else None,
+            payload={"trigger": trigger},
+        )
+
+    def session_end(self, ended: SessionEnd, page: Page | None) -> None:
+        """A session ended (recorded under its own id: the machine has let it go)."""
+        self.record(
+            EventType.SESSION_END,
+            page=page.id if page else None,
+            payload=session_end_payload(ended),
+            session_id=ended.session_id,
+            simulated=ended.simulated,
+        )
+
+    def page_view(self, page: Page, dwell_s: float, *, ended: SessionEnd | None = None) -> None:
+        """The shopper left ``page`` after ``dwell_s`` seconds (``ended``: the session that
+        ended while it showed, whose id and simulated flag the view belongs to)."""
+        self.record(
+            EventType.PAGE_VIEW,
+            page=page.id,
+            payload=page_view_payload(page, dwell_s),
+            session_id=ended.session_id if ended is not None else None,
+            simulated=ended.simulated if ended is not None else False,
+        )
+
+    def touch(self, page: Page, element: str | None, payload: JsonObject) -> None:
+        """A tap (``x``/``y`` in the page, the element's ``sku``) or a swipe (``gesture``)."""
+        self.record(EventType.TOUCH, page=page.id, element=element, payload=payload)
+
+    def action(self, page: Page, element: str, name: str, params: Mapping[str, JsonValue]) -> None:
+        """A kiosk action the shopper triggered (``back``, ``home``, a custom one)."""
+        self.record(
+            EventType.ACTION, page=page.id, element=element, payload={"action": name, **params}
+        )
+
+    def presence_change(self, page: Page | None, payload: JsonObject, *, simulated: bool) -> None:
+        """The sensor saw someone move to another zone (``zone``, ``previous``, ...)."""
+        self.record(
+            EventType.PRESENCE_CHANGE,
+            page=page.id if page else None,
+            payload=payload,
+            simulated=simulated,
+        )

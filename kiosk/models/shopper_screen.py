@@ -29,8 +29,8 @@ class TouchTarget:
     #: show/hide/toggle steps (``target`` names them).
     kind: Literal["link", "action"]
     #: A point inside the shape.
-    x: float
-    y: float
+    x: int
+    y: int
     target: str
 
     def to_json_dict(self) -> dict[str, Any]:

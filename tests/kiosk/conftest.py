@@ -12,7 +12,7 @@ import pytest
 import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
-from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 from settings.loader import load_config
 from tests.support.clock import FakeClock
@@ -82,16 +82,23 @@ def sink() -> MemorySink:
 
 
 @pytest.fixture
+def tasks(qtbot: object) -> Iterator[TaskRunner]:
+    """The background task runner the composition root would own."""
+    runner = TaskRunner()
+    yield runner
+    assert runner.shutdown(timeout=30.0), "a background task did not finish"
+
+
+@pytest.fixture
 def open_window(
-    qtbot: object, config: KioskConfig, clock: FakeClock, sink: MemorySink
+    qtbot: object, config: KioskConfig, clock: FakeClock, sink: MemorySink, tasks: TaskRunner
 ) -> Iterator[Callable[..., KioskWindow]]:
     """``open_window(path, size=(1920, 1080), watch=False)``: a shown shopper window."""
     windows: list[KioskWindow] = []
 
     def make(path: Path, size: tuple[int, int] = (1920, 1080), watch: bool = False) -> KioskWindow:
         recorder = EventRecorder(config, sink)
-        services = KioskServices(config=config, record=recorder.record)
-        window = KioskWindow(services, clock=clock)
+        window = KioskWindow(config=config, recorder=recorder, tasks=tasks, clock=clock)
         recorder.session_id = lambda: window.session.session_id
         qtbot.addWidget(window)  # type: ignore[attr-defined]
         window.resize(*size)

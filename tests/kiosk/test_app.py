@@ -59,18 +59,18 @@ def test_start_tap_through_the_control_socket_and_stop(
     kiosk = Kiosk(kiosk_config)
     # what reaches the one recording call (storage.EventLog or memory behind it)
     recorded: list[tuple[str, dict[str, Any]]] = []
-    record = kiosk.services.record
+    record = kiosk.recorder.record
 
     def spy(type: str, **fields: Any) -> None:
         recorded.append((type, fields))
         record(type, **fields)
 
-    kiosk.services.record = spy
+    kiosk.recorder.record = spy
     window = kiosk.start(control=socket_path)
     qtbot.addWidget(window)
     try:
         assert kiosk.presence is not None and kiosk.control is not None
-        assert kiosk.services.experience() is window.experience
+        assert window.shown_experience() is window.experience
         client = in_thread(qtbot, lambda: KioskClient(socket_path, wait_s=5))
         state = in_thread(qtbot, lambda: client.request("state"))
         assert state["page"] == "attract" and state["session"] == "attract"

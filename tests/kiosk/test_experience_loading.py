@@ -4,12 +4,17 @@ UI thread."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.screen.window import BACK_SOON_ID, KioskWindow
-from tests.support.drawings import page_xml, write_drawio
+from kiosk.models.experience_source import BACK_SOON_ID
+from kiosk.screen.window import KEEP_LANE, KioskWindow
+from kiosk.tasks import TaskRunner
+from settings import KioskConfig
+from tests.support.drawings import FIXTURES, page_xml, write_drawio
 
 ATTRACT = page_xml("attract", "attract", "")
 
@@ -77,3 +82,25 @@ def test_a_restart_reads_the_file_off_the_ui_thread(
     window.restart_experience()
     qtbot.waitUntil(lambda: window.page.role == "attract", timeout=10_000)
     assert window.experience is shown and window.page.id != BACK_SOON_ID
+
+
+def test_the_last_good_copy_keeps_the_findings_of_its_own_load(
+    qtbot: Any,
+    open_window: Callable[..., KioskWindow],
+    tasks: TaskRunner,
+    config: KioskConfig,
+) -> None:
+    """The copy is written on a worker from what the UI thread handed it: the window's
+    findings changing meanwhile (the next load) do not leak into it (the keeper thread
+    used to read them from the window)."""
+    release = threading.Event()
+    tasks.run(lambda: release.wait(30), name="hold the keep lane", lane=KEEP_LANE)
+    window = open_window(FIXTURES / "problems.drawio")
+    expected = [finding.code for finding in window.findings]
+    assert expected
+    window.findings = []  # what the UI thread holds after the next load
+    release.set()
+    manifest = config.paths.data_dir / "experience-last-good" / "manifest.json"
+    qtbot.waitUntil(manifest.exists, timeout=20_000)
+    kept = json.loads(manifest.read_text(encoding="utf-8"))["findings"]
+    assert [finding["code"] for finding in kept] == expected

@@ -191,10 +191,10 @@ def test_touch_targets_are_where_the_shapes_are(
 ) -> None:
     window = open_window(shop_file, size=(1080, 1920))
     window.navigate("cat")
-    targets = {t["element"]: t for t in window.touch_targets()}
+    targets = {t.element: t for t in window.touch_targets()}
     assert set(targets) == {"to-p1", "to-p2", "to-p3"}
     for element_id, target in targets.items():
-        assert target["kind"] == "link" and target["target"] == element_id.removeprefix("to-")
-        tap(window, target["x"], target["y"])
-        assert window.page.id == target["target"]
+        assert target.kind == "link" and target.target == element_id.removeprefix("to-")
+        tap(window, target.x, target.y)
+        assert window.page.id == target.target
         window.navigate("cat")

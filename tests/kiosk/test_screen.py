@@ -14,8 +14,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from designer_import import build_bundle
+from kiosk.models.experience_source import BACK_SOON_ID
 from kiosk.models.interactions import MemorySink
-from kiosk.screen.window import BACK_SOON_ID, KioskWindow
+from kiosk.screen.window import KioskWindow
 from settings import KioskConfig
 from tests.support.drawings import FEATURES
 
@@ -90,8 +91,8 @@ def test_bad_experience_at_start_shows_back_soon(
     window = open_window(broken)
     assert window.page.id == BACK_SOON_ID
     assert window.broken and "broken.drawio" in window.broken
-    assert window.services.experience() is None
-    assert window.services.experience_error() == window.broken
+    assert window.shown_experience() is None
+    assert window.experience_error() == window.broken
     # a tap does not start a session on a kiosk that has nothing to show
     QTest.mouseClick(window.view, Qt.MouseButton.LeftButton)
     assert window.page.id == BACK_SOON_ID
@@ -194,7 +195,7 @@ def test_a_fixed_drawing_replaces_back_soon(
     features_copy.write_text(good, encoding="utf-8")
     qtbot.waitUntil(lambda: window.broken is None, timeout=5000)  # type: ignore[attr-defined]
     assert window.page.id == "attract"
-    assert window.services.experience() is window.experience
+    assert window.shown_experience() is window.experience
 
 
 def test_rendered_pages_stay_within_the_memory_budget(

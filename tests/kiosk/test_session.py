@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sensors.backends import realsense_connected
 from sensors.recording import record_scene
 from settings import KioskConfig
 from tests.support.clock import FakeClock
-from tests.support.drawings import FEATURES
+from tests.support.drawings import FEATURES, button, page_xml, write_drawio
 
 
 def tap_element(window: KioskWindow, element_id: str) -> None:
@@ -210,15 +211,18 @@ def test_staff_corner_taps_never_reach_the_shopper_page(
     clock: FakeClock,
     sink: MemorySink,
     tmp_path: Path,
+    config: KioskConfig,
 ) -> None:
     """The admin gesture's taps (mouse or touch) are the panel's alone: in attract they start
     no session and no touch is recorded; a chance tap in the corner shows nothing."""
     from kiosk.admin.controller import AdminController
     from kiosk.admin.library import ContentLibrary
+    from kiosk.services import KioskServices
 
     window = open_window(shop_file)
+    services = KioskServices(config=config, record=window.recorder.record)
     admin = AdminController(
-        window, window.services, clock=clock, library=ContentLibrary(tmp_path / "content")
+        window, services, clock=clock, library=ContentLibrary(tmp_path / "content")
     )
     try:
         corner = QPoint(window.width() - 10, 10)
@@ -417,10 +421,10 @@ def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
     try:
         qtbot.waitUntil(lambda: kiosk._health is not None, timeout=10_000)
         assert kiosk._health is not None and kiosk._health.status == "no_device"
-        tile = camera_tile(kiosk.services)
+        tile = camera_tile(kiosk._admin_services(kiosk.window))
         assert tile.level == "bad" and tile.headline == "Not found"
         assert "touch only" in " ".join(tile.details)
-        page = CalibrationPage(services=kiosk.services)
+        page = CalibrationPage(services=kiosk._admin_services(kiosk.window))
         qtbot.addWidget(page)
         page.show_presence()
         assert page.live.text().startswith("no camera")
@@ -446,8 +450,10 @@ def test_while_the_admin_panel_is_up_presence_and_sessions_are_staffs(
     assert window is not None and admin is not None
 
     def seen(zone: Zone) -> None:
-        # the sensor thread's path: a queued signal to the UI thread
-        kiosk.relay.state.emit(presence(zone))
+        # the sensor thread's path: a report from another thread, posted to the UI thread
+        sensor_thread = threading.Thread(target=kiosk.report_state, args=(presence(zone),))
+        sensor_thread.start()
+        sensor_thread.join()
         qtbot.waitUntil(lambda: window.session.zone == zone.value, timeout=5000)
 
     try:
@@ -501,6 +507,40 @@ def test_a_sensor_report_made_before_the_window_exists_is_not_lost(
         qtbot.addWidget(window)
         qtbot.waitUntil(lambda: kiosk._health is not None, timeout=5000)
         assert kiosk._health is not None and kiosk._health.status == "off"
-        assert camera_tile(kiosk.services).level == "off"
+        assert camera_tile(kiosk._admin_services(kiosk.window)).level == "off"
     finally:
         kiosk.stop()
+
+
+def test_a_page_view_reads_the_same_however_the_page_was_left(
+    open_window: Callable[..., KioskWindow],
+    tmp_path: Path,
+    clock: FakeClock,
+    config: KioskConfig,
+    sink: MemorySink,
+) -> None:
+    """A product page's view names its sku whether the shopper moved on or the session
+    timed out on it (the timed-out one was built apart and left the sku out)."""
+    product = page_xml("dog", "Dog", "").replace(
+        '<mxCell id="0"/>', '<object label="" sku="DOG-214" id="0"><mxCell/></object>'
+    )
+    pages = [
+        page_xml("attract", "attract", ""),
+        page_xml("welcome", "Welcome", button("to-dog", "Dog", "data:page/id,dog", 100, 100)),
+        product,
+    ]
+    window = open_window(write_drawio(tmp_path / "sku.drawio", pages))
+    window.open_page("dog")
+    clock.advance(2.0)
+    window.navigate("welcome")  # moved on
+    window.navigate("dog")
+    clock.advance(config.kiosk.idle_timeout_s + 1)
+    window.tick()  # timed out on it
+    assert window.state == SessionState.ATTRACT
+    views = [e for e in sink.of_type("page.view") if e.page == "dog"]
+    assert len(views) == 2
+    assert [sorted(e.payload) for e in views] == [["dwell_ms", "name", "sku"]] * 2
+    assert {e.payload["sku"] for e in views} == {"DOG-214"}
+    ends = sink.of_type("session.end")
+    assert len(ends) == 1 and ends[0].payload["reason"] == "idle"
+    assert views[1].session_id == ends[0].session_id

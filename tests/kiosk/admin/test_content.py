@@ -9,33 +9,17 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from designer_import import load_experience
-from kiosk.admin import tasks
-from kiosk.admin.controller import AdminController
 from kiosk.admin.library import ContentLibrary
-from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from settings import KioskConfig
+from tests.kiosk.admin.shopper import ShopperScreenDouble
 from tests.support.admin import MANAGER_PIN, Recorded, log_in
 from tests.support.clock import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "drawio"
 
 
-class ShownExperience:
-    """Stands in for the shopper window to check the page's dispatch: what it was asked to
-    show (the real window is in the tests at the end of this file)."""
-
-    def __init__(self, path: Path) -> None:
-        self.current = load_experience(path)
-        self.loads: list[Path] = []
-
-    def activate(self, path: Any, experience: Any) -> None:
-        assert experience.source_path == Path(path)
-        self.current = experience
-        self.loads.append(Path(path))
-
-
-def settled(page: Any) -> bool:
+def settled(tasks: TaskRunner, page: Any) -> bool:
     """The page's work off the UI thread is done and reported back."""
     return tasks.pending() == 0 and not page.busy
 
@@ -48,27 +32,23 @@ def test_content_activate_and_roll_back(
     clock: FakeClock,
     tmp_path: Path,
     drawio_corpus: list[Path],
+    make_admin: Any,
+    tasks: TaskRunner,
 ) -> None:
-    shown = ShownExperience(FIXTURES / "features.drawio")
-    services = KioskServices(
-        config=config,
-        record=recorded,
-        experience=lambda: shown.current,
-        activate_experience=shown.activate,
-    )
+    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
     library = ContentLibrary(tmp_path / "content")
     library.incoming.mkdir(parents=True)
     new = next(p for p in drawio_corpus if p.name == "blog__story-map.drawio")
     shutil.copy(new, library.incoming / new.name)
     shutil.copy(FIXTURES / "billion-laughs.drawio", library.incoming / "broken.drawio")
     (library.incoming / "notes.txt").write_text("not a drawing", encoding="utf-8")
-    admin = AdminController(window, services, clock=clock, library=library)
+    admin = make_admin(screen=shown, library=library)
     try:
         log_in(qtbot, admin, window, clock, MANAGER_PIN)
         assert admin.show_page("content")
-        page = admin.page_widgets["content"]
+        page = admin.pages["content"]
         assert "features.drawio" in page.active_label.text()
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
         assert page.previous_label.text() == "before: none"
         assert not page.rollback_button.isEnabled()  # nothing shown before yet
 
@@ -79,12 +59,12 @@ def test_content_activate_and_roll_back(
 
         # a drawing the importer refuses gives one clear line and cannot be activated
         page.check(library.incoming / "broken.drawio")
-        qtbot.waitUntil(lambda: tasks.pending() == 0 and not page.busy, timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
         assert page.message.text().startswith("⚠ cannot use this drawing")
         assert not page.activate_button.isEnabled()
 
         page.check(library.incoming / new.name)
-        qtbot.waitUntil(lambda: tasks.pending() == 0 and not page.busy, timeout=20_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=20_000)
         assert page.candidate is not None, page.message.text()
         assert page.activate_button.isEnabled()
         assert page.findings.count() >= 1
@@ -94,7 +74,7 @@ def test_content_activate_and_roll_back(
         assert copied.read_bytes() == new.read_bytes()
 
         page.activate()
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
         assert shown.loads == [copied]
         assert shown.current.source_path == copied
         assert "blog__story-map" in page.active_label.text()
@@ -103,7 +83,7 @@ def test_content_activate_and_roll_back(
         assert activated[-1]["role"] == "manager" and activated[-1]["path"] == str(copied)
 
         page.roll_back()
-        qtbot.waitUntil(lambda: settled(page) and len(shown.loads) == 2, timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page) and len(shown.loads) == 2, timeout=10_000)
         assert shown.current.source_path == FIXTURES / "features.drawio"
         assert "features.drawio" in page.active_label.text()
         assert "admin.content_rollback" in recorded.types()
@@ -137,25 +117,23 @@ def test_a_failed_activation_keeps_the_old_experience(
     recorded: Recorded,
     clock: FakeClock,
     tmp_path: Path,
+    make_admin: Any,
+    tasks: TaskRunner,
 ) -> None:
-    shown = ShownExperience(FIXTURES / "features.drawio")
+    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
     library = ContentLibrary(tmp_path / "content")
     library.record(tmp_path / "gone.drawio", "manager")
     library.record(FIXTURES / "features.drawio", "manager")
-    services = KioskServices(
-        config=config,
-        record=recorded,
-        experience=lambda: shown.current,
-        activate_experience=shown.activate,
-    )
-    admin = AdminController(window, services, clock=clock, library=library)
+    admin = make_admin(screen=shown, library=library)
     try:
         log_in(qtbot, admin, window, clock, MANAGER_PIN)
         admin.show_page("content")
-        page = admin.page_widgets["content"]
-        qtbot.waitUntil(lambda: settled(page) and page.rollback_button.isEnabled(), timeout=10_000)
+        page = admin.pages["content"]
+        qtbot.waitUntil(
+            lambda: settled(tasks, page) and page.rollback_button.isEnabled(), timeout=10_000
+        )
         page.roll_back()
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
         assert page.message.text().startswith("⚠ not activated")
         assert "gone.drawio: no such file" in page.message.text()
         assert shown.current.source_path == FIXTURES / "features.drawio"
@@ -171,28 +149,21 @@ def test_a_drawing_the_screen_cannot_show_is_not_recorded(
     recorded: Recorded,
     clock: FakeClock,
     tmp_path: Path,
+    make_admin: Any,
+    tasks: TaskRunner,
 ) -> None:
-    shown = ShownExperience(FIXTURES / "features.drawio")
-
-    def cannot_show(path: Any, experience: Any) -> None:
-        raise RuntimeError("the page scene could not be built")
-
-    services = KioskServices(
-        config=config,
-        record=recorded,
-        experience=lambda: shown.current,
-        activate_experience=cannot_show,
-    )
+    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
+    shown.refuse = RuntimeError("the page scene could not be built")
     library = ContentLibrary(tmp_path / "content")
-    admin = AdminController(window, services, clock=clock, library=library)
+    admin = make_admin(screen=shown, library=library)
     try:
         log_in(qtbot, admin, window, clock, MANAGER_PIN)
         admin.show_page("content")
-        page = admin.page_widgets["content"]
+        page = admin.pages["content"]
         page.check(FIXTURES / "problems.drawio")
-        qtbot.waitUntil(lambda: settled(page) and page.candidate is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page) and page.candidate is not None, timeout=10_000)
         page.activate()
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
         assert page.message.text() == (
             "⚠ not activated: problems.drawio cannot be shown (the page scene could not be built)"
         )
@@ -222,8 +193,8 @@ def start_kiosk(qtbot: Any, config: KioskConfig) -> Any:
     admin.overlay.pad.enter(MANAGER_PIN)
     qtbot.waitUntil(lambda: admin.state == "open", timeout=10_000)
     assert admin.show_page("content")
-    page = admin.page_widgets["content"]
-    qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+    page = admin.pages["content"]
+    qtbot.waitUntil(lambda: settled(kiosk.tasks, page), timeout=10_000)
     return kiosk, page
 
 
@@ -245,12 +216,14 @@ def activate_demo(qtbot: Any, config: KioskConfig, tmp_path: Path) -> Path:
     try:
         assert kiosk.window.experience.source_path == FIXTURES / "features.drawio"
         page.check(stick / DEMO.name)
-        qtbot.waitUntil(lambda: settled(page) and page.candidate is not None, timeout=20_000)
+        qtbot.waitUntil(
+            lambda: settled(kiosk.tasks, page) and page.candidate is not None, timeout=20_000
+        )
         candidate = page.candidate
         page.activate()
         # shown at once, from the copy the page loaded and checked (not parsed again)
         assert kiosk.window.experience is candidate.experience
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(kiosk.tasks, page), timeout=10_000)
         assert page.previous_label.text() == "before: features.drawio"
     finally:
         kiosk.stop()
@@ -266,13 +239,13 @@ def test_what_a_manager_activated_is_shown_after_a_restart(
         window = kiosk.window
         assert window.experience.source_path == activated
         assert window.page is not None and window.page.role == "attract"
-        assert window.fallback is None and kiosk.services.experience_error() is None
+        assert window.fallback is None and window.experience_error() is None
         assert page.active_label.text().startswith(f"{activated.name} (")
         assert page.previous_label.text() == "before: features.drawio"
         assert not page.problem_label.isVisibleTo(page)
         # roll back (loaded off the UI thread) is remembered too
         page.roll_back()
-        qtbot.waitUntil(lambda: settled(page), timeout=10_000)
+        qtbot.waitUntil(lambda: settled(kiosk.tasks, page), timeout=10_000)
         assert window.experience.source_path == FIXTURES / "features.drawio"
         assert page.previous_label.text() == f"before: {activated.name}"
     finally:
@@ -288,7 +261,16 @@ def test_what_a_manager_activated_is_shown_after_a_restart(
 def test_an_activated_file_that_went_bad_falls_back_and_says_so(
     qtbot: Any, store_config: KioskConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from kiosk.admin.status import experience_tile
+    from kiosk.admin.tiles import experience_tile
+
+    def experience_level(kiosk: Any) -> str:
+        window = kiosk.window
+        return experience_tile(
+            store_config.kiosk.experience,
+            window.shown_experience(),
+            window.experience_error(),
+            window.experience_findings(),
+        ).level
 
     activated = activate_demo(qtbot, store_config, tmp_path)
     # the file disappears: the last good copy of it shows, the tile is red
@@ -300,7 +282,7 @@ def test_an_activated_file_that_went_bad_falls_back_and_says_so(
         assert window.experience.globals["filename"] == DEMO.name
         assert window.broken is None and window.page.role == "attract"
         assert window.fallback == f"{activated}: no such file; showing the last good copy"
-        assert experience_tile(kiosk.services).level == "bad"
+        assert experience_level(kiosk) == "bad"
         assert page.active_label.text().startswith(f"{DEMO.name} (kept copy)")
         assert page.problem_label.text() == f"⚠ {window.fallback}"
         assert f"experience {activated} cannot be loaded: {activated}: no such file" in caplog.text
@@ -317,7 +299,7 @@ def test_an_activated_file_that_went_bad_falls_back_and_says_so(
         assert window.fallback is not None
         assert window.fallback.startswith(f"{activated}: ")
         assert window.fallback.endswith("; showing the configured experience")
-        assert experience_tile(kiosk.services).level == "bad"
+        assert experience_level(kiosk) == "bad"
         assert page.problem_label.text() == f"⚠ {window.fallback}"
     finally:
         kiosk.stop()
