@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-page", default=None, metavar="PAGE",
         help="open on this page (id or name) instead of attract, e.g. to check or capture it",
     )  # fmt: skip
+    add_commands(parser)
+    return parser
+
+
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """``kiosk preview`` and ``kiosk set-pin``."""
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = commands.add_parser(
         "preview",
@@ -76,7 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="set the admin panel's staff or manager PIN (kiosk set-pin --help)",
     )
-    return parser
 
 
 def run_preview(args: argparse.Namespace) -> int:
