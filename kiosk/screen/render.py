@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, QUrl
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QBrush,
@@ -36,7 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
-from designer_import.model import Element, ImageRef, Page, ShapeKind, Style
+from designer_import.model import Element, ImageRef, Label, Page, ShapeKind, Style
 from designer_import.styles import parse_colour
 from kiosk.screen.fonts import qt_family
 from kiosk.screen.shapes.outlines import (
@@ -191,6 +191,48 @@ def _outer_block_margins(doc: QTextDocument) -> None:
     frame.setFrameFormat(frame_format)
 
 
+def _label_document(label: Label, style: Style) -> QTextDocument:
+    """The label's text (plain, or HTML with its pictures) in the style's font, alignment
+    and wrapping, with CSS line heights and outer margins kept as draw.io shows them."""
+    doc = QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setDefaultFont(_font(style))
+    option = QTextOption(_ALIGN.get(style.align, Qt.AlignmentFlag.AlignHCenter))
+    option.setWrapMode(QTextOption.WrapMode.WordWrap if style.wrap else QTextOption.WrapMode.NoWrap)
+    doc.setDefaultTextOption(option)
+    if label.is_html:
+        for picture in label.images:
+            # the label's <img> pictures, looked up by their src as written
+            if picture.data is not None:
+                decoded = QImage.fromData(picture.data)
+                if not decoded.isNull():
+                    doc.addResource(
+                        QTextDocument.ResourceType.ImageResource, QUrl(picture.source), decoded
+                    )
+        doc.setHtml(without_css_keywords(label.text))
+    else:
+        doc.setPlainText(label.text)
+    _css_line_height(doc)
+    _outer_block_margins(doc)
+    return doc
+
+
+def _label_box(box: QRectF, style: Style) -> QRectF:
+    """The box the text is laid out in: ``box`` less the style's spacing, turned for a
+    vertical label (laid out in the turned box, drawn turned 90 degrees anticlockwise)."""
+    insets = style.text_insets
+    if style.get("overflow") in ("fill", "width"):
+        # draw.io (legacySpacing) places these labels without their spacing
+        laid_out = QRectF(box)
+    else:
+        laid_out = box.adjusted(insets.left, insets.top, -insets.right, -insets.bottom)
+    if not style.horizontal:
+        c = laid_out.center()
+        laid_out = QRectF(0, 0, laid_out.height(), laid_out.width())
+        laid_out.moveCenter(c)
+    return laid_out
+
+
 class LabelBlock:
     """An element's label laid out once: plain or HTML text, font, colour, alignment,
     wrapping and insets, placed in its label box."""
@@ -200,45 +242,33 @@ class LabelBlock:
         label = element.label
         assert label is not None
         self.style = style
-        self.doc = QTextDocument()
-        self.doc.setDocumentMargin(0)
-        self.doc.setDefaultFont(_font(style))
-        option = QTextOption(_ALIGN.get(style.align, Qt.AlignmentFlag.AlignHCenter))
-        option.setWrapMode(
-            QTextOption.WrapMode.WordWrap if style.wrap else QTextOption.WrapMode.NoWrap
-        )
-        self.doc.setDefaultTextOption(option)
-        if label.is_html:
-            for picture in label.images:
-                # the label's <img> pictures, looked up by their src as written
-                if picture.data is not None:
-                    decoded = QImage.fromData(picture.data)
-                    if not decoded.isNull():
-                        self.doc.addResource(
-                            QTextDocument.ResourceType.ImageResource, QUrl(picture.source), decoded
-                        )
-            self.doc.setHtml(without_css_keywords(label.text))
-        else:
-            self.doc.setPlainText(label.text)
-        _css_line_height(self.doc)
-        _outer_block_margins(self.doc)
+        self.doc = _label_document(label, style)
         self.colour = qcolor(style.font_color, style.text_opacity) or QColor(0, 0, 0)
-        insets = style.text_insets
-        if style.get("overflow") in ("fill", "width"):
-            # draw.io (legacySpacing) places these labels without their spacing
-            self.box = QRectF(box)
-        else:
-            self.box = box.adjusted(insets.left, insets.top, -insets.right, -insets.bottom)
-        if not style.horizontal:
-            # laid out in the turned box, drawn turned 90 degrees anticlockwise
-            c = self.box.center()
-            self.box = QRectF(0, 0, self.box.height(), self.box.width())
-            self.box.moveCenter(c)
+        self.box = _label_box(box, style)
         if style.wrap and self.box.width() > 0:
             self.doc.setTextWidth(self.box.width())
         else:
             self.doc.setTextWidth(self.doc.idealWidth())
         size = self.doc.size()
+        self.origin = self._text_origin(size)
+        self.bounds = QRectF(self.origin, size)
+        #: ``overflow=hidden|fill|width``: the text is cut at its box, as draw.io cuts it.
+        self.clip: QRectF | None = None
+        if style.get("overflow") in CLIPPING and self.box.width() > 0 and self.box.height() > 0:
+            self.clip = QRectF(self.box)
+            self.bounds = self.bounds.intersected(self.clip)
+        self.turn: QTransform | None = None
+        if not style.horizontal:
+            turn = QTransform()
+            c = self.box.center()
+            turn.translate(c.x(), c.y()).rotate(-90).translate(-c.x(), -c.y())
+            self.bounds = turn.mapRect(self.bounds)
+            self.turn = turn
+
+    def _text_origin(self, size: QSizeF) -> QPointF:
+        """Where the laid-out text of ``size`` starts in the label box, by the style's
+        alignment and draw.io's base spacing."""
+        style = self.style
         x = self.box.x()
         if style.align == "center":
             x += (self.box.width() - size.width()) / 2
@@ -255,21 +285,7 @@ class LabelBlock:
             y += {"top": BASE_SPACING_TOP, "bottom": -BASE_SPACING_BOTTOM}.get(
                 style.vertical_align, 0.0
             )
-        self.origin = QPointF(x, y)
-        self.bounds = QRectF(self.origin, size)
-        #: ``overflow=hidden|fill|width``: the text is cut at its box, as draw.io cuts it.
-        self.clip: QRectF | None = None
-        if style.get("overflow") in CLIPPING and self.box.width() > 0 and self.box.height() > 0:
-            self.clip = QRectF(self.box)
-            self.bounds = self.bounds.intersected(self.clip)
-        if not style.horizontal:
-            turn = QTransform()
-            c = self.box.center()
-            turn.translate(c.x(), c.y()).rotate(-90).translate(-c.x(), -c.y())
-            self.bounds = turn.mapRect(self.bounds)
-            self.turn: QTransform | None = turn
-        else:
-            self.turn = None
+        return QPointF(x, y)
 
     def paint(self, painter: QPainter) -> None:
         """Draw the text (and its background/border) in item coordinates."""
@@ -507,7 +523,6 @@ class ElementItem(QGraphicsItem):
 
     def _paint(self, painter: QPainter) -> None:
         element = self.element
-        style = element.style
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if element.kind == ShapeKind.IMAGE:
@@ -519,21 +534,7 @@ class ElementItem(QGraphicsItem):
             if self.pen is not None:
                 painter.strokePath(self.path, self.pen)
         elif self.brush is not None or self.pen is not None:
-            parts = self._filled_parts()
-            if style.shadow:
-                # the shadow of what is filled (a swimlane's open body casts none)
-                shadowed = parts if parts or self._is_lane() else [(self.path, SHADOW_COLOR)]
-                for path, _fill in shadowed:
-                    painter.fillPath(path.translated(SHADOW_OFFSET), SHADOW_COLOR)
-            for path, fill in parts:
-                painter.fillPath(path, fill)
-            if self.pen is not None:
-                painter.strokePath(self.stroke_path, self.pen)
-                painter.setPen(self.pen)
-                painter.drawLines(self.grid_lines)
-                painter.save()  # the decorations turn the painter; the label must not
-                self._decorate(painter)
-                painter.restore()
+            self._paint_shape(painter)
         if self.picture is not None and element.kind != ShapeKind.IMAGE:
             self._draw_picture(painter)
         elif element.kind == ShapeKind.IMAGE and self.picture is None and self.pen is None:
@@ -543,6 +544,24 @@ class ElementItem(QGraphicsItem):
             painter.drawRect(self.box)
         if self.label is not None:
             self.label.paint(painter)
+
+    def _paint_shape(self, painter: QPainter) -> None:
+        """The shadow, the filled parts, the outline, grid lines and decorations."""
+        parts = self._filled_parts()
+        if self.element.style.shadow:
+            # the shadow of what is filled (a swimlane's open body casts none)
+            shadowed = parts if parts or self._is_lane() else [(self.path, SHADOW_COLOR)]
+            for path, _fill in shadowed:
+                painter.fillPath(path.translated(SHADOW_OFFSET), SHADOW_COLOR)
+        for path, fill in parts:
+            painter.fillPath(path, fill)
+        if self.pen is not None:
+            painter.strokePath(self.stroke_path, self.pen)
+            painter.setPen(self.pen)
+            painter.drawLines(self.grid_lines)
+            painter.save()  # the decorations turn the painter; the label must not
+            self._decorate(painter)
+            painter.restore()
 
     def _is_lane(self) -> bool:
         """A swimlane, or a table with a title row (draw.io's TableShape draws it as one)."""

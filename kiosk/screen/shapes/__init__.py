@@ -1,1 +1,4 @@
-"""draw.io's shapes painted with Qt: basic outlines, shapes draw.io draws in code, and library stencils."""
+"""draw.io's shapes painted with Qt.
+
+Basic outlines, the shapes draw.io draws in code, and library stencils.
+"""

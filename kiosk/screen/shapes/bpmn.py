@@ -312,6 +312,56 @@ _TASK_MARKS = (
 )
 
 
+def _draw_task_mark(c: StencilCanvas, style: Style, name: str, x: float, top: float) -> None:
+    """One of a task's marks (``_TASK_MARKS``) in the 14-wide slot at ``x``, ``top``."""
+    if name == "isLoopStandard":
+        _stencil_icon(c, style, "loop", QRectF(x + 1, top + 1, 12, 12))
+    elif name in ("isLoopMultiParallel", "isLoopMultiSeq"):
+        c.translate(x + 1, top + 1)
+        c.begin()
+        for at in (2.4, 6, 9.6):
+            if name == "isLoopMultiParallel":
+                c.move_to(at, 0)
+                c.line_to(at, 12)
+            else:
+                c.move_to(0, at)
+                c.line_to(12, at)
+        c.stroke()
+        c.translate(-(x + 1), -(top + 1))
+    elif name == "isLoopComp":
+        _stencil_icon(c, style, "compensation", QRectF(x, top + 1, 14, 12))
+    elif name == "isLoopSub":
+        c.translate(x, top)
+        c.rect(0, 0, 14, 14)
+        c.stroke()
+        c.begin()
+        c.move_to(4, 7)
+        c.line_to(10, 7)
+        c.move_to(7, 4)
+        c.line_to(7, 10)
+        c.stroke()
+        c.translate(-x, -top)
+    else:
+        stroke, fill = c.state.stroke, c.state.fill
+        c.state.fill, c.state.stroke, c.state.gradient = stroke, None, None
+        _stencil_icon(c, style, "ad_hoc", QRectF(x + 1, top + 4, 12, 6))
+        c.state.stroke, c.state.fill = stroke, fill
+
+
+def _draw_task_marker(c: StencilCanvas, style: Style) -> None:
+    """The task's ``taskMarker`` icon in its top-left corner (none for ``abstract``)."""
+    marker = style.get("taskMarker") or "abstract"
+    if marker in ("send", "receive"):
+        stroke, fill = c.state.stroke, c.state.fill
+        if marker == "send":
+            c.state.stroke, c.state.fill, c.state.gradient = fill, stroke, None
+        _send_marker(c, 4, 4, 18, 13)
+        c.state.stroke, c.state.fill = stroke, fill
+    elif marker in _TASK_ICONS:
+        name, box = _TASK_ICONS[marker]
+        _stencil_icon(c, style, name, box)
+
+
 def bpmn_task(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     """``mxgraph.bpmn.task``: the task box (``mxgraph.basic.rect``; a subprocess dashed, a call
     activity thick), its loop/sub-process marks along the bottom and its ``taskMarker`` icon
@@ -334,49 +384,9 @@ def bpmn_task(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     marks = [name for name in _TASK_MARKS if style.flag(name, False)]
     x = w * 0.5 - 14 * len(marks) * 0.5
     for name in marks:
-        if name == "isLoopStandard":
-            _stencil_icon(c, style, "loop", QRectF(x + 1, h - offset_y + 1, 12, 12))
-        elif name in ("isLoopMultiParallel", "isLoopMultiSeq"):
-            c.translate(x + 1, h - offset_y + 1)
-            c.begin()
-            for at in (2.4, 6, 9.6):
-                if name == "isLoopMultiParallel":
-                    c.move_to(at, 0)
-                    c.line_to(at, 12)
-                else:
-                    c.move_to(0, at)
-                    c.line_to(12, at)
-            c.stroke()
-            c.translate(-(x + 1), -(h - offset_y + 1))
-        elif name == "isLoopComp":
-            _stencil_icon(c, style, "compensation", QRectF(x, h - offset_y + 1, 14, 12))
-        elif name == "isLoopSub":
-            c.translate(x, h - offset_y)
-            c.rect(0, 0, 14, 14)
-            c.stroke()
-            c.begin()
-            c.move_to(4, 7)
-            c.line_to(10, 7)
-            c.move_to(7, 4)
-            c.line_to(7, 10)
-            c.stroke()
-            c.translate(-x, -(h - offset_y))
-        else:
-            stroke, fill = c.state.stroke, c.state.fill
-            c.state.fill, c.state.stroke, c.state.gradient = stroke, None, None
-            _stencil_icon(c, style, "ad_hoc", QRectF(x + 1, h - offset_y + 4, 12, 6))
-            c.state.stroke, c.state.fill = stroke, fill
+        _draw_task_mark(c, style, name, x, h - offset_y)
         x += 14
-    marker = style.get("taskMarker") or "abstract"
-    if marker in ("send", "receive"):
-        stroke, fill = c.state.stroke, c.state.fill
-        if marker == "send":
-            c.state.stroke, c.state.fill, c.state.gradient = fill, stroke, None
-        _send_marker(c, 4, 4, 18, 13)
-        c.state.stroke, c.state.fill = stroke, fill
-    elif marker in _TASK_ICONS:
-        name, box = _TASK_ICONS[marker]
-        _stencil_icon(c, style, name, box)
+    _draw_task_marker(c, style)
     outline = style.get("outline") or "none"
     _event_drawing(c, style, QRectF(0, 0, 20, 20), outline, style.get("symbol") or "standard")
 

@@ -3,7 +3,8 @@
 ``path``/``rect``/``ellipse`` build a path, ``fill``/``stroke``/``fillstroke`` paint it with
 the canvas state (fill and stroke colour, stroke width, dashes, joins), ``save``/``restore``
 keep and bring back that state. ``StencilCanvas`` records each painted path with its brush and
-pen (and each text) in drawing coordinates; ``kiosk/screen/shapes/stencils.py`` places and paints them.
+pen (and each text) in drawing coordinates; ``kiosk/screen/shapes/stencils.py`` places and
+paints them.
 """
 
 from __future__ import annotations
@@ -317,6 +318,68 @@ def colour_value(value: str | None) -> QColor | None:
     return colour if colour.isValid() else None
 
 
+@dataclass(frozen=True, slots=True)
+class _CentredArc:
+    """An SVG arc in centre form: the ellipse's radii, turn and centre, the start angle and
+    the angle swept."""
+
+    rx: float
+    ry: float
+    cos_phi: float
+    sin_phi: float
+    cx: float
+    cy: float
+    theta1: float
+    delta: float
+
+    def point(self, t: float) -> QPointF:
+        """The point at parameter ``t`` on the ellipse."""
+        ex, ey = self.rx * math.cos(t), self.ry * math.sin(t)
+        cos_phi, sin_phi = self.cos_phi, self.sin_phi
+        return QPointF(self.cx + cos_phi * ex - sin_phi * ey, self.cy + sin_phi * ex + cos_phi * ey)
+
+
+def _angle_between(ux: float, uy: float, vx: float, vy: float) -> float:
+    return math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)
+
+
+def _centred_arc(
+    start: tuple[float, float],
+    rx: float,
+    ry: float,
+    angle: float,
+    large: bool,
+    sweep: bool,
+    end: tuple[float, float],
+) -> _CentredArc:
+    """SVG 1.1 appendix F.6.5: the endpoint arc from ``start`` to ``end`` in centre form
+    (radii scaled up when too small to reach)."""
+    (x0, y0), (x, y) = start, end
+    phi = math.radians(angle % 360)
+    cos_phi, sin_phi = math.cos(phi), math.sin(phi)
+    dx2, dy2 = (x0 - x) / 2, (y0 - y) / 2
+    x1p = cos_phi * dx2 + sin_phi * dy2
+    y1p = -sin_phi * dx2 + cos_phi * dy2
+    scale = (x1p * x1p) / (rx * rx) + (y1p * y1p) / (ry * ry)
+    if scale > 1:
+        rx, ry = rx * math.sqrt(scale), ry * math.sqrt(scale)
+    num = rx * rx * ry * ry - rx * rx * y1p * y1p - ry * ry * x1p * x1p
+    den = rx * rx * y1p * y1p + ry * ry * x1p * x1p
+    factor = math.sqrt(max(0.0, num / den)) if den else 0.0
+    if large == sweep:
+        factor = -factor
+    cxp, cyp = factor * rx * y1p / ry, -factor * ry * x1p / rx
+    cx = cos_phi * cxp - sin_phi * cyp + (x0 + x) / 2
+    cy = sin_phi * cxp + cos_phi * cyp + (y0 + y) / 2
+    theta1 = _angle_between(1, 0, (x1p - cxp) / rx, (y1p - cyp) / ry)
+    delta = _angle_between((x1p - cxp) / rx, (y1p - cyp) / ry, (-x1p - cxp) / rx, (-y1p - cyp) / ry)
+    if not sweep and delta > 0:
+        delta -= 2 * math.pi
+    elif sweep and delta < 0:
+        delta += 2 * math.pi
+    return _CentredArc(rx, ry, cos_phi, sin_phi, cx, cy, theta1, delta)
+
+
 def arc_to_curves(
     x0: float,
     y0: float,
@@ -336,49 +399,19 @@ def arc_to_curves(
     if rx == 0 or ry == 0:
         end = QPointF(x, y)
         return [(QPointF(x0, y0), end, end)]
-    phi = math.radians(angle % 360)
-    cos_phi, sin_phi = math.cos(phi), math.sin(phi)
-    dx2, dy2 = (x0 - x) / 2, (y0 - y) / 2
-    x1p = cos_phi * dx2 + sin_phi * dy2
-    y1p = -sin_phi * dx2 + cos_phi * dy2
-    scale = (x1p * x1p) / (rx * rx) + (y1p * y1p) / (ry * ry)
-    if scale > 1:
-        rx, ry = rx * math.sqrt(scale), ry * math.sqrt(scale)
-    num = rx * rx * ry * ry - rx * rx * y1p * y1p - ry * ry * x1p * x1p
-    den = rx * rx * y1p * y1p + ry * ry * x1p * x1p
-    factor = math.sqrt(max(0.0, num / den)) if den else 0.0
-    if large == sweep:
-        factor = -factor
-    cxp, cyp = factor * rx * y1p / ry, -factor * ry * x1p / rx
-    cx = cos_phi * cxp - sin_phi * cyp + (x0 + x) / 2
-    cy = sin_phi * cxp + cos_phi * cyp + (y0 + y) / 2
-
-    def angle_of(ux: float, uy: float, vx: float, vy: float) -> float:
-        return math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)
-
-    theta1 = angle_of(1, 0, (x1p - cxp) / rx, (y1p - cyp) / ry)
-    delta = angle_of((x1p - cxp) / rx, (y1p - cyp) / ry, (-x1p - cxp) / rx, (-y1p - cyp) / ry)
-    if not sweep and delta > 0:
-        delta -= 2 * math.pi
-    elif sweep and delta < 0:
-        delta += 2 * math.pi
-    segments = max(1, math.ceil(abs(delta) / (math.pi / 2) - 1e-9))
-    step = delta / segments
+    arc = _centred_arc((x0, y0), rx, ry, angle, large, sweep, (x, y))
+    segments = max(1, math.ceil(abs(arc.delta) / (math.pi / 2) - 1e-9))
+    step = arc.delta / segments
     k = 4 / 3 * math.tan(step / 4)
-
-    def point(t: float) -> QPointF:
-        ex, ey = rx * math.cos(t), ry * math.sin(t)
-        return QPointF(cx + cos_phi * ex - sin_phi * ey, cy + sin_phi * ex + cos_phi * ey)
-
     out: list[tuple[QPointF, QPointF, QPointF]] = []
-    t = theta1
+    t = arc.theta1
     for i in range(segments):
         t2 = t + step
         # control points: start + k * derivative, end - k * derivative
-        a = point(t)
-        b = point(t2)
-        d1 = _tangent(rx, ry, t, cos_phi, sin_phi)
-        d2 = _tangent(rx, ry, t2, cos_phi, sin_phi)
+        a = arc.point(t)
+        b = arc.point(t2)
+        d1 = _tangent(arc.rx, arc.ry, t, arc.cos_phi, arc.sin_phi)
+        d2 = _tangent(arc.rx, arc.ry, t2, arc.cos_phi, arc.sin_phi)
         end = QPointF(x, y) if i == segments - 1 else b
         out.append((a + d1 * k, b - d2 * k, end))
         t = t2

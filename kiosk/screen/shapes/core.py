@@ -1,7 +1,7 @@
-"""draw.io's own (non-library) shapes drawn in code in ``Shapes.js`` that the basic outlines of
-``kiosk/screen/shapes/outlines.py`` do not cover, painted on a ``StencilCanvas`` with the same calls as their
-``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``, ``endState``, ``startState``,
-``curlyBracket``, ``offPageConnector``.
+"""draw.io's own (non-library) shapes drawn in code in ``Shapes.js`` that the basic outlines
+of ``kiosk/screen/shapes/outlines.py`` do not cover, painted on a ``StencilCanvas`` with the
+same calls as their ``paintVertexShape``: ``waypoint``, ``crossbar``, ``dimension``,
+``endState``, ``startState``, ``curlyBracket``, ``offPageConnector``.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ draw.io draws a stencil by running its XML drawing (``mxStencil.drawShape``) aga
 (``mxAbstractCanvas2D``): ``path``/``rect``/``ellipse`` build a path, ``fill``/``stroke``/
 ``fillstroke`` paint it with the canvas state (fill and stroke colour, stroke width, dashes,
 joins), ``save``/``restore`` keep and bring back that state. ``StencilCanvas``
-(``kiosk/screen/shapes/canvas.py``) is that canvas over Qt: it records each painted path with its
-brush and pen. The shapes draw.io draws in code (``kiosk/screen/shapes/library.py`` and the modules it
-gathers: ``diagram_shapes``, ``bpmn_shapes``, ``mockup_shapes``) paint on the same canvas, so
-both end up as one ``StencilDrawing``.
+(``kiosk/screen/shapes/canvas.py``) is that canvas over Qt: it records each painted path with
+its brush and pen. The shapes draw.io draws in code (``kiosk/screen/shapes/library.py`` and the
+modules it gathers: ``diagram``, ``bpmn``, ``mockup``) paint on the same canvas, so both end up
+as one ``StencilDrawing``.
 
 The drawing is laid out as ``mxStencil.computeAspect`` does (stretched to the cell, or kept in
 proportion and centred for ``aspect="fixed"``), turned by the style's ``direction`` and mirrored
@@ -73,10 +73,12 @@ def draw_stencil(
         canvas.set_stroke_width(style.stroke_width)
     else:
         canvas.set_stroke_width(_number(stencil.stroke_width, 1.0) * min(sx, sy))
+    background = _StepRun(canvas, style, aspect, depth, disable_shadow=False)
     for step in stencil.background:
-        _draw_step(step, canvas, style, aspect, depth, disable_shadow=False)
+        _draw_step(step, background)
+    foreground = _StepRun(canvas, style, aspect, depth, disable_shadow=True)
     for step in stencil.foreground:
-        _draw_step(step, canvas, style, aspect, depth, disable_shadow=True)
+        _draw_step(step, foreground)
 
 
 def _number(raw: str | None, default: float = 0.0) -> float:
@@ -86,115 +88,177 @@ def _number(raw: str | None, default: float = 0.0) -> float:
         return default
 
 
-def _draw_step(
-    step: StencilStep,
-    canvas: StencilCanvas,
-    style: Style,
-    aspect: tuple[float, float, float, float],
-    depth: int,
-    *,
-    disable_shadow: bool,
-) -> None:
-    """One stencil instruction (``mxStencil.drawNode``)."""
-    x0, y0, sx, sy = aspect
-    min_scale = min(sx, sy)
-    op, n = step.op, step.number
+@dataclass(frozen=True, slots=True)
+class _StepRun:
+    """What every instruction of one stencil drawing is run with: the canvas, the cell's
+    style, the design box's place and scale (x0, y0, sx, sy), the include depth, and whether
+    painting switches the shadow off (the foreground)."""
 
-    def px(key: str) -> float:
-        return x0 + n(key) * sx
+    canvas: StencilCanvas
+    style: Style
+    aspect: tuple[float, float, float, float]
+    depth: int
+    disable_shadow: bool
 
-    def py(key: str) -> float:
-        return y0 + n(key) * sy
+    def x(self, step: StencilStep, key: str) -> float:
+        """The attribute ``key`` as an x on the canvas."""
+        x0, _, sx, _ = self.aspect
+        return x0 + step.number(key) * sx
 
-    if op == "save":
-        canvas.save()
-    elif op == "restore":
-        canvas.restore()
-    elif op == "path":
-        canvas.begin()
-        if step.attrs.get("rounded") == "1" and _draw_rounded(step, canvas, aspect):
-            return
-        for child in step.steps:
-            _draw_step(child, canvas, style, aspect, depth, disable_shadow=disable_shadow)
-    elif op == "close":
-        canvas.close()
-    elif op == "move":
-        canvas.move_to(px("x"), py("y"))
-    elif op == "line":
-        canvas.line_to(px("x"), py("y"))
-    elif op == "quad":
-        canvas.quad_to(px("x1"), py("y1"), px("x2"), py("y2"))
-    elif op == "curve":
-        canvas.curve_to(px("x1"), py("y1"), px("x2"), py("y2"), px("x3"), py("y3"))
-    elif op == "arc":
-        canvas.arc_to(
-            n("rx") * sx,
-            n("ry") * sy,
-            n("x-axis-rotation"),
-            n("large-arc-flag") != 0,
-            n("sweep-flag") != 0,
-            px("x"),
-            py("y"),
-        )
-    elif op == "rect":
-        canvas.rect(px("x"), py("y"), n("w") * sx, n("h") * sy)
-    elif op == "roundrect":
-        arc = n("arcsize") or ROUNDING_FACTOR * 100
-        w, h = n("w") * sx, n("h") * sy
-        r = min(w * arc / 100, h * arc / 100)
-        canvas.roundrect(px("x"), py("y"), w, h, r, r)
-    elif op == "ellipse":
-        canvas.ellipse(px("x"), py("y"), n("w") * sx, n("h") * sy)
-    elif op == "text":
-        rotation = (-90.0 if step.attrs.get("vertical") == "1" else 0.0) - n("rotation")
-        canvas.text(
-            px("x"),
-            py("y"),
-            step.attrs.get("str", ""),
-            step.attrs.get("align") or "left",
-            step.attrs.get("valign") or "top",
-            rotation,
-        )
-    elif op == "include-shape":
-        included = find_stencil(step.attrs.get("name", ""))
-        if included is not None:
-            sub = QRectF(px("x"), py("y"), n("w") * sx, n("h") * sy)
-            draw_stencil(included, canvas, style, sub, depth + 1)
-    elif op == "fillstroke":
-        canvas.fill_and_stroke()
-    elif op == "fill":
-        canvas.fill()
-    elif op == "stroke":
-        canvas.stroke()
-    elif op == "strokewidth":
-        canvas.set_stroke_width(n("width") * (1.0 if step.attrs.get("fixed") == "1" else min_scale))
-    elif op == "dashed":
-        canvas.set_dashed(step.attrs.get("dashed") == "1")
-    elif op == "dashpattern":
-        pattern = [_number(p) * min_scale for p in step.attrs.get("pattern", "").split() if p]
-        canvas.set_dash_pattern(pattern)
-    elif op == "strokecolor":
-        canvas.set_stroke_color(step.attrs.get("color"))
-    elif op == "fillcolor":
-        canvas.set_fill_color(step.attrs.get("color"))
-    elif op == "linecap":
-        canvas.set_line_cap(step.attrs.get("cap"))
-    elif op == "linejoin":
-        canvas.set_line_join(step.attrs.get("join"))
-    elif op == "miterlimit":
-        canvas.set_miter_limit(n("limit", 10.0))
-    elif op in ("alpha", "fillalpha", "strokealpha"):
-        canvas.set_alpha(n("alpha", 1.0))
-    elif op == "fontcolor":
-        canvas.state.font_color = colour_value(step.attrs.get("color")) or QColor(0, 0, 0)
-    elif op == "fontstyle":
-        canvas.state.font_style = int(n("style"))
-    elif op == "fontfamily":
-        canvas.state.font_family = step.attrs.get("family") or canvas.state.font_family
-    elif op == "fontsize":
-        canvas.state.font_size = n("size", DEFAULT_FONT_SIZE) * min_scale
-    if disable_shadow and op in ("fillstroke", "fill", "stroke"):
-        canvas.set_shadow(False)
+    def y(self, step: StencilStep, key: str) -> float:
+        """The attribute ``key`` as a y on the canvas."""
+        _, y0, _, sy = self.aspect
+        return y0 + step.number(key) * sy
+
+    @property
+    def sx(self) -> float:
+        return self.aspect[2]
+
+    @property
+    def sy(self) -> float:
+        return self.aspect[3]
+
+    @property
+    def min_scale(self) -> float:
+        return min(self.aspect[2], self.aspect[3])
+
+
+def _draw_step(step: StencilStep, run: _StepRun) -> None:
+    """One stencil instruction (``mxStencil.drawNode``); an unknown one draws nothing."""
+    painter = _STEP_PAINTERS.get(step.op)
+    if painter is not None:
+        painter(run, step)
+    if run.disable_shadow and step.op in ("fillstroke", "fill", "stroke"):
+        run.canvas.set_shadow(False)
+
+
+def _path_step(run: _StepRun, step: StencilStep) -> None:
+    run.canvas.begin()
+    if step.attrs.get("rounded") == "1" and _draw_rounded(step, run.canvas, run.aspect):
+        return
+    for child in step.steps:
+        _draw_step(child, run)
+
+
+def _arc_step(run: _StepRun, step: StencilStep) -> None:
+    n = step.number
+    run.canvas.arc_to(
+        n("rx") * run.sx,
+        n("ry") * run.sy,
+        n("x-axis-rotation"),
+        n("large-arc-flag") != 0,
+        n("sweep-flag") != 0,
+        run.x(step, "x"),
+        run.y(step, "y"),
+    )
+
+
+def _roundrect_step(run: _StepRun, step: StencilStep) -> None:
+    n = step.number
+    arc = n("arcsize") or ROUNDING_FACTOR * 100
+    w, h = n("w") * run.sx, n("h") * run.sy
+    r = min(w * arc / 100, h * arc / 100)
+    run.canvas.roundrect(run.x(step, "x"), run.y(step, "y"), w, h, r, r)
+
+
+def _text_step(run: _StepRun, step: StencilStep) -> None:
+    rotation = (-90.0 if step.attrs.get("vertical") == "1" else 0.0) - step.number("rotation")
+    run.canvas.text(
+        run.x(step, "x"),
+        run.y(step, "y"),
+        step.attrs.get("str", ""),
+        step.attrs.get("align") or "left",
+        step.attrs.get("valign") or "top",
+        rotation,
+    )
+
+
+def _include_step(run: _StepRun, step: StencilStep) -> None:
+    included = find_stencil(step.attrs.get("name", ""))
+    if included is not None:
+        n = step.number
+        sub = QRectF(run.x(step, "x"), run.y(step, "y"), n("w") * run.sx, n("h") * run.sy)
+        draw_stencil(included, run.canvas, run.style, sub, run.depth + 1)
+
+
+def _stroke_width_step(run: _StepRun, step: StencilStep) -> None:
+    scale = 1.0 if step.attrs.get("fixed") == "1" else run.min_scale
+    run.canvas.set_stroke_width(step.number("width") * scale)
+
+
+def _dash_pattern_step(run: _StepRun, step: StencilStep) -> None:
+    pattern = [_number(p) * run.min_scale for p in step.attrs.get("pattern", "").split() if p]
+    run.canvas.set_dash_pattern(pattern)
+
+
+def _font_color_step(run: _StepRun, step: StencilStep) -> None:
+    run.canvas.state.font_color = colour_value(step.attrs.get("color")) or QColor(0, 0, 0)
+
+
+def _font_style_step(run: _StepRun, step: StencilStep) -> None:
+    run.canvas.state.font_style = int(step.number("style"))
+
+
+def _font_family_step(run: _StepRun, step: StencilStep) -> None:
+    state = run.canvas.state
+    state.font_family = step.attrs.get("family") or state.font_family
+
+
+def _font_size_step(run: _StepRun, step: StencilStep) -> None:
+    run.canvas.state.font_size = step.number("size", DEFAULT_FONT_SIZE) * run.min_scale
+
+
+def _box(run: _StepRun, step: StencilStep) -> tuple[float, float, float, float]:
+    """x, y, w, h of a rect or ellipse instruction on the canvas."""
+    n = step.number
+    return run.x(step, "x"), run.y(step, "y"), n("w") * run.sx, n("h") * run.sy
+
+
+#: Each instruction of draw.io's stencil XML -> what it does on the canvas.
+_STEP_PAINTERS: dict[str, Callable[[_StepRun, StencilStep], None]] = {
+    "save": lambda run, step: run.canvas.save(),
+    "restore": lambda run, step: run.canvas.restore(),
+    "path": _path_step,
+    "close": lambda run, step: run.canvas.close(),
+    "move": lambda run, step: run.canvas.move_to(run.x(step, "x"), run.y(step, "y")),
+    "line": lambda run, step: run.canvas.line_to(run.x(step, "x"), run.y(step, "y")),
+    "quad": lambda run, step: run.canvas.quad_to(
+        run.x(step, "x1"), run.y(step, "y1"), run.x(step, "x2"), run.y(step, "y2")
+    ),
+    "curve": lambda run, step: run.canvas.curve_to(
+        run.x(step, "x1"),
+        run.y(step, "y1"),
+        run.x(step, "x2"),
+        run.y(step, "y2"),
+        run.x(step, "x3"),
+        run.y(step, "y3"),
+    ),
+    "arc": _arc_step,
+    "rect": lambda run, step: run.canvas.rect(*_box(run, step)),
+    "roundrect": _roundrect_step,
+    "ellipse": lambda run, step: run.canvas.ellipse(*_box(run, step)),
+    "text": _text_step,
+    "include-shape": _include_step,
+    "fillstroke": lambda run, step: run.canvas.fill_and_stroke(),
+    "fill": lambda run, step: run.canvas.fill(),
+    "stroke": lambda run, step: run.canvas.stroke(),
+    "strokewidth": _stroke_width_step,
+    "dashed": lambda run, step: run.canvas.set_dashed(step.attrs.get("dashed") == "1"),
+    "dashpattern": _dash_pattern_step,
+    "strokecolor": lambda run, step: run.canvas.set_stroke_color(step.attrs.get("color")),
+    "fillcolor": lambda run, step: run.canvas.set_fill_color(step.attrs.get("color")),
+    "linecap": lambda run, step: run.canvas.set_line_cap(step.attrs.get("cap")),
+    "linejoin": lambda run, step: run.canvas.set_line_join(step.attrs.get("join")),
+    "miterlimit": lambda run, step: run.canvas.set_miter_limit(step.number("limit", 10.0)),
+    **dict.fromkeys(
+        ("alpha", "fillalpha", "strokealpha"),
+        lambda run, step: run.canvas.set_alpha(step.number("alpha", 1.0)),
+    ),
+    "fontcolor": _font_color_step,
+    "fontstyle": _font_style_step,
+    "fontfamily": _font_family_step,
+    "fontsize": _font_size_step,
+}
 
 
 def _draw_rounded(
