@@ -21,13 +21,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from designer_import.errors import DrawioError
 from designer_import.images import MIME_EXTENSION
 from designer_import.loader import load_experience
 from designer_import.model import SCHEMA_VERSION, Experience, ImageRef
-from designer_import.serialize import experience_from_json, to_json
+from designer_import.serialize import JsonValue, experience_from_json, to_json
 from designer_import.validate import Finding, validate
 
 log = logging.getLogger(__name__)
@@ -120,7 +119,7 @@ def _write(staging: Path, source: Path, experience: Experience, findings: list[F
         if name not in written:
             (assets / name).write_bytes(font.data)
             written.add(name)
-    manifest: dict[str, Any] = {
+    manifest: dict[str, JsonValue] = {
         "schema_version": SCHEMA_VERSION,
         "generator": GENERATOR,
         "source": {
@@ -128,7 +127,7 @@ def _write(staging: Path, source: Path, experience: Experience, findings: list[F
             "sha256": experience.source_hash,
             "format": experience.source_format,
         },
-        "findings": [f.to_dict() for f in findings],
+        "findings": [to_json(f) for f in findings],
         "experience": to_json(experience),
     }
     target = staging / MANIFEST
@@ -153,7 +152,7 @@ def _swap_into_place(staging: Path, destination: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def read_manifest(bundle: Path) -> dict[str, Any]:
+def read_manifest(bundle: Path) -> dict[str, JsonValue]:
     """The parsed ``manifest.json`` of a bundle, schema version checked."""
     path = bundle / MANIFEST
     try:

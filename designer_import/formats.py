@@ -76,6 +76,7 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
         raise DrawioError(f"{where}: cannot parse XML ({_first_line(exc)})") from None
     if root is None:
         raise DrawioError(f"{where}: empty XML document")
+    # Any: lxml's stubs leave out DTD.iterentities, which the check needs.
     dtd: Any = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise DrawioError(f"{where}: declares XML entities; refused for safety")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, cast
+from typing import cast
 
 from designer_import.model import (
     ActionLink,
@@ -90,7 +90,7 @@ def _parse_actions(text: str) -> tuple[Link | None, list[str]]:
     return ActionLink(actions), notes
 
 
-def _parse_target(verb: ActionVerb, value: Any) -> tuple[InPageAction | None, str]:
+def _parse_target(verb: ActionVerb, value: object) -> tuple[InPageAction | None, str]:
     """The step's action, or None and what is wrong with it (draw.io writes
     ``{"cells": [ids], "tags": [names]}``; anything else is the artist's hand edit)."""
     if not isinstance(value, dict):

@@ -13,7 +13,7 @@ import typing
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from designer_import.errors import DrawioError
 from designer_import.model import (
@@ -40,10 +40,14 @@ _IMAGE_SKIP = frozenset({"data", "path"})
 _DATA_MARKER = "data:,(embedded; see the element's image)"
 
 
-def to_json(value: Any) -> Any:
-    """A JSON-ready form of a model value."""
+#: What ``json`` reads and writes.
+JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
+
+
+def to_json(value: object) -> JsonValue:
+    """A JSON-ready form of a model value; TypeError for a value the model does not hold."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
+        out: dict[str, JsonValue] = {}
         tag = _LINK_TAGS.get(type(value))
         if tag is not None:
             out["type"] = tag
@@ -58,7 +62,8 @@ def to_json(value: Any) -> Any:
             }
         return out
     if isinstance(value, Enum):
-        return value.value
+        member_value: str = value.value  # the model's enums are str-valued
+        return member_value
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, list | tuple):
@@ -67,10 +72,12 @@ def to_json(value: Any) -> Any:
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return None
-    return value
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-def experience_from_json(data: Any) -> Experience:
+def experience_from_json(data: JsonValue) -> Experience:
     """Rebuild an ``Experience`` from ``to_json`` output; ``DrawioError`` when malformed."""
     try:
         result = _decode(Experience, data)
@@ -85,7 +92,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode(kind: Any, value: Any) -> Any:
+def _decode(kind: Any, value: JsonValue) -> object:
     """``value`` (JSON) as the model type ``kind``; TypeError or ValueError when it does
     not fit."""
     if value is None:
@@ -108,7 +115,7 @@ def _decode(kind: Any, value: Any) -> Any:
     return _decode_class(kind, value)
 
 
-def _decode_collection(origin: type, args: tuple[Any, ...], value: Any) -> Any:
+def _decode_collection(origin: type, args: tuple[Any, ...], value: JsonValue) -> object:
     """``value`` as a ``list[item]``, a fixed ``tuple[...]`` (a JSON list) or a
     ``dict[str, item]``."""
     if origin is list:
@@ -126,7 +133,7 @@ def _decode_collection(origin: type, args: tuple[Any, ...], value: Any) -> Any:
     return {str(k): _decode(item, v) for k, v in value.items()}
 
 
-def _decode_class(kind: Any, value: Any) -> Any:
+def _decode_class(kind: Any, value: JsonValue) -> object:
     """``value`` as a plain class: a model dataclass, an enum, a path or a scalar."""
     if not isinstance(kind, type):
         raise TypeError(f"cannot decode {kind!r}")
@@ -143,11 +150,13 @@ def _decode_class(kind: Any, value: Any) -> Any:
     if issubclass(kind, Enum):
         return kind(value)
     if kind is Path:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a path, got {value!r}")
         return Path(value)
     return _decode_scalar(kind, value)
 
 
-def _decode_scalar(kind: type, value: Any) -> Any:
+def _decode_scalar(kind: type, value: JsonValue) -> object:
     """``value`` as a float (any JSON number), bool, str or int, each checked; bytes are
     not in JSON (None: the bundle's assets hold them)."""
     if kind is float:

@@ -12,7 +12,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from designer_import.connector_limits import connector_limits
 from designer_import.fonts import fallback, first_family
@@ -56,7 +56,7 @@ class Finding:
     message: str
     fix: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | None]:
         """JSON-ready form."""
         return asdict(self)
 
