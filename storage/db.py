@@ -9,12 +9,11 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, QueuePool
 
 from storage.schema import MIGRATIONS, meta, metadata, schema_version
 
@@ -71,7 +70,7 @@ def make_engine(
     )
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    def _connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # pysqlite's own implicit BEGIN is off: SQLAlchemy's "begin" hook below emits it.
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()

@@ -22,16 +22,16 @@ import builtins
 import json
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
 import orjson
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.validators import validator_for
 
 from settings.resources import schema_files as shipped_schema_files
-from storage.event import SCHEMA_VERSION, Event, EventRejected
+from storage.event import SCHEMA_VERSION, Event, EventRejected, JsonObject, JsonValue
 
 #: The file names of the published schemas (in :func:`schema_files`).
 EVENT_SCHEMA = "event-v1.json"
@@ -85,15 +85,16 @@ class _Compiler:
     """Writes one Python function per object schema; constants go into its namespace."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"_MISSING": object()}
+        self.namespace: dict[str, object] = {"_MISSING": object()}
         self.functions: list[str] = []
 
-    def constant(self, value: Any) -> str:
+    def constant(self, value: object) -> str:
+        """The name of ``value`` in the generated code's namespace."""
         name = f"_k{len(self.namespace)}"
         self.namespace[name] = value
         return name
 
-    def expression(self, schema: Any, v: str, where: str) -> str:
+    def expression(self, schema: JsonValue, v: str, where: str) -> str:
         """A Python expression over the variable ``v``, true when it matches ``schema``."""
         if schema is True or schema == {}:
             return "True"
@@ -104,53 +105,57 @@ class _Compiler:
         unknown = schema.keys() - _COMPILED - _ANNOTATIONS
         if unknown:
             raise ValueError(f"{where}: keyword(s) {', '.join(sorted(unknown))} not supported")
-        parts: list[str] = []
-        listed: list[str] = []
-        if "type" in schema:
-            listed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        known_string = listed == ["string"]
-        if "const" in schema:
-            parts.append(self._among([schema["const"]], v, known_string))
-        if "enum" in schema:
-            parts.append(self._among(schema["enum"], v, known_string))
-        strings = []
-        if "pattern" in schema:
-            strings.append(f"{self.constant(re.compile(schema['pattern']))}.search({v})")
-        if "minLength" in schema:
-            strings.append(f"len({v}) >= {int(schema['minLength'])}")
-        if "maxLength" in schema:
-            strings.append(f"len({v}) <= {int(schema['maxLength'])}")
-        numbers = []
-        if "minimum" in schema:
-            numbers.append(f"{v} >= {self.constant(schema['minimum'])}")
-        if "maximum" in schema:
-            numbers.append(f"{v} <= {self.constant(schema['maximum'])}")
+        listed = _listed_types(schema, where)
+        parts = self._value_tests(schema, v, known_string=listed == ["string"])
+        strings = self._string_rules(schema, v, where)
+        numbers = self._number_rules(schema, v)
         if listed:
-            # one branch per type, each with the rules of its kind of value (a string rule
-            # holds for any value that is not a string, and so on)
-            branches = []
-            for kind in sorted(listed, key=lambda k: k != "null"):  # the cheap test first
-                rules = strings if kind == "string" else []
-                rules = numbers if kind in ("integer", "number") else rules
-                branches.append(" and ".join([_TYPE_TESTS[kind].format(v=v), *rules]))
-            parts.insert(0, "(" + " or ".join(f"({b})" for b in branches) + ")")
+            parts.insert(0, _typed(listed, v, strings, numbers))
         else:
-            if strings:
-                parts.append(f"(not isinstance({v}, str) or ({' and '.join(strings)}))")
-            if numbers:
-                is_number = _TYPE_TESTS["number"].format(v=v)
-                parts.append(f"(not {is_number} or ({' and '.join(numbers)}))")
+            parts += _untyped(v, strings, numbers)
         if schema.keys() & {"properties", "required", "additionalProperties"}:
             parts.append(f"{self._object(schema, where)}({v})")
         if "anyOf" in schema:
             options = [
                 self.expression(sub, v, f"{where}/anyOf/{i}")
-                for i, sub in enumerate(schema["anyOf"])
+                for i, sub in enumerate(_array(schema["anyOf"], f"{where}/anyOf"))
             ]
             parts.append("(" + " or ".join(options) + ")")
         return " and ".join(parts) or "True"
 
-    def _among(self, values: list[Any], v: str, known_string: bool) -> str:
+    def _value_tests(self, schema: JsonObject, v: str, *, known_string: bool) -> list[str]:
+        """``const`` and ``enum``."""
+        parts = []
+        if "const" in schema:
+            parts.append(self._among([schema["const"]], v, known_string))
+        if "enum" in schema:
+            parts.append(self._among(_array(schema["enum"], "enum"), v, known_string))
+        return parts
+
+    def _string_rules(self, schema: JsonObject, v: str, where: str) -> list[str]:
+        """``pattern``, ``minLength``, ``maxLength``: what a string must meet."""
+        strings = []
+        if "pattern" in schema:
+            pattern = schema["pattern"]
+            if not isinstance(pattern, str):
+                raise ValueError(f"{where}: pattern must be a string")
+            strings.append(f"{self.constant(re.compile(pattern))}.search({v})")
+        if "minLength" in schema:
+            strings.append(f"len({v}) >= {int(_number(schema['minLength'], where))}")
+        if "maxLength" in schema:
+            strings.append(f"len({v}) <= {int(_number(schema['maxLength'], where))}")
+        return strings
+
+    def _number_rules(self, schema: JsonObject, v: str) -> list[str]:
+        """``minimum`` and ``maximum``: what a number must meet."""
+        numbers = []
+        if "minimum" in schema:
+            numbers.append(f"{v} >= {self.constant(schema['minimum'])}")
+        if "maximum" in schema:
+            numbers.append(f"{v} <= {self.constant(schema['maximum'])}")
+        return numbers
+
+    def _among(self, values: list[JsonValue], v: str, known_string: bool) -> str:
         # JSON equality: true is not 1, 1 is 1.0 (Python's == alone says True == 1)
         if all(isinstance(value, str) for value in values):
             if known_string:
@@ -169,13 +174,15 @@ class _Compiler:
                 raise ValueError(f"const/enum value {value!r} not supported")
         return "(" + " or ".join(tests) + ")"
 
-    def _object(self, schema: dict[str, Any], where: str) -> str:
+    def _object(self, schema: JsonObject, where: str) -> str:
         name = f"_object{len(self.functions)}"
         self.functions.append("")  # reserve the name before nested objects take theirs
         index = len(self.functions) - 1
-        properties: dict[str, Any] = schema.get("properties", {})
+        properties = schema.get("properties", {})
+        if not isinstance(properties, dict):
+            raise ValueError(f"{where}: properties must be an object")
         lines = [f"def {name}(d):", "    if not isinstance(d, dict):", "        return True"]
-        required = schema.get("required", [])
+        required = [str(key) for key in _array(schema.get("required", []), f"{where}/required")]
         extra = schema.get("additionalProperties", True)
         if extra not in (True, False):
             raise ValueError(f"{where}: only a boolean additionalProperties is supported")
@@ -210,8 +217,9 @@ class _Compiler:
         self.functions[index] = "\n".join(lines)
         return name
 
-    def build(self, schema: dict[str, Any]) -> Callable[[Any], bool]:
-        top = self.expression(schema, "d", "(schema)")
+    def build(self, schema: Mapping[str, Any]) -> Callable[[object], bool]:
+        """The check of ``schema``: one generated function."""
+        top = self.expression(dict(schema), "d", "(schema)")
         body = "\n\n".join([*self.functions, f"def _check(d):\n    return bool({top})"])
         # constants and builtins reach the functions as closure variables, which Python
         # reads faster than globals
@@ -221,20 +229,67 @@ class _Compiler:
             + textwrap.indent(body, "    ")
             + "\n    return _check\n"
         )
-        scope: dict[str, Any] = {}
+        scope: dict[str, Callable[..., Callable[[object], bool]]] = {}
         exec(compile(source, "<event schema check>", "exec"), scope)
         values = [*self.namespace.values(), *(getattr(builtins, n) for n in _BUILTINS)]
-        check: Callable[[Any], bool] = scope["_make"](*values)
+        check = scope["_make"](*values)
         return check
 
 
-def compile_schema(schema: dict[str, Any]) -> Callable[[Any], bool]:
+def _array(value: JsonValue, where: str) -> list[JsonValue]:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: must be an array")
+    return value
+
+
+def _number(value: JsonValue, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where}: {value!r} is not a number")
+    return value
+
+
+def _listed_types(schema: JsonObject, where: str) -> list[str]:
+    """The schema's ``type``, as a list (empty when it names none)."""
+    if "type" not in schema:
+        return []
+    listed = schema["type"]
+    kinds = listed if isinstance(listed, list) else [listed]
+    for kind in kinds:
+        if not isinstance(kind, str) or kind not in _TYPE_TESTS:
+            raise ValueError(f"{where}: type {kind!r} not supported")
+    return [str(kind) for kind in kinds]
+
+
+def _typed(listed: list[str], v: str, strings: list[str], numbers: list[str]) -> str:
+    """One branch per listed type, each with the rules of its kind of value (a string rule
+    holds for any value that is not a string, and so on)."""
+    branches = []
+    for kind in sorted(listed, key=lambda k: k != "null"):  # the cheap test first
+        rules = strings if kind == "string" else []
+        rules = numbers if kind in ("integer", "number") else rules
+        branches.append(" and ".join([_TYPE_TESTS[kind].format(v=v), *rules]))
+    return "(" + " or ".join(f"({b})" for b in branches) + ")"
+
+
+def _untyped(v: str, strings: list[str], numbers: list[str]) -> list[str]:
+    """Without a type: the string rules hold for strings only, the number rules for
+    numbers only."""
+    parts = []
+    if strings:
+        parts.append(f"(not isinstance({v}, str) or ({' and '.join(strings)}))")
+    if numbers:
+        is_number = _TYPE_TESTS["number"].format(v=v)
+        parts.append(f"(not {is_number} or ({' and '.join(numbers)}))")
+    return parts
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Callable[[object], bool]:
     """A function answering whether a JSON value matches ``schema`` (the subset of JSON
     Schema listed in this module's docstring; ``ValueError`` for anything else)."""
     return _Compiler().build(schema)
 
 
-def _where(error: Any) -> str:
+def _where(error: ValidationError) -> str:
     path = "/".join(str(p) for p in error.absolute_path)
     return f"{path or '(top)'}: {error.message}"
 
@@ -254,7 +309,7 @@ class EventCheck:
         self._payload_fast = compile_schema(self.schema.get("properties", {}).get("payload", {}))
         self._full = validator_for(self.schema)(self.schema)
 
-    def __call__(self, event: Any, store_id: str, kiosk_id: str, payload_max: int) -> None:
+    def __call__(self, event: Event, store_id: str, kiosk_id: str, payload_max: int) -> None:
         """Nothing, or :class:`EventRejected`."""
         if event.__class__ is Event and event.checked:
             if not self._payload_fast(event.payload):
@@ -283,7 +338,7 @@ class EventCheck:
             raise EventRejected(self.explain(data))
 
     @staticmethod
-    def as_stored(event: Any, store_id: str, kiosk_id: str) -> dict[str, Any]:
+    def as_stored(event: Event, store_id: str, kiosk_id: str) -> dict[str, Any]:
         """The schema v1 dict the log will store for ``event`` (ids filled in, flags as
         booleans); :class:`EventRejected` for an object that is not an event."""
         try:
@@ -305,7 +360,7 @@ class EventCheck:
         except AttributeError as exc:
             raise EventRejected(f"not an event ({type(event).__name__}): {exc}") from None
 
-    def explain(self, data: Any) -> str:
+    def explain(self, data: object) -> str:
         """Why ``data`` fails the schema, in one line (the slow validator's best match)."""
         error = best_match(self._full.iter_errors(data))
         if error is None:  # the compiled check and jsonschema disagree: name both

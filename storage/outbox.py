@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 import orjson
 import uuid_utils
 
 from storage.db import driver, file_identity, make_engine, migrate
+from storage.event import JsonObject
 from storage.records import EVENT_JSON_SQL
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class OutboxBatch:
         )
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[JsonObject]:
         """The events as schema v1 dicts (decoded on each call)."""
         return [orjson.loads(body) for body in self.jsons]
 

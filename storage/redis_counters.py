@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import cast
 
 import redis
 
 from settings.model import RedisSection
+from storage.event import JsonObject
 from storage.redis_mirror import connect, day_key, decode_presence
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,11 @@ class LiveCounters:
 
     def top_products(self, n: int = 10) -> list[tuple[str, float]]:
         """Today's (local day) products with the most interactions."""
-        rows: Any = self.client.zrevrange(
-            f"{self.prefix}:top:{day_key(time.time())}", 0, n - 1, withscores=True
+        rows = cast(
+            list[tuple[bytes, float]],
+            self.client.zrevrange(
+                f"{self.prefix}:top:{day_key(time.time())}", 0, n - 1, withscores=True
+            ),
         )
         return [(sku.decode(), float(score)) for sku, score in rows]
 
@@ -66,9 +70,9 @@ class LiveCounters:
         """Distinct sessions today (HyperLogLog estimate, exact for small numbers)."""
         return int(self.client.pfcount(f"{self.prefix}:sessions:{day_key(time.time())}"))
 
-    def presence(self) -> dict[str, Any] | None:
+    def presence(self) -> JsonObject | None:
         """The last presence.change payload (zone, people, ...) plus ``ts``, or None."""
-        raw: Any = self.client.hgetall(f"{self.prefix}:presence")
+        raw = cast(dict[bytes, bytes], self.client.hgetall(f"{self.prefix}:presence"))
         return decode_presence(raw)
 
     def close(self) -> None:

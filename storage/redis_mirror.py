@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from settings.model import RedisSection
 from storage.db import make_engine
-from storage.event import EventType
+from storage.event import EventType, JsonObject
 from storage.records import COLUMN_INDEX, EVENT_JSON_TEXT_SQL, Row
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def connect(section: RedisSection) -> redis.Redis:
     password = section.password.get_secret_value() if section.password else None
     if password is None and section.password_file is not None:
         password = section.password_file.read_text().strip()
-    kwargs: dict[str, Any] = {
+    kwargs: dict[str, object] = {
         "socket_connect_timeout": section.connect_timeout_s,
         "socket_timeout": max(2.0, section.connect_timeout_s),
     }
@@ -254,7 +254,7 @@ class RedisMirror:
         self.error = None
         return True
 
-    def _spec(self, batch: MirrorBatch, after: int | None) -> dict[str, Any]:
+    def _spec(self, batch: MirrorBatch, after: int | None) -> dict[str, object]:
         """The batch's counters, keyed by the Redis keys they go to.
 
         Column-wise, at C speed: events are first counted per (second, product) and
@@ -271,7 +271,7 @@ class RedisMirror:
         for second, session_id in set(zip(seconds, batch.session_ids, strict=True)):
             if session_id is not None:
                 sessions.setdefault(day_key(second), set()).add(session_id)
-        spec: dict[str, Any] = {
+        spec: dict[str, object] = {
             "stream": f"{p}:stream",
             "maxlen": self.section.stream_maxlen,
             "rate": [[f"{p}:rate:{second}", sku, n] for second, sku, n in counted],
@@ -583,7 +583,7 @@ def _batch_of(first: int, rows: Sequence[Row]) -> MirrorBatch:
     return MirrorBatch(seqs, *(columns[i] for i in _COLUMNS))
 
 
-def decode_presence(raw: dict[bytes, bytes]) -> dict[str, Any] | None:
+def decode_presence(raw: dict[bytes, bytes]) -> JsonObject | None:
     """The presence hash as ``{"zone": ..., ..., "ts": epoch}``."""
     if not raw or b"state" not in raw:
         return None

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from storage import Event, EventLog, EventRejected, db, writer
+from storage import Event, EventLog, EventRejected, EventType, db, writer
 from tests.support.storage import one_event_held, sqlite_only_config, stop_when_written
 from tests.support.waiting import wait_until
 
@@ -185,3 +185,17 @@ def test_full_disk_holds_events_then_writes_them_all(
     ballast.unlink()
     assert stop_when_written(log, 310) == (310, "ok")
     assert log.health().sqlite_ok
+
+
+def test_an_event_type_member_is_stored_as_its_plain_string(tmp_path: Path) -> None:
+    event = Event.create(EventType.PAGE_VIEW, payload={"sku": "A1"})
+    assert type(event.type) is str and event.type == "page.view"
+    assert event.to_json_dict()["type"] == "page.view"
+    log = EventLog(sqlite_only_config(tmp_path))
+    log.start()
+    log.append(event)
+    log.stop()
+    with sqlite3.connect(log.database) as conn:
+        row = conn.execute("SELECT type, sku, json FROM events").fetchone()
+    assert row[0] == "page.view" and row[1] == "A1"  # counted as a product type
+    assert json.loads(row[2])["type"] == "page.view"
