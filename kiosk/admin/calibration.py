@@ -14,8 +14,8 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,9 +24,13 @@ from PySide6.QtCore import QObject, QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QWidget
 
 from kiosk.admin import theme
-from kiosk.admin.configfile import Calibration, save_calibration
-from kiosk.services import KioskServices
+from kiosk.admin.configfile import Calibration, CalibrationSaveError, CalibrationWriter
+from kiosk.tasks import TaskRunner
+from settings import KioskConfig
 from settings.model import ZonesSection
+
+if TYPE_CHECKING:
+    from sensors import PresenceService
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ ZONE_STEP_M = 0.05
 ZONE_GAP_M = 0.1
 #: After the last change, wait this long before writing the file (a drag is many changes).
 COMMIT_DELAY_MS = 600
+#: The task runner's lane the config file is written on (one write at a time, in order).
+SAVE_LANE = "admin-calibration"
 #: Over the image while no depth frame has come yet.
 WAITING = "waiting for the camera…"
 
@@ -49,9 +55,9 @@ ZONE_COLOURS = {
 }
 
 
-def calibration_of(services: KioskServices) -> Calibration:
+def calibration_of(config: KioskConfig) -> Calibration:
     """The calibration the config holds now."""
-    sensors = services.config.sensors
+    sensors = config.sensors
     left, top, right, bottom = sensors.roi
     zones = sensors.zones
     return Calibration(
@@ -163,25 +169,29 @@ class CalibrationPage(QWidget):
     """Live depth view, draggable ROI, zone sliders, undo; persisted to the config file.
 
     ``on_change(kind, calibration)`` is told of every committed change ("calibration" or
-    "calibration_undo") so the controller can record it with the role.
+    "calibration_undo") so the controller can record it with the role. Writes to the
+    config file run on the ``tasks`` lane :data:`SAVE_LANE`, one after the other.
     """
 
-    saved = Signal(str)  # "" when saved, else the error (from the writer thread)
-    _saveDone = Signal(str)
+    saved = Signal(str)  # "" when saved, else the error
 
     def __init__(
         self,
         *,
-        services: KioskServices,
+        config: KioskConfig,
+        presence: PresenceService | None,
+        tasks: TaskRunner,
         on_change: Callable[[str, Calibration], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._services = services
+        self._config = config
+        self._presence = presence
+        self._tasks = tasks
         self._on_change = on_change
-        self._config_path: Path | None = services.config.source
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="admin-calibration")
-        self.current = calibration_of(services)
+        self._config_path: Path | None = config.source
+        self._writer = CalibrationWriter(config.source) if config.source is not None else None
+        self.current = calibration_of(config)
         self.committed = self.current
         self.undo_stack: list[Calibration] = []
         self.frames_shown = 0
@@ -189,42 +199,7 @@ class CalibrationPage(QWidget):
         self.last_save_error: str | None = None
         self._bridge = _PreviewBridge()
         self._bridge.arrived.connect(self._show_frame)
-        self._saveDone.connect(self._save_finished)
-
-        self.view = pg.PlotWidget(background="#000000")
-        self.view.setMenuEnabled(False)
-        self.view.hideButtons()
-        self.view.hideAxis("left")
-        self.view.hideAxis("bottom")
-        self.view.setAspectLocked(False)
-        self.view.invertY(True)
-        self.view.setMouseEnabled(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setRect(QRectF(0, 0, 1, 1))
-        self.view.addItem(self.image)
-        self.view.setRange(QRectF(0, 0, 1, 1), padding=0.02)
-        left, top, right, bottom = self.current.roi
-        self.roi = pg.RectROI(
-            [left, top],
-            [right - left, bottom - top],
-            pen=pg.mkPen("#ffffff", width=4),
-            maxBounds=QRectF(0, 0, 1, 1),
-            movable=True,
-            rotatable=False,
-            resizable=True,
-        )
-        self.roi.handleSize = 28  # finger-sized
-        for handle in self.roi.getHandles():
-            self.roi.removeHandle(handle)
-        self.roi.addScaleHandle([1, 1], [0, 0])
-        self.roi.addScaleHandle([0, 0], [1, 1])
-        self.view.addItem(self.roi)
-        self.roi.sigRegionChanged.connect(self._roi_moved)
-        self.roi.sigRegionChangeFinished.connect(self._schedule_commit)
-        self.no_image = pg.TextItem(WAITING, color=theme.TEXT, anchor=(0.5, 0.5))
-        self.no_image.setPos(0.5, 0.5)
-        self.view.addItem(self.no_image)
-
+        self.view, self.image, self.roi, self.no_image = self._depth_view()
         self.engaged = ZoneSlider("Engaged closer than", self.current.engaged_m)
         self.approaching = ZoneSlider("Approaching closer than", self.current.approaching_m)
         self.passing = ZoneSlider("Passing closer than", self.current.passing_m)
@@ -235,6 +210,55 @@ class CalibrationPage(QWidget):
         self.undo_button.clicked.connect(self.undo)
         self.live = theme.label("", theme.FONT_VALUE, bold=True)
         self.save_state = theme.label("", theme.FONT_BODY, colour=theme.MUTED)
+        self._lay_out()
+        self._commit_timer = QTimer(self)
+        self._commit_timer.setSingleShot(True)
+        self._commit_timer.setInterval(COMMIT_DELAY_MS)
+        self._commit_timer.timeout.connect(self.commit)
+        self._apply_colours()
+        self._update_buttons()
+        self._say_where_changes_go()
+
+    def _depth_view(self) -> tuple[pg.PlotWidget, pg.ImageItem, pg.RectROI, pg.TextItem]:
+        """The depth image over the unit square, the draggable ROI and the waiting text."""
+        view = pg.PlotWidget(background="#000000")
+        view.setMenuEnabled(False)
+        view.hideButtons()
+        view.hideAxis("left")
+        view.hideAxis("bottom")
+        view.setAspectLocked(False)
+        view.invertY(True)
+        view.setMouseEnabled(x=False, y=False)
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setRect(QRectF(0, 0, 1, 1))
+        view.addItem(image)
+        view.setRange(QRectF(0, 0, 1, 1), padding=0.02)
+        left, top, right, bottom = self.current.roi
+        roi = pg.RectROI(
+            [left, top],
+            [right - left, bottom - top],
+            pen=pg.mkPen("#ffffff", width=4),
+            maxBounds=QRectF(0, 0, 1, 1),
+            movable=True,
+            rotatable=False,
+            resizable=True,
+        )
+        roi.handleSize = 28  # finger-sized
+        for handle in roi.getHandles():
+            roi.removeHandle(handle)
+        roi.addScaleHandle([1, 1], [0, 0])
+        roi.addScaleHandle([0, 0], [1, 1])
+        view.addItem(roi)
+        roi.sigRegionChanged.connect(self._roi_moved)
+        roi.sigRegionChangeFinished.connect(self._schedule_commit)
+        no_image = pg.TextItem(WAITING, color=theme.TEXT, anchor=(0.5, 0.5))
+        no_image.setPos(0.5, 0.5)
+        view.addItem(no_image)
+        return view, image, roi, no_image
+
+    def _lay_out(self) -> None:
+        """The depth view on the left; the live reading, the legend, the sliders and undo
+        on the right."""
         legend = theme.label(
             " ".join(
                 f'<span style="color: rgb{ZONE_COLOURS[z]}">■</span> {z}'
@@ -242,7 +266,6 @@ class CalibrationPage(QWidget):
             ),
             theme.FONT_BODY,
         )
-
         side = QVBoxLayout()
         side.setSpacing(18)
         side.addWidget(self.live)
@@ -268,12 +291,8 @@ class CalibrationPage(QWidget):
         layout.addWidget(theme.title("Calibration"))
         layout.addLayout(body, 1)
 
-        self._commit_timer = QTimer(self)
-        self._commit_timer.setSingleShot(True)
-        self._commit_timer.setInterval(COMMIT_DELAY_MS)
-        self._commit_timer.timeout.connect(self.commit)
-        self._apply_colours()
-        self._update_buttons()
+    def _say_where_changes_go(self) -> None:
+        """Changes apply at once; say when they are not saved, or lose to the environment."""
         if self._config_path is None:
             self.save_state.setText("changes apply now but are not saved (no config file)")
         overridden = sorted(
@@ -287,18 +306,48 @@ class CalibrationPage(QWidget):
                 f"⚠ {', '.join(overridden)} set: it wins over the file at restart"
             )
 
+    # -- AdminPage --------------------------------------------------------------------------
+
+    def widget(self) -> QWidget:
+        """The page itself."""
+        return self
+
+    def on_show(self) -> None:
+        """Start the live depth image."""
+        self.start_preview()
+
+    def on_hide(self) -> None:
+        """Save what staff changed and stop the depth image."""
+        self.commit()
+        self.stop_preview()
+
+    def refresh(self) -> None:
+        """Show the current zone and distance."""
+        self.show_presence()
+
+    def shutdown(self) -> None:
+        """Write the newest calibration now if it is not on disk yet: the task runner
+        drops queued work when the kiosk stops (called on the UI thread, at stop only)."""
+        self.commit()
+        if self._writer is None:
+            return
+        try:
+            self._writer.write_wanted()
+        except CalibrationSaveError as exc:
+            log.error("calibration not saved at shutdown: %s", exc)
+
     # -- preview ----------------------------------------------------------------------------
 
     def start_preview(self) -> None:
         """Begin receiving depth images (the page is on screen)."""
         self._bridge.set_open(True)
-        if self._services.presence is not None:
-            self._services.presence.set_preview_sink(self._bridge.push)
+        if self._presence is not None:
+            self._presence.set_preview_sink(self._bridge.push)
 
     def stop_preview(self) -> None:
         """Stop receiving depth images and forget the last one."""
-        if self._services.presence is not None:
-            self._services.presence.set_preview_sink(None)
+        if self._presence is not None:
+            self._presence.set_preview_sink(None)
         self._bridge.set_open(False)
         self.image.clear()
         self.no_image.setVisible(True)
@@ -325,7 +374,8 @@ class CalibrationPage(QWidget):
     def show_presence(self) -> None:
         """Show the current zone and distance (the controller calls this every second); what
         the camera cannot see is said instead: no camera, its fault, or simulated shoppers."""
-        health = self._services.sensor_health()
+        presence = self._presence
+        health = presence.health() if presence is not None else None
         if health is not None and health.simulated:
             self.live.setText("simulated shoppers: no camera to calibrate")
             self.no_image.setText("no camera: shoppers are simulated")
@@ -334,14 +384,14 @@ class CalibrationPage(QWidget):
             self.live.setText(f"no camera: {health.message or health.status}")
             self.no_image.setText(f"camera {health.status.replace('_', ' ')}")
             return
-        if health is None and self._services.presence is None:
+        if presence is None:
             self.live.setText("no camera: presence sensing is not running")
             self.no_image.setText("no camera")
             return
-        webcam = self._services.config.sensors.type == "webcam"
+        webcam = self._config.sensors.type == "webcam"
         # a webcam sees no depth: there is no image to colour by zone, only the readings
         self.no_image.setText("a webcam gives no depth image" if webcam else WAITING)
-        state = self._services.presence_state()
+        state = presence.state
         if state is None:
             self.live.setText("no presence report yet")
             return
@@ -392,7 +442,7 @@ class CalibrationPage(QWidget):
             return
         self.current = calibration
         self._apply_colours()
-        presence = self._services.presence
+        presence = self._presence
         if presence is not None:
             try:
                 presence.update_calibration(
@@ -430,14 +480,15 @@ class CalibrationPage(QWidget):
         self._update_buttons()
         if self._on_change is not None:
             self._on_change(kind, calibration)
-        if self._config_path is not None:
+        writer = self._writer
+        if writer is not None:
             self.save_state.setText("saving…")
-            future = self._writer.submit(save_calibration, self._config_path, calibration)
-            future.add_done_callback(self._saved_in_thread)
-
-    def _saved_in_thread(self, future: Future[None]) -> None:
-        error = future.exception()
-        self._saveDone.emit("" if error is None else str(error))
+            writer.want(calibration)
+            self._tasks.run(
+                writer.write_wanted, name="calibration save", lane=SAVE_LANE
+            ).on_success(lambda _written: self._save_finished("")).on_failure(
+                lambda error: self._save_finished(str(error))
+            )
 
     def _save_finished(self, error: str) -> None:
         self.last_save_error = error or None
@@ -450,7 +501,7 @@ class CalibrationPage(QWidget):
 
     def _update_config(self, calibration: Calibration) -> None:
         """Keep the in-memory config in step, so the status page and a later reopen agree."""
-        sensors = self._services.config.sensors
+        sensors = self._config.sensors
         try:
             sensors.zones = ZonesSection(**calibration.zones_dict())
             sensors.roi = list(calibration.roi)
@@ -469,11 +520,3 @@ class CalibrationPage(QWidget):
     def _update_buttons(self) -> None:
         self.undo_button.setEnabled(bool(self.undo_stack))
         self.undo_button.setText(f"Undo ({len(self.undo_stack)})" if self.undo_stack else "Undo")
-
-    def wait_saved(self, timeout: float = 5.0) -> None:
-        """Block until queued file writes are done (tests, shutdown)."""
-        self._writer.submit(lambda: None).result(timeout)
-
-    def close_writer(self) -> None:
-        """Finish pending writes and end the writer thread."""
-        self._writer.shutdown(wait=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,22 @@ def _fmt(value: float) -> str:
     return repr(round(float(value), 3))
 
 
+def _replace_key(line: str, table: str, values: dict[str, str]) -> tuple[str, str] | None:
+    """``(key, new line)`` when ``line`` sets one of ``values``' keys, else None; the
+    staff's comment after the value is kept. Raises ValueError for a multi-line value."""
+    key_match = re.match(r"^(\s*)([A-Za-z0-9_-]+)\s*=\s*(.*)$", line)
+    if not key_match or key_match.group(2) not in values:
+        return None
+    key = key_match.group(2)
+    rest = key_match.group(3)
+    if rest.lstrip().startswith("[") and "]" not in rest:
+        raise ValueError(f"[{table}] {key} spans several lines")
+    # keep the staff's comment after the value (these values hold no '#')
+    hash_at = rest.find("#")
+    comment = "  " + rest[hash_at:].rstrip() if hash_at >= 0 else ""
+    return key, f"{key_match.group(1)}{key} = {values[key]}{comment}"
+
+
 def _set_keys(lines: list[str], table: str, values: dict[str, str]) -> list[str]:
     """Replace ``key = ...`` lines inside ``[table]`` (keeping trailing comments) and add
     the missing keys at the end of the table; add the table when the file has none."""
@@ -76,19 +93,12 @@ def _set_keys(lines: list[str], table: str, values: dict[str, str]) -> list[str]
             found_table = found_table or current == table
             out.append(line)
             continue
-        if current == table:
-            key_match = re.match(r"^(\s*)([A-Za-z0-9_-]+)\s*=\s*(.*)$", line)
-            if key_match and key_match.group(2) in values:
-                key = key_match.group(2)
-                rest = key_match.group(3)
-                if rest.lstrip().startswith("[") and "]" not in rest:
-                    raise ValueError(f"[{table}] {key} spans several lines")
-                # keep the staff's comment after the value (these values hold no '#')
-                hash_at = rest.find("#")
-                comment = "  " + rest[hash_at:].rstrip() if hash_at >= 0 else ""
-                out.append(f"{key_match.group(1)}{key} = {values[key]}{comment}")
-                pending.pop(key, None)
-                continue
+        replaced = _replace_key(line, table, values) if current == table else None
+        if replaced is not None:
+            key, new_line = replaced
+            out.append(new_line)
+            pending.pop(key, None)
+            continue
         out.append(line)
     if current == table:
         flush()
@@ -172,3 +182,38 @@ def save_calibration(path: Path, calibration: Calibration) -> None:
         list(calibration.roi),
         calibration.zones_dict(),
     )
+
+
+class CalibrationWriter:
+    """Saves calibrations into one config file, the newest one winning; used from the UI
+    thread (:meth:`want`) and a worker (:meth:`write_wanted`).
+
+    Staff drag and undo faster than a file is written: each change only replaces the
+    calibration wanted on disk, and whichever write runs next writes the newest one, so
+    writes that finish out of order, or one made at shutdown, never leave an older one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._wanted_lock = threading.Lock()  # held for an assignment only: UI-safe
+        self._write_lock = threading.Lock()  # held while the file is written
+        self._wanted: Calibration | None = None
+        self._written: Calibration | None = None
+
+    def want(self, calibration: Calibration) -> None:
+        """Make ``calibration`` the one to write next (returns at once)."""
+        with self._wanted_lock:
+            self._wanted = calibration
+
+    def write_wanted(self) -> Calibration | None:
+        """Write the newest wanted calibration unless it is on disk already; returns what
+        was written (None: nothing was). Blocks on the disk: call it off the UI thread
+        (except at shutdown). Raises :class:`CalibrationSaveError`."""
+        with self._write_lock:
+            with self._wanted_lock:
+                wanted = self._wanted
+            if wanted is None or wanted == self._written:
+                return None
+            save_calibration(self.path, wanted)
+            self._written = wanted
+            return wanted

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,8 +28,13 @@ from PySide6.QtWidgets import (
 
 from kiosk.admin import theme
 from kiosk.admin.library import ContentEntry, ContentLibrary, find_drawings, usb_folders
-from kiosk.admin.tasks import run_off_ui
-from kiosk.services import KioskServices
+from kiosk.models.shopper_screen import ShopperScreen
+from kiosk.tasks import TaskRunner
+from storage.event import JsonValue
+
+if TYPE_CHECKING:
+    from designer_import import Finding
+    from designer_import.model import Experience
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +48,8 @@ class Candidate:
 
     source: Path
     path: Path
-    experience: Any
-    findings: list[Any]
+    experience: Experience
+    findings: list[Finding]
 
     @property
     def errors(self) -> int:
@@ -62,6 +67,13 @@ def prepare_candidate(library: ContentLibrary, source: Path) -> Candidate:
     return Candidate(source, path, experience, validate(experience))
 
 
+def load_drawing(path: Path) -> Experience:
+    """Load the drawing or bundle at ``path`` (worker thread)."""
+    from designer_import import load_experience
+
+    return load_experience(path)
+
+
 class ContentPage(QWidget):
     """List, import, preview, activate and roll back experiences.
 
@@ -71,13 +83,15 @@ class ContentPage(QWidget):
     def __init__(
         self,
         *,
-        services: KioskServices,
+        screen: ShopperScreen,
         library: ContentLibrary,
-        on_action: Callable[[str, dict[str, Any]], None] | None = None,
+        tasks: TaskRunner,
+        on_action: Callable[[str, dict[str, JsonValue]], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._services = services
+        self._screen = screen
+        self._tasks = tasks
         self.library = library
         self._on_action = on_action
         self.role = "manager"
@@ -106,11 +120,16 @@ class ContentPage(QWidget):
         self.thumbs = QWidget()
         self._thumbs_layout = QHBoxLayout(self.thumbs)
         self._thumbs_layout.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self._lay_out()
+        self.show_current()
+
+    def _lay_out(self) -> None:
+        """What is showing and the drawings found on the left; the picked drawing's
+        previews, findings and the activate button on the right."""
         scroll = QScrollArea()
         scroll.setWidget(self.thumbs)
         scroll.setWidgetResizable(True)
         scroll.setFixedHeight(THUMB_SIZE[1] + 80)
-
         left = QVBoxLayout()
         left.addWidget(theme.label("Showing now", theme.FONT_BODY, colour=theme.MUTED))
         left.addWidget(self.active_label)
@@ -132,15 +151,34 @@ class ContentPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(theme.title("Content"))
         layout.addLayout(body, 1)
-        self.refresh()
+
+    # -- AdminPage --------------------------------------------------------------------------
+
+    def widget(self) -> QWidget:
+        """The page itself."""
+        return self
+
+    def on_show(self) -> None:
+        """Show what is on screen now and what roll back goes to."""
+        self.show_current()
+
+    def on_hide(self) -> None:
+        """Nothing to stop: a check or activation under way finishes and shows its result."""
+
+    def refresh(self) -> None:
+        """Nothing changes by the second here (the page is brought up to date on show and
+        after each action)."""
+
+    def shutdown(self) -> None:
+        """Nothing of its own to stop (its work runs on the kiosk's task runner)."""
 
     # -- what is showing --------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def show_current(self) -> None:
         """Show what is on screen now (and why, when it is a stand-in), then what roll back
         goes to, read from the history off the UI thread."""
-        experience = self._services.experience()
-        problem = self._services.experience_error()
+        experience = self._screen.shown_experience()
+        problem = self._screen.experience_error()
         if experience is not None:
             self.active_label.setText(f"{shown_name(experience)} ({len(experience.pages)} pages)")
         else:
@@ -156,15 +194,20 @@ class ContentPage(QWidget):
                 library.ensure_started(started.source_path, started.source_hash)
             return library.previous()
 
-        run_off_ui(read, self._history_read)
+        self._tasks.run(read, name="content history read").on_success(
+            self._history_read
+        ).on_failure(self._history_unreadable)
 
-    def _history_read(self, previous: ContentEntry | None, error: Exception | None) -> None:
-        if error is not None:
-            log.warning("content history unreadable: %s", error)
-            self.previous_label.setText(f"before: unknown ({error})")
-            previous = None
-        else:
-            self.previous_label.setText(f"before: {previous.name}" if previous else "before: none")
+    def _history_read(self, previous: ContentEntry | None) -> None:
+        self.previous_label.setText(f"before: {previous.name}" if previous else "before: none")
+        self._set_previous(previous)
+
+    def _history_unreadable(self, error: Exception) -> None:
+        log.warning("content history unreadable: %s", error)
+        self.previous_label.setText(f"before: unknown ({error})")
+        self._set_previous(None)
+
+    def _set_previous(self, previous: ContentEntry | None) -> None:
         self._previous = previous
         self.rollback_button.setEnabled(previous is not None and not self.busy)
 
@@ -172,27 +215,31 @@ class ContentPage(QWidget):
 
     def scan(self) -> None:
         """Look for drawings in the incoming folder and on USB sticks (worker thread)."""
-        self.library.incoming.mkdir(parents=True, exist_ok=True)
-        folders = [self.library.incoming]
+        incoming = self.library.incoming
         self._set_busy(True, "looking for drawings…")
 
         def look() -> list[Path]:
-            return find_drawings([*folders, *usb_folders()])
+            incoming.mkdir(parents=True, exist_ok=True)
+            return find_drawings([incoming, *usb_folders()])
 
-        run_off_ui(look, self._scanned)
+        self._tasks.run(look, name="content scan").on_success(self._scanned).on_failure(
+            self._scan_failed
+        )
 
-    def _scanned(self, found: list[Path] | None, error: Exception | None) -> None:
+    def _scan_failed(self, error: Exception) -> None:
         self._set_busy(False)
         self.drawings.clear()
-        if error is not None:
-            self.message.setText(f"⚠ cannot look for drawings: {error}")
-            return
-        for path in found or []:
+        self.message.setText(f"⚠ cannot look for drawings: {error}")
+
+    def _scanned(self, found: list[Path]) -> None:
+        self._set_busy(False)
+        self.drawings.clear()
+        for path in found:
             item = QListWidgetItem(f"{path.name}\n{path.parent}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             self.drawings.addItem(item)
         self.message.setText(
-            f"{len(found or [])} drawings found; tap one to check it"
+            f"{len(found)} drawings found; tap one to check it"
             if found
             else f"no drawings: put a .drawio file in {self.library.incoming} or plug in a stick"
         )
@@ -206,15 +253,20 @@ class ContentPage(QWidget):
         self.activate_button.setEnabled(False)
         self._set_busy(True, f"checking {source.name}…")
         library = self.library
-        run_off_ui(lambda: prepare_candidate(library, source), self._checked)
+        self._tasks.run(
+            lambda: prepare_candidate(library, source), name="content check"
+        ).on_success(self._checked).on_failure(self._unusable)
 
-    def _checked(self, candidate: Candidate | None, error: Exception | None) -> None:
+    def _unusable(self, error: Exception) -> None:
         self._set_busy(False)
         self.findings.clear()
         self._clear_thumbs()
-        if error is not None or candidate is None:
-            self.message.setText(f"⚠ cannot use this drawing: {error}")
-            return
+        self.message.setText(f"⚠ cannot use this drawing: {error}")
+
+    def _checked(self, candidate: Candidate) -> None:
+        self._set_busy(False)
+        self.findings.clear()
+        self._clear_thumbs()
         self.candidate = candidate
         pages = len(candidate.experience.pages)
         warnings = len(candidate.findings) - candidate.errors
@@ -226,14 +278,14 @@ class ContentPage(QWidget):
             item = QListWidgetItem(finding.format())
             colour = theme.COLOURS["bad" if finding.severity == "error" else "warn"]
             item.setForeground(Qt.GlobalColor.white)
-            item.setBackground(_qcolour(colour))
+            item.setBackground(QColor(colour))
             self.findings.addItem(item)
         if not candidate.findings:
             self.findings.addItem("the validator found nothing to fix")
         self._show_thumbs(candidate.experience)
         self.activate_button.setEnabled(True)
 
-    def _show_thumbs(self, experience: Any) -> None:
+    def _show_thumbs(self, experience: Experience) -> None:
         try:
             from kiosk.screen.render import PageScene, render_page
         except ImportError as exc:
@@ -243,7 +295,7 @@ class ContentPage(QWidget):
             try:
                 image = render_page(PageScene(page), *THUMB_SIZE)
             except Exception:
-                log.exception("preview of page %r failed", getattr(page, "name", "?"))
+                log.exception("preview of page %r failed", page.name)
                 continue
             box = QVBoxLayout()
             picture = QLabel()
@@ -282,25 +334,23 @@ class ContentPage(QWidget):
         path = Path(previous.path)
         self._set_busy(True, f"loading {path.name}…")
 
-        def load() -> Any:
-            from designer_import import load_experience
-
-            return load_experience(path)
-
-        def loaded(experience: Any, error: Exception | None) -> None:
+        def loaded(experience: Experience) -> None:
             self._set_busy(False)
-            if error is not None:
-                self.message.setText(f"⚠ not activated: {error}")
-                log.warning("rolling back to %s failed: %s", path, error)
-                return
             self._switch_to(path, experience, "content_rollback")
 
-        run_off_ui(load, loaded)
+        def unloadable(error: Exception) -> None:
+            self._set_busy(False)
+            self.message.setText(f"⚠ not activated: {error}")
+            log.warning("rolling back to %s failed: %s", path, error)
 
-    def _switch_to(self, path: Path, experience: Any, what: str) -> None:
-        current = self._services.experience()
+        self._tasks.run(lambda: load_drawing(path), name="content roll back").on_success(
+            loaded
+        ).on_failure(unloadable)
+
+    def _switch_to(self, path: Path, experience: Experience, what: str) -> None:
+        current = self._screen.shown_experience()
         try:
-            self._services.activate_experience(path, experience)
+            self._screen.activate_experience(path, experience)
         except Exception as exc:  # a drawing the screen cannot show: the kiosk recovers
             log.exception("showing %s failed", path)
             self.message.setText(f"⚠ not activated: {path.name} cannot be shown ({exc})")
@@ -318,19 +368,23 @@ class ContentPage(QWidget):
         self._set_busy(True, f"now showing {path.name}; remembering it…")
         library, role = self.library, self.role
 
-        def remembered(_entry: Any, error: Exception | None) -> None:
+        def remembered(_entry: ContentEntry) -> None:
             self._set_busy(False)
-            if error is not None:
-                log.error("activated %s but could not remember it: %s", path, error)
-                self.message.setText(
-                    f"⚠ now showing {path.name}, but after a restart the kiosk will show "
-                    f"the one before: the content history cannot be written ({error})"
-                )
-            else:
-                self.message.setText(f"now showing {path.name}")
-            self.refresh()
+            self.message.setText(f"now showing {path.name}")
+            self.show_current()
 
-        run_off_ui(lambda: library.record(path, role, source_hash), remembered)
+        def forgotten(error: Exception) -> None:
+            self._set_busy(False)
+            log.error("activated %s but could not remember it: %s", path, error)
+            self.message.setText(
+                f"⚠ now showing {path.name}, but after a restart the kiosk will show "
+                f"the one before: the content history cannot be written ({error})"
+            )
+            self.show_current()
+
+        self._tasks.run(
+            lambda: library.record(path, role, source_hash), name="content history write"
+        ).on_success(remembered).on_failure(forgotten)
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self.busy = busy
@@ -341,7 +395,7 @@ class ContentPage(QWidget):
         self.rollback_button.setEnabled(not busy and self._previous is not None)
 
 
-def shown_name(experience: Any) -> str:
+def shown_name(experience: Experience) -> str:
     """The file staff know an experience by; a kept copy (the last good bundle) names the
     drawing it was made from."""
     if experience.source_format == "bundle" and experience.globals.get("filename"):
@@ -351,9 +405,3 @@ def shown_name(experience: Any) -> str:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _qcolour(name: str) -> Any:
-    from PySide6.QtGui import QColor
-
-    return QColor(name)

@@ -7,11 +7,10 @@ when staff get in, and writes every admin action as an ``admin.*`` event with th
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QTouchEvent
@@ -26,25 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin import theme
-from kiosk.admin.configfile import Calibration
-from kiosk.admin.data import AdminData, DashboardSnapshot, StatusSnapshot
+from kiosk.admin.audit import AdminAudit
 from kiosk.admin.gesture import CornerTaps
-from kiosk.admin.library import ContentLibrary
 from kiosk.admin.pinpad import PinPad
 from kiosk.admin.pins import LOCKOUT_FILE, PinGate, PinStatus, Role, check_pin, pin_status
-from kiosk.admin.tasks import run_off_ui
-from kiosk.services import KioskServices
+from kiosk.admin.registry import AdminPage, PageRegistry
+from kiosk.tasks import TaskRunner
+from settings import KioskConfig
 
 log = logging.getLogger(__name__)
 
-#: Page name -> (button text, roles that see it), in the order of the side bar.
-PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
-    "status": ("Status", ("staff", "manager")),
-    "dashboards": ("Dashboards", ("staff", "manager")),
-    "calibration": ("Calibration", ("staff", "manager")),
-    "content": ("Content", ("manager",)),
-    "kiosk": ("Kiosk", ("manager",)),
-}
 # Quick taps come as press, double-click, press, double-click...: both count.
 #: The PIN pad closes itself after this long without a touch (the panel after idle_close_s).
 PAD_IDLE_S = 30.0
@@ -69,9 +59,12 @@ _ACTIVITY = {
 }
 
 
-def pages_for(role: Role) -> list[str]:
-    """The pages ``role`` may open, in side-bar order."""
-    return [name for name, (_, roles) in PAGES.items() if role in roles]
+class PanelState(enum.StrEnum):
+    """Where the admin panel is: watching for the gesture, asking for the PIN, or open."""
+
+    CLOSED = "closed"
+    PAD = "pad"
+    OPEN = "open"
 
 
 class AdminOverlay(QWidget):
@@ -110,14 +103,14 @@ class AdminOverlay(QWidget):
         self.stack.addWidget(self.panel)
         self.nav_buttons: dict[str, QPushButton] = {}
 
-    def set_nav(self, names: list[str], on_click: Callable[[str], object]) -> None:
-        """Side-bar buttons for exactly these pages."""
+    def set_nav(self, pages: dict[str, str], on_click: Callable[[str], object]) -> None:
+        """Side-bar buttons for exactly these pages (name -> button text, in order)."""
         for button in self.nav_buttons.values():
             self.nav.removeWidget(button)
             button.deleteLater()
         self.nav_buttons = {}
-        for name in names:
-            button = theme.button(PAGES[name][0], checkable=True)
+        for name, title in pages.items():
+            button = theme.button(title, checkable=True)
             button.clicked.connect(lambda _checked=False, n=name: on_click(n))
             self.nav.addWidget(button)
             self.nav_buttons[name] = button
@@ -126,30 +119,37 @@ class AdminOverlay(QWidget):
 class AdminController(QObject):
     """Owns the admin panel of one shopper window.
 
-    States: ``closed`` (watching for the gesture), ``pad`` (PIN pad shown), ``open`` (panel
-    shown for :attr:`role`). ``clock`` (monotonic seconds) drives the gesture window, the
-    lockout and idle close, and is injectable for tests.
+    :attr:`state` is a :class:`PanelState`: closed (watching for the gesture), pad (PIN pad
+    shown) or open (the panel shown for :attr:`role`). The side bar offers the pages of
+    ``pages`` the role may see; the controller drives them through the
+    :class:`~kiosk.admin.registry.AdminPage` lifecycle. ``clock`` (monotonic seconds) drives
+    the gesture window, the lockout and idle close, and is injectable for tests.
     """
 
-    stateChanged = Signal(str)
+    stateChanged = Signal(object)  # PanelState
 
     def __init__(
         self,
         window: QWidget,
-        services: KioskServices,
         *,
+        config: KioskConfig,
+        pages: PageRegistry,
+        audit: AdminAudit,
+        tasks: TaskRunner,
         clock: Callable[[], float] = time.monotonic,
-        library: ContentLibrary | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
-        self.services = services
-        self.settings = services.config.admin
+        self.config = config
+        self.settings = config.admin
+        self.registry = pages
+        self.audit = audit
+        self.tasks = tasks
         self._clock = clock
         self.gesture = CornerTaps(self.settings, clock=clock)
         #: A press in the corner square was swallowed: so is the rest of that touch.
         self._swallowing = False
-        data_dir = services.config.paths.data_dir
+        data_dir = config.paths.data_dir
         self.gate = PinGate(
             self.settings,
             store=data_dir / LOCKOUT_FILE if data_dir is not None else None,
@@ -157,23 +157,23 @@ class AdminController(QObject):
         )
         #: What the pad last learnt of the PIN files (read off the UI thread when it opens).
         self.pins: PinStatus | None = None
-        self.state = "closed"
-        self.role: Role | None = None
+        self.state = PanelState.CLOSED
         self.page: str | None = None
         self.checking_pin = False
         self._last_activity = clock()
         self.overlay: AdminOverlay | None = None
-        self.page_widgets: dict[str, QWidget] = {}
-        self.data: AdminData | None = None
-        self._library = library
+        #: The pages built so far, by name (built at the first log-in of a role that sees them).
+        self.pages: dict[str, AdminPage] = {}
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.tick)
         app = QApplication.instance()
         if app is None:
-            raise RuntimeError("install_admin needs a QApplication")
+            raise RuntimeError("the admin panel needs a QApplication")
         # a lockout survives a restart: take it over (file I/O, so off the UI thread)
-        run_off_ui(self.gate.load, self._gate_loaded)
+        self.tasks.run(self.gate.load, name="admin lockout load").on_success(
+            lambda _none: self._update_pad()
+        ).on_failure(self._gate_unreadable)
         app.installEventFilter(self)
         app.aboutToQuit.connect(self.shutdown)
         window.installEventFilter(self)
@@ -185,14 +185,10 @@ class AdminController(QObject):
             self.settings.gesture_area_px,
         )
 
-    # -- the record -------------------------------------------------------------------------
-
-    def record(self, what: str, **payload: Any) -> None:
-        """Record ``admin.<what>`` with the role (never lets a recording failure through)."""
-        try:
-            self.services.record(f"admin.{what}", payload={"role": self.role, **payload})
-        except Exception:
-            log.exception("recording admin.%s failed", what)
+    @property
+    def role(self) -> Role | None:
+        """Who is logged in (None unless the panel is open)."""
+        return self.audit.role
 
     # -- events -----------------------------------------------------------------------------
 
@@ -208,10 +204,10 @@ class AdminController(QObject):
             if kind in _ENDS:
                 self._swallowing = False
             return True
-        if kind in _ACTIVITY and self.state != "closed":
+        if kind in _ACTIVITY and self.state is not PanelState.CLOSED:
             self._last_activity = self._clock()
             return False
-        if kind in _PRESS and self.state == "closed" and self._on_window(watched):
+        if kind in _PRESS and self.state is PanelState.CLOSED and self._on_window(watched):
             return self._press(event)
         return False
 
@@ -256,46 +252,48 @@ class AdminController(QObject):
             self.overlay = overlay
         return self.overlay
 
+    def _cover_window(self, overlay: AdminOverlay, shown: QWidget, state: PanelState) -> None:
+        overlay.stack.setCurrentWidget(shown)
+        overlay.setGeometry(self.window.rect())
+        overlay.show()
+        overlay.raise_()
+        self._ticker.start()
+        self._set_state(state)
+        self._last_activity = self._clock()
+
     def open_pad(self) -> None:
         """Cover the window with the PIN pad."""
         overlay = self._ensure_overlay()
         overlay.pad.clear()
-        overlay.stack.setCurrentWidget(overlay.pad)
-        overlay.setGeometry(self.window.rect())
-        overlay.show()
-        overlay.raise_()
-        self._set_state("pad")
-        self._last_activity = self._clock()
+        self._cover_window(overlay, overlay.pad, PanelState.PAD)
         self._update_pad()
-        self._ticker.start()
-        config = self.services.config
-        run_off_ui(lambda: pin_status(config), self._pins_read)
+        config = self.config
+        self.tasks.run(lambda: pin_status(config), name="admin PIN files read").on_success(
+            self._pins_read
+        ).on_failure(self._pins_unreadable)
 
-    def _gate_loaded(self, _result: None, error: Exception | None) -> None:
-        if error is not None:
-            log.error("admin lockout could not be read: %s", error)
+    def _gate_unreadable(self, error: Exception) -> None:
+        log.error("admin lockout could not be read: %s", error)
         self._update_pad()
 
-    def _pins_read(self, status: PinStatus | None, error: Exception | None) -> None:
-        if error is not None:
-            log.error("admin PIN files could not be read: %s", error)
-            return
+    def _pins_unreadable(self, error: Exception) -> None:
+        log.error("admin PIN files could not be read: %s", error)
+
+    def _pins_read(self, status: PinStatus) -> None:
         self.pins = status
-        if status is not None:
-            for problem in status.problems:
-                log.error("admin PIN: %s", problem)
+        for problem in status.problems:
+            log.error("admin PIN: %s", problem)
         self._update_pad()
 
     def _save_gate(self) -> None:
-        def saved(_result: None, error: Exception | None) -> None:
-            if error is not None:
-                log.error("admin lockout could not be saved: %s", error)
+        def unsaved(error: Exception) -> None:
+            log.error("admin lockout could not be saved: %s", error)
 
-        run_off_ui(self.gate.save, saved)
+        self.tasks.run(self.gate.save, name="admin lockout save").on_failure(unsaved)
 
     def submit_pin(self, pin: str) -> None:
         """Check ``pin`` off the UI thread (scrypt is slow on purpose)."""
-        if self.state != "pad" or self.checking_pin:
+        if self.state is not PanelState.PAD or self.checking_pin:
             return
         if self.gate.state().locked:
             self._update_pad()
@@ -304,21 +302,25 @@ class AdminController(QObject):
         overlay.pad.set_keys_enabled(False)
         overlay.pad.show_message("Checking…")
         self.checking_pin = True
-        config = self.services.config
-        run_off_ui(lambda: check_pin(config, pin), self._pin_checked)
+        config = self.config
+        self.tasks.run(lambda: check_pin(config, pin), name="admin PIN check").on_success(
+            self._pin_checked
+        ).on_failure(self._pin_check_failed)
 
-    def _pin_checked(self, role: Role | None, error: Exception | None) -> None:
+    def _pin_check_failed(self, error: Exception) -> None:
+        log.error("PIN check failed: %s", error)
+        self._pin_checked(None)
+
+    def _pin_checked(self, role: Role | None) -> None:
         self.checking_pin = False
-        if self.state != "pad":
+        if self.state is not PanelState.PAD:
             return
-        if error is not None:
-            log.error("PIN check failed: %s", error)
         if role is None:
             state = self.gate.failed()
             self._save_gate()
-            self.record("pin_failed", attempts_left=state.attempts_left)
+            self.audit("pin_failed", attempts_left=state.attempts_left)
             if state.locked:
-                self.record("locked", lockout_s=round(state.locked_for_s, 3))
+                self.audit("locked", lockout_s=round(state.locked_for_s, 3))
             self._update_pad(wrong=True)
             return
         self.gate.succeeded()
@@ -351,125 +353,75 @@ class AdminController(QObject):
 
     # -- panel ------------------------------------------------------------------------------
 
+    def pages_for(self, role: Role) -> list[str]:
+        """The pages ``role`` may open, in side-bar order."""
+        return self.registry.names_for(role)
+
     def login(self, role: Role) -> None:
-        """Open the panel for ``role`` on its status page."""
-        self.role = role
+        """Open the panel for ``role`` on its first page (Status)."""
+        self.audit.role = role
         overlay = self._ensure_overlay()
-        self._build_pages(role)
-        overlay.set_nav(pages_for(role), self.show_page)
-        kiosk = self.services.config.kiosk
+        names = self.pages_for(role)
+        for name in names:
+            if name not in self.pages:
+                page = self.registry.entry(name).build()
+                self.pages[name] = page
+                overlay.pages.addWidget(page.widget())
+        overlay.set_nav({name: self.registry.entry(name).title for name in names}, self.show_page)
+        kiosk = self.config.kiosk
         overlay.role_label.setText(
             f"Admin · {role}<br><small>{kiosk.store_id} / {kiosk.kiosk_id}</small>"
         )
-        overlay.stack.setCurrentWidget(overlay.panel)
-        overlay.setGeometry(self.window.rect())
-        overlay.show()
-        overlay.raise_()
-        self._ticker.start()
-        self._set_state("open")
-        self._last_activity = self._clock()
+        self._cover_window(overlay, overlay.panel, PanelState.OPEN)
         log.info("admin panel opened by %s", role)
-        self.record("login")
-        self.show_page("status")
-
-    def _build_pages(self, role: Role) -> None:
-        overlay = self._ensure_overlay()
-        for name in pages_for(role):
-            if name in self.page_widgets:
-                continue
-            widget = self._make_page(name)
-            self.page_widgets[name] = widget
-            overlay.pages.addWidget(widget)
-        if self.data is None:
-            self.data = AdminData(self.services, self)
-            self.data.statusReady.connect(self._status_arrived)
-            self.data.dashboardsReady.connect(self._dashboards_arrived)
-
-    def _make_page(self, name: str) -> QWidget:
-        services = self.services
-        if name == "status":
-            from kiosk.admin.status import StatusPage
-
-            return StatusPage(services=services)
-        if name == "dashboards":
-            from kiosk.admin.dashboards import DashboardsPage
-
-            return DashboardsPage()
-        if name == "calibration":
-            from kiosk.admin.calibration import CalibrationPage
-
-            return CalibrationPage(services=services, on_change=self._calibrated)
-        if name == "content":
-            from kiosk.admin.content import ContentPage
-
-            return ContentPage(
-                services=services,
-                library=self.library(),
-                on_action=lambda what, payload: self.record(what, **payload),
-            )
-        if name == "kiosk":
-            from kiosk.admin.system import SystemPage
-
-            return SystemPage(services=services, on_action=lambda what: self.record(what))
-        raise ValueError(f"no admin page {name!r}")
-
-    def library(self) -> ContentLibrary:
-        """The content library under the data directory."""
-        if self._library is None:
-            data_dir = self.services.config.paths.data_dir or Path.home() / ".retail-edge-kiosk"
-            self._library = ContentLibrary(Path(data_dir) / "content")
-        return self._library
+        self.audit("login")
+        if names:
+            self.show_page(names[0])
 
     def visible_pages(self) -> list[str]:
         """The pages the side bar offers now."""
-        return list(self.overlay.nav_buttons) if self.overlay and self.state == "open" else []
+        if self.overlay is None or self.state is not PanelState.OPEN:
+            return []
+        return list(self.overlay.nav_buttons)
 
     def show_page(self, name: str) -> bool:
         """Show page ``name``; False (and nothing changes) if the role may not see it."""
-        if self.state != "open" or self.role is None or name not in pages_for(self.role):
-            log.warning("admin page %r refused for role %s", name, self.role)
+        role = self.role
+        if self.state is not PanelState.OPEN or role is None or name not in self.pages_for(role):
+            log.warning("admin page %r refused for role %s", name, role)
             return False
         overlay = self._ensure_overlay()
         previous = self.page
-        if previous == "calibration" and name != "calibration":
-            self._calibration_page().stop_preview()
+        if previous is not None and previous != name:
+            self.pages[previous].on_hide()
         self.page = name
-        widget = self.page_widgets[name]
-        overlay.pages.setCurrentWidget(widget)
+        page = self.pages[name]
+        overlay.pages.setCurrentWidget(page.widget())
         for page_name, button in overlay.nav_buttons.items():
             button.setChecked(page_name == name)
-        if name == "calibration":
-            self._calibration_page().start_preview()
-        if name in ("content", "kiosk"):
-            widget.refresh()  # type: ignore[attr-defined]
+        page.on_show()
         if previous != name:
-            self.record("page", page=name)
+            self.audit("page", page=name)
         self.tick()
         return True
-
-    def _calibration_page(self) -> Any:
-        return self.page_widgets["calibration"]
-
-    def _calibrated(self, kind: str, calibration: Calibration) -> None:
-        self.record(kind, roi=list(calibration.roi), zones=calibration.zones_dict())
 
     # -- timers -----------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second while the pad or panel is up: idle close, lockout countdown,
-        data refresh for the page on screen."""
-        if self.state == "closed":
+        """Once a second while the pad or panel is up: idle close, lockout countdown, and a
+        refresh of the page on screen."""
+        if self.state is PanelState.CLOSED:
             self._ticker.stop()
             return
         idle = self._clock() - self._last_activity
         # a PIN pad left open hands shoppers a guessing game: it goes sooner than the panel
-        limit = self.settings.idle_close_s if self.state == "open" else PAD_IDLE_S
+        limit = self.settings.idle_close_s if self.state is PanelState.OPEN else PAD_IDLE_S
         if idle >= min(limit, self.settings.idle_close_s):
             self.close("idle")
             return
         if self.overlay is None:
             return
-        if self.state == "pad":
+        if self.state is PanelState.PAD:
             if not self.checking_pin:
                 self._update_pad()
             return
@@ -477,65 +429,43 @@ class AdminController(QObject):
         self.overlay.idle_label.setText(
             f"closes in {int(left)} s without a touch" if left < 30 else ""
         )
-        if self.data is None:
-            return
-        if self.page == "status":
-            self.data.request_status()
-            self.page_widgets["status"].refresh()  # type: ignore[attr-defined]
-        elif self.page == "dashboards":
-            self.data.request_dashboards()
-        elif self.page == "calibration":
-            self._calibration_page().show_presence()
-
-    def _status_arrived(self, snap: StatusSnapshot) -> None:
-        page = self.page_widgets.get("status")
-        if page is not None:
-            page.show_snapshot(snap)  # type: ignore[attr-defined]
-
-    def _dashboards_arrived(self, snap: DashboardSnapshot) -> None:
-        page = self.page_widgets.get("dashboards")
-        if page is not None and self.state == "open":
-            page.show_snapshot(snap)  # type: ignore[attr-defined]
+        if self.page is not None:
+            self.pages[self.page].refresh()
 
     # -- closing ----------------------------------------------------------------------------
 
     def close(self, reason: str = "closed") -> None:
         """Hide the pad or panel and forget the role (``reason``: closed, cancel, idle)."""
-        if self.state == "closed":
+        if self.state is PanelState.CLOSED:
             return
-        if self.page == "calibration":
-            page = self._calibration_page()
-            page.commit()
-            page.stop_preview()
-        was_open = self.state == "open"
-        if was_open:
-            self.record("logout", reason=reason)
+        if self.page is not None:
+            self.pages[self.page].on_hide()
+        if self.state is PanelState.OPEN:
+            self.audit("logout", reason=reason)
             log.info("admin panel closed (%s)", reason)
-        self.role = None
+        self.audit.role = None
         self.page = None
         if self.overlay is not None:
             self.overlay.pad.clear()
             self.overlay.hide()
-        if self.data is not None:
-            self.data.release()
         self.gesture.reset()
-        self._set_state("closed")
+        self._set_state(PanelState.CLOSED)
         self._ticker.stop()
 
-    def _set_state(self, state: str) -> None:
-        if state != self.state:
+    def _set_state(self, state: PanelState) -> None:
+        if state is not self.state:
             self.state = state
             self.stateChanged.emit(state)
 
     def shutdown(self) -> None:
-        """Close the panel and stop its threads (the kiosk is stopping)."""
+        """Close the panel and end every page's own work (the kiosk is stopping)."""
         self.close("shutdown")
-        if self.data is not None:
-            self.data.stop()
-            self.data = None
-        calibration = self.page_widgets.get("calibration")
-        if calibration is not None:
-            calibration.close_writer()  # type: ignore[attr-defined]
+        pages, self.pages = self.pages, {}
+        for name, page in pages.items():
+            try:
+                page.shutdown()
+            except Exception:
+                log.exception("admin page %s did not shut down cleanly", name)
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -233,7 +233,3 @@ class ContentLibrary:
         os.replace(partial, folder)
         log.info("imported %s as %s", source, target)
         return target
-
-    def search_folders(self) -> list[Path]:
-        """Where to look for new drawings: the library's incoming folder and USB sticks."""
-        return [self.incoming, *usb_folders()]

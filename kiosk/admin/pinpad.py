@@ -60,11 +60,6 @@ class PinPad(QWidget):
         outer.addStretch(1)
         self._render()
 
-    @property
-    def entered(self) -> str:
-        """The digits typed so far."""
-        return self._pin
-
     def press(self, key: str) -> None:
         """A key was touched: a digit, ⌫ (delete) or OK."""
         if key == "⌫":

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractScrollArea,
-    QLabel,
-    QPushButton,
-    QScroller,
-    QSizePolicy,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QPushButton, QScroller, QSizePolicy
 
-Level = Literal["ok", "warn", "bad", "off"]
+from kiosk.admin.tiles import Level
 
 BACKGROUND = "#11181c"
 PANEL = "#1c262b"
@@ -95,13 +86,6 @@ def button(text: str, *, danger: bool = False, checkable: bool = False) -> QPush
 def title(text: str) -> QLabel:
     """A page title."""
     return label(text, FONT_TITLE, bold=True, wrap=False)
-
-
-def spacer() -> QWidget:
-    """An empty widget that takes the leftover space in a layout."""
-    widget = QWidget()
-    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    return widget
 
 
 def touch_scroll(area: QAbstractScrollArea) -> None:

@@ -13,17 +13,19 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from kiosk.admin.controller import AdminController
+from kiosk.admin import install_admin
 from kiosk.admin.library import ContentLibrary
-from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from sensors import Frame, PresenceService, PresenceState, ScriptedSensor, SensorHealth
 from sensors.scenes import SCENES, SceneRenderer
 from settings import load_config
+from tests.kiosk.admin.shopper import ShopperScreenDouble
 from tests.kiosk.admin.traffic import fill_log, start_log
 from tests.support.admin import write_config
 
@@ -59,27 +61,27 @@ def main(argv: list[str]) -> int:
     event_log = start_log(config)
     fill_log(event_log, sessions=400)
 
-    from designer_import import load_experience, validate
-
-    experience = load_experience(FIXTURE)
-    findings = validate(experience)
-    services = KioskServices(
-        config=config,
-        record=lambda *a, **k: None,
-        event_log=event_log,
-        presence=presence,
-        experience=lambda: experience,
-        findings=lambda: findings,
-        sensor_health=lambda: presence.health(),
-        presence_state=lambda: states[-1] if states else None,
-    )
+    screen = ShopperScreenDouble(FIXTURE)
+    tasks = TaskRunner()
     window = QWidget()
     window.setStyleSheet("background: #0f3b46;")
     window.resize(1920, 1080)
     window.showFullScreen()
     library = ContentLibrary(folder / "content")
     library.record(folder / "spring-offers.drawio", "manager")
-    admin = AdminController(window, services, library=library)
+    admin = install_admin(
+        window,
+        config=config,
+        screen=screen,
+        record=lambda *a, **k: None,
+        tasks=tasks,
+        event_log=event_log,
+        uplink=None,
+        presence=presence,
+        exit_kiosk=lambda: None,
+        started_at=time.time(),
+        library=library,
+    )
     pump(app, 1.0)
 
     def shot(name: str) -> None:
@@ -98,13 +100,14 @@ def main(argv: list[str]) -> int:
     for page in ("status", "dashboards", "calibration", "content", "kiosk"):
         admin.show_page(page)
         if page == "content":
-            content = admin.page_widgets["content"]
+            content = admin.pages["content"]
             content.scan()  # type: ignore[attr-defined]
             pump(app, 1.0)
             content.check(library.incoming / "summer-offers.drawio")  # type: ignore[attr-defined]
         pump(app, 2.5)
         shot(page)
     admin.shutdown()
+    tasks.shutdown()
     presence.stop()
     event_log.stop()
     shutil.rmtree(folder, ignore_errors=True)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
-from kiosk.admin import tasks
-from kiosk.admin.controller import AdminController, pages_for
+from kiosk.admin.controller import AdminController, PanelState
 from kiosk.admin.gesture import CornerTaps, in_corner
-from kiosk.admin.library import ContentLibrary
-from kiosk.services import KioskServices
+from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 from settings.model import AdminSection
 from tests.support.admin import MANAGER_PIN, STAFF_PIN, Recorded, log_in, tap_corner
@@ -100,7 +97,7 @@ def test_staff_pin_opens_staff_pages_only(
     assert not admin.show_page("content")
     assert not admin.show_page("kiosk")
     assert admin.page == "status"
-    assert "content" not in admin.page_widgets
+    assert "content" not in admin.pages
     assert ("admin.login", {"role": "staff"}) in recorded.events
 
 
@@ -109,8 +106,8 @@ def test_manager_pin_opens_every_page(
 ) -> None:
     log_in(qtbot, admin, window, clock, MANAGER_PIN)
     assert admin.role == "manager"
-    assert admin.visible_pages() == pages_for("manager")
-    assert set(pages_for("manager")) == {"status", "dashboards", "calibration", "content", "kiosk"}
+    assert admin.visible_pages() == admin.pages_for("manager")
+    assert admin.pages_for("manager") == ["status", "dashboards", "calibration", "content", "kiosk"]
     assert admin.show_page("content")
     assert admin.show_page("kiosk")
     assert ("admin.page", {"role": "manager", "page": "kiosk"}) in recorded.events
@@ -205,26 +202,21 @@ def test_close_button_and_cancel(
 
 
 def test_pad_says_when_no_pin_is_set(
-    qtbot: Any, window: QWidget, clock: FakeClock, recorded: Recorded, tmp_path: Any
+    qtbot: Any, window: QWidget, clock: FakeClock, make_admin: Any, tmp_path: Any
 ) -> None:
-    from kiosk.services import KioskServices
     from settings import load_config
 
     path = tmp_path / "bare.toml"
     path.write_text('[paths]\ndata_dir = "data"\n', encoding="utf-8")
-    services = KioskServices(config=load_config(path, env={}), record=recorded)
-    admin = AdminController(window, services, clock=clock)
-    try:
-        tap_corner(qtbot, window, clock)
-        assert admin.overlay is not None
-        pad = admin.overlay.pad
-        # the PIN files are read off the UI thread when the pad opens
-        qtbot.waitUntil(lambda: "kiosk set-pin" in pad.message.text(), timeout=10_000)
-        admin.overlay.pad.enter("1234")
-        qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
-        assert admin.state == "pad"
-    finally:
-        admin.shutdown()
+    admin = make_admin(config=load_config(path, env={}))
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    pad = admin.overlay.pad
+    # the PIN files are read off the UI thread when the pad opens
+    qtbot.waitUntil(lambda: "kiosk set-pin" in pad.message.text(), timeout=10_000)
+    admin.overlay.pad.enter("1234")
+    qtbot.waitUntil(lambda: not admin.checking_pin, timeout=10_000)
+    assert admin.state is PanelState.PAD
 
 
 def test_touch_taps_count_once_each(
@@ -252,10 +244,10 @@ def test_touch_taps_count_once_each(
 def test_a_lockout_survives_a_restart_of_the_kiosk(
     qtbot: Any,
     admin: AdminController,
+    make_admin: Any,
     window: QWidget,
-    services: KioskServices,
+    tasks: TaskRunner,
     clock: FakeClock,
-    tmp_path: Path,
 ) -> None:
     tap_corner(qtbot, window, clock)
     assert admin.overlay is not None
@@ -267,17 +259,13 @@ def test_a_lockout_survives_a_restart_of_the_kiosk(
     admin.shutdown()
 
     # the power comes back: a new controller on the same data directory
-    restarted = AdminController(
-        window, services, clock=FakeClock(), library=ContentLibrary(tmp_path / "content")
-    )
-    try:
-        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=10_000)
-        tap_corner(qtbot, window, restarted._clock)  # type: ignore[arg-type]
-        assert restarted.state == "pad" and restarted.overlay is not None
-        assert "Locked for 4:" in restarted.overlay.pad.message.text()
-        assert not restarted.overlay.pad.keys["1"].isEnabled()
-    finally:
-        restarted.shutdown()
+    later = FakeClock()
+    restarted = make_admin(clock=later)
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=10_000)
+    tap_corner(qtbot, window, later)
+    assert restarted.state is PanelState.PAD and restarted.overlay is not None
+    assert "Locked for 4:" in restarted.overlay.pad.message.text()
+    assert not restarted.overlay.pad.keys["1"].isEnabled()
 
 
 def test_the_pad_names_a_missing_pin_file(

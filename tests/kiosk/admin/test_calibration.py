@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from kiosk.admin.configfile import Calibration, save_calibration
-from kiosk.admin.controller import AdminController
-from kiosk.services import KioskServices
+from kiosk.admin.calibration import SAVE_LANE
+from kiosk.admin.configfile import Calibration, CalibrationWriter, save_calibration
+from kiosk.tasks import TaskRunner
 from sensors import Frame, PresenceService, ScriptedSensor
 from sensors.scenes import SCENES, SceneRenderer
 from settings import KioskConfig, load_config
@@ -92,14 +92,14 @@ def test_calibration_page_applies_saves_and_undoes(
     recorded: Recorded,
     clock: FakeClock,
     presence: SpyPresence,
-    tmp_path: Path,
+    make_admin: Any,
+    tasks: TaskRunner,
 ) -> None:
-    services = KioskServices(config=config, record=recorded, presence=presence)
-    admin = AdminController(window, services, clock=clock)
+    admin = make_admin(presence=presence)
     try:
         log_in(qtbot, admin, window, clock, STAFF_PIN)
         assert admin.show_page("calibration")
-        page = admin.page_widgets["calibration"]
+        page = admin.pages["calibration"]
         # the live depth image arrives (about 5 a second) and is drawn colour-mapped
         qtbot.waitUntil(lambda: page.frames_shown >= 2, timeout=10_000)
         assert page.image.image is not None and page.image.image.dtype == np.float32
@@ -112,8 +112,8 @@ def test_calibration_page_applies_saves_and_undoes(
         page.engaged.slider.setValue(18)  # 0.90 m
         assert presence.calls[-1][1].engaged_m == 0.9
         page.commit()
-        page.wait_saved()
-        qtbot.waitUntil(lambda: "saved to" in page.save_state.text(), timeout=5000)
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+        assert "saved to" in page.save_state.text()
         saved = load_config(config.source, env={})
         assert saved.sensors.roi == [0.2, 0.15, 0.7, 0.9]
         assert saved.sensors.zones.engaged_m == 0.9
@@ -130,8 +130,8 @@ def test_calibration_page_applies_saves_and_undoes(
         page.commit()
         page.undo()
         page.undo()
-        page.wait_saved()
-        qtbot.waitUntil(lambda: "saved to" in page.save_state.text(), timeout=5000)
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+        assert "saved to" in page.save_state.text()
         restored = load_config(config.source, env={})
         assert restored.sensors.roi == [0.1, 0.1, 0.9, 0.95]
         assert restored.sensors.zones.engaged_m == 1.0
@@ -148,3 +148,43 @@ def test_calibration_page_applies_saves_and_undoes(
         assert page.image.image is None
     finally:
         admin.shutdown()
+
+
+def test_the_newest_calibration_wins_whatever_order_writes_run_in(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[sensors]\nroi = [0.1, 0.1, 0.9, 0.95]\n", encoding="utf-8")
+    writer = CalibrationWriter(path)
+    older = Calibration((0.1, 0.1, 0.8, 0.9), passing_m=3.0, approaching_m=2.0, engaged_m=1.0)
+    writer.want(older)
+    writer.want(NEW)
+    assert writer.write_wanted() == NEW
+    assert writer.write_wanted() is None  # the write queued for the older one: nothing left
+    assert load_config(path, env={}).sensors.roi == list(NEW.roi)
+
+
+def test_a_change_still_queued_when_the_kiosk_stops_is_saved(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    clock: FakeClock,
+    make_admin: Any,
+    tasks: TaskRunner,
+) -> None:
+    """The task runner drops queued work at a stop: the page writes the newest calibration
+    itself as the kiosk stops."""
+    import threading
+
+    admin = make_admin()
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.show_page("calibration")
+    page = admin.pages["calibration"]
+    lane_busy = threading.Event()
+    tasks.run(lambda: lane_busy.wait(10), name="a slow write before", lane=SAVE_LANE)
+    try:
+        page.engaged.slider.setValue(18)  # 0.90 m, queued behind the slow write
+        page.commit()
+        assert load_config(config.source, env={}).sensors.zones.engaged_m == 1.0
+        admin.shutdown()
+        assert load_config(config.source, env={}).sensors.zones.engaged_m == 0.9
+    finally:
+        lane_busy.set()

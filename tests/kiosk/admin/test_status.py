@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from designer_import import load_experience, validate
-from kiosk.admin.controller import AdminController
-from kiosk.admin.data import StatusSnapshot
-from kiosk.admin.status import (
+from kiosk.admin.tiles import (
+    StatusReading,
     camera_tile,
     experience_tile,
     human_bytes,
@@ -19,11 +18,20 @@ from kiosk.admin.status import (
     system_tile,
     uplink_tile,
 )
-from kiosk.services import KioskServices
-from sensors import PresenceState, SensorHealth, Zone
+from sensors import (
+    Frame,
+    Observation,
+    PresenceService,
+    PresenceState,
+    ScriptedSensor,
+    SensorHealth,
+    Zone,
+)
 from settings import KioskConfig
+from storage import Event
 from storage.eventlog import StorageHealth
-from tests.support.admin import STAFF_PIN, Recorded, log_in
+from tests.kiosk.admin.traffic import start_log
+from tests.support.admin import STAFF_PIN, log_in
 from tests.support.clock import FakeClock
 from uplink.service import UplinkStatus
 
@@ -44,71 +52,59 @@ def uplink_status(**changes: Any) -> UplinkStatus:
     return UplinkStatus(**fields)
 
 
-def test_camera_tile_levels(config: KioskConfig, recorded: Recorded) -> None:
-    health: list[SensorHealth | None] = [None]
+def test_camera_tile_levels() -> None:
     state = PresenceState(Zone.ENGAGED, 0.8, 1, None, 12.0)
-    services = KioskServices(
-        config=config,
-        record=recorded,
-        sensor_health=lambda: health[0],
-        presence_state=lambda: state,
-    )
-    assert camera_tile(services).level == "off"  # no presence service and no report
-    services.presence = object()  # type: ignore[assignment]
-    assert camera_tile(services).level == "warn"
-    health[0] = SensorHealth("ok", "", "Intel RealSense D435", 29.7, 0.03)
-    view = camera_tile(services)
+    assert camera_tile("none", None, None).level == "off"  # no presence service: touch only
+    view = camera_tile("auto", SensorHealth("ok", "", "Intel RealSense D435", 29.7, 0.03), state)
     assert view.level == "ok"
     assert "Intel RealSense D435" in view.details[0] and "30 fps" in view.details[1]
     assert "zone engaged" in view.details[2]
-    health[0] = SensorHealth("ok", "", "D435", 2.0, 5.0)
-    assert camera_tile(services).level == "warn"  # frames are late
-    health[0] = SensorHealth("reconnecting", "USB reset", "D435")
-    assert camera_tile(services).level == "warn"
-    health[0] = SensorHealth("no_device", "no RealSense plugged in", "")
-    assert camera_tile(services).level == "bad"
-    health[0] = SensorHealth("error", "librealsense failed", "D435")
-    assert camera_tile(services).level == "bad"
+    late = camera_tile("auto", SensorHealth("ok", "", "D435", 2.0, 5.0), state)
+    assert (late.level, late.headline) == ("warn", "Slow frames")
+    assert camera_tile("auto", SensorHealth("reconnecting", "USB reset", "D435"), None).level == (
+        "warn"
+    )
+    missing = camera_tile("auto", SensorHealth("no_device", "no RealSense plugged in"), None)
+    assert (missing.level, missing.headline) == ("bad", "Not found")
+    assert camera_tile("auto", SensorHealth("error", "librealsense failed"), None).level == "bad"
+    ended = camera_tile("auto", SensorHealth("file_ended", "the recording ended"), None)
+    assert (ended.level, ended.headline) == ("bad", "Recording ended")
+    assert camera_tile("auto", SensorHealth("off", "switched off"), None).level == "off"
 
 
-def test_uplink_and_redis_tiles(config: KioskConfig, recorded: Recorded) -> None:
-    services = KioskServices(config=config, record=recorded)
-    assert uplink_tile(services, None).level == "off"
-    services.uplink = object()
-    assert uplink_tile(services, StatusSnapshot(uplink=uplink_status())).level == "ok"
+def test_uplink_and_redis_tiles() -> None:
+    assert uplink_tile(None, enabled=False).level == "off"
+    assert uplink_tile(StatusReading(uplink=uplink_status()), enabled=True).level == "ok"
     offline = uplink_tile(
-        services,
-        StatusSnapshot(uplink=uplink_status(connected=False, last_error="connection refused")),
+        StatusReading(uplink=uplink_status(connected=False, last_error="connection refused")),
+        enabled=True,
     )
     assert offline.level == "warn" and "last error: connection refused" in offline.details
-    assert (
-        uplink_tile(
-            services, StatusSnapshot(uplink=uplink_status(connected=False, backlog_events=50_000))
-        ).level
-        == "bad"
-    )
-    assert "ago" in uplink_tile(services, StatusSnapshot(uplink=uplink_status())).details[1]
-    assert uplink_tile(services, StatusSnapshot(uplink_error="boom")).level == "bad"
-    assert redis_tile(services, None).level == "off"  # [redis] enabled = false in the fixture
+    far_behind = StatusReading(uplink=uplink_status(connected=False, backlog_events=50_000))
+    assert uplink_tile(far_behind, enabled=True).level == "bad"
+    catching_up = StatusReading(uplink=uplink_status(backlog_events=50_000))
+    assert uplink_tile(catching_up, enabled=True).headline == "Catching up"
+    fresh = uplink_tile(StatusReading(uplink=uplink_status()), enabled=True)
+    assert fresh.details[1].startswith("last ack 0m 3") and fresh.details[1].endswith(" ago")
+    assert uplink_tile(StatusReading(uplink_error="boom"), enabled=True).level == "bad"
+    assert redis_tile(None, enabled=False).level == "off"
 
 
-def test_experience_and_system_tiles(config: KioskConfig, recorded: Recorded) -> None:
+def test_experience_and_system_tiles() -> None:
     experience = load_experience(FIXTURE)
     findings = validate(experience)
-    services = KioskServices(config=config, record=recorded)
-    assert experience_tile(services).level == "bad"
-    services.experience = lambda: experience
-    services.findings = lambda: findings
-    view = experience_tile(services)
+    assert experience_tile("spring.drawio", None, None, []).level == "bad"
+    view = experience_tile("spring.drawio", experience, None, findings)
     assert view.level == ("warn" if any(f.severity == "error" for f in findings) else "ok")
     assert "features.drawio" in view.details[0]
     assert f"{len(findings)} warnings" in view.details[2] or "errors" in view.details[2]
-    services.experience_error = lambda: "spring.drawio: not a draw.io file (line 1)"
-    broken = experience_tile(services)
+    broken = experience_tile(
+        "spring.drawio", experience, "spring.drawio: not a draw.io file (line 1)", findings
+    )
     assert broken.level == "bad" and broken.details[0].startswith("spring.drawio: not a draw.io")
-    services.started_at = time.time() - 3725
+    assert broken.details[-1] == "old one shown"
     system = system_tile(
-        services, StatusSnapshot(memory_rss=200 * 1024**2, memory_total=8 * 1024**3)
+        time.time() - 3725, StatusReading(memory_rss=200 * 1024**2, memory_total=8 * 1024**3)
     )
     assert (
         system.level == "ok" and "up 1h 02m" in system.details and "200.0 MB" in system.details[2]
@@ -117,74 +113,112 @@ def test_experience_and_system_tiles(config: KioskConfig, recorded: Recorded) ->
     assert human_duration(59) == "0m 59s" and human_duration(90000) == "1d 1h"
 
 
-def test_status_page_refreshes_from_the_data_thread(
-    qtbot: Any, window: Any, config: KioskConfig, recorded: Recorded, clock: FakeClock
+def engaged(presence: PresenceService) -> bool:
+    state = presence.state
+    return state is not None and state.zone is Zone.ENGAGED
+
+
+def scripted_presence(
+    config: KioskConfig, *, simulated: bool = False, hold_last: bool = True
+) -> PresenceService:
+    """A real presence service on a scripted sensor that sees two people at 0.53 m for a
+    second, then holds the last frame or ends (started; stop it when done)."""
+    seen = Observation(share=0.4, nearest_m=0.53, people=2)
+    frames = [Frame(timestamp=n / 15, observation=seen) for n in range(15)]
+    sensor = ScriptedSensor(
+        frames, realtime=True, hold_last=hold_last, model="scripted D435", simulated=simulated
+    )
+    service = PresenceService(
+        sensor,
+        on_state=lambda _state: None,
+        on_health=lambda _health: None,
+        settings=config.sensors,
+    )
+    service.start()
+    return service
+
+
+def test_status_page_reads_the_event_log_and_the_camera_off_the_ui_thread(
+    qtbot: Any, window: Any, config: KioskConfig, clock: FakeClock, make_admin: Any
 ) -> None:
-    statuses = [uplink_status()]
-
-    class Uplink:
-        def status(self) -> UplinkStatus:
-            return statuses[-1]
-
-    services = KioskServices(config=config, record=recorded, uplink=Uplink())
-    admin = AdminController(window, services, clock=clock)
+    """A real event log and a real presence service: the tiles follow what they report,
+    read off the UI thread once a second."""
+    event_log = start_log(config)
+    presence = scripted_presence(config)
     try:
+        admin = make_admin(event_log=event_log, presence=presence)
         log_in(qtbot, admin, window, clock, STAFF_PIN)
-        page = admin.page_widgets["status"]
-        qtbot.waitUntil(lambda: page.tiles["uplink"].level == "ok", timeout=5000)
+        page = admin.pages["status"]
+        qtbot.waitUntil(lambda: page.tiles["storage"].level == "ok", timeout=5000)
+        assert "events today 0" in page.tiles["storage"].text
         assert page.tiles["system"].level == "ok"
         assert "memory" in page.tiles["system"].text
-        statuses.append(uplink_status(connected=False, last_error="TLS handshake failed"))
+        assert page.tiles["uplink"].level == "off"
+        for n in range(3):
+            event_log.append(Event.create("page.view", payload={"n": n}))
+        qtbot.waitUntil(lambda: event_log.health().events_today == 3, timeout=5000)
+        qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
         clock.advance(1)
         admin.tick()
-        qtbot.waitUntil(lambda: page.tiles["uplink"].level == "warn", timeout=5000)
-        assert "TLS handshake failed" in page.tiles["uplink"].text
+        qtbot.waitUntil(lambda: "events today 3" in page.tiles["storage"].text, timeout=5000)
+        camera = page.tiles["camera"]
+        assert camera.level == "ok" and "model scripted D435" in camera.text
+        assert "zone engaged, 2 people" in camera.text
     finally:
-        admin.shutdown()
+        presence.stop()
+        event_log.stop()
 
 
 def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camera(
-    qtbot: Any, config: KioskConfig, recorded: Recorded
+    qtbot: Any, config: KioskConfig, tasks: Any
 ) -> None:
-    """Simulated shoppers are amber "Simulated", never green; a camera that is not there, or
-    a presence service that did not start, is red; the calibration page says "no camera"
-    instead of a zone the camera no longer sees."""
+    """Simulated shoppers are amber "Simulated", never green; a presence service that did
+    not start is red; the calibration page says "no camera" instead of a zone it does not
+    see."""
     from kiosk.admin.calibration import CalibrationPage
 
-    health: list[SensorHealth | None] = [None]
-    state = PresenceState(Zone.ENGAGED, 0.53, 2, None, 12.0, simulated=True)
-    services = KioskServices(
-        config=config,
-        record=recorded,
-        sensor_health=lambda: health[0],
-        presence_state=lambda: state,
-    )
     config.sensors.type = "auto"
-    view = camera_tile(services)
+    view = camera_tile("auto", None, None)
     assert view.level == "bad" and view.headline == "Not running"
-    services.presence = object()  # type: ignore[assignment]
-    health[0] = SensorHealth("ok", "", "simulated shoppers", 30.0, 0.01, simulated=True)
-    view = camera_tile(services)
+    simulated = SensorHealth("ok", "", "simulated shoppers", 30.0, 0.01, simulated=True)
+    view = camera_tile("auto", simulated, None)
     assert view.level == "warn" and view.headline == "Simulated"
     assert "simulated" in view.details[0]
-    page = CalibrationPage(services=services)
+
+    page = CalibrationPage(config=config, presence=None, tasks=tasks)
     qtbot.addWidget(page)
+    page.show_presence()
+    assert page.live.text() == "no camera: presence sensing is not running"
+    assert page.no_image.toPlainText() == "no camera"
+
+    presence = scripted_presence(config, simulated=True)
     try:
+        page = CalibrationPage(config=config, presence=presence, tasks=tasks)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
         page.show_presence()
-        assert "ENGAGED" not in page.live.text() and "simulated" in page.live.text()
+        assert page.live.text() == "simulated shoppers: no camera to calibrate"
         assert "simulated" in page.no_image.toPlainText()
-        health[0] = SensorHealth("file_ended", "the recording ended", "RealSense recording")
+    finally:
+        presence.stop()
+    presence = scripted_presence(config, hold_last=False)
+    try:
+        page = CalibrationPage(config=config, presence=presence, tasks=tasks)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
         page.show_presence()
-        assert page.live.text() == "no camera: the recording ended"
-        assert "ENGAGED" not in page.live.text()
-        health[0] = SensorHealth("ok", "", "D435", 30.0, 0.01)
-        page.show_presence()
-        assert page.live.text().startswith("now: ENGAGED · 0.53 m")
+        assert page.live.text() == "now: ENGAGED · 0.53 m · 2 people"
         config.sensors.type = "webcam"
         page.show_presence()
         assert page.no_image.toPlainText() == "a webcam gives no depth image"
+        # the recording ended: the zone it last saw is not passed off as now
+        qtbot.waitUntil(lambda: not presence.health().online, timeout=5000)
+        assert engaged(presence)
+        page.show_presence()
+        assert page.live.text() == f"no camera: {presence.health().message}"
+        assert "ENGAGED" not in page.live.text()
     finally:
-        page.close_writer()
+        presence.stop()
 
 
 def storage_health(**changes: Any) -> StorageHealth:
@@ -205,14 +239,9 @@ def storage_health(**changes: Any) -> StorageHealth:
     return StorageHealth(**fields)
 
 
-def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis(
-    config: KioskConfig, recorded: Recorded
-) -> None:
-    services = KioskServices(config=config, record=recorded)
-    services.event_log = object()
+def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis() -> None:
     down = storage_tile(
-        services,
-        StatusSnapshot(
+        StatusReading(
             storage=storage_health(
                 sqlite_ok=False,
                 sqlite_error="the event log writer failed (ValueError: bad); restarting",
@@ -221,12 +250,12 @@ def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis(
                 writer_error="ValueError: bad",
             )
         ),
+        running=True,
     )
     assert (down.level, down.headline) == ("bad", "Writer restarting")
     assert "writer restarted 1x, last: ValueError: bad" in down.details
     full = storage_tile(
-        services,
-        StatusSnapshot(
+        StatusReading(
             storage=storage_health(
                 sqlite_ok=False,
                 sqlite_error="disk is full",
@@ -234,27 +263,31 @@ def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis(
                 spill_full=True,
             )
         ),
+        running=True,
     )
     assert full.level == "bad"
     assert "spill file FULL: 9,000 held events kept; newer ones in memory only" in full.details
     back = storage_tile(
-        services, StatusSnapshot(storage=storage_health(writer_restarts=1, writer_error="x"))
+        StatusReading(storage=storage_health(writer_restarts=1, writer_error="x")), running=True
     )
     assert back.level == "ok" and "writer restarted 1x, last: x" in back.details
 
-    config.redis.enabled = True
     rebuilt = redis_tile(
-        services,
-        StatusSnapshot(
+        StatusReading(
             storage=storage_health(
                 redis_rebuilds=1, redis_rebuild_reason="Redis held seq 900 beyond SQLite's 12"
             )
         ),
+        enabled=True,
     )
     assert rebuilt.level == "ok"
     assert "rebuilt from SQLite 1x, last: Redis held seq 900 beyond SQLite's 12" in rebuilt.details
     failing = redis_tile(
-        services, StatusSnapshot(storage=storage_health(redis_error="WRONGTYPE stream key"))
+        StatusReading(storage=storage_health(redis_error="WRONGTYPE stream key")), enabled=True
     )
     assert (failing.level, failing.headline) == ("warn", "Failing")
     assert "WRONGTYPE stream key" in failing.details
+
+    assert storage_tile(None, running=False).headline == "Not running"
+    assert storage_tile(None, running=True).headline == "Reading"
+    assert redis_tile(None, enabled=True).headline == "Unknown"

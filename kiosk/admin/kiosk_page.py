@@ -1,4 +1,5 @@
-"""The kiosk page (manager): restart the experience, exit the kiosk, read the settings."""
+"""The page titled "Kiosk" (manager): restart the experience, exit the kiosk, read the
+settings in effect."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
 from kiosk.admin import theme
-from kiosk.services import KioskServices
-from settings import render_config
+from kiosk.models.shopper_screen import ShopperScreen
+from settings import KioskConfig, render_config
 
 log = logging.getLogger(__name__)
 
@@ -19,22 +20,26 @@ log = logging.getLogger(__name__)
 CONFIRM_MS = 4000
 
 
-class SystemPage(QWidget):
+class KioskPage(QWidget):
     """Restart the experience or leave the kiosk; the effective settings, secrets masked.
 
-    ``on_action(what)`` runs before the action ("restart_experience", "exit") so it is on
-    record even when the kiosk then stops.
+    ``exit_kiosk`` stops every service and quits. ``on_action(what)`` runs before the
+    action ("restart_experience", "exit") so it is on record even when the kiosk then stops.
     """
 
     def __init__(
         self,
         *,
-        services: KioskServices,
+        config: KioskConfig,
+        screen: ShopperScreen,
+        exit_kiosk: Callable[[], None],
         on_action: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._services = services
+        self._config = config
+        self._screen = screen
+        self._exit_kiosk = exit_kiosk
         self._on_action = on_action
         self.restart_button = theme.button("Restart experience")
         self.restart_button.clicked.connect(self.restart)
@@ -67,12 +72,34 @@ class SystemPage(QWidget):
             )
         )
         layout.addWidget(self.settings, 1)
-        self.refresh()
+        self.show_settings()
+
+    # -- AdminPage --------------------------------------------------------------------------
+
+    def widget(self) -> QWidget:
+        """The page itself."""
+        return self
+
+    def on_show(self) -> None:
+        """Show the settings as they are now (a calibration may have changed them)."""
+        self.show_settings()
+
+    def on_hide(self) -> None:
+        """Nothing to stop (an armed exit disarms itself after :data:`CONFIRM_MS`)."""
 
     def refresh(self) -> None:
+        """Nothing changes by the second here."""
+
+    def shutdown(self) -> None:
+        """Nothing of its own to stop."""
+        self._disarm.stop()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def show_settings(self) -> None:
         """Show the effective config (secrets masked)."""
         try:
-            self.settings.setPlainText(render_config(self._services.config))
+            self.settings.setPlainText(render_config(self._config))
         except Exception as exc:
             self.settings.setPlainText(f"cannot show the settings: {exc}")
 
@@ -81,7 +108,7 @@ class SystemPage(QWidget):
         if self._on_action is not None:
             self._on_action("restart_experience")
         try:
-            self._services.restart_experience()
+            self._screen.restart_experience()
         except Exception as exc:
             log.warning("restart experience failed: %s", exc)
             self.message.setText(f"⚠ restart failed: {exc}")
@@ -98,7 +125,7 @@ class SystemPage(QWidget):
         self._reset_exit()
         if self._on_action is not None:
             self._on_action("exit")
-        self._services.exit_kiosk()
+        self._exit_kiosk()
 
     def _reset_exit(self) -> None:
         self._armed = False
