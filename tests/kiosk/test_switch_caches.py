@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from designer_import import load_experience
 from kiosk.screen.window import KioskWindow
+from tests.support.drawings import with_goodbye_page
 
 
 def settle(window: KioskWindow) -> None:
@@ -27,14 +28,7 @@ def test_goodbye_page_follows_the_activated_experience(
 ) -> None:
     window = open_window(shop_file)
     assert window.goodbye_page() is None
-    goodbye = '<diagram id="bye" name="Goodbye"><mxGraphModel><root><mxCell id="0"/>'
-    with_goodbye = tmp_path / "with-goodbye.drawio"
-    with_goodbye.write_text(
-        shop_file.read_text(encoding="utf-8").replace(
-            "</mxfile>", goodbye + "</root></mxGraphModel></diagram></mxfile>"
-        ),
-        encoding="utf-8",
-    )
+    with_goodbye = with_goodbye_page(shop_file, tmp_path / "with-goodbye.drawio")
     window.activate_experience(with_goodbye, load_experience(with_goodbye))
     found = window.goodbye_page()
     assert found is not None and found.id == "bye"

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from kiosk.screen.window import KioskWindow
-from tests.support.drawings import FIXTURES, page_xml, write_drawio
+from tests.support.drawings import FIXTURES, action_button, page_xml, tagged, write_drawio
 
 LOGO = base64.b64encode((FIXTURES / "logo.png").read_bytes()).decode("ascii")
 
@@ -58,25 +58,6 @@ def test_a_caption_under_a_photo_is_part_of_the_photo(
     assert window.page.id == "home"
     tap_page(window, caption.center().x(), caption.center().y())
     assert window.page.id == "toy"
-
-
-def tagged(cell_id: str, tags: str, x: int) -> str:
-    return (
-        f'<UserObject label="{cell_id}" tags="{tags}" id="{cell_id}">'
-        '<mxCell style="rounded=0;fillColor=#ffe6cc;" vertex="1" parent="1">'
-        f'<mxGeometry x="{x}" y="500" width="150" height="100" as="geometry"/></mxCell>'
-        "</UserObject>"
-    )
-
-
-def action_button(cell_id: str, actions: str, x: int) -> str:
-    link = "data:action/json," + actions.replace('"', "&quot;")
-    return (
-        f'<UserObject label="{cell_id}" link="{link}" id="{cell_id}">'
-        '<mxCell style="rounded=1;fillColor=#dae8fc;" vertex="1" parent="1">'
-        f'<mxGeometry x="{x}" y="100" width="200" height="100" as="geometry"/></mxCell>'
-        "</UserObject>"
-    )
 
 
 def tap_element(window: KioskWindow, element_id: str) -> None:

@@ -36,3 +36,37 @@ def write_drawio(path: Path, pages: list[str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def tagged(cell_id: str, tags: str, x: int, *, parent: str = "1", hidden: bool = False) -> str:
+    """A plain box carrying draw.io ``tags`` (what show/hide/toggle steps pick)."""
+    visible = ' visible="0"' if hidden else ""
+    return (
+        f'<UserObject label="{cell_id}" tags="{tags}" id="{cell_id}">'
+        f'<mxCell style="rounded=0;fillColor=#ffe6cc;" vertex="1" parent="{parent}"{visible}>'
+        f'<mxGeometry x="{x}" y="500" width="150" height="100" as="geometry"/></mxCell>'
+        "</UserObject>"
+    )
+
+
+def action_button(cell_id: str, actions: str, x: int) -> str:
+    """A button whose link runs draw.io in-page ``actions`` (the JSON of a custom link)."""
+    link = "data:action/json," + actions.replace('"', "&quot;")
+    return (
+        f'<UserObject label="{cell_id}" link="{link}" id="{cell_id}">'
+        '<mxCell style="rounded=1;fillColor=#dae8fc;" vertex="1" parent="1">'
+        f'<mxGeometry x="{x}" y="100" width="200" height="100" as="geometry"/></mxCell>'
+        "</UserObject>"
+    )
+
+
+def with_goodbye_page(source: Path, target: Path) -> Path:
+    """A copy of ``source`` with an empty page named "Goodbye" (id ``bye``) at the end."""
+    goodbye = '<diagram id="bye" name="Goodbye"><mxGraphModel><root><mxCell id="0"/>'
+    target.write_text(
+        source.read_text(encoding="utf-8").replace(
+            "</mxfile>", goodbye + "</root></mxGraphModel></diagram></mxfile>"
+        ),
+        encoding="utf-8",
+    )
+    return target

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from designer_import import load_experience
-from designer_import.model import Experience
 from kiosk.models.navigation import CACHE_AHEAD, HISTORY_KEEP, Navigation
-from tests.support.drawings import button, page_xml, write_drawio
+from tests.support.drawings import button, page_xml, with_goodbye_page, write_drawio
 
 
 def ids(pages: list) -> list[str]:
@@ -100,24 +99,12 @@ def test_neighbours_start_with_the_welcome_page_and_are_capped(tmp_path: Path) -
     assert navigation.neighbours(hub) is around  # worked out once
 
 
-def goodbye_copy(shop_file: Path, tmp_path: Path) -> Experience:
-    goodbye = '<diagram id="bye" name="Goodbye"><mxGraphModel><root><mxCell id="0"/>'
-    path = tmp_path / "with-goodbye.drawio"
-    path.write_text(
-        shop_file.read_text(encoding="utf-8").replace(
-            "</mxfile>", goodbye + "</root></mxGraphModel></diagram></mxfile>"
-        ),
-        encoding="utf-8",
-    )
-    return load_experience(path)
-
-
 def test_a_new_experience_keeps_the_page_only_when_asked(shop_file: Path, tmp_path: Path) -> None:
     navigation = Navigation(load_experience(shop_file))
     walk(navigation, "welcome", "cat", "p1")
     hub_neighbours = navigation.neighbours(navigation.experience.pages[2])
     assert navigation.goodbye_page() is None
-    with_goodbye = goodbye_copy(shop_file, tmp_path)
+    with_goodbye = load_experience(with_goodbye_page(shop_file, tmp_path / "bye.drawio"))
     kept = navigation.use(with_goodbye, keep_page=True)
     # the same page of the new drawing, shown again; the way back is kept
     assert kept is with_goodbye.page("p1")

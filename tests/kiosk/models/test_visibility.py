@@ -8,27 +8,7 @@ from pathlib import Path
 from designer_import import load_experience
 from designer_import.model import ActionLink, Page
 from kiosk.models.visibility import Visibility
-from tests.support.drawings import page_xml, write_drawio
-
-
-def box(cell_id: str, tags: str, x: int, parent: str = "1", hidden: bool = False) -> str:
-    visible = ' visible="0"' if hidden else ""
-    return (
-        f'<UserObject label="{cell_id}" tags="{tags}" id="{cell_id}">'
-        f'<mxCell style="rounded=0;" vertex="1" parent="{parent}"{visible}>'
-        f'<mxGeometry x="{x}" y="500" width="150" height="100" as="geometry"/></mxCell>'
-        "</UserObject>"
-    )
-
-
-def action(cell_id: str, actions: str, x: int) -> str:
-    link = "data:action/json," + actions.replace('"', "&quot;")
-    return (
-        f'<UserObject label="{cell_id}" link="{link}" id="{cell_id}">'
-        '<mxCell style="rounded=1;" vertex="1" parent="1">'
-        f'<mxGeometry x="{x}" y="100" width="200" height="100" as="geometry"/></mxCell>'
-        "</UserObject>"
-    )
+from tests.support.drawings import action_button, page_xml, tagged, write_drawio
 
 
 def group(cell_id: str, x: int) -> str:
@@ -62,12 +42,12 @@ def run(visibility: Visibility, page: Page, button_id: str) -> None:
 def test_show_hide_toggle_by_tag_and_cell(tmp_path: Path) -> None:
     cells = "".join(
         [
-            box("food", "dog food", 100),
-            box("toy", "dog toy", 300),
-            box("secret", "", 500, hidden=True),
-            action("hide-food", '{"actions":[{"hide":{"tags":["FOOD","dog"]}}]}', 100),
-            action("show-secret", '{"actions":[{"show":{"cells":["secret"]}}]}', 400),
-            action("toggle-dog", '{"actions":[{"toggle":{"tags":["dog"]}}]}', 700),
+            tagged("food", "dog food", 100),
+            tagged("toy", "dog toy", 300),
+            tagged("secret", "", 500, hidden=True),
+            action_button("hide-food", '{"actions":[{"hide":{"tags":["FOOD","dog"]}}]}', 100),
+            action_button("show-secret", '{"actions":[{"show":{"cells":["secret"]}}]}', 400),
+            action_button("toggle-dog", '{"actions":[{"toggle":{"tags":["dog"]}}]}', 700),
         ]
     )
     page = one_page(tmp_path, cells)
@@ -93,9 +73,9 @@ def test_a_hidden_group_hides_its_children(tmp_path: Path) -> None:
     cells = "".join(
         [
             group("panel", 100),
-            box("inside", "", 10, parent="panel"),
-            action("hide-panel", '{"actions":[{"hide":{"cells":["panel"]}}]}', 100),
-            action("show-panel", '{"actions":[{"show":{"cells":["panel"]}}]}', 400),
+            tagged("inside", "", 10, parent="panel"),
+            action_button("hide-panel", '{"actions":[{"hide":{"cells":["panel"]}}]}', 100),
+            action_button("show-panel", '{"actions":[{"show":{"cells":["panel"]}}]}', 400),
         ]
     )
     page = one_page(tmp_path, cells)
@@ -110,10 +90,10 @@ def test_a_hidden_group_hides_its_children(tmp_path: Path) -> None:
 def test_a_connector_goes_with_either_end(tmp_path: Path) -> None:
     cells = "".join(
         [
-            box("a", "", 100),
-            box("b", "", 600),
+            tagged("a", "", 100),
+            tagged("b", "", 600),
             edge("a-to-b", "a", "b"),
-            action("hide-b", '{"actions":[{"hide":{"cells":["b"]}}]}', 100),
+            action_button("hide-b", '{"actions":[{"hide":{"cells":["b"]}}]}', 100),
         ]
     )
     page = one_page(tmp_path, cells)
@@ -125,7 +105,9 @@ def test_a_connector_goes_with_either_end(tmp_path: Path) -> None:
 
 
 def test_steps_on_one_page_leave_other_pages_alone(tmp_path: Path) -> None:
-    cells = box("x", "t", 100) + action("hide-t", '{"actions":[{"hide":{"tags":["t"]}}]}', 100)
+    cells = tagged("x", "t", 100) + action_button(
+        "hide-t", '{"actions":[{"hide":{"tags":["t"]}}]}', 100
+    )
     pages = [page_xml("one", "One", cells), page_xml("two", "Two", cells)]
     experience = load_experience(write_drawio(tmp_path / "two.drawio", pages))
     one, two = experience.pages
