@@ -29,7 +29,6 @@ from PySide6.QtWidgets import QApplication
 from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
-from kiosk.services import KioskServices
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 
@@ -176,29 +175,23 @@ class Kiosk:
         try:
             from kiosk.admin import install_admin
 
-            self.admin = install_admin(window, self._admin_services(window))
+            self.admin = install_admin(
+                window,
+                config=self.config,
+                screen=window,
+                record=self.recorder.record,
+                tasks=self.tasks,
+                event_log=self.event_log,
+                uplink=self.uplink,
+                presence=self.presence,
+                exit_kiosk=self.exit,
+                started_at=self.started_at,
+            )
             self.admin.stateChanged.connect(self._on_admin_state)
         except ImportError as exc:
             log.warning("admin panel not available: %s", exc)
         except Exception:
             log.exception("admin panel failed to install; the kiosk runs without it")
-
-    def _admin_services(self, window: KioskWindow) -> KioskServices:
-        services = KioskServices(config=self.config, record=self.recorder.record)
-        services.event_log = self.event_log
-        services.presence = self.presence
-        services.uplink = self.uplink
-        services.sensor = self.sensor
-        services.started_at = self.started_at
-        services.sensor_health = lambda: self._health
-        services.presence_state = lambda: self._state
-        services.exit_kiosk = self.exit
-        services.experience = window.shown_experience
-        services.findings = window.experience_findings
-        services.experience_error = window.experience_error
-        services.activate_experience = window.activate_experience
-        services.restart_experience = window.restart_experience
-        return services
 
     def start_control(self, path: Path) -> None:
         """The local control socket ``python -m simulation`` drives the kiosk through."""

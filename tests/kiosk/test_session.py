@@ -18,6 +18,7 @@ from kiosk.app import Kiosk
 from kiosk.models.interactions import MemorySink
 from kiosk.models.session import SessionMachine, SessionState
 from kiosk.screen.window import KioskWindow
+from kiosk.tasks import TaskRunner
 from sensors import PresenceState, Zone
 from sensors.backends import realsense_connected
 from sensors.recording import record_scene
@@ -212,17 +213,30 @@ def test_staff_corner_taps_never_reach_the_shopper_page(
     sink: MemorySink,
     tmp_path: Path,
     config: KioskConfig,
+    tasks: TaskRunner,
 ) -> None:
     """The admin gesture's taps (mouse or touch) are the panel's alone: in attract they start
     no session and no touch is recorded; a chance tap in the corner shows nothing."""
-    from kiosk.admin.controller import AdminController
+    from kiosk.admin import install_admin
     from kiosk.admin.library import ContentLibrary
-    from kiosk.services import KioskServices
+
+    def no_exit() -> None:
+        raise AssertionError("the kiosk was told to exit")
 
     window = open_window(shop_file)
-    services = KioskServices(config=config, record=window.recorder.record)
-    admin = AdminController(
-        window, services, clock=clock, library=ContentLibrary(tmp_path / "content")
+    admin = install_admin(
+        window,
+        config=config,
+        screen=window,
+        record=window.recorder.record,
+        tasks=tasks,
+        event_log=None,
+        uplink=None,
+        presence=None,
+        exit_kiosk=no_exit,
+        started_at=0.0,
+        library=ContentLibrary(tmp_path / "content"),
+        clock=clock,
     )
     try:
         corner = QPoint(window.width() - 10, 10)
@@ -414,17 +428,18 @@ def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
     qtbot: Any, config: KioskConfig
 ) -> None:
     from kiosk.admin.calibration import CalibrationPage
-    from kiosk.admin.status import camera_tile
+    from kiosk.admin.tiles import camera_tile
 
     config.sensors.type = "auto"
     kiosk = run_kiosk(qtbot, config)
     try:
         qtbot.waitUntil(lambda: kiosk._health is not None, timeout=10_000)
         assert kiosk._health is not None and kiosk._health.status == "no_device"
-        tile = camera_tile(kiosk._admin_services(kiosk.window))
+        assert kiosk.presence is not None
+        tile = camera_tile(config.sensors.type, kiosk.presence.health(), kiosk.presence.state)
         assert tile.level == "bad" and tile.headline == "Not found"
         assert "touch only" in " ".join(tile.details)
-        page = CalibrationPage(services=kiosk._admin_services(kiosk.window))
+        page = CalibrationPage(config=config, presence=kiosk.presence, tasks=kiosk.tasks)
         qtbot.addWidget(page)
         page.show_presence()
         assert page.live.text().startswith("no camera")
@@ -432,7 +447,7 @@ def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
         assert "ENGAGED" not in page.live.text() and "waiting" not in page.no_image.toPlainText()
         qtbot.wait(1500)  # anything invented would have walked up by now
         assert kiosk.window is not None and kiosk.window.state == SessionState.ATTRACT
-        page.close_writer()
+        page.shutdown()
     finally:
         kiosk.stop()
     assert kiosk.event_log is not None
@@ -492,7 +507,7 @@ def test_a_sensor_report_made_before_the_window_exists_is_not_lost(
     """The sensor thread may report (no camera, switched off) before the shopper window is
     built: the report still reaches the kiosk, so the camera tile never says "Starting" for
     ever and the session machine knows there is no presence."""
-    from kiosk.admin.status import camera_tile
+    from kiosk.admin.tiles import camera_tile
 
     config.sensors.type = "none"
     config.kiosk.experience = FEATURES
@@ -507,7 +522,8 @@ def test_a_sensor_report_made_before_the_window_exists_is_not_lost(
         qtbot.addWidget(window)
         qtbot.waitUntil(lambda: kiosk._health is not None, timeout=5000)
         assert kiosk._health is not None and kiosk._health.status == "off"
-        assert camera_tile(kiosk._admin_services(kiosk.window)).level == "off"
+        tile = camera_tile(config.sensors.type, kiosk.sensor_health, kiosk.presence_state)
+        assert tile.level == "off"
     finally:
         kiosk.stop()
 
