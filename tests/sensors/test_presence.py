@@ -66,28 +66,28 @@ def test_holes_and_single_frame_spikes_are_not_people() -> None:
         assert seen.nearest_m is None, i
 
 
-def test_two_separate_people_are_two_blobs_and_the_nearest_wins() -> None:
-    found = detector()
+@pytest.mark.parametrize(
+    ("columns", "people", "nearest_m"),
+    [
+        # two separate people are two blobs, and the nearest wins
+        ({(30, 70): 2500, (130, 180): 1200}, 2, 1.2),
+        # one person with an even number of cells, half at 1.4 m and half at 1.6 m: their
+        # distance is the median, the mean of the two middle depths (as np.median gives it)
+        ({(80, 106): 1400, (106, 132): 1600}, 1, 1.5),
+    ],
+    ids=["two-people-nearest-wins", "distance-is-the-median"],
+)
+def test_blobs_are_people_at_their_median_depth(
+    columns: dict[tuple[int, int], int], people: int, nearest_m: float
+) -> None:
     frame = room()
-    frame[20:110, 30:70] = 2500
-    frame[20:110, 130:180] = 1200
+    for (left, right), depth_mm in columns.items():
+        frame[20:110, left:right] = depth_mm
+    found = detector()
     found.observe(frame, 0.001, 1.0)
     seen = found.observe(frame, 0.001, 1.0 + 1 / FPS)
-    assert seen.people == 2
-    assert seen.nearest_m == pytest.approx(1.2)
-
-
-def test_a_person_s_distance_is_the_median_of_their_cells() -> None:
-    # An even number of cells, half at 1.4 m and half at 1.6 m: the median is the mean of
-    # the two middle depths (as np.median gives it), not either half's depth.
-    found = detector()
-    frame = room()
-    frame[20:110, 80:106] = 1400
-    frame[20:110, 106:132] = 1600
-    found.observe(frame, 0.001, 1.0)
-    seen = found.observe(frame, 0.001, 1.0 + 1 / FPS)
-    assert seen.people == 1
-    assert seen.nearest_m == pytest.approx(1.5)
+    assert seen.people == people
+    assert seen.nearest_m == pytest.approx(nearest_m)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 10, 11, 4386])
