@@ -106,6 +106,9 @@ class TaskRunner(QObject):
         self._closed = False
         self._pending = 0
         self._failure_handler: FailureHandler = failure_handler or _log_unhandled
+        #: The last failure no caller handled ("task name: error type: message"), for staff
+        #: to see on the admin panel; None while there has been none.
+        self.unhandled_failure: str | None = None
         self._deliver.connect(self._call, Qt.ConnectionType.QueuedConnection)
 
     def set_failure_handler(self, handler: FailureHandler) -> None:
@@ -203,7 +206,11 @@ class TaskRunner(QObject):
 
     def _fail(self, task: Task[T], error: Exception) -> None:
         self._pending -= 1
-        task.failed(error, self._failure_handler)
+        task.failed(error, self._unhandled)
+
+    def _unhandled(self, name: str, error: Exception) -> None:
+        self.unhandled_failure = f"{name}: {type(error).__name__}: {error}"
+        self._failure_handler(name, error)
 
 
 def _log_unhandled(name: str, error: Exception) -> None:

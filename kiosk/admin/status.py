@@ -175,7 +175,7 @@ class StatusPage(QWidget):
                 screen.experience_error(),
                 screen.experience_findings(),
             ),
-            "system": system_tile(self._started_at, reading),
+            "system": system_tile(self._started_at, reading, self._tasks.unhandled_failure),
         }
 
     def repaint_tiles(self) -> None:

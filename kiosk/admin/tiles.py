@@ -273,8 +273,11 @@ def experience_tile(
     return TileView("warn" if errors else "ok", "Showing", details)
 
 
-def system_tile(started_at: float, reading: StatusReading | None) -> TileView:
-    """Version, uptime (since ``started_at``, epoch seconds) and memory of the kiosk."""
+def system_tile(
+    started_at: float, reading: StatusReading | None, background_failure: str | None = None
+) -> TileView:
+    """Version, uptime (since ``started_at``, epoch seconds) and memory of the kiosk, and the
+    last background task failure no part of the kiosk handled (a bug: amber)."""
     try:
         version = metadata.version("retail-edge-kiosk")
     except metadata.PackageNotFoundError:
@@ -286,4 +289,7 @@ def system_tile(started_at: float, reading: StatusReading | None) -> TileView:
         details.append(f"memory {human_bytes(rss)} of {human_bytes(total)}")
         if total and rss > 0.5 * total:
             level = "warn"
+    if background_failure is not None:
+        details.append(f"background task failed: {background_failure} (see the log)")
+        level = "warn"
     return TileView(level, "Running", details)

@@ -60,6 +60,7 @@ def test_failure_is_logged_with_traceback_and_handed_to_on_failure(
     assert isinstance(error, ValueError) and str(error) == "the drawing is gone"
     assert thread == threading.get_ident()
     assert successes == [] and handled == []  # on_failure took it, not the default handler
+    assert runner.unhandled_failure is None
     records = [r for r in caplog.records if "'load' failed" in r.getMessage()]
     assert records and records[0].exc_info is not None
     assert records[0].exc_info[0] is ValueError
@@ -81,6 +82,7 @@ def test_a_failure_without_on_failure_goes_to_the_installed_handler(
     name, error, thread = handled[0]
     assert name == "keep a copy" and isinstance(error, OSError)
     assert thread == threading.get_ident()
+    assert runner.unhandled_failure == "keep a copy: OSError: disk full"
 
 
 def test_without_any_handler_the_failure_is_still_reported(
@@ -147,3 +149,18 @@ def test_shutdown_drops_queued_work_and_refuses_more(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: runner.pending() == 0, timeout=10_000)
     with pytest.raises(TaskRunnerClosed, match="'late'"):
         runner.run(lambda: None, name="late")
+
+
+def test_an_unhandled_failure_shows_on_the_status_page(qtbot: Any, runner: TaskRunner) -> None:
+    from kiosk.admin.tiles import system_tile
+
+    assert system_tile(0.0, None, runner.unhandled_failure).level == "ok"
+
+    def broken() -> None:
+        raise KeyError("page")
+
+    runner.run(broken, name="dashboards read")
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=10_000)
+    tile = system_tile(0.0, None, runner.unhandled_failure)
+    assert tile.level == "warn"
+    assert "background task failed: dashboards read: KeyError: 'page'" in " ".join(tile.details)
