@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from PySide6.QtCore import QObject, QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QWidget
 
 from kiosk.admin import theme
+from kiosk.admin.audit import AdminAudit
 from kiosk.admin.configfile import Calibration, CalibrationSaveError, CalibrationWriter
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
@@ -168,8 +168,8 @@ class ZoneSlider(QWidget):
 class CalibrationPage(QWidget):
     """Live depth view, draggable ROI, zone sliders, undo; persisted to the config file.
 
-    ``on_change(kind, calibration)`` is told of every committed change ("calibration" or
-    "calibration_undo") so the controller can record it with the role. Writes to the
+    Every committed change is recorded through ``audit`` ("calibration" or
+    "calibration_undo", with the ROI and the zones). Writes to the
     config file run on the ``tasks`` lane :data:`SAVE_LANE`, one after the other.
     """
 
@@ -181,14 +181,14 @@ class CalibrationPage(QWidget):
         config: KioskConfig,
         presence: PresenceService | None,
         tasks: TaskRunner,
-        on_change: Callable[[str, Calibration], None] | None = None,
+        audit: AdminAudit,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._config = config
         self._presence = presence
         self._tasks = tasks
-        self._on_change = on_change
+        self._audit = audit
         self._config_path: Path | None = config.source
         self._writer = CalibrationWriter(config.source) if config.source is not None else None
         self.current = calibration_of(config)
@@ -478,8 +478,7 @@ class CalibrationPage(QWidget):
         self.committed = calibration
         self._update_config(calibration)
         self._update_buttons()
-        if self._on_change is not None:
-            self._on_change(kind, calibration)
+        self._audit(kind, roi=list(calibration.roi), zones=dict(calibration.zones_dict()))
         writer = self._writer
         if writer is not None:
             self.save_state.setText("saving…")

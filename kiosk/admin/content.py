@@ -9,7 +9,6 @@ validating run off the UI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin import theme
+from kiosk.admin.audit import AdminAudit
 from kiosk.admin.library import ContentEntry, ContentLibrary, find_drawings, usb_folders
 from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.tasks import TaskRunner
-from storage.event import JsonValue
 
 if TYPE_CHECKING:
     from designer_import import Finding
@@ -77,7 +76,7 @@ def load_drawing(path: Path) -> Experience:
 class ContentPage(QWidget):
     """List, import, preview, activate and roll back experiences.
 
-    ``on_action(what, payload)`` is told of each activation or roll back, for the record.
+    Each activation or roll back is recorded through ``audit``.
     """
 
     def __init__(
@@ -86,14 +85,14 @@ class ContentPage(QWidget):
         screen: ShopperScreen,
         library: ContentLibrary,
         tasks: TaskRunner,
-        on_action: Callable[[str, dict[str, JsonValue]], None] | None = None,
+        audit: AdminAudit,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._screen = screen
         self._tasks = tasks
         self.library = library
-        self._on_action = on_action
+        self._audit = audit
         self.role = "manager"
         self.candidate: Candidate | None = None
         self.busy = False
@@ -356,15 +355,12 @@ class ContentPage(QWidget):
             self.message.setText(f"⚠ not activated: {path.name} cannot be shown ({exc})")
             return
         source_hash = experience.source_hash
-        if self._on_action is not None:
-            self._on_action(
-                what,
-                {
-                    "path": str(path),
-                    "source_hash": source_hash,
-                    "replaced": str(current.source_path) if current else None,
-                },
-            )
+        self._audit(
+            what,
+            path=str(path),
+            source_hash=source_hash,
+            replaced=str(current.source_path) if current else None,
+        )
         self._set_busy(True, f"now showing {path.name}; remembering it…")
         library, role = self.library, self.role
 

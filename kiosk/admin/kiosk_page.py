@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
 from kiosk.admin import theme
+from kiosk.admin.audit import AdminAudit
 from kiosk.models.shopper_screen import ShopperScreen
 from settings import KioskConfig, render_config
 
@@ -23,8 +24,9 @@ CONFIRM_MS = 4000
 class KioskPage(QWidget):
     """Restart the experience or leave the kiosk; the effective settings, secrets masked.
 
-    ``exit_kiosk`` stops every service and quits. ``on_action(what)`` runs before the
-    action ("restart_experience", "exit") so it is on record even when the kiosk then stops.
+    ``exit_kiosk`` stops every service and quits. Each action is recorded through ``audit``
+    before it runs ("restart_experience", "exit"), so it is on record even when the kiosk
+    then stops.
     """
 
     def __init__(
@@ -33,14 +35,14 @@ class KioskPage(QWidget):
         config: KioskConfig,
         screen: ShopperScreen,
         exit_kiosk: Callable[[], None],
-        on_action: Callable[[str], None] | None = None,
+        audit: AdminAudit,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._config = config
         self._screen = screen
         self._exit_kiosk = exit_kiosk
-        self._on_action = on_action
+        self._audit = audit
         self.restart_button = theme.button("Restart experience")
         self.restart_button.clicked.connect(self.restart)
         self.exit_button = theme.button("Exit kiosk", danger=True)
@@ -105,8 +107,7 @@ class KioskPage(QWidget):
 
     def restart(self) -> None:
         """Reload the experience from disk and go back to the attract loop."""
-        if self._on_action is not None:
-            self._on_action("restart_experience")
+        self._audit("restart_experience")
         try:
             self._screen.restart_experience()
         except Exception as exc:
@@ -123,8 +124,7 @@ class KioskPage(QWidget):
             self._disarm.start()
             return
         self._reset_exit()
-        if self._on_action is not None:
-            self._on_action("exit")
+        self._audit("exit")
         self._exit_kiosk()
 
     def _reset_exit(self) -> None:

@@ -1,7 +1,6 @@
 """The staff panel's pages, in side-bar order, each wired to exactly what it needs.
 
-A page module is imported when its page is first built (at the first log-in of a role that
-sees it), so the panel costs nothing until staff use it.
+A page is built at the first log-in of a role that sees it (its entry's ``build``).
 """
 
 from __future__ import annotations
@@ -11,9 +10,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from kiosk.admin.audit import AdminAudit
-from kiosk.admin.configfile import Calibration
+from kiosk.admin.calibration import CalibrationPage
+from kiosk.admin.content import ContentPage
+from kiosk.admin.kiosk_page import KioskPage
 from kiosk.admin.library import ContentLibrary
 from kiosk.admin.registry import EVERY_ROLE, MANAGER_ONLY, AdminPage, PageRegistry
+from kiosk.admin.status import StatusPage
 from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
@@ -43,31 +45,8 @@ def standard_pages(
 ) -> PageRegistry:
     """Status, Dashboards and Calibration for all staff; Content and Kiosk for the manager."""
     pages = PageRegistry()
-    status = partial(_status_page, config, tasks, screen, event_log, uplink, presence, started_at)
-    pages.register("status", title="Status", roles=EVERY_ROLE, build=status)
-    dashboards = partial(_dashboards, config, event_log, uplink)
-    pages.register("dashboards", title="Dashboards", roles=EVERY_ROLE, build=dashboards)
-    calibration = partial(_calibration_page, config, presence, tasks, audit)
-    pages.register("calibration", title="Calibration", roles=EVERY_ROLE, build=calibration)
-    content = partial(_content_page, screen, library, tasks, audit)
-    pages.register("content", title="Content", roles=MANAGER_ONLY, build=content)
-    kiosk = partial(_kiosk_page, config, screen, exit_kiosk, audit)
-    pages.register("kiosk", title="Kiosk", roles=MANAGER_ONLY, build=kiosk)
-    return pages
-
-
-def _status_page(
-    config: KioskConfig,
-    tasks: TaskRunner,
-    screen: ShopperScreen,
-    event_log: EventLog | None,
-    uplink: UplinkService | None,
-    presence: PresenceService | None,
-    started_at: float,
-) -> AdminPage:
-    from kiosk.admin.status import StatusPage
-
-    return StatusPage(
+    status = partial(
+        StatusPage,
         config=config,
         tasks=tasks,
         screen=screen,
@@ -76,38 +55,18 @@ def _status_page(
         presence=presence,
         started_at=started_at,
     )
-
-
-def _calibration_page(
-    config: KioskConfig, presence: PresenceService | None, tasks: TaskRunner, audit: AdminAudit
-) -> AdminPage:
-    from kiosk.admin.calibration import CalibrationPage
-
-    def calibrated(kind: str, change: Calibration) -> None:
-        audit(kind, roi=list(change.roi), zones=dict(change.zones_dict()))
-
-    return CalibrationPage(config=config, presence=presence, tasks=tasks, on_change=calibrated)
-
-
-def _content_page(
-    screen: ShopperScreen, library: ContentLibrary, tasks: TaskRunner, audit: AdminAudit
-) -> AdminPage:
-    from kiosk.admin.content import ContentPage
-
-    return ContentPage(
-        screen=screen,
-        library=library,
-        tasks=tasks,
-        on_action=lambda what, payload: audit(what, **payload),
+    pages.register("status", title="Status", roles=EVERY_ROLE, build=status)
+    dashboards = partial(_dashboards, config, event_log, uplink)
+    pages.register("dashboards", title="Dashboards", roles=EVERY_ROLE, build=dashboards)
+    calibration = partial(
+        CalibrationPage, config=config, presence=presence, tasks=tasks, audit=audit
     )
-
-
-def _kiosk_page(
-    config: KioskConfig, screen: ShopperScreen, exit_kiosk: Callable[[], None], audit: AdminAudit
-) -> AdminPage:
-    from kiosk.admin.kiosk_page import KioskPage
-
-    return KioskPage(config=config, screen=screen, exit_kiosk=exit_kiosk, on_action=audit)
+    pages.register("calibration", title="Calibration", roles=EVERY_ROLE, build=calibration)
+    content = partial(ContentPage, screen=screen, library=library, tasks=tasks, audit=audit)
+    pages.register("content", title="Content", roles=MANAGER_ONLY, build=content)
+    kiosk = partial(KioskPage, config=config, screen=screen, exit_kiosk=exit_kiosk, audit=audit)
+    pages.register("kiosk", title="Kiosk", roles=MANAGER_ONLY, build=kiosk)
+    return pages
 
 
 def _dashboards(

@@ -31,7 +31,7 @@ from settings import KioskConfig
 from storage import Event
 from storage.eventlog import StorageHealth
 from tests.kiosk.admin.traffic import start_log
-from tests.support.admin import STAFF_PIN, log_in
+from tests.support.admin import STAFF_PIN, Recorded, log_in
 from tests.support.clock import FakeClock
 from uplink.service import UplinkStatus
 
@@ -175,8 +175,10 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
     """Simulated shoppers are amber "Simulated", never green; a presence service that did
     not start is red; the calibration page says "no camera" instead of a zone it does not
     see."""
+    from kiosk.admin.audit import AdminAudit
     from kiosk.admin.calibration import CalibrationPage
 
+    audit = AdminAudit(Recorded())
     config.sensors.type = "auto"
     view = camera_tile("auto", None, None)
     assert view.level == "bad" and view.headline == "Not running"
@@ -185,7 +187,7 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
     assert view.level == "warn" and view.headline == "Simulated"
     assert "simulated" in view.details[0]
 
-    page = CalibrationPage(config=config, presence=None, tasks=tasks)
+    page = CalibrationPage(config=config, presence=None, tasks=tasks, audit=audit)
     qtbot.addWidget(page)
     page.show_presence()
     assert page.live.text() == "no camera: presence sensing is not running"
@@ -193,7 +195,7 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
 
     presence = scripted_presence(config, simulated=True)
     try:
-        page = CalibrationPage(config=config, presence=presence, tasks=tasks)
+        page = CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
         qtbot.addWidget(page)
         qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
         page.show_presence()
@@ -203,7 +205,7 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
         presence.stop()
     presence = scripted_presence(config, hold_last=False)
     try:
-        page = CalibrationPage(config=config, presence=presence, tasks=tasks)
+        page = CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
         qtbot.addWidget(page)
         qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
         page.show_presence()
@@ -291,3 +293,21 @@ def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis() -
     assert storage_tile(None, running=False).headline == "Not running"
     assert storage_tile(None, running=True).headline == "Reading"
     assert redis_tile(None, enabled=True).headline == "Unknown"
+
+
+def test_the_camera_tile_drops_what_an_ended_recording_last_saw(
+    qtbot: Any, window: Any, config: KioskConfig, clock: FakeClock, make_admin: Any
+) -> None:
+    presence = scripted_presence(config, hold_last=False)
+    try:
+        admin = make_admin(presence=presence)
+        log_in(qtbot, admin, window, clock, STAFF_PIN)
+        camera = admin.pages["status"].tiles["camera"]
+        qtbot.waitUntil(lambda: not presence.health().online, timeout=5000)
+        assert engaged(presence)  # the service still holds the last state it saw
+        clock.advance(1)
+        admin.tick()
+        assert camera.level == "bad" and "zone -" in camera.text
+        assert "engaged" not in camera.text
+    finally:
+        presence.stop()
