@@ -160,6 +160,9 @@ class AdminController(QObject):
         self.state = PanelState.CLOSED
         self.page: str | None = None
         self.checking_pin = False
+        #: The last PIN entered on this pad was wrong: the pad says so (and how many tries
+        #: are left) until the next one, whatever else updates it meanwhile.
+        self._wrong_pin = False
         self._last_activity = clock()
         self.overlay: AdminOverlay | None = None
         #: The pages built so far, by name (built at the first log-in of a role that sees them).
@@ -265,6 +268,7 @@ class AdminController(QObject):
         """Cover the window with the PIN pad."""
         overlay = self._ensure_overlay()
         overlay.pad.clear()
+        self._wrong_pin = False
         self._cover_window(overlay, overlay.pad, PanelState.PAD)
         self._update_pad()
         config = self.config
@@ -321,13 +325,14 @@ class AdminController(QObject):
             self.audit("pin_failed", attempts_left=state.attempts_left)
             if state.locked:
                 self.audit("locked", lockout_s=round(state.locked_for_s, 3))
-            self._update_pad(wrong=True)
+            self._wrong_pin = True
+            self._update_pad()
             return
         self.gate.succeeded()
         self._save_gate()
         self.login(role)
 
-    def _update_pad(self, wrong: bool = False) -> None:
+    def _update_pad(self) -> None:
         if self.overlay is None:
             return
         pad = self.overlay.pad
@@ -346,7 +351,7 @@ class AdminController(QObject):
                 else "No PIN is set: run `kiosk set-pin --role manager`",
                 "warn",
             )
-        elif wrong:
+        elif self._wrong_pin:
             pad.show_message(f"Wrong PIN. {state.attempts_left} tries left", "warn")
         else:
             pad.show_message("Enter your PIN")

@@ -7,8 +7,10 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
+from kiosk.admin.audit import AdminAudit
 from kiosk.admin.controller import AdminController, PanelState
 from kiosk.admin.gesture import CornerTaps, in_corner
+from kiosk.admin.registry import EVERY_ROLE, MANAGER_ONLY, PageRegistry
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 from settings.model import AdminSection
@@ -280,3 +282,104 @@ def test_the_pad_names_a_missing_pin_file(
     pad = admin.overlay.pad
     qtbot.waitUntil(lambda: "No PIN can be used" in pad.message.text(), timeout=10_000)
     assert f"PIN file {config.admin.staff_pin_hash_file}: no such file" in pad.message.text()
+
+
+class LoggedPage(QWidget):
+    """A page that notes each lifecycle call the controller makes (dispatch check)."""
+
+    def __init__(self, name: str, calls: list[str]) -> None:
+        super().__init__()
+        self.name = name
+        self.calls = calls
+
+    def widget(self) -> QWidget:
+        return self
+
+    def on_show(self) -> None:
+        self.calls.append(f"{self.name}.on_show")
+
+    def on_hide(self) -> None:
+        self.calls.append(f"{self.name}.on_hide")
+
+    def refresh(self) -> None:
+        self.calls.append(f"{self.name}.refresh")
+
+    def shutdown(self) -> None:
+        self.calls.append(f"{self.name}.shutdown")
+
+
+def test_the_controller_drives_any_registered_page_through_its_lifecycle(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    recorded: Recorded,
+    clock: FakeClock,
+    tasks: TaskRunner,
+) -> None:
+    calls: list[str] = []
+    built: list[str] = []
+
+    def page(name: str) -> Any:
+        def build() -> LoggedPage:
+            built.append(name)
+            return LoggedPage(name, calls)
+
+        return build
+
+    pages = PageRegistry()
+    pages.register("first", title="First", roles=EVERY_ROLE, build=page("first"))
+    pages.register("secret", title="Secret", roles=MANAGER_ONLY, build=page("secret"))
+    pages.register("second", title="Second", roles=EVERY_ROLE, build=page("second"))
+    admin = AdminController(
+        window, config=config, pages=pages, audit=AdminAudit(recorded), tasks=tasks, clock=clock
+    )
+    try:
+        admin.open_pad()
+        admin.login("staff")
+        assert built == ["first", "second"]  # a page the role may not see is never built
+        assert admin.visible_pages() == ["first", "second"]
+        assert admin.overlay is not None
+        assert [b.text() for b in admin.overlay.nav_buttons.values()] == ["First", "Second"]
+        assert calls == ["first.on_show", "first.refresh"]
+        assert not admin.show_page("secret")
+        assert admin.show_page("second")
+        clock.advance(1)
+        admin.tick()
+        admin.close("closed")
+        assert calls[2:] == [
+            "first.on_hide",
+            "second.on_show",
+            "second.refresh",
+            "second.refresh",
+            "second.on_hide",
+        ]
+        admin.shutdown()
+        assert calls[7:] == ["first.shutdown", "second.shutdown"]
+        assert [t for t, _ in recorded.events] == [
+            "admin.login",
+            "admin.page",
+            "admin.page",
+            "admin.logout",
+        ]
+    finally:
+        admin.shutdown()
+
+
+def test_a_wrong_pin_stays_said_until_the_next_one(
+    qtbot: Any, admin: AdminController, window: QWidget, clock: FakeClock, tasks: TaskRunner
+) -> None:
+    """The pad's once-a-second update and a late read of the PIN files (both call the pad's
+    update) do not wipe "Wrong PIN" before staff have read it."""
+    tap_corner(qtbot, window, clock)
+    assert admin.overlay is not None
+    pad = admin.overlay.pad
+    pad.enter("0000")
+    qtbot.waitUntil(lambda: not admin.checking_pin and tasks.pending() == 0, timeout=10_000)
+    assert pad.message.text() == "Wrong PIN. 4 tries left"
+    clock.advance(1)
+    admin.tick()
+    assert pad.message.text() == "Wrong PIN. 4 tries left"
+    admin.close("cancel")
+    tap_corner(qtbot, window, clock)
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=10_000)
+    assert pad.message.text() == "Enter your PIN"
