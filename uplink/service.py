@@ -27,6 +27,7 @@ from typing import Protocol
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
 from uplink.batch import UplinkMessage, batch_bytes, serialise_json
+from uplink.claim_ahead import ClaimAhead, ReadyBatch
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import PUBLISH_OVERHEAD, Backoff, RateLimiter
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 
 #: How long the thread waits for broker traffic when it has nothing to send.
 IDLE_POLL_S = 0.25
+#: How long the thread polls the connection while the next batch is being claimed.
+CLAIM_POLL_S = 0.002
+#: Batches claimed and serialised ahead of the sender (see :mod:`uplink.claim_ahead`).
+CLAIM_AHEAD = 3
 #: How often the cached backlog shown by :meth:`UplinkService.status` is refreshed.
 BACKLOG_REFRESH_S = 2.0
 CONNECT_TIMEOUT_S = 10.0
@@ -191,6 +196,7 @@ class UplinkService:
         #: Acknowledged, not yet marked sent in the outbox (see _mark_done).
         self._done: list[_Claim] = []
         self._queue: deque[UplinkMessage] = deque()
+        self._ahead: ClaimAhead | None = None
         self._inflight = 0
         self._generation = 0
         self._refused = False
@@ -305,11 +311,13 @@ class UplinkService:
     def _pump(self, session: TransportSession) -> None:
         self._generation += 1
         self._refused = False
+        ahead = self._ahead = ClaimAhead(self._claim_ready, CLAIM_AHEAD)
+        ahead.start()
         self._publish_status(session, online=True)
         next_status = time.monotonic() + self._section.status_interval_s
         next_backlog = time.monotonic() + BACKLOG_REFRESH_S
         while session.connected and not self._refused and not self._stop.is_set():
-            wait = self._fill(session)
+            wait = self._fill(session, ahead)
             now = time.monotonic()
             if now >= next_status:
                 self._refresh_backlog()
@@ -328,27 +336,37 @@ class UplinkService:
         if self._stop.is_set() and session.connected:
             self._drain(session)
 
-    def _fill(self, session: TransportSession) -> float:
+    def _claim_ready(self) -> ReadyBatch | None:
+        """The next batch and its messages (on the claims thread, see ClaimAhead)."""
+        batch = self.outbox.claim_batch(self._max_events, self._max_bytes)
+        if batch is None:
+            return None
+        messages = serialise_json(
+            batch.batch_id,
+            batch.jsons,
+            batch.timestamps,
+            store_id=self.store_id,
+            kiosk_id=self.kiosk_id,
+            max_message_bytes=self._section.max_message_bytes,
+        )
+        return ReadyBatch(batch, messages)
+
+    def _fill(self, session: TransportSession, ahead: ClaimAhead) -> float:
         """Publish while the window has room; return how long to poll before trying again."""
         while self._inflight < self._window:
             if not self._queue:
-                batch = self.outbox.claim_batch(self._max_events, self._max_bytes)
-                if batch is None:
-                    return IDLE_POLL_S
+                ready, empty = ahead.take()
+                if ready is None:
+                    return IDLE_POLL_S if empty else CLAIM_POLL_S
+                batch = ready.batch
                 if batch.batch_id in self._claims:
                     # Its lease ran out while it was in flight (a stalled connection):
                     # claiming it again renewed the lease; its messages are already out.
                     continue
-                messages = serialise_json(
-                    batch.batch_id,
-                    batch.jsons,
-                    batch.timestamps,
-                    store_id=self.store_id,
-                    kiosk_id=self.kiosk_id,
-                    max_message_bytes=self._section.max_message_bytes,
+                self._claims[batch.batch_id] = _Claim(
+                    batch.batch_id, batch.count, len(ready.messages)
                 )
-                self._claims[batch.batch_id] = _Claim(batch.batch_id, batch.count, len(messages))
-                self._queue.extend(messages)
+                self._queue.extend(ready.messages)
             message = self._queue[0]
             delay = self._limiter.delay(len(message.payload) + self._events_overhead)
             if delay > 0:
@@ -414,6 +432,10 @@ class UplinkService:
             log.exception("uplink: could not mark %d acknowledged batch(es) sent", len(self._done))
         self._generation += 1
         unsent = list(self._claims)
+        if self._ahead is not None:
+            # claimed ahead, not taken: leased to this run like the ones in flight
+            unsent += [batch.batch_id for batch in self._ahead.stop()]
+            self._ahead = None
         self._claims.clear()
         self._queue.clear()
         self._inflight = 0
