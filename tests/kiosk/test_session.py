@@ -427,6 +427,7 @@ def test_simulated_presence_marks_every_event_it_causes(qtbot: Any, config: Kios
 def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
     qtbot: Any, config: KioskConfig
 ) -> None:
+    from kiosk.admin.audit import AdminAudit
     from kiosk.admin.calibration import CalibrationPage
     from kiosk.admin.tiles import camera_tile
 
@@ -439,7 +440,12 @@ def test_no_camera_at_boot_is_a_touch_only_kiosk_with_a_red_camera_tile(
         tile = camera_tile(config.sensors.type, kiosk.presence.health(), kiosk.presence.state)
         assert tile.level == "bad" and tile.headline == "Not found"
         assert "touch only" in " ".join(tile.details)
-        page = CalibrationPage(config=config, presence=kiosk.presence, tasks=kiosk.tasks)
+        page = CalibrationPage(
+            config=config,
+            presence=kiosk.presence,
+            tasks=kiosk.tasks,
+            audit=AdminAudit(kiosk.recorder.record),
+        )
         qtbot.addWidget(page)
         page.show_presence()
         assert page.live.text().startswith("no camera")
