@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QWidget
 
 from kiosk.admin import theme
@@ -91,13 +92,12 @@ def zone_colour_map(calibration: Calibration, top_m: float) -> pg.ColorMap:
     return pg.ColorMap(positions, [c for _, c in bands])
 
 
-class _PreviewBridge(QObject):
-    """Carries depth images from the sensor thread to the UI thread, latest only."""
+class _PreviewBridge:
+    """Carries depth images from the sensor thread to the UI thread, latest only: ``wake``
+    (from the sensor thread) has the UI thread take the image, once per waiting image."""
 
-    arrived = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
         self._lock = threading.Lock()
         self._latest: npt.NDArray[np.float32] | None = None
         self.open = False
@@ -110,7 +110,7 @@ class _PreviewBridge(QObject):
             waiting = self._latest is not None
             self._latest = image
         if not waiting:
-            self.arrived.emit()
+            self._wake()
 
     def set_open(self, open_: bool) -> None:
         """Accept images (True) or drop them (False, and forget the latest)."""
@@ -197,8 +197,7 @@ class CalibrationPage(QWidget):
         self.frames_shown = 0
         self._shape: tuple[int, ...] = ()
         self.last_save_error: str | None = None
-        self._bridge = _PreviewBridge()
-        self._bridge.arrived.connect(self._show_frame)
+        self._bridge = _PreviewBridge(lambda: tasks.post(self._show_frame))
         self.view, self.image, self.roi, self.no_image = self._depth_view()
         self.engaged = ZoneSlider("Engaged closer than", self.current.engaged_m)
         self.approaching = ZoneSlider("Approaching closer than", self.current.approaching_m)
