@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import cast
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from designer_import.model import (
@@ -337,68 +337,151 @@ def _flag(values: dict[str, str], key: str, default: bool = False) -> bool:
     return raw.strip() not in ("0", "", "false")
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
-    return value if value in allowed else default
+#: The values ``align``-like keys may take, each typed; anything else takes the default.
+_HORIZONTAL: dict[str | None, HorizontalAlign] = {
+    "left": "left",
+    "center": "center",
+    "right": "right",
+}
+_VERTICAL: dict[str | None, VerticalAlign] = {"top": "top", "middle": "middle", "bottom": "bottom"}
+_GRADIENT_DIRECTIONS: dict[str | None, GradientDirection] = {
+    "south": "south",
+    "north": "north",
+    "east": "east",
+    "west": "west",
+    "radial": "radial",
+}
+_SHAPE_DIRECTIONS: dict[str | None, str] = {d: d for d in ("east", "north", "south", "west")}
+# Keys most styles do not set: when a style sets none of a group, its fields take their
+# defaults without a lookup each (build_style runs for every distinct style of a drawing).
+_OPACITY_KEYS = frozenset({"opacity", "fillOpacity", "strokeOpacity", "textOpacity"})
+_SPACING_SIDES = frozenset({"spacingTop", "spacingLeft", "spacingBottom", "spacingRight"})
+_IMAGE_KEYS = frozenset(
+    {"imageAspect", "imageWidth", "imageHeight", "imageAlign", "imageVerticalAlign"}
+)
+_RARE_FLAGS = frozenset({"dashed", "shadow", "absoluteArcSize", "flipH", "flipV", "horizontal"})
 
 
-_H = ("left", "center", "right")
-_V = ("top", "middle", "bottom")
-_DIRECTIONS = ("south", "north", "east", "west", "radial")
+@dataclass(frozen=True, slots=True)
+class _Opacities:
+    whole: float = 1.0
+    fill: float = 1.0
+    stroke: float = 1.0
+    text: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _ImagePlace:
+    aspect: bool = True
+    width: float = 42.0
+    height: float = 42.0
+    align: HorizontalAlign = "left"
+    vertical_align: VerticalAlign = "middle"
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    dashed: bool = False
+    shadow: bool = False
+    absolute_arc_size: bool = False
+    flip_h: bool = False
+    flip_v: bool = False
+    horizontal: bool = True
+
+
+_NO_OPACITIES = _Opacities()
+_NO_IMAGE_PLACE = _ImagePlace()
+_NO_FLAGS = _Flags()
 
 
 def build_style(values: dict[str, str]) -> Style:
     """The typed ``Style`` for a resolved key/value dict."""
+    keys = values.keys()
     font_style = int(_number(values, "fontStyle", 0.0)) if "fontStyle" in values else 0
     fill = parse_colour(values.get("fillColor"), "fillColor")
     spacing = _number(values, "spacing", 2.0)
-    align, vertical_align, label_position, vertical_label_position = _label_places(values)
+    opacity = _NO_OPACITIES if keys.isdisjoint(_OPACITY_KEYS) else _opacities(values)
+    image = _NO_IMAGE_PLACE if keys.isdisjoint(_IMAGE_KEYS) else _image_place(values)
+    flags = _NO_FLAGS if keys.isdisjoint(_RARE_FLAGS) else _flags(values)
+    get = values.get
     return Style(
         values={k: v for k, v in values.items() if not k.startswith("_")},
         fill=fill,
-        stroke=parse_colour(values.get("strokeColor"), "strokeColor"),
+        stroke=parse_colour(get("strokeColor"), "strokeColor"),
         stroke_width=_number(values, "strokeWidth", 1.0),
         gradient=_gradient(values, fill),
-        opacity=_clamp01(_number(values, "opacity", 100.0) / 100.0),
-        fill_opacity=_clamp01(_number(values, "fillOpacity", 100.0) / 100.0),
-        stroke_opacity=_clamp01(_number(values, "strokeOpacity", 100.0) / 100.0),
-        text_opacity=_clamp01(_number(values, "textOpacity", 100.0) / 100.0),
-        dashed=_flag(values, "dashed"),
+        opacity=opacity.whole,
+        fill_opacity=opacity.fill,
+        stroke_opacity=opacity.stroke,
+        text_opacity=opacity.text,
+        dashed=flags.dashed,
         dash_pattern=_dash_pattern(values),
-        shadow=_flag(values, "shadow"),
+        shadow=flags.shadow,
         rounded=_flag(values, "rounded"),
-        arc_size=_number(values, "arcSize", 20.0 if _flag(values, "absoluteArcSize") else 15.0),
-        absolute_arc_size=_flag(values, "absoluteArcSize"),
-        flip_h=_flag(values, "flipH"),
-        flip_v=_flag(values, "flipV"),
-        direction=_choice(values.get("direction"), ("east", "north", "south", "west"), "east"),
-        font_family=values.get("fontFamily") or "Helvetica",
+        arc_size=_number(values, "arcSize", 20.0 if flags.absolute_arc_size else 15.0),
+        absolute_arc_size=flags.absolute_arc_size,
+        flip_h=flags.flip_h,
+        flip_v=flags.flip_v,
+        direction=_SHAPE_DIRECTIONS.get(get("direction"), "east"),
+        font_family=get("fontFamily") or "Helvetica",
         font_size=_number(values, "fontSize", 12.0),
-        font_color=parse_colour(values.get("fontColor"), "fontColor"),
+        font_color=parse_colour(get("fontColor"), "fontColor"),
         bold=bool(font_style & 1),
         italic=bool(font_style & 2),
         underline=bool(font_style & 4),
         strikethrough=bool(font_style & 8),
-        font_source=unquote(values.get("fontSource") or "") or None,
-        align=align,
-        vertical_align=vertical_align,
-        label_position=label_position,
-        vertical_label_position=vertical_label_position,
+        font_source=unquote(get("fontSource") or "") or None,
+        align=_HORIZONTAL.get(get("align"), "center"),
+        vertical_align=_VERTICAL.get(get("verticalAlign"), "middle"),
+        label_position=_HORIZONTAL.get(get("labelPosition"), "center"),
+        vertical_label_position=_VERTICAL.get(get("verticalLabelPosition"), "middle"),
         spacing=spacing,
         text_insets=_text_insets(values, spacing),
-        wrap=values.get("whiteSpace") == "wrap",
-        html=values.get("html") == "1" or values.get("whiteSpace") == "wrap",
-        horizontal=_flag(values, "horizontal", True),
-        label_background=parse_colour(values.get("labelBackgroundColor"), "labelBackgroundColor"),
-        label_border=parse_colour(values.get("labelBorderColor"), "labelBorderColor"),
+        wrap=get("whiteSpace") == "wrap",
+        html=get("html") == "1" or get("whiteSpace") == "wrap",
+        horizontal=flags.horizontal,
+        label_background=parse_colour(get("labelBackgroundColor"), "labelBackgroundColor"),
+        label_border=parse_colour(get("labelBorderColor"), "labelBorderColor"),
         rotation=_number(values, "rotation", 0.0) % 360.0,
-        image_aspect=_flag(values, "imageAspect", True),
-        image_width=_number(values, "imageWidth", 42.0),
-        image_height=_number(values, "imageHeight", 42.0),
-        image_align=cast(HorizontalAlign, _choice(values.get("imageAlign"), _H, "left")),
-        image_vertical_align=cast(
-            VerticalAlign, _choice(values.get("imageVerticalAlign"), _V, "middle")
-        ),
-        start_size=_number(values, "startSize", 23.0 if values.get("shape") == "swimlane" else 0.0),
+        image_aspect=image.aspect,
+        image_width=image.width,
+        image_height=image.height,
+        image_align=image.align,
+        image_vertical_align=image.vertical_align,
+        start_size=_number(values, "startSize", 23.0 if get("shape") == "swimlane" else 0.0),
+    )
+
+
+def _opacities(values: dict[str, str]) -> _Opacities:
+    """The four opacities, 0..1 from draw.io's 0..100."""
+    return _Opacities(
+        _clamp01(_number(values, "opacity", 100.0) / 100.0),
+        _clamp01(_number(values, "fillOpacity", 100.0) / 100.0),
+        _clamp01(_number(values, "strokeOpacity", 100.0) / 100.0),
+        _clamp01(_number(values, "textOpacity", 100.0) / 100.0),
+    )
+
+
+def _image_place(values: dict[str, str]) -> _ImagePlace:
+    """A label shape's picture: aspect, size and alignment."""
+    return _ImagePlace(
+        _flag(values, "imageAspect", True),
+        _number(values, "imageWidth", 42.0),
+        _number(values, "imageHeight", 42.0),
+        _HORIZONTAL.get(values.get("imageAlign"), "left"),
+        _VERTICAL.get(values.get("imageVerticalAlign"), "middle"),
+    )
+
+
+def _flags(values: dict[str, str]) -> _Flags:
+    """The flags most styles leave at their defaults."""
+    return _Flags(
+        _flag(values, "dashed"),
+        _flag(values, "shadow"),
+        _flag(values, "absoluteArcSize"),
+        _flag(values, "flipH"),
+        _flag(values, "flipV"),
+        _flag(values, "horizontal", True),
     )
 
 
@@ -407,8 +490,9 @@ def _gradient(values: dict[str, str], fill: str | None) -> _Gradient | None:
     gradient_colour = parse_colour(values.get("gradientColor"), "gradientColor")
     if gradient_colour is None or fill is None:
         return None
-    direction = _choice(values.get("gradientDirection"), _DIRECTIONS, "south")
-    return _Gradient(gradient_colour, cast(GradientDirection, direction))
+    return _Gradient(
+        gradient_colour, _GRADIENT_DIRECTIONS.get(values.get("gradientDirection"), "south")
+    )
 
 
 def _dash_pattern(values: dict[str, str]) -> list[float] | None:
@@ -423,24 +507,14 @@ def _dash_pattern(values: dict[str, str]) -> list[float] | None:
 
 def _text_insets(values: dict[str, str], spacing: float) -> Insets:
     """The label's insets: ``spacing`` plus each side's own spacing."""
+    if values.keys().isdisjoint(_SPACING_SIDES):
+        side = spacing + 0.0  # as the sum below leaves it (-0.0 becomes 0.0)
+        return Insets(top=side, left=side, bottom=side, right=side)
     return Insets(
         top=spacing + _number(values, "spacingTop", 0.0),
         left=spacing + _number(values, "spacingLeft", 0.0),
         bottom=spacing + _number(values, "spacingBottom", 0.0),
         right=spacing + _number(values, "spacingRight", 0.0),
-    )
-
-
-def _label_places(
-    values: dict[str, str],
-) -> tuple[HorizontalAlign, VerticalAlign, HorizontalAlign, VerticalAlign]:
-    """The text's alignment in its box and the box's position beside the shape
-    (``align``, ``verticalAlign``, ``labelPosition``, ``verticalLabelPosition``)."""
-    return (
-        cast(HorizontalAlign, _choice(values.get("align"), _H, "center")),
-        cast(VerticalAlign, _choice(values.get("verticalAlign"), _V, "middle")),
-        cast(HorizontalAlign, _choice(values.get("labelPosition"), _H, "center")),
-        cast(VerticalAlign, _choice(values.get("verticalLabelPosition"), _V, "middle")),
     )
 
 
