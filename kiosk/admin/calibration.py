@@ -173,8 +173,6 @@ class CalibrationPage(QWidget):
     config file run on the ``tasks`` lane :data:`SAVE_LANE`, one after the other.
     """
 
-    saved = Signal(str)  # "" when saved, else the error
-
     def __init__(
         self,
         *,
@@ -196,7 +194,6 @@ class CalibrationPage(QWidget):
         self.undo_stack: list[Calibration] = []
         self.frames_shown = 0
         self._shape: tuple[int, ...] = ()
-        self.last_save_error: str | None = None
         self._bridge = _PreviewBridge(lambda: tasks.post(self._show_frame))
         self.view, self.image, self.roi, self.no_image = self._depth_view()
         self.engaged = ZoneSlider("Engaged closer than", self.current.engaged_m)
@@ -489,13 +486,11 @@ class CalibrationPage(QWidget):
             )
 
     def _save_finished(self, error: str) -> None:
-        self.last_save_error = error or None
         if error:
             log.error("calibration not saved: %s", error)
             self.save_state.setText(f"⚠ NOT SAVED: {error}")
         else:
             self.save_state.setText(f"saved to {self._config_path}")
-        self.saved.emit(error)
 
     def _update_config(self, calibration: Calibration) -> None:
         """Keep the in-memory config in step, so the status page and a later reopen agree."""

@@ -188,3 +188,29 @@ def test_a_change_still_queued_when_the_kiosk_stops_is_saved(
         assert load_config(config.source, env={}).sensors.zones.engaged_m == 0.9
     finally:
         lane_busy.set()
+
+
+def test_a_change_the_config_file_cannot_take_is_said_not_saved(
+    qtbot: Any,
+    window: QWidget,
+    config: KioskConfig,
+    clock: FakeClock,
+    make_admin: Any,
+    tasks: TaskRunner,
+) -> None:
+    """The config file was damaged after the kiosk read it: the change still applies, the
+    page says in red it is not saved and names the file; the file is left as it was."""
+    admin = make_admin()
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.show_page("calibration")
+    page = admin.pages["calibration"]
+    assert config.source is not None
+    config.source.write_text("[sensors\nroi = ", encoding="utf-8")
+    page.engaged.slider.setValue(18)
+    page.commit()
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+    assert page.save_state.text().startswith(
+        f"⚠ NOT SAVED: {config.source}: cannot read the config to update it"
+    )
+    assert config.sensors.zones.engaged_m == 0.9  # applied all the same
+    assert config.source.read_text(encoding="utf-8") == "[sensors\nroi = "
