@@ -162,13 +162,18 @@ def _camera_level(health: SensorHealth) -> tuple[Level, str]:
     return "bad", "Recording ended" if status == "file_ended" else "Error"
 
 
+def _waiting() -> TileView:
+    """The tile of a part whose first reading has not come yet."""
+    return TileView("warn", "Reading", ["waiting for the first report"])
+
+
 def storage_tile(reading: StatusReading | None, *, running: bool) -> TileView:
     """The interaction log's tile from ``EventLog.health()`` (``running``: the event log
     started)."""
     if not running:
         return TileView("bad", "Not running", ["events are not being saved: see the log"])
     if reading is None:
-        return TileView("warn", "Reading", ["waiting for the first report"])
+        return _waiting()
     h = reading.storage
     if reading.storage_error or h is None:
         return TileView("bad", "No report", [reading.storage_error or "no health report"])
@@ -230,7 +235,7 @@ def uplink_tile(reading: StatusReading | None, *, enabled: bool) -> TileView:
     if not enabled:
         return TileView("off", "Off", ["uplink disabled in the config"])
     if reading is None:
-        return TileView("warn", "Reading", ["waiting for the first report"])
+        return _waiting()
     u = reading.uplink
     if reading.uplink_error or u is None:
         return TileView("bad", "No report", [reading.uplink_error or "no uplink status"])

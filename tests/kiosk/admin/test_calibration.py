@@ -162,22 +162,25 @@ def test_the_newest_calibration_wins_whatever_order_writes_run_in(tmp_path: Path
     assert load_config(path, env={}).sensors.roi == list(NEW.roi)
 
 
+@pytest.fixture
+def staff_on_calibration(
+    qtbot: Any, window: QWidget, clock: FakeClock, make_admin: Any
+) -> tuple[Any, Any]:
+    """A panel without a camera, staff logged in, on the Calibration page: (admin, page)."""
+    admin = make_admin()
+    log_in(qtbot, admin, window, clock, STAFF_PIN)
+    assert admin.show_page("calibration")
+    return admin, admin.pages["calibration"]
+
+
 def test_a_change_still_queued_when_the_kiosk_stops_is_saved(
-    qtbot: Any,
-    window: QWidget,
-    config: KioskConfig,
-    clock: FakeClock,
-    make_admin: Any,
-    tasks: TaskRunner,
+    config: KioskConfig, tasks: TaskRunner, staff_on_calibration: tuple[Any, Any]
 ) -> None:
     """The task runner drops queued work at a stop: the page writes the newest calibration
     itself as the kiosk stops."""
     import threading
 
-    admin = make_admin()
-    log_in(qtbot, admin, window, clock, STAFF_PIN)
-    assert admin.show_page("calibration")
-    page = admin.pages["calibration"]
+    admin, page = staff_on_calibration
     lane_busy = threading.Event()
     tasks.run(lambda: lane_busy.wait(10), name="a slow write before", lane=SAVE_LANE)
     try:
@@ -191,19 +194,11 @@ def test_a_change_still_queued_when_the_kiosk_stops_is_saved(
 
 
 def test_a_change_the_config_file_cannot_take_is_said_not_saved(
-    qtbot: Any,
-    window: QWidget,
-    config: KioskConfig,
-    clock: FakeClock,
-    make_admin: Any,
-    tasks: TaskRunner,
+    qtbot: Any, config: KioskConfig, tasks: TaskRunner, staff_on_calibration: tuple[Any, Any]
 ) -> None:
     """The config file was damaged after the kiosk read it: the change still applies, the
     page says in red it is not saved and names the file; the file is left as it was."""
-    admin = make_admin()
-    log_in(qtbot, admin, window, clock, STAFF_PIN)
-    assert admin.show_page("calibration")
-    page = admin.pages["calibration"]
+    _admin, page = staff_on_calibration
     assert config.source is not None
     config.source.write_text("[sensors\nroi = ", encoding="utf-8")
     page.engaged.slider.setValue(18)
