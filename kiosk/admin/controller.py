@@ -35,9 +35,9 @@ from settings import KioskConfig
 
 log = logging.getLogger(__name__)
 
-# Quick taps come as press, double-click, press, double-click...: both count.
 #: The PIN pad closes itself after this long without a touch (the panel after idle_close_s).
 PAD_IDLE_S = 30.0
+# Quick taps come as press, double-click, press, double-click...: both count.
 _PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin}
 #: What follows a press in the corner, swallowed with it until the touch or button ends.
 _FOLLOW_UP = {
