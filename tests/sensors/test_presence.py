@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ from sensors import (
 )
 from sensors.backends import realsense_connected
 from sensors.color_cues import ColorCues
-from sensors.presence import DepthPresence, PresenceTracker, _median
+from sensors.presence import DepthPresence, PresenceTracker, _label_areas, _median
 from sensors.realsense import RealSenseSensor
 from sensors.state import Observation, Zone
 from sensors.webcam import WebcamSensor
@@ -265,3 +266,15 @@ def test_sensor_health_is_a_typed_frozen_snapshot() -> None:
         health.fps = 0.0
     with pytest.raises(ValueError, match="'unplugged' is not a valid HealthStatus"):
         SensorHealth("unplugged")
+
+
+@pytest.mark.parametrize("blobs", [1, 2, 3, 12])
+def test_blob_areas_are_each_label_s_cells(blobs: int) -> None:
+    # few labels are counted one by one, many by one bincount: both give every label's cells
+    mask = np.zeros((51, 86), dtype=np.uint8)
+    for index in range(blobs):
+        row, col = divmod(index, 4)
+        mask[row * 12 : row * 12 + 3 + index, col * 20 : col * 20 + 5] = 1
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    assert count == blobs + 1
+    assert _label_areas(labels, count) == np.bincount(labels.ravel(), minlength=count).tolist()
