@@ -169,13 +169,13 @@ def read_cells(model: etree._Element, where: str) -> list[_Cell]:
         if tag == "mxCell":
             inner = node
             wrapper = None
-            attrs = cast(dict[str, str], dict(node.attrib))
+            attrs = cast(dict[str, str], dict(node.items()))
             cell_id = attrs.get("id")
         elif tag in _WRAPPERS:
-            wrapper = cast(dict[str, str], dict(node.attrib))
+            wrapper = cast(dict[str, str], dict(node.items()))
             found = node.find("mxCell")
             inner = found if found is not None else etree.Element("mxCell")
-            attrs = cast(dict[str, str], dict(inner.attrib))
+            attrs = cast(dict[str, str], dict(inner.items()))
             cell_id = wrapper.get("id") or attrs.get("id")
         else:
             continue
@@ -552,7 +552,7 @@ class _PageBuilder:
         container = (
             style.flag("container")
             or kind in (ShapeKind.SWIMLANE, ShapeKind.GROUP)
-            or any(c.vertex for c in cell.children)
+            or (bool(cell.children) and any(c.vertex for c in cell.children))
         )
         element = Element(
             id=cell.id,
