@@ -6,7 +6,10 @@ claim stopped the network: no PUBACK was read and nothing was written while SQLi
 so the in-flight window ran dry at every batch (benchmarks.uplink_drain measured claims at
 half the uplink thread's time). :class:`ClaimAhead` makes the claims, and serialises the
 claimed batches into messages, on a thread of its own, keeping up to ``depth`` batches
-ready; the uplink thread takes them as the window opens.
+ready; the uplink thread takes them as the window opens. The same thread marks the
+acknowledged batches sent (``housekeeping``, asked for by :meth:`ClaimAhead.nudge`): with
+claims and marks on two threads, each waited on the other's write lock, and SQLite's busy
+handler sleeps 1, 2, 5, 10 ms... between tries, stalling the network thread at random.
 
 Nothing is lost or sent twice by claiming ahead: a batch ready but not taken is still
 leased to this run, and :meth:`ClaimAhead.stop` returns it so the uplink gives it back to
@@ -39,22 +42,30 @@ class ClaimAhead:
     """Claims batches on the ``uplink-claims`` thread, up to ``depth`` ahead of the sender.
 
     ``claim()`` returns the next batch ready to publish (claimed and serialised) or None
-    when the outbox had nothing; it runs on the claims thread only. Lifecycle: ``start()``,
-    ``take()`` from one thread (the uplink's), ``stop()`` once, which returns the batches
-    claimed and not taken (the caller releases them). An exception from ``claim()`` stops
-    the claiming and is raised by the next ``take()``.
+    when the outbox had nothing; ``housekeeping()`` (the marks) runs before each claim and
+    after each :meth:`nudge`; both run on the claims thread only. Lifecycle: ``start()``,
+    ``take()`` and ``nudge()`` from one thread (the uplink's), ``stop()`` once, which
+    returns the batches claimed and not taken (the caller releases them). An exception from
+    either stops the claiming and is raised by the next ``take()``.
     """
 
-    def __init__(self, claim: Callable[[], ReadyBatch | None], depth: int) -> None:
+    def __init__(
+        self,
+        claim: Callable[[], ReadyBatch | None],
+        depth: int,
+        housekeeping: Callable[[], None] = lambda: None,
+    ) -> None:
         if depth < 1:
             raise ValueError(f"depth must be at least 1, not {depth}")
         self._claim = claim
+        self._housekeeping = housekeeping
         self._depth = depth
         self._ready: deque[ReadyBatch] = deque()
         self._changed = threading.Condition()
         # Guarded by _changed: the outbox was empty at the last claim (the next take() asks
         # for another try), claiming is over, and why it ended if it failed.
         self._empty = False
+        self._nudged = False
         self._stopping = False
         self._error: Exception | None = None
         self._thread = threading.Thread(target=self._run, name="uplink-claims", daemon=True)
@@ -80,6 +91,12 @@ class ClaimAhead:
                 self._changed.notify_all()
             return None, empty
 
+    def nudge(self) -> None:
+        """Ask for the housekeeping to run soon (acknowledged batches to mark)."""
+        with self._changed:
+            self._nudged = True
+            self._changed.notify_all()
+
     def wait_ready(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for a batch to be ready, a claim to find the outbox
         empty or the claiming to fail."""
@@ -103,24 +120,28 @@ class ClaimAhead:
             self._ready.clear()
         return left
 
+    def _wanted(self) -> bool:
+        return len(self._ready) < self._depth and not self._empty
+
     def _run(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(
-                    lambda: self._stopping or (len(self._ready) < self._depth and not self._empty)
-                )
+                self._changed.wait_for(lambda: self._stopping or self._nudged or self._wanted())
                 if self._stopping:
                     return
+                self._nudged = False
+                claiming = self._wanted()
             try:
-                ready = self._claim()
+                self._housekeeping()
+                ready = self._claim() if claiming else None
             except Exception as exc:
                 with self._changed:
                     self._error = exc
                     self._changed.notify_all()
                 return
             with self._changed:
-                if ready is None:
-                    self._empty = True
-                else:
+                if ready is not None:
                     self._ready.append(ready)
+                elif claiming:
+                    self._empty = True
                 self._changed.notify_all()

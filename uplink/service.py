@@ -193,8 +193,12 @@ class UplinkService:
         self._drain_s = 2.0
         # Owned by the uplink thread only.
         self._claims: dict[str, _Claim] = {}
-        #: Acknowledged, not yet marked sent in the outbox (see _mark_done).
+        #: Acknowledged, not yet marked sent in the outbox (see _mark_done): appended by
+        #: the uplink thread, marked by the claims thread (one writer) or, once it has
+        #: stopped, by the uplink thread; _marking makes each mark one caller's.
         self._done: list[_Claim] = []
+        self._done_lock = threading.Lock()
+        self._marking = threading.Lock()
         self._queue: deque[UplinkMessage] = deque()
         self._ahead: ClaimAhead | None = None
         self._inflight = 0
@@ -311,7 +315,7 @@ class UplinkService:
     def _pump(self, session: TransportSession) -> None:
         self._generation += 1
         self._refused = False
-        ahead = self._ahead = ClaimAhead(self._claim_ready, CLAIM_AHEAD)
+        ahead = self._ahead = ClaimAhead(self._claim_ready, CLAIM_AHEAD, self._mark_done)
         ahead.start()
         self._publish_status(session, online=True)
         next_status = time.monotonic() + self._section.status_interval_s
@@ -328,7 +332,8 @@ class UplinkService:
                 self._refresh_backlog()
                 next_backlog = now + BACKLOG_REFRESH_S
             session.poll(wait)
-            self._mark_done()
+            if self._done:
+                ahead.nudge()
         if self._refused:
             self._set_error("the broker refused a publish")
         elif not session.connected:
@@ -397,20 +402,26 @@ class UplinkService:
         if claim.acked < claim.parts:
             return
         del self._claims[claim.batch_id]
-        self._done.append(claim)
+        with self._done_lock:
+            self._done.append(claim)
 
     def _mark_done(self) -> None:
         """Mark the batches acknowledged since the last call sent, in one transaction (a
         burst of PUBACKs costs one commit, not one each). Kept for the next call if the
         outbox fails: an acknowledged batch is never given back."""
-        if not self._done:
-            return
-        self.outbox.mark_sent(*(claim.batch_id for claim in self._done))
+        with self._marking:
+            with self._done_lock:
+                done = list(self._done)
+            if not done:
+                return
+            self.outbox.mark_sent(*(claim.batch_id for claim in done))
+            with self._done_lock:
+                # only appended to meanwhile: the first len(done) are the ones just marked
+                del self._done[: len(done)]
         with self._lock:
-            self._sent_batches += len(self._done)
-            self._sent_events += sum(claim.count for claim in self._done)
+            self._sent_batches += len(done)
+            self._sent_events += sum(claim.count for claim in done)
             self._last_ack_at = time.time()
-        self._done.clear()
 
     def _drain(self, session: TransportSession) -> None:
         """On stop: let the acknowledgements in flight arrive, then say offline."""
@@ -426,16 +437,15 @@ class UplinkService:
 
     def _end_session(self, session: TransportSession) -> None:
         session.close()
+        # claimed ahead, not taken: leased to this run like the ones in flight
+        ahead = self._ahead.stop() if self._ahead is not None else []
+        self._ahead = None
         try:
             self._mark_done()
         except Exception:
             log.exception("uplink: could not mark %d acknowledged batch(es) sent", len(self._done))
         self._generation += 1
-        unsent = list(self._claims)
-        if self._ahead is not None:
-            # claimed ahead, not taken: leased to this run like the ones in flight
-            unsent += [batch.batch_id for batch in self._ahead.stop()]
-            self._ahead = None
+        unsent = [*self._claims, *(batch.batch_id for batch in ahead)]
         self._claims.clear()
         self._queue.clear()
         self._inflight = 0

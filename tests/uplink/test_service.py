@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -128,6 +129,58 @@ def test_plain_mqtt_drains_the_outbox_exactly_once_with_status(
     wait_until(lambda: late.messages, what="the retained status")
     assert late.messages[-1][2] is True
     late.close()
+
+
+class ThreadNotingOutbox:
+    """A real outbox that notes which thread made each write (claims and marks)."""
+
+    def __init__(self, inner: storage.Outbox) -> None:
+        self.inner = inner
+        self.writers: list[tuple[str, str]] = []
+
+    def claim_batch(self, max_events: int, max_bytes: int) -> storage.OutboxBatch | None:
+        self.writers.append(("claim", threading.current_thread().name))
+        return self.inner.claim_batch(max_events, max_bytes)
+
+    def mark_sent(self, *batch_ids: str) -> None:
+        self.writers.append(("mark", threading.current_thread().name))
+        self.inner.mark_sent(*batch_ids)
+
+    def release(self, batch_id: str) -> None:
+        self.inner.release(batch_id)
+
+    def backlog(self) -> storage.Backlog:
+        return self.inner.backlog()
+
+    @property
+    def owner(self) -> str:
+        return self.inner.owner
+
+    def release_owner(self, owner: str) -> int:
+        return self.inner.release_owner(owner)
+
+
+def test_one_thread_writes_the_outbox_while_it_drains(
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    start_receiver: Callable[..., Receiver],
+    running: list[UplinkService],
+) -> None:
+    """Claims and marks both take SQLite's write lock: made on two threads, each waited on
+    the other (the busy handler sleeps 1, 2, 5, 10 ms...), stalling the network thread."""
+    config = kiosk_config(tmp_path, mosquitto)
+    ids = record_events(config, 600)
+    start_receiver(plain_endpoint(mosquitto))
+    assert config.storage.database is not None
+    outbox = ThreadNotingOutbox(storage.Outbox(config.storage.database))
+    service = UplinkService(config, outbox)
+    service.start()
+    running.append(service)
+    wait_until(lambda: service.status().sent_events == len(ids), what="every batch marked sent")
+    writes = list(outbox.writers)
+    assert sorted(received_ids(tmp_path / "received.sqlite")) == sorted(ids)
+    assert {kind for kind, _ in writes} == {"claim", "mark"}
+    assert {thread for _, thread in writes} == {"uplink-claims"}
 
 
 def test_tls_with_client_certificates(
