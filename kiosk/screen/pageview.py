@@ -3,9 +3,15 @@
 Pages are letterboxed into the widget (aspect kept, bars in the page's background colour).
 Each page is rendered once into a screen-sized pixmap (kept for the last few pages shown),
 so switching pages or repainting costs one pixmap blit; the graphics items stay for hit
-testing. An in-page fade (show/hide/toggle) is a cross-fade from the page as it was to the
-page as it is now: one render when the action runs, then two blits per frame. Blending two
-images is exactly fading the changed shapes in or out, whatever lies above or below them.
+testing. The pages one touch away are made ready before they are asked for
+(:meth:`PageView.render_ahead`): their picture is rendered into a ``QImage`` on a worker
+(a scene of its own, touched by no other thread) and their items for hit testing are built
+here a few elements per idle turn of the UI thread, so that a touch is never kept waiting
+behind a whole page and a first visit is a blit too.
+
+An in-page fade (show/hide/toggle) is a cross-fade from the page as it was to the page as it
+is now: one render when the action runs, then two blits per frame. Blending two images is
+exactly fading the changed shapes in or out, whatever lies above or below them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -21,16 +28,28 @@ from PySide6.QtCore import (
     QPoint,
     QPointF,
     QRectF,
+    QSize,
     Qt,
+    QTimer,
     QVariantAnimation,
     Signal,
 )
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QTouchEvent, QTransform
+from PySide6.QtGui import (
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QTouchEvent,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsItem, QWidget
+from shiboken6 import Shiboken
 
 from designer_import.model import Element, Page, ShapeKind
 from kiosk.screen.edges import EdgeItem
 from kiosk.screen.render import ElementItem, PageScene, fit_transform
+from kiosk.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +64,11 @@ SWIPE_SHARE = 0.12
 TAP_SLOP_PX = 24
 #: Length of the fade for show/hide/toggle actions.
 ACTION_FADE_MS = 180
+#: Elements whose items are built per idle turn of the UI thread for a page rendered ahead
+#: (about a millisecond: a touch arriving meanwhile waits no longer than that).
+AHEAD_SLICE_ELEMENTS = 4
+#: The serial lane pages are rendered ahead on: one worker, so the UI thread keeps a core.
+AHEAD_LANE = "render-ahead"
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,58 @@ def touches(item: QGraphicsItem, at: QPointF) -> bool:
     return label is not None and label.bounds.contains(local)
 
 
+def paint_page(painter: QPainter, scene: PageScene, width: int, height: int) -> None:
+    """``scene`` fitted into width x height (logical pixels), letterboxed in the page colour:
+    what the view shows. On any thread, for a scene no other thread touches meanwhile."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    transform = fit_transform(scene.viewport_rect, width, height)
+    target = transform.mapRect(scene.viewport_rect)
+    painter.fillRect(QRectF(0, 0, width, height), scene.background)
+    scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
+
+
+def render_ahead_image(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> QImage:
+    """The page as the view will show it at ``size`` (device pixel ``ratio``), with the
+    elements of ``shown`` shown or hidden as given: built and painted in a scene of its own,
+    so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not)."""
+    scene = PageScene(page, indexed=False)
+    for element_id, visible in shown.items():
+        item = scene.items_by_id.get(element_id)
+        if item is not None:
+            item.setVisible(visible)
+    image = QImage(size * ratio, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(scene.background)
+    painter = QPainter(image)
+    paint_page(painter, scene, size.width(), size.height())
+    painter.end()
+    return image
+
+
+@dataclass(frozen=True, slots=True)
+class _AheadJob:
+    """A page whose picture a worker renders, and what must still hold for it to be kept:
+    the view's size and epoch, the page's change count and its scene at the start."""
+
+    page: Page
+    size: QSize
+    epoch: int
+    changes: int
+    scene: PageScene | None
+
+
+def _visibility(scene: PageScene) -> dict[str, bool]:
+    """The elements of ``scene`` shown or hidden unlike the page file says (in-page actions)."""
+    changed = {}
+    for element in scene.page.elements:
+        item = scene.items_by_id.get(element.id)
+        if item is not None and item.isVisible() != element.visible:
+            changed[element.id] = item.isVisible()
+    return changed
+
+
 class PageView(QWidget):
     """Shows a ``PageScene`` scaled to fit; reports taps and swipes in page terms."""
 
@@ -89,8 +165,20 @@ class PageView(QWidget):
     #: A swipe: +1 = to the next page (finger moved left), -1 = to the previous one.
     swiped = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, tasks: TaskRunner) -> None:
         super().__init__(parent)
+        self._tasks = tasks
+        # rendering ahead: pages whose picture a worker is to render, the one it renders,
+        # pages whose items are to be built here, the scene being built; the epoch moves on
+        # when every kept picture goes stale (a new experience, a resize), a page's change
+        # count when one of its elements is shown or hidden
+        self._pictures_ahead: list[Page] = []
+        self._rendering: _AheadJob | None = None
+        self._scenes_ahead: list[Page] = []
+        self._building: PageScene | None = None
+        self._slice_queued = False
+        self._epoch = 0
+        self._changes: dict[str, int] = {}
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
@@ -131,27 +219,151 @@ class PageView(QWidget):
         """The page's scene, built on first use and kept (least recently used go first)."""
         scene = self._scenes.get(page.id)
         if scene is None or scene.page is not page:
-            scene = PageScene(page)
-            self._scenes[page.id] = scene
-            self._pixmaps.pop(page.id, None)
+            building, self._building = self._building, None
+            if building is not None and building.page is page:
+                building.build(len(page.elements))  # the rest of it, now
+                scene = building
+            else:
+                scene = PageScene(page)
+            self._adopt(scene)
         self._scenes.move_to_end(page.id)
+        return scene
+
+    def _adopt(self, scene: PageScene) -> None:
+        page_id = scene.page.id
+        old = self._scenes.get(page_id)
+        self._scenes[page_id] = scene
+        if old is not None and old.page is not scene.page:
+            self._pixmaps.pop(page_id, None)
         while len(self._scenes) > CACHE_SCENES:
             old_id, _ = self._scenes.popitem(last=False)
             self._pixmaps.pop(old_id, None)
-        return scene
 
     def forget_pages(self) -> None:
-        """Drop every cached scene and pixmap (a new experience was loaded)."""
+        """Drop every cached scene and pixmap and what was to be rendered ahead (a new
+        experience was loaded)."""
         self._stop_fades()
         self._scenes.clear()
         self._pixmaps.clear()
+        self._forget_ahead()
         self.scene = None
 
-    def prepare(self, page: Page) -> None:
-        """Build and render ``page`` now, so that showing it later is a blit."""
-        scene = self.scene_for(page)
-        if page.id not in self._pixmaps and self.width() > 0 and self.height() > 0:
-            self._keep(page.id, self._render(scene))
+    def _forget_ahead(self) -> None:
+        self._epoch += 1
+        self._pictures_ahead.clear()
+        self._scenes_ahead.clear()
+        self._building = None
+
+    # --- rendering ahead -------------------------------------------------------------------
+
+    def render_ahead(self, pages: Iterable[Page]) -> None:
+        """Make ``pages`` (nearest first) ready to show before they are asked for: each
+        picture rendered on a worker, each page's items built here a few elements per idle
+        turn. Replaces what was queued before; a page already kept costs nothing."""
+        wanted = list(pages)
+        self._pictures_ahead = list(wanted)
+        self._scenes_ahead = list(wanted)
+        self._start_next_picture()
+        self._queue_slice()
+
+    def is_ready(self, page: Page) -> bool:
+        """Whether showing ``page`` now is a blit: its items built and its picture kept."""
+        scene = self._scenes.get(page.id)
+        return scene is not None and scene.page is page and page.id in self._pixmaps
+
+    @property
+    def ahead_pending(self) -> bool:
+        """True while pages are still being rendered or built ahead (tests wait for it)."""
+        return (
+            self._rendering is not None
+            or self._building is not None
+            or any(self._needs_picture(page) for page in self._pictures_ahead)
+            or any(self._needs_scene(page) for page in self._scenes_ahead)
+        )
+
+    def _needs_picture(self, page: Page) -> bool:
+        if self.width() <= 0 or self.height() <= 0 or page.id in self._pixmaps:
+            return False
+        scene = self._scenes.get(page.id)
+        return scene is None or scene.page is page
+
+    def _needs_scene(self, page: Page) -> bool:
+        scene = self._scenes.get(page.id)
+        return scene is None or scene.page is not page
+
+    def _start_next_picture(self) -> None:
+        if self._rendering is not None:
+            return
+        while self._pictures_ahead:
+            page = self._pictures_ahead.pop(0)
+            if self._needs_picture(page):
+                break
+        else:
+            return
+        scene = self._scenes.get(page.id)
+        shown = {} if scene is None else _visibility(scene)
+        job = _AheadJob(page, self.size(), self._epoch, self._changes.get(page.id, 0), scene)
+        self._rendering = job
+        ratio = self.devicePixelRatioF()
+        self._tasks.run(
+            lambda: render_ahead_image(page, job.size, ratio, shown),
+            name=f"render ahead {page.id}",
+            lane=AHEAD_LANE,
+        ).on_success(lambda image: self._rendered_ahead(job, image)).on_failure(
+            lambda _error: self._render_ahead_failed(job)
+        )
+
+    def _rendered_ahead(self, job: _AheadJob, image: QImage) -> None:
+        if not Shiboken.isValid(self):
+            return  # the view was closed while the worker rendered
+        self._rendering = None
+        if self._still_as_rendered(job):
+            self._keep(job.page.id, QPixmap.fromImage(image))
+        self._start_next_picture()
+
+    def _still_as_rendered(self, job: _AheadJob) -> bool:
+        """Whether the page still looks as the worker drew it: same experience and size,
+        no element shown or hidden since, and its scene the one it started from (or, when
+        it had none, one built from the page file since)."""
+        page_id = job.page.id
+        if (
+            job.epoch != self._epoch
+            or job.size != self.size()
+            or job.changes != self._changes.get(page_id, 0)
+            or page_id in self._pixmaps
+        ):
+            return False
+        scene = self._scenes.get(page_id)
+        if scene is None or scene is job.scene:
+            return True
+        return job.scene is None and scene.page is job.page
+
+    def _render_ahead_failed(self, job: _AheadJob) -> None:
+        # logged with its traceback by the task runner; the page renders when shown
+        if Shiboken.isValid(self):
+            self._rendering = None
+            self._start_next_picture()
+
+    def _queue_slice(self) -> None:
+        if not self._slice_queued and (self._building is not None or self._scenes_ahead):
+            self._slice_queued = True
+            QTimer.singleShot(0, self, self._build_slice)
+
+    def _build_slice(self) -> None:
+        """One idle turn's share of building the pages ahead: a few elements' items."""
+        self._slice_queued = False
+        if self._building is None:
+            while self._scenes_ahead:
+                page = self._scenes_ahead.pop(0)
+                if self._needs_scene(page):
+                    self._building = PageScene(page, build=False)
+                    break
+        building = self._building
+        if building is not None and building.build(AHEAD_SLICE_ELEMENTS):
+            self._building = None
+            if self._needs_scene(building.page):
+                self._adopt(building)
+        self._queue_slice()
 
     def show_page(self, page: Page, transition: str = "off", duration_ms: int = 0) -> None:
         """Show ``page``; ``transition`` is "fade", "slide" or "off" (``duration_ms`` at most
@@ -207,18 +419,9 @@ class PageView(QWidget):
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(scene.background)
         painter = QPainter(pixmap)
-        self._paint_scene(painter, scene)
+        paint_page(painter, scene, self.width(), self.height())
         painter.end()
         return pixmap
-
-    def _paint_scene(self, painter: QPainter, scene: PageScene) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        transform = fit_transform(scene.viewport_rect, self.width(), self.height())
-        target = transform.mapRect(scene.viewport_rect)
-        painter.fillRect(self.rect(), scene.background)
-        scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
 
     def _step(self, value: object) -> None:
         self._progress = float(value)  # type: ignore[arg-type]
@@ -242,7 +445,9 @@ class PageView(QWidget):
             return
         if fade:
             self._before = self._on_screen()
-        self._pixmaps.pop(self.scene.page.id, None)
+        page_id = self.scene.page.id
+        self._pixmaps.pop(page_id, None)
+        self._changes[page_id] = self._changes.get(page_id, 0) + 1
         self._after = None
         target = self.scene.page.element(element_id)
         item.setVisible(shown)
@@ -318,6 +523,7 @@ class PageView(QWidget):
         """Pixmaps are per size: a resize renders the pages again when next shown."""
         self._stop_fades()
         self._pixmaps.clear()
+        self._epoch += 1
         super().resizeEvent(event)  # type: ignore[arg-type]
 
     # --- touch -----------------------------------------------------------------------------

@@ -675,10 +675,19 @@ def make_item(element: Element) -> QGraphicsItem:
 
 
 class PageScene(QGraphicsScene):
-    """One page's items; ``items_by_id`` maps element ids to their items."""
+    """One page's items; ``items_by_id`` maps element ids to their items.
 
-    def __init__(self, page: Page) -> None:
+    Built whole by default; ``build=False`` makes an empty scene whose items :meth:`build`
+    adds a few elements at a time (the shopper screen builds the pages one touch away in
+    small slices while the UI thread is idle). A scene built with ``indexed=False`` (no item
+    index: its upkeep runs on timers) may be built and rendered on a worker thread, which
+    has no event loop, as long as no other thread touches it meanwhile.
+    """
+
+    def __init__(self, page: Page, *, build: bool = True, indexed: bool = True) -> None:
         super().__init__()
+        if not indexed:
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.page = page
         self.background = qcolor(page.background) or QColor(255, 255, 255)
         self.setBackgroundBrush(self.background)
@@ -706,22 +715,44 @@ class PageScene(QGraphicsScene):
                 self.backdrop = None
         else:
             self.backdrop = None
-        for z, element in enumerate(page.elements):
-            try:
-                item = make_item(element)
-            except Exception as exc:
-                log.exception("page %r: cannot draw element %s; left out", page.name, element.id)
-                self.errors.append(f"element {element.id}: cannot build: {exc!r}")
-                continue
-            item.setZValue(z)
-            item.setVisible(element.visible)
-            item.setData(0, element.id)
-            self.addItem(item)
-            self.items_by_id[element.id] = item
-        for element in page.elements:
-            table = self.items_by_id.get(element.id)
-            if element.shape == "table" and isinstance(table, ElementItem):
-                table.grid_lines = table_grid(page, element)
+        self._built = 0
+        self._tables_done = False
+        if build:
+            self.build(len(page.elements))
+
+    @property
+    def complete(self) -> bool:
+        """True once every element of the page has its item (or was left out, logged)."""
+        return self._tables_done
+
+    def build(self, count: int) -> bool:
+        """Add the items of the next ``count`` elements, in page order; once the last is in,
+        the tables get their grid lines. True when the scene is complete."""
+        elements = self.page.elements
+        stop = min(len(elements), self._built + max(0, count))
+        for z in range(self._built, stop):
+            self._add(z, elements[z])
+        self._built = stop
+        if stop == len(elements) and not self._tables_done:
+            for element in elements:
+                table = self.items_by_id.get(element.id)
+                if element.shape == "table" and isinstance(table, ElementItem):
+                    table.grid_lines = table_grid(self.page, element)
+            self._tables_done = True
+        return self._tables_done
+
+    def _add(self, z: int, element: Element) -> None:
+        try:
+            item = make_item(element)
+        except Exception as exc:
+            log.exception("page %r: cannot draw element %s; left out", self.page.name, element.id)
+            self.errors.append(f"element {element.id}: cannot build: {exc!r}")
+            return
+        item.setZValue(z)
+        item.setVisible(element.visible)
+        item.setData(0, element.id)
+        self.addItem(item)
+        self.items_by_id[element.id] = item
 
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """The page colour everywhere (letterbox included), then its background picture."""

@@ -121,12 +121,11 @@ class KioskWindow(QWidget):
         self.page_since = clock()
         self.allow_close = False
         self._goodbye_until: float | None = None
-        self._to_prepare: list[Page] = []
         self._watcher: QFileSystemWatcher | None = None
         self._poll: QTimer | None = None
         self.setWindowTitle("Retail Edge Kiosk")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.view = PageView(self)
+        self.view = PageView(self, tasks=tasks)
         self.view.swipe_enabled = self.settings.swipe
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -259,7 +258,6 @@ class KioskWindow(QWidget):
         else:
             self._retry_timer.start()
         self.view.forget_pages()
-        self._to_prepare = []
         self.visibility.reset()
         page = self.navigation.use(experience, keep_page=keep_page)
         self.experience_changed.emit()
@@ -422,20 +420,12 @@ class KioskWindow(QWidget):
         self.recorder.page_view(page, self.clock() - self.page_since)
 
     def _prepare_neighbours(self) -> None:
-        """Queue the pages one touch away for rendering, so that going there is a blit."""
+        """Render the pages one touch away ahead (the view does it off the UI thread), so
+        that going there is a blit."""
         page = self.page
         if page is None or not self.isVisible():
             return
-        self._to_prepare = list(self.navigation.neighbours(page))
-        self._prepare_next()
-
-    def _prepare_next(self) -> None:
-        # one page per turn of the event loop: a touch arriving meanwhile is not kept waiting
-        if not self._to_prepare:
-            return
-        self.view.prepare(self._to_prepare.pop(0))
-        if self._to_prepare:
-            QTimer.singleShot(0, self._prepare_next)
+        self.view.render_ahead(self.navigation.neighbours(page))
 
     # --- touches ---------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ nothing of the previous one is shown or rendered ahead."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,12 +16,15 @@ from tests.support.drawings import with_goodbye_page
 
 
 def settle(window: KioskWindow) -> None:
-    """Let the one-page-per-turn rendering ahead run to its end."""
+    """Let the rendering ahead (pictures on a worker, items in idle turns) run to its end."""
     app = QApplication.instance()
     assert app is not None
-    for _ in range(20):
+    app.processEvents()  # the page switch asks for its neighbours in the next turn
+    deadline = time.monotonic() + 30
+    while window.view.ahead_pending:
+        assert time.monotonic() < deadline, "the pages ahead were not ready within 30 s"
         app.processEvents()
-    assert not window._to_prepare
+        time.sleep(0.005)
 
 
 def test_goodbye_page_follows_the_activated_experience(

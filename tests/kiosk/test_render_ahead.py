@@ -1,0 +1,130 @@
+"""Rendering ahead: the pages one touch away are made ready off the UI thread (their picture
+painted into a QImage on a worker, their items built in idle slices), the picture is the
+one the view would paint itself, and a picture made stale meanwhile is never shown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from designer_import import load_experience
+from designer_import.model import Page
+from kiosk.screen import pageview
+from kiosk.screen.fonts import load_web_fonts
+from kiosk.screen.pageview import PageView, render_ahead_image
+from kiosk.screen.render import PageScene
+from kiosk.screen.window import KioskWindow
+from kiosk.tasks import TaskRunner
+from tests.support.drawings import FEATURES
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "pet-store.drawio"
+
+
+def settle(view: PageView) -> None:
+    """Let the rendering ahead run to its end (outcomes arrive through the event loop)."""
+    app = QApplication.instance()
+    assert app is not None
+    app.processEvents()
+    deadline = time.monotonic() + 30
+    while view.ahead_pending:
+        assert time.monotonic() < deadline, "the pages ahead were not ready within 30 s"
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def same_pixels(a: QImage, b: QImage) -> bool:
+    """Pixel for pixel, whatever the two images' formats."""
+    return a.convertToFormat(QImage.Format.Format_RGB32) == b.convertToFormat(
+        QImage.Format.Format_RGB32
+    )
+
+
+@pytest.mark.parametrize("source", [FEATURES, DEMO], ids=["features", "demo"])
+def test_a_picture_rendered_ahead_is_the_one_the_view_paints(
+    qtbot: object, tasks: TaskRunner, source: Path
+) -> None:
+    experience = load_experience(source)
+    load_web_fonts(experience)
+    view = PageView(tasks=tasks)
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1280, 720)
+    view.show()
+    ratio = view.devicePixelRatioF()
+    for page in experience.pages:
+        view.show_page(page)
+        own = view.current_pixmap().toImage()
+        ahead = render_ahead_image(page, view.size(), ratio, {})
+        assert same_pixels(own, ahead), f"{source.name}: page {page.id!r} differs"
+
+
+def test_pages_one_touch_away_are_ready_before_the_touch_and_rendered_off_the_ui_thread(
+    open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    original = pageview.render_ahead_image
+
+    def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> QImage:
+        threads.append(threading.current_thread().name)
+        return original(page, size, ratio, shown)
+
+    monkeypatch.setattr(pageview, "render_ahead_image", recording)
+    window = open_window(shop_file)
+    assert window.navigate("welcome")
+    settle(window.view)
+    cat = window.experience.page("cat")
+    assert cat is not None
+    # never shown, yet its items and picture are there: the first visit is a blit
+    assert window.view.is_ready(cat)
+    assert threads and threading.main_thread().name not in threads, threads
+    assert window.navigate("cat")
+    settle(window.view)
+    for product in ("p1", "p2", "p3"):
+        page = window.experience.page(product)
+        assert page is not None and window.view.is_ready(page), product
+
+
+def test_a_page_changed_while_its_picture_renders_ahead_is_drawn_as_it_is_now(
+    qtbot: object, tasks: TaskRunner
+) -> None:
+    experience = load_experience(FEATURES)
+    load_web_fonts(experience)
+    view = PageView(tasks=tasks)
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1280, 720)  # not shown: no paint renders the page before the worker is done
+    page = next(p for p in experience.pages if any(e.visible for e in p.elements))
+    element = next(e for e in page.elements if e.visible and e.edge is None)
+    view.show_page(page)  # not painted yet: nothing kept for it
+    assert page.id not in view.cached_pages
+    view.render_ahead([page])  # the worker draws the element shown ...
+    view.set_shown(element.id, False, fade=False)  # ... while an action hides it
+    settle(view)
+    shown_now = view.current_pixmap().toImage()
+    expected = render_ahead_image(page, view.size(), view.devicePixelRatioF(), {element.id: False})
+    assert same_pixels(shown_now, expected), "the stale picture from before the action is shown"
+
+
+@pytest.mark.parametrize("source", [FEATURES, DEMO], ids=["features", "demo"])
+def test_a_scene_built_in_slices_is_the_scene_built_at_once(source: Path) -> None:
+    experience = load_experience(source)
+    load_web_fonts(experience)
+    for page in experience.pages:
+        whole = PageScene(page)
+        sliced = PageScene(page, build=False)
+        while not sliced.build(pageview.AHEAD_SLICE_ELEMENTS):
+            assert len(sliced.items_by_id) < len(page.elements)
+        assert list(sliced.items_by_id) == list(whole.items_by_id)
+        image_whole = QImage(640, 360, QImage.Format.Format_RGB32)
+        image_sliced = QImage(640, 360, QImage.Format.Format_RGB32)
+        for scene, image in ((whole, image_whole), (sliced, image_sliced)):
+            image.fill(scene.background)
+            painter = QPainter(image)
+            pageview.paint_page(painter, scene, 640, 360)
+            painter.end()
+        assert image_whole == image_sliced, page.id
