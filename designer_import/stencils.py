@@ -14,14 +14,17 @@ of two ways, and the kiosk follows both:
 
 This module is plain Python: it reads and indexes the XML; ``kiosk/screen/shapes/stencils.py``
 paints it.
-Each library file is read once, on first use, and kept.
+Each library file is read once, on first use, and kept; the validator reads only its shapes'
+names (``library_names``).
 """
 
 from __future__ import annotations
 
 import gzip
+import html
 import importlib.resources
 import logging
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -231,6 +234,54 @@ def read_library(node: Traversable, filename: str) -> dict[str, etree._Element]:
     return shapes
 
 
+#: A ``<shapes ...>`` or ``<shape ...>`` start tag of a stencil library, and its attributes.
+_START_TAG = re.compile(rb"<(shapes?)(?=[\s/>])([^>]*)>")
+#: The ``name`` attribute among a start tag's attributes.
+_NAME_ATTRIBUTE = re.compile(rb"""(?:^|\s)name\s*=\s*(["'])(.*?)\1""", re.DOTALL)
+#: The characters an XML parser turns into spaces in an attribute value.
+_ATTRIBUTE_WHITESPACE = str.maketrans("\t\n\r", "   ")
+
+
+@cache
+def library_names(filename: str) -> frozenset[str]:
+    """The lookup names one shipped library file holds, the keys ``read_library`` gives,
+    found by scanning its start tags instead of building its tree: a validation asks only
+    whether a shape is there, and parsing every library a drawing names cost the first
+    validation ~0.4 s (boot time). The shapes' drawings are read when a shape is drawn.
+    A file that does not inflate, or declares entities, gets ``read_library``'s answer (and
+    its error message); one that inflates to XML that is not well-formed is not caught here
+    (its shapes are then drawn as outlines, with ``read_library``'s error logged). The
+    shipped files give the same names both ways (a test)."""
+    node = _library_root()
+    for part in f"{filename}.gz".split("/"):
+        node = node / part
+    try:
+        data = gzip.decompress(node.read_bytes())
+    except (OSError, EOFError, zlib.error):
+        return frozenset(_library(filename))
+    if b"<!ENTITY" in data:
+        return frozenset(_library(filename))
+    return scan_library_names(data)
+
+
+def scan_library_names(data: bytes) -> frozenset[str]:
+    """The ``<prefix>.<lookup name>`` keys of a library's XML, from its start tags in
+    order: each ``<shapes>`` sets the prefix (its name, lower case) for the named
+    ``<shape>`` tags after it."""
+    names: set[str] = set()
+    prefix = ""
+    for match in _START_TAG.finditer(data):
+        tag, attributes = match.groups()
+        found = _NAME_ATTRIBUTE.search(attributes)
+        raw = found.group(2).decode("utf-8") if found is not None else ""
+        value = html.unescape(raw.translate(_ATTRIBUTE_WHITESPACE))
+        if tag == b"shapes":
+            prefix = value.lower()
+        elif value:
+            names.add(f"{prefix}.{lookup_name(value)}")
+    return frozenset(names)
+
+
 @cache
 def library_stencil(shape: str) -> Stencil | None:
     """The shipped stencil for a ``mxgraph.*`` shape name, or None when no shipped library
@@ -284,7 +335,7 @@ def has_stencil(shape: str) -> bool:
     filename = library_file(key)
     if filename is None or filename not in shipped_library_files():
         return False
-    return key in _library(filename)
+    return key in library_names(filename)
 
 
 def is_drawn(shape: str) -> bool:
