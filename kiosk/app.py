@@ -75,11 +75,14 @@ class Kiosk:
     # --- start -----------------------------------------------------------------------------
 
     def start_event_log(self) -> None:
-        """``storage.EventLog``; when it cannot even start, events stay in memory (logged)."""
+        """``storage.EventLog``, keeping the dashboards' day rollups in each batch's
+        transaction; when it cannot even start, events stay in memory (logged)."""
         from storage import EventLog
+        from storage.rollups import DayRollups
 
         try:
-            event_log = EventLog(self.config)
+            rollups = DayRollups(self.config.storage.retention_days)
+            event_log = EventLog(self.config, batch_hooks=[rollups])
             event_log.start()
         except Exception:
             log.exception("the event log did not start: interactions are kept in memory only")

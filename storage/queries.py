@@ -1,21 +1,42 @@
-"""Read-only statistics for the admin dashboards (plain Python types, safe off the UI thread)."""
+"""Read-only statistics for the admin dashboards (plain Python types, safe off the UI thread).
+
+The day views (top products, funnel, dwell, pairs, traffic) come from the rollups the event
+log's writer keeps (:mod:`storage.rollups`): one refresh reads a few hundred rows, whatever
+the size of the log. The product-rate window follows the log by ``seq``: the first call reads
+the window's events, later calls only the events written since. Queries are SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import logging
+import math
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from sqlalchemy import Connection, Integer, and_, func, select
+
+from storage import rollups
 from storage.db import make_engine
-
-log = logging.getLogger(__name__)
+from storage.schema import (
+    events,
+    rollup_days,
+    rollup_dwell,
+    rollup_pairs,
+    rollup_products,
+    rollup_progress,
+    rollup_traffic,
+)
 
 Since = float | dt.datetime | None
-_PRESENCE_STEPS = {"passing": 1, "approaching": 2, "engaged": 3}
+
+#: The edges (seconds) the dashboards draw the dwell bins between; the last bin is
+#: open-ended and drawn as wide as the one before it.
+DWELL_EDGES_S = [edge / 1000 for edge in rollups.DWELL_EDGES_MS] + [
+    (2 * rollups.DWELL_EDGES_MS[-1] - rollups.DWELL_EDGES_MS[-2]) / 1000
+]
+_FUNNEL_COLUMNS = ("passed", "approached", "engaged", "touched", "viewed")
 
 
 def _epoch(since: Since) -> float:
@@ -26,159 +47,213 @@ def _epoch(since: Since) -> float:
     return float(since)
 
 
-def _local_midnight() -> float:
-    now = dt.datetime.now().astimezone()
-    return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+@dataclass(frozen=True, slots=True)
+class DayViews:
+    """One local day's figures, read from the rollups in one transaction (they agree)."""
+
+    day: str
+    #: Events of the day.
+    events: int = 0
+    #: Shoppers: sessions with any event that day.
+    shoppers: int = 0
+    #: Every product seen, busiest first: (sku, interactions).
+    top: list[tuple[str, int]] = field(default_factory=list)
+    #: Presence episodes that passed/approached/engaged; sessions that touched/viewed one.
+    funnel: dict[str, int] = field(default_factory=dict)
+    #: Page-view dwell: :data:`DWELL_EDGES_S` and a count per bin.
+    dwell: tuple[list[float], list[int]] = field(default_factory=lambda: ([], []))
+    #: Products seen in the same session: (a, b, support, confidence a -> b).
+    pairs: list[tuple[str, str, float, float]] = field(default_factory=list)
+    #: (local hour 0-23, sessions started, touches) for every hour.
+    traffic: list[tuple[int, int, int]] = field(default_factory=list)
+    #: Events the rollups do not hold yet (a database from before them is being built).
+    backlog: int = 0
 
 
 class StatsReader:
-    """Statistics from the event log's SQLite file over its own read-only connection."""
+    """Statistics from the event log's SQLite file over its own read-only connection.
+
+    Keeps the product-rate window between calls (:meth:`recent_rates`): one reader per
+    caller, used from one thread at a time.
+    """
 
     def __init__(self, database: Path) -> None:
         self.database = Path(database)
         self._engine = make_engine(self.database, readonly=True)
+        self._rates: Counter[tuple[int, str]] = Counter()
+        self._rates_seq: int | None = None
+        self._rates_window = 0.0
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._engine.connect() as conn:
-            return list(conn.exec_driver_sql(sql, params).fetchall())
+    def day_views(
+        self, day: str | None = None, *, min_support: float = 0.01, pairs_limit: int = 12
+    ) -> DayViews:
+        """The rollups' figures of ``day`` (``YYYY-MM-DD``, local; today by default)."""
+        day = rollups.local_day(time.time()) if day is None else day
+        with self._engine.connect() as conn, conn.begin():
+            totals = conn.execute(
+                select(*(rollup_days.c[name] for name in ("sessions", *_FUNNEL_COLUMNS))).where(
+                    rollup_days.c.day == day
+                )
+            ).first()
+            shoppers, *funnel = totals if totals is not None else (0,) * 6
+            traffic = _traffic(conn, day)
+            return DayViews(
+                day=day,
+                events=sum(n for _, n, _, _ in traffic),
+                shoppers=int(shoppers),
+                top=_top(conn, day),
+                funnel=_funnel(funnel),
+                dwell=_dwell(conn, day),
+                pairs=_pairs(conn, day, int(shoppers), min_support, pairs_limit),
+                traffic=_hours(traffic),
+                backlog=_backlog(conn),
+            )
+
+    def recent_rates(
+        self, window_s: float = 600, now: float | None = None
+    ) -> list[tuple[float, str, int]]:
+        """(second, sku, interactions) for each whole second from ``now - window_s`` to
+        ``now``: the window's events read once, then only the events written since."""
+        end = time.time() if now is None else now
+        with self._engine.connect() as conn, conn.begin():
+            newest = int(conn.execute(select(func.max(events.c.seq))).scalar() or 0)
+            if (
+                self._rates_seq is None
+                or newest < self._rates_seq
+                or window_s != self._rates_window
+            ):
+                # first call, another window, or another file at the path: read it whole
+                self._rates.clear()
+                rows = conn.execute(
+                    select(events.c.ts_epoch, events.c.sku).where(
+                        events.c.sku.is_not(None), events.c.ts_epoch >= math.floor(end - window_s)
+                    )
+                )
+            else:
+                rows = conn.execute(
+                    select(events.c.ts_epoch, events.c.sku).where(
+                        events.c.seq > self._rates_seq, events.c.sku.is_not(None)
+                    )
+                )
+            counts = self._rates
+            for epoch, sku in rows:
+                counts[(math.floor(epoch), str(sku))] += 1
+        self._rates_seq, self._rates_window = newest, window_s
+        first, last = math.floor(end - window_s), math.floor(end)
+        for key in [key for key in counts if key[0] < first]:
+            del counts[key]
+        return sorted(
+            (float(second), sku, n) for (second, sku), n in counts.items() if second <= last
+        )
 
     def product_rate(
         self, window_s: float = 600, bucket_s: float = 1, now: float | None = None
     ) -> list[tuple[float, str, int]]:
-        """(bucket start epoch s, sku, interactions) over the last ``window_s`` seconds."""
+        """(bucket start epoch s, sku, interactions) over the last ``window_s`` seconds, read
+        from the events (the Redis mirror's checks compare against it)."""
         end = time.time() if now is None else now
         bucket = max(float(bucket_s), 1e-3)
-        rows = self._rows(
-            "SELECT CAST(ts_epoch / ? AS INTEGER), sku, count(*) FROM events "
-            "WHERE sku IS NOT NULL AND ts_epoch >= ? AND ts_epoch <= ? "
-            "GROUP BY 1, 2 ORDER BY 1, 2",
-            (bucket, end - window_s, end),
+        slot = func.cast(events.c.ts_epoch / bucket, Integer)
+        query = (
+            select(slot, events.c.sku, func.count())
+            .where(events.c.sku.is_not(None), events.c.ts_epoch.between(end - window_s, end))
+            .group_by(slot, events.c.sku)
+            .order_by(slot, events.c.sku)
         )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
         return [(float(b) * bucket, str(sku), int(n)) for b, sku, n in rows]
 
-    def funnel(self, since: Since = None) -> dict[str, int]:
-        """Presence episodes that passed/approached/engaged, sessions that touched/viewed."""
-        start = _epoch(since)
-        rows = self._rows(
-            "SELECT json_extract(payload, '$.zone') FROM events "
-            "WHERE type = 'presence.change' AND ts_epoch >= ? ORDER BY seq",
-            (start,),
-        )
-        passed = approached = engaged = 0
-        deepest = 0
-        for (zone,) in rows:
-            level = _PRESENCE_STEPS.get(str(zone), 0)
-            if level == 0:
-                deepest = 0
-                continue
-            if deepest == 0:
-                passed += 1
-            if level >= 2 and deepest < 2:
-                approached += 1
-            if level >= 3 and deepest < 3:
-                engaged += 1
-            deepest = max(deepest, level)
-        touched = self._rows(
-            "SELECT count(DISTINCT session_id) FROM events "
-            "WHERE type = 'touch' AND session_id IS NOT NULL AND ts_epoch >= ?",
-            (start,),
-        )[0][0]
-        viewed = self._rows(
-            "SELECT count(DISTINCT session_id) FROM events "
-            "WHERE sku IS NOT NULL AND session_id IS NOT NULL AND ts_epoch >= ?",
-            (start,),
-        )[0][0]
-        return {
-            "passed": passed,
-            "approached": approached,
-            "engaged": engaged,
-            "touched": int(touched or 0),
-            "viewed_product": int(viewed or 0),
-        }
-
-    def dwell_histogram(self, bins: int = 12, since: Since = None) -> tuple[list[float], list[int]]:
-        """Page-view dwell times (s): ``bins + 1`` edges and ``bins`` counts."""
-        values = [
-            float(v) / 1000.0
-            for (v,) in self._rows(
-                "SELECT json_extract(payload, '$.dwell_ms') FROM events "
-                "WHERE type = 'page.view' AND ts_epoch >= ?",
-                (_epoch(since),),
-            )
-            if isinstance(v, int | float) and v >= 0
-        ]
-        bins = max(1, int(bins))
-        top = max(values) if values else 60.0
-        width = (top or 1.0) / bins
-        edges = [round(i * width, 6) for i in range(bins + 1)]
-        counts = [0] * bins
-        for v in values:
-            counts[min(bins - 1, int(v / width))] += 1
-        return edges, counts
-
     def top_products(self, n: int = 10, since: Since = None) -> list[tuple[str, int]]:
-        """The ``n`` products with the most interactions."""
-        rows = self._rows(
-            "SELECT sku, count(*) AS c FROM events WHERE sku IS NOT NULL AND ts_epoch >= ? "
-            "GROUP BY sku ORDER BY c DESC, sku LIMIT ?",
-            (_epoch(since), int(n)),
+        """The ``n`` products with the most interactions since ``since``, read from the
+        events (the Redis mirror's checks compare against it)."""
+        count = func.count().label("c")
+        query = (
+            select(events.c.sku, count)
+            .where(events.c.sku.is_not(None), events.c.ts_epoch >= _epoch(since))
+            .group_by(events.c.sku)
+            .order_by(count.desc(), events.c.sku)
+            .limit(int(n))
         )
-        return [(str(s), int(c)) for s, c in rows]
-
-    def pairs(
-        self, min_support: float = 0.01, limit: int = 20, since: Since = None
-    ) -> list[tuple[str, str, float, float]]:
-        """Products seen in the same session: (a, b, support, confidence a->b)."""
-        rows = self._rows(
-            "SELECT DISTINCT session_id, sku FROM events "
-            "WHERE sku IS NOT NULL AND session_id IS NOT NULL AND ts_epoch >= ?",
-            (_epoch(since),),
-        )
-        baskets: dict[str, set[str]] = defaultdict(set)
-        for session, sku in rows:
-            baskets[session].add(str(sku))
-        sessions = self._rows(
-            "SELECT count(DISTINCT session_id) FROM events "
-            "WHERE session_id IS NOT NULL AND ts_epoch >= ?",
-            (_epoch(since),),
-        )[0][0]
-        total = max(int(sessions or 0), len(baskets))
-        if total == 0:
-            return []
-        single: Counter[str] = Counter()
-        both: Counter[tuple[str, str]] = Counter()
-        for items in baskets.values():
-            single.update(items)
-            for a, b in itertools.permutations(sorted(items), 2):
-                both[(a, b)] += 1
-        out = [
-            (a, b, n / total, n / single[a])
-            for (a, b), n in both.items()
-            if n / total >= min_support
-        ]
-        out.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
-        return out[: int(limit)]
-
-    def traffic_by_hour(self, since: Since = None) -> list[tuple[int, int, int]]:
-        """(local hour 0-23, sessions started, touches) for every hour of the day."""
-        start = _epoch(since)
-        sessions = [0] * 24
-        touches = [0] * 24
-        for (epoch,) in self._rows(
-            "SELECT ts_epoch FROM events WHERE type = 'session.start' AND ts_epoch >= ?", (start,)
-        ):
-            sessions[dt.datetime.fromtimestamp(epoch).hour] += 1
-        for (epoch,) in self._rows(
-            "SELECT ts_epoch FROM events WHERE type = 'touch' AND ts_epoch >= ?", (start,)
-        ):
-            touches[dt.datetime.fromtimestamp(epoch).hour] += 1
-        return [(h, sessions[h], touches[h]) for h in range(24)]
-
-    def events_today(self) -> int:
-        """Events since local midnight."""
-        row = self._rows("SELECT count(*) FROM events WHERE ts_epoch >= ?", (_local_midnight(),))
-        return int(row[0][0])
+        with self._engine.connect() as conn:
+            return [(str(s), int(c)) for s, c in conn.execute(query)]
 
     def close(self) -> None:
         """Release the connection."""
         self._engine.dispose()
+
+
+def _top(conn: Connection, day: str) -> list[tuple[str, int]]:
+    products = rollup_products
+    rows = conn.execute(
+        select(products.c.sku, products.c.events)
+        .where(products.c.day == day, products.c.events > 0)
+        .order_by(products.c.events.desc(), products.c.sku)
+    )
+    return [(str(sku), int(n)) for sku, n in rows]
+
+
+def _funnel(values: list[int]) -> dict[str, int]:
+    names = ("passed", "approached", "engaged", "touched", "viewed_product")
+    return {name: int(value) for name, value in zip(names, values, strict=True)}
+
+
+def _dwell(conn: Connection, day: str) -> tuple[list[float], list[int]]:
+    dwell = rollup_dwell
+    counts = [0] * len(rollups.DWELL_EDGES_MS)
+    rows = conn.execute(
+        select(dwell.c.bin, func.sum(dwell.c.views)).where(dwell.c.day == day).group_by(dwell.c.bin)
+    )
+    for index, views in rows:
+        counts[int(index)] = int(views)
+    return list(DWELL_EDGES_S), counts
+
+
+def _traffic(conn: Connection, day: str) -> list[tuple[int, int, int, int]]:
+    traffic = rollup_traffic
+    rows = conn.execute(
+        select(traffic.c.hour, traffic.c.events, traffic.c.sessions, traffic.c.touches).where(
+            traffic.c.day == day
+        )
+    )
+    return [(int(h), int(e), int(s), int(t)) for h, e, s, t in rows]
+
+
+def _hours(traffic: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int]]:
+    sessions = [0] * 24
+    touches = [0] * 24
+    for hour, _events, started, touched in traffic:
+        sessions[hour] += started
+        touches[hour] += touched
+    return [(hour, sessions[hour], touches[hour]) for hour in range(24)]
+
+
+def _pairs(
+    conn: Connection, day: str, shoppers: int, min_support: float, limit: int
+) -> list[tuple[str, str, float, float]]:
+    """The day's pairs with support (share of shoppers) >= ``min_support``, strongest first."""
+    if shoppers == 0:
+        return []
+    pairs = rollup_pairs
+    single = rollup_products
+    # the index on (day, sessions) reads only the pairs near or above the threshold; the
+    # exact test is the division below
+    floor = max(0, math.floor(min_support * shoppers) - 1)
+    rows = conn.execute(
+        select(pairs.c.a, pairs.c.b, pairs.c.sessions, single.c.sessions)
+        .join_from(pairs, single, and_(single.c.day == pairs.c.day, single.c.sku == pairs.c.a))
+        .where(pairs.c.day == day, pairs.c.sessions >= floor)
+    )
+    found = [
+        (str(a), str(b), n / shoppers, n / seen)
+        for a, b, n, seen in rows
+        if n / shoppers >= min_support
+    ]
+    found.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
+    return found[: int(limit)]
+
+
+def _backlog(conn: Connection) -> int:
+    folded = conn.execute(select(rollup_progress.c.seq)).scalar()
+    newest = conn.execute(select(func.max(events.c.seq))).scalar()
+    return max(0, int(newest or 0) - int(folded or 0))

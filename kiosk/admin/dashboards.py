@@ -1,22 +1,28 @@
 """The dashboards page: how shoppers use the kiosk, refreshed every second (pyqtgraph).
 
-The page only draws: :class:`~kiosk.admin.data.AdminData` runs the queries on its own thread
-and hands a :class:`~kiosk.admin.data.DashboardSnapshot` over. Plot items are made once and
-given new data, so a refresh costs a few milliseconds of the UI thread.
+The page only draws. Each second (:meth:`DashboardsPage.refresh`) it runs
+:meth:`~kiosk.admin.dashboards_reader.DashboardsReader.read` through the kiosk's
+:class:`~kiosk.tasks.TaskRunner`, on a lane of its own, and draws the
+:class:`~kiosk.admin.dashboards_reader.DashboardSnapshot` that comes back on the UI thread.
+
+What a frame costs the UI thread: a chart is given new data only when its figures changed,
+and each chart keeps its last picture (:class:`CachedPlot`), so a repaint in between (the
+window's, a 60 Hz probe's) copies a pixmap instead of drawing axes, bars and 3,000 line
+segments again in software.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -27,7 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin import theme
-from kiosk.admin.data import RATE_LINES, RATE_WINDOW_S, DashboardSnapshot
+from kiosk.admin.dashboards_reader import (
+    RATE_LINES,
+    RATE_WINDOW_S,
+    SMOOTH_S,
+    DashboardSnapshot,
+    DashboardsReader,
+)
+from kiosk.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -39,39 +52,148 @@ FUNNEL_STEPS = [
     ("touched", "touched"),
     ("viewed_product", "viewed a product"),
 ]
-#: Seconds in the moving average of the rate chart.
-SMOOTH_S = 15
+#: The task lane the page's reads run on, one after the other.
+READ_LANE = "dashboards"
 _TICK_FONT = QFont("DejaVu Sans", 14)
+_RATE_X = np.arange(-RATE_WINDOW_S, 1, dtype=float)
 
 
-def _plot(title: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background=theme.PANEL)
-    widget.setTitle(title, color=theme.TEXT, size="16pt")
-    widget.setMenuEnabled(False)
-    widget.setMouseEnabled(x=False, y=False)
-    widget.hideButtons()
-    for name in ("left", "bottom"):
-        axis = widget.getAxis(name)
-        axis.setTickFont(_TICK_FONT)
-        axis.setTextPen(theme.MUTED)
-        axis.setPen(theme.MUTED)
-    # no grid: its semi-transparent lines cost more to draw than all the data (software
-    # rendering on a small PC), and the tick labels carry the scale
-    return widget
+class CachedPlot(pg.PlotWidget):
+    """A chart that draws its scene once per change and shows that picture in between.
+
+    The scene says when anything in it changed (``QGraphicsScene.changed``: new data, a new
+    range, a resize); until then a repaint copies the pixmap. :attr:`renders` counts the
+    real drawings (the benchmark and the tests read it).
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__(background=theme.PANEL)
+        self.renders = 0
+        self._picture: QPixmap | None = None
+        self.setTitle(title, color=theme.TEXT, size="16pt")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        for name in ("left", "bottom"):
+            axis = self.getAxis(name)
+            axis.setTickFont(_TICK_FONT)
+            axis.setTextPen(theme.MUTED)
+            axis.setPen(theme.MUTED)
+        # no grid: its semi-transparent lines cost more to draw than all the data (software
+        # rendering on a small PC), and the tick labels carry the scale
+        self.scene().changed.connect(self._changed)
+
+    def _changed(self, _regions: Any) -> None:
+        self._picture = None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the scene into the picture when it changed; copy the picture."""
+        viewport = self.viewport()
+        ratio = viewport.devicePixelRatioF()
+        size = viewport.size() * ratio
+        if self._picture is None or self._picture.size() != size:
+            self.scene().prepareForPaint()
+            picture = QPixmap(size)
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(QColor(theme.PANEL))
+            painter = QPainter(picture)
+            try:
+                painter.setRenderHints(self.renderHints())
+                rect = viewport.rect()
+                self.render(painter, QRectF(rect), rect)
+            finally:
+                painter.end()
+            self._picture = picture
+            self.renders += 1
+        painter = QPainter(viewport)
+        try:
+            target = QRectF(event.rect())
+            source = QRectF(
+                target.x() * ratio,
+                target.y() * ratio,
+                target.width() * ratio,
+                target.height() * ratio,
+            )
+            painter.drawPixmap(target, self._picture, source)
+        finally:
+            painter.end()
 
 
 class DashboardsPage(QWidget):
-    """Six views: product rate with velocity, funnel, dwell, top products, pairs, traffic."""
+    """Six views: product rate with velocity, funnel, dwell, top products, pairs, traffic.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    An :class:`~kiosk.admin.registry.AdminPage`: :meth:`refresh` asks ``reader`` for a
+    snapshot through ``tasks`` (never two at once), :meth:`on_hide` lets the reader's child
+    process go, :meth:`shutdown` ends it.
+    """
+
+    def __init__(
+        self,
+        *,
+        reader: DashboardsReader | None = None,
+        tasks: TaskRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.reader = reader
+        self.tasks = tasks
         self.last: DashboardSnapshot | None = None
         self.updates = 0
+        self._shown = False
+        self._reading = False
+        self._drawn: dict[str, object] = {}
         self.header = theme.label(
             "Waiting for the first figures…", theme.FONT_BODY, colour=theme.MUTED
         )
+        self._build_rate()
+        self._build_funnel()
+        self._build_day_charts()
+        self._build_pairs()
+        self._lay_out()
 
-        self.rate_plot = _plot(
+    # --- AdminPage -------------------------------------------------------------------------
+
+    def widget(self) -> QWidget:
+        """The page itself."""
+        return self
+
+    def on_show(self) -> None:
+        """Snapshots are drawn from now on."""
+        self._shown = True
+
+    def on_hide(self) -> None:
+        """Snapshots are not drawn; the reader lets its child process go (reopened on the
+        next refresh)."""
+        self._shown = False
+        if self.reader is not None and self.tasks is not None:
+            self.tasks.run(self.reader.close, name="dashboards reader close", lane=READ_LANE)
+
+    def refresh(self) -> None:
+        """Ask for a fresh snapshot (dropped while the last one is being read)."""
+        if self.reader is None or self.tasks is None or self._reading:
+            return
+        self._reading = True
+        task = self.tasks.run(self.reader.read, name="dashboards read", lane=READ_LANE)
+        task.on_success(self._arrived).on_failure(self._failed)
+
+    def shutdown(self) -> None:
+        """End the reader's child process and its Redis connection."""
+        if self.reader is not None:
+            self.reader.close()
+
+    def _arrived(self, snap: DashboardSnapshot) -> None:
+        self._reading = False
+        if self._shown:
+            self.show_snapshot(snap)
+
+    def _failed(self, error: Exception) -> None:
+        self._reading = False
+        self.show_snapshot(DashboardSnapshot(error=f"the dashboards' reader failed: {error}"))
+
+    # --- building --------------------------------------------------------------------------
+
+    def _build_rate(self) -> None:
+        self.rate_plot = CachedPlot(
             f"Interactions per second per product ({SMOOTH_S} s average), "
             f"last {RATE_WINDOW_S // 60} min"
         )
@@ -81,13 +203,10 @@ class DashboardsPage(QWidget):
             self.rate_plot.plot([], [], pen=pg.mkPen(colour, width=2), skipFiniteCheck=True)
             for colour in LINE_COLOURS[:RATE_LINES]
         ]
-        for line in self.rate_lines:
-            # 3,000 two-pixel segments cost ~3 ms a paint in software rendering; the data
-            # changes once a second, so repaints in between blit the cached pixmap
-            line.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.rate_legend = theme.label("", theme.FONT_BODY)
 
-        self.funnel_plot = _plot("Presence → touch funnel, today")
+    def _build_funnel(self) -> None:
+        self.funnel_plot = CachedPlot("Presence → touch funnel, today")
         self.funnel_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#4fc3f7")
         self.funnel_plot.addItem(self.funnel_bars)
         self.funnel_plot.invertY(True)
@@ -103,16 +222,19 @@ class DashboardsPage(QWidget):
             self.funnel_plot.addItem(text)
             self.funnel_text.append(text)
 
-        self.dwell_plot = _plot("Time on a page (seconds), today")
+    def _build_day_charts(self) -> None:
+        self.dwell_plot = CachedPlot(
+            "Time on a page (seconds; the last bar: 4 min and more), today"
+        )
         self.dwell_bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush="#81c784")
         self.dwell_plot.addItem(self.dwell_bars)
 
-        self.top_plot = _plot("Top products today (top 10%)")
+        self.top_plot = CachedPlot("Top products today (top 10%)")
         self.top_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#ffb74d")
         self.top_plot.addItem(self.top_bars)
         self.top_plot.invertY(True)
 
-        self.traffic_plot = _plot("Shoppers (blue) and touches by hour, today")
+        self.traffic_plot = CachedPlot("Shoppers (blue) and touches by hour, today")
         self.traffic_sessions = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#4fc3f7")
         self.traffic_touches = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ffb74d")
         self.traffic_plot.addItem(self.traffic_sessions)
@@ -120,6 +242,7 @@ class DashboardsPage(QWidget):
         self.traffic_plot.setXRange(-0.6, 23.6, padding=0)
         self.traffic_plot.getAxis("bottom").setTicks([[(h, str(h)) for h in range(0, 24, 3)]])
 
+    def _build_pairs(self) -> None:
         self.pairs_table = QTableWidget(0, 4)
         self.pairs_table.setHorizontalHeaderLabels(["product", "with", "support", "confidence"])
         self.pairs_table.verticalHeader().setVisible(False)
@@ -127,18 +250,18 @@ class DashboardsPage(QWidget):
         self.pairs_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.pairs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         theme.touch_scroll(self.pairs_table)
+
+    def _lay_out(self) -> None:
         pairs_box = QWidget()
         pairs_layout = QVBoxLayout(pairs_box)
         pairs_layout.setContentsMargins(0, 0, 0, 0)
         pairs_layout.addWidget(theme.label("Viewed together today", 26, bold=True))
         pairs_layout.addWidget(self.pairs_table, 1)
-
         rate_box = QWidget()
         rate_layout = QHBoxLayout(rate_box)
         rate_layout.setContentsMargins(0, 0, 0, 0)
         rate_layout.addWidget(self.rate_plot, 3)
         rate_layout.addWidget(self.rate_legend, 1)
-
         grid = QGridLayout()
         grid.setSpacing(14)
         grid.addWidget(rate_box, 0, 0, 1, 2)
@@ -156,8 +279,10 @@ class DashboardsPage(QWidget):
         layout.addWidget(self.header)
         layout.addLayout(grid, 1)
 
+    # --- drawing ---------------------------------------------------------------------------
+
     def show_snapshot(self, snap: DashboardSnapshot) -> None:
-        """Draw a fresh snapshot from the data thread."""
+        """Draw a fresh snapshot; a chart whose figures did not change is left alone."""
         self.last = snap
         self.updates += 1
         if snap.error:
@@ -166,22 +291,20 @@ class DashboardsPage(QWidget):
                 f"color: {theme.COLOURS['warn']}; font-size: {theme.FONT_BODY}px;"
             )
             return
-        source = {"redis": "live from Redis", "sqlite": "from SQLite (Redis away)"}.get(
-            snap.source, snap.source
-        )
-        parts = [source, time.strftime("%H:%M:%S", time.localtime(snap.now))]
-        if snap.events_today is not None:
-            parts.append(f"{snap.events_today:,} events today")
-        if snap.unique_sessions is not None:
-            parts.append(f"{snap.unique_sessions:,} shoppers today")
-        self.header.setText("   ·   ".join(parts))
+        self.header.setText(_header_text(snap))
         self.header.setStyleSheet(f"color: {theme.MUTED}; font-size: {theme.FONT_BODY}px;")
-        self._draw_rates(snap)
-        self._draw_funnel(snap.funnel or {})
-        self._draw_dwell(snap.dwell)
-        self._draw_top(snap.top)
-        self._draw_traffic(snap.traffic or [])
-        self._draw_pairs(snap.pairs or [])
+        charts = (
+            ("rates", [(t.sku, t.smooth, t.last_minute, t.velocity) for t in snap.trends]),
+            ("funnel", snap.funnel or {}),
+            ("dwell", snap.dwell),
+            ("top", snap.top),
+            ("traffic", snap.traffic or []),
+            ("pairs", snap.pairs or []),
+        )
+        for name, figures in charts:
+            if self._drawn.get(name) != figures:
+                self._drawn[name] = figures
+                getattr(self, f"_draw_{name}")(snap)
 
     def _draw_rates(self, snap: DashboardSnapshot) -> None:
         legend = []
@@ -190,17 +313,7 @@ class DashboardsPage(QWidget):
                 line.setData([], [])
                 continue
             trend = snap.trends[index]
-            # one point per second, zeros where nothing happened, so the line reads as a rate
-            start = int(snap.now) - RATE_WINDOW_S
-            counts = np.zeros(RATE_WINDOW_S + 1)
-            for t, c in zip(trend.times, trend.counts, strict=True):
-                slot = int(t) - start
-                if 0 <= slot <= RATE_WINDOW_S:
-                    counts[slot] += c
-            # per-second counts of one product are mostly 0 or 1: a moving average reads
-            # as a rate, where the raw counts read as a bar code
-            smooth = np.convolve(counts, np.ones(SMOOTH_S) / SMOOTH_S, mode="same")
-            line.setData(np.arange(-RATE_WINDOW_S, 1, dtype=float), smooth)
+            line.setData(_RATE_X, np.asarray(trend.smooth, dtype=float))
             arrow = "▲" if trend.velocity > 0 else ("▼" if trend.velocity < 0 else "•")
             colour = LINE_COLOURS[index]
             legend.append(
@@ -209,7 +322,8 @@ class DashboardsPage(QWidget):
             )
         self.rate_legend.setText("<br>".join(legend) or "no product interactions yet")
 
-    def _draw_funnel(self, funnel: dict[str, int]) -> None:
+    def _draw_funnel(self, snap: DashboardSnapshot) -> None:
+        funnel = snap.funnel or {}
         values = [int(funnel.get(key, 0)) for key, _ in FUNNEL_STEPS]
         self.funnel_bars.setOpts(x0=[0] * len(values), y=list(range(len(values))), width=values)
         top = max(values) or 1
@@ -219,27 +333,30 @@ class DashboardsPage(QWidget):
             text.setText(f"{value:,}{share}")
             text.setPos(value + top * 0.02, index)
 
-    def _draw_dwell(self, dwell: tuple[list[float], list[int]] | None) -> None:
-        if not dwell or not dwell[1]:
+    def _draw_dwell(self, snap: DashboardSnapshot) -> None:
+        if not snap.dwell or not snap.dwell[1]:
             self.dwell_bars.setOpts(x=[], height=[])
             return
-        edges, counts = dwell
+        edges, counts = snap.dwell
         centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(counts))]
         widths = [(edges[i + 1] - edges[i]) * 0.9 for i in range(len(counts))]
         self.dwell_bars.setOpts(x=centres, height=counts, width=widths)
 
-    def _draw_top(self, top: list[tuple[str, float]]) -> None:
+    def _draw_top(self, snap: DashboardSnapshot) -> None:
+        top = snap.top
         self.top_bars.setOpts(x0=[0] * len(top), y=list(range(len(top))), width=[n for _, n in top])
         self.top_plot.getAxis("left").setTicks([[(i, sku) for i, (sku, _) in enumerate(top)]])
         if top:
             self.top_plot.setYRange(-0.5, len(top) - 0.5, padding=0)
 
-    def _draw_traffic(self, traffic: list[tuple[int, int, int]]) -> None:
+    def _draw_traffic(self, snap: DashboardSnapshot) -> None:
+        traffic = snap.traffic or []
         hours = [h for h, _, _ in traffic]
         self.traffic_sessions.setOpts(x=[h - 0.2 for h in hours], height=[s for _, s, _ in traffic])
         self.traffic_touches.setOpts(x=[h + 0.2 for h in hours], height=[t for _, _, t in traffic])
 
-    def _draw_pairs(self, pairs: list[tuple[str, str, float, float]]) -> None:
+    def _draw_pairs(self, snap: DashboardSnapshot) -> None:
+        pairs = snap.pairs or []
         table = self.pairs_table
         table.setRowCount(len(pairs))
         for row, (a, b, support, confidence) in enumerate(pairs):
@@ -256,3 +373,17 @@ class DashboardsPage(QWidget):
                     table.setItem(row, column, item)
                 if item.text() != text:
                     item.setText(text)
+
+
+def _header_text(snap: DashboardSnapshot) -> str:
+    source = {"redis": "live from Redis", "sqlite": "from SQLite (Redis away)"}.get(
+        snap.source, snap.source
+    )
+    parts = [source, time.strftime("%H:%M:%S", time.localtime(snap.now))]
+    if snap.events_today is not None:
+        parts.append(f"{snap.events_today:,} events today")
+    if snap.unique_sessions is not None:
+        parts.append(f"{snap.unique_sessions:,} shoppers today")
+    if snap.backlog:
+        parts.append(f"day figures being built: {snap.backlog:,} older events to go")
+    return "   ·   ".join(parts)

@@ -21,10 +21,6 @@ from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
-
-    from kiosk.admin.dashboards import DashboardsPage
-    from kiosk.admin.data import AdminData, DashboardSnapshot
     from sensors import PresenceService
     from storage import EventLog
     from uplink import UplinkService
@@ -56,7 +52,7 @@ def standard_pages(
         started_at=started_at,
     )
     pages.register("status", title="Status", roles=EVERY_ROLE, build=status)
-    dashboards = partial(_dashboards, config, event_log, uplink)
+    dashboards = partial(_dashboards, config, event_log, tasks)
     pages.register("dashboards", title="Dashboards", roles=EVERY_ROLE, build=dashboards)
     calibration = partial(
         CalibrationPage, config=config, presence=presence, tasks=tasks, audit=audit
@@ -69,54 +65,11 @@ def standard_pages(
     return pages
 
 
-def _dashboards(
-    config: KioskConfig, event_log: EventLog | None, uplink: UplinkService | None
-) -> AdminPage:
+def _dashboards(config: KioskConfig, event_log: EventLog | None, tasks: TaskRunner) -> AdminPage:
+    # imported here: pyqtgraph costs the kiosk's start nothing until staff open the panel
     from kiosk.admin.dashboards import DashboardsPage
-    from kiosk.admin.data import AdminData
-    from kiosk.services import KioskServices
+    from kiosk.admin.dashboards_reader import DashboardsReader
+    from storage.eventlog import database_path
 
-    # the dashboards' reader thread still reads through the old services object until its
-    # own rework (engineer "dashboards") takes typed collaborators
-    services = KioskServices(
-        config=config, record=lambda *_a, **_k: None, event_log=event_log, uplink=uplink
-    )
-    page = DashboardsPage()
-    return _DashboardsOnReader(page, AdminData(services, page))
-
-
-class _DashboardsOnReader:
-    """The dashboards page driven through its reader thread (until the page implements
-    :class:`AdminPage` itself)."""
-
-    def __init__(self, page: DashboardsPage, reader: AdminData) -> None:
-        self._page = page
-        self._reader = reader
-        self._shown = False
-        reader.dashboardsReady.connect(self._arrived)
-
-    def widget(self) -> QWidget:
-        """The dashboards page."""
-        return self._page
-
-    def on_show(self) -> None:
-        """Let snapshots through (the controller refreshes the page as it shows it)."""
-        self._shown = True
-
-    def on_hide(self) -> None:
-        """Snapshots that arrive now are not drawn; the database and Redis readers close
-        (they reopen on the next refresh)."""
-        self._shown = False
-        self._reader.release()
-
-    def refresh(self) -> None:
-        """Ask the reader thread for a fresh snapshot (dropped while one is read)."""
-        self._reader.request_dashboards()
-
-    def shutdown(self) -> None:
-        """Close the readers and end the reader thread."""
-        self._reader.stop()
-
-    def _arrived(self, snapshot: DashboardSnapshot) -> None:
-        if self._shown:
-            self._page.show_snapshot(snapshot)
+    database = event_log.database if event_log is not None else database_path(config)
+    return DashboardsPage(reader=DashboardsReader(database, config.redis), tasks=tasks)

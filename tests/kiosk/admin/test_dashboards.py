@@ -1,13 +1,16 @@
-"""Dashboards: the page draws what the data thread found; the data thread reads the real
-interaction log (SQLite via ``storage.queries``) and follows events as they arrive."""
+"""Dashboards: the page draws what the reader found, and draws a chart again only when its
+figures changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
+from PySide6.QtWidgets import QAbstractScrollArea
+
 from kiosk.admin.dashboards import FUNNEL_STEPS, DashboardsPage
-from kiosk.admin.data import DashboardSnapshot, top_share, trends_from_rates
+from kiosk.admin.dashboards_reader import DashboardSnapshot, top_share, trends_from_rates
 
 
 def sample_snapshot(now: float) -> DashboardSnapshot:
@@ -78,3 +81,43 @@ def test_page_draws_a_snapshot(qtbot: Any) -> None:
     assert "disk I/O error" in page.header.text()
     assert page.funnel_bars.opts["width"] == [1200, 640, 410, 300, 180]
     assert len(FUNNEL_STEPS) == 5
+
+
+def _repaint_like_a_frame(page: DashboardsPage) -> None:
+    """What the 60 Hz frame probe does: the window, then every scroll area's viewport."""
+    page.repaint()
+    for area in page.findChildren(QAbstractScrollArea):
+        area.viewport().repaint()
+
+
+def _frames(qtbot: Any, page: DashboardsPage, count: int) -> None:
+    """``count`` frames, the event loop running in between (the scenes report changes in a
+    later turn of it)."""
+    for _ in range(count):
+        qtbot.wait(20)
+        _repaint_like_a_frame(page)
+
+
+def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None:
+    page = DashboardsPage()
+    qtbot.addWidget(page)
+    page.resize(1600, 1000)
+    page.show()
+    qtbot.waitExposed(page)
+    charts = [page.rate_plot, page.funnel_plot, page.dwell_plot, page.top_plot, page.traffic_plot]
+    snap = sample_snapshot(time.time())
+    page.show_snapshot(snap)
+    _frames(qtbot, page, 3)  # the axes settle at the first paints
+    drawn = [chart.renders for chart in charts]
+    assert all(drawn)
+    _frames(qtbot, page, 5)  # frames without new figures copy the pictures
+    page.show_snapshot(dataclasses.replace(snap))  # the same figures a second later
+    _frames(qtbot, page, 5)
+    assert [chart.renders for chart in charts] == drawn
+    funnel = {**(snap.funnel or {}), "touched": 301}
+    page.show_snapshot(dataclasses.replace(snap, funnel=funnel))
+    _frames(qtbot, page, 5)
+    assert [chart.renders for chart in charts] == [
+        n + (c is page.funnel_plot) for n, c in zip(drawn, charts, strict=True)
+    ]
+    assert page.funnel_text[3].toPlainText() == "301 (25%)"

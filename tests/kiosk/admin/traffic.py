@@ -8,14 +8,16 @@ from typing import Any
 
 from settings import KioskConfig
 from storage import Event, EventLog
+from storage.rollups import DayRollups
 
 SKUS = [f"SKU-{n:03d}" for n in range(1, 41)]
 PAGES = ["welcome", "dogs", "cats", "offers", "product"]
 
 
 def start_log(config: KioskConfig) -> EventLog:
-    """A started ``storage.EventLog`` for ``config`` (stop it when done)."""
-    log = EventLog(config)
+    """A started ``storage.EventLog`` for ``config``, keeping the dashboards' rollups as the
+    kiosk's does (stop it when done)."""
+    log = EventLog(config, batch_hooks=[DayRollups(config.storage.retention_days)])
     log.start()
     return log
 
