@@ -3,40 +3,63 @@
 Each round writes the same N events three ways, each into a fresh file: raw ``sqlite3``
 ``executemany`` of their rows into the events table (the limit: one transaction, rows
 built before the clock starts), ``EventLog`` with Redis, and ``EventLog`` with SQLite
-alone. On a shared two-core machine one half-second run can be a quarter off, so the
-figures are the medians of ``--rounds`` rounds (default 5), with the spread printed.
+alone. The figures are the medians of ``--rounds`` rounds (at least five), with the spread.
+
+What makes a round slower than the next is measured in each EventLog + Redis round and
+printed after the figures (issue 22): the CPU time of each of the log's threads (the
+caller's appends, the writer, the Redis catch-up, the WAL checkpoints) and of redis-server,
+the garbage collector's pauses, the process's involuntary context switches (the threads
+and redis-server waiting for one of the two cores), the WAL checkpoints (each ends in an
+fsync) and the load average when the round began; each with its range over the rounds and
+how closely it follows the round's time (Pearson r). The one that follows it most is named
+in the output and in the JSON line (``varies_with``).
+
+The events the benchmark makes before the clock starts are frozen out of the garbage
+collector's reach (``gc.freeze``): they are the benchmark's input, not the log's work, and
+a kiosk holds no such heap of events; without it every full collection during a round
+walks them all (``--no-freeze`` shows that cost).
 
 Also the cost of ``append`` as seen by the caller (p99 over all rounds, microseconds).
 
-``python -m benchmarks.event_log [--events N] [--rounds R]``
+``python -m benchmarks.event_log [--events N] [--rounds R] [--no-freeze]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
+import resource
 import shutil
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
-from benchmarks.report import report
+from benchmarks.harness import Rounds, add_rounds_argument, begin, report_rounds
 from localservers import RedisServer
 from settings import KioskConfig
-from storage import Event, EventLog, StorageHealth
+from storage import Event, EventLog, EventType
 from storage.db import make_engine, migrate
 from storage.records import INSERT_SQL, to_row
 
 N = 50_000
+#: How often the thread sampler reads each thread's CPU time from /proc.
+SAMPLE_EVERY_S = 0.01
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
 def _events(n: int) -> list[Event]:
     return [
         Event.create(
-            "touch",
+            EventType.TOUCH,
             session_id=f"s{i // 20}",
             page="p",
             element="e",
@@ -48,11 +71,92 @@ def _events(n: int) -> list[Event]:
     ]
 
 
+def _cpu_s(stat_path: str) -> float | None:
+    """User + system CPU seconds of the task or process whose ``stat`` file this is."""
+    try:
+        with open(stat_path, encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * _TICK_S
+
+
+class ThreadCpu:
+    """Samples the CPU time of this process's threads (by name) while a round runs: the
+    threads end with the round, so the last sample of each is kept."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._before: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self._sample()
+        self._before = dict(self.seconds)  # the threads already running: their CPU so far
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        for name, before in self._before.items():
+            self.seconds[name] -= before
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY_S):
+            self._sample()
+
+    def _sample(self) -> None:
+        for thread in threading.enumerate():
+            if thread.native_id is None or thread.name == "cpu-sampler":
+                continue
+            seconds = _cpu_s(f"/proc/self/task/{thread.native_id}/stat")
+            if seconds is not None:
+                name = "append" if thread is threading.main_thread() else thread.name
+                self.seconds[name] = max(self.seconds.get(name, 0.0), seconds)
+
+
+@dataclass
+class GcPauses:
+    """The garbage collector's pauses while installed: count and seconds per generation."""
+
+    collections: list[int] = field(default_factory=lambda: [0, 0, 0])
+    seconds: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    _started: float = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.collections[generation] += 1
+            self.seconds[generation] += time.perf_counter() - self._started
+
+    @contextmanager
+    def installed(self) -> Iterator[GcPauses]:
+        """Count the collections made inside the ``with`` block."""
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+
+@dataclass
+class RoundCosts:
+    """What one EventLog round took besides its time: the candidates for its variance."""
+
+    seconds: float
+    factors: dict[str, float]
+
+
 def _through_log(
     root: Path, events: list[Event], server: RedisServer | None
-) -> tuple[float, list[int], StorageHealth]:
+) -> tuple[float, list[int], RoundCosts, int]:
     """Events/s through a fresh EventLog in ``root`` (mirrored to ``server`` when given),
-    append costs in ns, and the log's health after its stop."""
+    append costs in ns, what the round cost, and the events the log wrote."""
     config = KioskConfig()
     config.paths.data_dir = root
     config.redis.enabled = server is not None
@@ -60,15 +164,35 @@ def _through_log(
         config.redis.url = server.url
     config.storage.queue_max = len(events) * 2
     log = EventLog(config)
-    log.start()
+    redis_pid = server.proc.pid if server is not None and server.proc is not None else None
+    redis_before = _cpu_s(f"/proc/{redis_pid}/stat") if redis_pid else None
+    load = os.getloadavg()[0]
+    switches = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+    append = log.append
     costs = []
-    started = time.perf_counter()
-    for e in events:
-        t0 = time.perf_counter_ns()
-        log.append(e)
-        costs.append(time.perf_counter_ns() - t0)
-    log.stop(timeout=120)
-    return len(events) / (time.perf_counter() - started), costs, log.health()
+    with ThreadCpu() as cpu, GcPauses().installed() as pauses:
+        log.start()
+        started = time.perf_counter()
+        for e in events:
+            t0 = time.perf_counter_ns()
+            append(e)
+            costs.append(time.perf_counter_ns() - t0)
+        appended = time.perf_counter() - started
+        log.stop(timeout=120)
+        seconds = time.perf_counter() - started
+    factors = {f"cpu {name} s": s for name, s in cpu.seconds.items() if name != "append"}
+    factors["cpu append s"] = cpu.seconds.get("append", 0.0)
+    redis_after = _cpu_s(f"/proc/{redis_pid}/stat") if redis_pid else None
+    if redis_before is not None and redis_after is not None:
+        factors["cpu redis-server s"] = redis_after - redis_before
+    factors["gc pauses s"] = sum(pauses.seconds)
+    factors["gc full collections"] = pauses.collections[2]
+    factors["involuntary switches"] = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw - switches
+    factors["wal checkpoints"] = log.writer.checkpointer.checkpoints
+    factors["load 1 min"] = load
+    factors["appending s"] = appended
+    health = log.health()
+    return len(events) / seconds, costs, RoundCosts(seconds, factors), health.events_written
 
 
 def _raw_rate(root: Path, events: list[Event]) -> float:
@@ -89,22 +213,56 @@ def _raw_rate(root: Path, events: list[Event]) -> float:
     return rate
 
 
-def _spread(rates: list[float]) -> str:
-    return f"median {statistics.median(rates):,.0f} (min {min(rates):,.0f}, max {max(rates):,.0f})"
+def _pearson(xs: list[float], ys: list[float]) -> float:
+    if len(set(xs)) < 2 or len(set(ys)) < 2:
+        return 0.0
+    return statistics.correlation(xs, ys)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the rounds and print the figures and the JSON line."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.event_log")
-    parser.add_argument("--events", type=int, default=N)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
-    events = _events(args.events)
-    raw: list[float] = []
-    mirrored: list[float] = []
-    alone: list[float] = []
-    costs: list[int] = []
-    written = 0
+def variance_drivers(rounds: list[RoundCosts]) -> list[tuple[str, float, float, float]]:
+    """(factor, lowest, highest, Pearson r with the round's seconds), the closest first."""
+    seconds = [r.seconds for r in rounds]
+    names = sorted({name for r in rounds for name in r.factors})
+    drivers = []
+    for name in names:
+        values = [r.factors.get(name, 0.0) for r in rounds]
+        drivers.append((name, min(values), max(values), _pearson(values, seconds)))
+    drivers.sort(key=lambda d: -abs(d[3]))
+    return drivers
+
+
+def _print_drivers(rounds: list[RoundCosts]) -> dict[str, float]:
+    """Print what the EventLog rounds' time went with; the correlations by factor."""
+    times = [r.seconds for r in rounds]
+    print(f"what the EventLog + Redis rounds ({min(times):.2f}..{max(times):.2f} s) went with:")
+    drivers = variance_drivers(rounds)
+    for name, low, high, r in drivers:
+        print(f"  {name:<28} {low:>10.3f} .. {high:<10.3f} r = {r:+.2f}")
+    if drivers:
+        name, _low, _high, r = drivers[0]
+        print(f"the rounds' time follows {name} most closely (r = {r:+.2f})")
+    return {name: round(r, 2) for name, _low, _high, r in drivers}
+
+
+def _one_round(
+    root: Path, events: list[Event], server: RedisServer | None
+) -> tuple[float, float, float, list[int], RoundCosts, int]:
+    """Raw, EventLog (+ Redis when ``server``), EventLog alone: rates, costs, written."""
+    root.mkdir()
+    raw = _raw_rate(root, events)
+    if server is not None:
+        # each round's log starts again at seq 1
+        with redis.Redis.from_url(server.url) as client:
+            client.flushall()
+    rate, costs, spent, written = _through_log(root / "with-redis", events, server)
+    alone = _through_log(root / "sqlite-only", events, None)[0]
+    shutil.rmtree(root)
+    return raw, rate, alone, costs, spent, written
+
+
+def _measure(
+    events: list[Event], rounds: int, take: Callable[[Path, RedisServer | None], None]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         server = RedisServer(root / "redis")
@@ -112,44 +270,68 @@ def main(argv: list[str] | None = None) -> None:
         if redis_on:
             server.start()
         try:
-            for round_ in range(args.rounds):
-                folder = root / f"round-{round_}"
-                folder.mkdir()
-                raw.append(_raw_rate(folder, events))
-                if redis_on:
-                    # each round's log starts again at seq 1
-                    with redis.Redis.from_url(server.url) as client:
-                        client.flushall()
-                rate, round_costs, health = _through_log(
-                    folder / "with-redis", events, server if redis_on else None
-                )
-                mirrored.append(rate)
-                costs += round_costs
-                written += health.events_written
-                alone.append(_through_log(folder / "sqlite-only", events, None)[0])
-                shutil.rmtree(folder)
+            for n in range(rounds):
+                take(root / f"round-{n}", server if redis_on else None)
         finally:
             if redis_on:
                 server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the rounds and print the figures, what they varied with, and the JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.event_log")
+    parser.add_argument("--events", type=int, default=N)
+    parser.add_argument("--no-freeze", action="store_true", help="leave the events to the GC")
+    add_rounds_argument(parser)
+    args = parser.parse_args(argv)
+    machine = begin("event_log")
+    events = _events(args.events)
+    if not args.no_freeze:
+        gc.collect()
+        gc.freeze()
+    raw: list[float] = []
+    mirrored: list[float] = []
+    alone: list[float] = []
+    costs: list[int] = []
+    spent: list[RoundCosts] = []
+    written = 0
+    redis_seen: list[bool] = []
+
+    def take(folder: Path, server: RedisServer | None) -> None:
+        nonlocal written
+        r, m, a, c, s, w = _one_round(folder, events, server)
+        raw.append(r)
+        mirrored.append(m)
+        alone.append(a)
+        costs.extend(c)
+        spent.append(s)
+        written += w
+        redis_seen.append(server is not None)
+
+    _measure(events, args.rounds, take)
+    redis_on = all(redis_seen)
     costs.sort()
     p99_us = costs[int(len(costs) * 0.99)] / 1000
-    raw_rate, rate, sqlite_rate = (statistics.median(r) for r in (raw, mirrored, alone))
+    raw_r, mirrored_r, alone_r = Rounds(tuple(raw)), Rounds(tuple(mirrored)), Rounds(tuple(alone))
     print(f"{args.rounds} rounds of {args.events} events, events/s:")
-    print(f"raw sqlite3 executemany: {_spread(raw)}")
-    print(f"EventLog (SQLite{' + Redis' if redis_on else ''}): {_spread(mirrored)}")
-    print(f"EventLog (SQLite alone): {_spread(alone)}")
+    print(f"raw sqlite3 executemany: {raw_r.describe('events/s')}")
+    print(f"EventLog (SQLite{' + Redis' if redis_on else ''}): {mirrored_r.describe('events/s')}")
+    print(f"EventLog (SQLite alone): {alone_r.describe('events/s')}")
     print(f"append p99: {p99_us:.1f} us; written {written}")
-    report(
+    correlations = _print_drivers(spent)
+    report_rounds(
         "event_log",
-        rate,
+        machine,
+        mirrored_r,
         "events/s",
         "raw sqlite3 executemany, same rows, same table",
-        raw_rate,
+        raw_r,
         append_p99_us=round(p99_us, 2),
-        sqlite_only_ratio=round(sqlite_rate / raw_rate, 4),
+        sqlite_only_ratio=round(alone_r.median / raw_r.median, 4),
         redis=redis_on,
         events=args.events,
-        rounds=args.rounds,
+        gc_frozen=not args.no_freeze,
+        varies_with=correlations,
     )
 
 

@@ -1,4 +1,9 @@
-"""The events appended and not yet taken by the writer: a queue with back-pressure."""
+"""The events appended and not yet taken by the writer: a queue with back-pressure.
+
+Events are queued as their rows (converted by ``EventLog.append``, on the caller's thread):
+the conversion is Python work, and on the caller's thread it overlaps the writer's inserts,
+which run in SQLite with the GIL released, instead of following them (benchmarks.event_log).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.event import Event
+from storage.records import Row
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,9 @@ class IntakeHealth:
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """What one :meth:`Intake.take` got: the events, and whether the stop marker came."""
+    """What one :meth:`Intake.take` got: the rows, and whether the stop marker came."""
 
-    events: list[Event]
+    rows: list[Row]
     stop_seen: bool
 
 
@@ -54,7 +59,7 @@ class Intake:
     def __init__(self, queue_max: int, held: Callable[[], int]) -> None:
         self.queue_max = queue_max
         self._held = held
-        self._queue: queue.SimpleQueue[Event | _StopMarker] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Row | _StopMarker] = queue.SimpleQueue()
         self._backpressure = False
         self._saturated = False
         self._logged_at = 0.0
@@ -64,19 +69,19 @@ class Intake:
         """Events queued now."""
         return self._queue.qsize()
 
-    def put(self, event: Event) -> None:
-        """Queue ``event`` (back-pressure when the queue is full, see the class)."""
+    def put(self, row: Row) -> None:
+        """Queue ``row`` (back-pressure when the queue is full, see the class)."""
         if self._queue.qsize() < self.queue_max:
-            self._queue.put(event)
+            self._queue.put(row)
             return
-        self._wait_for_room(event)
+        self._wait_for_room(row)
 
-    def drop(self, event: Event, why: str) -> None:
+    def drop(self, row: Row, why: str) -> None:
         """Count and log an event that is not queued at all."""
         self.dropped += 1
-        log.warning("event log %s: %s event not saved", why, event.type)
+        log.warning("event log %s: %s event not saved", why, row.type)
 
-    def _wait_for_room(self, event: Event) -> None:
+    def _wait_for_room(self, row: Row) -> None:
         self._backpressure = True
         now = time.monotonic()
         if now - self._logged_at > BACKPRESSURE_LOG_EVERY_S:
@@ -95,12 +100,12 @@ class Intake:
                     "event log full (queue %d, memory %d): %s event DROPPED (%d so far)",
                     self._queue.qsize(),
                     self._held(),
-                    event.type,
+                    row.type,
                     self.dropped,
                 )
                 return
             time.sleep(0.001)
-        self._queue.put(event)
+        self._queue.put(row)
 
     def close(self) -> None:
         """Mark the end: the writer takes what was queued before it, then stops."""
@@ -113,7 +118,7 @@ class Intake:
             self._saturated = False
 
     def take(self, limit: int, wait: float, gather: float) -> Taken:
-        """Up to ``limit`` events: waits up to ``wait`` for the first, then up to ``gather``
+        """Up to ``limit`` rows: waits up to ``wait`` for the first, then up to ``gather``
         seconds for more (the writer's flush interval)."""
         q = self._queue
         try:
@@ -137,18 +142,18 @@ class Intake:
         stop_seen = items[-1] is _STOP
         if stop_seen:
             items.pop()
-        return Taken([e for e in items if not isinstance(e, _StopMarker)], stop_seen)
+        return Taken([r for r in items if not isinstance(r, _StopMarker)], stop_seen)
 
-    def take_rest(self) -> list[Event]:
-        """Every event still queued (after the stop marker was seen)."""
-        events: list[Event] = []
+    def take_rest(self) -> list[Row]:
+        """Every row still queued (after the stop marker was seen)."""
+        rows: list[Row] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return events
+                return rows
             if not isinstance(item, _StopMarker):
-                events.append(item)
+                rows.append(item)
 
     def health(self) -> IntakeHealth:
         """A snapshot (any thread)."""

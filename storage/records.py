@@ -32,6 +32,7 @@ COLUMNS = (
 #: Each column's position in a row's values.
 COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
 _JSON = COLUMN_INDEX["json"]
+_TYPE = COLUMN_INDEX["type"]
 INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 #: Folds the events ``seq BETWEEN ? AND ?`` (one written batch) into the sessions table, in the
 #: batch's transaction: first/last time, start/end, end reason, events, touches, page views and
@@ -92,6 +93,11 @@ class Row(NamedTuple):
     """
 
     values: tuple[Any, ...]
+
+    @property
+    def type(self) -> str:
+        """The event's type."""
+        return str(self.values[_TYPE])
 
     @property
     def json(self) -> str:
