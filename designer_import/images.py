@@ -44,8 +44,17 @@ class ImageResolver:
     """Resolves image references of one drawing, caching each distinct reference."""
 
     def __init__(self, base_dir: Path | None) -> None:
-        self._base_dir = base_dir.resolve() if base_dir is not None else None
+        self._folder = base_dir
+        self._resolved_folder: Path | None = None
         self._cache: dict[str, ImageRef] = {}
+
+    @property
+    def _base_dir(self) -> Path | None:
+        """The drawing's folder, resolved at the first image file it names (most drawings
+        name none, and resolving cost every load a walk up the folder's path)."""
+        if self._resolved_folder is None and self._folder is not None:
+            self._resolved_folder = self._folder.resolve()
+        return self._resolved_folder
 
     def resolve(self, reference: str) -> ImageRef:
         """The ``ImageRef`` for a reference as written in a style or page setting."""
