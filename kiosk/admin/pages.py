@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from kiosk.admin.audit import AdminAudit
 from kiosk.admin.calibration import CalibrationPage
 from kiosk.admin.content import ContentPage
+from kiosk.admin.dashboards import DashboardsPage
+from kiosk.admin.dashboards_reader import DashboardsReader
 from kiosk.admin.kiosk_page import KioskPage
 from kiosk.admin.library import ContentLibrary
 from kiosk.admin.registry import EVERY_ROLE, MANAGER_ONLY, AdminPage, PageRegistry
@@ -19,6 +21,7 @@ from kiosk.admin.status import StatusPage
 from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
+from storage.eventlog import database_path
 
 if TYPE_CHECKING:
     from sensors import PresenceService
@@ -66,10 +69,7 @@ def standard_pages(
 
 
 def _dashboards(config: KioskConfig, event_log: EventLog | None, tasks: TaskRunner) -> AdminPage:
-    # imported here: pyqtgraph costs the kiosk's start nothing until staff open the panel
-    from kiosk.admin.dashboards import DashboardsPage
-    from kiosk.admin.dashboards_reader import DashboardsReader
-    from storage.eventlog import database_path
-
+    """The dashboards page on a reader of the event log's database (the configured one
+    when the event log did not start)."""
     database = event_log.database if event_log is not None else database_path(config)
     return DashboardsPage(reader=DashboardsReader(database, config.redis), tasks=tasks)
