@@ -117,7 +117,16 @@ def paint_page(painter: QPainter, scene: PageScene, width: int, height: int) -> 
     scene.render(painter, target, scene.viewport_rect, Qt.AspectRatioMode.KeepAspectRatio)
 
 
-def render_ahead_image(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> QImage:
+@dataclass(frozen=True, slots=True)
+class PageAhead:
+    """A page rendered ahead: its picture, and the raster pictures its elements decoded (by
+    element id) for the scene the view builds of the page not to decode them again."""
+
+    image: QImage
+    decoded: dict[str, QImage]
+
+
+def render_page_ahead(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
     """The page as the view will show it at ``size`` (device pixel ``ratio``), with the
     elements of ``shown`` shown or hidden as given: built and painted in a scene of its own,
     so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not)."""
@@ -127,12 +136,18 @@ def render_ahead_image(page: Page, size: QSize, ratio: float, shown: dict[str, b
         if item is not None:
             item.setVisible(visible)
     image = QImage(size * ratio, QImage.Format.Format_RGB32)
-    image.setDevicePixelRatio(ratio)
-    image.fill(scene.background)
-    painter = QPainter(image)
+    _paint_onto(image, scene, size, ratio)
+    return PageAhead(image, scene.decoded_pictures())
+
+
+def _paint_onto(canvas: QImage | QPixmap, scene: PageScene, size: QSize, ratio: float) -> None:
+    """``scene`` as the view shows it at ``size``, onto a canvas of size x ``ratio`` device
+    pixels (so that a high-density screen gets sharp pages)."""
+    canvas.setDevicePixelRatio(ratio)
+    canvas.fill(scene.background)
+    painter = QPainter(canvas)
     paint_page(painter, scene, size.width(), size.height())
     painter.end()
-    return image
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +190,7 @@ class PageView(QWidget):
         self._pictures_ahead: list[Page] = []
         self._rendering: _AheadJob | None = None
         self._scenes_ahead: list[Page] = []
+        self._decoded_ahead: dict[str, tuple[Page, dict[str, QImage]]] = {}
         self._building: PageScene | None = None
         self._slice_queued = False
         self._epoch = 0
@@ -224,7 +240,7 @@ class PageView(QWidget):
                 building.build(len(page.elements))  # the rest of it, now
                 scene = building
             else:
-                scene = PageScene(page)
+                scene = PageScene(page, decoded=self._decoded_for(page))
             self._adopt(scene)
         self._scenes.move_to_end(page.id)
         return scene
@@ -252,6 +268,7 @@ class PageView(QWidget):
         self._epoch += 1
         self._pictures_ahead.clear()
         self._scenes_ahead.clear()
+        self._decoded_ahead.clear()
         self._building = None
 
     # --- rendering ahead -------------------------------------------------------------------
@@ -262,7 +279,9 @@ class PageView(QWidget):
         turn. Replaces what was queued before; a page already kept costs nothing."""
         wanted = list(pages)
         self._pictures_ahead = list(wanted)
-        self._scenes_ahead = list(wanted)
+        # a page whose picture is rendered gets its items after it, with the pictures the
+        # worker decoded (a large photograph is not decoded again on the UI thread)
+        self._scenes_ahead = [page for page in wanted if not self._needs_picture(page)]
         self._start_next_picture()
         self._queue_slice()
 
@@ -306,20 +325,29 @@ class PageView(QWidget):
         self._rendering = job
         ratio = self.devicePixelRatioF()
         self._tasks.run(
-            lambda: render_ahead_image(page, job.size, ratio, shown),
+            lambda: render_page_ahead(page, job.size, ratio, shown),
             name=f"render ahead {page.id}",
             lane=AHEAD_LANE,
-        ).on_success(lambda image: self._rendered_ahead(job, image)).on_failure(
+        ).on_success(lambda ahead: self._rendered_ahead(job, ahead)).on_failure(
             lambda _error: self._render_ahead_failed(job)
         )
 
-    def _rendered_ahead(self, job: _AheadJob, image: QImage) -> None:
+    def _rendered_ahead(self, job: _AheadJob, ahead: PageAhead) -> None:
         if not Shiboken.isValid(self):
             return  # the view was closed while the worker rendered
         self._rendering = None
         if self._still_as_rendered(job):
-            self._keep(job.page.id, QPixmap.fromImage(image))
+            self._keep(job.page.id, QPixmap.fromImage(ahead.image))
+        if job.epoch == self._epoch and self._needs_scene(job.page):
+            self._decoded_ahead[job.page.id] = (job.page, ahead.decoded)
+            self._scenes_ahead.append(job.page)
+            self._queue_slice()
         self._start_next_picture()
+
+    def _decoded_for(self, page: Page) -> dict[str, QImage] | None:
+        """The pictures a worker decoded for ``page``, handed over once."""
+        found = self._decoded_ahead.pop(page.id, None)
+        return found[1] if found is not None and found[0] is page else None
 
     def _still_as_rendered(self, job: _AheadJob) -> bool:
         """Whether the page still looks as the worker drew it: same experience and size,
@@ -342,6 +370,9 @@ class PageView(QWidget):
         # logged with its traceback by the task runner; the page renders when shown
         if Shiboken.isValid(self):
             self._rendering = None
+            if job.epoch == self._epoch:
+                self._scenes_ahead.append(job.page)
+                self._queue_slice()
             self._start_next_picture()
 
     def _queue_slice(self) -> None:
@@ -356,7 +387,7 @@ class PageView(QWidget):
             while self._scenes_ahead:
                 page = self._scenes_ahead.pop(0)
                 if self._needs_scene(page):
-                    self._building = PageScene(page, build=False)
+                    self._building = PageScene(page, build=False, decoded=self._decoded_for(page))
                     break
         building = self._building
         if building is not None and building.build(AHEAD_SLICE_ELEMENTS):
@@ -413,14 +444,9 @@ class PageView(QWidget):
         return list(self._pixmaps)
 
     def _render(self, scene: PageScene) -> QPixmap:
-        # in device pixels, so that a high-density screen gets sharp pages
         ratio = self.devicePixelRatioF()
         pixmap = QPixmap(self.size() * ratio)
-        pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(scene.background)
-        painter = QPainter(pixmap)
-        paint_page(painter, scene, self.width(), self.height())
-        painter.end()
+        _paint_onto(pixmap, scene, self.size(), ratio)
         return pixmap
 
     def _step(self, value: object) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
@@ -73,9 +73,12 @@ def qcolor(value: str | None, opacity: float = 1.0) -> QColor | None:
 class Picture:
     """A decoded image: a raster QImage or an SVG renderer, drawn into a rectangle."""
 
-    def __init__(self, ref: ImageRef) -> None:
+    def __init__(self, ref: ImageRef, decoded: QImage | None = None) -> None:
         self.image: QImage | None = None
         self.svg: QSvgRenderer | None = None
+        if decoded is not None and not decoded.isNull():
+            self.image = decoded  # the same bytes, decoded already (on a worker)
+            return
         data = ref.data or b""
         if ref.mime == "image/svg+xml" or data.lstrip()[:5] in (b"<?xml", b"<svg ", b"<svg>"):
             renderer = QSvgRenderer(data)
@@ -437,7 +440,7 @@ def guarded_paint(
 class ElementItem(QGraphicsItem):
     """One element of a page: its outline, fill, picture and label."""
 
-    def __init__(self, element: Element) -> None:
+    def __init__(self, element: Element, decoded: QImage | None = None) -> None:
         super().__init__()
         self.element = element
         geometry = element.geometry
@@ -471,7 +474,7 @@ class ElementItem(QGraphicsItem):
         self.grid_lines: list[QLineF] = []
         self.picture: Picture | None = None
         if element.image is not None and element.image.available:
-            picture = Picture(element.image)
+            picture = Picture(element.image, decoded)
             self.picture = picture if picture.ok else None
         self.label = (
             LabelBlock(element, label_box(element, w, h))
@@ -659,8 +662,8 @@ class ElementItem(QGraphicsItem):
                 painter.drawLine(QPointF(x, 0), QPointF(x, h))
 
 
-def make_item(element: Element) -> QGraphicsItem:
-    """The graphics item for one element."""
+def make_item(element: Element, decoded: QImage | None = None) -> QGraphicsItem:
+    """The graphics item for one element; ``decoded`` is its picture decoded already."""
     if element.edge is not None:
         from kiosk.screen.edges import EdgeItem  # edges.py draws with this module's parts
 
@@ -670,8 +673,12 @@ def make_item(element: Element) -> QGraphicsItem:
             StencilItem,  # stencils.py draws with this module's parts
         )
 
-        return StencilItem(element)
-    return ElementItem(element)
+        return StencilItem(element, decoded)
+    return ElementItem(element, decoded)
+
+
+#: The key of a page's background picture among a scene's decoded pictures.
+BACKDROP = "#backdrop"
 
 
 class PageScene(QGraphicsScene):
@@ -684,8 +691,17 @@ class PageScene(QGraphicsScene):
     has no event loop, as long as no other thread touches it meanwhile.
     """
 
-    def __init__(self, page: Page, *, build: bool = True, indexed: bool = True) -> None:
+    def __init__(
+        self,
+        page: Page,
+        *,
+        build: bool = True,
+        indexed: bool = True,
+        decoded: Mapping[str, QImage] | None = None,
+    ) -> None:
         super().__init__()
+        #: Pictures decoded already (another scene's), by element id (BACKDROP: the page's).
+        self._decoded = decoded or {}
         if not indexed:
             self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.page = page
@@ -702,7 +718,7 @@ class PageScene(QGraphicsScene):
         #: the page's origin (draw.io's backgroundImage x, y, width, height).
         self.backdrop_box = QRectF()
         if page.background_image is not None and page.background_image.available:
-            picture = Picture(page.background_image)
+            picture = Picture(page.background_image, self._decoded.get(BACKDROP))
             if picture.ok:
                 self.backdrop: Picture | None = picture
                 box = page.background_box
@@ -741,9 +757,21 @@ class PageScene(QGraphicsScene):
             self._tables_done = True
         return self._tables_done
 
+    def decoded_pictures(self) -> dict[str, QImage]:
+        """The raster pictures this scene decoded, by element id (BACKDROP: the page's), for
+        another scene of the same page to use instead of decoding them again."""
+        decoded = {}
+        if self.backdrop is not None and self.backdrop.image is not None:
+            decoded[BACKDROP] = self.backdrop.image
+        for element_id, item in self.items_by_id.items():
+            picture = item.picture if isinstance(item, ElementItem) else None
+            if picture is not None and picture.image is not None:
+                decoded[element_id] = picture.image
+        return decoded
+
     def _add(self, z: int, element: Element) -> None:
         try:
-            item = make_item(element)
+            item = make_item(element, self._decoded.get(element.id))
         except Exception as exc:
             log.exception("page %r: cannot draw element %s; left out", self.page.name, element.id)
             self.errors.append(f"element {element.id}: cannot build: {exc!r}")

@@ -4,13 +4,14 @@ one the view would paint itself, and a picture made stale meanwhile is never sho
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
@@ -18,11 +19,11 @@ from designer_import import load_experience
 from designer_import.model import Page
 from kiosk.screen import pageview
 from kiosk.screen.fonts import load_web_fonts
-from kiosk.screen.pageview import PageView, render_ahead_image
-from kiosk.screen.render import PageScene
+from kiosk.screen.pageview import PageAhead, PageView, render_page_ahead
+from kiosk.screen.render import ElementItem, PageScene
 from kiosk.screen.window import KioskWindow
 from kiosk.tasks import TaskRunner
-from tests.support.drawings import FEATURES
+from tests.support.drawings import FEATURES, button, page_xml, write_drawio
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "pet-store.drawio"
 
@@ -60,7 +61,7 @@ def test_a_picture_rendered_ahead_is_the_one_the_view_paints(
     for page in experience.pages:
         view.show_page(page)
         own = view.current_pixmap().toImage()
-        ahead = render_ahead_image(page, view.size(), ratio, {})
+        ahead = render_page_ahead(page, view.size(), ratio, {}).image
         assert same_pixels(own, ahead), f"{source.name}: page {page.id!r} differs"
 
 
@@ -68,13 +69,13 @@ def test_pages_one_touch_away_are_ready_before_the_touch_and_rendered_off_the_ui
     open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-    original = pageview.render_ahead_image
+    original = pageview.render_page_ahead
 
-    def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> QImage:
+    def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
         threads.append(threading.current_thread().name)
         return original(page, size, ratio, shown)
 
-    monkeypatch.setattr(pageview, "render_ahead_image", recording)
+    monkeypatch.setattr(pageview, "render_page_ahead", recording)
     window = open_window(shop_file)
     assert window.navigate("welcome")
     settle(window.view)
@@ -106,7 +107,8 @@ def test_a_page_changed_while_its_picture_renders_ahead_is_drawn_as_it_is_now(
     view.set_shown(element.id, False, fade=False)  # ... while an action hides it
     settle(view)
     shown_now = view.current_pixmap().toImage()
-    expected = render_ahead_image(page, view.size(), view.devicePixelRatioF(), {element.id: False})
+    ratio = view.devicePixelRatioF()
+    expected = render_page_ahead(page, view.size(), ratio, {element.id: False}).image
     assert same_pixels(shown_now, expected), "the stale picture from before the action is shown"
 
 
@@ -128,3 +130,53 @@ def test_a_scene_built_in_slices_is_the_scene_built_at_once(source: Path) -> Non
             pageview.paint_page(painter, scene, 640, 360)
             painter.end()
         assert image_whole == image_sliced, page.id
+
+
+def photo_file(tmp_path: Path) -> Path:
+    """A welcome page linking to a page that is one raster photograph (a PNG)."""
+    photo = QImage(1600, 900, QImage.Format.Format_RGB32)
+    photo.fill(0x336699)
+    painter = QPainter(photo)
+    painter.fillRect(200, 100, 800, 500, 0xFFCC00)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert photo.save(buffer, "PNG")
+    encoded = base64.b64encode(bytes(data.data())).decode("ascii")
+    picture = (
+        f'<mxCell id="photo" value="" style="shape=image;image=data:image/png,{encoded};" '
+        'vertex="1" parent="1"><mxGeometry x="0" y="0" width="1600" height="900" '
+        'as="geometry"/></mxCell>'
+    )
+    return write_drawio(
+        tmp_path / "photo.drawio",
+        [
+            page_xml("welcome", "Welcome", button("to-photo", "Photo", "data:page/id,pic", 0, 0)),
+            page_xml("pic", "Photo", picture),
+        ],
+    )
+
+
+def test_the_items_built_ahead_use_the_pictures_the_worker_decoded(
+    open_window: Callable[..., KioskWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded_keys: list[int] = []
+    original = pageview.render_page_ahead
+
+    def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
+        ahead = original(page, size, ratio, shown)
+        decoded_keys.extend(image.cacheKey() for image in ahead.decoded.values())
+        return ahead
+
+    monkeypatch.setattr(pageview, "render_page_ahead", recording)
+    window = open_window(photo_file(tmp_path))
+    assert window.navigate("welcome")
+    settle(window.view)
+    page = window.experience.page("pic")
+    assert page is not None and window.view.is_ready(page)
+    item = window.view.scene_for(page).items_by_id["photo"]
+    assert isinstance(item, ElementItem) and item.picture is not None
+    assert item.picture.image is not None
+    # the same decoded image (shared), not the photograph decoded a second time here
+    assert item.picture.image.cacheKey() in decoded_keys

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QPainter, QPen, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 
 from designer_import.model import Element, Style
 from designer_import.stencils import Stencil, StencilStep, find_stencil, lookup_name
@@ -425,8 +425,8 @@ class StencilItem(ElementItem):
     them), then picture and label like any element. Without a drawing it is a plain shape,
     and no internal name is ever written on it."""
 
-    def __init__(self, element: Element) -> None:
-        super().__init__(element)
+    def __init__(self, element: Element, decoded: QImage | None = None) -> None:
+        super().__init__(element, decoded)
         self.drawing = stencil_drawing(element)
         if self.drawing is not None:
             # the drawing paints the cell's fill and outline itself
