@@ -46,24 +46,26 @@ def bare_parse(data: bytes) -> int:
     return pages or 1
 
 
-def run_baseline(files: list[tuple[Path, bytes]]) -> float:
-    """Seconds for one bare pass over the corpus (bytes already read once, like the OS cache)."""
-    start = time.perf_counter()
+def run_baseline(files: list[tuple[Path, bytes]]) -> tuple[float, float]:
+    """Wall and CPU seconds for one bare pass over the corpus (bytes already read once, like
+    the OS cache)."""
+    start, cpu = time.perf_counter(), time.process_time()
     for path, _data in files:
         bare_parse(path.read_bytes())
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def run_importer(files: list[tuple[Path, bytes]]) -> tuple[float, int, int, int]:
-    """Seconds for load_experience + validate of every file; pages, elements, findings."""
+def run_importer(files: list[tuple[Path, bytes]]) -> tuple[float, float, int, int, int]:
+    """Wall and CPU seconds for load_experience + validate of every file; pages, elements,
+    findings."""
     pages = elements = findings = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path, _data in files:
         experience = load_experience(path)
         findings += len(validate(experience))
         pages += len(experience.pages)
         elements += sum(len(page.elements) for page in experience.pages)
-    return time.perf_counter() - start, pages, elements, findings
+    return time.perf_counter() - start, time.process_time() - cpu, pages, elements, findings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,16 +80,16 @@ def main(argv: list[str] | None = None) -> None:
     total_bytes = sum(len(d) for _p, d in files)
     counts = [0, 0, 0]
 
-    def one_round() -> tuple[float, float]:
-        base = run_baseline(files)
-        seconds, pages, elements, findings = run_importer(files)
+    def one_round() -> tuple[float, float, float, float]:
+        base, base_cpu = run_baseline(files)
+        seconds, cpu, pages, elements, findings = run_importer(files)
         counts[:] = [pages, elements, findings]
-        return seconds, base
+        return seconds, base, cpu, base_cpu
 
     # Warm both paths once (imports, caches) before the clock.
     run_baseline(files)
     run_importer(files)
-    ours, base = measure_rounds(one_round, args.rounds)
+    ours, base, ours_cpu, base_cpu = measure_rounds(one_round, args.rounds)
     pages, elements, findings = counts
     print(f"corpus: {len(files)} files, {total_bytes / 1e6:.2f} MB, {pages} pages, "
           f"{elements} elements, {findings} findings")  # fmt: skip
@@ -95,6 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load_experience + validate: {ours.describe('s')}")
     print(f"per file: {ours.median / len(files) * 1000:.2f} ms; "
           f"ratio {ours.median / base.median:.2f} (goal <= 2)")  # fmt: skip
+    # Wall time swings with what else the cores run (other processes take turns on them);
+    # the CPU seconds this process spent are the steadier figure under load.
+    cpu_ratio = ours_cpu.median / base_cpu.median
+    print(f"CPU: importer {ours_cpu.describe('s')}; bare {base_cpu.describe('s')}; "
+          f"ratio {cpu_ratio:.2f}")  # fmt: skip
     report_rounds(
         "import_corpus",
         machine,
@@ -105,6 +112,10 @@ def main(argv: list[str] | None = None) -> None:
         files=len(files),
         elements=elements,
         goal_ratio=2,
+        cpu_ratio=round(cpu_ratio, 4),
+        cpu_s=round(ours_cpu.median, 6),
+        baseline_cpu_s=round(base_cpu.median, 6),
+        cpu_spread=round(ours_cpu.spread, 4),
     )
 
 
