@@ -1,6 +1,7 @@
 """The staff panel's pages, in side-bar order, each wired to exactly what it needs.
 
-A page is built at the first log-in of a role that sees it (its entry's ``build``).
+A page is built at the first log-in of a role that sees it (its entry's ``build``). The pages
+that draw with pyqtgraph (Dashboards, Calibration) import it then, not at the kiosk's start.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from kiosk.admin.audit import AdminAudit
-from kiosk.admin.calibration import CalibrationPage
 from kiosk.admin.content import ContentPage
-from kiosk.admin.dashboards import DashboardsPage
-from kiosk.admin.dashboards_reader import DashboardsReader
 from kiosk.admin.kiosk_page import KioskPage
 from kiosk.admin.library import ContentLibrary
 from kiosk.admin.registry import EVERY_ROLE, MANAGER_ONLY, AdminPage, PageRegistry
@@ -21,7 +19,6 @@ from kiosk.admin.status import StatusPage
 from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
-from storage.eventlog import database_path
 
 if TYPE_CHECKING:
     from sensors import PresenceService
@@ -57,9 +54,7 @@ def standard_pages(
     pages.register("status", title="Status", roles=EVERY_ROLE, build=status)
     dashboards = partial(_dashboards, config, event_log, tasks)
     pages.register("dashboards", title="Dashboards", roles=EVERY_ROLE, build=dashboards)
-    calibration = partial(
-        CalibrationPage, config=config, presence=presence, tasks=tasks, audit=audit
-    )
+    calibration = partial(_calibration, config, presence, tasks, audit)
     pages.register("calibration", title="Calibration", roles=EVERY_ROLE, build=calibration)
     content = partial(ContentPage, screen=screen, library=library, tasks=tasks, audit=audit)
     pages.register("content", title="Content", roles=MANAGER_ONLY, build=content)
@@ -71,5 +66,18 @@ def standard_pages(
 def _dashboards(config: KioskConfig, event_log: EventLog | None, tasks: TaskRunner) -> AdminPage:
     """The dashboards page on a reader of the event log's database (the configured one
     when the event log did not start)."""
+    from kiosk.admin.dashboards import DashboardsPage
+    from kiosk.admin.dashboards_reader import DashboardsReader
+    from storage.eventlog import database_path
+
     database = event_log.database if event_log is not None else database_path(config)
     return DashboardsPage(reader=DashboardsReader(database, config.redis), tasks=tasks)
+
+
+def _calibration(
+    config: KioskConfig, presence: PresenceService | None, tasks: TaskRunner, audit: AdminAudit
+) -> AdminPage:
+    """The calibration page (the live depth image, the ROI and the zones)."""
+    from kiosk.admin.calibration import CalibrationPage
+
+    return CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)

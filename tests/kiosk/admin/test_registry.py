@@ -33,3 +33,21 @@ def test_a_page_registered_twice_or_for_nobody_is_refused_by_name() -> None:
         registry.register("hidden", title="Hidden", roles=(), build=_never_built)
     with pytest.raises(KeyError, match=r"no admin page 'kiosk' \(registered: status\)"):
         registry.entry("kiosk")
+
+
+def test_the_panel_imports_pyqtgraph_only_for_a_page_that_draws_with_it() -> None:
+    """Installing the panel happens at the kiosk's start: pyqtgraph waits until staff open
+    Dashboards or Calibration (issue 22: start time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import kiosk.admin.controller, kiosk.admin.pages, kiosk.admin.status\n"
+        "import kiosk.admin.content, kiosk.admin.kiosk_page\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyqtgraph'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
