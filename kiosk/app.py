@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
+from kiosk.service_watchdog import start_service_watchdog
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 
@@ -387,6 +388,9 @@ def run(
     kiosk = Kiosk(config)
     install_excepthook(kiosk)
     window = kiosk.start(control=control)
+    # under systemd (Type=notify): READY=1 once the first page is painted, then the watchdog
+    # is petted from this thread's event loop, so a frozen screen is restarted
+    watchdog = start_service_watchdog(window.view, lambda: f"showing {window.current_page()}")
     if start_page is not None and not window.open_page(start_page):
         log.error(
             "--start-page %s: no such page (ids and names: %s)",
@@ -412,6 +416,7 @@ def run(
     try:
         code = app.exec()
     finally:
+        watchdog.stopping()
         kiosk.stop()
         collector.timer.stop()
         gc.collect()  # still on the UI thread

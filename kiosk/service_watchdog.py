@@ -10,8 +10,10 @@ is on the screen (``Kiosk`` calls ``ready``), STOPPING=1 when the kiosk stops on
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QWidget
 
 from settings.service_manager import ServiceManager
 
@@ -50,3 +52,29 @@ class UiWatchdog(QObject):
     def _ping(self) -> None:
         self.pings += 1
         self.manager.watchdog()
+
+
+class FirstPaint(QObject):
+    """Calls ``then`` once, right after ``widget`` has painted for the first time (the event
+    filter sees the paint event before the widget paints; the zero timer fires after it)."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Waits for the widget's first paint event."""
+        if watched is self._widget and event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+def start_service_watchdog(page_view: QWidget, status: Callable[[], str]) -> UiWatchdog:
+    """The watchdog for a kiosk run by systemd: READY=1 with ``status()`` once ``page_view``
+    has painted its first page, then WATCHDOG=1 from the UI thread (nothing outside systemd)."""
+    watchdog = UiWatchdog(ServiceManager(), parent=page_view)
+    FirstPaint(page_view, lambda: watchdog.ready(status()))
+    return watchdog

@@ -133,3 +133,54 @@ def test_the_ui_thread_pets_the_watchdog_only_while_its_loop_runs(
     assert not watchdog.active
     wait_until(lambda: "STOPPING=1\nSTATUS=window closed" in notify_socket.texts(), "STOPPING")
     assert notify_socket.texts()[0] == "READY=1\nSTATUS=first page painted"
+
+
+def test_the_kiosk_says_ready_after_its_first_page_then_pets_and_says_stopping(
+    tmp_path: Path, notify_socket: NotifySocket
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[paths]\ndata_dir = "{tmp_path / "data"}"\n\n[sensors]\ntype = "none"\n\n'
+        "[redis]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(QT_QPA_PLATFORM="offscreen", NOTIFY_SOCKET=str(notify_socket.path),
+               WATCHDOG_USEC="2000000")  # fmt: skip
+    app = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "--config", str(config)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: notify_socket.texts().count("WATCHDOG=1") >= 3, "pings", timeout=60)
+    finally:
+        app.send_signal(signal.SIGTERM)
+        _, err = app.communicate(timeout=60)
+    assert app.returncode == 0, err
+    texts = notify_socket.texts()
+    assert texts[0] == "READY=1\nSTATUS=showing attract-friends", texts[:3]
+    assert texts[-1] == "STOPPING=1\nSTATUS=stopping"
+    assert "Traceback" not in err
+
+
+def test_ready_waits_for_the_first_paint(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from kiosk.service_watchdog import FirstPaint
+
+    painted: list[bool] = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    FirstPaint(widget, lambda: painted.append(widget.isVisible()))
+    for _ in range(5):
+        QApplication.processEvents()
+    assert painted == []  # built but never shown: nothing painted, not ready
+    widget.show()
+    qtbot.waitUntil(lambda: painted == [True], timeout=10_000)
+    widget.update()
+    qtbot.wait(100)
+    assert painted == [True]  # once only
