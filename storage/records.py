@@ -6,9 +6,13 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 import orjson
+from sqlalchemy import LargeBinary, case, cast, func, literal_column
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.event import PRODUCT_TYPES, SCHEMA_VERSION, Event, EventRejected
 from storage.event_schema import EventCheck
+from storage.schema import events
 
 #: Columns written by the event log, in this order (``seq`` is assigned by SQLite).
 COLUMNS = (
@@ -62,26 +66,45 @@ ON CONFLICT (session_id) DO UPDATE SET
 """
 
 
-def _json_bool(column: str) -> str:
-    return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+def _json_bool(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.json(case((column != 0, "true"), else_="false"))
 
 
 #: An events-table row's schema v1 JSON (text), built by SQLite itself from the columns:
 #: compact, keys in the schema's order, the stored payload embedded as JSON; the same text as
 #: :func:`to_row`'s. For rows recorded before schema v4, which did not store their JSON.
-BUILT_JSON_SQL = (
-    "json_object("
-    f"'v', {SCHEMA_VERSION}, 'id', id, 'ts', ts, 'mono_ns', mono_ns, "
-    f"'clock_synced', {_json_bool('clock_synced')}, 'store_id', store_id, "
-    "'kiosk_id', kiosk_id, 'session_id', session_id, 'type', type, 'page', page, "
-    "'element', element, 'payload', json(payload), "
-    f"'simulated', {_json_bool('simulated')})"
+BUILT_JSON = func.json_object(
+    *(literal_column(f"'{key}'") for key in ("v",)),
+    literal_column(str(SCHEMA_VERSION)),
+    *(
+        part
+        for key, value in (
+            ("id", events.c.id),
+            ("ts", events.c.ts),
+            ("mono_ns", events.c.mono_ns),
+            ("clock_synced", _json_bool(events.c.clock_synced)),
+            ("store_id", events.c.store_id),
+            ("kiosk_id", events.c.kiosk_id),
+            ("session_id", events.c.session_id),
+            ("type", events.c.type),
+            ("page", events.c.page),
+            ("element", events.c.element),
+            ("payload", func.json(events.c.payload)),
+            ("simulated", _json_bool(events.c.simulated)),
+        )
+        for part in (literal_column(f"'{key}'"), value)
+    ),
 )
 #: An events-table row's schema v1 JSON as text: as recorded, or built for an older row
 #: (``coalesce`` evaluates its second argument only when the first is NULL).
-EVENT_JSON_TEXT_SQL = f"coalesce(json, {BUILT_JSON_SQL})"
-#: The same as UTF-8 bytes, as the uplink sends it.
-EVENT_JSON_SQL = f"CAST({EVENT_JSON_TEXT_SQL} AS BLOB)"
+EVENT_JSON_TEXT = func.coalesce(events.c.json, BUILT_JSON)
+#: The same as UTF-8 bytes, as the uplink sends it, as SQL text for the outbox's claim (raw
+#: SQL on its hot path): compiled from the expression above, so it is declared once.
+EVENT_JSON_SQL = str(
+    cast(EVENT_JSON_TEXT, LargeBinary).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+)
 
 
 class Row(NamedTuple):

@@ -23,12 +23,14 @@ from typing import Any, NamedTuple
 
 import orjson
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.engine import Row as SqlRow
 
 from settings.model import RedisSection
 from storage.db import make_engine
 from storage.event import EventType, JsonObject
-from storage.records import COLUMN_INDEX, EVENT_JSON_TEXT_SQL, Row
+from storage.records import COLUMN_INDEX, EVENT_JSON_TEXT, Row
+from storage.schema import events
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +309,15 @@ FEED_BACKLOG = 16
 FEED_IDLE_S = 0.25
 #: Events read from SQLite per replay call.
 REPLAY_CHUNK = 2000
+#: The columns a replay reads (the JSON after them), in :meth:`MirrorBatch.of_rows`'s order.
+_REPLAYED = (
+    events.c.seq,
+    events.c.type,
+    events.c.sku,
+    events.c.session_id,
+    events.c.ts_epoch,
+    events.c.payload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,12 +487,12 @@ class RedisCatchUp:
             self.synced = False
             self._sync(last)
 
-    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+    def _read(self, query: Select[Any]) -> Sequence[SqlRow[Any]]:
         if self._engine is None:
             # deferred transactions: reading never takes the write lock
             self._engine = make_engine(self._database, immediate=False, persistent=True)
         with self._engine.connect() as conn:
-            return list(conn.exec_driver_sql(sql, args).fetchall())
+            return conn.execute(query).all()
 
     def _sync(self, upto: int) -> None:
         """Replay from SQLite what Redis lacks (today's events at most) up to ``upto``,
@@ -512,7 +523,7 @@ class RedisCatchUp:
         if origin != self.origin or reason is not None:
             m.set_origin(self.origin)
         today = self._read(
-            "SELECT min(seq) FROM events WHERE ts_epoch >= ?", (_local_midnight_epoch(),)
+            select(func.min(events.c.seq)).where(events.c.ts_epoch >= _local_midnight_epoch())
         )
         floor = int(today[0][0]) - 1 if today and today[0][0] is not None else upto
         start = max(remote, floor)
@@ -520,10 +531,10 @@ class RedisCatchUp:
         replayed = 0
         while start < upto:
             chunk = self._read(
-                "SELECT seq, type, sku, session_id, ts_epoch, payload, "
-                f"{EVENT_JSON_TEXT_SQL} FROM events WHERE seq > ? AND seq <= ? "
-                f"ORDER BY seq LIMIT {REPLAY_CHUNK}",
-                (start, upto),
+                select(*_REPLAYED, EVENT_JSON_TEXT)
+                .where(events.c.seq > start, events.c.seq <= upto)
+                .order_by(events.c.seq)
+                .limit(REPLAY_CHUNK)
             )
             if not chunk:
                 break
@@ -541,7 +552,7 @@ class RedisCatchUp:
         if replayed:
             log.info("Redis caught up: %d events replayed from SQLite", replayed)
 
-    def _replay(self, chunk: list[Any]) -> int:
+    def _replay(self, chunk: Sequence[SqlRow[Any]]) -> int:
         """Mirror rows read from SQLite; a row whose values the mirror cannot count (one
         edited by hand: a time that is not a number) is left out, named in the log, so it
         cannot hold Redis back for good. How many were mirrored."""

@@ -21,10 +21,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from storage.event import utc_iso
+from storage.schema import events, outbox, sessions
 
 log = logging.getLogger(__name__)
 
@@ -75,25 +76,19 @@ def disk_bytes(conn: Connection, database: Path) -> int:
 
 
 def _drop_sessions_without_events(conn: Connection, before_epoch: float) -> None:
-    conn.exec_driver_sql(
-        "DELETE FROM sessions WHERE last_epoch < ? AND NOT EXISTS "
-        "(SELECT 1 FROM events WHERE events.session_id = sessions.session_id)",
-        (before_epoch,),
-    )
+    has_events = select(events.c.seq).where(events.c.session_id == sessions.c.session_id)
+    conn.execute(delete(sessions).where(sessions.c.last_epoch < before_epoch, ~has_events.exists()))
 
 
 def _delete_sent_batch(
     conn: Connection, batch_id: str, first: int, last: int, cutoff: float
 ) -> int:
     """Delete the batch's events older than ``cutoff``; drop its outbox row once it is empty."""
-    deleted = conn.exec_driver_sql(
-        "DELETE FROM events WHERE seq BETWEEN ? AND ? AND ts_epoch < ?", (first, last, cutoff)
-    ).rowcount
-    left = conn.exec_driver_sql(
-        "SELECT 1 FROM events WHERE seq BETWEEN ? AND ? LIMIT 1", (first, last)
-    ).first()
+    in_batch = events.c.seq.between(first, last)
+    deleted = conn.execute(delete(events).where(in_batch, events.c.ts_epoch < cutoff)).rowcount
+    left = conn.execute(select(events.c.seq).where(in_batch).limit(1)).first()
     if left is None:
-        conn.exec_driver_sql("DELETE FROM outbox WHERE batch_id = ?", (batch_id,))
+        conn.execute(delete(outbox).where(outbox.c.batch_id == batch_id))
     return max(0, int(deleted))
 
 
@@ -105,11 +100,11 @@ def purge_uplinked(engine: Engine, cutoff_epoch: float, limit: int | None = None
         else "9999"
     )
     with engine.connect() as conn:
-        batches = conn.exec_driver_sql(
-            "SELECT batch_id, first_seq, last_seq FROM outbox "
-            "WHERE sent_at IS NOT NULL AND first_ts < ? ORDER BY first_seq",
-            (cutoff_iso,),
-        ).fetchall()
+        batches = conn.execute(
+            select(outbox.c.batch_id, outbox.c.first_seq, outbox.c.last_seq)
+            .where(outbox.c.sent_at.is_not(None), outbox.c.first_ts < cutoff_iso)
+            .order_by(outbox.c.first_seq)
+        ).all()
     total = 0
     for start in range(0, len(batches), BATCHES_PER_TRANSACTION):
         with engine.begin() as conn:
@@ -125,24 +120,34 @@ def purge_uplinked(engine: Engine, cutoff_epoch: float, limit: int | None = None
 
 def _purge_oldest_unsent(conn: Connection, n: int) -> int:
     """Delete the ``n`` oldest events (all unsent here) and mend the outbox rows they were in."""
-    row = conn.exec_driver_sql(
-        "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET ?", (max(0, n - 1),)
-    ).first()
-    if row is None:
-        row = conn.exec_driver_sql("SELECT max(seq) FROM events").first()
-    if row is None or row[0] is None:
+    nth = conn.scalar(select(events.c.seq).order_by(events.c.seq).offset(max(0, n - 1)).limit(1))
+    if nth is None:
+        nth = conn.scalar(select(func.max(events.c.seq)))
+    if nth is None:
         return 0
-    upto = int(row[0])
-    deleted = int(conn.exec_driver_sql("DELETE FROM events WHERE seq <= ?", (upto,)).rowcount)
+    upto = int(nth)
+    deleted = int(conn.execute(delete(events).where(events.c.seq <= upto)).rowcount)
     # An unsent batch whose events are all gone would be sent empty: drop it; a batch cut in
     # two keeps its id and its remaining events.
-    conn.exec_driver_sql("DELETE FROM outbox WHERE sent_at IS NULL AND last_seq <= ?", (upto,))
-    conn.exec_driver_sql(
-        "UPDATE outbox SET first_seq = ?1, count = (SELECT count(*) FROM events "
-        "WHERE seq BETWEEN ?1 AND outbox.last_seq), first_ts = coalesce((SELECT ts FROM events "
-        "WHERE seq BETWEEN ?1 AND outbox.last_seq ORDER BY seq LIMIT 1), first_ts) "
-        "WHERE sent_at IS NULL AND first_seq < ?1 AND last_seq >= ?1",
-        (upto + 1,),
+    unsent = outbox.c.sent_at.is_(None)
+    conn.execute(delete(outbox).where(unsent, outbox.c.last_seq <= upto))
+    start = upto + 1
+    remaining = events.c.seq.between(start, outbox.c.last_seq)
+    conn.execute(
+        update(outbox)
+        .where(unsent, outbox.c.first_seq < start, outbox.c.last_seq >= start)
+        .values(
+            first_seq=start,
+            count=select(func.count()).where(remaining).scalar_subquery(),
+            first_ts=func.coalesce(
+                select(events.c.ts)
+                .where(remaining)
+                .order_by(events.c.seq)
+                .limit(1)
+                .scalar_subquery(),
+                outbox.c.first_ts,
+            ),
+        )
     )
     return deleted
 
@@ -164,7 +169,7 @@ def enforce_budget(engine: Engine, budget_bytes: int, database: Path) -> PurgeRe
         if pages <= target:
             break
         with engine.connect() as conn:
-            count = int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
+            count = int(conn.scalar(select(func.count()).select_from(events)) or 0)
         if count == 0:
             break
         # Freed pages are only counted once a whole page is empty: estimate, delete, measure.
@@ -174,7 +179,7 @@ def enforce_budget(engine: Engine, budget_bytes: int, database: Path) -> PurgeRe
         if sent < quota:
             with engine.begin() as conn:
                 result.unsent += _purge_oldest_unsent(conn, quota - sent)
-                oldest = conn.exec_driver_sql("SELECT min(ts_epoch) FROM events").scalar()
+                oldest = conn.scalar(select(func.min(events.c.ts_epoch)))
                 _drop_sessions_without_events(
                     conn, float(oldest) if oldest is not None else float("inf")
                 )
