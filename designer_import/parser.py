@@ -100,6 +100,8 @@ class _Cell:
     children: list[_Cell] = field(default_factory=list)
     box: Geometry | None = None
     path: EdgePath | None = None
+    #: The cell's parsed style and ``Style`` (the drawing's cache entry), once asked for.
+    style: tuple[dict[str, str], Style] | None = None
     busy: bool = False
 
 
@@ -426,12 +428,15 @@ class _PageBuilder:
     # --- styles, labels -------------------------------------------------------------------
 
     def style_of(self, cell: _Cell) -> tuple[dict[str, str], Style]:
+        if cell.style is not None:
+            return cell.style
         key = (cell.attrs.get("style", ""), cell.edge)
         cached = self.context.style_cache.get(key)
         if cached is None:
             values = parse_style_string(key[0], is_edge=cell.edge)
             cached = (values, build_style(values))
             self.context.style_cache[key] = cached
+        cell.style = cached
         return cached
 
     def label_of(self, cell: _Cell, style: Style) -> Label | None:

@@ -241,9 +241,8 @@ class _PageCheck:
             scale = min(target[0] / viewport.width, target[1] / viewport.height)
         else:
             scale = 1.0
-        by_id: dict[str, Element] = {}
-        for e in page.elements:
-            by_id.setdefault(e.id, e)
+        # reversed: the first element of an id is the one kept, as Page.element finds it
+        by_id = {e.id: e for e in reversed(page.elements)}
         tags = frozenset(tag.lower() for e in page.elements for tag in e.tags)
         return cls(page, pages_by_id, target, scale, by_id, tags, [], {})
 
