@@ -21,7 +21,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -31,6 +30,7 @@ from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
 from kiosk.service_watchdog import start_service_watchdog
 from kiosk.tasks import TaskRunner
+from kiosk.ui_gc import UiGarbageCollector
 from settings import KioskConfig
 
 if TYPE_CHECKING:
@@ -384,7 +384,7 @@ def run(
     # (pages, timers, animations caught in reference cycles) off the UI thread, leaving
     # their timers registered, and the next timer event crashes the process. Automatic
     # collection is switched off and done on a UI-thread timer instead.
-    collector = GarbageCollector(interval=GC_INTERVAL_S)
+    collector = UiGarbageCollector(GC_INTERVAL_S)
     kiosk = Kiosk(config)
     install_excepthook(kiosk)
     window = kiosk.start(control=control)
@@ -418,7 +418,7 @@ def run(
     finally:
         watchdog.stopping()
         kiosk.stop()
-        collector.timer.stop()
+        collector.stop()
         gc.collect()  # still on the UI thread
     log.info("kiosk stopped")
     return int(code)
