@@ -435,6 +435,10 @@ def correlation(xs: list[float], ys: list[float]) -> float:
     return statistics.correlation(xs, ys)
 
 
+def _our_cpu(figures: dict[str, float]) -> float:
+    return figures["cpu_s"] + figures["broker_cpu_s"] + figures["subscriber_cpu_s"]
+
+
 def variation_sources(drain: Drain) -> dict[str, float]:
     """How closely each candidate cause follows the uplink's round times (Pearson's r)."""
     causes: dict[str, list[float]] = {
@@ -488,6 +492,15 @@ def report_drain(drain: Drain, machine: Machine) -> int:
     raw = Rounds(tuple(n / s for s in drain.raw_s))
     print(f"uplink:   {uplink.describe('events/s')}")
     print(f"raw paho: {raw.describe('events/s')}")
+    # CPU seconds of this process, the broker and the subscriber per run: what each side
+    # costs the machine, which other programs' load changes far less than the wall time
+    cpu = Rounds(
+        tuple(
+            _our_cpu(raw_probe) / _our_cpu(uplink_probe)
+            for uplink_probe, raw_probe in zip(drain.uplink_probes, drain.raw_probes, strict=True)
+        )
+    )
+    print(f"CPU ratio (raw paho's CPU seconds over the uplink's): {cpu.describe('')}")
     sources = variation_sources(drain)
     leading = max(sources, key=lambda name: abs(sources[name]))
     print(
@@ -517,6 +530,8 @@ def report_drain(drain: Drain, machine: Machine) -> int:
         broker_cpu_s=median_of("broker_cpu_s", drain.uplink_probes),
         raw_nivcsw=median_of("nivcsw", drain.raw_probes),
         others_cpu_s=median_of("others_cpu_s", drain.uplink_probes),
+        cpu_ratio=round(cpu.median, 4),
+        cpu_ratio_spread=round(cpu.spread, 4),
         raw_others_cpu_s=median_of("others_cpu_s", drain.raw_probes),
         varies_with=sources,
     )

@@ -150,6 +150,7 @@ class ThreadNotingOutbox:
         self.inner.release(batch_id)
 
     def backlog(self) -> storage.Backlog:
+        self.writers.append(("backlog", threading.current_thread().name))
         return self.inner.backlog()
 
     @property
@@ -167,7 +168,8 @@ def test_one_thread_writes_the_outbox_while_it_drains(
     running: list[UplinkService],
 ) -> None:
     """Claims and marks both take SQLite's write lock: made on two threads, each waited on
-    the other (the busy handler sleeps 1, 2, 5, 10 ms...), stalling the network thread."""
+    the other (the busy handler sleeps 1, 2, 5, 10 ms...), stalling the network thread. The
+    backlog count, 15-30 ms, is made there too while the session runs."""
     config = kiosk_config(tmp_path, mosquitto)
     ids = record_events(config, 600)
     start_receiver(plain_endpoint(mosquitto))
@@ -177,10 +179,15 @@ def test_one_thread_writes_the_outbox_while_it_drains(
     service.start()
     running.append(service)
     wait_until(lambda: service.status().sent_events == len(ids), what="every batch marked sent")
-    writes = list(outbox.writers)
+    wait_until(
+        lambda: ("backlog", "uplink-claims") in outbox.writers, what="a backlog count in session"
+    )
+    calls = list(outbox.writers)
     assert sorted(received_ids(tmp_path / "received.sqlite")) == sorted(ids)
-    assert {kind for kind, _ in writes} == {"claim", "mark"}
-    assert {thread for _, thread in writes} == {"uplink-claims"}
+    # before the session: the backlog shown while connecting, counted on the uplink thread
+    in_session = calls[calls.index(("claim", "uplink-claims")) :]
+    assert {kind for kind, _ in in_session} == {"claim", "mark", "backlog"}
+    assert {thread for _, thread in in_session} == {"uplink-claims"}
 
 
 def test_tls_with_client_certificates(
