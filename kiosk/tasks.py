@@ -144,7 +144,10 @@ class TaskRunner(QObject):
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Take no more work, drop what has not started and wait up to ``timeout`` seconds
-        for what runs; True when every worker finished in time (else they are logged)."""
+        for what runs; True when every worker finished in time (else they are logged).
+
+        From now on no outcome is delivered: the parts that asked are stopping (a failure
+        is still in the log, written on its worker)."""
         with self._lock:
             self._closed = True
             executors = [self._pool, *self._lanes.values()]
@@ -202,10 +205,16 @@ class TaskRunner(QObject):
 
     def _succeed(self, task: Task[T], result: T) -> None:
         self._pending -= 1
+        if self._closed:
+            log.debug("task %r finished after the shutdown: its result is not delivered", task.name)
+            return
         task.succeeded(result)
 
     def _fail(self, task: Task[T], error: Exception) -> None:
         self._pending -= 1
+        if self._closed:
+            log.debug("task %r failed after the shutdown (logged above): not delivered", task.name)
+            return
         task.failed(error, self._unhandled)
 
     def _unhandled(self, name: str, error: Exception) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from designer_import import DrawioError, Finding, build_bundle, load_experience
+from designer_import import DrawioError, Finding, build_bundle, load_experience, validate
 from designer_import.model import Element, Experience, Geometry, Label, Page, ShapeKind, Style
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class Loaded:
     error: str | None
     #: The watched file's signature, taken before it was read.
     signature: Signature | None
+    #: What the validator said about ``experience`` (validated on the worker too).
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +100,20 @@ def load_for_reload(source: Path, watched: Path | None) -> Loaded:
     an exception."""
     signature = file_signature(watched)
     try:
-        return Loaded(load_experience(source), None, signature)
+        experience = load_experience(source)
     except Exception as exc:  # DrawioError names the cause; nothing may take the kiosk down
         return Loaded(None, load_error(source, exc), signature)
+    return Loaded(experience, None, signature, tuple(findings_of(experience)))
+
+
+def findings_of(experience: Experience) -> list[Finding]:
+    """What the validator says about ``experience``; a validator bug is logged, not raised
+    (the experience is shown all the same)."""
+    try:
+        return validate(experience)
+    except Exception:
+        log.exception("validating %s failed", experience.source_path)
+        return []
 
 
 def keep_last_good(

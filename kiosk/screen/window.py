@@ -25,13 +25,14 @@ from PySide6.QtCore import QEvent, QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from designer_import import Finding, load_experience, validate
+from designer_import import Finding, load_experience
 from designer_import.model import ActionLink, Element, Experience, NavigateLink, Page
 from kiosk.models.experience_source import (
     ActivationHistory,
     ExperienceSource,
     Loaded,
     back_soon_experience,
+    findings_of,
     keep_last_good,
     load_error,
     load_for_reload,
@@ -244,13 +245,17 @@ class KioskWindow(QWidget):
         (staff command); when it cannot be loaded the one on screen stays."""
         self.reload_in_background(restart=True)
 
-    def _use(self, experience: Experience, *, keep_page: bool, chosen: bool = True) -> None:
-        """Show ``experience`` (``chosen``: the one staff chose, not a stand-in)."""
-        try:
-            self.findings = validate(experience)
-        except Exception:
-            log.exception("validating %s failed", experience.source_path)
-            self.findings = []
+    def _use(
+        self,
+        experience: Experience,
+        *,
+        keep_page: bool,
+        chosen: bool = True,
+        findings: list[Finding] | None = None,
+    ) -> None:
+        """Show ``experience`` (``chosen``: the one staff chose, not a stand-in), with the
+        validator's ``findings`` when a worker already has them."""
+        self.findings = findings_of(experience) if findings is None else findings
         load_web_fonts(experience)  # before any page of it is drawn
         if chosen:
             self.experience_source.shown()
@@ -335,7 +340,7 @@ class KioskWindow(QWidget):
             if outcome.restart:
                 self.go_attract("restart")
             return
-        self._use(outcome.show, keep_page=not outcome.restart)
+        self._use(outcome.show, keep_page=not outcome.restart, findings=list(loaded.findings))
         if source is not None:
             self._keep_last_good(source, outcome.show)
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kiosk.models.experience_source import BACK_SOON_ID
 from kiosk.screen.window import KEEP_LANE, KioskWindow
 from kiosk.tasks import TaskRunner
@@ -104,3 +106,28 @@ def test_the_last_good_copy_keeps_the_findings_of_its_own_load(
     qtbot.waitUntil(manifest.exists, timeout=20_000)
     kept = json.loads(manifest.read_text(encoding="utf-8"))["findings"]
     assert [finding["code"] for finding in kept] == expected
+
+
+def test_a_reload_is_validated_off_the_ui_thread(
+    qtbot: Any,
+    open_window: Callable[..., KioskWindow],
+    features_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The validator walks every shape of a drawing: on a reload it runs on the loader's
+    worker with the load, and the window shows what it found."""
+    import kiosk.models.experience_source as experience_source
+
+    window = open_window(features_copy)
+    validated_on: list[int] = []
+    real_validate = experience_source.validate
+
+    def validate(experience: Any) -> Any:
+        validated_on.append(threading.get_ident())
+        return real_validate(experience)
+
+    monkeypatch.setattr(experience_source, "validate", validate)
+    window.restart_experience()
+    qtbot.waitUntil(lambda: window.reloads == 1, timeout=20_000)
+    assert validated_on and threading.get_ident() not in validated_on
+    assert [f.code for f in window.findings] == [f.code for f in real_validate(window.experience)]

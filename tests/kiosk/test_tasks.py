@@ -164,3 +164,21 @@ def test_an_unhandled_failure_shows_on_the_status_page(qtbot: Any, runner: TaskR
     tile = system_tile(0.0, None, runner.unhandled_failure)
     assert tile.level == "warn"
     assert "background task failed: dashboards read: KeyError: 'page'" in " ".join(tile.details)
+
+
+def test_nothing_is_delivered_after_the_shutdown(qtbot: Any) -> None:
+    """What finishes while the kiosk stops does not call back into parts already stopped
+    (a callback that starts more work would meet a closed runner)."""
+    runner = TaskRunner()
+    release = threading.Event()
+    delivered: list[str] = []
+
+    def slow() -> str:
+        release.wait(10.0)
+        return "late"
+
+    runner.run(slow, name="slow").on_success(delivered.append)
+    threading.Timer(0.1, release.set).start()
+    assert runner.shutdown(timeout=10.0)
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=10_000)
+    assert delivered == []
