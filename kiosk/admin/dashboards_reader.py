@@ -170,6 +170,10 @@ class DashboardsReader:
             except Exception:
                 log.debug("closing the live counters failed", exc_info=True)
 
+    def reader_niceness(self) -> int:
+        """The nice value of the SQLite reader's child process (blocking; off the UI thread)."""
+        return self._open_stats().niceness()
+
     def _fill(self, snap: DashboardSnapshot) -> None:
         now = snap.now = time.time()
         stats = self._open_stats()

@@ -107,7 +107,7 @@ def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None
     charts = [page.rate_plot, page.funnel_plot, page.dwell_plot, page.top_plot, page.traffic_plot]
     snap = sample_snapshot(time.time())
     page.show_snapshot(snap)
-    _frames(qtbot, page, 3)  # the axes settle at the first paints
+    _frames(qtbot, page, 12)  # the charts take turns; the axes settle at the first paints
     drawn = [chart.renders for chart in charts]
     assert all(drawn)
     _frames(qtbot, page, 5)  # frames without new figures copy the pictures
@@ -121,3 +121,36 @@ def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None
         n + (c is page.funnel_plot) for n, c in zip(drawn, charts, strict=True)
     ]
     assert page.funnel_text[3].toPlainText() == "301 (25%)"
+
+
+def test_charts_changed_together_take_turns_to_draw(qtbot: Any) -> None:
+    """After a refresh that changes every chart, no frame (a repaint of the whole page, as
+    the 60 Hz probe makes) draws more than one of them."""
+    page = DashboardsPage()
+    qtbot.addWidget(page)
+    page.resize(1600, 1000)
+    page.show()
+    qtbot.waitExposed(page)
+    charts = [page.rate_plot, page.funnel_plot, page.dwell_plot, page.top_plot, page.traffic_plot]
+    snap = sample_snapshot(time.time())
+    page.show_snapshot(snap)
+    _frames(qtbot, page, 12)
+    busier = dataclasses.replace(
+        snap,
+        funnel={key: n + 7 for key, n in (snap.funnel or {}).items()},
+        dwell=(snap.dwell[0], [n + 1 for n in snap.dwell[1]]) if snap.dwell else None,
+        top=[(sku, n + 3) for sku, n in snap.top],
+        traffic=[(h, s + 1, t + 2) for h, s, t in snap.traffic or []],
+        trends=snap.trends[1:],
+    )
+    before = sum(chart.renders for chart in charts)
+    page.show_snapshot(busier)
+    qtbot.wait(20)  # the scenes report their changes
+    per_frame = []
+    for _ in range(10):
+        qtbot.wait(20)  # a chart waiting for its turn may draw here too: one turn, one chart
+        drawn = sum(chart.renders for chart in charts)
+        _repaint_like_a_frame(page)
+        per_frame.append(sum(chart.renders for chart in charts) - drawn)
+    assert max(per_frame) == 1
+    assert sum(chart.renders for chart in charts) - before >= len(charts)
