@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -90,8 +91,9 @@ def main(argv: list[str]) -> int:
         print(out / f"{name}.png", flush=True)
 
     admin.open_pad()
-    admin.overlay.pad.press("1")  # type: ignore[union-attr]
-    admin.overlay.pad.press("2")  # type: ignore[union-attr]
+    assert admin.overlay is not None
+    admin.overlay.pad.press("1")
+    admin.overlay.pad.press("2")
     pump(app, 0.5)
     shot("pinpad")
     admin.login("manager")
@@ -100,10 +102,18 @@ def main(argv: list[str]) -> int:
     for page in ("status", "dashboards", "calibration", "content", "kiosk"):
         admin.show_page(page)
         if page == "content":
-            content = admin.pages["content"]
-            content.scan()  # type: ignore[attr-defined]
+            content: Any = admin.pages["content"]
+            content.scan()
             pump(app, 1.0)
-            content.check(library.incoming / "summer-offers.drawio")  # type: ignore[attr-defined]
+            content.check(library.incoming / "summer-offers.drawio")
+        if page == "dashboards":
+            # its first figures need the reader's child process and a first read: wait for
+            # them (up to 20 s on a busy machine) so that the picture shows charts
+            dashboards: Any = admin.pages["dashboards"]
+            for _ in range(80):
+                if "Waiting" not in dashboards.header.text():
+                    break
+                pump(app, 0.25)
         pump(app, 2.5)
         shot(page)
     admin.shutdown()
