@@ -46,7 +46,7 @@ from PySide6.QtWidgets import QWidget
 from kiosk.models.interactions import EventRecorder
 from kiosk.models.shopper_screen import ShopperScreen
 from kiosk.screen.frameprobe import FrameProbe
-from sensors import PresenceSensor, PresenceService, SimulatedSensor
+from sensors import PresenceSensor, PresenceService, SensorHealth, SimulatedSensor
 
 if TYPE_CHECKING:
     from storage import EventLog
@@ -270,7 +270,7 @@ class ControlServer(QObject):
         walk = sensor.walk_time_s(float(stop), speed) if stop else 0
         return {"walk_s": walk}
 
-    def _sensor_health(self) -> Any:
+    def _sensor_health(self) -> SensorHealth | None:
         return self._presence.health() if self._presence is not None else None
 
     def _stats(self) -> dict[str, Any]:
