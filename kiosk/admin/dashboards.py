@@ -249,9 +249,7 @@ class DashboardsPage(QWidget):
             self.funnel_text.append(text)
 
     def _build_day_charts(self) -> None:
-        self.dwell_plot = CachedPlot(
-            "Time on a page (seconds; the last bar: 4 min and more), today"
-        )
+        self.dwell_plot = CachedPlot("Time on a page (seconds), today")
         self.dwell_bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush="#81c784")
         self.dwell_plot.addItem(self.dwell_bars)
 
@@ -367,6 +365,10 @@ class DashboardsPage(QWidget):
         centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(counts))]
         widths = [(edges[i + 1] - edges[i]) * 0.9 for i in range(len(counts))]
         self.dwell_bars.setOpts(x=centres, height=counts, width=widths)
+        # the last bar holds every longer view: its edge says so ("240+")
+        last = edges[len(counts) - 1]
+        ticks = [(edge, f"{edge:g}") for edge in edges if edge % 60 == 0 and edge < last]
+        self.dwell_plot.getAxis("bottom").setTicks([[*ticks, (last, f"{last:g}+")]])
 
     def _draw_top(self, snap: DashboardSnapshot) -> None:
         top = snap.top
