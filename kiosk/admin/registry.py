@@ -25,6 +25,10 @@ MANAGER_ONLY: tuple[Role, ...] = ("manager",)
 class AdminPage(Protocol):
     """One page of the staff panel, as the controller drives it.
 
+    Its title and the roles that see it are given where it is registered
+    (:meth:`PageRegistry.register`): the side bar needs them before any page is built, and a
+    page a role may not see is never built for it.
+
     Lifecycle, every call on the UI thread: the page is built (its registry entry's
     ``build``) the first time a role that may see it logs in, and kept until the kiosk
     stops. Then :meth:`on_show` each time it comes on screen, :meth:`refresh` once a second
