@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from settings import render_config
+from settings import KioskConfig, render_config
 from settings.cli_support import add_config_arguments, load_config_or_exit
 from settings.loader import missing_paths, set_path
 from settings.logsetup import configure_logging
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """``kiosk preview`` and ``kiosk set-pin``."""
+    """``kiosk preview``, ``kiosk set-pin`` and ``kiosk record-stop``."""
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = commands.add_parser(
         "preview",
@@ -76,6 +76,13 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         help="frame the page as the kiosk does (default) or the drawing's bounds as "
         "draw.io's viewer does",
     )  # fmt: skip
+    commands.add_parser(
+        "record-stop",
+        help="note why the kiosk stopped (systemd's ExecStopPost= runs it after every stop)",
+        description="Append systemd's SERVICE_RESULT, EXIT_CODE and EXIT_STATUS to the data "
+        "folder's restarts.jsonl: the status page shows today's restarts and their reasons, "
+        "and a crash loop starts the kiosk on its last good experience.",
+    )
     # listed for --help; `kiosk set-pin ...` is parsed by its own parser (see main)
     commands.add_parser(
         "set-pin",
@@ -117,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=args.log_level or "WARNING", format="%(message)s")
         return run_preview(args)
     config = load_config_or_exit(args.config, PROG)
+    if args.command == "record-stop":
+        return record_stop(config)
     if args.windowed:
         config.kiosk.fullscreen = False
     if args.watch:
@@ -151,6 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         control=args.control,
         start_page=args.start_page,
     )
+
+
+def record_stop(config: KioskConfig) -> int:
+    """``kiosk record-stop``: one line in the restart log, and in the journal."""
+    from kiosk.models.restarts import record_stop as append_stop
+
+    assert config.paths.data_dir is not None, "load_config resolves paths.data_dir"
+    try:
+        stop = append_stop(config.paths.data_dir, os.environ)
+    except OSError as exc:
+        print(
+            f"{PROG} record-stop: {config.paths.data_dir}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
+    print(f"{PROG} record-stop: {stop.reason} ({stop.result or 'no SERVICE_RESULT'})")
+    return 0
 
 
 def _has_display() -> bool:

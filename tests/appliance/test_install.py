@@ -186,3 +186,22 @@ def test_a_second_run_keeps_the_edited_config_and_uninstall_keeps_the_data(
 
     run("/usr/bin/python3", INSTALL, "--root", root, "--uninstall", "--purge")
     assert not (root / "etc" / APP).exists() and not (root / "var/lib" / APP).exists()
+
+
+def test_record_stop_appends_why_systemd_stopped_the_kiosk(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    # what systemd gives ExecStopPost= after the watchdog killed the kiosk
+    env.update(SERVICE_RESULT="watchdog", EXIT_CODE="killed", EXIT_STATUS="ABRT")
+    kiosk = Path(sys.executable).parent / "kiosk"
+    done = run(kiosk, "--config", config, "record-stop", env=env)
+    assert "hung (the watchdog restarted it)" in done.stdout
+    line = (tmp_path / "data" / "restarts.jsonl").read_text().splitlines()
+    assert (
+        len(line) == 1 and '"result": "watchdog"' in line[0] and '"exit_status": "ABRT"' in line[0]
+    )
+    unit = (REPO / "deploy/systemd" / UNITS[0]).read_text()
+    assert (
+        f"ExecStopPost=/opt/{APP}/venv/bin/kiosk --config /etc/{APP}/kiosk.toml record-stop" in unit
+    )
