@@ -154,11 +154,18 @@ def test_redis_is_bound_to_loopback_and_never_evicts_the_mirror(
 
 
 def test_it_tells_the_installer_what_is_left(installed: tuple[Path, str]) -> None:
-    _, output = installed
+    root, output = installed
     assert "left for you" in output
     for what in ("set-pin --role staff", "set-pin --role manager", "store_id", "secrets/"):
         assert what in output, what
     assert "Debian packages (not into --root)" in output
+    version = int(run("systemctl", "--version").stdout.split()[1])
+    backoff = root / "etc/systemd/system" / f"{UNITS[0]}.d" / "backoff.conf"
+    if version >= 254:
+        assert "RestartSteps=5" in backoff.read_text()
+    else:
+        assert not backoff.exists()
+        assert f"restart backoff (systemd {version} has no RestartSteps=" in output
 
 
 def test_a_second_run_keeps_the_edited_config_and_uninstall_keeps_the_data(
