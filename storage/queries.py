@@ -235,20 +235,22 @@ def _pairs(
     if shoppers == 0:
         return []
     pairs = rollup_pairs
-    single = rollup_products
+    first = rollup_products.alias("first")
+    second = rollup_products.alias("second")
     # the index on (day, sessions) reads only the pairs near or above the threshold; the
-    # exact test is the division below
+    # exact test is the division below. A pair is stored once (a < b): both orders here.
     floor = max(0, math.floor(min_support * shoppers) - 1)
     rows = conn.execute(
-        select(pairs.c.a, pairs.c.b, pairs.c.sessions, single.c.sessions)
-        .join_from(pairs, single, and_(single.c.day == pairs.c.day, single.c.sku == pairs.c.a))
+        select(pairs.c.a, pairs.c.b, pairs.c.sessions, first.c.sessions, second.c.sessions)
+        .join_from(pairs, first, and_(first.c.day == pairs.c.day, first.c.sku == pairs.c.a))
+        .join(second, and_(second.c.day == pairs.c.day, second.c.sku == pairs.c.b))
         .where(pairs.c.day == day, pairs.c.sessions >= floor)
     )
-    found = [
-        (str(a), str(b), n / shoppers, n / seen)
-        for a, b, n, seen in rows
-        if n / shoppers >= min_support
-    ]
+    found = []
+    for a, b, n, seen_a, seen_b in rows:
+        if n / shoppers >= min_support:
+            found.append((str(a), str(b), n / shoppers, n / seen_a))
+            found.append((str(b), str(a), n / shoppers, n / seen_b))
     found.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
     return found[: int(limit)]
 

@@ -19,7 +19,7 @@ A *day* is the local calendar date of an event's ``ts_epoch`` (``YYYY-MM-DD``, S
 - ``rollup_dwell``: per day and page, page views per dwell bin (:data:`DWELL_EDGES_MS`).
 - ``rollup_day_sessions`` and ``rollup_baskets``: which sessions were seen that day, and the
   products each saw (the state that makes the distinct counts exact across batches).
-- ``rollup_pairs``: per day, sessions that saw both products ``a`` and ``b`` (both orders).
+- ``rollup_pairs``: per day, sessions that saw both products ``a`` and ``b`` (``a < b``).
 - ``rollup_progress``: the last ``seq`` folded. Events after it are the backlog: a database
   from before the rollups existed is built once, :data:`BUILD_CHUNK` events per batch on the
   writer thread (:func:`fold_batch`), never on the UI thread, and resumes after a restart.
@@ -197,19 +197,17 @@ WHERE session_id IS NOT NULL AND sku IS NOT NULL AND NOT EXISTS (
     WHERE r.day = e.day AND r.session_id = e.session_id AND r.sku = e.sku)
 """
 # each product new to a session's basket pairs with the products the basket held already
-# and with the other new ones, in both orders (a, b) and (b, a)
+# and with the other new ones; a pair is kept once, a < b (the reader gives both orders)
 _PAIRS_SQL = """
 INSERT INTO rollup_pairs (day, a, b, sessions)
 SELECT day, a, b, count(*) FROM (
-    SELECT n.day AS day, n.sku AS a, o.sku AS b FROM temp.rollup_new_basket AS n
-    JOIN rollup_baskets AS o ON o.day = n.day AND o.session_id = n.session_id
-    UNION ALL
-    SELECT n.day, o.sku, n.sku FROM temp.rollup_new_basket AS n
+    SELECT n.day AS day, min(n.sku, o.sku) AS a, max(n.sku, o.sku) AS b
+    FROM temp.rollup_new_basket AS n
     JOIN rollup_baskets AS o ON o.day = n.day AND o.session_id = n.session_id
     UNION ALL
     SELECT n.day, n.sku, m.sku FROM temp.rollup_new_basket AS n
     JOIN temp.rollup_new_basket AS m
-        ON m.day = n.day AND m.session_id = n.session_id AND m.sku <> n.sku
+        ON m.day = n.day AND m.session_id = n.session_id AND n.sku < m.sku
 ) WHERE true GROUP BY day, a, b
 ON CONFLICT (day, a, b) DO UPDATE SET sessions = sessions + excluded.sessions
 """
@@ -226,7 +224,9 @@ def _prepare(db: sqlite3.Connection) -> None:
         "hour INTEGER, type TEXT, session_id TEXT, sku TEXT, page TEXT, zone, dwell_ms)"
     )
     db.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS rollup_new_basket (day TEXT, session_id TEXT, sku TEXT)"
+        # keyed: the pairs query joins it with itself by (day, session_id)
+        "CREATE TEMP TABLE IF NOT EXISTS rollup_new_basket (day TEXT, session_id TEXT, sku TEXT, "
+        "PRIMARY KEY (day, session_id, sku)) WITHOUT ROWID"
     )
     db.execute("DELETE FROM temp.rollup_batch")
     db.execute("DELETE FROM temp.rollup_new_basket")

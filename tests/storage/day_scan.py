@@ -160,9 +160,7 @@ def rollup_tables(db: sqlite3.Connection, day: str) -> dict[str, Any]:
         "sessions": (sessions, touched, viewed),
         "funnel": [passed, approached, engaged],
         "deepest": deepest,
-        "pairs": {
-            (a, b): n for a, b, n in rows("SELECT a, b, sessions FROM rollup_pairs WHERE day = ?")
-        },
+        "pairs": _both_orders(rows("SELECT a, b, sessions FROM rollup_pairs WHERE day = ?")),
     }
 
 
@@ -191,3 +189,9 @@ def reference(day: DayScan) -> dict[str, Any]:
 
 def _all_skus(day: DayScan) -> set[str]:
     return set(day.products) | {sku for items in day.baskets.values() for sku in items}
+
+
+def _both_orders(rows: list[Any]) -> dict[tuple[str, str], int]:
+    """The rollup keeps a pair once (a < b): both orders, as the scan counts them."""
+    assert all(a < b for a, b, _ in rows)
+    return {pair: n for a, b, n in rows for pair in ((a, b), (b, a))}
