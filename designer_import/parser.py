@@ -83,7 +83,8 @@ class _Geo:
     height: float = 0.0
     relative: bool = False
     offset: Point | None = None
-    points: list[Point] = field(default_factory=list)
+    #: The waypoints (a tuple: most geometries have none, and share the empty one).
+    points: tuple[Point, ...] = ()
     source_point: Point | None = None
     target_point: Point | None = None
 
@@ -145,6 +146,8 @@ def _read_geometry(element: etree._Element | None) -> _Geo | None:
         _f(element.get("height")),
         element.get("relative") == "1",
     )
+    if not len(element):
+        return geo  # the common case: no points (iterating no children still costs)
     for child in element:
         role = child.get("as")
         if child.tag == "mxPoint":
@@ -155,7 +158,7 @@ def _read_geometry(element: etree._Element | None) -> _Geo | None:
             elif role == "targetPoint":
                 geo.target_point = _point(child)
         elif child.tag == "Array" and role == "points":
-            geo.points = [_point(p) for p in child if p.tag == "mxPoint"]
+            geo.points = tuple(_point(p) for p in child if p.tag == "mxPoint")
     return geo
 
 
