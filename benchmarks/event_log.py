@@ -81,19 +81,33 @@ def _cpu_s(stat_path: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) * _TICK_S
 
 
+def _schedstat(path: str) -> tuple[float, float] | None:
+    """(seconds run on a core, seconds waited for one) of a task, from its ``schedstat``."""
+    try:
+        with open(path, encoding="ascii") as f:
+            ran, waited, _slices = f.read().split()
+    except (OSError, ValueError):
+        return None
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
 class ThreadCpu:
-    """Samples the CPU time of this process's threads (by name) while a round runs: the
-    threads end with the round, so the last sample of each is kept."""
+    """Samples, per thread name, the time this process's threads ran on a core and waited
+    for one (``/proc/self/task/*/schedstat``) while a round runs: the threads end with the
+    round, so the last sample of each is kept. The rest of a thread's time it was blocked:
+    on the GIL, a lock, I/O (an fsync) or its queue."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._before: dict[str, float] = {}
+        self.ran: dict[str, float] = {}
+        self.waited: dict[str, float] = {}
+        self._before: dict[str, tuple[float, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
 
     def __enter__(self) -> ThreadCpu:
         self._sample()
-        self._before = dict(self.seconds)  # the threads already running: their CPU so far
+        # the threads already running: their times so far
+        self._before = {name: (self.ran[name], self.waited[name]) for name in self.ran}
         self._thread.start()
         return self
 
@@ -101,8 +115,9 @@ class ThreadCpu:
         self._stop.set()
         self._thread.join()
         self._sample()
-        for name, before in self._before.items():
-            self.seconds[name] -= before
+        for name, (ran, waited) in self._before.items():
+            self.ran[name] -= ran
+            self.waited[name] -= waited
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_EVERY_S):
@@ -112,10 +127,11 @@ class ThreadCpu:
         for thread in threading.enumerate():
             if thread.native_id is None or thread.name == "cpu-sampler":
                 continue
-            seconds = _cpu_s(f"/proc/self/task/{thread.native_id}/stat")
-            if seconds is not None:
+            times = _schedstat(f"/proc/self/task/{thread.native_id}/schedstat")
+            if times is not None:
                 name = "append" if thread is threading.main_thread() else thread.name
-                self.seconds[name] = max(self.seconds.get(name, 0.0), seconds)
+                self.ran[name] = max(self.ran.get(name, 0.0), times[0])
+                self.waited[name] = max(self.waited.get(name, 0.0), times[1])
 
 
 @dataclass
@@ -180,8 +196,12 @@ def _through_log(
         appended = time.perf_counter() - started
         log.stop(timeout=120)
         seconds = time.perf_counter() - started
-    factors = {f"cpu {name} s": s for name, s in cpu.seconds.items() if name != "append"}
-    factors["cpu append s"] = cpu.seconds.get("append", 0.0)
+    factors = {f"cpu {name} s": ran for name, ran in cpu.ran.items()}
+    factors.update({f"core wait {name} s": waited for name, waited in cpu.waited.items()})
+    writer = "event-log-writer"
+    factors[f"blocked {writer} s"] = (
+        seconds - cpu.ran.get(writer, 0.0) - cpu.waited.get(writer, 0.0)
+    )
     redis_after = _cpu_s(f"/proc/{redis_pid}/stat") if redis_pid else None
     if redis_before is not None and redis_after is not None:
         factors["cpu redis-server s"] = redis_after - redis_before
@@ -241,6 +261,17 @@ def _print_drivers(rounds: list[RoundCosts]) -> dict[str, float]:
     if drivers:
         name, _low, _high, r = drivers[0]
         print(f"the rounds' time follows {name} most closely (r = {r:+.2f})")
+    writer = "event-log-writer"
+    parts = {
+        part: statistics.median(r.factors.get(f"{part} {writer} s", 0.0) for r in rounds)
+        for part in ("cpu", "core wait", "blocked")
+    }
+    print(
+        f"the writer's round (median {statistics.median(times):.2f} s): ran "
+        f"{parts['cpu']:.2f} s, waited for a core {parts['core wait']:.2f} s (other threads "
+        f"and processes on the {os.cpu_count()} cores), blocked {parts['blocked']:.2f} s "
+        "(the GIL, fsync, its queue)"
+    )
     return {name: round(r, 2) for name, _low, _high, r in drivers}
 
 

@@ -22,7 +22,6 @@ from storage.batch_hooks import BatchHook
 from storage.event import Event, EventRejected
 from storage.event_schema import EventCheck
 from storage.intake import Intake, IntakeHealth
-from storage.records import to_row
 from storage.redis_mirror import RedisCatchUp, RedisHealth
 from storage.retention import RetentionHealth, RetentionSchedule
 from storage.writer import BatchWriter, WriterHealth, WriterSettings
@@ -179,33 +178,20 @@ class EventLog:
         self._started = True
 
     def append(self, event: Event) -> None:
-        """Queue one event as its row; returns at once unless the queue is full
-        (back-pressure). The row is made here, on the caller's thread: its Python work then
-        runs while the writer's SQLite work runs, not after it.
+        """Queue one event; returns at once unless the queue is full (back-pressure).
 
         Raises :class:`EventRejected` (one line: the event, the field, the rule) for an event
         that does not match the published schema (``resources/schema/event-v1.json``).
         """
         try:
             self._check(event, self._store_id, self._kiosk_id, self._payload_max)
-            row = to_row(event, self._store_id, self._kiosk_id, self._payload_max)
         except EventRejected:
             self._rejected += 1
             raise
-        except Exception as exc:
-            # a value nothing foresaw: this event goes, the caller and the log carry on
-            self._rejected += 1
-            log.error(
-                "event log: %s event cannot be stored (%s: %s)",
-                getattr(event, "type", type(event).__name__),
-                type(exc).__name__,
-                exc,
-            )
-            return
         if self._stopped:
-            self._intake.drop(row, "stopped")
+            self._intake.drop(event, "stopped")
             return
-        self._intake.put(row)
+        self._intake.put(event)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write everything queued, then stop the writer thread and the Redis catch-up."""

@@ -41,9 +41,9 @@ class HeldRows:
         else:
             self.spill = None
 
-    def extend(self, rows: list[Row]) -> None:
-        """Hold these rows too (the newest)."""
-        self._rows.extend(rows)
+    def add(self, row: Row) -> None:
+        """Hold one more row (the newest)."""
+        self._rows.append(row)
 
     def first(self, n: int) -> list[Row]:
         """The ``n`` oldest rows (fewer when fewer are held)."""

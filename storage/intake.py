@@ -1,9 +1,4 @@
-"""The events appended and not yet taken by the writer: a queue with back-pressure.
-
-Events are queued as their rows (converted by ``EventLog.append``, on the caller's thread):
-the conversion is Python work, and on the caller's thread it overlaps the writer's inserts,
-which run in SQLite with the GIL released, instead of following them (benchmarks.event_log).
-"""
+"""The events appended and not yet taken by the writer: a queue with back-pressure."""
 
 from __future__ import annotations
 
@@ -13,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.records import Row
+from storage.event import Event
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +36,9 @@ class IntakeHealth:
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """What one :meth:`Intake.take` got: the rows, and whether the stop marker came."""
+    """What one :meth:`Intake.take` got: the events, and whether the stop marker came."""
 
-    rows: list[Row]
+    events: list[Event]
     stop_seen: bool
 
 
@@ -59,7 +54,7 @@ class Intake:
     def __init__(self, queue_max: int, held: Callable[[], int]) -> None:
         self.queue_max = queue_max
         self._held = held
-        self._queue: queue.SimpleQueue[Row | _StopMarker] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Event | _StopMarker] = queue.SimpleQueue()
         self._backpressure = False
         self._saturated = False
         self._logged_at = 0.0
@@ -69,19 +64,19 @@ class Intake:
         """Events queued now."""
         return self._queue.qsize()
 
-    def put(self, row: Row) -> None:
-        """Queue ``row`` (back-pressure when the queue is full, see the class)."""
+    def put(self, event: Event) -> None:
+        """Queue ``event`` (back-pressure when the queue is full, see the class)."""
         if self._queue.qsize() < self.queue_max:
-            self._queue.put(row)
+            self._queue.put(event)
             return
-        self._wait_for_room(row)
+        self._wait_for_room(event)
 
-    def drop(self, row: Row, why: str) -> None:
+    def drop(self, event: Event, why: str) -> None:
         """Count and log an event that is not queued at all."""
         self.dropped += 1
-        log.warning("event log %s: %s event not saved", why, row.type)
+        log.warning("event log %s: %s event not saved", why, event.type)
 
-    def _wait_for_room(self, row: Row) -> None:
+    def _wait_for_room(self, event: Event) -> None:
         self._backpressure = True
         now = time.monotonic()
         if now - self._logged_at > BACKPRESSURE_LOG_EVERY_S:
@@ -100,12 +95,12 @@ class Intake:
                     "event log full (queue %d, memory %d): %s event DROPPED (%d so far)",
                     self._queue.qsize(),
                     self._held(),
-                    row.type,
+                    event.type,
                     self.dropped,
                 )
                 return
             time.sleep(0.001)
-        self._queue.put(row)
+        self._queue.put(event)
 
     def close(self) -> None:
         """Mark the end: the writer takes what was queued before it, then stops."""
@@ -118,7 +113,7 @@ class Intake:
             self._saturated = False
 
     def take(self, limit: int, wait: float, gather: float) -> Taken:
-        """Up to ``limit`` rows: waits up to ``wait`` for the first, then up to ``gather``
+        """Up to ``limit`` events: waits up to ``wait`` for the first, then up to ``gather``
         seconds for more (the writer's flush interval)."""
         q = self._queue
         try:
@@ -142,18 +137,18 @@ class Intake:
         stop_seen = items[-1] is _STOP
         if stop_seen:
             items.pop()
-        return Taken([r for r in items if not isinstance(r, _StopMarker)], stop_seen)
+        return Taken([e for e in items if not isinstance(e, _StopMarker)], stop_seen)
 
-    def take_rest(self) -> list[Row]:
-        """Every row still queued (after the stop marker was seen)."""
-        rows: list[Row] = []
+    def take_rest(self) -> list[Event]:
+        """Every event still queued (after the stop marker was seen)."""
+        events: list[Event] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return rows
+                return events
             if not isinstance(item, _StopMarker):
-                rows.append(item)
+                events.append(item)
 
     def health(self) -> IntakeHealth:
         """A snapshot (any thread)."""

@@ -1,7 +1,7 @@
 """The batch writer: the one thread that writes the event log's SQLite file.
 
-It takes the appended events' rows from the :class:`~storage.intake.Intake` and inserts them
-in batches, one transaction each (the sessions table, the per-batch hooks
+It takes the appended events from the :class:`~storage.intake.Intake`, turns them into rows
+and inserts them in batches, one transaction each (the sessions table, the per-batch hooks
 and the batch's rows commit together), then hands each committed batch to the Redis
 catch-up and nudges the WAL checkpointer; between batches it runs the retention schedule.
 When the file cannot be written (full disk, read-only, locked, corrupt, moved aside) it
@@ -36,9 +36,10 @@ from storage.db import (
     migrate,
     quick_check,
 )
+from storage.event import Event, EventRejected
 from storage.held import HeldRows
 from storage.intake import Intake
-from storage.records import INSERT_SQL, SESSIONS_UPSERT_SQL, Row
+from storage.records import INSERT_SQL, SESSIONS_UPSERT_SQL, Row, to_row
 from storage.redis_mirror import RedisCatchUp
 from storage.retention import RetentionSchedule
 from storage.schema import events
@@ -328,7 +329,7 @@ class BatchWriter:
             self._intake.relieve()
         # Anything appended before stop() sits before the marker; a failed SQLite gets
         # one more chance so a graceful stop loses nothing.
-        self.held.extend(self._intake.take_rest())
+        self._convert(self._intake.take_rest())
         if len(self.held) and self.engine is None:
             self._open()
         if self.engine is not None:
@@ -346,7 +347,7 @@ class BatchWriter:
             min(room, self.settings.flush_max_events), wait, self.settings.flush_interval_s
         )
         self._stop_seen = taken.stop_seen
-        self.held.extend(taken.rows)
+        self._convert(taken.events)
 
     def _write_held(self) -> None:
         """Write the held rows when the file takes them; else spill them and retry when due."""
@@ -371,6 +372,26 @@ class BatchWriter:
             retention.run_due(self.engine)
         except Exception as exc:
             self._fail(exc)
+
+    def _convert(self, taken: list[Event]) -> None:
+        s = self.settings
+        store_id, kiosk_id, payload_max = s.store_id, s.kiosk_id, s.payload_max_bytes
+        keep = self.held.add
+        for event in taken:
+            try:
+                keep(to_row(event, store_id, kiosk_id, payload_max))
+            except EventRejected as exc:
+                self._rejected += 1
+                log.error("event log: %s", exc)
+            except Exception as exc:
+                # a value nothing foresaw: this event goes, the writer and the others stay
+                self._rejected += 1
+                log.error(
+                    "event log: %s event cannot be stored (%s: %s)",
+                    getattr(event, "type", type(event).__name__),
+                    type(exc).__name__,
+                    exc,
+                )
 
     # --- batches -----------------------------------------------------------------------------
 
