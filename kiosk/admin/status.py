@@ -160,12 +160,15 @@ class StatusPage(QWidget):
         config, screen, reading = self._config, self._screen, self.reading
         presence = self._presence
         health = state = None
+        starting = False
         if presence is not None:
             health = presence.health()
             # what the camera last saw is no longer true once it went offline
             state = presence.state if health.online else None
+            # "off" is final (switched off): while the thread still runs it has not said yet
+            starting = health.status == "off" and presence.running
         return {
-            "camera": camera_tile(config.sensors.type, health, state),
+            "camera": camera_tile(config.sensors.type, health, state, starting=starting),
             "storage": storage_tile(reading, running=self._event_log is not None),
             "redis": redis_tile(reading, enabled=config.redis.enabled),
             "uplink": uplink_tile(reading, enabled=self._uplink is not None),

@@ -118,12 +118,19 @@ def _ago(epoch: float | None) -> str:
 
 
 def camera_tile(
-    sensors_type: str, health: SensorHealth | None, state: PresenceState | None
+    sensors_type: str,
+    health: SensorHealth | None,
+    state: PresenceState | None,
+    *,
+    starting: bool = False,
 ) -> TileView:
     """The camera's tile from the presence service's health (None: no presence service)
-    and the presence it last reported. Grey only when presence sensing is switched off;
-    simulated shoppers are amber (no camera is watching); a camera that is missing, failed
-    or ended is red or amber: the kiosk runs touch-only."""
+    and the presence it last reported (``starting``: its thread runs but has not reported
+    yet). Grey only when presence sensing is switched off; simulated shoppers are amber (no
+    camera is watching); a camera that is missing, failed or ended is red or amber: the
+    kiosk runs touch-only."""
+    if starting:
+        return TileView("warn", "Starting", ["no report from the camera yet"])
     if health is None:
         if sensors_type == "none":
             return TileView("off", "No camera", ["touch only: presence sensing is off"])

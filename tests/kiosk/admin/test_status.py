@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -310,4 +311,44 @@ def test_the_camera_tile_drops_what_an_ended_recording_last_saw(
         assert camera.level == "bad" and "zone -" in camera.text
         assert "engaged" not in camera.text
     finally:
+        presence.stop()
+
+
+class SlowToOpen(ScriptedSensor):
+    """A camera that takes until ``ready`` is set to open (a RealSense's first open takes
+    seconds)."""
+
+    def __init__(self, ready: threading.Event) -> None:
+        seen = Observation(share=0.4, nearest_m=0.53, people=2)
+        super().__init__([Frame(timestamp=0.0, observation=seen)], hold_last=True)
+        self.ready = ready
+
+    def open(self) -> None:
+        self.ready.wait(10)
+        super().open()
+
+
+def test_the_camera_tile_says_starting_until_the_camera_first_reports(
+    qtbot: Any, window: Any, config: KioskConfig, clock: FakeClock, make_admin: Any
+) -> None:
+    ready = threading.Event()
+    presence = PresenceService(
+        SlowToOpen(ready),
+        on_state=lambda _state: None,
+        on_health=lambda _health: None,
+        settings=config.sensors,
+    )
+    presence.start()
+    try:
+        admin = make_admin(presence=presence)
+        log_in(qtbot, admin, window, clock, STAFF_PIN)
+        camera = admin.pages["status"].tiles["camera"]
+        assert (camera.level, camera.text.splitlines()[0]) == ("warn", "CHECK · Starting")
+        ready.set()
+        qtbot.waitUntil(lambda: presence.health().online, timeout=5000)
+        clock.advance(1)
+        admin.tick()
+        assert camera.level == "ok"
+    finally:
+        ready.set()
         presence.stop()
