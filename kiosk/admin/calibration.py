@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QW
 from kiosk.admin import theme
 from kiosk.admin.audit import AdminAudit
 from kiosk.admin.configfile import Calibration, CalibrationSaveError, CalibrationWriter
+from kiosk.admin.tiles import presence_starting
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 from settings.model import ZonesSection
@@ -371,18 +372,18 @@ class CalibrationPage(QWidget):
         """Show the current zone and distance (the controller calls this every second); what
         the camera cannot see is said instead: no camera, its fault, or simulated shoppers."""
         presence = self._presence
-        health = presence.health() if presence is not None else None
-        if health is not None and health.simulated:
-            self.live.setText("simulated shoppers: no camera to calibrate")
-            self.no_image.setText("no camera: shoppers are simulated")
-            return
-        if health is not None and not health.online:
-            self.live.setText(f"no camera: {health.message or health.status}")
-            self.no_image.setText(f"camera {health.status.replace('_', ' ')}")
-            return
         if presence is None:
             self.live.setText("no camera: presence sensing is not running")
             self.no_image.setText("no camera")
+            return
+        health = presence.health()
+        if health.simulated:
+            self.live.setText("simulated shoppers: no camera to calibrate")
+            self.no_image.setText("no camera: shoppers are simulated")
+            return
+        if not health.online and not presence_starting(presence, health):
+            self.live.setText(f"no camera: {health.message or health.status}")
+            self.no_image.setText(f"camera {health.status.replace('_', ' ')}")
             return
         webcam = self._config.sensors.type == "webcam"
         # a webcam sees no depth: there is no image to colour by zone, only the readings

@@ -18,6 +18,7 @@ from kiosk.admin.tiles import (
     TileView,
     camera_tile,
     experience_tile,
+    presence_starting,
     read_status,
     redis_tile,
     storage_tile,
@@ -165,8 +166,7 @@ class StatusPage(QWidget):
             health = presence.health()
             # what the camera last saw is no longer true once it went offline
             state = presence.state if health.online else None
-            # "off" is final (switched off): while the thread still runs it has not said yet
-            starting = health.status == "off" and presence.running
+            starting = presence_starting(presence, health)
         return {
             "camera": camera_tile(config.sensors.type, health, state, starting=starting),
             "storage": storage_tile(reading, running=self._event_log is not None),

@@ -19,7 +19,7 @@ import psutil
 if TYPE_CHECKING:
     from designer_import import Finding
     from designer_import.model import Experience
-    from sensors import PresenceState, SensorHealth
+    from sensors import PresenceService, PresenceState, SensorHealth
     from storage import EventLog, StorageHealth
     from uplink import UplinkService, UplinkStatus
 
@@ -115,6 +115,12 @@ def _ago(epoch: float | None) -> str:
     if epoch is None:
         return "never"
     return human_duration(time.time() - epoch) + " ago"
+
+
+def presence_starting(presence: PresenceService, health: SensorHealth) -> bool:
+    """True while the presence service's thread runs but has not reported yet: its health
+    is then still the initial "off" (which is final once reported: switched off)."""
+    return health.status == "off" and presence.running
 
 
 def camera_tile(

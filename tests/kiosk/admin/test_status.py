@@ -328,7 +328,7 @@ class SlowToOpen(ScriptedSensor):
         super().open()
 
 
-def test_the_camera_tile_says_starting_until_the_camera_first_reports(
+def test_a_camera_slow_to_open_is_starting_not_off(
     qtbot: Any, window: Any, config: KioskConfig, clock: FakeClock, make_admin: Any
 ) -> None:
     ready = threading.Event()
@@ -344,6 +344,10 @@ def test_the_camera_tile_says_starting_until_the_camera_first_reports(
         log_in(qtbot, admin, window, clock, STAFF_PIN)
         camera = admin.pages["status"].tiles["camera"]
         assert (camera.level, camera.text.splitlines()[0]) == ("warn", "CHECK · Starting")
+        assert admin.show_page("calibration")
+        calibration = admin.pages["calibration"]
+        assert calibration.live.text() == "no presence report yet"
+        assert calibration.no_image.toPlainText() == "waiting for the camera…"
         ready.set()
         qtbot.waitUntil(lambda: presence.health().online, timeout=5000)
         clock.advance(1)
