@@ -106,6 +106,7 @@ class Started:
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         env = {k: v for k, v in env.items() if not k.startswith("KIOSK_")}
         started = time.monotonic()
+        self.command = " ".join(command[:4])
         self.proc = subprocess.Popen(
             command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -116,14 +117,14 @@ class Started:
         while time.monotonic() - started < READY_TIMEOUT_S:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise SystemExit(f"boot: {self.proc.args} exited before READY=1:\n{err}")
+                raise SystemExit(f"boot: {self.command} exited before READY=1:\n{err}")
             try:
                 message = self.sock.recv(4096).decode()
             except TimeoutError:
                 continue
             if "READY=1" in message.split("\n"):
                 return time.monotonic() - started
-        raise SystemExit(f"boot: no READY=1 from {self.proc.args} in {READY_TIMEOUT_S:.0f} s")
+        raise SystemExit(f"boot: no READY=1 from {self.command} in {READY_TIMEOUT_S:.0f} s")
 
     def peak_rss_mb(self) -> float:
         """The process's peak resident set so far (VmHWM), in MB."""
