@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from kiosk.admin import theme
 from kiosk.admin.dashboards_reader import (
     RATE_LINES,
+    RATE_STEP_S,
     RATE_WINDOW_S,
     SMOOTH_S,
     DashboardSnapshot,
@@ -57,7 +58,7 @@ RENDER_RETRY_MS = 10
 #: The task lane the page's reads run on, one after the other.
 READ_LANE = "dashboards"
 _TICK_FONT = QFont("DejaVu Sans", 14)
-_RATE_X = np.arange(-RATE_WINDOW_S, 1, dtype=float)
+_RATE_X = np.arange(-RATE_WINDOW_S, 1, RATE_STEP_S, dtype=float)
 
 
 class CachedPlot(pg.PlotWidget):

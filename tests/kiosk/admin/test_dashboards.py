@@ -69,7 +69,7 @@ def test_page_draws_a_snapshot(qtbot: Any) -> None:
     page.show_snapshot(sample_snapshot(now))
     assert "48,211 events today" in page.header.text()
     xs, ys = page.rate_lines[0].getData()
-    assert len(xs) == 601 and xs[-1] == 0 and ys.sum() > 0
+    assert len(xs) == 201 and xs[0] == -600 and xs[-1] == 0 and ys.sum() > 0
     assert page.funnel_bars.opts["width"] == [1200, 640, 410, 300, 180]
     assert page.funnel_text[4].toPlainText() == "180 (15%)"
     assert len(page.top_bars.opts["width"]) == 4  # top 10% of 40 products
