@@ -144,63 +144,30 @@ def _tally(name: str) -> Column[int]:
     return Column(name, Integer, nullable=False, server_default=text("0"))
 
 
-rollup_days = Table(
+def _day_table(name: str, keys: dict[str, type[Text | Integer]], tallies: tuple[str, ...]) -> Table:
+    """A rollup table: keyed by ``day`` and ``keys`` (name -> type), then its counts; no
+    rowid (the key is the table's one b-tree)."""
+    return Table(
+        name,
+        metadata,
+        Column("day", Text, primary_key=True),
+        *(Column(key, kind, primary_key=True) for key, kind in keys.items()),
+        *(_tally(tally) for tally in tallies),
+        sqlite_with_rowid=False,
+    )
+
+
+rollup_days = _day_table(
     "rollup_days",
-    metadata,
-    Column("day", Text, primary_key=True),
-    *(_tally(name) for name in ("sessions", "touched", "viewed")),
-    *(_tally(name) for name in ("passed", "approached", "engaged", "deepest")),
+    {},
+    ("sessions", "touched", "viewed", "passed", "approached", "engaged", "deepest"),
 )
-rollup_traffic = Table(
-    "rollup_traffic",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("hour", Integer, primary_key=True),
-    *(_tally(name) for name in ("events", "sessions", "touches")),
-    sqlite_with_rowid=False,
-)
-rollup_products = Table(
-    "rollup_products",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("sku", Text, primary_key=True),
-    *(_tally(name) for name in ("events", "sessions")),
-    sqlite_with_rowid=False,
-)
-rollup_dwell = Table(
-    "rollup_dwell",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("page", Text, primary_key=True),
-    Column("bin", Integer, primary_key=True),
-    _tally("views"),
-    sqlite_with_rowid=False,
-)
-rollup_day_sessions = Table(
-    "rollup_day_sessions",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("session_id", Text, primary_key=True),
-    *(_tally(name) for name in ("touched", "viewed")),
-    sqlite_with_rowid=False,
-)
-rollup_baskets = Table(
-    "rollup_baskets",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("session_id", Text, primary_key=True),
-    Column("sku", Text, primary_key=True),
-    sqlite_with_rowid=False,
-)
-rollup_pairs = Table(
-    "rollup_pairs",
-    metadata,
-    Column("day", Text, primary_key=True),
-    Column("a", Text, primary_key=True),
-    Column("b", Text, primary_key=True),
-    _tally("sessions"),
-    sqlite_with_rowid=False,
-)
+rollup_traffic = _day_table("rollup_traffic", {"hour": Integer}, ("events", "sessions", "touches"))
+rollup_products = _day_table("rollup_products", {"sku": Text}, ("events", "sessions"))
+rollup_dwell = _day_table("rollup_dwell", {"page": Text, "bin": Integer}, ("views",))
+rollup_day_sessions = _day_table("rollup_day_sessions", {"session_id": Text}, ("touched", "viewed"))
+rollup_baskets = _day_table("rollup_baskets", {"session_id": Text, "sku": Text}, ())
+rollup_pairs = _day_table("rollup_pairs", {"a": Text, "b": Text}, ("sessions",))
 # the pairs query reads only the day's pairs near or above the support threshold
 Index("ix_rollup_pairs_support", rollup_pairs.c.day, rollup_pairs.c.sessions)
 #: The rollup tables, each with a ``day`` column but the progress.

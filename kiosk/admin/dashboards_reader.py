@@ -169,11 +169,7 @@ class DashboardsReader:
         self._close_stats()
         with self._lock:
             live, self._live = self._live, None
-        if live is not None:
-            try:
-                live.close()
-            except Exception:
-                log.debug("closing the live counters failed", exc_info=True)
+        _close_quietly(live, "the live counters")
 
     def reader_niceness(self) -> int:
         """The nice value of the SQLite reader's child process (blocking; off the UI thread)."""
@@ -218,11 +214,7 @@ class DashboardsReader:
     def _close_stats(self) -> None:
         with self._lock:
             stats, self._stats = self._stats, None
-        if stats is not None:
-            try:
-                stats.close()
-            except Exception:
-                log.debug("closing the stats reader failed", exc_info=True)
+        _close_quietly(stats, "the statistics reader")
 
     def _counters(self) -> LiveCounters | None:
         if self._redis is None:
@@ -243,3 +235,13 @@ class DashboardsReader:
         except Exception as exc:
             log.info("admin dashboards: Redis unavailable (%s)", exc)
         return None
+
+
+def _close_quietly(reader: StatsProcess | LiveCounters | None, what: str) -> None:
+    """Close ``reader``; a failure to close one that is being let go is logged, not raised."""
+    if reader is None:
+        return
+    try:
+        reader.close()
+    except Exception as exc:
+        log.info("admin dashboards: closing %s failed (%s)", what, exc)

@@ -98,7 +98,9 @@ def _frames(qtbot: Any, page: DashboardsPage, count: int) -> None:
         _repaint_like_a_frame(page)
 
 
-def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None:
+def _drawn_page(qtbot: Any) -> tuple[DashboardsPage, list[Any], DashboardSnapshot]:
+    """A page on screen with a snapshot drawn (its charts took their turns, their axes
+    settled), its charts, and the snapshot."""
     page = DashboardsPage()
     qtbot.addWidget(page)
     page.resize(1600, 1000)
@@ -107,7 +109,12 @@ def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None
     charts = [page.rate_plot, page.funnel_plot, page.dwell_plot, page.top_plot, page.traffic_plot]
     snap = sample_snapshot(time.time())
     page.show_snapshot(snap)
-    _frames(qtbot, page, 12)  # the charts take turns; the axes settle at the first paints
+    _frames(qtbot, page, 12)
+    return page, charts, snap
+
+
+def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None:
+    page, charts, snap = _drawn_page(qtbot)
     drawn = [chart.renders for chart in charts]
     assert all(drawn)
     _frames(qtbot, page, 5)  # frames without new figures copy the pictures
@@ -126,15 +133,7 @@ def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None
 def test_charts_changed_together_take_turns_to_draw(qtbot: Any) -> None:
     """After a refresh that changes every chart, no frame (a repaint of the whole page, as
     the 60 Hz probe makes) draws more than one of them."""
-    page = DashboardsPage()
-    qtbot.addWidget(page)
-    page.resize(1600, 1000)
-    page.show()
-    qtbot.waitExposed(page)
-    charts = [page.rate_plot, page.funnel_plot, page.dwell_plot, page.top_plot, page.traffic_plot]
-    snap = sample_snapshot(time.time())
-    page.show_snapshot(snap)
-    _frames(qtbot, page, 12)
+    page, charts, snap = _drawn_page(qtbot)
     busier = dataclasses.replace(
         snap,
         funnel={key: n + 7 for key, n in (snap.funnel or {}).items()},
