@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -318,18 +319,22 @@ class DashboardsPage(QWidget):
             return
         self.header.setText(_header_text(snap))
         self.header.setStyleSheet(f"color: {theme.MUTED}; font-size: {theme.FONT_BODY}px;")
-        charts = (
-            ("rates", [(t.sku, t.smooth, t.last_minute, t.velocity) for t in snap.trends]),
-            ("funnel", snap.funnel or {}),
-            ("dwell", snap.dwell),
-            ("top", snap.top),
-            ("traffic", snap.traffic or []),
-            ("pairs", snap.pairs or []),
+        charts: tuple[tuple[str, object, Callable[[DashboardSnapshot], None]], ...] = (
+            (
+                "rates",
+                [(t.sku, t.smooth, t.last_minute, t.velocity) for t in snap.trends],
+                self._draw_rates,
+            ),
+            ("funnel", snap.funnel or {}, self._draw_funnel),
+            ("dwell", snap.dwell, self._draw_dwell),
+            ("top", snap.top, self._draw_top),
+            ("traffic", snap.traffic or [], self._draw_traffic),
+            ("pairs", snap.pairs or [], self._draw_pairs),
         )
-        for name, figures in charts:
+        for name, figures, draw in charts:
             if self._drawn.get(name) != figures:
                 self._drawn[name] = figures
-                getattr(self, f"_draw_{name}")(snap)
+                draw(snap)
 
     def _draw_rates(self, snap: DashboardSnapshot) -> None:
         legend = []
