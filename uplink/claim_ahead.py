@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage import OutboxBatch
-from uplink.batch import UplinkMessage
+from uplink.batch import UplinkMessage, serialise_json
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,21 @@ class ReadyBatch:
 
     batch: OutboxBatch
     messages: list[UplinkMessage]
+
+    @classmethod
+    def of(
+        cls, batch: OutboxBatch, *, store_id: str, kiosk_id: str, max_message_bytes: int
+    ) -> ReadyBatch:
+        """``batch`` serialised into the messages that carry it."""
+        messages = serialise_json(
+            batch.batch_id,
+            batch.jsons,
+            batch.timestamps,
+            store_id=store_id,
+            kiosk_id=kiosk_id,
+            max_message_bytes=max_message_bytes,
+        )
+        return cls(batch, messages)
 
 
 class ClaimAhead:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from settings.model import KioskConfig
 from storage import Backlog, OutboxBatch
-from uplink.batch import UplinkMessage, batch_bytes, serialise_json
+from uplink.batch import UplinkMessage, batch_bytes
 from uplink.claim_ahead import ClaimAhead, ReadyBatch
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
@@ -347,15 +347,12 @@ class UplinkService:
         batch = self.outbox.claim_batch(self._max_events, self._max_bytes)
         if batch is None:
             return None
-        messages = serialise_json(
-            batch.batch_id,
-            batch.jsons,
-            batch.timestamps,
+        return ReadyBatch.of(
+            batch,
             store_id=self.store_id,
             kiosk_id=self.kiosk_id,
             max_message_bytes=self._section.max_message_bytes,
         )
-        return ReadyBatch(batch, messages)
 
     def _fill(self, session: TransportSession, ahead: ClaimAhead) -> float:
         """Publish while the window has room; return how long to poll before trying again."""

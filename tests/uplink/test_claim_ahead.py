@@ -10,7 +10,6 @@ import pytest
 import storage
 from settings import KioskConfig
 from tests.support.waiting import wait_until
-from uplink.batch import serialise_json
 from uplink.claim_ahead import ClaimAhead, ReadyBatch
 
 
@@ -34,15 +33,7 @@ def claimer(outbox: storage.Outbox, events_per_batch: int) -> ClaimAhead:
         batch = outbox.claim_batch(events_per_batch, 1_000_000)
         if batch is None:
             return None
-        messages = serialise_json(
-            batch.batch_id,
-            batch.jsons,
-            batch.timestamps,
-            store_id="s",
-            kiosk_id="k",
-            max_message_bytes=131_072,
-        )
-        return ReadyBatch(batch, messages)
+        return ReadyBatch.of(batch, store_id="s", kiosk_id="k", max_message_bytes=131_072)
 
     return ClaimAhead(claim, depth=2)
 
