@@ -57,7 +57,7 @@ def record_events(config: KioskConfig, n: int) -> list[str]:
     ids = []
     for i in range(n):
         event = storage.Event.create(
-            ("page.view", "touch", "action")[i % 3],
+            (storage.EventType.PAGE_VIEW, storage.EventType.TOUCH, storage.EventType.ACTION)[i % 3],
             session_id=f"s-{i // 25}",
             page=f"page-{i % 4}",
             element=f"el-{i % 7}",
