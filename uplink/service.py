@@ -1,10 +1,13 @@
 """The uplink service: drains the outbox to the broker, store-and-forward.
 
-One named thread owns everything: the connection, the in-flight window and the outbox
-claims. It claims batches oldest first, serialises each into one or more messages, keeps up
-to ``inflight`` publishes awaiting their PUBACK, and marks a batch sent only when every part
-of it is acknowledged. When the connection drops, every claimed batch that is not fully
-acknowledged goes back to the outbox (same id, same events, same order) and is published
+Two named threads share the work. The ``uplink`` thread owns the connection and the
+in-flight window: it keeps up to ``inflight`` publishes awaiting their PUBACK and counts a
+batch done only when every part of it is acknowledged. While a session runs, the
+``uplink-claims`` thread (:mod:`uplink.claim_ahead`) is the outbox's one writer: it claims
+batches oldest first, a few ahead, serialises each into one or more messages, marks the
+acknowledged ones sent and counts the backlog, so that no SQLite work stalls the network.
+When the connection drops, every claimed batch that is not fully acknowledged, in flight or
+claimed ahead, goes back to the outbox (same id, same events, same order) and is published
 again on the next connection: at-least-once on the wire, exactly once after the receiver's
 de-duplication by event id.
 """
