@@ -278,6 +278,11 @@ class PageView(QWidget):
         picture rendered on a worker, each page's items built here a few elements per idle
         turn. Replaces what was queued before; a page already kept costs nothing."""
         wanted = list(pages)
+        # pictures decoded for pages no longer one touch away are let go (a photograph
+        # decoded is tens of megabytes)
+        wanted_ids = {page.id for page in wanted}
+        for page_id in [p for p in self._decoded_ahead if p not in wanted_ids]:
+            del self._decoded_ahead[page_id]
         self._pictures_ahead = list(wanted)
         # a page whose picture is rendered gets its items after it, with the pictures the
         # worker decoded (a large photograph is not decoded again on the UI thread)

@@ -180,3 +180,26 @@ def test_the_items_built_ahead_use_the_pictures_the_worker_decoded(
     assert item.picture.image is not None
     # the same decoded image (shared), not the photograph decoded a second time here
     assert item.picture.image.cacheKey() in decoded_keys
+
+
+def test_pictures_decoded_for_pages_no_longer_ahead_are_let_go(
+    qtbot: object, tasks: TaskRunner, tmp_path: Path
+) -> None:
+    experience = load_experience(photo_file(tmp_path))
+    view = PageView(tasks=tasks)
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1280, 720)  # not shown: nothing paints
+    page = experience.page("pic")
+    assert page is not None
+    view.render_ahead([page])
+    # deliver the worker's outcome alone: the items of the page are not built yet
+    deadline = time.monotonic() + 30
+    while page.id not in view.cached_pages:
+        assert time.monotonic() < deadline, "the worker's picture did not arrive within 30 s"
+        QApplication.sendPostedEvents(tasks, 0)
+        time.sleep(0.005)
+    assert page.id in view._decoded_ahead  # held for the items about to be built
+    view.render_ahead([])  # the shopper went elsewhere: the page is no longer one touch away
+    assert page.id not in view._decoded_ahead
+    settle(view)
+    assert not view._decoded_ahead
