@@ -108,13 +108,19 @@ def traffic(rng: random.Random) -> Any:
 
 
 def fill(log: EventLog, count: int, rng: random.Random) -> float:
-    """Append ``count`` events as fast as the log takes them; seconds taken."""
+    """Append ``count`` events as fast as the log writes them (waiting while its queue is
+    half full: appending faster makes the log drop events once its queue is full); seconds
+    taken."""
     started = time.perf_counter()
     stream = traffic(rng)
+    room = log.config.storage.queue_max // 2
     for index in range(count):
         type_, fields = next(stream)
         log.append(Event.create(type_, **fields))
-        if index and index % 200_000 == 0:
+        if index % 1000 == 0:
+            while log.health().queue_depth > room:
+                time.sleep(0.05)
+        if index and index % 500_000 == 0:
             print(f"  {index:,} events appended", flush=True)
     return time.perf_counter() - started
 
@@ -352,7 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"filling {database} with {args.events:,} events …", flush=True)
         took = fill(filling, args.events, random.Random(2024))
         filling.stop(timeout=600)
-        print(f"  appended in {took:.1f}s", flush=True)
+        health = filling.health()
+        print(
+            f"  appended in {took:.1f}s: {health.events_written:,} written, "
+            f"{health.events_dropped:,} dropped",
+            flush=True,
+        )
     event_log = _log(config)
     print(f"log: {database} ({database.stat().st_size / 1e6:.0f} MB)", flush=True)
     app = QApplication.instance() or QApplication(["bench-dashboards"])
