@@ -13,15 +13,24 @@ import logging
 import signal
 import sys
 import threading
+import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from settings.cli_support import add_config_arguments, load_config_or_exit
 from settings.logsetup import configure_logging
+from settings.service_manager import ServiceManager
+
+if TYPE_CHECKING:
+    from uplink.service import UplinkService
 
 PROG = "kiosk-uplink"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: The uplink thread goes round a loop at least every connect timeout (10 s) or backlog
+#: refresh; older than this, it is stuck and systemd's watchdog (WatchdogSec=60) restarts it.
+HEARTBEAT_LIMIT_S = 30.0
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +91,36 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     service.start()
-    interval = args.status_s if args.status_s > 0 else 3600.0
-    while not stop.wait(interval):
-        status = service.status()
-        print(
-            f"{PROG}: {'connected' if status.connected else 'offline'}, sent "
-            f"{status.sent_events} events in {status.sent_batches} batches, backlog "
-            f"{status.backlog_events} events"
-            + (f", last error: {status.last_error}" if status.last_error else ""),
-            file=sys.stderr,
-            flush=True,
-        )
+    run_until_stopped(service, stop, args.status_s)
     service.stop(timeout=5.0)
     outbox.close()
     return EXIT_OK
+
+
+def run_until_stopped(service: UplinkService, stop: threading.Event, status_s: float) -> None:
+    """Print the status every ``status_s`` seconds until ``stop``; under systemd
+    (``Type=notify``) say READY=1, then pet the watchdog while the uplink thread goes round
+    its loops (a stuck uplink is restarted), and STOPPING=1 at the end."""
+    manager = ServiceManager()
+    manager.ready(f"uplink to {service.status().broker}")
+    status_every = status_s if status_s > 0 else 3600.0
+    tick = min(status_every, manager.ping_interval_s or status_every)
+    next_status = time.monotonic() + status_every
+    while not stop.wait(tick):
+        if service.heartbeat_age() < HEARTBEAT_LIMIT_S:
+            manager.watchdog()
+        if time.monotonic() < next_status:
+            continue
+        next_status = time.monotonic() + status_every
+        status = service.status()
+        line = (
+            f"{'connected' if status.connected else 'offline'}, sent {status.sent_events} "
+            f"events in {status.sent_batches} batches, backlog {status.backlog_events} events"
+            + (f", last error: {status.last_error}" if status.last_error else "")
+        )
+        print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+        manager.status(line)
+    manager.stopping()
 
 
 if __name__ == "__main__":

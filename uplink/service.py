@@ -211,6 +211,9 @@ class UplinkService:
         self._backlog_due = 0.0
         self._inflight = 0
         self._generation = 0
+        #: When the uplink thread last went round one of its loops (monotonic): systemd's
+        #: watchdog is petted only while it moves (``kiosk-uplink``).
+        self._heartbeat = time.monotonic()
         self._refused = False
         # Shared with status(); guarded by the lock.
         self._lock = threading.Lock()
@@ -258,10 +261,15 @@ class UplinkService:
 
     # -- the uplink thread ----------------------------------------------------------------
 
+    def heartbeat_age(self) -> float:
+        """Seconds since the uplink thread last went round a loop (any thread may ask)."""
+        return time.monotonic() - self._heartbeat
+
     def _run(self) -> None:
         self._release_previous_claims()
         last_logged: str | None = None
         while not self._stop.is_set():
+            self._heartbeat = time.monotonic()
             self._refresh_backlog()
             try:
                 session = self._transport.open(self.client_id, self._will(), CONNECT_TIMEOUT_S)
@@ -318,6 +326,7 @@ class UplinkService:
             if left <= 0:
                 return
             self._stop.wait(min(left, BACKLOG_REFRESH_S))
+            self._heartbeat = time.monotonic()
             self._refresh_backlog()
 
     def _pump(self, session: TransportSession) -> None:
@@ -329,6 +338,7 @@ class UplinkService:
         self._publish_status(session, online=True)
         next_status = time.monotonic() + self._section.status_interval_s
         while session.connected and not self._refused and not self._stop.is_set():
+            self._heartbeat = time.monotonic()
             wait = self._fill(session, ahead)
             now = time.monotonic()
             if now >= next_status:

@@ -184,3 +184,40 @@ def test_ready_waits_for_the_first_paint(qtbot: Any) -> None:
     widget.update()
     qtbot.wait(100)
     assert painted == [True]  # once only
+
+
+def test_kiosk_uplink_says_ready_pets_while_its_loop_runs_and_says_stopping(
+    tmp_path: Path, notify_socket: NotifySocket, mosquitto: Any
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from settings import KioskConfig
+    from storage import Event, EventLog
+    from tests.uplink.test_service import write_config
+
+    config = KioskConfig()
+    config.paths.data_dir = tmp_path
+    config.storage.database = tmp_path / "events.sqlite"
+    config.redis.enabled = False
+    config.uplink.port = mosquitto.port
+    log = EventLog(config)
+    log.start()
+    log.append(Event.create("touch"))
+    log.stop()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(NOTIFY_SOCKET=str(notify_socket.path), WATCHDOG_USEC="1000000")
+    uplink = subprocess.Popen(
+        [sys.executable, "-m", "uplink.cli", "--config", str(write_config(tmp_path, config))],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: notify_socket.texts().count("WATCHDOG=1") >= 3, "pings", timeout=60)
+    finally:
+        uplink.send_signal(signal.SIGTERM)
+        _, err = uplink.communicate(timeout=60)
+    assert uplink.returncode == 0, err
+    texts = notify_socket.texts()
+    assert texts[0] == f"READY=1\nSTATUS=uplink to mqtt://127.0.0.1:{mosquitto.port}", texts[:2]
+    assert texts[-1] == "STOPPING=1"
