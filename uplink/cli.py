@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ EXIT_USAGE = 2
 #: The uplink thread goes round a loop at least every connect timeout (10 s) or backlog
 #: refresh; older than this, it is stuck and systemd's watchdog (WatchdogSec=60) restarts it.
 HEARTBEAT_LIMIT_S = 30.0
+#: How often a kiosk-uplink started before the kiosk looks for the event database.
+DATABASE_POLL_S = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     from uplink.service import UplinkService
 
     database = config.storage.database or config.data_path("events.sqlite")
-    if not database.exists():
-        print(f"{PROG}: {database}: no event database yet (start the kiosk once)", file=sys.stderr)
-        return EXIT_FAILED
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if not wait_for_database(database, stop):
+        return EXIT_OK
     try:
         outbox = Outbox(database)
         service = UplinkService(config, outbox)
@@ -83,18 +92,30 @@ def main(argv: list[str] | None = None) -> int:
             PROG,
         )
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     service.start()
     run_until_stopped(service, stop, args.status_s)
     service.stop(timeout=5.0)
     outbox.close()
     return EXIT_OK
+
+
+def wait_for_database(database: Path, stop: threading.Event) -> bool:
+    """Wait until the kiosk has made its event database (at a first boot the uplink service
+    may start first); False when told to stop before. Under systemd the wait is READY with
+    its reason in STATUS, and the watchdog is petted: waiting is not hanging."""
+    if database.exists():
+        return True
+    print(f"{PROG}: {database}: no event database yet: waiting for the kiosk to make it",
+          file=sys.stderr, flush=True)  # fmt: skip
+    manager = ServiceManager()
+    manager.ready(f"waiting for {database}")
+    tick = min(DATABASE_POLL_S, manager.ping_interval_s or DATABASE_POLL_S)
+    while not stop.wait(tick):
+        manager.watchdog()
+        if database.exists():
+            return True
+    manager.stopping()
+    return False
 
 
 def run_until_stopped(service: UplinkService, stop: threading.Event, status_s: float) -> None:

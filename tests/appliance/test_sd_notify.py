@@ -186,7 +186,7 @@ def test_ready_waits_for_the_first_paint(qtbot: Any) -> None:
     assert painted == [True]  # once only
 
 
-def test_kiosk_uplink_says_ready_pets_while_its_loop_runs_and_says_stopping(
+def test_kiosk_uplink_waits_for_the_database_then_pets_while_its_loop_runs(
     tmp_path: Path, notify_socket: NotifySocket, mosquitto: Any
 ) -> None:
     import signal
@@ -202,22 +202,28 @@ def test_kiosk_uplink_says_ready_pets_while_its_loop_runs_and_says_stopping(
     config.storage.database = tmp_path / "events.sqlite"
     config.redis.enabled = False
     config.uplink.port = mosquitto.port
-    log = EventLog(config)
-    log.start()
-    log.append(Event.create("touch"))
-    log.stop()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
     env.update(NOTIFY_SOCKET=str(notify_socket.path), WATCHDOG_USEC="1000000")
+    # a first boot: the uplink service starts before the kiosk has made its database
     uplink = subprocess.Popen(
         [sys.executable, "-m", "uplink.cli", "--config", str(write_config(tmp_path, config))],
         env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_until(lambda: notify_socket.texts().count("WATCHDOG=1") >= 3, "pings", timeout=60)
+        waiting = f"READY=1\nSTATUS=waiting for {config.storage.database}"
+        wait_until(lambda: waiting in notify_socket.texts(), "the wait", timeout=60)
+        log = EventLog(config)
+        log.start()
+        log.append(Event.create("touch"))
+        log.stop()
+        ready = f"READY=1\nSTATUS=uplink to mqtt://127.0.0.1:{mosquitto.port}"
+        wait_until(lambda: ready in notify_socket.texts(), "the uplink", timeout=60)
+        seen = len(notify_socket.texts())
+        wait_until(lambda: notify_socket.texts()[seen:].count("WATCHDOG=1") >= 3, "pings", 60)
     finally:
         uplink.send_signal(signal.SIGTERM)
         _, err = uplink.communicate(timeout=60)
     assert uplink.returncode == 0, err
-    texts = notify_socket.texts()
-    assert texts[0] == f"READY=1\nSTATUS=uplink to mqtt://127.0.0.1:{mosquitto.port}", texts[:2]
-    assert texts[-1] == "STOPPING=1"
+    assert notify_socket.texts()[0] == waiting
+    assert notify_socket.texts()[-1] == "STOPPING=1"
+    assert "no event database yet: waiting for the kiosk to make it" in err
