@@ -141,8 +141,9 @@ class StatusPage(QWidget):
             return False
         self._reading_now = True
         event_log, uplink = self._event_log, self._uplink
+        data_dir = self._config.paths.data_dir
         self._tasks.run(
-            lambda: read_status(event_log, uplink), name="admin status read"
+            lambda: read_status(event_log, uplink, data_dir), name="admin status read"
         ).on_success(self.show_reading).on_failure(self._unreadable)
         return True
 

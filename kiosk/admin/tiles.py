@@ -8,6 +8,8 @@ they turn its snapshots into views.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -16,12 +18,16 @@ from typing import TYPE_CHECKING, Literal
 
 import psutil
 
+from kiosk.models.restarts import RestartHistory, restart_history
+
 if TYPE_CHECKING:
     from designer_import import Finding
     from designer_import.model import Experience
     from sensors import PresenceService, PresenceState, SensorHealth
     from storage import EventLog, StorageHealth
     from uplink import UplinkService, UplinkStatus
+
+log = logging.getLogger(__name__)
 
 #: A tile's colour: green, amber, red, grey.
 Level = Literal["ok", "warn", "bad", "off"]
@@ -59,13 +65,17 @@ class StatusReading:
     uplink_error: str | None = None
     memory_rss: int = 0
     memory_total: int = 0
+    #: The kiosk's restarts today (from systemd's stop records), None when unknown.
+    restarts: RestartHistory | None = None
     taken_at: float = field(default_factory=time.time)
 
 
-def read_status(event_log: EventLog | None, uplink: UplinkService | None) -> StatusReading:
-    """Ask the event log and the uplink for their health and read the process's memory
-    (worker thread: each may wait on a lock or the disk). Never raises: a part that fails
-    is named in the reading."""
+def read_status(
+    event_log: EventLog | None, uplink: UplinkService | None, data_dir: Path | None = None
+) -> StatusReading:
+    """Ask the event log and the uplink for their health, read the process's memory and the
+    restarts recorded in ``data_dir`` (worker thread: each may wait on a lock or the disk).
+    Never raises: a part that fails is named in the reading."""
     storage = uplink_status = None
     storage_error = uplink_error = None
     if event_log is not None:
@@ -83,7 +93,15 @@ def read_status(event_log: EventLog | None, uplink: UplinkService | None) -> Sta
         total = psutil.virtual_memory().total
     except psutil.Error:
         rss = total = 0  # the system tile then leaves the memory line out
-    return StatusReading(storage, storage_error, uplink_status, uplink_error, rss, total)
+    restarts = None
+    if data_dir is not None:
+        try:
+            restarts = restart_history(data_dir, dt.datetime.now(dt.UTC))
+        except OSError as exc:
+            log.warning("cannot read the restart log in %s: %s", data_dir, exc)
+    return StatusReading(
+        storage, storage_error, uplink_status, uplink_error, rss, total, restarts=restarts
+    )
 
 
 def human_bytes(value: float | None) -> str:
@@ -310,4 +328,12 @@ def system_tile(
     if background_failure is not None:
         details.append(f"background task failed: {background_failure} (see the log)")
         level = "warn"
+    restarts = reading.restarts if reading is not None else None
+    summary = restarts.summary() if restarts is not None else None
+    if restarts is not None and summary is not None:
+        details.append(summary)
+        level = "warn"
+        if restarts.crash_loop:
+            details.insert(0, "restarting in a loop: see the log (journalctl -u retail-edge-kiosk)")
+            level = "bad"
     return TileView(level, "Running", details)

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 RESTART_LOG = "restarts.jsonl"
 #: The stops kept in the file (older ones are dropped when it is rewritten).
 KEEP = 500
+#: A crash loop: this many failed stops within LOOP_WINDOW_S (systemd's own start limit in the
+#: unit, 10 starts in 10 minutes, comes later and stops the restarts).
+LOOP_RESTARTS = 4
+LOOP_WINDOW_S = 600.0
 
 #: systemd's SERVICE_RESULT values (systemd.exec(5)) in the words of the status page.
 RESULTS = {
@@ -121,9 +125,23 @@ class RestartHistory:
         """Restarts today that nobody asked for."""
         return sum(1 for stop in self.today if stop.failed)
 
+    def summary(self) -> str | None:
+        """One line for the status page: "restarts today: 2 (crashed (SEGV) 10:42, hung (the
+        watchdog restarted it) 11:03)"; None when nothing failed today."""
+        failed = [stop for stop in self.today if stop.failed]
+        if not failed:
+            return None
+        shown = ", ".join(f"{stop.reason} {stop.when.astimezone():%H:%M}" for stop in failed[-3:])
+        more = f", {len(failed) - 3} more" if len(failed) > 3 else ""
+        return f"restarts today: {len(failed)} ({shown}{more})"
+
 
 def restart_history(
-    data_dir: Path, now: dt.datetime, *, loop_restarts: int, loop_window_s: float
+    data_dir: Path,
+    now: dt.datetime,
+    *,
+    loop_restarts: int = LOOP_RESTARTS,
+    loop_window_s: float = LOOP_WINDOW_S,
 ) -> RestartHistory:
     """Today's stops (local day of ``now``) and whether the last ``loop_restarts`` failed stops
     all fell within ``loop_window_s`` seconds before ``now``."""
