@@ -319,7 +319,9 @@ def _config(folder: Path) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / "kiosk.toml"
     config_path.write_text(
-        '[paths]\ndata_dir = "data"\n[redis]\nenabled = false\n[sensors]\ntype = "none"\n',
+        '[paths]\ndata_dir = "data"\n[redis]\nenabled = false\n[sensors]\ntype = "none"\n'
+        # ten million events take about 7 GB: the default 2 GB budget would purge most
+        "[storage]\ndisk_budget_mb = 0\n",
         encoding="utf-8",
     )
     return load_config(config_path, env={})
