@@ -497,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     if first is None:
         raise SystemExit(f"peer: {DEMO} has neither an attract nor a welcome page")
     walk = walk_for(experience, first.id, args.switches)
-    print("walk: " + " -> ".join([first.id, *(step.target for step in walk)]), flush=True)
+    hops = [step.target if step.timed else f"(back to) {step.target}" for step in walk]
+    print("walk: " + " -> ".join([first.id, *hops]), flush=True)
     try:
         with (
             tempfile.TemporaryDirectory(prefix="kiosk-peer-") as tmp,
