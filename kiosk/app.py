@@ -3,9 +3,9 @@ stops them with one call. The only module that wires the kiosk's parts together:
 gets its typed collaborators as constructor arguments.
 
 Order: task runner -> event log -> presence service -> uplink -> shopper window -> admin
-panel -> control socket. Each optional part that fails to start is logged and left out (a
-kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops what
-started, in reverse order.
+panel -> schedule -> control socket. Each optional part that fails to start is logged and
+left out (a kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()``
+stops what started, in reverse order.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from settings import KioskConfig
 if TYPE_CHECKING:
     from kiosk.admin.controller import AdminController
     from kiosk.control import ControlServer
+    from kiosk.schedule_runner import ScheduleRunner
     from sensors import PresenceSensor, PresenceService, PresenceState, SensorHealth
     from storage import EventLog, Outbox
     from uplink import UplinkService
@@ -67,6 +68,7 @@ class Kiosk:
         self.admin: AdminController | None = None
         self.control: ControlServer | None = None
         self.window: KioskWindow | None = None
+        self.schedule: ScheduleRunner | None = None
         self.started_at = time.time()
         self._health: SensorHealth | None = None
         self._state: PresenceState | None = None
@@ -195,6 +197,37 @@ class Kiosk:
         except Exception:
             log.exception("admin panel failed to install; the kiosk runs without it")
 
+    def start_schedule(self) -> None:
+        """Opening hours and dayparting (``[schedule] enabled``): the screen off and the
+        camera and Redis mirror idle while closed, the daypart's attract pages."""
+        window = self.window
+        assert window is not None
+        if not self.config.schedule.enabled:
+            return
+        import datetime as dt
+
+        from kiosk.models.schedule import Schedule, ScheduleWatch
+        from kiosk.schedule_runner import Idler, ScheduleRunner
+
+        idlers = []
+        if self.presence is not None:
+            idlers.append(Idler("camera", self.presence.pause, self.presence.resume))
+        event_log = self.event_log
+        if event_log is not None:
+            idlers.append(Idler("Redis mirror", event_log.pause_mirror, event_log.resume_mirror))
+        watch = ScheduleWatch(
+            Schedule(self.config.schedule), lambda: dt.datetime.now(dt.UTC), time.monotonic
+        )
+        self.schedule = ScheduleRunner(
+            watch=watch,
+            window=window,
+            tasks=self.tasks,
+            check_s=self.config.schedule.check_s,
+            idlers=idlers,
+            parent=window,
+        )
+        self.schedule.start()
+
     def start_control(self, path: Path) -> None:
         """The local control socket ``python -m simulation`` drives the kiosk through."""
         window = self.window
@@ -225,6 +258,7 @@ class Kiosk:
         self.start_uplink()
         window = self.start_window()
         self.install_admin()
+        self.start_schedule()
         if control is not None:
             self.start_control(control)
         return window
@@ -256,6 +290,8 @@ class Kiosk:
 
     def _on_state(self, state: PresenceState) -> None:
         self._state = state
+        if self.schedule is not None and self.schedule.closed:
+            return  # no shoppers while the shop is closed (a report already on its way)
         if self.window is not None:
             self.window.on_presence(state)
 
@@ -317,6 +353,8 @@ class Kiosk:
             steps.append(("control socket", self.control.close))
         if self.admin is not None:
             steps.append(("admin panel", self.admin.shutdown))
+        if self.schedule is not None:
+            steps.append(("schedule", self.schedule.stop))
         if self.window is not None:
             steps.append(("window", self._close_window))
         steps.append(("background tasks", lambda: self.tasks.shutdown(TASKS_STOP_S)))

@@ -39,6 +39,8 @@ BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 10.0
 #: The calibration preview's rate (frames per second, wall clock).
 PREVIEW_FPS = 5.0
+#: While paused (the shop is closed), how often the sensor thread looks whether to resume.
+PAUSE_POLL_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class PresenceService:
         self._settings = settings
         self._stop = stop_event if stop_event is not None else threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._paused = threading.Event()
         self._lock = threading.Lock()
         self._pending: _Calibration | None = None
         self._preview_sink: PreviewSink | None = None
@@ -122,6 +125,20 @@ class PresenceService:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("presence service did not stop within %.1fs", timeout)
+
+    def pause(self) -> None:
+        """Stop reading frames until :meth:`resume` (outside opening hours); the sensor
+        stays open and its health says it is paused. Any thread."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        """Read frames again after :meth:`pause`. Any thread."""
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused.is_set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end by itself (a finished recording, a failed sensor)."""
@@ -216,6 +233,10 @@ class PresenceService:
         last_frame = time.monotonic()
         last_preview = 0.0
         while not self._stop.is_set():
+            if self._paused.is_set():
+                self._idle_while_paused()
+                last_frame = time.monotonic()  # a pause is not a stalled camera
+                continue
             frame = self._sensor.read(READ_TIMEOUT_S)
             now = time.monotonic()
             if frame is None:
@@ -305,6 +326,13 @@ class PresenceService:
             last_frame_age_s=age,
             simulated=self._sensor.simulated,
         )
+
+    def _idle_while_paused(self) -> None:
+        """Read no frames until resumed or stopped (the health says so meanwhile)."""
+        self._report(HealthStatus.OK, "paused: the shop is closed")
+        while self._paused.is_set() and not self._stop.is_set():
+            self._stop.wait(PAUSE_POLL_S)
+        self._report(HealthStatus.OK, "")
 
     def _report(self, status: HealthStatus, message: str) -> None:
         with self._lock:

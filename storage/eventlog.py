@@ -204,6 +204,22 @@ class EventLog:
         if self._catch_up is not None:
             self._catch_up.stop(timeout)
 
+    def pause_mirror(self) -> None:
+        """Idle the Redis mirror (the shop is closed): events go on into SQLite and the
+        outbox; Redis catches up at :meth:`resume_mirror`. Nothing to do without Redis."""
+        if self._catch_up is not None:
+            self._catch_up.pause()
+
+    def resume_mirror(self) -> None:
+        """Mirror to Redis again, starting with what it missed while paused."""
+        if self._catch_up is not None:
+            self._catch_up.resume()
+
+    @property
+    def mirror_paused(self) -> bool:
+        """True while the Redis mirror idles (False without Redis)."""
+        return self._catch_up is not None and self._catch_up.paused
+
     def health(self) -> StorageHealth:
         """A snapshot of the log's state (cheap: a few stat calls)."""
         db_bytes = 0

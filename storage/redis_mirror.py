@@ -361,6 +361,9 @@ class RedisCatchUp:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        #: While set (the shop is closed) nothing is sent to Redis; at resume the mirror
+        #: catches up from SQLite.
+        self.paused = False
         #: The database's identity (``meta.database_id``); set by the writer once it is open.
         self.origin: str | None = None
         #: The last seq SQLite committed (written by the writer thread only).
@@ -419,6 +422,15 @@ class RedisCatchUp:
         self.committed_seq = last
         self._wake.set()
 
+    def pause(self) -> None:
+        """Send nothing to Redis until :meth:`resume` (the shop is closed)."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Catch Redis up from SQLite and mirror each batch again."""
+        self.paused = False
+        self._wake.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Apply what was handed over (and what Redis lacks), then stop the thread."""
         self._stopping = True
@@ -434,6 +446,11 @@ class RedisCatchUp:
                 self._wake.wait(FEED_IDLE_S)
                 self._wake.clear()
                 stopping = self._stopping
+                if self.paused and not stopping:
+                    # idle: what was handed over is read again from SQLite at resume
+                    self._items.clear()
+                    self.synced = False
+                    continue
                 self._drain()
                 if stopping and not self._items:
                     break

@@ -2,18 +2,44 @@
 screen picks by itself (the attract loop, the welcome and goodbye pages, the siblings a swipe
 moves between, the pages one touch away to render ahead).
 
+Dayparting narrows the attract loop: while a daypart with ``attract_pages`` applies
+(``daypart_pages``, set by the schedule runner) only those pages show, and a page whose Edit
+Data carries ``kiosk-schedule=HH:MM-HH:MM`` shows only inside that window of the local day
+(``time_of_day``). When nothing is left the experience's own attract pages show.
+
 Plain Python over ``designer_import`` models: the shopper window asks it which page to show
 and shows it; tests drive it without a display.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Callable
+
 from designer_import.model import Experience, NavigateLink, Page
+
+log = logging.getLogger(__name__)
 
 #: Pages kept in the way back (the oldest are dropped).
 HISTORY_KEEP = 50
 #: Pages one touch away rendered ahead of time (fewer than the view keeps).
 CACHE_AHEAD = 8
+#: The Edit Data key of a page's own window in the attract loop.
+PAGE_SCHEDULE_KEY = "kiosk-schedule"
+
+
+def page_window_holds(text: str, now: dt.time) -> bool:
+    """Whether ``now`` lies in a page's ``kiosk-schedule`` window ``"HH:MM-HH:MM"`` (an end
+    at or before the start crosses midnight, ``24:00`` is the end of the day). Raises
+    ValueError for any other shape (the validator's ``bad-schedule`` names it)."""
+    start_text, end_text = text.strip().split("-")
+    start = dt.time.fromisoformat(start_text.strip())
+    end_text = end_text.strip()
+    end = dt.time(0, 0) if end_text == "24:00" else dt.time.fromisoformat(end_text)
+    if end <= start:
+        return now >= start or now < end
+    return start <= now < end
 
 
 class Navigation:
@@ -30,6 +56,11 @@ class Navigation:
         # per experience, worked out once: its goodbye page, each page's neighbours
         self._goodbye: tuple[Page | None] | None = None
         self._neighbours: dict[str, tuple[Page, list[Page]]] = {}
+        #: The daypart's attract pages (ids or names); empty: the experience's own.
+        self.daypart_pages: tuple[str, ...] = ()
+        #: The local time of day, for pages with their own window; None: every page shows.
+        self.time_of_day: Callable[[], dt.time] | None = None
+        self._unknown_said: set[tuple[str, str]] = set()
 
     def use(self, experience: Experience, *, keep_page: bool) -> Page | None:
         """Navigate ``experience`` from now on. With ``keep_page``, the page of the same id
@@ -47,8 +78,48 @@ class Navigation:
     # --- the pages the screen picks ---------------------------------------------------------
 
     def attract_pages(self) -> list[Page]:
-        """The pages of the attract loop (the first page when none is marked attract)."""
-        return self.experience.attract_pages or self.experience.pages[:1]
+        """The pages of the attract loop (the first page when none is marked attract): the
+        daypart's, if it names any this experience has, then only those inside their own
+        ``kiosk-schedule`` window; the experience's own when that leaves none."""
+        own = self.experience.attract_pages or self.experience.pages[:1]
+        pages = self._daypart_pages() or own
+        if self.time_of_day is not None:
+            now = self.time_of_day()
+            pages = [page for page in pages if self._in_own_window(page, now)]
+        return pages or own
+
+    def _daypart_pages(self) -> list[Page]:
+        pages = []
+        for wanted in self.daypart_pages:
+            page = self.find(wanted)
+            if page is not None:
+                pages.append(page)
+            elif (self.experience.source_hash, wanted) not in self._unknown_said:
+                self._unknown_said.add((self.experience.source_hash, wanted))
+                log.warning(
+                    "daypart attract page %r: no page of that id or name in %s; ignored",
+                    wanted,
+                    self.experience.source_path,
+                )
+        return pages
+
+    def _in_own_window(self, page: Page, now: dt.time) -> bool:
+        window = page.properties.get(PAGE_SCHEDULE_KEY, "").strip()
+        if not window:
+            return True
+        try:
+            return page_window_holds(window, now)
+        except ValueError:
+            key = (self.experience.source_hash, page.id)
+            if key not in self._unknown_said:
+                self._unknown_said.add(key)
+                log.warning(
+                    "page %r: %s=%r is not HH:MM-HH:MM; shown at any time",
+                    page.name,
+                    PAGE_SCHEDULE_KEY,
+                    window,
+                )
+            return True
 
     def welcome_page(self) -> Page | None:
         """The page a session starts on: the welcome page, else the first other page."""
