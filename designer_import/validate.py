@@ -39,6 +39,8 @@ MAX_IMAGE_SIDE_FACTOR = 2.0
 _SNIPPET = 40
 _HTML_LINK = re.compile(r"<a\s[^>]*href", re.IGNORECASE)
 _HTML_WEB_IMAGE = re.compile(r"<img\s[^>]*src\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
+#: A page's ``kiosk-schedule`` window: ``HH:MM-HH:MM`` (``24:00`` only as the end).
+_PAGE_WINDOW = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
 _EMBED_FIX = "embed the image (draw.io: Edit Image -> embedded) or put the file next to the drawing"
 
 
@@ -276,11 +278,27 @@ def _page_findings(
     """The findings of one page: the page's own, then each element's rules in order, then
     the shapes the kiosk does not draw."""
     check = _PageCheck.of(page, pages_by_id, target)
+    _page_schedule(check)
     _background_picture(check)
     for element in page.elements:
         _element_findings(element, check)
     _undrawn_shapes(check)
     return check.out
+
+
+def _page_schedule(check: _PageCheck) -> None:
+    """bad-schedule: the page's own attract window (``kiosk-schedule`` in Edit Data)."""
+    value = check.page.properties.get("kiosk-schedule")
+    if value is not None and not _PAGE_WINDOW.fullmatch(value.strip()):
+        check.add(
+            "error",
+            "bad-schedule",
+            None,
+            f"kiosk-schedule={value!r} is not a window like 07:00-11:00: the page would show "
+            "in the attract loop at any time",
+            "Edit Data of the page: write kiosk-schedule as HH:MM-HH:MM in 24-hour time "
+            "(22:00-02:00 crosses midnight, 24:00 ends the day)",
+        )
 
 
 def _background_picture(check: _PageCheck) -> None:
