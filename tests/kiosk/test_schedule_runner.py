@@ -22,6 +22,7 @@ from kiosk.models.schedule import Change, Schedule, ScheduleWatch
 from kiosk.schedule_runner import Idler, ScheduleRunner, wlr_outputs
 from kiosk.screen.window import KioskWindow
 from kiosk.tasks import TaskRunner
+from sensors import PresenceState, Zone
 from settings import KioskConfig
 from settings.model import ScheduleSection
 from tests.support.clock import FakeClock
@@ -294,6 +295,12 @@ def test_the_kiosk_starts_dark_when_closed_and_idles_camera_and_mirror(
         assert kiosk.event_log is not None and kiosk.event_log.mirror_paused
         qtbot.waitUntil(lambda: kiosk.presence is not None and kiosk.presence.health().message
                         == "paused: the shop is closed", timeout=10_000)  # fmt: skip
+        # a report already on its way when the camera paused starts nothing
+        someone = PresenceState(Zone.ENGAGED, distance_m=0.6, people=1, looking=True, timestamp=0)
+        kiosk.report_state(someone)
+        qtbot.waitUntil(lambda: kiosk.presence_state is someone, timeout=10_000)
+        assert window.session.session_id is None
+        assert kiosk.recorder.recorded == 1  # the close; no presence.change, no session
         event_log = kiosk.event_log
         qtbot.waitUntil(lambda: event_log.health().events_written >= 1, timeout=10_000)
         client = redis.Redis.from_url(redis_server.url)
