@@ -101,20 +101,23 @@ def wlr_outputs(listing: str) -> list[str]:
 
 def switch_outputs(on: bool) -> list[str]:
     """Switch every Wayland output on or off with ``wlr-randr`` (runs on a worker); the
-    outputs switched. Raises OSError or CalledProcessError with ``wlr-randr``'s words."""
-    listed = subprocess.run(
-        ["wlr-randr"], capture_output=True, text=True, check=True, timeout=WLR_RANDR_TIMEOUT_S
-    )
-    outputs = wlr_outputs(listed.stdout)
+    outputs switched. Raises OSError when it cannot run, RuntimeError with its own words when
+    it fails (no compositor, or one without wlr-output-management, as Debian 12's cage 0.1.4)."""
+    outputs = wlr_outputs(_wlr_randr())
     for output in outputs:
-        subprocess.run(
-            ["wlr-randr", "--output", output, "--on" if on else "--off"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=WLR_RANDR_TIMEOUT_S,
-        )
+        _wlr_randr("--output", output, "--on" if on else "--off")
     return outputs
+
+
+def _wlr_randr(*args: str) -> str:
+    done = subprocess.run(
+        ["wlr-randr", *args], capture_output=True, text=True, timeout=WLR_RANDR_TIMEOUT_S
+    )
+    if done.returncode != 0:
+        said = " ".join((done.stderr or done.stdout).split()) or "no message"
+        command = " ".join(["wlr-randr", *args])
+        raise RuntimeError(f"{command} exited with {done.returncode}: {said}")
+    return done.stdout
 
 
 def outputs_switchable() -> bool:

@@ -319,3 +319,36 @@ def test_the_kiosk_starts_dark_when_closed_and_idles_camera_and_mirror(
         assert window.current_page() == "attract-1" and not is_black(window)
     finally:
         kiosk.stop()
+
+
+def test_a_display_switch_that_fails_is_logged_with_its_reason(
+    qtbot: Any,
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    clock: FakeClock,
+    tasks: TaskRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # a real wlr-randr (or none installed) with no compositor to talk to: a real failure
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    window = open_window(shop_file, size=(640, 360))
+    wall = WallClock("2026-11-23 19:59")
+    watch = ScheduleWatch(Schedule(ScheduleSection.model_validate(SHOP_HOURS)), wall, clock)
+    runner = ScheduleRunner(
+        watch=watch, window=window, tasks=tasks, check_s=15, switch_display=True
+    )
+    runner.start()
+    wall.advance(120)
+    clock.advance(120)
+    with caplog.at_level(logging.ERROR, logger="kiosk.schedule_runner"):
+        runner.check()
+        qtbot.waitUntil(lambda: any("could not switch" in r.getMessage() for r in caplog.records),
+                        timeout=10_000)  # fmt: skip
+    said = next(r.getMessage() for r in caplog.records if "could not switch" in r.getMessage())
+    assert said.startswith("could not switch the display outputs off with wlr-randr: ")
+    reason = said.split("with wlr-randr: ", 1)[1]
+    assert "failed to connect to display" in reason or "No such file" in reason, reason
+    assert runner.closed and is_black(window)  # the screen is black all the same
