@@ -80,7 +80,7 @@ class StatsReader:
     def __init__(self, database: Path) -> None:
         self.database = Path(database)
         self._engine = make_engine(self.database, readonly=True)
-        self._rates: Counter[tuple[int, str]] = Counter()
+        self._rates: dict[int, Counter[str]] = {}
         self._rates_seq: int | None = None
         self._rates_window = 0.0
 
@@ -110,11 +110,34 @@ class StatsReader:
             )
 
     def recent_rates(
-        self, window_s: float = 600, now: float | None = None
+        self, window_s: float = 600, now: float | None = None, *, busiest: int | None = None
     ) -> list[tuple[float, str, int]]:
         """(second, sku, interactions) for each whole second from ``now - window_s`` to
-        ``now``: the window's events read once, then only the events written since."""
+        ``now``: the window's events read once, then only the events written since. With
+        ``busiest``, only the rows of the ``busiest`` products with the most interactions in
+        the window (ties by name): what the rate chart draws, a few thousand rows at most."""
         end = time.time() if now is None else now
+        first, last = math.floor(end - window_s), math.floor(end)
+        seconds = self._rate_seconds(window_s, first)
+        for second in [second for second in seconds if second < first]:
+            del seconds[second]
+        shown = {second: counts for second, counts in seconds.items() if second <= last}
+        wanted: set[str] | None = None
+        if busiest is not None:
+            totals: Counter[str] = Counter()
+            for counts in shown.values():
+                totals.update(counts)
+            ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+            wanted = {sku for sku, _ in ranked[:busiest]}
+        return sorted(
+            (float(second), sku, n)
+            for second, counts in shown.items()
+            for sku, n in counts.items()
+            if wanted is None or sku in wanted
+        )
+
+    def _rate_seconds(self, window_s: float, first: int) -> dict[int, Counter[str]]:
+        """The window's interactions per second and product, brought up to the newest event."""
         with self._engine.connect() as conn, conn.begin():
             newest = int(conn.execute(select(func.max(events.c.seq))).scalar() or 0)
             if (
@@ -126,7 +149,7 @@ class StatsReader:
                 self._rates.clear()
                 rows = conn.execute(
                     select(events.c.ts_epoch, events.c.sku).where(
-                        events.c.sku.is_not(None), events.c.ts_epoch >= math.floor(end - window_s)
+                        events.c.sku.is_not(None), events.c.ts_epoch >= first
                     )
                 )
             else:
@@ -135,16 +158,15 @@ class StatsReader:
                         events.c.seq > self._rates_seq, events.c.sku.is_not(None)
                     )
                 )
-            counts = self._rates
+            seconds = self._rates
             for epoch, sku in rows:
-                counts[(math.floor(epoch), str(sku))] += 1
+                second = math.floor(epoch)
+                counts = seconds.get(second)
+                if counts is None:
+                    counts = seconds[second] = Counter()
+                counts[str(sku)] += 1
         self._rates_seq, self._rates_window = newest, window_s
-        first, last = math.floor(end - window_s), math.floor(end)
-        for key in [key for key in counts if key[0] < first]:
-            del counts[key]
-        return sorted(
-            (float(second), sku, n) for (second, sku), n in counts.items() if second <= last
-        )
+        return seconds
 
     def product_rate(
         self, window_s: float = 600, bucket_s: float = 1, now: float | None = None

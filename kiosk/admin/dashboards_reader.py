@@ -189,7 +189,7 @@ class DashboardsReader:
             snap.unique_sessions = live.unique_sessions_today()
         else:
             snap.source = "sqlite"
-            rates = stats.recent_rates(window_s=RATE_WINDOW_S, now=now)
+            rates = stats.recent_rates(window_s=RATE_WINDOW_S, now=now, busiest=RATE_LINES)
             snap.unique_sessions = day.shoppers
         snap.trends, _ = trends_from_rates(rates, now)
         snap.products_seen = len(top)

@@ -56,9 +56,9 @@ def _day_views(day: str, min_support: float, pairs_limit: int) -> DayViews:
     return _reader_open().day_views(day, min_support=min_support, pairs_limit=pairs_limit)
 
 
-def _recent_rates(window_s: float, now: float) -> list[tuple[float, str, int]]:
+def _recent_rates(window_s: float, now: float, busiest: int) -> list[tuple[float, str, int]]:
     """In the child: :meth:`StatsReader.recent_rates` (the child keeps the window)."""
-    return _reader_open().recent_rates(window_s, now)
+    return _reader_open().recent_rates(window_s, now, busiest=busiest)
 
 
 def _niceness() -> int:
@@ -91,9 +91,13 @@ class StatsProcess:
         future = self._pool.submit(_day_views, day, min_support, pairs_limit)
         return future.result(timeout=CALL_TIMEOUT_S)
 
-    def recent_rates(self, *, window_s: float, now: float) -> list[tuple[float, str, int]]:
-        """See :meth:`storage.queries.StatsReader.recent_rates`."""
-        return self._pool.submit(_recent_rates, window_s, now).result(timeout=CALL_TIMEOUT_S)
+    def recent_rates(
+        self, *, window_s: float, now: float, busiest: int
+    ) -> list[tuple[float, str, int]]:
+        """See :meth:`storage.queries.StatsReader.recent_rates` (the ``busiest`` products'
+        rows only: they are all the parent needs, and all it pays to unpickle)."""
+        future = self._pool.submit(_recent_rates, window_s, now, busiest)
+        return future.result(timeout=CALL_TIMEOUT_S)
 
     def niceness(self) -> int:
         """The child's nice value (what the OS scheduler sees)."""

@@ -115,6 +115,13 @@ def test_the_rate_window_reads_only_new_events_and_equals_a_scan(tmp_path: Path)
         later = now + 150
         assert reader.recent_rates(600, later) == _scan_rates(log.database, 600, later)
         assert any(sku == "SKU-LATE" for _, sku, _ in reader.recent_rates(600, later))
+        # the busiest products' rows alone: what the rate chart draws
+        rates = _scan_rates(log.database, 600, later)
+        totals: Counter[str] = Counter()
+        for _, sku, n in rates:
+            totals[sku] += n
+        top = {sku for sku, _ in sorted(totals.items(), key=lambda r: (-r[1], r[0]))[:3]}
+        assert reader.recent_rates(600, later, busiest=3) == [r for r in rates if r[1] in top]
         # another window is read whole again
         assert reader.recent_rates(60, later) == _scan_rates(log.database, 60, later)
     finally:
