@@ -352,3 +352,39 @@ def test_a_display_switch_that_fails_is_logged_with_its_reason(
     reason = said.split("with wlr-randr: ", 1)[1]
     assert "failed to connect to display" in reason or "No such file" in reason, reason
     assert runner.closed and is_black(window)  # the screen is black all the same
+
+
+def test_staff_can_open_the_admin_pad_while_closed(
+    qtbot: Any,
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    clock: FakeClock,
+    tasks: TaskRunner,
+    config: KioskConfig,
+    tmp_path: Path,
+    run_schedule: Callable[..., tuple[ScheduleRunner, WallClock]],
+) -> None:
+    import time
+
+    from kiosk.admin import install_admin
+    from kiosk.admin.library import ContentLibrary
+    from tests.support.admin import tap_corner
+
+    window = open_window(shop_file, size=(1280, 720))
+    admin = install_admin(
+        window, config=config, screen=window, record=window.recorder.record, tasks=tasks,
+        event_log=None, uplink=None, presence=None, exit_kiosk=lambda: None,
+        started_at=time.time(), library=ContentLibrary(tmp_path / "content"), clock=clock,
+    )  # fmt: skip
+    try:
+        runner, _wall = run_schedule(window, "2026-11-28 23:00")
+        assert runner.closed
+        tap_corner(qtbot, runner.screen_off, clock)  # the taps land on the black screen
+        assert admin.state == "pad" and admin.overlay is not None
+        qtbot.waitUntil(lambda: admin.overlay is not None and admin.overlay.isVisible())
+        middle = window.childAt(window.width() // 2, window.height() // 2)
+        assert middle is not None and (
+            middle is admin.overlay or admin.overlay.isAncestorOf(middle)
+        )
+    finally:
+        admin.shutdown()
