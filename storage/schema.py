@@ -28,6 +28,28 @@ from sqlalchemy.schema import CreateColumn, CreateIndex
 
 metadata = MetaData()
 
+
+def event_columns(*, mono_ns_required: bool) -> list[Column[Any]]:
+    """The event's schema v1 fields, in order, as every events table holds them: the kiosk's
+    log here and the analysts' landing table (``uplink.landing``), which takes ``mono_ns``
+    as optional (a kiosk of another make may not send it)."""
+    return [
+        Column("ts", Text, nullable=False),
+        Column("ts_epoch", REAL, nullable=False),
+        Column("mono_ns", Integer, nullable=not mono_ns_required),
+        Column("clock_synced", Integer, nullable=False),
+        Column("store_id", Text, nullable=False),
+        Column("kiosk_id", Text, nullable=False),
+        Column("session_id", Text),
+        Column("type", Text, nullable=False),
+        Column("page", Text),
+        Column("element", Text),
+        Column("sku", Text),
+        Column("payload", Text, nullable=False),
+        Column("simulated", Integer, nullable=False),
+    ]
+
+
 #: One row per event, in the order SQLite stored them (``seq``). The columns the event log
 #: writes are :data:`storage.records.COLUMNS`, in this order.
 events = Table(
@@ -37,19 +59,7 @@ events = Table(
     # new one have the same schema (a test compares them)
     Column("seq", Integer, primary_key=True, nullable=True),
     Column("id", Text, nullable=False, unique=True),
-    Column("ts", Text, nullable=False),
-    Column("ts_epoch", REAL, nullable=False),
-    Column("mono_ns", Integer, nullable=False),
-    Column("clock_synced", Integer, nullable=False),
-    Column("store_id", Text, nullable=False),
-    Column("kiosk_id", Text, nullable=False),
-    Column("session_id", Text),
-    Column("type", Text, nullable=False),
-    Column("page", Text),
-    Column("element", Text),
-    Column("sku", Text),
-    Column("payload", Text, nullable=False),
-    Column("simulated", Integer, nullable=False),
+    *event_columns(mono_ns_required=True),
     Column("size", Integer, nullable=False),
     # v4: the event's schema v1 JSON as recorded (NULL in older rows: readers build it)
     Column("json", Text),

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    REAL,
     CheckConstraint,
     Column,
     Engine,
@@ -44,6 +43,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage import JsonObject, JsonValue
 from storage.db import make_engine
+from storage.schema import event_columns
 from uplink.schema import BatchChecker, CheckedMessage, MalformedMessage, RejectedEvent
 
 log = logging.getLogger(__name__)
@@ -57,19 +57,7 @@ events = Table(
     "events",
     metadata,
     Column("event_id", Text, primary_key=True, nullable=True),
-    Column("ts", Text, nullable=False),
-    Column("ts_epoch", REAL, nullable=False),
-    Column("mono_ns", Integer),
-    Column("clock_synced", Integer, nullable=False),
-    Column("store_id", Text, nullable=False),
-    Column("kiosk_id", Text, nullable=False),
-    Column("session_id", Text),
-    Column("type", Text, nullable=False),
-    Column("page", Text),
-    Column("element", Text),
-    Column("sku", Text),
-    Column("payload", Text, nullable=False),
-    Column("simulated", Integer, nullable=False),
+    *event_columns(mono_ns_required=False),
     Column("batch_id", Text, nullable=False),
     Column("received_at", Text, nullable=False),
 )
