@@ -207,7 +207,7 @@ class DashboardsPage(QWidget):
     def shutdown(self) -> None:
         """End the reader's child process and its Redis connection."""
         if self.reader is not None:
-            self.reader.close()
+            self.reader.shutdown()
 
     def _arrived(self, snap: DashboardSnapshot) -> None:
         self._reading = False

@@ -150,6 +150,7 @@ class DashboardsReader:
         self._stats: StatsProcess | None = None
         self._live: LiveCounters | None = None
         self._live_checked = -math.inf
+        self._shut = False
 
     def read(self) -> DashboardSnapshot:
         """One refresh's figures (blocking: call it off the UI thread)."""
@@ -167,6 +168,16 @@ class DashboardsReader:
     def close(self) -> None:
         """End the SQLite reader's child and the Redis connection (reopened on demand)."""
         self._close_stats()
+        self._close_live()
+
+    def shutdown(self) -> None:
+        """End them for good (the kiosk stops): a read still on its way opens nothing again
+        and says the reader was shut down."""
+        with self._lock:
+            self._shut = True
+        self.close()
+
+    def _close_live(self) -> None:
         with self._lock:
             live, self._live = self._live, None
         _close_quietly(live, "the live counters")
@@ -207,6 +218,8 @@ class DashboardsReader:
 
     def _open_stats(self) -> StatsProcess:
         with self._lock:
+            if self._shut:
+                raise RuntimeError("the dashboards' reader was shut down")
             if self._stats is None:
                 self._stats = StatsProcess(self.database)
             return self._stats

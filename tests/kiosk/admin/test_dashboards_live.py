@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import multiprocessing
 import os
 import random
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.admin.controller import AdminController
 from kiosk.admin.dashboards import DashboardsPage
+from kiosk.admin.dashboards_reader import DashboardsReader
 from kiosk.admin.statsprocess import NICE, StatsProcess
 from localservers import RedisServer
 from settings import KioskConfig, load_config
@@ -196,3 +198,14 @@ def test_dashboards_use_redis_when_it_is_up(
         _refreshed(qtbot, admin, page, lambda s: s.error is None and s.source == "sqlite", 30_000)
     finally:
         log.stop()
+
+
+def test_a_read_after_shutdown_opens_no_child(event_log: EventLog) -> None:
+    """The kiosk stops while a read is on its way: the read says so and leaves no process."""
+    reader = DashboardsReader(event_log.database)
+    assert reader.read().error is None
+    assert len(multiprocessing.active_children()) == 1
+    reader.shutdown()
+    late = reader.read()
+    assert late.error is not None and "shut down" in late.error
+    assert multiprocessing.active_children() == []
