@@ -38,6 +38,14 @@ def claimer(outbox: storage.Outbox, events_per_batch: int) -> ClaimAhead:
     return ClaimAhead(claim, depth=2)
 
 
+def started(outbox: storage.Outbox) -> ClaimAhead:
+    """A started claimer of ten-event batches, once its first claim is done."""
+    ahead = claimer(outbox, 10)
+    ahead.start()
+    ahead.wait_ready(10)
+    return ahead
+
+
 def leased(outbox: storage.Outbox) -> int:
     with sqlite3.connect(outbox.database) as conn:
         return int(
@@ -47,9 +55,7 @@ def leased(outbox: storage.Outbox) -> int:
 
 def test_batches_come_oldest_first_and_the_untaken_ones_go_back(tmp_path: Path) -> None:
     outbox = outbox_with_events(tmp_path, 50)
-    ahead = claimer(outbox, 10)
-    ahead.start()
-    ahead.wait_ready(10)
+    ahead = started(outbox)
     first, empty = ahead.take()
     assert first is not None and not empty
     assert first.batch.count == 10 and first.messages[0].batch_id == first.batch.batch_id
@@ -68,9 +74,7 @@ def test_batches_come_oldest_first_and_the_untaken_ones_go_back(tmp_path: Path) 
 
 def test_an_empty_outbox_is_said_and_tried_again(tmp_path: Path) -> None:
     outbox = outbox_with_events(tmp_path, 5)
-    ahead = claimer(outbox, 10)
-    ahead.start()
-    ahead.wait_ready(10)
+    ahead = started(outbox)
     only, _ = ahead.take()
     assert only is not None and only.batch.count == 5
     ahead.wait_ready(10)
@@ -83,9 +87,7 @@ def test_a_failing_claim_is_raised_by_take(tmp_path: Path) -> None:
     outbox.database.unlink()
     (tmp_path / "events.sqlite-wal").unlink(missing_ok=True)
     outbox.database.mkdir()  # the database's path is now a folder: SQLite cannot open it
-    ahead = claimer(outbox, 10)
-    ahead.start()
-    ahead.wait_ready(10)
+    ahead = started(outbox)
     with pytest.raises(Exception, match=r"unable to open|folder|directory"):
         ahead.take()
     assert ahead.stop() == []
