@@ -239,6 +239,16 @@ class StencilCanvas:
         """``close``."""
         self._current().closeSubpath()
 
+    def box_path(self, w: float, h: float) -> None:
+        """A new path round the shape's box, (0, 0) to (w, h), drawn as draw.io's code shapes
+        draw it (``move``, three ``line``s, ``close``; ``rect`` makes another path)."""
+        self.begin()
+        self.move_to(0, 0)
+        self.line_to(w, 0)
+        self.line_to(w, h)
+        self.line_to(0, h)
+        self.close()
+
     def rect(self, x: float, y: float, w: float, h: float) -> None:
         """``rect``: a new path holding the rectangle."""
         self.begin()

@@ -31,18 +31,9 @@ def _icon(c: StencilCanvas, style: Style, key: str, box: QRectF) -> None:
     draw_stencil(stencil, c, style, box)
 
 
-def _box(c: StencilCanvas, w: float, h: float) -> None:
-    c.begin()
-    c.move_to(0, 0)
-    c.line_to(w, 0)
-    c.line_to(w, h)
-    c.line_to(0, h)
-    c.close()
-
-
 def aws4_resource_icon(c: StencilCanvas, style: Style, w: float, h: float) -> None:
     """``mxgraph.aws4.resourceIcon``: a filled square with the ``resIcon`` stencil in it."""
-    _box(c, w, h)
+    c.box_path(w, h)
     c.fill()
     c.set_shadow(False)
     _icon(c, style, "resIcon", QRectF(w * 0.1, h * 0.1, w * 0.8, h * 0.8))
@@ -53,7 +44,7 @@ def aws4_product_icon(c: StencilCanvas, style: Style, w: float, h: float) -> Non
     ``gradientColor``) inside it and the ``prIcon`` stencil on top."""
     stroke = style.get("strokeColor") or "none"
     c.set_fill_color(stroke)
-    _box(c, w, h)
+    c.box_path(w, h)
     c.fill()
     c.set_shadow(False)
     fill = style.get("fillColor") or "#ffffff"
@@ -73,7 +64,7 @@ def aws4_product_icon(c: StencilCanvas, style: Style, w: float, h: float) -> Non
 
 
 def _aws4_group(c: StencilCanvas, style: Style, w: float, h: float, *, centred: bool) -> None:
-    _box(c, w, h)
+    c.box_path(w, h)
     if style.get("grStroke", "1") == "1":
         c.fill_and_stroke()
     else:

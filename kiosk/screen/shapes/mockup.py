@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from kiosk.screen.shapes.stencils import CodeShape
 
 
-#: mxShapeMockupUserMale's strokes in ``strokeColor2``, as fractions of the width and height:
-#: each a list of (canvas call, x, y, ...) after a ``begin``.
-_USER_MALE_STROKES: tuple[tuple[tuple[str, tuple[float, ...]], ...], ...] = (
+#: One stroke: (canvas call, (x, y, ...)) after a ``begin``, as fractions of the width and height.
+_Stroke = tuple[tuple[str, tuple[float, ...]], ...]
+
+#: The left half of mxShapeMockupUserMale's strokes in ``strokeColor2``; the right half is
+#: their mirror image (:func:`_mirrored`).
+_USER_MALE_LEFT: tuple[_Stroke, ...] = (
     # head left
     (
         ("move_to", (0.5, 0.6721)),
@@ -70,60 +73,36 @@ _USER_MALE_STROKES: tuple[tuple[tuple[str, tuple[float, ...]], ...], ...] = (
         ("curve_to", (0.1671, 0.8991, 0.1726, 0.9114, 0.1836, 0.9481)),
         ("curve_to", (0.1946, 0.9849, 0.2, 1.0, 0.2, 1.0)),
     ),
-    # head right
-    (
-        ("move_to", (0.5, 0.6721)),
-        ("curve_to", (0.6109, 0.6721, 0.69, 0.5648, 0.69, 0.3962)),
-        ("curve_to", (0.69, 0.3656, 0.6988, 0.3473, 0.6949, 0.3227)),
-        ("curve_to", (0.6847, 0.2762, 0.6876, 0.2212, 0.668, 0.1939)),
-        ("curve_to", (0.646, 0.1633, 0.5618, 0.12, 0.5, 0.12)),
-    ),
-    # right ear
-    (
-        ("move_to", (0.6954, 0.3716)),
-        ("curve_to", (0.6954, 0.3716, 0.6954, 0.341, 0.7174, 0.3594)),
-        ("curve_to", (0.7394, 0.3778, 0.7339, 0.4452, 0.734, 0.4452)),
-        ("quad_to", (0.7285, 0.4942, 0.723, 0.5065)),
-        ("curve_to", (0.7175, 0.5187, 0.723, 0.5187, 0.7065, 0.5371)),
-        ("curve_to", (0.69, 0.5554, 0.6625, 0.5615, 0.6625, 0.5616)),
-    ),
-    # right shoulder
-    (
-        ("move_to", (0.6171, 0.6213)),
-        ("curve_to", (0.6171, 0.6213, 0.595, 0.7704, 0.7079, 0.7888)),
-        ("curve_to", (0.7464, 0.795, 0.8672, 0.85, 0.8948, 0.8745)),
-        ("curve_to", (0.9224, 0.899, 0.9359, 0.9316, 0.9429, 0.9622)),
-        ("quad_to", (0.95, 1.0, 0.95, 1.0)),
-    ),
-    # right hairline
-    (
-        ("move_to", (0.6573, 0.4185)),
-        ("curve_to", (0.6573, 0.4185, 0.6573, 0.3839, 0.6573, 0.3593)),
-        ("curve_to", (0.6573, 0.3348, 0.6337, 0.3103, 0.6282, 0.3041)),
-        ("curve_to", (0.6227, 0.298, 0.6178, 0.2673, 0.6123, 0.2551)),
-        ("curve_to", (0.6068, 0.2429, 0.5905, 0.2429, 0.5741, 0.2367)),
-        ("curve_to", (0.5576, 0.2306, 0.5016, 0.2357, 0.5016, 0.2357)),
-    ),
-    # shirt, right
-    (
-        ("move_to", (0.635, 0.7427)),
-        ("curve_to", (0.635, 0.7427, 0.6228, 0.8076, 0.5714, 0.8224)),
-        ("curve_to", (0.5184, 0.8377, 0.4972, 0.8347, 0.4972, 0.8347)),
-    ),
-    (
-        ("move_to", (0.6678, 0.7764)),
-        ("curve_to", (0.6678, 0.7764, 0.6444, 0.8386, 0.5962, 0.8684)),
-        ("curve_to", (0.5467, 0.8991, 0.4971, 0.8929, 0.4971, 0.8929)),
-    ),
-    (
-        ("move_to", (0.7283, 0.9)),
-        ("line_to", (0.7283, 1.0)),
-    ),
-    (
-        ("move_to", (0.8329, 0.8991)),
-        ("curve_to", (0.8329, 0.8991, 0.8274, 0.9114, 0.8164, 0.9481)),
-        ("curve_to", (0.8054, 0.9849, 0.8, 1.0, 0.8, 1.0)),
-    ),
+)
+
+#: Where draw.io's right half is not the left one mirrored, by (stroke, call, coordinate):
+#: the right side of the crown has its first control point at 0.6847 (the mirror is 0.6874).
+_USER_MALE_RIGHT_AS_DRAWN: dict[tuple[int, int, int], float] = {(0, 3, 0): 0.6847}
+
+
+def _mirrored(
+    strokes: tuple[_Stroke, ...], as_drawn: dict[tuple[int, int, int], float]
+) -> tuple[_Stroke, ...]:
+    """``strokes`` mirrored left to right (x becomes 1 - x, to draw.io's four decimals), with
+    the coordinates ``as_drawn`` names taken from it instead."""
+    return tuple(
+        tuple(
+            (
+                call,
+                tuple(
+                    as_drawn.get((s, k, i), round(1 - f, 4) if i % 2 == 0 else f)
+                    for i, f in enumerate(fractions)
+                ),
+            )
+            for k, (call, fractions) in enumerate(stroke)
+        )
+        for s, stroke in enumerate(strokes)
+    )
+
+
+#: All of mxShapeMockupUserMale's strokes in ``strokeColor2``, in draw.io's order.
+_USER_MALE_STROKES: tuple[_Stroke, ...] = _USER_MALE_LEFT + _mirrored(
+    _USER_MALE_LEFT, _USER_MALE_RIGHT_AS_DRAWN
 )
 
 
@@ -135,12 +114,7 @@ def mockup_user_male(c: StencilCanvas, style: Style, w: float, h: float) -> None
     inside = style.get("strokeColor2") or "#008cff"
     c.set_fill_color(background)
     c.set_stroke_color(frame)
-    c.begin()
-    c.move_to(0, 0)
-    c.line_to(w, 0)
-    c.line_to(w, h)
-    c.line_to(0, h)
-    c.close()
+    c.box_path(w, h)
     c.fill_and_stroke()
     c.set_shadow(False)
     c.set_stroke_color(inside)
@@ -152,12 +126,7 @@ def mockup_user_male(c: StencilCanvas, style: Style, w: float, h: float) -> None
             getattr(c, call)(*(f * (w if i % 2 == 0 else h) for i, f in enumerate(fractions)))
         c.stroke()
     c.set_stroke_color(frame)
-    c.begin()
-    c.move_to(0, 0)
-    c.line_to(w, 0)
-    c.line_to(w, h)
-    c.line_to(0, h)
-    c.close()
+    c.box_path(w, h)
     c.stroke()
 
 
