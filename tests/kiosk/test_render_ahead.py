@@ -65,17 +65,26 @@ def test_a_picture_rendered_ahead_is_the_one_the_view_paints(
         assert same_pixels(own, ahead), f"{source.name}: page {page.id!r} differs"
 
 
-def test_pages_one_touch_away_are_ready_before_the_touch_and_rendered_off_the_ui_thread(
-    open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    threads: list[str] = []
+@pytest.fixture
+def renders_ahead(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, PageAhead]]:
+    """Each picture the view renders ahead: the thread that rendered it and what came back."""
+    renders: list[tuple[str, PageAhead]] = []
     original = pageview.render_page_ahead
 
     def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
-        threads.append(threading.current_thread().name)
-        return original(page, size, ratio, shown)
+        ahead = original(page, size, ratio, shown)
+        renders.append((threading.current_thread().name, ahead))
+        return ahead
 
     monkeypatch.setattr(pageview, "render_page_ahead", recording)
+    return renders
+
+
+def test_pages_one_touch_away_are_ready_before_the_touch_and_rendered_off_the_ui_thread(
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    renders_ahead: list[tuple[str, PageAhead]],
+) -> None:
     window = open_window(shop_file)
     assert window.navigate("welcome")
     settle(window.view)
@@ -83,6 +92,7 @@ def test_pages_one_touch_away_are_ready_before_the_touch_and_rendered_off_the_ui
     assert cat is not None
     # never shown, yet its items and picture are there: the first visit is a blit
     assert window.view.is_ready(cat)
+    threads = [thread for thread, _ in renders_ahead]
     assert threads and threading.main_thread().name not in threads, threads
     assert window.navigate("cat")
     settle(window.view)
@@ -159,17 +169,10 @@ def photo_file(tmp_path: Path) -> Path:
 
 
 def test_the_items_built_ahead_use_the_pictures_the_worker_decoded(
-    open_window: Callable[..., KioskWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_window: Callable[..., KioskWindow],
+    tmp_path: Path,
+    renders_ahead: list[tuple[str, PageAhead]],
 ) -> None:
-    decoded_keys: list[int] = []
-    original = pageview.render_page_ahead
-
-    def recording(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
-        ahead = original(page, size, ratio, shown)
-        decoded_keys.extend(image.cacheKey() for image in ahead.decoded.values())
-        return ahead
-
-    monkeypatch.setattr(pageview, "render_page_ahead", recording)
     window = open_window(photo_file(tmp_path))
     assert window.navigate("welcome")
     settle(window.view)
@@ -179,7 +182,8 @@ def test_the_items_built_ahead_use_the_pictures_the_worker_decoded(
     assert isinstance(item, ElementItem) and item.picture is not None
     assert item.picture.image is not None
     # the same decoded image (shared), not the photograph decoded a second time here
-    assert item.picture.image.cacheKey() in decoded_keys
+    decoded = [image.cacheKey() for _, ahead in renders_ahead for image in ahead.decoded.values()]
+    assert item.picture.image.cacheKey() in decoded
 
 
 def test_pictures_decoded_for_pages_no_longer_ahead_are_let_go(
