@@ -86,6 +86,19 @@ def run_schedule(
     return make
 
 
+@pytest.fixture
+def window(open_window: Callable[..., KioskWindow], shop_file: Path) -> KioskWindow:
+    """The shop's window, 640 x 360."""
+    return open_window(shop_file, size=(640, 360))
+
+
+def pass_time(runner: ScheduleRunner, wall: WallClock, clock: FakeClock, seconds: float) -> None:
+    """``seconds`` pass on the wall clock and the monotonic one; then the runner looks."""
+    wall.advance(seconds)
+    clock.advance(seconds)
+    runner.check()
+
+
 def schedule_events(sink: MemorySink) -> list[tuple[str, dict[str, Any]]]:
     return [(e.type, dict(e.payload)) for e in sink.events if e.type.startswith("system.schedule")]
 
@@ -101,13 +114,11 @@ def is_black(window: KioskWindow) -> bool:
 
 def test_open_close_open_blacks_the_screen_and_records_why(
     qtbot: Any,
-    open_window: Callable[..., KioskWindow],
-    shop_file: Path,
+    window: KioskWindow,
     sink: MemorySink,
     clock: FakeClock,
     run_schedule: Callable[..., tuple[ScheduleRunner, WallClock]],
 ) -> None:
-    window = open_window(shop_file, size=(640, 360))
     parts = Calls()
     runner, wall = run_schedule(
         window, "2026-11-23 19:59", (parts.idler("camera"), parts.idler("Redis mirror"))
@@ -116,9 +127,7 @@ def test_open_close_open_blacks_the_screen_and_records_why(
     session = window.session.session_id
     assert session is not None and not is_black(window)
 
-    wall.advance(65)
-    clock.advance(65)
-    runner.check()
+    pass_time(runner, wall, clock, 65)
     assert runner.closed and window.session.session_id is None
     ended = sink.of_type("session.end")
     assert [(e.session_id, e.payload["reason"]) for e in ended] == [(session, "closed")]
@@ -150,12 +159,10 @@ def test_open_close_open_blacks_the_screen_and_records_why(
 
 
 def test_started_while_closed_is_dark_from_the_first_look(
-    open_window: Callable[..., KioskWindow],
-    shop_file: Path,
+    window: KioskWindow,
     sink: MemorySink,
     run_schedule: Callable[..., tuple[ScheduleRunner, WallClock]],
 ) -> None:
-    window = open_window(shop_file, size=(640, 360))
     runner, _wall = run_schedule(window, "2026-11-28 23:00")  # a Saturday night
     assert runner.closed and is_black(window)
     assert schedule_events(sink) == [
@@ -167,13 +174,11 @@ def test_started_while_closed_is_dark_from_the_first_look(
 
 
 def test_a_clock_jump_over_closing_time_closes_at_once(
-    open_window: Callable[..., KioskWindow],
-    shop_file: Path,
+    window: KioskWindow,
     sink: MemorySink,
     clock: FakeClock,
     run_schedule: Callable[..., tuple[ScheduleRunner, WallClock]],
 ) -> None:
-    window = open_window(shop_file, size=(640, 360))
     runner, wall = run_schedule(window, "2026-11-23 17:00")
     # NTP corrects a clock that ran three hours slow: 15 s pass, the wall clock moves 3 h
     wall.advance(3 * 3600 + 15)
@@ -233,9 +238,7 @@ def test_dayparts_and_page_windows_choose_the_attract_rotation(
         ("system.schedule.daypart", {"daypart": "breakfast", "previous": None})
     ]
 
-    wall.advance(60)
-    clock.advance(60)
-    runner.check()
+    pass_time(runner, wall, clock, 60)
     assert schedule_events(sink)[-1] == (
         "system.schedule.daypart",
         {"daypart": None, "previous": "breakfast"},
@@ -257,9 +260,7 @@ def test_a_daypart_waits_for_the_shopper_to_finish(
     dayparts = [{"name": "breakfast", "window": "09:00-11:00", "attract_pages": ["breakfast"]}]
     runner, wall = run_schedule(window, "2026-11-23 08:59", dayparts=dayparts)
     assert window.open_page("welcome")
-    wall.advance(60)
-    clock.advance(60)
-    runner.check()
+    pass_time(runner, wall, clock, 60)
     assert window.current_page() == "welcome" and window.session.session_id is not None
     assert rotation(window) == ["breakfast"]
 
@@ -323,8 +324,7 @@ def test_the_kiosk_starts_dark_when_closed_and_idles_camera_and_mirror(
 
 def test_a_display_switch_that_fails_is_logged_with_its_reason(
     qtbot: Any,
-    open_window: Callable[..., KioskWindow],
-    shop_file: Path,
+    window: KioskWindow,
     clock: FakeClock,
     tasks: TaskRunner,
     tmp_path: Path,
@@ -334,17 +334,14 @@ def test_a_display_switch_that_fails_is_logged_with_its_reason(
     # a real wlr-randr (or none installed) with no compositor to talk to: a real failure
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    window = open_window(shop_file, size=(640, 360))
     wall = WallClock("2026-11-23 19:59")
     watch = ScheduleWatch(Schedule(ScheduleSection.model_validate(SHOP_HOURS)), wall, clock)
     runner = ScheduleRunner(
         watch=watch, window=window, tasks=tasks, check_s=15, switch_display=True
     )
     runner.start()
-    wall.advance(120)
-    clock.advance(120)
     with caplog.at_level(logging.ERROR, logger="kiosk.schedule_runner"):
-        runner.check()
+        pass_time(runner, wall, clock, 120)
         qtbot.waitUntil(lambda: any("could not switch" in r.getMessage() for r in caplog.records),
                         timeout=10_000)  # fmt: skip
     said = next(r.getMessage() for r in caplog.records if "could not switch" in r.getMessage())
