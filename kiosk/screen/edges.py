@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer_import.connector_limits import MARKERS
 from designer_import.model import EdgePath, Element, Style
-from kiosk.screen.render import SHADOW_COLOR, SHADOW_OFFSET, LabelBlock, _brush, _pen, guarded_paint
+from kiosk.screen.render import SHADOW_COLOR, SHADOW_OFFSET, GuardedItem, LabelBlock, _brush, _pen
 
 #: Edges are touched within this distance of their line (page units).
 EDGE_TOUCH_WIDTH = 16.0
@@ -601,7 +600,7 @@ def _link_route(points: list[QPointF], style: Style) -> QPainterPath:
     return route
 
 
-class EdgeItem(QGraphicsItem):
+class EdgeItem(GuardedItem):
     """A connector: its line through the route's points, arrow heads and label, or for
     ``shape=flexArrow`` and ``shape=arrow`` a filled arrow outline and for ``shape=link``
     two parallel lines."""
@@ -692,16 +691,8 @@ class EdgeItem(QGraphicsItem):
         """The touchable area: a band along the route plus the heads."""
         return self._shape
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        """Draw the route, the heads and the label."""
-        guarded_paint(self, painter, self._paint)
-
     def _paint(self, painter: QPainter) -> None:
+        """Draw the route, the heads and the label."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.element.style.shadow:
             painter.strokePath(self.route.translated(SHADOW_OFFSET), QPen(SHADOW_COLOR, 1))

@@ -437,7 +437,24 @@ def guarded_paint(
         painter.restore()
 
 
-class ElementItem(QGraphicsItem):
+class GuardedItem(QGraphicsItem):
+    """A page item that paints through :func:`guarded_paint`: a subclass draws in
+    ``_paint(painter)``, and a failure there leaves the item out instead of the page."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw the item (its ``_paint``), guarded."""
+        guarded_paint(self, painter, self._paint)
+
+    def _paint(self, painter: QPainter) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no _paint")
+
+
+class ElementItem(GuardedItem):
     """One element of a page: its outline, fill, picture and label."""
 
     def __init__(self, element: Element, decoded: QImage | None = None) -> None:
@@ -515,16 +532,8 @@ class ElementItem(QGraphicsItem):
             return stroker.createStroke(self.path)
         return self.path
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        """Draw shadow, fill, outline, picture, decorations and label."""
-        guarded_paint(self, painter, self._paint)
-
     def _paint(self, painter: QPainter) -> None:
+        """Draw shadow, fill, outline, picture, decorations and label."""
         element = self.element
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
