@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import psutil
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from uplink import UplinkService, UplinkStatus
 
 log = logging.getLogger(__name__)
+
+#: A part's health snapshot in a :class:`StatusReading` (storage health, uplink status).
+_Report = TypeVar("_Report")
 
 #: A tile's colour: green, amber, red, grey.
 Level = Literal["ok", "warn", "bad", "off"]
@@ -198,16 +202,30 @@ def _waiting() -> TileView:
     return TileView("warn", "Reading", ["waiting for the first report"])
 
 
+def _report(
+    reading: StatusReading | None,
+    part: Callable[[StatusReading], tuple[_Report | None, str | None]],
+    missing: str,
+) -> _Report | TileView:
+    """The part's snapshot from ``reading`` (``part`` picks it and its error), or the tile
+    saying why there is none: no reading yet, or the part's error (``missing`` when the part
+    gave neither)."""
+    if reading is None:
+        return _waiting()
+    report, error = part(reading)
+    if error or report is None:
+        return TileView("bad", "No report", [error or missing])
+    return report
+
+
 def storage_tile(reading: StatusReading | None, *, running: bool) -> TileView:
     """The interaction log's tile from ``EventLog.health()`` (``running``: the event log
     started)."""
     if not running:
         return TileView("bad", "Not running", ["events are not being saved: see the log"])
-    if reading is None:
-        return _waiting()
-    h = reading.storage
-    if reading.storage_error or h is None:
-        return TileView("bad", "No report", [reading.storage_error or "no health report"])
+    h = _report(reading, lambda r: (r.storage, r.storage_error), "no health report")
+    if isinstance(h, TileView):
+        return h
     free = h.free_disk_bytes
     details = [
         f"events today {h.events_today:,}",
@@ -265,11 +283,9 @@ def uplink_tile(reading: StatusReading | None, *, enabled: bool) -> TileView:
     (``enabled``: an uplink service runs)."""
     if not enabled:
         return TileView("off", "Off", ["uplink disabled in the config"])
-    if reading is None:
-        return _waiting()
-    u = reading.uplink
-    if reading.uplink_error or u is None:
-        return TileView("bad", "No report", [reading.uplink_error or "no uplink status"])
+    u = _report(reading, lambda r: (r.uplink, r.uplink_error), "no uplink status")
+    if isinstance(u, TileView):
+        return u
     details = [
         f"backlog {u.backlog_events:,} events in {u.backlog_batches:,} batches",
         f"last ack {_ago(u.last_ack_at)}",

@@ -85,6 +85,24 @@ def presence(config: KioskConfig) -> Iterator[SpyPresence]:
     service.stop()
 
 
+def assert_saved(
+    qtbot: Any,
+    tasks: TaskRunner,
+    page: Any,
+    config: KioskConfig,
+    *,
+    roi: list[float],
+    engaged_m: float,
+) -> None:
+    """Once the save lane is done, the page says saved and the config file holds ``roi``
+    and ``engaged_m``."""
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+    assert "saved to" in page.save_state.text()
+    saved = load_config(config.source, env={})
+    assert saved.sensors.roi == roi
+    assert saved.sensors.zones.engaged_m == engaged_m
+
+
 def test_calibration_page_applies_saves_and_undoes(
     qtbot: Any,
     window: QWidget,
@@ -112,11 +130,7 @@ def test_calibration_page_applies_saves_and_undoes(
         page.engaged.slider.setValue(18)  # 0.90 m
         assert presence.calls[-1][1].engaged_m == 0.9
         page.commit()
-        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
-        assert "saved to" in page.save_state.text()
-        saved = load_config(config.source, env={})
-        assert saved.sensors.roi == [0.2, 0.15, 0.7, 0.9]
-        assert saved.sensors.zones.engaged_m == 0.9
+        assert_saved(qtbot, tasks, page, config, roi=[0.2, 0.15, 0.7, 0.9], engaged_m=0.9)
         assert "# nearest person closer than this: PASSING" in config.source.read_text()
         kinds = [e for e in recorded.events if e[0] == "admin.calibration"]
         assert kinds and kinds[-1][1]["role"] == "staff"
@@ -130,11 +144,7 @@ def test_calibration_page_applies_saves_and_undoes(
         page.commit()
         page.undo()
         page.undo()
-        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
-        assert "saved to" in page.save_state.text()
-        restored = load_config(config.source, env={})
-        assert restored.sensors.roi == [0.1, 0.1, 0.9, 0.95]
-        assert restored.sensors.zones.engaged_m == 1.0
+        assert_saved(qtbot, tasks, page, config, roi=[0.1, 0.1, 0.9, 0.95], engaged_m=1.0)
         assert presence.calls[-1][0] == [0.1, 0.1, 0.9, 0.95]
         assert page.roi.pos().x() == pytest.approx(0.1)
         assert "admin.calibration_undo" in recorded.types()

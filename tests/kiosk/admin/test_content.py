@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,72 +25,95 @@ def settled(tasks: TaskRunner, page: Any) -> bool:
     return tasks.pending() == 0 and not page.busy
 
 
-def test_content_activate_and_roll_back(
+@pytest.fixture
+def shown() -> ShopperScreenDouble:
+    """The shopper screen, showing features.drawio."""
+    return ShopperScreenDouble(FIXTURES / "features.drawio")
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> ContentLibrary:
+    """An empty content library in the test's folder."""
+    return ContentLibrary(tmp_path / "content")
+
+
+@pytest.fixture
+def open_content(
     qtbot: Any,
     window: QWidget,
-    config: KioskConfig,
-    recorded: Recorded,
     clock: FakeClock,
-    tmp_path: Path,
-    drawio_corpus: list[Path],
     make_admin: Any,
+    shown: ShopperScreenDouble,
+    library: ContentLibrary,
+) -> Callable[[], Any]:
+    """Opens the Content page of a new panel over ``shown`` and ``library`` as a manager
+    (``make_admin`` shuts the panel down after the test)."""
+
+    def open_page() -> Any:
+        admin = make_admin(screen=shown, library=library)
+        log_in(qtbot, admin, window, clock, MANAGER_PIN)
+        assert admin.show_page("content")
+        return admin.pages["content"]
+
+    return open_page
+
+
+def test_content_activate_and_roll_back(
+    qtbot: Any,
+    recorded: Recorded,
+    drawio_corpus: list[Path],
     tasks: TaskRunner,
+    shown: ShopperScreenDouble,
+    library: ContentLibrary,
+    open_content: Any,
 ) -> None:
-    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
-    library = ContentLibrary(tmp_path / "content")
     library.incoming.mkdir(parents=True)
     new = next(p for p in drawio_corpus if p.name == "blog__story-map.drawio")
     shutil.copy(new, library.incoming / new.name)
     shutil.copy(FIXTURES / "billion-laughs.drawio", library.incoming / "broken.drawio")
     (library.incoming / "notes.txt").write_text("not a drawing", encoding="utf-8")
-    admin = make_admin(screen=shown, library=library)
-    try:
-        log_in(qtbot, admin, window, clock, MANAGER_PIN)
-        assert admin.show_page("content")
-        page = admin.pages["content"]
-        assert "features.drawio" in page.active_label.text()
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
-        assert page.previous_label.text() == "before: none"
-        assert not page.rollback_button.isEnabled()  # nothing shown before yet
+    page = open_content()
+    assert "features.drawio" in page.active_label.text()
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
+    assert page.previous_label.text() == "before: none"
+    assert not page.rollback_button.isEnabled()  # nothing shown before yet
 
-        page.scan()
-        qtbot.waitUntil(lambda: tasks.pending() == 0 and page.drawings.count() > 0, timeout=10_000)
-        names = [page.drawings.item(i).text().split("\n")[0] for i in range(page.drawings.count())]
-        assert names == ["blog__story-map.drawio", "broken.drawio"]
+    page.scan()
+    qtbot.waitUntil(lambda: tasks.pending() == 0 and page.drawings.count() > 0, timeout=10_000)
+    names = [page.drawings.item(i).text().split("\n")[0] for i in range(page.drawings.count())]
+    assert names == ["blog__story-map.drawio", "broken.drawio"]
 
-        # a drawing the importer refuses gives one clear line and cannot be activated
-        page.check(library.incoming / "broken.drawio")
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
-        assert page.message.text().startswith("⚠ cannot use this drawing")
-        assert not page.activate_button.isEnabled()
+    # a drawing the importer refuses gives one clear line and cannot be activated
+    page.check(library.incoming / "broken.drawio")
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
+    assert page.message.text().startswith("⚠ cannot use this drawing")
+    assert not page.activate_button.isEnabled()
 
-        page.check(library.incoming / new.name)
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=20_000)
-        assert page.candidate is not None, page.message.text()
-        assert page.activate_button.isEnabled()
-        assert page.findings.count() >= 1
-        assert page.thumbs.layout().count() == min(12, len(page.candidate.experience.pages))
-        copied = page.candidate.path
-        assert copied.parent.parent == library.root / "imported"
-        assert copied.read_bytes() == new.read_bytes()
+    page.check(library.incoming / new.name)
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=20_000)
+    assert page.candidate is not None, page.message.text()
+    assert page.activate_button.isEnabled()
+    assert page.findings.count() >= 1
+    assert page.thumbs.layout().count() == min(12, len(page.candidate.experience.pages))
+    copied = page.candidate.path
+    assert copied.parent.parent == library.root / "imported"
+    assert copied.read_bytes() == new.read_bytes()
 
-        page.activate()
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
-        assert shown.loads == [copied]
-        assert shown.current.source_path == copied
-        assert "blog__story-map" in page.active_label.text()
-        assert "features.drawio" in page.previous_label.text()
-        activated = [p for t, p in recorded.events if t == "admin.content_activate"]
-        assert activated[-1]["role"] == "manager" and activated[-1]["path"] == str(copied)
+    page.activate()
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
+    assert shown.loads == [copied]
+    assert shown.current.source_path == copied
+    assert "blog__story-map" in page.active_label.text()
+    assert "features.drawio" in page.previous_label.text()
+    activated = [p for t, p in recorded.events if t == "admin.content_activate"]
+    assert activated[-1]["role"] == "manager" and activated[-1]["path"] == str(copied)
 
-        page.roll_back()
-        qtbot.waitUntil(lambda: settled(tasks, page) and len(shown.loads) == 2, timeout=10_000)
-        assert shown.current.source_path == FIXTURES / "features.drawio"
-        assert "features.drawio" in page.active_label.text()
-        assert "admin.content_rollback" in recorded.types()
-        assert [e.role for e in library.history()] == ["config", "manager", "manager"]
-    finally:
-        admin.shutdown()
+    page.roll_back()
+    qtbot.waitUntil(lambda: settled(tasks, page) and len(shown.loads) == 2, timeout=10_000)
+    assert shown.current.source_path == FIXTURES / "features.drawio"
+    assert "features.drawio" in page.active_label.text()
+    assert "admin.content_rollback" in recorded.types()
+    assert [e.role for e in library.history()] == ["config", "manager", "manager"]
 
 
 def test_pictures_beside_a_drawing_come_along(tmp_path: Path) -> None:
@@ -112,65 +136,46 @@ def test_pictures_beside_a_drawing_come_along(tmp_path: Path) -> None:
 
 def test_a_failed_activation_keeps_the_old_experience(
     qtbot: Any,
-    window: QWidget,
-    config: KioskConfig,
     recorded: Recorded,
-    clock: FakeClock,
     tmp_path: Path,
-    make_admin: Any,
     tasks: TaskRunner,
+    shown: ShopperScreenDouble,
+    library: ContentLibrary,
+    open_content: Any,
 ) -> None:
-    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
-    library = ContentLibrary(tmp_path / "content")
     library.record(tmp_path / "gone.drawio", "manager")
     library.record(FIXTURES / "features.drawio", "manager")
-    admin = make_admin(screen=shown, library=library)
-    try:
-        log_in(qtbot, admin, window, clock, MANAGER_PIN)
-        admin.show_page("content")
-        page = admin.pages["content"]
-        qtbot.waitUntil(
-            lambda: settled(tasks, page) and page.rollback_button.isEnabled(), timeout=10_000
-        )
-        page.roll_back()
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
-        assert page.message.text().startswith("⚠ not activated")
-        assert "gone.drawio: no such file" in page.message.text()
-        assert shown.current.source_path == FIXTURES / "features.drawio"
-        assert "admin.content_rollback" not in recorded.types()
-    finally:
-        admin.shutdown()
+    page = open_content()
+    qtbot.waitUntil(
+        lambda: settled(tasks, page) and page.rollback_button.isEnabled(), timeout=10_000
+    )
+    page.roll_back()
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
+    assert page.message.text().startswith("⚠ not activated")
+    assert "gone.drawio: no such file" in page.message.text()
+    assert shown.current.source_path == FIXTURES / "features.drawio"
+    assert "admin.content_rollback" not in recorded.types()
 
 
 def test_a_drawing_the_screen_cannot_show_is_not_recorded(
     qtbot: Any,
-    window: QWidget,
-    config: KioskConfig,
     recorded: Recorded,
-    clock: FakeClock,
-    tmp_path: Path,
-    make_admin: Any,
     tasks: TaskRunner,
+    shown: ShopperScreenDouble,
+    library: ContentLibrary,
+    open_content: Any,
 ) -> None:
-    shown = ShopperScreenDouble(FIXTURES / "features.drawio")
     shown.refuse = RuntimeError("the page scene could not be built")
-    library = ContentLibrary(tmp_path / "content")
-    admin = make_admin(screen=shown, library=library)
-    try:
-        log_in(qtbot, admin, window, clock, MANAGER_PIN)
-        admin.show_page("content")
-        page = admin.pages["content"]
-        page.check(FIXTURES / "problems.drawio")
-        qtbot.waitUntil(lambda: settled(tasks, page) and page.candidate is not None, timeout=10_000)
-        page.activate()
-        qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
-        assert page.message.text() == (
-            "⚠ not activated: problems.drawio cannot be shown (the page scene could not be built)"
-        )
-        assert "admin.content_activate" not in recorded.types()
-        assert [e.role for e in library.history()] == ["config"]
-    finally:
-        admin.shutdown()
+    page = open_content()
+    page.check(FIXTURES / "problems.drawio")
+    qtbot.waitUntil(lambda: settled(tasks, page) and page.candidate is not None, timeout=10_000)
+    page.activate()
+    qtbot.waitUntil(lambda: settled(tasks, page), timeout=10_000)
+    assert page.message.text() == (
+        "⚠ not activated: problems.drawio cannot be shown (the page scene could not be built)"
+    )
+    assert "admin.content_activate" not in recorded.types()
+    assert [e.role for e in library.history()] == ["config"]
 
 
 # --- the real thing: the kiosk's own window, admin panel and content history ---------------

@@ -213,28 +213,29 @@ def test_camera_tile_and_calibration_never_pass_off_a_missing_or_simulated_camer
     assert view.level == "warn" and view.headline == "Simulated"
     assert "simulated" in view.details[0]
 
-    page = CalibrationPage(config=config, presence=None, tasks=tasks, audit=audit)
-    qtbot.addWidget(page)
-    page.show_presence()
+    def shown(presence: Any) -> CalibrationPage:
+        """A calibration page over ``presence`` (once it sees the zone), its reading shown."""
+        page = CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
+        qtbot.addWidget(page)
+        if presence is not None:
+            qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
+        page.show_presence()
+        return page
+
+    page = shown(None)
     assert page.live.text() == "no camera: presence sensing is not running"
     assert page.no_image.toPlainText() == "no camera"
 
     presence = scripted_presence(config, simulated=True)
     try:
-        page = CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
-        qtbot.addWidget(page)
-        qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
-        page.show_presence()
+        page = shown(presence)
         assert page.live.text() == "simulated shoppers: no camera to calibrate"
         assert "simulated" in page.no_image.toPlainText()
     finally:
         presence.stop()
     presence = scripted_presence(config, hold_last=False)
     try:
-        page = CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
-        qtbot.addWidget(page)
-        qtbot.waitUntil(lambda: engaged(presence), timeout=5000)
-        page.show_presence()
+        page = shown(presence)
         assert page.live.text() == "now: ENGAGED · 0.53 m · 2 people"
         config.sensors.type = "webcam"
         page.show_presence()
@@ -319,6 +320,25 @@ def test_storage_and_redis_tiles_show_a_restarted_writer_and_a_rebuilt_redis() -
     assert storage_tile(None, running=False).headline == "Not running"
     assert storage_tile(None, running=True).headline == "Reading"
     assert redis_tile(None, enabled=True).headline == "Unknown"
+
+
+def test_a_part_that_did_not_report_is_red_and_says_why() -> None:
+    """A reading whose storage or uplink part failed names the error; one with neither the
+    snapshot nor an error says which report is missing; before the first reading, amber."""
+    views = [
+        storage_tile(StatusReading(storage_error="database is locked"), running=True),
+        storage_tile(StatusReading(), running=True),
+        uplink_tile(StatusReading(uplink_error="broker gone"), enabled=True),
+        uplink_tile(StatusReading(), enabled=True),
+        uplink_tile(None, enabled=True),
+    ]
+    assert [(v.level, v.headline, v.details) for v in views] == [
+        ("bad", "No report", ["database is locked"]),
+        ("bad", "No report", ["no health report"]),
+        ("bad", "No report", ["broker gone"]),
+        ("bad", "No report", ["no uplink status"]),
+        ("warn", "Reading", ["waiting for the first report"]),
+    ]
 
 
 def test_the_camera_tile_drops_what_an_ended_recording_last_saw(
