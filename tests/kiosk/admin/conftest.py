@@ -1,6 +1,6 @@
-"""Admin panel fixtures: a real config file in tmp_path with PINs, a shopper window, a clock
-the test moves, the kiosk's task runner, a stand-in shopper screen, and a ``record`` that
-keeps what it was given."""
+"""Admin panel fixtures: a real config file in tmp_path with PINs, a shopper window, a
+stand-in shopper screen, and a ``record`` that keeps what it was given (the clock the test
+moves and the kiosk's task runner are tests/kiosk/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -28,20 +28,8 @@ def config(tmp_path: Path) -> KioskConfig:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def recorded() -> Recorded:
     return Recorded()
-
-
-@pytest.fixture
-def tasks(qtbot: Any) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    assert runner.shutdown(timeout=10.0)
 
 
 @pytest.fixture
