@@ -1,4 +1,5 @@
-"""``kiosk-import``: tools for artists: validate, build and watch draw.io experiences.
+"""``kiosk-import``: tools for artists: validate, build and watch draw.io experiences; sign
+bundles for a fleet (``build --sign KEY``, ``keygen``).
 
 Exit status: 0 no errors, 1 errors found (warnings alone do not fail), 2 the file cannot be
 read at all (one line on stderr, never a traceback).
@@ -20,6 +21,13 @@ from designer_import.bundle import build_bundle
 from designer_import.errors import DrawioError, importer_fault
 from designer_import.loader import load_experience
 from designer_import.model import Experience
+from designer_import.signed_bundle import (
+    ARCHIVE_SUFFIX,
+    check_bundle_id,
+    generate_key,
+    load_private_key,
+    sign_bundle,
+)
 from designer_import.validate import Finding, summary, validate
 
 PROG = "kiosk-import"
@@ -68,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--allow-errors", action="store_true", help="write the bundle even when there are errors"
     )
+    build_cmd.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEY",
+        help="also pack DIR.zip and sign it with this Ed25519 key into DIR.zip.sig",
+    )
+    build_cmd.add_argument(
+        "--bundle-id",
+        metavar="ID",
+        help="the id kiosks deploy the signed bundle under (default: DIR's name and a hash)",
+    )
+    keygen_cmd = commands.add_parser("keygen", help="make a bundle signing key pair")
+    keygen_cmd.add_argument(
+        "--out", type=Path, required=True, metavar="KEY", help="private key; KEY.pub is public"
+    )
     watch_cmd = commands.add_parser("watch", help="rebuild the bundle on every save")
     common(watch_cmd)
     watch_cmd.add_argument("-o", "--out", type=Path, required=True, metavar="DIR")
@@ -85,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             return _validate(args.file, args.target, as_json=args.json)
         if args.command == "build":
-            return _build(args.file, args.out, args.target, allow_errors=args.allow_errors)
+            return _build(args, allow_errors=args.allow_errors)
+        if args.command == "keygen":
+            return _keygen(args.out)
         return _watch(args.file, args.out, args.target, args.interval)
     except KeyboardInterrupt:
         return EXIT_OK
@@ -94,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNREADABLE
     except Exception as exc:  # the artist gets one line; the details go to the debug log
         log.debug("unexpected failure", exc_info=True)
-        print(f"{PROG}: {args.file}: cannot be read ({type(exc).__name__}: {exc})", file=sys.stderr)
+        where = getattr(args, "file", None) or args.out
+        print(f"{PROG}: {where}: cannot be read ({type(exc).__name__}: {exc})", file=sys.stderr)
         return EXIT_UNREADABLE
 
 
@@ -123,17 +149,35 @@ def _validate(file: Path, target: tuple[int, int], *, as_json: bool) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
-def _build(file: Path, out: Path, target: tuple[int, int], *, allow_errors: bool) -> int:
+def _build(args: argparse.Namespace, *, allow_errors: bool) -> int:
+    file: Path = args.file
+    out: Path = args.out
+    # the key and id are checked before anything is built: a typo costs no half-done build
+    key = load_private_key(args.sign) if args.sign is not None else None
+    if args.bundle_id is not None:
+        check_bundle_id(args.bundle_id)
     experience = load_experience(file)
-    findings = validate(experience, target)
+    findings = validate(experience, args.target)
     _print_findings(findings, file)
     errors, _warnings = summary(findings)
     if errors and not allow_errors:
         print(f"{PROG}: {file}: not built because of the errors above (--allow-errors to force)")
         return EXIT_FINDINGS
-    build_bundle(file, out, target=target, experience=experience, findings=findings)
+    build_bundle(file, out, target=args.target, experience=experience, findings=findings)
     print(f"{PROG}: built {out} ({len(experience.pages)} pages)")
+    if key is not None:
+        signature = sign_bundle(out, key, args.bundle_id)
+        print(
+            f"{PROG}: signed {out}{ARCHIVE_SUFFIX} as bundle {signature.bundle_id} "
+            f"({signature.size} bytes, sha256 {signature.sha256}, key {signature.key_id})"
+        )
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _keygen(out: Path) -> int:
+    private, public = generate_key(out)
+    print(f"{PROG}: wrote the signing key {private} (keep it secret) and {public} (for kiosks)")
+    return EXIT_OK
 
 
 def _watch(file: Path, out: Path, target: tuple[int, int], interval: float) -> int:
