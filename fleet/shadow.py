@@ -1,0 +1,683 @@
+"""The kiosk's side of its AWS IoT Device Shadow (the named shadow ``kiosk``).
+
+:class:`ShadowAgent` connects with awsiotsdk's own client (``awsiot.iotshadow.IotShadowClient``
+over an awscrt MQTT connection made by ``mqtt_connection_builder.mtls_from_path``), to AWS IoT
+Core or to a broker where :mod:`fleet.aws_side` plays AWS's part. It
+
+* REPORTS the kiosk's health (version, active bundle, config hash, uptime, backlog) and the
+  allow-listed config in effect, at each connection and every ``[uplink] status_interval_s``;
+* applies the fleet's DESIRED ``config`` (``{"config": {"kiosk": {"idle_timeout_s": 60}}}``):
+  only the keys of :data:`fleet.remote_config.ALLOWED_KEYS`, validated with the config model;
+  a refused value is reported back under ``reported.rejected`` with its one-line reason; what
+  is applied is kept in the overlay file (:class:`fleet.remote_config.RemoteConfig`), handed
+  to ``on_applied`` to take effect live, and recorded as ``admin.remote.*`` events;
+* GETs the whole shadow at every connection and reconciles: a desired value the kiosk missed
+  while offline is applied; a value staff changed on the kiosk after the fleet asked for
+  another is kept (and the fleet's desired value cleared). The log says which side won, why.
+
+Qt-free: it runs in the uplink process or a worker of the kiosk. One named thread
+(``fleet-shadow``) does all the work; awscrt's callbacks only queue it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from fleet.remote_config import (
+    ALLOWED_KEYS,
+    Applied,
+    Change,
+    Refusal,
+    RemoteConfig,
+    check_changes,
+    flatten_desired,
+)
+from settings.model import KioskConfig
+from storage import Backlog
+from storage.event import Event, JsonObject, JsonValue
+
+log = logging.getLogger(__name__)
+
+#: The named shadow the kiosk keeps (``$aws/things/{thing}/shadow/name/kiosk/...``).
+SHADOW_NAME = "kiosk"
+CONNECT_TIMEOUT_S = 10.0
+BACKOFF_MIN_S = 1.0
+BACKOFF_MAX_S = 60.0
+#: A value longer than this (as JSON) goes into an event as its sha256 and size.
+EVENT_VALUE_MAX = 512
+#: A refusal's reason in the shadow is cut to this many characters (the shadow holds 8 KB).
+REASON_MAX = 300
+
+
+class ShadowError(ConnectionError):
+    """The shadow connection could not be made (message names the broker and the cause)."""
+
+
+class RecordEvent(Protocol):
+    """Where ``admin.remote.*`` events go; returns at once (any thread)."""
+
+    def __call__(self, type: str, payload: JsonObject) -> None:
+        """Record one event of ``type`` with ``payload``."""
+        ...
+
+
+class EventLogRecorder:
+    """Records events through the event log's intake (``storage.EventLog.append``), stamped
+    with the kiosk's store and kiosk ids, as the kiosk records its own events."""
+
+    def __init__(self, append: Callable[[Event], None], config: KioskConfig) -> None:
+        self._append = append
+        self._store_id = config.kiosk.store_id
+        self._kiosk_id = config.kiosk.kiosk_id
+        self._payload_max = config.storage.payload_max_bytes
+
+    def __call__(self, type: str, payload: JsonObject) -> None:
+        """Make the event (checked against the schema) and append it."""
+        event = Event.create(
+            type,
+            payload=payload,
+            store_id=self._store_id,
+            kiosk_id=self._kiosk_id,
+            payload_max_bytes=self._payload_max,
+        )
+        self._append(event)
+
+
+class HealthSource(Protocol):
+    """What the kiosk reports as its health (called on the ``fleet-shadow`` thread)."""
+
+    def __call__(self, config: KioskConfig) -> JsonObject:
+        """A small JSON object (the shadow's reported state holds 8 KB in all)."""
+        ...
+
+
+class KioskHealth:
+    """The health the kiosk reports: version, active bundle id and hash, config hash, uptime
+    and the uplink backlog, plus whatever ``extra`` adds (the status page's tiles)."""
+
+    def __init__(
+        self,
+        *,
+        backlog: Callable[[], Backlog] | None = None,
+        active_bundle: Callable[[], tuple[str, str] | None] | None = None,
+        extra: Callable[[], JsonObject] | None = None,
+    ) -> None:
+        self._started = time.monotonic()
+        self._backlog = backlog
+        self._active_bundle = active_bundle
+        self._extra = extra
+
+    def __call__(self, config: KioskConfig) -> JsonObject:
+        """The health now; a part that fails is reported as its error, not left out."""
+        health: JsonObject = {
+            "version": _version(),
+            "config_hash": config_hash(config),
+            "uptime_s": round(time.monotonic() - self._started),
+        }
+        health["bundle"] = _part(self._bundle)
+        health["backlog"] = _part(self._backlog_now)
+        if self._extra is not None:
+            health.update(_part(self._extra) or {})
+        return health
+
+    def _bundle(self) -> JsonValue:
+        bundle = self._active_bundle() if self._active_bundle is not None else None
+        return {"id": bundle[0], "sha256": bundle[1]} if bundle is not None else None
+
+    def _backlog_now(self) -> JsonValue:
+        if self._backlog is None:
+            return None
+        backlog = self._backlog()
+        return {
+            "events": backlog.events,
+            "batches": backlog.batches,
+            "oldest_ts": backlog.oldest_ts,
+        }
+
+
+def _part(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except Exception as exc:  # a health part's failure is reported, not raised
+        log.warning("fleet shadow: health part failed: %s", exc)
+        return {"error": str(exc)[:REASON_MAX]}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("retail-edge-kiosk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def config_hash(config: KioskConfig) -> str:
+    """sha256 of the effective config as JSON (secrets masked), to compare kiosks."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShadowEndpoint:
+    """Where the shadow connection goes and as whom."""
+
+    host: str
+    port: int
+    cert_file: Path
+    key_file: Path
+    ca_file: Path | None
+    thing_name: str
+    client_id: str
+    keepalive_s: int = 60
+
+    @classmethod
+    def of_config(cls, config: KioskConfig) -> ShadowEndpoint:
+        """The uplink's broker and certificate; the thing is ``<store_id>-<kiosk_id>`` (the
+        uplink's client id) and this connection's client id is that with ``-shadow``."""
+        uplink = config.uplink
+        if uplink.cert_file is None or uplink.key_file is None:
+            raise ShadowError("fleet shadow: [uplink] cert_file and key_file are needed (mTLS)")
+        thing = uplink.effective_client_id(config.kiosk.store_id, config.kiosk.kiosk_id)
+        return cls(
+            host=uplink.host,
+            port=uplink.port,
+            cert_file=uplink.cert_file,
+            key_file=uplink.key_file,
+            ca_file=uplink.ca_file,
+            thing_name=thing,
+            client_id=f"{thing}-shadow",
+            keepalive_s=uplink.keepalive_s,
+        )
+
+    def describe(self) -> str:
+        """``mqtts://host:port (thing T)``."""
+        return f"mqtts://{self.host}:{self.port} (thing {self.thing_name})"
+
+
+def _event_value(value: Any) -> JsonValue:
+    text = json.dumps(value, sort_keys=True)
+    if len(text) <= EVENT_VALUE_MAX:
+        plain: JsonValue = json.loads(text)
+        return plain
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "json_bytes": len(text)}
+
+
+def _stamps(metadata: Any, prefix: str = "") -> dict[str, float]:
+    """The shadow's metadata timestamps of the desired config, by dotted key."""
+    found: dict[str, float] = {}
+    if not isinstance(metadata, dict):
+        return found
+    for name, node in metadata.items():
+        if isinstance(node, dict) and isinstance(node.get("timestamp"), int | float):
+            found[f"{prefix}{name}"] = float(node["timestamp"])
+        elif isinstance(node, list) and node and isinstance(node[0], dict):
+            times = [n.get("timestamp", 0) for n in node if isinstance(n, dict)]
+            found[f"{prefix}{name}"] = float(max(times, default=0))
+        else:
+            found.update(_stamps(node, f"{prefix}{name}."))
+    return found
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in sorted(flat.items()):
+        *tables, name = key.split(".")
+        node = nested
+        for table in tables:
+            node = node.setdefault(table, {})
+        node[name] = value
+    return nested
+
+
+def _split_desired(desired: Any) -> tuple[dict[str, Any], list[Refusal]]:
+    """The desired document's ``config`` flattened, and refusals for everything else."""
+    if not isinstance(desired, dict):
+        return {}, []
+    refused = [
+        Refusal(key, value, f"{key} is not a part of the shadow the kiosk takes (only 'config')")
+        for key, value in desired.items()
+        if key != "config"
+    ]
+    config = desired.get("config")
+    if config is None:
+        return {}, refused
+    if not isinstance(config, dict):
+        return {}, [*refused, Refusal("config", config, "config must be an object of tables")]
+    flat, not_allowed = flatten_desired(config)
+    return flat, refused + not_allowed
+
+
+class ShadowAgent:
+    """Keeps the kiosk's named shadow: reports health and config, applies desired config.
+
+    Lifecycle: :meth:`start` once (returns at once: the ``fleet-shadow`` thread connects,
+    retrying with back-off while the broker is away), :meth:`stop` once. ``on_applied(config,
+    applied)`` runs on that thread after accepted values are saved; it must hand the new
+    config to the UI thread itself (the kiosk posts it to its TaskRunner). The log level is
+    applied here (it is the process's).
+    """
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        endpoint: ShadowEndpoint,
+        remote: RemoteConfig,
+        record: RecordEvent,
+        health: HealthSource,
+        on_applied: Callable[[KioskConfig, list[Applied]], None] | None = None,
+        shadow_name: str = SHADOW_NAME,
+    ) -> None:
+        self.endpoint = endpoint
+        self.remote = remote
+        self.shadow_name = shadow_name
+        self._config = config
+        self._record = record
+        self._health = health
+        self._on_applied = on_applied
+        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._synced = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connection: Any = None
+        self._client: Any = None
+        self._tokens: set[str] = set()
+        self._version = -1
+        #: dotted key -> (value, reason) of the desired values refused, as last reported
+        self._rejected: dict[str, tuple[Any, str]] = {}
+        self._reported_rejected: set[str] = set()
+        #: The last error the shadow service answered (None while all is well).
+        self.last_error: str | None = None
+
+    @property
+    def config(self) -> KioskConfig:
+        """The config in effect (with the fleet's accepted values)."""
+        return self._config
+
+    def start(self) -> None:
+        """Start the ``fleet-shadow`` thread."""
+        self._thread = threading.Thread(target=self._run, name="fleet-shadow", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect and join the thread."""
+        self._stop.set()
+        self._work.put(lambda: None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("fleet shadow: the fleet-shadow thread did not stop in %g s", timeout)
+
+    def wait_synced(self, timeout: float) -> bool:
+        """Wait until the shadow was read and reconciled since the last connection and the
+        kiosk's report was accepted."""
+        return self._synced.wait(timeout)
+
+    def note_local_change(self, key: str, value: Any) -> None:
+        """Staff changed an allow-listed key on the kiosk (the calibration page): the overlay
+        keeps it as the kiosk's, with the time, so a reconnect knows which side is newer; it
+        is reported at once when connected (any thread; the work is queued)."""
+        at = time.time()
+        self._work.put(lambda: self._local_change(key, value, at))
+
+    def _local_change(self, key: str, value: Any, at: float) -> None:
+        outcome = check_changes(self._config, {key: value}, data_dir=self._config.paths.data_dir)
+        if outcome.refused:
+            log.error("fleet shadow: the kiosk's own change was refused: %s",
+                      outcome.refused[0].reason)  # fmt: skip
+            return
+        self.remote.set([(key, value)], Change(at, "kiosk"))
+        self.remote.save()
+        self._config = outcome.config
+        log.info("fleet shadow: %s = %r changed on the kiosk; reported to the fleet", key, value)
+        self._report()
+
+    # -- the fleet-shadow thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = BACKOFF_MIN_S
+        while not self._stop.is_set():
+            try:
+                self._connect()
+            except ShadowError as exc:
+                log.warning("%s; retrying in %g s", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                continue
+            self._serve()
+        self._disconnect()
+
+    def _serve(self) -> None:
+        """Run queued work until stopped; report the health every status interval."""
+        due = time.monotonic() + self._config.uplink.status_interval_s
+        while not self._stop.is_set():
+            try:
+                work = self._work.get(timeout=max(0.0, due - time.monotonic()))
+            except queue.Empty:
+                due = time.monotonic() + self._config.uplink.status_interval_s
+                self._report()
+                continue
+            try:
+                work()
+            except Exception:  # one bad message must not stop the kiosk's shadow
+                log.exception("fleet shadow: handling a shadow message failed")
+
+    def _connect(self) -> None:
+        from awscrt import mqtt
+        from awsiot import iotshadow, mqtt_connection_builder
+
+        where = self.endpoint.describe()
+        extra: dict[str, object] = {}
+        if self.endpoint.ca_file is not None:
+            extra["ca_filepath"] = str(self.endpoint.ca_file)
+        try:
+            connection = mqtt_connection_builder.mtls_from_path(
+                endpoint=self.endpoint.host,
+                port=self.endpoint.port,
+                cert_filepath=str(self.endpoint.cert_file),
+                pri_key_filepath=str(self.endpoint.key_file),
+                client_id=self.endpoint.client_id,
+                clean_session=True,
+                keep_alive_secs=self.endpoint.keepalive_s,
+                enable_metrics_collection=False,
+                on_connection_interrupted=self._interrupted,
+                on_connection_resumed=self._resumed,
+                tcp_connect_timeout_ms=int(CONNECT_TIMEOUT_S * 1000),
+                reconnect_min_timeout_secs=int(BACKOFF_MIN_S),
+                reconnect_max_timeout_secs=int(BACKOFF_MAX_S),
+                **extra,
+            )
+            connection.connect().result(CONNECT_TIMEOUT_S)
+        except Exception as exc:  # awscrt raises its AwsCrtError, a timeout, or bad PEM errors
+            raise ShadowError(f"fleet shadow: cannot connect to {where}: {exc}") from None
+        self._connection = connection
+        self._client = iotshadow.IotShadowClient(connection)
+        try:
+            self._subscribe(iotshadow, mqtt.QoS.AT_LEAST_ONCE)
+        except Exception as exc:
+            self._disconnect()
+            raise ShadowError(f"fleet shadow: {where} refused the subscriptions: {exc}") from None
+        log.info("fleet shadow: connected to %s, shadow %r", where, self.shadow_name)
+        self._request_shadow()
+
+    def _subscribe(self, iotshadow: Any, qos: Any) -> None:
+        thing, name = self.endpoint.thing_name, self.shadow_name
+        client = self._client
+        request = iotshadow.NamedShadowDeltaUpdatedSubscriptionRequest(
+            thing_name=thing, shadow_name=name
+        )
+        futures = [client.subscribe_to_named_shadow_delta_updated_events(
+            request, qos, self._queued(self._on_delta))[0]]  # fmt: skip
+        for subscribe, handler in (
+            (client.subscribe_to_get_named_shadow_accepted, self._on_get_accepted),
+            (client.subscribe_to_get_named_shadow_rejected, self._on_get_rejected),
+            (client.subscribe_to_update_named_shadow_accepted, self._on_update_accepted),
+            (client.subscribe_to_update_named_shadow_rejected, self._on_update_rejected),
+        ):
+            kind = iotshadow.GetNamedShadowSubscriptionRequest
+            if "update" in subscribe.__name__:
+                kind = iotshadow.UpdateNamedShadowSubscriptionRequest
+            request = kind(thing_name=thing, shadow_name=name)
+            futures.append(subscribe(request, qos, self._queued(handler))[0])
+        for future in futures:
+            future.result(CONNECT_TIMEOUT_S)
+
+    def _queued(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Awscrt's callback (its thread): queue the message for the fleet-shadow thread."""
+        return lambda message: self._work.put(lambda: handler(message))
+
+    def _interrupted(self, connection: object = None, error: object = None, **_: object) -> None:
+        self._synced.clear()
+        log.warning("fleet shadow: connection to %s lost (%s)", self.endpoint.describe(), error)
+
+    def _resumed(
+        self, connection: Any = None, return_code: object = None, session_present: bool = False,
+        **_: object,
+    ) -> None:  # fmt: skip
+        log.info("fleet shadow: reconnected to %s (session kept: %s)",
+                 self.endpoint.describe(), session_present)  # fmt: skip
+        if not session_present and connection is not None:
+            connection.resubscribe_existing_topics()
+        self._work.put(self._request_shadow)
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.disconnect().result(CONNECT_TIMEOUT_S)
+        except Exception as exc:  # awscrt's own error or a timeout: the process goes on
+            log.warning("fleet shadow: disconnect from %s: %s", self.endpoint.describe(), exc)
+
+    def _token(self) -> str:
+        token = uuid.uuid4().hex
+        self._tokens.add(token)
+        return token
+
+    def _request_shadow(self) -> None:
+        """GET the whole shadow (at each connection): the answer is reconciled."""
+        from awscrt import mqtt
+        from awsiot import iotshadow
+
+        self._synced.clear()
+        request = iotshadow.GetNamedShadowRequest(
+            thing_name=self.endpoint.thing_name,
+            shadow_name=self.shadow_name,
+            client_token=self._token(),
+        )
+        self._client.publish_get_named_shadow(request, mqtt.QoS.AT_LEAST_ONCE)
+
+    # -- answers and events (on the fleet-shadow thread) -------------------------------------
+
+    def _ours(self, token: str | None) -> bool:
+        """True for the answer to one of this agent's requests (others may ask too)."""
+        if token in self._tokens:
+            self._tokens.discard(token)
+            return True
+        return False
+
+    def _on_get_accepted(self, response: Any) -> None:
+        if response is None or not self._ours(response.client_token):
+            return
+        state = response.state
+        metadata = response.metadata
+        desired = state.desired if state is not None else None
+        desired_meta = metadata.desired if metadata is not None else None
+        self._version = response.version or 0
+        self._reconcile(desired or {}, (desired_meta or {}).get("config"), response.version)
+
+    def _on_get_rejected(self, error: Any) -> None:
+        if error is None or not self._ours(error.client_token):
+            return
+        if error.code == 404:
+            log.info("fleet shadow: no shadow %r yet for %s: reporting the kiosk's state",
+                     self.shadow_name, self.endpoint.thing_name)  # fmt: skip
+            self._report()
+            return
+        self.last_error = f"get rejected: {error.code} {error.message}"
+        log.error("fleet shadow: the shadow service refused the GET: %s %s", error.code,
+                  error.message)  # fmt: skip
+
+    def _on_delta(self, event: Any) -> None:
+        if event is None:
+            log.error("fleet shadow: a delta message that is not a shadow document was ignored")
+            return
+        if event.version is not None and event.version <= self._version:
+            log.info("fleet shadow: delta version %s is not newer than %s: ignored",
+                     event.version, self._version)  # fmt: skip
+            return
+        self._version = event.version if event.version is not None else self._version
+        flat, refused = _split_desired(event.state or {})
+        changes = {k: v for k, v in flat.items() if not self._same(k, v)}
+        for key, value in changes.items():
+            log.info("fleet shadow: %s: the fleet asks for %r (delta, version %s)", key, value,
+                     event.version)  # fmt: skip
+        self._apply(changes, refused, event.version)
+
+    def _on_update_accepted(self, response: Any) -> None:
+        if response is None or not self._ours(response.client_token):
+            return
+        self._version = max(self._version, response.version or 0)
+        self.last_error = None
+        self._synced.set()
+
+    def _on_update_rejected(self, error: Any) -> None:
+        if error is None or not self._ours(error.client_token):
+            return
+        self.last_error = f"update rejected: {error.code} {error.message}"
+        log.error("fleet shadow: the shadow service refused the kiosk's report: %s %s",
+                  error.code, error.message)  # fmt: skip
+
+    def _same(self, key: str, value: Any) -> bool:
+        return bool(self.remote.effective_value(self._config, key) == value)
+
+    def _reconcile(self, desired: Mapping[str, Any], metadata: Any, version: int | None) -> None:
+        """At each connection: apply what the fleet asked for while the kiosk was away,
+        unless staff changed the same key on the kiosk after the fleet asked."""
+        flat, refused = _split_desired(desired)
+        asked_at = _stamps(metadata)
+        changes: dict[str, Any] = {}
+        keep_local: list[str] = []
+        for key, want in sorted(flat.items()):
+            if self._same(key, want):
+                continue
+            have = self.remote.effective_value(self._config, key)
+            local = self.remote.changes.get(key)
+            fleet_at = asked_at.get(key)
+            if (
+                local is not None
+                and local.by == "kiosk"
+                and fleet_at is not None
+                and local.at > fleet_at
+            ):
+                log.warning(
+                    "fleet shadow: %s: the kiosk's value %r wins over the fleet's %r: staff "
+                    "changed it on the kiosk at %s, after the fleet asked at %s; the fleet's "
+                    "desired value is cleared", key, have, want, _when(local.at), _when(fleet_at),
+                )  # fmt: skip
+                self._safe_record("admin.remote.kept_local", {
+                    "key": key, "value": _event_value(have), "desired": _event_value(want),
+                    "changed_at": local.at, "desired_at": fleet_at,
+                })  # fmt: skip
+                keep_local.append(key)
+                continue
+            log.info("fleet shadow: %s: the fleet's value %r wins over the kiosk's %r: %s", key,
+                     want, have, _why_fleet(local, fleet_at))  # fmt: skip
+            changes[key] = want
+        self._apply(changes, refused, version, clear_desired=keep_local)
+
+    def _apply(
+        self,
+        changes: Mapping[str, Any],
+        refused: list[Refusal],
+        version: int | None,
+        *,
+        clear_desired: list[str] | None = None,
+    ) -> None:
+        """Validate, save and put in effect ``changes``; record and report the outcome."""
+        outcome = check_changes(self._config, changes, data_dir=self._config.paths.data_dir)
+        refusals = refused + outcome.refused
+        if outcome.applied:
+            try:
+                self.remote.set(((a.key, a.value) for a in outcome.applied),
+                                Change(time.time(), "fleet", version))  # fmt: skip
+                self.remote.save()
+            except OSError as exc:
+                self.remote = RemoteConfig.open(self.remote.path)
+                reason = f"cannot be saved in {self.remote.path}: {exc.strerror or exc}"
+                refusals += [Refusal(a.key, a.value, reason) for a in outcome.applied]
+            else:
+                self._take_effect(outcome.config, outcome.applied, version)
+        for refusal in refusals:
+            self._refuse(refusal)
+        self._report(clear_desired or [])
+
+    def _take_effect(
+        self, config: KioskConfig, applied: list[Applied], version: int | None
+    ) -> None:
+        self._config = config
+        for change in applied:
+            self._rejected.pop(change.key, None)
+            log.info("fleet shadow: %s = %r applied (was %r; shadow version %s)", change.key,
+                     change.value, change.previous, version)  # fmt: skip
+            self._safe_record("admin.remote.applied", {
+                "key": change.key, "value": _event_value(change.value),
+                "previous": _event_value(change.previous), "shadow_version": version,
+            })  # fmt: skip
+        if any(change.key == "logging.level" for change in applied):
+            logging.getLogger().setLevel(config.logging.level)
+        if self._on_applied is not None:
+            try:
+                self._on_applied(config, applied)
+            except Exception:  # the values are saved; the kiosk takes them at its next start
+                log.exception("fleet shadow: putting %s in effect failed",
+                              ", ".join(a.key for a in applied))  # fmt: skip
+
+    def _refuse(self, refusal: Refusal) -> None:
+        reason = refusal.reason[:REASON_MAX]
+        if self._rejected.get(refusal.key) == (refusal.value, reason):
+            return  # refused before with the same value and reason: said already
+        self._rejected[refusal.key] = (refusal.value, reason)
+        log.warning("fleet shadow: refused %s", reason)
+        self._safe_record("admin.remote.rejected", {
+            "key": refusal.key, "value": _event_value(refusal.value), "reason": reason,
+        })  # fmt: skip
+
+    def _safe_record(self, type: str, payload: JsonObject) -> None:
+        try:
+            self._record(type, payload)
+        except Exception:  # the change happened; its event could not be kept: say so
+            log.exception("fleet shadow: recording %s failed", type)
+
+    def _report(self, clear_desired: list[str] | None = None) -> None:
+        """Publish the reported state: config in effect, health, refusals (cleared ones as
+        null); ``clear_desired`` keys are removed from the fleet's desired config."""
+        from awscrt import mqtt
+        from awsiot import iotshadow
+
+        if self._client is None:
+            return
+        rejected: dict[str, Any] = {
+            key: None for key in self._reported_rejected - set(self._rejected)
+        }
+        rejected.update({k: {"value": v, "reason": r} for k, (v, r) in self._rejected.items()})
+        self._reported_rejected = set(self._rejected)
+        reported = {
+            "config": _nest(
+                {k: self.remote.effective_value(self._config, k) for k in ALLOWED_KEYS}
+            ),
+            "health": self._health(self._config),
+            "rejected": rejected or None,
+        }
+        desired = {"config": _nest(dict.fromkeys(clear_desired, None))} if clear_desired else None
+        request = iotshadow.UpdateNamedShadowRequest(
+            thing_name=self.endpoint.thing_name,
+            shadow_name=self.shadow_name,
+            state=iotshadow.ShadowState(reported=reported, desired=desired),
+            client_token=self._token(),
+        )
+        self._client.publish_update_named_shadow(request, mqtt.QoS.AT_LEAST_ONCE)
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _why_fleet(local: Change | None, fleet_at: float | None) -> str:
+    if local is None:
+        return "the kiosk's value was not changed here since the fleet last set it"
+    if local.by == "fleet":
+        return f"the kiosk has the fleet's older value (from {_when(local.at)})"
+    if fleet_at is None:
+        return "the fleet's value carries no time, and the fleet's word is the newer one"
+    return f"the fleet asked at {_when(fleet_at)}, after staff changed it at {_when(local.at)}"
