@@ -41,6 +41,10 @@ _HTML_LINK = re.compile(r"<a\s[^>]*href", re.IGNORECASE)
 _HTML_WEB_IMAGE = re.compile(r"<img\s[^>]*src\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 #: A page's ``kiosk-schedule`` window: ``HH:MM-HH:MM`` (``24:00`` only as the end).
 _PAGE_WINDOW = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
+#: The page the kiosk shows as its "Still there?" prompt: named, or tagged, so.
+STILL_THERE = "still-there"
+#: Edit Data key of the shape on the prompt page in which the kiosk draws the seconds left.
+COUNTDOWN_KEY = "kiosk-countdown"
 _EMBED_FIX = "embed the image (draw.io: Edit Image -> embedded) or put the file next to the drawing"
 
 
@@ -73,6 +77,17 @@ class Finding:
         prefix = ", ".join(where)
         head = f"{self.severity}: {prefix}: " if prefix else f"{self.severity}: "
         return f"{head}{self.message}. Fix: {self.fix}"
+
+
+def still_there_pages(experience: Experience) -> list[Page]:
+    """The pages named or tagged ``still-there``, in file order (the kiosk shows the first
+    as its "Still there?" prompt)."""
+    return [
+        page
+        for page in experience.pages
+        if page.name.strip().lower() == STILL_THERE
+        or STILL_THERE in (tag.lower() for tag in page.tags)
+    ]
 
 
 def snippet(element: Element) -> str:
@@ -135,6 +150,7 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
     except Exception as exc:
         findings.append(_unchecked(None, exc))
     findings.extend(_missing_fonts(experience))
+    findings.extend(_still_there_findings(experience) + _show_list_findings(experience))
     for page in experience.pages:
         findings.extend(_drawing_effects(page))
     order = {"error": 0, "warning": 1}
@@ -632,6 +648,7 @@ def _is_touch_target(element: Element) -> bool:
 
 
 def _unreachable(experience: Experience) -> list[Finding]:
+    prompts = still_there_pages(experience)  # the kiosk shows the prompt by itself
     starts = [p for p in experience.pages if p.role in ("attract", "welcome")]
     reached = {p.id for p in starts}
     queue = deque(starts)
@@ -655,8 +672,99 @@ def _unreachable(experience: Experience) -> list[Finding]:
             "link a shape on another page to it (Edit Link -> page), or delete the page",
         )
         for page in experience.pages
-        if page.id not in reached
+        if page.id not in reached and page not in prompts
     ]
+
+
+def _still_there_findings(experience: Experience) -> list[Finding]:
+    """The ``still-there`` page: one only, not a page shoppers start on, no links or
+    actions (a tap anywhere on the prompt keeps the session)."""
+    pages = still_there_pages(experience)
+    findings = [
+        Finding(
+            "warning",
+            "still-there-twice",
+            page.name,
+            None,
+            "",
+            f'another "{STILL_THERE}" page comes first: the kiosk shows that one as its prompt',
+            f'keep one page named or tagged "{STILL_THERE}"',
+        )
+        for page in pages[1:]
+    ]
+    for page in pages[:1]:
+        if page.role != "page":
+            findings.append(
+                Finding(
+                    "error",
+                    "still-there-start-page",
+                    page.name,
+                    None,
+                    "",
+                    f'the "{STILL_THERE}" prompt page is the {page.role} page: shoppers would '
+                    "see it outside the prompt",
+                    "move it after the welcome page and take the attract name or tag off it",
+                )
+            )
+        findings.extend(
+            Finding(
+                "warning",
+                "still-there-link",
+                page.name,
+                element.id,
+                snippet(element),
+                "a tap anywhere on the prompt keeps the session going: this shape's link or "
+                "action is not followed",
+                "remove the link or kiosk-action from the shape",
+            )
+            for element in page.elements
+            if element.link is not None or element.kiosk_action is not None
+        )
+    return findings
+
+
+def _show_list_findings(experience: Experience) -> list[Finding]:
+    """``show-list`` without any ``add-to-list``, and ``add-to-list`` without a SKU."""
+    shows: list[tuple[Page, Element]] = []
+    adds = 0
+    findings = []
+    for page in experience.pages:
+        for element in page.elements:
+            action = element.kiosk_action
+            if action is None:
+                continue
+            if action.name == "show-list":
+                shows.append((page, element))
+            elif action.name == "add-to-list":
+                adds += 1
+                if not action.params.get("sku", "").strip():
+                    findings.append(
+                        Finding(
+                            "error",
+                            "add-to-list-without-sku",
+                            page.name,
+                            element.id,
+                            snippet(element),
+                            'kiosk-action "add-to-list" without a "sku" property: nothing is added',
+                            "Edit Data: add a sku property with the product's code",
+                        )
+                    )
+    if adds == 0:
+        findings.extend(
+            Finding(
+                "warning",
+                "show-list-without-add",
+                page.name,
+                element.id,
+                snippet(element),
+                'no shape in the drawing has kiosk-action "add-to-list": the list it shows '
+                "is always empty",
+                'give the products an "Add to my list" shape with kiosk-action=add-to-list '
+                "and their sku",
+            )
+            for page, element in shows
+        )
+    return findings
 
 
 def summary(findings: list[Finding]) -> tuple[int, int]:

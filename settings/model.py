@@ -48,6 +48,10 @@ class KioskSection(Section):
     idle_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 45.0
     presence_grace_s: Annotated[float, Field(ge=0, le=600)] = 8.0
     goodbye_s: Annotated[float, Field(ge=0, le=60)] = 3.0
+    #: "Still there?": the last seconds of an idle session (nobody touched, nobody seen)
+    #: show a prompt counting down; a tap keeps the session. 0: no prompt. At most half of
+    #: ``idle_timeout_s`` (checked at load; the session machine caps it the same way).
+    still_there_s: Annotated[float, Field(ge=0, le=120)] = 10.0
     watch: bool = False
 
 
@@ -245,6 +249,38 @@ class UplinkSection(Section):
         return problems
 
 
+#: The placeholders a ``[take_home] url_template`` may use.
+TAKE_HOME_FIELDS = ("skus", "store_id", "kiosk_id")
+
+
+class TakeHomeSection(Section):
+    """The shopper's list to take home: the link its QR code carries."""
+
+    #: The link a phone opens: ``{skus}`` is the list's SKUs, comma-separated (URL-quoted);
+    #: ``{store_id}`` and ``{kiosk_id}`` come from ``[kiosk]``.
+    url_template: Annotated[str, Field(min_length=1, max_length=512)] = (
+        "https://shop.example/list?store={store_id}&skus={skus}"
+    )
+    #: At most this many items on the list (the QR code stays easy to scan).
+    max_items: Annotated[int, Field(ge=1, le=100)] = 30
+
+    @field_validator("url_template")
+    @classmethod
+    def _known_placeholders(cls, template: str) -> str:
+        try:
+            filled = template.format(**dict.fromkeys(TAKE_HOME_FIELDS, "x"))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"url_template {template!r}: {exc!s} is not a placeholder it may use "
+                f"(use {', '.join('{' + f + '}' for f in TAKE_HOME_FIELDS)})"
+            ) from None
+        if "{skus}" not in template:
+            raise ValueError(f"url_template {template!r} must contain {{skus}}")
+        if not filled.startswith(("https://", "http://")):
+            raise ValueError(f"url_template {template!r} must start with https:// or http://")
+        return template
+
+
 class AdminSection(Section):
     """The hidden staff panel: how it opens and who gets in."""
 
@@ -374,6 +410,7 @@ class KioskConfig(Section):
     uplink: UplinkSection = Field(default_factory=dict, validate_default=True)
     admin: AdminSection = Field(default_factory=AdminSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    take_home: TakeHomeSection = Field(default_factory=TakeHomeSection)
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -386,6 +423,17 @@ class KioskConfig(Section):
             if problems:
                 raise ValueError("; ".join(problems))
         return uplink
+
+    @model_validator(mode="after")
+    def _prompt_inside_idle(self) -> KioskConfig:
+        kiosk = self.kiosk
+        if kiosk.still_there_s > kiosk.idle_timeout_s / 2:
+            raise ValueError(
+                f"kiosk.still_there_s = {kiosk.still_there_s} must be at most half of "
+                f"kiosk.idle_timeout_s = {kiosk.idle_timeout_s} (the prompt shows in the "
+                "last seconds of the idle time)"
+            )
+        return self
 
     _resolved_paths: list[ResolvedPath] = PrivateAttr(default_factory=list)
 

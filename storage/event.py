@@ -41,6 +41,10 @@ class EventType(StrEnum):
     TOUCH = "touch"
     ACTION = "action"
     PRESENCE_CHANGE = "presence.change"
+    #: The "Still there?" prompt of an idle session: shown, kept (answered) or expired.
+    SESSION_PROMPT = "session.prompt"
+    #: The shopper's list to take home was shown (its SKUs and the QR code's link).
+    LIST_SHOWN = "list.shown"
 
 
 #: Types with a fixed name; ``admin.*`` and ``system.*`` are open families.

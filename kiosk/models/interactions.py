@@ -177,3 +177,27 @@ class EventRecorder:
             payload=payload,
             simulated=simulated,
         )
+
+    def session_prompt(
+        self, page: Page | None, step: str, payload: JsonObject, *, ended: SessionEnd | None = None
+    ) -> None:
+        """The "Still there?" prompt: ``step`` "shown" (``countdown_s``), "kept" (``by``
+        touch or presence, ``after_s``) or "expired"/"ended" (``reason``, ``after_s``:
+        ``ended`` is the session that ended under it, whose id it is recorded with)."""
+        self.record(
+            EventType.SESSION_PROMPT,
+            page=page.id if page else None,
+            payload={"prompt": "still-there", "step": step, **payload},
+            session_id=ended.session_id if ended is not None else None,
+            simulated=ended.simulated if ended is not None else False,
+        )
+
+    def list_shown(self, page: Page, element: str | None, skus: list[str], url: str | None) -> None:
+        """The shopper's list to take home was shown: its ``skus`` and the link its QR code
+        carries (None for an empty list: no code shows)."""
+        self.record(
+            EventType.LIST_SHOWN,
+            page=page.id,
+            element=element,
+            payload={"skus": list[JsonValue](skus), "count": len(skus), "url": url},
+        )

@@ -23,6 +23,12 @@ shows pages and records events accordingly.
   staff. Their presence starts no session and is not a shopper's; the shopper's session,
   if any, has ended ("staff"). After the panel closes, presence counts again only once
   the person seen there has gone (the zone dropped below APPROACHING).
+- "Still there?": an idle session (touch-only timing: nobody touched and nobody is seen, or
+  the camera was lost) gets a prompt in the last ``still_there_s`` of its idle time (at
+  most half of ``idle_timeout_s``). The prompt does not move the end: ignored, the session
+  ends when it would have (its ``SessionEnd.prompted`` says a prompt was up); a touch, or
+  someone seen at the kiosk, keeps the session and takes the prompt down. A shopper the
+  sensor saw leave ("shopper left") gets no prompt.
 """
 
 from __future__ import annotations
@@ -60,6 +66,17 @@ class SessionEnd:
     touches: int
     pages: int
     simulated: bool = False
+    #: The "Still there?" prompt was up, unanswered, when the session ended.
+    prompted: bool = False
+
+
+@dataclass(frozen=True)
+class PromptAnswer:
+    """The "Still there?" prompt was answered (``by`` "touch" or "presence") ``after_s``
+    seconds after it showed: the session goes on."""
+
+    by: str
+    after_s: float
 
 
 def new_session_id() -> str:
@@ -103,11 +120,43 @@ class SessionMachine:
         self.staff = False
         #: The panel has closed but the person who used it is still seen at the kiosk.
         self.staff_lingering = False
+        #: When the "Still there?" prompt showed (monotonic), None while it is not up.
+        self.prompt_since: float | None = None
+        #: When the session ends if nobody answers the prompt (monotonic).
+        self.prompt_until = 0.0
+        #: The last answer to the prompt, until :meth:`take_answer` hands it over.
+        self._answer: PromptAnswer | None = None
 
     @property
     def present(self) -> bool:
         """Someone is at the kiosk (as far as the sensor can tell)."""
         return self.zone in PRESENT_ZONES
+
+    @property
+    def prompting(self) -> bool:
+        """The "Still there?" prompt is up."""
+        return self.prompt_since is not None
+
+    def prompt_left(self) -> float:
+        """Seconds until the session ends unless someone answers the prompt (0 when no
+        prompt is up)."""
+        if self.prompt_since is None:
+            return 0.0
+        return max(0.0, self.prompt_until - self.clock())
+
+    def prompt_length(self) -> float:
+        """How long the prompt counts down: ``still_there_s``, at most half the idle time."""
+        return min(self.settings.still_there_s, self.settings.idle_timeout_s / 2)
+
+    def take_answer(self) -> PromptAnswer | None:
+        """The prompt's answer since the last call (a touch or presence took it down)."""
+        answer, self._answer = self._answer, None
+        return answer
+
+    def _answered(self, by: str) -> None:
+        if self.prompt_since is not None:
+            self._answer = PromptAnswer(by, round(self.clock() - self.prompt_since, 3))
+            self.prompt_since = None
 
     @property
     def staff_at_kiosk(self) -> bool:
@@ -124,6 +173,7 @@ class SessionMachine:
             started = True
         elif self.state == SessionState.WELCOME:
             self.state = SessionState.BROWSING
+        self._answered("touch")
         self.last_touch = now
         self.touches += 1
         return started
@@ -148,6 +198,7 @@ class SessionMachine:
             if self.staff_at_kiosk:
                 return False
             self.seen = True
+            self._answered("presence")
             if self.state == SessionState.ATTRACT:
                 self._start(now)
                 return True
@@ -185,7 +236,8 @@ class SessionMachine:
         self.staff_lingering = self.present
 
     def tick(self) -> SessionEnd | None:
-        """Check the timeouts; the session that ended now, if one did."""
+        """Check the timeouts (and put the "Still there?" prompt up when its time has
+        come); the session that ended now, if one did."""
         if self.state == SessionState.ATTRACT or self.session_id is None:
             return None
         now = self.clock()
@@ -202,11 +254,19 @@ class SessionMachine:
         lost = self.camera_lost_at
         if lost is not None and lost > self.last_touch:
             # the shopper was last known to be there when the camera went
-            if now - lost >= self.settings.idle_timeout_s:
-                return self.end("camera lost")
-            return None
-        if untouched >= self.settings.idle_timeout_s:
-            return self.end("idle")
+            return self._idle(now, now - lost, "camera lost")
+        return self._idle(now, untouched, "idle")
+
+    def _idle(self, now: float, idle_s: float, reason: str) -> SessionEnd | None:
+        """Touch-only timing: nobody touched or was seen for ``idle_s``; the prompt goes up
+        in the last ``prompt_length()`` seconds, the session ends at ``idle_timeout_s``."""
+        left = self.settings.idle_timeout_s - idle_s
+        if left <= 0:
+            return self.end(reason)
+        countdown = self.prompt_length()
+        if countdown > 0 and left <= countdown and self.prompt_since is None:
+            self.prompt_since = now
+            self.prompt_until = now + left
         return None
 
     def end(self, reason: str) -> SessionEnd | None:
@@ -222,7 +282,10 @@ class SessionMachine:
             touches=self.touches,
             pages=self.pages,
             simulated=self.simulated,
+            prompted=self.prompt_since is not None,
         )
+        self.prompt_since = None
+        self._answer = None
         self.state = SessionState.ATTRACT
         self.session_id = None
         self.simulated = False
@@ -250,3 +313,5 @@ class SessionMachine:
         self.seen = self.present and not self.staff_at_kiosk
         self.simulated = self.seen and self.zone_simulated
         self.camera_lost_at = None
+        self.prompt_since = None
+        self._answer = None

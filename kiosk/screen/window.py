@@ -43,7 +43,10 @@ from kiosk.models.session import SessionEnd, SessionMachine, SessionState
 from kiosk.models.shopper_screen import TouchTarget
 from kiosk.models.visibility import Visibility
 from kiosk.screen.fonts import load_web_fonts
+from kiosk.screen.overlay import ShopperModels
 from kiosk.screen.pageview import Hit, PageView
+from kiosk.screen.still_there import StillThere
+from kiosk.screen.take_home import TakeHome
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 from storage import JsonObject
@@ -133,6 +136,9 @@ class KioskWindow(QWidget):
         layout.addWidget(self.view)
         self.view.tapped.connect(self.on_tap)
         self.view.swiped.connect(self.on_swipe)
+        models = ShopperModels(self.session, recorder, self.navigation)
+        self.still_there = StillThere(self, models)
+        self.take_home = TakeHome(self, models, config=config)
         self._ticker = self._timer(TICK_MS, self.tick)
         self._ticker.start()
         self._reload_timer = self._timer(RELOAD_SETTLE_MS, self.reload_in_background)
@@ -408,6 +414,7 @@ class KioskWindow(QWidget):
 
     def _show(self, page: Page, *, transition: bool, direction: int = 1) -> None:
         self._record_page_left()
+        self.take_home.close()
         kind = self.settings.transition if transition else "off"
         self.view.show_page(page, kind, self.settings.transition_ms)
         self.view.set_slide_direction(direction)
@@ -442,6 +449,7 @@ class KioskWindow(QWidget):
         started = self.session.touch()
         if started:
             self.recorder.session_start("touch", page)
+        self.still_there.sync()
         element = hit.element
         payload: JsonObject = {}
         if hit.nx is not None and hit.ny is not None:
@@ -465,6 +473,8 @@ class KioskWindow(QWidget):
         link = page.link_for(element.id)
         if action is not None:
             self.recorder.action(page, element.id, action.name, action.params)
+            if self.take_home.act(page, element, action) and not isinstance(link, NavigateLink):
+                return True
             if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()
                 return True
@@ -484,6 +494,7 @@ class KioskWindow(QWidget):
             return
         if self.session.touch():
             self.recorder.session_start("touch", page)
+        self.still_there.sync()
         self.recorder.touch(page, None, {"gesture": "swipe", "direction": direction})
         target = self.navigation.sibling(direction)
         if target is not None:
@@ -525,6 +536,7 @@ class KioskWindow(QWidget):
         self._record_page_left()
         ended = self.session.end(reason)
         if ended is not None:
+            self.still_there.ended(ended, by_itself=False)
             self.recorder.session_end(ended, self.page)
 
     def tick(self) -> None:
@@ -540,6 +552,7 @@ class KioskWindow(QWidget):
         if ended is not None:
             self._record_ended(ended)
             return
+        self.still_there.sync()
         if self.session.attract_due():
             page = self.navigation.next_attract()
             if page is not None:
@@ -550,6 +563,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is not None and page.role != "attract":
             self.recorder.page_view(page, self.clock() - self.page_since, ended=ended)
+        self.still_there.ended(ended, by_itself=True)
         self.recorder.session_end(ended, page)
         goodbye = self.goodbye_page()
         if goodbye is not None and self.settings.goodbye_s > 0:
@@ -568,6 +582,7 @@ class KioskWindow(QWidget):
         staff = self.session.staff_at_kiosk  # staff's presence is not a shopper's
         simulated = bool(state.simulated)
         started = False if self.broken else self.session.presence(zone, simulated=simulated)
+        self.still_there.sync()
         if zone != previous and not staff:
             payload: JsonObject = {
                 "zone": zone,

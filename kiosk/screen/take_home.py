@@ -1,0 +1,211 @@
+"""The list to take home: the products the shopper put on their list and a QR code of the
+link that opens it on their phone (``[take_home] url_template``), drawn by the kiosk over
+the page whose ``kiosk-action=show-list`` shape was tapped.
+
+The QR code is made here, offline, with ``segno`` and drawn module by module at a whole
+number of pixels per module (a phone's camera reads sharp edges best). A tap on "Close"
+closes the list; any other tap on it only counts as the shopper being there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import segno
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from designer_import.model import Element, KioskAction, Page
+from kiosk.models.take_home import ADD_TO_LIST, SHOW_LIST, ListItem, TakeHomeList, list_url
+from kiosk.screen.overlay import Overlay, ShopperModels
+from kiosk.screen.still_there import draw_text
+from settings import KioskConfig
+
+log = logging.getLogger(__name__)
+
+#: The list screen's words.
+TITLE = "My list"
+SCAN = "Scan with your phone to take your list home"
+EMPTY = "Your list is empty"
+EMPTY_HINT = 'Tap "Add to my list" on a product to keep it here'
+CLOSE = "Close"
+#: Its colours.
+PAPER = QColor("#f7f9fb")
+INK = QColor("#1d2733")
+MUTED = QColor("#5b6b7a")
+ACCENT = QColor("#1ba1e2")
+WHITE = QColor("#ffffff")
+#: Modules of white around the code (the QR standard's quiet zone).
+QUIET_ZONE = 4
+
+
+def qr_image(url: str) -> QImage:
+    """The QR code of ``url`` (error correction M), one pixel per module, with its quiet
+    zone: black on white."""
+    code = segno.make_qr(url, error="m")
+    rows = code.matrix
+    side = len(rows) + 2 * QUIET_ZONE
+    image = QImage(side, side, QImage.Format.Format_RGB32)
+    image.fill(WHITE)
+    dark = QColor(0, 0, 0).rgb()
+    for y, row in enumerate(rows):
+        for x, module in enumerate(row):
+            if module & 1:
+                image.setPixel(x + QUIET_ZONE, y + QUIET_ZONE, dark)
+    return image
+
+
+class ListScreen(Overlay):
+    """The list and its QR code; :attr:`Overlay.tapped` reports every tap on it (the
+    window closes it when the tap is on :meth:`close_box`)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.items: list[ListItem] = []
+        #: The link the QR code carries (None for an empty list: no code).
+        self.url: str | None = None
+        self._code: QImage | None = None
+
+    def open(self, items: list[ListItem], url: str | None) -> None:
+        """Show ``items`` and the QR code of ``url``."""
+        self.items = list(items)
+        self.url = url
+        self._code = qr_image(url) if url else None
+        self.cover()
+
+    def _unit(self) -> float:
+        return min(float(self.height()), self.width() * 9 / 16)
+
+    def close_box(self) -> QRectF:
+        """Where the "Close" button is (widget pixels)."""
+        unit = self._unit()
+        return QRectF(unit * 0.06, self.height() - unit * 0.2, unit * 0.42, unit * 0.13)
+
+    def code_box(self) -> QRectF:
+        """Where the QR code is drawn (widget pixels; empty when there is none)."""
+        if self._code is None:
+            return QRectF()
+        unit = self._unit()
+        room = min(self.width() * 0.42, self.height() - unit * 0.3)
+        scale = max(1, int(room // self._code.width()))
+        side = float(self._code.width() * scale)
+        centre = QPointF(self.width() * 0.72, self.height() / 2 - unit * 0.03)
+        box = QRectF(0, 0, side, side)
+        box.moveCenter(centre)
+        return QRectF(round(box.x()), round(box.y()), side, side)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The title, the items, the code and the Close button."""
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.fillRect(self.rect(), PAPER)
+            self._paint_list(painter)
+            self._paint_code(painter)
+            box = self.close_box()
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(ACCENT)
+            painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
+            draw_text(painter, box, CLOSE, WHITE, box.height() * 0.42, bold=True)
+        finally:
+            painter.end()
+
+    def _paint_list(self, painter: QPainter) -> None:
+        unit = self._unit()
+        left = unit * 0.06
+        column = self.width() * (0.46 if self._code is not None else 0.88)
+        title = QRectF(left, unit * 0.05, column, unit * 0.12)
+        painter.setPen(INK)
+        draw_left(painter, title, TITLE, INK, unit * 0.08, bold=True)
+        if not self.items:
+            box = QRectF(left, self.height() / 2 - unit * 0.12, self.width() - 2 * left, unit * 0.1)
+            draw_text(painter, box, EMPTY, INK, unit * 0.065, bold=True)
+            draw_text(painter, box.translated(0, unit * 0.11), EMPTY_HINT, MUTED, unit * 0.04)
+            return
+        line = unit * 0.075
+        room = int((self.close_box().top() - title.bottom() - unit * 0.04) // line)
+        shown = self.items if len(self.items) <= room else self.items[: max(0, room - 1)]
+        y = title.bottom() + unit * 0.03
+        for item in shown:
+            draw_left(painter, QRectF(left, y, column, line), f"•  {item.name}", INK, line * 0.5)
+            y += line
+        if len(shown) < len(self.items):
+            more = f"and {len(self.items) - len(shown)} more"
+            draw_left(painter, QRectF(left, y, column, line), more, MUTED, line * 0.45)
+
+    def _paint_code(self, painter: QPainter) -> None:
+        if self._code is None:
+            return
+        box = self.code_box()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(box, self._code)
+        unit = self._unit()
+        caption = QRectF(
+            box.left() - unit * 0.1,
+            box.bottom() + unit * 0.02,
+            box.width() + unit * 0.2,
+            unit * 0.1,
+        )
+        draw_text(painter, caption, SCAN, MUTED, unit * 0.035)
+
+
+def draw_left(
+    painter: QPainter, box: QRectF, text: str, ink: QColor, pixels: float, *, bold: bool = False
+) -> None:
+    """``text`` on one line at the left of ``box``, cut with an ellipsis when too long."""
+    font = painter.font()
+    font.setPixelSize(max(1, round(pixels)))
+    font.setBold(bold)
+    painter.setFont(font)
+    painter.setPen(ink)
+    shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(box.width()))
+    flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(box, int(flags), shown)
+
+
+class TakeHome:
+    """Carries out ``add-to-list`` and ``show-list`` for the shopper window and shows the
+    list screen over it (UI thread); ``list.shown`` records each showing."""
+
+    def __init__(self, window: QWidget, models: ShopperModels, *, config: KioskConfig) -> None:
+        self.config = config
+        self.models = models
+        self.list = TakeHomeList(config.take_home.max_items)
+        self.screen = ListScreen(window)
+        self.screen.tapped.connect(self._tapped)
+
+    def act(self, page: Page, element: Element, action: KioskAction) -> bool:
+        """Carry out ``action`` if it is the list's; True when the list screen opened."""
+        if action.name == ADD_TO_LIST:
+            sku = action.params.get("sku", "").strip()
+            session_id = self.models.session.session_id
+            if not sku or session_id is None:
+                log.warning("page %r: add-to-list on %s names no sku", page.name, element.id)
+                return False
+            self.list.add(session_id, sku)
+            return False
+        if action.name == SHOW_LIST:
+            self.show(page, element.id)
+            return True
+        return False
+
+    def show(self, page: Page, element: str | None) -> None:
+        """Show this session's list over ``page``, and record it."""
+        session_id = self.models.session.session_id
+        items = self.list.items(session_id, self.models.navigation.experience)
+        skus = [item.sku for item in items]
+        url = list_url(self.config, skus) if skus else None
+        self.screen.open(items, url)
+        self.models.recorder.list_shown(page, element, skus, url)
+
+    def close(self) -> None:
+        """Take the list screen down (another page shows, the session ended)."""
+        self.screen.hide()
+
+    def _tapped(self, x: int, y: int) -> None:
+        """A tap on the list screen: the shopper is there; on "Close" it closes."""
+        self.models.session.touch()
+        if self.screen.close_box().contains(QPointF(x, y)):
+            self.close()
