@@ -306,7 +306,7 @@ class RemoteConfig:
 
     def save(self) -> None:
         """Replace the file atomically (a temporary file, fsync, rename, fsync the folder)."""
-        document = {"config": _nest(self.values), "changes": {
+        document = {"config": nest_keys(self.values), "changes": {
             key: {k: v for k, v in vars(change).items() if v is not None}
             for key, change in sorted(self.changes.items())
         }}  # fmt: skip
@@ -329,7 +329,8 @@ class RemoteConfig:
             os.close(folder)
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+def nest_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` as ``{"a": {"b": 1}}`` (the shape of the TOML file and the shadow)."""
     nested: dict[str, Any] = {}
     for key, value in sorted(flat.items()):
         *tables, name = key.split(".")

@@ -22,7 +22,6 @@ Qt-free: it runs in the uplink process or a worker of the kiosk. One named threa
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import logging
 import queue
@@ -32,7 +31,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from fleet.remote_config import (
     ALLOWED_KEYS,
@@ -42,10 +41,11 @@ from fleet.remote_config import (
     RemoteConfig,
     check_changes,
     flatten_desired,
+    nest_keys,
 )
+from fleet.shadow_health import REASON_MAX, HealthSource, RecordEvent
 from settings.model import KioskConfig
-from storage import Backlog
-from storage.event import Event, JsonObject, JsonValue
+from storage.event import JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
 
@@ -56,115 +56,12 @@ BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 60.0
 #: A value longer than this (as JSON) goes into an event as its sha256 and size.
 EVENT_VALUE_MAX = 512
-#: A refusal's reason in the shadow is cut to this many characters (the shadow holds 8 KB).
-REASON_MAX = 300
+#: Requests awaiting their answer that are remembered (the oldest are forgotten).
+TOKENS_KEPT = 64
 
 
 class ShadowError(ConnectionError):
     """The shadow connection could not be made (message names the broker and the cause)."""
-
-
-class RecordEvent(Protocol):
-    """Where ``admin.remote.*`` events go; returns at once (any thread)."""
-
-    def __call__(self, type: str, payload: JsonObject) -> None:
-        """Record one event of ``type`` with ``payload``."""
-        ...
-
-
-class EventLogRecorder:
-    """Records events through the event log's intake (``storage.EventLog.append``), stamped
-    with the kiosk's store and kiosk ids, as the kiosk records its own events."""
-
-    def __init__(self, append: Callable[[Event], None], config: KioskConfig) -> None:
-        self._append = append
-        self._store_id = config.kiosk.store_id
-        self._kiosk_id = config.kiosk.kiosk_id
-        self._payload_max = config.storage.payload_max_bytes
-
-    def __call__(self, type: str, payload: JsonObject) -> None:
-        """Make the event (checked against the schema) and append it."""
-        event = Event.create(
-            type,
-            payload=payload,
-            store_id=self._store_id,
-            kiosk_id=self._kiosk_id,
-            payload_max_bytes=self._payload_max,
-        )
-        self._append(event)
-
-
-class HealthSource(Protocol):
-    """What the kiosk reports as its health (called on the ``fleet-shadow`` thread)."""
-
-    def __call__(self, config: KioskConfig) -> JsonObject:
-        """A small JSON object (the shadow's reported state holds 8 KB in all)."""
-        ...
-
-
-class KioskHealth:
-    """The health the kiosk reports: version, active bundle id and hash, config hash, uptime
-    and the uplink backlog, plus whatever ``extra`` adds (the status page's tiles)."""
-
-    def __init__(
-        self,
-        *,
-        backlog: Callable[[], Backlog] | None = None,
-        active_bundle: Callable[[], tuple[str, str] | None] | None = None,
-        extra: Callable[[], JsonObject] | None = None,
-    ) -> None:
-        self._started = time.monotonic()
-        self._backlog = backlog
-        self._active_bundle = active_bundle
-        self._extra = extra
-
-    def __call__(self, config: KioskConfig) -> JsonObject:
-        """The health now; a part that fails is reported as its error, not left out."""
-        health: JsonObject = {
-            "version": _version(),
-            "config_hash": config_hash(config),
-            "uptime_s": round(time.monotonic() - self._started),
-        }
-        health["bundle"] = _part(self._bundle)
-        health["backlog"] = _part(self._backlog_now)
-        if self._extra is not None:
-            health.update(_part(self._extra) or {})
-        return health
-
-    def _bundle(self) -> JsonValue:
-        bundle = self._active_bundle() if self._active_bundle is not None else None
-        return {"id": bundle[0], "sha256": bundle[1]} if bundle is not None else None
-
-    def _backlog_now(self) -> JsonValue:
-        if self._backlog is None:
-            return None
-        backlog = self._backlog()
-        return {
-            "events": backlog.events,
-            "batches": backlog.batches,
-            "oldest_ts": backlog.oldest_ts,
-        }
-
-
-def _part(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except Exception as exc:  # a health part's failure is reported, not raised
-        log.warning("fleet shadow: health part failed: %s", exc)
-        return {"error": str(exc)[:REASON_MAX]}
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("retail-edge-kiosk")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def config_hash(config: KioskConfig) -> str:
-    """sha256 of the effective config as JSON (secrets masked), to compare kiosks."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -228,17 +125,6 @@ def _stamps(metadata: Any, prefix: str = "") -> dict[str, float]:
     return found
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for key, value in sorted(flat.items()):
-        *tables, name = key.split(".")
-        node = nested
-        for table in tables:
-            node = node.setdefault(table, {})
-        node[name] = value
-    return nested
-
-
 def _split_desired(desired: Any) -> tuple[dict[str, Any], list[Refusal]]:
     """The desired document's ``config`` flattened, and refusals for everything else."""
     if not isinstance(desired, dict):
@@ -288,10 +174,16 @@ class ShadowAgent:
         self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._synced = threading.Event()
+        #: False while the connection is down: reports wait for the reconnection's GET
+        self._online = False
+        #: True from the shadow's GET answer until the report that follows it is sent
+        self._reconciling = False
+        self._sync_token: str | None = None
         self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._client: Any = None
-        self._tokens: set[str] = set()
+        #: client tokens of the requests still unanswered (oldest first, a bounded few)
+        self._tokens: dict[str, None] = {}
         self._version = -1
         #: dotted key -> (value, reason) of the desired values refused, as last reported
         self._rejected: dict[str, tuple[Any, str]] = {}
@@ -339,7 +231,7 @@ class ShadowAgent:
         self.remote.set([(key, value)], Change(at, "kiosk"))
         self.remote.save()
         self._config = outcome.config
-        log.info("fleet shadow: %s = %r changed on the kiosk; reported to the fleet", key, value)
+        log.info("fleet shadow: %s = %r changed on the kiosk (kept as the kiosk's)", key, value)
         self._report()
 
     # -- the fleet-shadow thread -----------------------------------------------------------
@@ -402,6 +294,7 @@ class ShadowAgent:
             raise ShadowError(f"fleet shadow: cannot connect to {where}: {exc}") from None
         self._connection = connection
         self._client = iotshadow.IotShadowClient(connection)
+        self._online = True
         try:
             self._subscribe(iotshadow, mqtt.QoS.AT_LEAST_ONCE)
         except Exception as exc:
@@ -437,6 +330,7 @@ class ShadowAgent:
         return lambda message: self._work.put(lambda: handler(message))
 
     def _interrupted(self, connection: object = None, error: object = None, **_: object) -> None:
+        self._online = False
         self._synced.clear()
         log.warning("fleet shadow: connection to %s lost (%s)", self.endpoint.describe(), error)
 
@@ -448,6 +342,7 @@ class ShadowAgent:
                  self.endpoint.describe(), session_present)  # fmt: skip
         if not session_present and connection is not None:
             connection.resubscribe_existing_topics()
+        self._online = True
         self._work.put(self._request_shadow)
 
     def _disconnect(self) -> None:
@@ -461,7 +356,9 @@ class ShadowAgent:
 
     def _token(self) -> str:
         token = uuid.uuid4().hex
-        self._tokens.add(token)
+        self._tokens[token] = None
+        if len(self._tokens) > TOKENS_KEPT:  # answers lost with a connection never come
+            del self._tokens[next(iter(self._tokens))]
         return token
 
     def _request_shadow(self) -> None:
@@ -482,9 +379,18 @@ class ShadowAgent:
     def _ours(self, token: str | None) -> bool:
         """True for the answer to one of this agent's requests (others may ask too)."""
         if token in self._tokens:
-            self._tokens.discard(token)
+            del self._tokens[token]
             return True
         return False
+
+    def _update_token(self) -> str:
+        """A report's client token; the first report after the shadow's GET is the one
+        whose acceptance means the kiosk is in step (:meth:`wait_synced`)."""
+        token = self._token()
+        if self._reconciling:
+            self._reconciling = False
+            self._sync_token = token
+        return token
 
     def _on_get_accepted(self, response: Any) -> None:
         if response is None or not self._ours(response.client_token):
@@ -494,6 +400,7 @@ class ShadowAgent:
         desired = state.desired if state is not None else None
         desired_meta = metadata.desired if metadata is not None else None
         self._version = response.version or 0
+        self._reconciling = True
         self._reconcile(desired or {}, (desired_meta or {}).get("config"), response.version)
 
     def _on_get_rejected(self, error: Any) -> None:
@@ -502,6 +409,7 @@ class ShadowAgent:
         if error.code == 404:
             log.info("fleet shadow: no shadow %r yet for %s: reporting the kiosk's state",
                      self.shadow_name, self.endpoint.thing_name)  # fmt: skip
+            self._reconciling = True
             self._report()
             return
         self.last_error = f"get rejected: {error.code} {error.message}"
@@ -529,7 +437,8 @@ class ShadowAgent:
             return
         self._version = max(self._version, response.version or 0)
         self.last_error = None
-        self._synced.set()
+        if response.client_token == self._sync_token:
+            self._synced.set()
 
     def _on_update_rejected(self, error: Any) -> None:
         if error is None or not self._ours(error.client_token):
@@ -645,26 +554,28 @@ class ShadowAgent:
         from awscrt import mqtt
         from awsiot import iotshadow
 
-        if self._client is None:
-            return
+        if self._client is None or not self._online:
+            return  # the GET at the reconnection is followed by a report
         rejected: dict[str, Any] = {
             key: None for key in self._reported_rejected - set(self._rejected)
         }
         rejected.update({k: {"value": v, "reason": r} for k, (v, r) in self._rejected.items()})
         self._reported_rejected = set(self._rejected)
         reported = {
-            "config": _nest(
+            "config": nest_keys(
                 {k: self.remote.effective_value(self._config, k) for k in ALLOWED_KEYS}
             ),
             "health": self._health(self._config),
             "rejected": rejected or None,
         }
-        desired = {"config": _nest(dict.fromkeys(clear_desired, None))} if clear_desired else None
+        desired = (
+            {"config": nest_keys(dict.fromkeys(clear_desired, None))} if clear_desired else None
+        )
         request = iotshadow.UpdateNamedShadowRequest(
             thing_name=self.endpoint.thing_name,
             shadow_name=self.shadow_name,
             state=iotshadow.ShadowState(reported=reported, desired=desired),
-            client_token=self._token(),
+            client_token=self._update_token(),
         )
         self._client.publish_update_named_shadow(request, mqtt.QoS.AT_LEAST_ONCE)
 

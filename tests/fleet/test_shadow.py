@@ -18,7 +18,8 @@ import pytest
 
 from fleet.aws_side import BrokerOptions, ShadowService, state_delta
 from fleet.remote_config import OVERLAY_NAME, Applied, RemoteConfig
-from fleet.shadow import EventLogRecorder, KioskHealth, ShadowAgent, ShadowEndpoint
+from fleet.shadow import ShadowAgent, ShadowEndpoint
+from fleet.shadow_health import EventLogRecorder, KioskHealth
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
 from storage import EventLog
