@@ -22,7 +22,7 @@ from sensors import PresenceState, Zone
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
 from tests.support.clock import FakeClock
-from tests.support.drawings import page_xml
+from tests.support.drawings import page_xml, write_drawio
 
 #: The authored prompt: a dark page, a title and the countdown's box (yellow digits).
 PROMPT_BACKGROUND = "#203040"
@@ -231,3 +231,20 @@ def test_the_countdown_is_at_most_half_the_idle_time(
     written.write_text("[kiosk]\nidle_timeout_s = 10\nstill_there_s = 6\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"still_there_s = 6\.0 must be at most half"):
         load_config(written)
+
+
+def test_the_validator_names_prompt_pages_that_cannot_work(tmp_path: Path) -> None:
+    linked = PROMPT_PAGE.replace('id="count"', 'id="count" link="data:page/id,welcome"', 1)
+    first = page_xml("first", "still-there", "")  # before the welcome page: it would be it
+    pages = [page_xml("attract", "attract", ""), first, page_xml("welcome", "Welcome", "")]
+    drawn = write_drawio(tmp_path / "prompts.drawio", [*pages, linked])
+    findings = validate(load_experience(drawn))
+    found = {(f.code, f.severity, f.page, f.cell_id) for f in findings if "still" in f.code}
+    assert found == {
+        ("still-there-start-page", "error", "still-there", None),
+        ("still-there-twice", "warning", "still-there", None),
+    }
+    drawn = write_drawio(tmp_path / "linked.drawio", [*pages[::2], linked])
+    findings = validate(load_experience(drawn))
+    (link,) = [f for f in findings if "still" in f.code]
+    assert (link.code, link.cell_id, link.label) == ("still-there-link", "count", "99")
