@@ -4,6 +4,8 @@
 Ctrl+C / SIGTERM, printing progress to stderr. ``kiosk-receive export --db PATH --format
 csv|parquet [--out FILE]`` writes the events table for notebooks. ``kiosk-receive quarantine
 list|show|replay --db PATH`` shows what was set aside and lands what passes a check again.
+With ``--lake DIR|s3://BUCKET/PREFIX`` it also copies every landed event, exactly once, into
+a Parquet lake (:mod:`analytics.lake`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from analytics.lake import LakeBounds, LakeError, LakeWriter
+from analytics.lake_target import open_lake
 from uplink.credentials import CredentialError
 from uplink.landing import ReceiverDatabaseError, describe_entries, open_existing
 from uplink.receiver import Receiver, export_events, parse_broker_url
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="event JSON schema (default: the published resources/schema/event-v1.json)",
     )
+    _add_lake_arguments(parser)
     parser.add_argument(
         "--progress-s", type=float, default=5.0, help="seconds between progress lines (0: none)"
     )
@@ -74,6 +79,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"
     )
     return parser
+
+
+def _add_lake_arguments(parser: argparse.ArgumentParser) -> None:
+    lake = parser.add_argument_group(
+        "Parquet lake", "also copy every landed event, once, into Hive-style Parquet files"
+    )
+    lake.add_argument(
+        "--lake",
+        default=None,
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="the lake: a local folder or an S3 prefix (credentials from the AWS environment)",
+    )
+    lake.add_argument(
+        "--lake-endpoint",
+        default=None,
+        metavar="URL",
+        help="S3 endpoint other than AWS's (MinIO, Ceph): http(s)://HOST[:PORT]",
+    )
+    bounds = LakeBounds()
+    lake.add_argument(
+        "--lake-file-rows",
+        type=int,
+        default=bounds.file_rows,
+        metavar="N",
+        help=f"close files at N events (default {bounds.file_rows})",
+    )
+    lake.add_argument(
+        "--lake-file-age-s",
+        type=float,
+        default=bounds.file_age_s,
+        metavar="S",
+        help="close files when their first event has waited S seconds "
+        f"(default {bounds.file_age_s:.0f})",
+    )
+
+
+def _lake_writer(args: argparse.Namespace) -> LakeWriter | None:
+    """The lake writer the arguments ask for (None: no lake); ValueError, LakeError."""
+    if args.lake is None:
+        if args.lake_endpoint is not None:
+            raise ValueError("--lake-endpoint needs --lake")
+        return None
+    bounds = LakeBounds(file_rows=args.lake_file_rows, file_age_s=args.lake_file_age_s)
+    return LakeWriter(args.db, open_lake(args.lake, endpoint=args.lake_endpoint), bounds)
 
 
 def build_export_parser() -> argparse.ArgumentParser:
@@ -196,6 +245,11 @@ def _endpoint(args: argparse.Namespace) -> BrokerEndpoint:
     )
 
 
+def _progress(receiver: Receiver, lake: LakeWriter | None) -> str:
+    line = receiver.stats().line()
+    return line if lake is None else f"{line}; {lake.status().line()}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``kiosk-receive``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -216,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CredentialError, OSError, ReceiverDatabaseError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        lake = _lake_writer(args)
+    except (ValueError, OSError, LakeError) as exc:
+        receiver.stop()
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     stop = threading.Event()
 
@@ -225,20 +285,25 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     receiver.start()
+    if lake is not None:
+        lake.start()
     print(
-        f"{PROG}: {endpoint.describe()} {args.topic} -> {args.db} (session {receiver.client_id})",
+        f"{PROG}: {endpoint.describe()} {args.topic} -> {args.db} (session {receiver.client_id})"
+        + ("" if lake is None else f" and {lake.lake.uri}"),
         file=sys.stderr,
     )
     last = ""
     interval = args.progress_s if args.progress_s > 0 else 1.0
     while not stop.wait(interval) and receiver.fatal is None:
-        line = receiver.stats().line()
+        line = _progress(receiver, lake)
         if args.progress_s > 0 and line != last:
             print(f"{PROG}: {line}", file=sys.stderr, flush=True)
             last = line
     fatal = receiver.fatal
     receiver.stop()
-    print(f"{PROG}: {receiver.stats().line()}", file=sys.stderr)
+    if lake is not None:
+        lake.stop()  # closes what waits into files first
+    print(f"{PROG}: {_progress(receiver, lake)}", file=sys.stderr)
     if fatal is not None:
         print(f"{PROG}: {fatal}", file=sys.stderr)
         return EXIT_FAILED
