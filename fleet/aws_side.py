@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -32,7 +33,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -473,13 +473,14 @@ class ShadowService:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m fleet.aws_side`` command line."""
+    """The ``python -m fleet.aws_side`` command line (its options are :class:`BrokerOptions`'
+    fields, plus ``--state`` and ``--log-level``)."""
     parser = argparse.ArgumentParser(
         prog="python -m fleet.aws_side",
         description="Play AWS IoT's Device Shadow service (named shadows) on an MQTT broker.",
     )
-    parser.add_argument("--broker-host", default="127.0.0.1", help="the broker's host name")
-    parser.add_argument("--broker-port", type=int, default=1883, help="the broker's port")
+    parser.add_argument("--broker-host", dest="host", default="127.0.0.1", help="broker host")
+    parser.add_argument("--broker-port", dest="port", type=int, default=1883, help="its port")
     parser.add_argument("--ca-file", type=Path, help="CA certificate that signed the broker's")
     parser.add_argument("--cert-file", type=Path, help="this service's client certificate (mTLS)")
     parser.add_argument("--key-file", type=Path, help="the client certificate's private key")
@@ -500,28 +501,18 @@ def main(argv: list[str] | None = None) -> int:
     if (args.cert_file is None) != (args.key_file is None):
         print("fleet.aws_side: --cert-file and --key-file go together", file=sys.stderr)
         return 2
-    broker = BrokerOptions(
-        host=args.broker_host,
-        port=args.broker_port,
-        ca_file=args.ca_file,
-        cert_file=args.cert_file,
-        key_file=args.key_file,
-        client_id=args.client_id,
-    )
+    options = {f.name for f in dataclasses.fields(BrokerOptions)}
+    broker = BrokerOptions(**{k: v for k, v in vars(args).items() if k in options})
+    # paho's thread inherits the mask: the signals come to sigwait below, on this thread
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     try:
         service = ShadowService(broker, ShadowStore(args.state))
         service.start()
     except (ValueError, ConnectionError, OSError) as exc:
         print(f"fleet.aws_side: {exc}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    stop.wait()
+    signal.sigwait(stop_signals)
     service.stop()
     return 0
 

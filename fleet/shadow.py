@@ -44,7 +44,7 @@ from fleet.remote_config import (
     nest_keys,
 )
 from fleet.shadow_health import REASON_MAX, HealthSource, RecordEvent
-from settings.model import KioskConfig
+from settings.model import KioskConfig, UplinkSection
 from storage.event import JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
@@ -66,39 +66,27 @@ class ShadowError(ConnectionError):
 
 @dataclass(frozen=True)
 class ShadowEndpoint:
-    """Where the shadow connection goes and as whom."""
+    """Where the shadow connection goes (the uplink's broker and certificate) and as whom."""
 
-    host: str
-    port: int
+    broker: UplinkSection
     cert_file: Path
     key_file: Path
-    ca_file: Path | None
     thing_name: str
     client_id: str
-    keepalive_s: int = 60
 
     @classmethod
     def of_config(cls, config: KioskConfig) -> ShadowEndpoint:
-        """The uplink's broker and certificate; the thing is ``<store_id>-<kiosk_id>`` (the
+        """``[uplink]``'s broker and certificate; the thing is ``<store_id>-<kiosk_id>`` (the
         uplink's client id) and this connection's client id is that with ``-shadow``."""
         uplink = config.uplink
         if uplink.cert_file is None or uplink.key_file is None:
             raise ShadowError("fleet shadow: [uplink] cert_file and key_file are needed (mTLS)")
         thing = uplink.effective_client_id(config.kiosk.store_id, config.kiosk.kiosk_id)
-        return cls(
-            host=uplink.host,
-            port=uplink.port,
-            cert_file=uplink.cert_file,
-            key_file=uplink.key_file,
-            ca_file=uplink.ca_file,
-            thing_name=thing,
-            client_id=f"{thing}-shadow",
-            keepalive_s=uplink.keepalive_s,
-        )
+        return cls(uplink, uplink.cert_file, uplink.key_file, thing, f"{thing}-shadow")
 
     def describe(self) -> str:
         """``mqtts://host:port (thing T)``."""
-        return f"mqtts://{self.host}:{self.port} (thing {self.thing_name})"
+        return f"mqtts://{self.broker.host}:{self.broker.port} (thing {self.thing_name})"
 
 
 def _event_value(value: Any) -> JsonValue:
@@ -270,17 +258,17 @@ class ShadowAgent:
 
         where = self.endpoint.describe()
         extra: dict[str, object] = {}
-        if self.endpoint.ca_file is not None:
-            extra["ca_filepath"] = str(self.endpoint.ca_file)
+        if self.endpoint.broker.ca_file is not None:
+            extra["ca_filepath"] = str(self.endpoint.broker.ca_file)
         try:
             connection = mqtt_connection_builder.mtls_from_path(
-                endpoint=self.endpoint.host,
-                port=self.endpoint.port,
+                endpoint=self.endpoint.broker.host,
+                port=self.endpoint.broker.port,
                 cert_filepath=str(self.endpoint.cert_file),
                 pri_key_filepath=str(self.endpoint.key_file),
                 client_id=self.endpoint.client_id,
                 clean_session=True,
-                keep_alive_secs=self.endpoint.keepalive_s,
+                keep_alive_secs=self.endpoint.broker.keepalive_s,
                 enable_metrics_collection=False,
                 on_connection_interrupted=self._interrupted,
                 on_connection_resumed=self._resumed,
@@ -559,7 +547,9 @@ class ShadowAgent:
         rejected: dict[str, Any] = {
             key: None for key in self._reported_rejected - set(self._rejected)
         }
-        rejected.update({k: {"value": v, "reason": r} for k, (v, r) in self._rejected.items()})
+        rejected.update(
+            {k: {"value": _event_value(v), "reason": r} for k, (v, r) in self._rejected.items()}
+        )
         self._reported_rejected = set(self._rejected)
         reported = {
             "config": nest_keys(
