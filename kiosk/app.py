@@ -2,10 +2,14 @@
 stops them with one call. The only module that wires the kiosk's parts together: each part
 gets its typed collaborators as constructor arguments.
 
-Order: task runner -> event log -> presence service -> uplink -> shopper window -> admin
-panel -> schedule -> control socket. Each optional part that fails to start is logged and
-left out (a kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()``
-stops what started, in reverse order.
+Order: task runner -> shopper window (its first page painted) -> event log -> presence
+service -> uplink -> admin panel -> schedule -> control socket. The shopper sees the first
+page before storage, the camera and the uplink start (issue 17: a kiosk restarted by systemd
+is back on screen at once): ``run`` starts them right after the first paint, on the task
+runner's boot lane, and the interactions recorded meanwhile are kept in memory and written
+to the event log once it is up. Each optional part that fails to start is logged and left
+out (a kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops
+what started, in reverse order, including parts still starting.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import gc
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
-from kiosk.service_watchdog import start_service_watchdog
+from kiosk.service_watchdog import FirstPaint, start_service_watchdog
 from kiosk.tasks import TaskRunner
 from kiosk.ui_gc import UiGarbageCollector
 from settings import KioskConfig
@@ -38,7 +44,7 @@ if TYPE_CHECKING:
     from kiosk.control import ControlServer
     from kiosk.schedule_runner import ScheduleRunner
     from sensors import PresenceSensor, PresenceService, PresenceState, SensorHealth
-    from storage import EventLog, Outbox
+    from storage import Event, EventLog, Outbox
     from uplink import UplinkService
 
 #: At a graceful stop, how long a connected uplink may take to send the last events.
@@ -47,8 +53,22 @@ UPLINK_DRAIN_S = 3.0
 TASKS_STOP_S = 5.0
 #: How often the UI thread checks whether Python's cyclic garbage collection is due.
 GC_INTERVAL_S = 0.5
+#: The task runner's lane the parts behind the first page start on, one after the other.
+BOOT_LANE = "boot"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BackgroundParts:
+    """The parts that start behind the first page, off the UI thread; each None when it is
+    not configured or did not start (logged)."""
+
+    event_log: EventLog | None = None
+    sensor: PresenceSensor | None = None
+    presence: PresenceService | None = None
+    uplink: UplinkService | None = None
+    outbox: Outbox | None = None
 
 
 class Kiosk:
@@ -74,12 +94,20 @@ class Kiosk:
         self._state: PresenceState | None = None
         self._stopped = False
         self._outbox: Outbox | None = None
+        #: Parts started on the boot lane and not yet taken in by the UI thread; guarded by
+        #: ``_boot_lock`` with ``_stopping``, so that a stop during the start misses none.
+        self._unadopted: BackgroundParts | None = None
+        self._stopping = False
+        self._boot_lock = threading.Lock()
+        #: True once every part has started (or was left out) and the admin panel is in.
+        self.started = False
 
     # --- start -----------------------------------------------------------------------------
 
-    def start_event_log(self) -> None:
+    def open_event_log(self) -> EventLog | None:
         """``storage.EventLog``, keeping the dashboards' day rollups in each batch's
-        transaction; when it cannot even start, events stay in memory (logged)."""
+        transaction; None when it cannot even start (logged: events stay in memory). Runs on
+        the boot lane: no Qt here."""
         from storage import EventLog
         from storage.rollups import DayRollups
 
@@ -89,13 +117,12 @@ class Kiosk:
             event_log.start()
         except Exception:
             log.exception("the event log did not start: interactions are kept in memory only")
-            return
-        self.event_log = event_log
-        self.recorder.sink = event_log
+            return None
+        return event_log
 
-    def start_presence(self) -> None:
-        """The presence service for the configured sensor (none for a touch-only kiosk).
-        Its reports arrive on the sensor thread and are posted to the UI thread."""
+    def open_presence(self, parts: BackgroundParts) -> None:
+        """The presence service for the configured sensor (none for a touch-only kiosk), into
+        ``parts``. Its reports arrive on the sensor thread and are posted to the UI thread."""
         try:
             from sensors import PresenceService, build_sensor
 
@@ -110,28 +137,68 @@ class Kiosk:
         except Exception:
             log.exception("the presence sensor did not start: touch only")
             return
-        self.sensor = sensor
-        self.presence = service
+        parts.sensor, parts.presence = sensor, service
 
-    def start_uplink(self) -> None:
-        """The uplink to the cloud, when ``[uplink] enabled`` and storage is running."""
+    def open_uplink(self, parts: BackgroundParts) -> None:
+        """The uplink to the cloud, into ``parts``, when ``[uplink] enabled`` and storage is
+        running."""
         if not self.config.uplink.enabled:
             return
-        if self.event_log is None:
+        if parts.event_log is None:
             log.warning("uplink enabled but storage is not running: no uplink")
             return
         try:
             import storage
             import uplink
 
-            outbox = storage.Outbox(self.event_log.database)
-            self._outbox = outbox
-            service = uplink.UplinkService(self.config, outbox)
+            parts.outbox = storage.Outbox(parts.event_log.database)
+            service = uplink.UplinkService(self.config, parts.outbox)
             service.start()
         except Exception:
             log.exception("the uplink did not start: events stay in the outbox")
             return
-        self.uplink = service
+        parts.uplink = service
+
+    def start_parts(self) -> BackgroundParts:
+        """Start the event log, the presence service and the uplink, in that order (any
+        thread: the boot lane in ``run``); each that fails is logged and left out. They are
+        the UI thread's once :meth:`adopt` takes them, and :meth:`stop` stops them either
+        way; when the kiosk is stopping already, they are stopped here at once."""
+        parts = BackgroundParts(event_log=self.open_event_log())
+        self.open_presence(parts)
+        self.open_uplink(parts)
+        with self._boot_lock:
+            late = self._stopping
+            if not late:
+                self._unadopted = parts
+        if late:
+            log.info("the kiosk stopped while its parts were starting: stopping them")
+            self._take(parts)
+            self._stop_all(self._stop_parts())
+        return parts
+
+    def adopt(self) -> BackgroundParts | None:
+        """Take in the parts :meth:`start_parts` started (UI thread): the interactions kept
+        in memory meanwhile go to the event log, in order, before any new one. None when
+        there is nothing to take (already taken, or stopped)."""
+        with self._boot_lock:
+            parts, self._unadopted = self._unadopted, None
+        if parts is not None:
+            self._take(parts)
+        return parts
+
+    def _take(self, parts: BackgroundParts) -> None:
+        self.sensor, self.presence = parts.sensor, parts.presence
+        self.uplink, self._outbox = parts.uplink, parts.outbox
+        event_log = parts.event_log
+        if event_log is None:
+            return
+        self.event_log = event_log
+        kept = self.recorder.sink
+        self.recorder.sink = event_log
+        if isinstance(kept, MemorySink):
+            write_kept_events(list(kept.events), event_log)
+            kept.events.clear()
 
     def start_window(self) -> KioskWindow:
         """The shopper window, showing the configured experience."""
@@ -252,16 +319,46 @@ class Kiosk:
         self.control = server
 
     def start(self, *, control: Path | None = None) -> KioskWindow:
-        """Start everything in order; returns the window."""
-        self.start_event_log()
-        self.start_presence()
-        self.start_uplink()
+        """Start everything in order, each part before the next, on this thread (tests and
+        tools); returns the window. ``run`` starts the same parts behind the first page."""
         window = self.start_window()
+        self.start_parts()
+        self.finish_start(control=control)
+        return window
+
+    def start_behind(self, *, control: Path | None = None) -> None:
+        """The shopper window is painted: start the event log, presence and uplink on the
+        boot lane, then (back on the UI thread) take them in and add the admin panel, the
+        schedule and the control socket. The UI thread never waits for them."""
+        task = self.tasks.run(self.start_parts, name="start the kiosk's parts", lane=BOOT_LANE)
+        task.on_success(lambda _parts: self.finish_start(control=control))
+
+        def failed(error: Exception) -> None:
+            # its traceback is in the log; the parts it started are taken in all the same
+            log.error("starting the kiosk's parts failed: %s", error)
+            self.finish_start(control=control)
+
+        task.on_failure(failed)
+
+    def finish_start(self, *, control: Path | None = None) -> None:
+        """UI thread, once the parts have started: take them in, then add the admin panel,
+        the schedule and the control socket (``started`` then)."""
+        if self._stopped:
+            return
+        self.adopt()
         self.install_admin()
         self.start_schedule()
         if control is not None:
             self.start_control(control)
-        return window
+        self.started = True
+        log.info(
+            "kiosk parts: event log %s, presence %s, uplink %s",
+            *("on" if part is not None else "off" for part in self.parts()),
+        )
+
+    def parts(self) -> tuple[EventLog | None, PresenceService | None, UplinkService | None]:
+        """The event log, presence service and uplink (None: not running, or not yet)."""
+        return self.event_log, self.presence, self.uplink
 
     @property
     def simulated(self) -> bool:
@@ -337,17 +434,27 @@ class Kiosk:
             app.exit(0)
 
     def stop(self) -> None:
-        """Stop every part that started, in reverse order; safe to call twice."""
+        """Stop every part that started, in reverse order; safe to call twice. Parts still
+        starting on the boot lane are waited for (with the background tasks) and stopped;
+        one that starts even later stops itself (``start_parts``)."""
         if self._stopped:
             return
         self._stopped = True
-        for name, step in self._stop_steps():
+        with self._boot_lock:
+            self._stopping = True
+        self._stop_all(self._front_stop_steps())
+        self.adopt()  # started, not taken in yet: their kept interactions are written too
+        self._stop_all(self._stop_parts())
+
+    @staticmethod
+    def _stop_all(steps: list[tuple[str, Callable[[], Any]]]) -> None:
+        for name, step in steps:
             try:
                 step()
             except Exception:
                 log.exception("stopping the %s failed", name)
 
-    def _stop_steps(self) -> list[tuple[str, Callable[[], Any]]]:
+    def _front_stop_steps(self) -> list[tuple[str, Callable[[], Any]]]:
         steps: list[tuple[str, Callable[[], Any]]] = []
         if self.control is not None:
             steps.append(("control socket", self.control.close))
@@ -358,6 +465,10 @@ class Kiosk:
         if self.window is not None:
             steps.append(("window", self._close_window))
         steps.append(("background tasks", lambda: self.tasks.shutdown(TASKS_STOP_S)))
+        return steps
+
+    def _stop_parts(self) -> list[tuple[str, Callable[[], Any]]]:
+        steps: list[tuple[str, Callable[[], Any]]] = []
         uplink, event_log = self.uplink, self.event_log
         if self.presence is not None:
             steps.append(("presence sensor", self.presence.stop))
@@ -386,6 +497,20 @@ class Kiosk:
         assert self.window is not None
         self.window.shutdown()
         self.window.close()
+
+
+def write_kept_events(events: list[Event], event_log: EventLog) -> None:
+    """Hand ``event_log`` the interactions kept in memory while it started, oldest first.
+    One it refuses is logged with the reason (the log would have refused it all the same)."""
+    from storage import EventRejected
+
+    for event in events:
+        try:
+            event_log.append(event)
+        except EventRejected as exc:
+            log.warning("an interaction recorded before the event log started: %s", exc)
+    if events:
+        log.info("%d interactions recorded before the event log started: written", len(events))
 
 
 def install_excepthook(kiosk: Kiosk) -> None:
@@ -425,10 +550,12 @@ def run(
     collector = UiGarbageCollector(GC_INTERVAL_S)
     kiosk = Kiosk(config)
     install_excepthook(kiosk)
-    window = kiosk.start(control=control)
+    window = kiosk.start_window()
     # under systemd (Type=notify): READY=1 once the first page is painted, then the watchdog
     # is petted from this thread's event loop, so a frozen screen is restarted
     watchdog = start_service_watchdog(window.view, lambda: f"showing {window.current_page()}")
+    # storage, the camera, the uplink and the admin panel start behind the first page
+    FirstPaint(window.view, lambda: kiosk.start_behind(control=control))
     if start_page is not None and not window.open_page(start_page):
         log.error(
             "--start-page %s: no such page (ids and names: %s)",

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from sensors.state import Observation
+
+if TYPE_CHECKING:
+    import cv2
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ CASCADE_DIRS = (
 
 def find_face_cascade() -> Path | None:
     """The frontal-face Haar cascade file, or None when no copy is installed."""
+    import cv2  # with the detectors, not with the module (a kiosk may have no camera)
+
     candidates = list(CASCADE_DIRS)
     bundled: str = str(getattr(getattr(cv2, "data", None), "haarcascades", "") or "")
     if bundled:
@@ -59,6 +64,8 @@ class ColorCues:
         self.problem = ""
         self._hog: cv2.HOGDescriptor | None = None
         self._faces: cv2.CascadeClassifier | None = None
+        if hog or faces:
+            import cv2  # with the detectors, not with the module (a kiosk may have no camera)
         if hog:
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(
@@ -123,6 +130,8 @@ class ColorCues:
 
     def faces_looking(self, image: npt.NDArray[np.uint8]) -> bool:
         """True when a frontal face big enough to be at the screen is in a BGR image."""
+        import cv2  # loaded by __init__ already: a look-up in sys.modules
+
         assert self._faces is not None
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         min_side = max(20, int(MIN_FACE_SHARE * gray.shape[1]))
@@ -133,6 +142,8 @@ class ColorCues:
 
 
 def _shrink(color: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    import cv2  # loaded by ColorCues.__init__ already: a look-up in sys.modules
+
     height, width = color.shape[:2]
     if width <= DETECT_WIDTH:
         return color

@@ -32,13 +32,16 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from sensors.state import EMPTY, Observation, PresenceState, Zone
 from settings.model import ZonesSection
+
+if TYPE_CHECKING:
+    import cv2
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +204,10 @@ class DepthPresence:
         min_area = max(4, int(MIN_BLOB_SHARE * cells))
         if confirmed_cells < min_area:
             return EMPTY
+        # OpenCV loads with the first frame that has someone in it, not with the module: a
+        # kiosk without a camera never pays for it (issue 17, boot time)
+        import cv2
+
         # Labels only, areas counted here: connectedComponentsWithStats costs about three
         # times as much on a grid this small (benchmarks.presence).
         count, labels = cv2.connectedComponents(confirmed.view(np.uint8), connectivity=8)

@@ -13,16 +13,19 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from sensors.color_cues import ColorCues
-from sensors.motion import MotionPresence
 from sensors.presence import ZONE_HYSTERESIS_M, DepthPresence, PresenceTracker
 from sensors.protocol import PresenceSensor, SensorDisconnected, SensorError
 from sensors.state import EMPTY, Frame, HealthStatus, Observation, PresenceState, SensorHealth
 from settings.model import SensorsSection, ZonesSection
+
+if TYPE_CHECKING:
+    from sensors.motion import MotionPresence
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +270,9 @@ class PresenceService:
             observation = self._depth.observe(frame.depth, frame.depth_scale, frame.timestamp)
         elif frame.color is not None:
             if self._motion is None:
+                # OpenCV's motion pipeline loads with a colour-only camera's first frame
+                from sensors.motion import MotionPresence
+
                 self._motion = MotionPresence(
                     roi=self._settings.roi, relearn_s=self._settings.relearn_s
                 )

@@ -24,14 +24,16 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.validators import validator_for
 
 from settings.resources import schema_files as shipped_schema_files
 from storage.event import SCHEMA_VERSION, Event, EventRejected, JsonObject, JsonValue
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 #: The file names of the published schemas (in :func:`schema_files`).
 EVENT_SCHEMA = "event-v1.json"
@@ -307,7 +309,9 @@ class EventCheck:
         self.schema = schema if schema is not None else load_schema(EVENT_SCHEMA)
         self._fast = compile_schema(self.schema)
         self._payload_fast = compile_schema(self.schema.get("properties", {}).get("payload", {}))
-        self._full = validator_for(self.schema)(self.schema)
+        #: jsonschema's validator, built when an event fails the compiled check: only its
+        #: explanation needs it, and importing jsonschema costs the kiosk's start ~0.1 s
+        self._full: Validator | None = None
 
     def __call__(self, event: Event, store_id: str, kiosk_id: str, payload_max: int) -> None:
         """Nothing, or :class:`EventRejected`."""
@@ -362,6 +366,12 @@ class EventCheck:
 
     def explain(self, data: object) -> str:
         """Why ``data`` fails the schema, in one line (the slow validator's best match)."""
+        from jsonschema.exceptions import best_match
+
+        if self._full is None:
+            from jsonschema.validators import validator_for
+
+            self._full = validator_for(self.schema)(self.schema)
         error = best_match(self._full.iter_errors(data))
         if error is None:  # the compiled check and jsonschema disagree: name both
             return f"event {data!r:.200} fails the compiled check of {EVENT_SCHEMA} only"

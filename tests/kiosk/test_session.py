@@ -520,7 +520,8 @@ def test_a_sensor_report_made_before_the_window_exists_is_not_lost(
     config.uplink.enabled = False
     kiosk = Kiosk(config)
     try:
-        kiosk.start_presence()
+        kiosk.start_parts()  # as on the boot lane, then taken in: no window yet
+        kiosk.adopt()
         assert kiosk.presence is not None
         kiosk.presence.join(10)  # it said "off" and ended, before any window
         assert not kiosk.presence.running

@@ -244,8 +244,10 @@ def test_color_cues_hog_and_faces_run_on_colour_frames() -> None:
 def test_missing_face_cascade_is_reported_not_fatal(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import cv2  # color_cues loads it with the detectors, not at import
+
     monkeypatch.setattr(color_cues, "CASCADE_DIRS", (tmp_path,))
-    monkeypatch.setattr(color_cues.cv2, "data", None, raising=False)
+    monkeypatch.setattr(cv2, "data", None, raising=False)
     cues = ColorCues(hog=False, faces=True)
     assert not cues.enabled
     assert "opencv-data" in cues.problem
