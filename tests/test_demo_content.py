@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 import kiosk  # noqa: F401  (its PySide6 work-around must run before Qt code)
 from designer_import import load_experience, load_experience_bytes, validate
 from designer_import.model import ActionLink, Experience, NavigateLink, Page, ShapeKind
+from designer_import.validate import still_there_pages
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
 from kiosk.tasks import TaskRunner
@@ -38,7 +39,8 @@ def experience() -> Experience:
 
 
 def _shopper_pages(experience: Experience) -> list[Page]:
-    return [p for p in experience.pages if p.role != "attract"]
+    prompts = still_there_pages(experience)  # the kiosk's own "Still there?" prompt
+    return [p for p in experience.pages if p.role != "attract" and p not in prompts]
 
 
 def _product_pages(experience: Experience) -> list[Page]:

@@ -772,6 +772,7 @@ def welcome_page() -> PageBuilder:
     """The first page a shopper sees: three big category tiles and the offers banner."""
     page = PageBuilder("welcome", "Welcome")
     header(page, None, nav=False)
+    my_list_button(page, 1010, 15)
     page.add(
         text_style(64, art.INK, bold=True, align="center"),
         80,
@@ -1079,16 +1080,17 @@ def _added_panel(page: PageBuilder, product: Product) -> None:
         680,
         740,
         150,
-        f"{esc(product.name)}. Your list will be ready at the counter when you pay.",
+        f"{esc(product.name)}. Take your list home: touch My list and scan it with your phone.",
         cell_id=f"{page.id}-added-text",
         tags=tag,
         hidden=True,
     )
+    my_list_button(page, 500, 880, tag=tag)
     page.add(
         plain_button_style(art.WHITE, colour=DARK_TEAL, size=38),
-        280,
+        110,
         880,
-        400,
+        350,
         120,
         "Great",
         cell_id=f"{page.id}-added-close",
@@ -1096,6 +1098,61 @@ def _added_panel(page: PageBuilder, product: Product) -> None:
         tags=tag,
         hidden=True,
     )
+
+
+def my_list_button(page: PageBuilder, x: float, y: float, *, tag: str = "") -> None:
+    """The "My list" button: the shopper's list with a QR code to take it home (the kiosk
+    draws it: ``kiosk-action=show-list``)."""
+    page.add(
+        plain_button_style(art.WHITE, colour=DARK_TEAL, size=38, stroke=DARK_TEAL),
+        x,
+        y,
+        350,
+        120,
+        "My list",
+        cell_id=f"{page.id}-my-list",
+        props={"kiosk-action": "show-list"},
+        tags=tag,
+        hidden=bool(tag),
+    )
+
+
+def still_there_page() -> PageBuilder:
+    """The "Still there?" prompt the kiosk shows in the last seconds of an idle session (a
+    page named ``still-there``); the kiosk draws the seconds left in the ``kiosk-countdown``
+    shape, and a touch anywhere keeps the session."""
+    page = PageBuilder("still-there", "still-there", background=art.TEAL)
+    page.add(
+        style("ellipse", fill_color=art.WHITE, stroke_color="none", opacity=12, html=1),
+        1000,
+        -200,
+        1200,
+        1200,
+    )
+    page.add(image_style(art.hero_friends()), 1060, 110, 820, 820)
+    page.add(text_style(96, art.WHITE, bold=True), 110, 180, 900, 160, "Still there?")
+    page.add(
+        text_style(48, art.WHITE, valign="top"),
+        110,
+        360,
+        880,
+        200,
+        "Touch anywhere to keep browsing. Otherwise we start again in:",
+    )
+    page.add(
+        style("ellipse", fill_color=art.WHITE, stroke_color="none", html=1), 110, 600, 300, 300
+    )
+    page.add(
+        text_style(140, DARK_TEAL, bold=True, align="center"),
+        110,
+        600,
+        300,
+        300,
+        "10",
+        cell_id="still-there-countdown",
+        props={"kiosk-countdown": "seconds"},
+    )
+    return page
 
 
 def offers_page() -> PageBuilder:
@@ -1165,6 +1222,7 @@ def pages() -> list[PageBuilder]:
     result += [category_page(c) for c in CATEGORIES]
     result += [product_page(p) for p in PRODUCTS]
     result.append(offers_page())
+    result.append(still_there_page())
     return result
 
 

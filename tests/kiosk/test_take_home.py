@@ -24,7 +24,7 @@ from kiosk.screen.window import KioskWindow
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
 from tests.support.clock import FakeClock
-from tests.support.drawings import button, page_xml, write_drawio
+from tests.support.drawings import DEMO, button, page_xml, write_drawio
 
 
 def shape(cell_id: str, label: str, props: str, x: int, y: int) -> str:
@@ -201,3 +201,21 @@ def test_the_validator_names_a_list_nobody_can_fill(tmp_path: Path) -> None:
     assert "show-list-without-add" not in codes
     assert codes["add-to-list-without-sku"].severity == "error"
     assert codes["add-to-list-without-sku"].cell_id == "add"
+
+
+def test_the_demo_takes_a_list_home(
+    open_window: Callable[..., KioskWindow], config: KioskConfig, sink: MemorySink
+) -> None:
+    """The worked example: the demo's "Add to my list" panel has a "My list" button."""
+    window = open_window(DEMO)
+    product = next(p for p in window.experience.pages if p.id.startswith("product-"))
+    sku = product.properties["sku"]
+    assert window.open_page(product.id)
+    shop = Shop(window, FakeClock(), config, sink)
+    shop.tap(f"{product.id}-add")
+    my_list = product.element(f"{product.id}-my-list")
+    assert my_list is not None and window.shown(product, my_list)
+    shop.tap(f"{product.id}-my-list")
+    assert window.take_home.screen.isVisible()
+    assert decoded_qr(window) == f"https://shop.example/list?store=demo-store&skus={sku}"
+    assert sink.of_type("list.shown")[0].payload["skus"] == [sku]
