@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from settings.model import KioskConfig
-from storage import Backlog
+from storage import Backlog, StorageHealth
 from storage.event import Event, JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
@@ -64,17 +64,20 @@ class HealthSource(Protocol):
 
 
 class KioskHealth:
-    """The health the kiosk reports: version, active bundle id and hash, config hash, uptime
-    and the uplink backlog, plus whatever ``extra`` adds (the status page's tiles)."""
+    """The health the kiosk reports: version, active bundle id and hash, config hash, uptime,
+    the uplink backlog and the event log's state (the status page's storage tile), plus
+    whatever ``extra`` adds."""
 
     def __init__(
         self,
         *,
         backlog: Callable[[], Backlog] | None = None,
         active_bundle: Callable[[], tuple[str, str] | None] | None = None,
+        storage: Callable[[], StorageHealth] | None = None,
         extra: Callable[[], JsonObject] | None = None,
     ) -> None:
         self._started = time.monotonic()
+        self._storage = storage
         self._backlog = backlog
         self._active_bundle = active_bundle
         self._extra = extra
@@ -88,6 +91,7 @@ class KioskHealth:
         }
         health["bundle"] = _part(self._bundle)
         health["backlog"] = _part(self._backlog_now)
+        health["storage"] = _part(self._storage_now)
         if self._extra is not None:
             health.update(_part(self._extra) or {})
         return health
@@ -104,6 +108,20 @@ class KioskHealth:
             "events": backlog.events,
             "batches": backlog.batches,
             "oldest_ts": backlog.oldest_ts,
+        }
+
+    def _storage_now(self) -> JsonValue:
+        if self._storage is None:
+            return None
+        storage = self._storage()
+        return {
+            "sqlite_ok": storage.sqlite_ok,
+            "sqlite_error": storage.sqlite_error,
+            "events_today": storage.events_today,
+            "events_dropped": storage.events_dropped,
+            "db_bytes": storage.db_bytes,
+            "free_disk_bytes": storage.free_disk_bytes,
+            "redis_connected": storage.redis_connected,
         }
 
 

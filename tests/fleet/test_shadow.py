@@ -22,7 +22,7 @@ from fleet.shadow import ShadowAgent, ShadowEndpoint
 from fleet.shadow_health import EventLogRecorder, KioskHealth
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
-from storage import EventLog
+from storage import Event, EventLog, Outbox
 from tests.support.waiting import wait_until
 
 THING = "demo-store-kiosk-01"
@@ -118,16 +118,23 @@ class Kiosk:
         self.applied: list[list[Applied]] = []
         self.overlay = config.data_path(OVERLAY_NAME)
         self.agent: ShadowAgent | None = None
+        self.outboxes: list[Outbox] = []
 
     def start(self) -> ShadowAgent:
         remote = RemoteConfig.open(self.overlay)
+        outbox = Outbox(self.events.database)
+        self.outboxes.append(outbox)
         config = remote.applied_to(self.base).config
         self.agent = ShadowAgent(
             config,
             endpoint=ShadowEndpoint.of_config(config),
             remote=remote,
             record=EventLogRecorder(self.events.append, config),
-            health=KioskHealth(active_bundle=lambda: ("bundle-7", "ab" * 32)),
+            health=KioskHealth(
+                backlog=outbox.backlog,
+                active_bundle=lambda: ("bundle-7", "ab" * 32),
+                storage=self.events.health,
+            ),
             on_applied=lambda _config, applied: self.applied.append(applied),
         )
         self.agent.start()
@@ -150,6 +157,8 @@ class Kiosk:
 
     def close(self) -> None:
         self.stop_agent()
+        for outbox in self.outboxes:
+            outbox.close()
         self.events.stop()
 
 
@@ -178,8 +187,14 @@ def kiosk_at(tmp_path: Path, test_pki: TestPki) -> Iterator[Callable[[int], Kios
 def test_the_kiosk_reports_its_health_and_config_at_connection(
     fleet: Fleet, kiosk_at: Callable[[int], Kiosk], mosquitto_tls: Mosquitto
 ) -> None:
-    kiosk_at(mosquitto_tls.port).start()
+    kiosk = kiosk_at(mosquitto_tls.port)
+    for _ in range(3):
+        kiosk.events.append(Event.create("touch", store_id="demo-store", kiosk_id="kiosk-01"))
+    wait_until(lambda: kiosk.events.health().events_written == 3, "the events to be written")
+    kiosk.start()
     health = fleet.reported()["health"]
+    assert health["backlog"]["events"] == 3 and health["backlog"]["oldest_ts"] is not None
+    assert health["storage"]["sqlite_ok"] is True and health["storage"]["events_today"] == 3
     assert health["bundle"] == {"id": "bundle-7", "sha256": "ab" * 32}
     assert len(health["config_hash"]) == 64 and health["uptime_s"] >= 0
     assert fleet.reported_config("kiosk", "idle_timeout_s") == 45.0
