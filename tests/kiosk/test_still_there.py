@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPointingDevice
 from PySide6.QtTest import QTest
 
 from designer_import import load_experience
@@ -248,3 +248,17 @@ def test_the_validator_names_prompt_pages_that_cannot_work(tmp_path: Path) -> No
     findings = validate(load_experience(drawn))
     (link,) = [f for f in findings if "still" in f.code]
     assert (link.code, link.cell_id, link.label) == ("still-there-link", "count", "99")
+
+
+def test_a_finger_on_a_touch_screen_answers_the_prompt(shop: Shop) -> None:
+    window = shop.window
+    session_id = start_session(window)
+    wait(window, shop.clock, shop.config.kiosk.idle_timeout_s - 1.0)
+    assert window.still_there.prompt.isVisible()
+    device = QTest.createTouchDevice(QPointingDevice.DeviceType.TouchScreen)
+    QTest.touchEvent(window, device).press(0, QPoint(300, 300), window).commit()
+    QTest.touchEvent(window, device).release(0, QPoint(300, 300), window).commit()
+    assert not window.still_there.prompt.isVisible()
+    assert steps(shop.sink) == ["shown", "kept"]
+    wait(window, shop.clock, 2.0)
+    assert window.session.session_id == session_id

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPointingDevice
 from PySide6.QtTest import QTest
 
 from designer_import import load_experience
@@ -219,3 +219,9 @@ def test_the_demo_takes_a_list_home(
     assert window.take_home.screen.isVisible()
     assert decoded_qr(window) == f"https://shop.example/list?store=demo-store&skus={sku}"
     assert sink.of_type("list.shown")[0].payload["skus"] == [sku]
+    # a finger on a touch screen closes it
+    device = QTest.createTouchDevice(QPointingDevice.DeviceType.TouchScreen)
+    close = window.take_home.screen.close_box().center().toPoint()
+    QTest.touchEvent(window, device).press(0, close, window).commit()
+    QTest.touchEvent(window, device).release(0, close, window).commit()
+    assert not window.take_home.screen.isVisible() and window.page.id == product.id
