@@ -120,7 +120,13 @@ class Kiosk:
         self.agent: ShadowAgent | None = None
         self.outboxes: list[Outbox] = []
 
-    def start(self) -> ShadowAgent:
+    def start(self, extra: Callable[[], dict[str, Any]] | None = None) -> ShadowAgent:
+        agent = self.begin(extra)
+        assert agent.wait_synced(20), f"the shadow did not sync: {agent.last_error}"
+        return agent
+
+    def begin(self, extra: Callable[[], dict[str, Any]] | None = None) -> ShadowAgent:
+        """Start the agent without waiting for it to sync."""
         remote = RemoteConfig.open(self.overlay)
         outbox = Outbox(self.events.database)
         self.outboxes.append(outbox)
@@ -134,11 +140,11 @@ class Kiosk:
                 backlog=outbox.backlog,
                 active_bundle=lambda: ("bundle-7", "ab" * 32),
                 storage=self.events.health,
+                extra=extra,
             ),
             on_applied=lambda _config, applied: self.applied.append(applied),
         )
         self.agent.start()
-        assert self.agent.wait_synced(20), f"the shadow did not sync: {self.agent.last_error}"
         return self.agent
 
     def stop_agent(self) -> None:
@@ -417,3 +423,19 @@ def test_a_restarted_kiosk_starts_with_the_fleet_values_and_takes_those_it_misse
     agent = kiosk.start()
     wait_until(lambda: fleet.reported_config("uplink", "max_publishes_per_s") == 10, "the report")
     assert agent.config.kiosk.goodbye_s == 5 and agent.config.uplink.max_publishes_per_s == 10
+
+
+def test_a_report_the_shadow_service_refuses_is_said_not_dropped(
+    fleet: Fleet,
+    kiosk_at: Callable[[int], Kiosk],
+    mosquitto_tls: Mosquitto,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kiosk = kiosk_at(mosquitto_tls.port)
+    # a health part that makes the reported state larger than the 8 KB AWS IoT accepts
+    agent = kiosk.begin(extra=lambda: {"tiles": "x" * 9000})
+    wait_until(lambda: agent.last_error is not None, "the refusal to reach the kiosk")
+    assert agent.last_error == "update rejected: 413 The payload exceeds the maximum size allowed"
+    assert not agent.wait_synced(0)
+    assert "the shadow service refused the kiosk's report: 413" in caplog.text
+    assert fleet.reported() == {}
