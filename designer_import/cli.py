@@ -26,6 +26,8 @@ from designer_import.signed_bundle import (
     check_bundle_id,
     generate_key,
     load_private_key,
+    load_public_key,
+    public_key_text,
     sign_bundle,
 )
 from designer_import.validate import Finding, summary, validate
@@ -176,7 +178,9 @@ def _build(args: argparse.Namespace, *, allow_errors: bool) -> int:
 
 def _keygen(out: Path) -> int:
     private, public = generate_key(out)
-    print(f"{PROG}: wrote the signing key {private} (keep it secret) and {public} (for kiosks)")
+    text = public_key_text(load_public_key(public.read_text(encoding="ascii"), str(public)))
+    print(f"{PROG}: wrote the signing key {private} (keep it secret) and {public}")
+    print(f'{PROG}: kiosks trust it with, in their config: [fleet] bundle_keys = ["{text}"]')
     return EXIT_OK
 
 

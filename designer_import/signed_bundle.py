@@ -73,6 +73,12 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def public_key_text(public_key: Ed25519PublicKey) -> str:
+    """The base64 of the key's 32 raw bytes: how a kiosk's config lists a trusted key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
+
+
 def check_bundle_id(bundle_id: str) -> str:
     """``bundle_id`` when it can name a folder on a kiosk, else a :class:`SigningError`."""
     if not BUNDLE_ID.fullmatch(bundle_id):

@@ -14,7 +14,8 @@ How a deploy job uses it (``docs/fleet.md``, "Signed bundles")::
     store = BundleStore(data_dir)
     store.recover()                                    # once at start, before active()
     offer = BundleOffer.from_json(job["bundle"], "job 42")
-    store.prepare(offer, trusted_keys, cafile=None)    # download, verify, unpack: BundleRefused
+    keys = trusted_keys(config.fleet.bundle_keys)      # the retailer's public keys
+    store.prepare(offer, keys, cafile=None)            # download, verify, unpack: BundleRefused
     store.activate(offer.bundle_id)                    # at a safe moment (no shopper session)
     store.rollback()                                   # health check failed: previous bundle
 
@@ -50,6 +51,7 @@ from designer_import.signed_bundle import (
     check_bundle_id,
     file_digest,
     key_id,
+    load_public_key,
     signed_message,
 )
 from fleet.bundle_download import DownloadLimits, download_bundle
@@ -124,6 +126,17 @@ class ActiveBundle:
     bundle_id: str
     path: Path
     previous: str | None
+
+
+def trusted_keys(encoded: Sequence[str]) -> list[Ed25519PublicKey]:
+    """The keys of ``[fleet] bundle_keys`` (base64 of 32 raw bytes, or PEM)."""
+    try:
+        return [
+            load_public_key(text, f"[fleet] bundle_keys key {index}")
+            for index, text in enumerate(encoded, start=1)
+        ]
+    except SigningError as exc:
+        raise DeploymentFailed(str(exc)) from None
 
 
 def verify_bundle(archive: Path, offer: BundleOffer, trusted: Sequence[Ed25519PublicKey]) -> str:
@@ -508,5 +521,6 @@ __all__ = [
     "BundleRefused",
     "BundleStore",
     "DeploymentFailed",
+    "trusted_keys",
     "verify_bundle",
 ]

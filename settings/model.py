@@ -396,6 +396,33 @@ class ResolvedPath:
         return "missing (made at start)" if self.made_at_start else "MISSING"
 
 
+class FleetSection(Section):
+    """Content deployed by the fleet (docs/fleet.md, "Signed bundles")."""
+
+    #: The retailer's Ed25519 public keys, each the base64 of its 32 bytes as
+    #: ``kiosk-import keygen`` prints it: a bundle is deployed only when its signature
+    #: verifies with one of them ([] = none is). Set on the kiosk only, never by the fleet.
+    bundle_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("bundle_keys")
+    @classmethod
+    def _ed25519_public_keys(cls, keys: list[str]) -> list[str]:
+        import base64
+        import binascii
+
+        for index, key in enumerate(keys):
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except binascii.Error:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"key {index + 1} is not an Ed25519 public key "
+                    "(the base64 of 32 bytes that kiosk-import keygen prints)"
+                )
+        return keys
+
+
 class KioskConfig(Section):
     """The whole configuration, one field per TOML section."""
 
@@ -411,6 +438,7 @@ class KioskConfig(Section):
     admin: AdminSection = Field(default_factory=AdminSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     take_home: TakeHomeSection = Field(default_factory=TakeHomeSection)
+    fleet: FleetSection = Field(default_factory=FleetSection)
 
     _source: Path | None = PrivateAttr(default=None)
 
