@@ -58,14 +58,15 @@ def _key(name: str, json_type: str) -> str:
     )
 
 
-#: The landing rows after ``rowid`` ``?`` up to ``rowid`` ``?``, in :data:`LAKE_SCHEMA`'s
-#: column order (SQLite's text and integers; :func:`lake_table` types them).
-SELECT_LANDED = (
-    "SELECT event_id, ts, mono_ns, clock_synced, store_id, kiosk_id, session_id, type, page, "
+#: The landing table's columns in :data:`LAKE_SCHEMA`'s order (SQLite's text and integers;
+#: :func:`lake_table` types them), for a ``SELECT`` from ``events``.
+LANDED_COLUMNS = (
+    "event_id, ts, mono_ns, clock_synced, store_id, kiosk_id, session_id, type, page, "
     f"element, sku, {_key('dwell_ms', 'integer')}, {_key('zone', 'text')}, "
-    f"{_key('people', 'integer')}, payload, simulated, batch_id, received_at "
-    "FROM events WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+    f"{_key('people', 'integer')}, payload, simulated, batch_id, received_at"
 )
+#: The landing rows after ``rowid`` ``?`` up to ``rowid`` ``?``.
+SELECT_LANDED = f"SELECT {LANDED_COLUMNS} FROM events WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
 
 _TIMESTAMP_TEXT = {"us": 26, "ms": 23}  # '2026-11-27T09:00:00.000000Z' less the Z
 

@@ -1,0 +1,348 @@
+"""The dashboards' figures over the lake, fleet-wide or for one store, with DuckDB.
+
+One module for every reader of the figures (the notebook, the daily report, the data API):
+:class:`DashboardQueries` answers, for one UTC day, the traffic by hour, the presence-to-touch
+funnel, the page-view dwell, the top products, the products viewed together and the
+per-product interactions per second with their velocity. Its events come from an
+:class:`EventSource`: the lake (:class:`LakeSource`: the day's Parquet files, local or on
+S3, read through pyarrow's filesystem, so no DuckDB extension is downloaded) or the
+receiver's SQLite file (:class:`SQLiteSource`, the same rows typed the same way): a day
+answers the same from either.
+
+Definitions (``simulated`` events are left out unless asked for):
+
+- *traffic*: per UTC hour, events, sessions started (``session.start``) and touches.
+- *funnel*: presence episodes per kiosk, in ``ts`` order: an episode is a run of presence
+  changes to ``passing``, ``approaching`` or ``engaged`` (any other zone ends it); it
+  *passed*, and *approached* / *engaged* when it reached that zone. Then shoppers (sessions
+  with any event that day), those who touched, and those who saw a product (an event with
+  a ``sku``).
+- *dwell*: page views' ``dwell_ms`` in the dashboards' bins (:data:`DWELL_EDGES_MS`, the
+  last bin open-ended), with the median and the 90th percentile.
+- *top products*: interactions (events with a ``sku``) per product; the top ``share`` of
+  the products by rank (10 %: the top tenth, at least one), ties at the edge kept.
+- *pairs*: products seen in the same session: ``support`` = sessions with both / shoppers,
+  ``confidence`` (a -> b) = sessions with both / sessions with a, ``lift`` = confidence /
+  (sessions with b / shoppers); both orders of each pair.
+- *rates*: interactions per product in each whole UTC second that had any, and their
+  *velocity*: the non-negative difference from the second before (0 when that second had
+  none), ``max(0, n(t) - n(t - 1))``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from analytics.lake_table import LANDED_COLUMNS, lake_table
+from analytics.lake_target import LakeTarget, day_dataset
+from storage.rollups import DWELL_EDGES_MS
+
+#: The view each query reads: the day's events (of the store asked for, if one was).
+DAY_VIEW = "day_events"
+
+
+class EventSource(Protocol):
+    """Where a day's events come from. Called on the caller's thread; raises ``OSError``
+    (the lake) or ``sqlite3.Error`` (the receiver's file) when they cannot be read."""
+
+    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
+        """The day's events (UTC ``date``, ``YYYY-MM-DD``) of ``store_id`` or of every store,
+        as something DuckDB scans: a pyarrow table or dataset, or a DuckDB relation."""
+        ...
+
+
+class LakeSource:
+    """The day's Parquet files of a lake (:mod:`analytics.lake_target`)."""
+
+    def __init__(self, lake: LakeTarget) -> None:
+        self.lake = lake
+
+    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
+        """A pyarrow dataset of the day's files (an empty table when there are none)."""
+        dataset = day_dataset(self.lake, date, store_id)
+        return lake_table([]) if dataset is None else dataset
+
+
+class SQLiteSource:
+    """The day's rows of the receiver's SQLite file, typed as the lake types them."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = Path(database)
+
+    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
+        """The rows whose ``ts`` falls on the UTC day (read-only connection)."""
+        start = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC).timestamp()
+        query = f"SELECT {LANDED_COLUMNS} FROM events WHERE ts_epoch >= ? AND ts_epoch < ?"
+        args: list[object] = [start, start + 86_400]
+        if store_id is not None:
+            query += " AND store_id = ?"
+            args.append(store_id)
+        conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            return lake_table(conn.execute(query, args).fetchall())
+        finally:
+            conn.close()
+
+
+@dataclass(frozen=True)
+class HourTraffic:
+    """One UTC hour of a day."""
+
+    hour: int
+    events: int
+    sessions: int
+    touches: int
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Presence episodes, then shoppers, from passing by to touching and seeing a product."""
+
+    passed: int
+    approached: int
+    engaged: int
+    shoppers: int
+    touched: int
+    viewed_product: int
+
+
+@dataclass(frozen=True)
+class Dwell:
+    """Page views per dwell bin (lower edges in seconds), with the median and 90th
+    percentile in seconds (None without any view)."""
+
+    edges_s: tuple[float, ...]
+    counts: tuple[int, ...]
+    median_s: float | None
+    p90_s: float | None
+
+
+@dataclass(frozen=True)
+class ProductCount:
+    """A product and its interactions."""
+
+    sku: str
+    interactions: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Products ``a`` and ``b`` seen in the same sessions (the rule a -> b)."""
+
+    a: str
+    b: str
+    sessions: int
+    support: float
+    confidence: float
+    lift: float
+
+
+@dataclass(frozen=True)
+class ProductRate:
+    """A product's interactions in one UTC second (epoch seconds) and their velocity."""
+
+    second: int
+    sku: str
+    per_second: int
+    velocity: int
+
+
+_TRAFFIC = f"""
+SELECT hour(ts) AS hour, count(*), count(*) FILTER (WHERE type = 'session.start'),
+       count(*) FILTER (WHERE type = 'touch')
+FROM {DAY_VIEW} GROUP BY 1
+"""
+_EPISODES = f"""
+WITH changes AS (
+    SELECT store_id, kiosk_id, ts, event_id,
+           CASE zone WHEN 'passing' THEN 1 WHEN 'approaching' THEN 2 WHEN 'engaged' THEN 3
+                ELSE 0 END AS level
+    FROM {DAY_VIEW} WHERE type = 'presence.change'
+), numbered AS (
+    SELECT level, store_id, kiosk_id,
+           sum(CASE WHEN level = 0 THEN 1 ELSE 0 END) OVER (
+               PARTITION BY store_id, kiosk_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING
+           ) AS episode
+    FROM changes
+), episodes AS (
+    SELECT max(level) AS deepest FROM numbered WHERE level > 0
+    GROUP BY store_id, kiosk_id, episode
+)
+SELECT count(*), count(*) FILTER (WHERE deepest >= 2), count(*) FILTER (WHERE deepest >= 3)
+FROM episodes
+"""
+_SHOPPERS = f"""
+SELECT count(DISTINCT session_id),
+       count(DISTINCT session_id) FILTER (WHERE type = 'touch'),
+       count(DISTINCT session_id) FILTER (WHERE sku IS NOT NULL)
+FROM {DAY_VIEW} WHERE session_id IS NOT NULL
+"""
+
+
+#: A page view's bin: how many of the bins' lower edges its dwell reached, less one.
+_DWELL = f"""
+SELECT len(list_filter({list(DWELL_EDGES_MS)}, lambda edge: edge <= dwell_ms)) - 1, count(*)
+FROM {DAY_VIEW} WHERE type = 'page.view' AND dwell_ms >= 0 GROUP BY 1
+"""
+_DWELL_QUANTILES = f"""
+SELECT quantile_cont(dwell_ms, 0.5) / 1000, quantile_cont(dwell_ms, 0.9) / 1000
+FROM {DAY_VIEW} WHERE type = 'page.view' AND dwell_ms >= 0
+"""
+_TOP = f"""
+WITH counts AS (
+    SELECT sku, count(*) AS n FROM {DAY_VIEW} WHERE sku IS NOT NULL GROUP BY sku
+), ranked AS (
+    SELECT sku, n, rank() OVER (ORDER BY n DESC) AS place, count(*) OVER () AS products
+    FROM counts
+)
+SELECT sku, n FROM ranked WHERE place <= greatest(1, ceil($share * products))
+ORDER BY n DESC, sku
+"""
+_PAIRS = f"""
+WITH baskets AS (
+    SELECT DISTINCT session_id, sku FROM {DAY_VIEW}
+    WHERE session_id IS NOT NULL AND sku IS NOT NULL
+), shoppers AS (
+    SELECT count(DISTINCT session_id) AS n FROM {DAY_VIEW} WHERE session_id IS NOT NULL
+), seen AS (
+    SELECT sku, count(*) AS n FROM baskets GROUP BY sku
+), together AS (
+    SELECT x.sku AS a, y.sku AS b, count(*) AS n FROM baskets AS x
+    JOIN baskets AS y ON x.session_id = y.session_id AND x.sku <> y.sku GROUP BY 1, 2
+)
+SELECT t.a, t.b, t.n, t.n / s.n AS support, t.n / sa.n AS confidence,
+       (t.n / sa.n) / (sb.n / s.n) AS lift
+FROM together AS t JOIN seen AS sa ON sa.sku = t.a JOIN seen AS sb ON sb.sku = t.b
+CROSS JOIN shoppers AS s
+WHERE t.n / s.n >= $min_support
+ORDER BY support DESC, confidence DESC, t.a, t.b
+LIMIT $limit
+"""
+_RATES = f"""
+WITH seconds AS (
+    SELECT CAST(floor(epoch(ts)) AS BIGINT) AS second, sku, count(*) AS n
+    FROM {DAY_VIEW} WHERE sku IS NOT NULL GROUP BY 1, 2
+)
+SELECT second, sku, n,
+       greatest(n - CASE WHEN lag(second) OVER w = second - 1 THEN lag(n) OVER w ELSE 0 END, 0)
+FROM seconds WINDOW w AS (PARTITION BY sku ORDER BY second)
+ORDER BY second, sku
+"""
+
+
+class DashboardQueries:
+    """The dashboards' figures of one UTC day over ``source`` (module docstring).
+
+    One DuckDB connection of its own, used by one thread at a time (a lock keeps it so);
+    each method reads the day's events once. ``close()`` when done.
+    """
+
+    def __init__(self, source: EventSource, *, include_simulated: bool = False) -> None:
+        self.source = source
+        self.include_simulated = include_simulated
+        self._db = duckdb.connect()
+        self._db.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.Lock()
+
+    def _day(self, date: str, store_id: str | None) -> None:
+        """Make :data:`DAY_VIEW` the day's events (of the store)."""
+        dt.date.fromisoformat(date)  # ValueError naming a date that is not YYYY-MM-DD
+        self._db.register("day_source", self.source.day_table(date, store_id))
+        where = [] if self.include_simulated else ["NOT simulated"]
+        if store_id is not None:
+            where.append(f"store_id = '{_quoted(store_id)}'")
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        self._db.execute(
+            f"CREATE OR REPLACE TEMP VIEW {DAY_VIEW} AS SELECT * FROM day_source {condition}"
+        )
+
+    def _rows(
+        self, date: str, store_id: str | None, sql: str, params: dict[str, object] | None = None
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            self._day(date, store_id)
+            return self._db.execute(sql, params or {}).fetchall()
+
+    def traffic_by_hour(self, date: str, store_id: str | None = None) -> list[HourTraffic]:
+        """Every UTC hour of the day, 0 to 23."""
+        found = {int(row[0]): row for row in self._rows(date, store_id, _TRAFFIC)}
+        return [
+            HourTraffic(hour, *(int(v) for v in found[hour][1:]))
+            if hour in found
+            else HourTraffic(hour, 0, 0, 0)
+            for hour in range(24)
+        ]
+
+    def funnel(self, date: str, store_id: str | None = None) -> Funnel:
+        """Presence episodes and shoppers of the day."""
+        with self._lock:
+            self._day(date, store_id)
+            [episodes] = self._db.execute(_EPISODES).fetchall()
+            [shoppers] = self._db.execute(_SHOPPERS).fetchall()
+        return Funnel(*(int(v) for v in (*episodes, *shoppers)))
+
+    def dwell(self, date: str, store_id: str | None = None) -> Dwell:
+        """Page views per dwell bin, the median and the 90th percentile."""
+        with self._lock:
+            self._day(date, store_id)
+            bins = dict(self._db.execute(_DWELL).fetchall())
+            [(median, p90)] = self._db.execute(_DWELL_QUANTILES).fetchall()
+        counts = tuple(int(bins.get(index, 0)) for index in range(len(DWELL_EDGES_MS)))
+        return Dwell(
+            edges_s=tuple(edge / 1000 for edge in DWELL_EDGES_MS),
+            counts=counts,
+            median_s=None if median is None else float(median),
+            p90_s=None if p90 is None else float(p90),
+        )
+
+    def top_products(
+        self, date: str, store_id: str | None = None, *, share: float = 0.1
+    ) -> list[ProductCount]:
+        """The top ``share`` of the products by interactions, busiest first."""
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], not {share}")
+        rows = self._rows(date, store_id, _TOP, {"share": share})
+        return [ProductCount(str(sku), int(n)) for sku, n in rows]
+
+    def pairs(
+        self,
+        date: str,
+        store_id: str | None = None,
+        *,
+        min_support: float = 0.01,
+        limit: int = 20,
+    ) -> list[Pair]:
+        """Products viewed together, strongest first (both orders of each pair)."""
+        rows = self._rows(date, store_id, _PAIRS, {"min_support": min_support, "limit": limit})
+        return [
+            Pair(str(a), str(b), int(n), float(s), float(c), float(lift))
+            for a, b, n, s, c, lift in rows
+        ]
+
+    def product_rates(
+        self, date: str, store_id: str | None = None, *, skus: Sequence[str] = ()
+    ) -> list[ProductRate]:
+        """Interactions per second and velocity, per product (of ``skus``, if given)."""
+        wanted = set(skus)
+        return [
+            ProductRate(int(second), str(sku), int(n), int(velocity))
+            for second, sku, n, velocity in self._rows(date, store_id, _RATES)
+            if not wanted or sku in wanted
+        ]
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._db.close()
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
