@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from designer_import.bundle import load_bundle
 from fleet.bundles import BundleRefused, BundleStore, DeploymentFailed
 from tests.fleet.bundle_support import Signed, sign, signed_bundle, zip_of
+from tests.storage.test_spill import _fill as fill
+from tests.storage.test_spill import disk  # a small tmpfs of the test's own
+
+__all__ = ["disk"]  # the fixture, imported for the tests here
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -246,3 +250,24 @@ def test_an_offer_round_trips_through_json(tmp_path: Path, key: Ed25519PrivateKe
     assert BundleOffer.from_json(json.loads(json.dumps(offer.to_json())), "job") == offer
     with zipfile.ZipFile(signed.archive) as packed:
         assert "manifest.json" in packed.namelist()
+
+
+def test_a_full_disk_fails_the_staging_and_leaves_the_active_bundle(
+    disk: Path, tmp_path: Path, key: Ed25519PrivateKey
+) -> None:
+    store = BundleStore(disk / "data")
+    deploy(store, build(tmp_path, "spring", key))
+    autumn = build(tmp_path, "autumn", key, "features-compressed.drawio")
+    fill(disk / "filler")
+    with pytest.raises(DeploymentFailed) as caught:
+        store.prepare(autumn.offer, [autumn.public], archive=autumn.archive)
+    assert caught.value.reason == (
+        f"{store.root}: cannot stage bundle autumn (No space left on device)"
+    )
+    assert store.staged() == ["spring"] and hidden(store) == []
+    active = store.active()
+    assert active is not None and active.bundle_id == "spring"
+    (disk / "filler").unlink()
+    deploy(store, autumn)
+    active = store.active()
+    assert active is not None and (active.bundle_id, active.previous) == ("autumn", "spring")
