@@ -121,11 +121,13 @@ class BundleOffer:
 
 @dataclass(frozen=True)
 class ActiveBundle:
-    """The bundle on screen (``bundle_id`` in ``path``) and what roll back would go to."""
+    """The bundle on screen (``bundle_id`` in ``path``, its archive's ``sha256`` as staged)
+    and what roll back would go to."""
 
     bundle_id: str
     path: Path
     previous: str | None
+    sha256: str | None = None
 
 
 def trusted_keys(encoded: Sequence[str]) -> list[Ed25519PublicKey]:
@@ -216,7 +218,11 @@ class BundleStore:
         if pointer is None:
             return None
         previous = pointer.history[-1] if pointer.history else None
-        return ActiveBundle(pointer.active, self.root / pointer.active, previous)
+        folder = self.root / pointer.active
+        sha256 = _read_record(folder).get("sha256")
+        return ActiveBundle(
+            pointer.active, folder, previous, sha256 if isinstance(sha256, str) else None
+        )
 
     def staged(self) -> list[str]:
         """The ids of the bundles unpacked here, in name order."""

@@ -65,6 +65,7 @@ def test_activate_keeps_the_previous_bundle_and_rollback_returns_to_it(
     deploy(store, spring)
     active = store.active()
     assert active is not None and (active.bundle_id, active.previous) == ("spring", None)
+    assert active.sha256 == spring.offer.sha256  # what the shadow reports
     assert load_bundle(active.path).pages
     deploy(store, autumn)
     active = store.active()
