@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import EventRecorder, MemorySink
 from kiosk.screen.window import KioskWindow
-from kiosk.service_watchdog import FirstPaint, start_service_watchdog
+from kiosk.service_watchdog import start_service_watchdog
 from kiosk.tasks import TaskRunner
 from kiosk.ui_gc import UiGarbageCollector
 from settings import KioskConfig
@@ -553,9 +553,13 @@ def run(
     window = kiosk.start_window()
     # under systemd (Type=notify): READY=1 once the first page is painted, then the watchdog
     # is petted from this thread's event loop, so a frozen screen is restarted
-    watchdog = start_service_watchdog(window.view, lambda: f"showing {window.current_page()}")
-    # storage, the camera, the uplink and the admin panel start behind the first page
-    FirstPaint(window.view, lambda: kiosk.start_behind(control=control))
+    # storage, the camera, the uplink and the admin panel start behind the first page, right
+    # after READY=1
+    watchdog = start_service_watchdog(
+        window.view,
+        lambda: f"showing {window.current_page()}",
+        then=lambda: kiosk.start_behind(control=control),
+    )
     if start_page is not None and not window.open_page(start_page):
         log.error(
             "--start-page %s: no such page (ids and names: %s)",

@@ -72,9 +72,19 @@ class FirstPaint(QObject):
         return False
 
 
-def start_service_watchdog(page_view: QWidget, status: Callable[[], str]) -> UiWatchdog:
+def start_service_watchdog(
+    page_view: QWidget, status: Callable[[], str], *, then: Callable[[], None] | None = None
+) -> UiWatchdog:
     """The watchdog for a kiosk run by systemd: READY=1 with ``status()`` once ``page_view``
-    has painted its first page, then WATCHDOG=1 from the UI thread (nothing outside systemd)."""
+    has painted its first page, then WATCHDOG=1 from the UI thread (nothing outside systemd).
+    ``then`` runs right after READY=1 is sent (the kiosk starts its other parts there, so
+    that nothing they do can delay the READY)."""
     watchdog = UiWatchdog(ServiceManager(), parent=page_view)
-    FirstPaint(page_view, lambda: watchdog.ready(status()))
+
+    def painted() -> None:
+        watchdog.ready(status())
+        if then is not None:
+            then()
+
+    FirstPaint(page_view, painted)
     return watchdog

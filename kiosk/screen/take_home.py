@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import segno
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
@@ -43,6 +42,10 @@ QUIET_ZONE = 4
 def qr_image(url: str) -> QImage:
     """The QR code of ``url`` (error correction M), one pixel per module, with its quiet
     zone: black on white."""
+    # with the first list shown, not with the window: segno (and the urllib it loads)
+    # costs the kiosk's start about 0.1 s before its first page (issue 17)
+    import segno
+
     code = segno.make_qr(url, error="m")
     rows = code.matrix
     side = len(rows) + 2 * QUIET_ZONE

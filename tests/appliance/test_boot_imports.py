@@ -13,7 +13,9 @@ from pathlib import Path
 from benchmarks.boot import kiosk_config
 
 #: Libraries a kiosk does not need to paint its first page (about 1 s of imports in all).
-HEAVY = ("sqlalchemy", "redis", "jsonschema", "numpy", "cv2", "paho", "kiosk.admin.controller")
+HEAVY = (
+    "sqlalchemy", "redis", "jsonschema", "numpy", "cv2", "paho", "segno", "kiosk.admin.controller"
+)  # fmt: skip
 
 CHILD = """
 import json, logging, sys
