@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 from designer_import.model import Page
 from designer_import.validate import COUNTDOWN_KEY, still_there_pages
 from kiosk.models.session import SessionEnd
+from kiosk.screen.fonts import qt_family
 from kiosk.screen.overlay import Overlay, ShopperModels
 from kiosk.screen.pageview import paint_page
 from kiosk.screen.render import PageScene, fit_transform, qcolor
@@ -53,10 +54,20 @@ def draw_ring(painter: QPainter, box: QRectF, share: float, seconds: int, ink: Q
 
 
 def draw_text(
-    painter: QPainter, box: QRectF, text: str, ink: QColor, pixels: float, *, bold: bool = False
+    painter: QPainter,
+    box: QRectF,
+    text: str,
+    ink: QColor,
+    pixels: float,
+    *,
+    bold: bool = False,
+    family: str | None = None,
 ) -> None:
-    """``text`` centred in ``box``, ``pixels`` high, wrapped at word boundaries."""
+    """``text`` centred in ``box``, ``pixels`` high, wrapped at word boundaries (in
+    ``family``, else the window's font)."""
     font = QFont(painter.font())
+    if family:
+        font.setFamily(family)
     font.setPixelSize(max(1, round(pixels)))
     font.setBold(bold)
     painter.setFont(font)
@@ -125,7 +136,8 @@ class StillTherePrompt(Overlay):
             box = self._on_screen(scene, item.sceneBoundingRect())
             boxes.append(box)
             ink = qcolor(element.style.font_color) or INK
-            draw_text(painter, box, str(seconds), ink, box.height() * 0.6, bold=True)
+            family = qt_family(element.style.font_family)
+            draw_text(painter, box, str(seconds), ink, box.height() * 0.6, bold=True, family=family)
         if not boxes:
             side = min(width, height) * 0.14
             box = QRectF(width / 2 - side / 2, height - side * 1.25, side, side)

@@ -179,8 +179,9 @@ class TakeHome:
         self.screen = ListScreen(window)
         self.screen.tapped.connect(self._tapped)
 
-    def act(self, page: Page, element: Element, action: KioskAction) -> bool:
-        """Carry out ``action`` if it is the list's; True when the list screen opened."""
+    def act(self, page: Page, element: Element, action: KioskAction, *, linked: bool) -> bool:
+        """Carry out ``action`` if it is the list's; True when the list screen opened
+        (``linked``: the shape links to a page, which wins over showing the list)."""
         if action.name == ADD_TO_LIST:
             sku = action.params.get("sku", "").strip()
             session_id = self.models.session.session_id
@@ -189,7 +190,7 @@ class TakeHome:
                 return False
             self.list.add(session_id, sku)
             return False
-        if action.name == SHOW_LIST:
+        if action.name == SHOW_LIST and not linked:
             self.show(page, element.id)
             return True
         return False

@@ -473,7 +473,7 @@ class KioskWindow(QWidget):
         link = page.link_for(element.id)
         if action is not None:
             self.recorder.action(page, element.id, action.name, action.params)
-            if self.take_home.act(page, element, action) and not isinstance(link, NavigateLink):
+            if self.take_home.act(page, element, action, linked=isinstance(link, NavigateLink)):
                 return True
             if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()

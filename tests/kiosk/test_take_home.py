@@ -4,6 +4,8 @@ window's own pixels as the configured link, and ``list.shown`` records the SKUs.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from kiosk.models.take_home import TakeHomeList
 from kiosk.screen.window import KioskWindow
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
+from storage import EventLog
 from tests.support.clock import FakeClock
 from tests.support.drawings import DEMO, button, page_xml, write_drawio
 
@@ -56,6 +59,9 @@ def list_drawing(path: Path) -> Path:
         button("to-p1", "Rope toy", "data:page/id,p1", 100, 100)
         + button("to-p2", "Chew bone", "data:page/id,p2", 500, 100)
         + shape("my-list", "My list", 'kiosk-action="show-list"', 1400, 100)
+        + shape(
+            "list-or-p1", "Rope toy", 'kiosk-action="show-list" link="data:page/id,p1"', 1400, 500
+        )
     )
     pages = [
         page_xml("attract", "attract", "", "#102030"),
@@ -225,3 +231,45 @@ def test_the_demo_takes_a_list_home(
     QTest.touchEvent(window, device).press(0, close, window).commit()
     QTest.touchEvent(window, device).release(0, close, window).commit()
     assert not window.take_home.screen.isVisible() and window.page.id == product.id
+
+
+def test_a_page_link_on_the_shape_wins_over_the_list(shop: Shop) -> None:
+    shop.tap("list-or-p1")
+    assert shop.window.page is not None and shop.window.page.id == "p1"
+    assert not shop.window.take_home.screen.isVisible()
+    assert shop.sink.of_type("list.shown") == []
+
+
+def test_the_new_events_are_stored_by_the_real_event_log(shop: Shop) -> None:
+    """list.shown and session.prompt pass the event log's schema v1 check into SQLite."""
+    shop.add(1)
+    shop.tap("my-list")
+    shop.clock.advance(shop.config.kiosk.idle_timeout_s - 1)
+    shop.window.tick()  # the prompt shows
+    shop.clock.advance(1)
+    shop.window.tick()  # ignored: the session ends
+    log = EventLog(shop.config)
+    log.start()
+    try:
+        for event in shop.sink.events:
+            log.append(event)
+    finally:
+        log.stop()
+    with sqlite3.connect(log.database) as conn:
+        rows = conn.execute(
+            "SELECT type, json FROM events WHERE type IN ('list.shown', 'session.prompt') "
+            "ORDER BY id"
+        ).fetchall()
+    stored = [(kind, json.loads(text)["payload"]) for kind, text in rows]
+    url = "https://shop.example/list?store=demo-store&skus=DOG-1"
+    assert stored == [
+        ("list.shown", {"skus": ["DOG-1"], "count": 1, "url": url}),
+        (
+            "session.prompt",
+            {"prompt": "still-there", "step": "shown", "countdown_s": 1.0, "authored": False},
+        ),
+        (
+            "session.prompt",
+            {"prompt": "still-there", "step": "expired", "reason": "idle", "after_s": 1.0},
+        ),
+    ]
