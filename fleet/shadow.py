@@ -56,6 +56,9 @@ BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 60.0
 #: A value longer than this (as JSON) goes into an event as its sha256 and size.
 EVENT_VALUE_MAX = 512
+#: A GET without an answer is sent again after this long (the shadow service was away when
+#: the kiosk connected, or the answer was lost).
+SYNC_RETRY_S = 10.0
 #: Requests awaiting their answer that are remembered (the oldest are forgotten).
 TOKENS_KEPT = 64
 
@@ -151,10 +154,12 @@ class ShadowAgent:
         health: HealthSource,
         on_applied: Callable[[KioskConfig, list[Applied]], None] | None = None,
         shadow_name: str = SHADOW_NAME,
+        sync_retry_s: float = SYNC_RETRY_S,
     ) -> None:
         self.endpoint = endpoint
         self.remote = remote
         self.shadow_name = shadow_name
+        self.sync_retry_s = sync_retry_s
         self._config = config
         self._record = record
         self._health = health
@@ -167,6 +172,8 @@ class ShadowAgent:
         #: True from the shadow's GET answer until the report that follows it is sent
         self._reconciling = False
         self._sync_token: str | None = None
+        #: A GET was sent and neither accepted nor rejected yet
+        self._get_pending = False
         self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._client: Any = None
@@ -238,12 +245,21 @@ class ShadowAgent:
         self._disconnect()
 
     def _serve(self) -> None:
-        """Run queued work until stopped; report the health every status interval."""
+        """Run queued work until stopped; report the health every status interval, and GET
+        the shadow again while the last GET went unanswered."""
         due = time.monotonic() + self._config.uplink.status_interval_s
         while not self._stop.is_set():
+            wait = due - time.monotonic()
+            if self._online and self._get_pending:
+                wait = min(wait, self.sync_retry_s)
             try:
-                work = self._work.get(timeout=max(0.0, due - time.monotonic()))
+                work = self._work.get(timeout=max(0.0, wait))
             except queue.Empty:
+                if self._online and self._get_pending:
+                    log.warning("fleet shadow: no answer from the shadow service in %g s: "
+                                "asking again", self.sync_retry_s)  # fmt: skip
+                    self._request_shadow()
+                    continue
                 due = time.monotonic() + self._config.uplink.status_interval_s
                 self._report()
                 continue
@@ -355,6 +371,7 @@ class ShadowAgent:
         from awsiot import iotshadow
 
         self._synced.clear()
+        self._get_pending = True
         request = iotshadow.GetNamedShadowRequest(
             thing_name=self.endpoint.thing_name,
             shadow_name=self.shadow_name,
@@ -388,12 +405,14 @@ class ShadowAgent:
         desired = state.desired if state is not None else None
         desired_meta = metadata.desired if metadata is not None else None
         self._version = response.version or 0
+        self._get_pending = False
         self._reconciling = True
         self._reconcile(desired or {}, (desired_meta or {}).get("config"), response.version)
 
     def _on_get_rejected(self, error: Any) -> None:
         if error is None or not self._ours(error.client_token):
             return
+        self._get_pending = False
         if error.code == 404:
             log.info("fleet shadow: no shadow %r yet for %s: reporting the kiosk's state",
                      self.shadow_name, self.endpoint.thing_name)  # fmt: skip

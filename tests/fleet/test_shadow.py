@@ -143,6 +143,7 @@ class Kiosk:
                 extra=extra,
             ),
             on_applied=lambda _config, applied: self.applied.append(applied),
+            sync_retry_s=1.0,
         )
         self.agent.start()
         return self.agent
@@ -439,3 +440,33 @@ def test_a_report_the_shadow_service_refuses_is_said_not_dropped(
     assert not agent.wait_synced(0)
     assert "the shadow service refused the kiosk's report: 413" in caplog.text
     assert fleet.reported() == {}
+
+
+def test_a_kiosk_that_starts_while_the_broker_is_down_syncs_once_it_is_back(
+    fleet: Fleet, kiosk_at: Callable[[int], Kiosk], mosquitto_tls: Mosquitto
+) -> None:
+    fleet.desire({"kiosk": {"goodbye_s": 7}})
+    mosquitto_tls.kill()  # kill -9: the broker dies as on a power cut
+    kiosk = kiosk_at(mosquitto_tls.port)
+    agent = kiosk.begin()
+    assert not agent.wait_synced(1)
+    mosquitto_tls.start()  # the same port; the shadow service reconnects by itself
+    assert agent.wait_synced(40), f"the kiosk did not sync: {agent.last_error}"
+    assert agent.config.kiosk.goodbye_s == 7
+
+
+def test_a_get_left_unanswered_is_asked_again(
+    fleet: Fleet, kiosk_at: Callable[[int], Kiosk], service: ShadowService
+) -> None:
+    fleet.desire({"kiosk": {"goodbye_s": 9}})
+    service.stop()  # the broker is up, nobody answers the shadow topics
+    kiosk = kiosk_at(service.broker.port)
+    agent = kiosk.begin()
+    assert not agent.wait_synced(2)
+    again = ShadowService(service.broker, service.store)
+    again.start(timeout=10)
+    try:
+        assert agent.wait_synced(20), f"the kiosk did not sync: {agent.last_error}"
+        assert agent.config.kiosk.goodbye_s == 9
+    finally:
+        again.stop()
