@@ -179,6 +179,8 @@ class ShadowAgent:
         self._client: Any = None
         #: client tokens of the requests still unanswered (oldest first, a bounded few)
         self._tokens: dict[str, None] = {}
+        #: The version of the last desired state seen (GET or delta); the kiosk's own reports
+        #: do not count, so a delta that arrives after the report it preceded is still taken
         self._version = -1
         #: dotted key -> (value, reason) of the desired values refused, as last reported
         self._rejected: dict[str, tuple[Any, str]] = {}
@@ -442,7 +444,6 @@ class ShadowAgent:
     def _on_update_accepted(self, response: Any) -> None:
         if response is None or not self._ours(response.client_token):
             return
-        self._version = max(self._version, response.version or 0)
         self.last_error = None
         if response.client_token == self._sync_token:
             self._synced.set()

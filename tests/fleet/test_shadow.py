@@ -470,3 +470,26 @@ def test_a_get_left_unanswered_is_asked_again(
         assert agent.config.kiosk.goodbye_s == 9
     finally:
         again.stop()
+
+
+def test_a_delta_is_judged_by_the_desired_versions_seen_not_the_kiosks_own_reports(
+    fleet: Fleet, kiosk_at: Callable[[int], Kiosk], mosquitto_tls: Mosquitto
+) -> None:
+    kiosk = kiosk_at(mosquitto_tls.port)
+    agent = kiosk.start()  # no shadow yet: the kiosk's first report makes version 1
+    assert fleet.version() == 1
+
+    def delta(version: int, goodbye_s: float) -> None:
+        # AWS IoT does not order messages across topics: a delta may come after the
+        # acceptance of a report that the shadow service handled later
+        payload = {"state": {"config": {"kiosk": {"goodbye_s": goodbye_s}}}, "version": version}
+        topic = f"$aws/things/{THING}/shadow/name/{SHADOW}/update/delta"
+        fleet.client.publish(topic, json.dumps(payload), qos=1).wait_for_publish(10)
+
+    delta(1, 4)
+    wait_until(lambda: agent.config.kiosk.goodbye_s == 4, "the delta to be applied")
+    delta(1, 6)  # not newer than the last desired state seen: stale
+    delta(2, 2)
+    wait_until(lambda: agent.config.kiosk.goodbye_s == 2, "the newer delta to be applied")
+    applied = [a.value for batch in kiosk.applied for a in batch]
+    assert applied == [4, 2]
