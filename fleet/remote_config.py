@@ -60,7 +60,7 @@ _ALLOWED = frozenset(ALLOWED_KEYS)
 #: The config tables that hold allowed keys (where the fleet's document may go deeper).
 _TABLES = frozenset(key.rsplit(".", i)[0] for key in ALLOWED_KEYS for i in (1, 2) if "." in key)
 #: Keys that are set on the kiosk only, named in the refusal so nobody tries again.
-_KIOSK_ONLY = ("admin.", "uplink.", "paths.", "redis.", "storage.")
+_KIOSK_ONLY = ("admin", "uplink", "paths", "redis", "storage", "fleet")
 
 Origin = Literal["fleet", "kiosk"]
 
@@ -115,10 +115,10 @@ def _flatten(
 
 
 def _not_allowed(key: str) -> str:
-    if key.startswith(_KIOSK_ONLY) or key in {"admin", "uplink", "paths", "redis", "storage"}:
+    if key.split(".", 1)[0] in _KIOSK_ONLY:
         return (
             f"{key} is set on the kiosk only (PIN hashes, certificates, the uplink endpoint, "
-            "paths and storage are never set by the fleet)"
+            "the keys bundles are checked with, paths and storage are never set by the fleet)"
         )
     return f"{key} is not a key the fleet may set (allowed: {', '.join(ALLOWED_KEYS)})"
 

@@ -66,12 +66,14 @@ def test_only_allow_listed_keys_come_through() -> None:
         "sensors": {"zones": {"engaged_m": 0.9}, "type": "none"},
         "schedule": {"exceptions": {"2026-12-25": []}},
         "admin": {"manager_pin_hash": "x"},
+        "fleet": {"bundle_keys": ["AAAA"]},
     })  # fmt: skip
     assert flat == {"kiosk.idle_timeout_s": 60, "sensors.zones.engaged_m": 0.9,
                     "schedule.exceptions": {"2026-12-25": []}}  # fmt: skip
     reasons = {r.key: r.reason for r in refused}
-    assert set(reasons) == {"kiosk.store_id", "sensors.type", "admin"}
+    assert set(reasons) == {"kiosk.store_id", "sensors.type", "admin", "fleet"}
     assert "set on the kiosk only" in reasons["admin"]
+    assert "set on the kiosk only" in reasons["fleet"]
     assert "not a key the fleet may set" in reasons["kiosk.store_id"]
 
 
