@@ -7,6 +7,7 @@ event log's intake (``storage.EventLog.append``). Qt-free.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 
 #: A reason or error in the shadow is cut to this many characters (the shadow holds 8 KB).
 REASON_MAX = 300
+#: What the kiosk reports of the outbox's backlog and of the event log's health.
+BACKLOG_FIELDS = ("events", "batches", "oldest_ts")
+STORAGE_FIELDS = ("sqlite_ok", "sqlite_error", "events_today", "events_dropped", "db_bytes",
+                  "free_disk_bytes", "redis_connected")  # fmt: skip
 
 
 class RecordEvent(Protocol):
@@ -101,28 +106,18 @@ class KioskHealth:
         return {"id": bundle[0], "sha256": bundle[1]} if bundle is not None else None
 
     def _backlog_now(self) -> JsonValue:
-        if self._backlog is None:
-            return None
-        backlog = self._backlog()
-        return {
-            "events": backlog.events,
-            "batches": backlog.batches,
-            "oldest_ts": backlog.oldest_ts,
-        }
+        return _picked(self._backlog, BACKLOG_FIELDS)
 
     def _storage_now(self) -> JsonValue:
-        if self._storage is None:
-            return None
-        storage = self._storage()
-        return {
-            "sqlite_ok": storage.sqlite_ok,
-            "sqlite_error": storage.sqlite_error,
-            "events_today": storage.events_today,
-            "events_dropped": storage.events_dropped,
-            "db_bytes": storage.db_bytes,
-            "free_disk_bytes": storage.free_disk_bytes,
-            "redis_connected": storage.redis_connected,
-        }
+        return _picked(self._storage, STORAGE_FIELDS)
+
+
+def _picked(read: Callable[[], Any] | None, fields: tuple[str, ...]) -> JsonValue:
+    """The named fields of the snapshot ``read`` returns (a dataclass); None without one."""
+    if read is None:
+        return None
+    snapshot = dataclasses.asdict(read())
+    return {name: snapshot[name] for name in fields}
 
 
 def _part(read: Callable[[], Any]) -> Any:
