@@ -116,7 +116,7 @@ def _network_reason(reason: object) -> str:
 
 
 def _save(
-    response: IO[bytes],
+    response: http.client.HTTPResponse,
     destination: Path,
     where: str,
     expected: int,
@@ -131,7 +131,9 @@ def _save(
     except OSError as exc:
         raise DeploymentFailed(f"{destination}: cannot write ({exc.strerror})") from None
     with os.fdopen(fd, "wb") as handle:
-        while chunk := response.read(min(_CHUNK, expected + 1 - received)):
+        # read1: what has arrived (up to a chunk), so the deadline and the progress are
+        # checked as data comes, not only after a whole chunk a slow server drips in
+        while chunk := response.read1(min(_CHUNK, expected + 1 - received)):
             received += len(chunk)
             if received > expected:
                 raise BundleRefused(f"{where}: sends more than the expected {expected} bytes")

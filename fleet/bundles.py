@@ -55,7 +55,7 @@ from designer_import.signed_bundle import (
     signed_message,
 )
 from fleet.bundle_download import DownloadLimits, download_bundle
-from fleet.bundle_errors import BundleRefused, DeploymentFailed
+from fleet.bundle_errors import BundleError, BundleRefused, DeploymentFailed
 from fleet.bundle_extract import DEPLOYMENT_RECORD, ExtractLimits, extract_bundle
 
 log = logging.getLogger(__name__)
@@ -246,14 +246,17 @@ class BundleStore:
         :class:`DeploymentFailed`; nothing is left behind on failure."""
         self.root.mkdir(parents=True, exist_ok=True)
         downloaded = archive is None
-        if archive is None:
-            archive = self._download(offer, cafile, progress)
         try:
+            if archive is None:
+                archive = self._download(offer, cafile, progress)
             signer = verify_bundle(archive, offer, trusted)
             progress(f"verified: bundle {offer.bundle_id} signed with key {signer}")
             return self.stage(archive, offer, signer, progress=progress)
+        except BundleError as exc:
+            log.warning("bundle %s not deployed: %s", offer.bundle_id, exc.reason)
+            raise
         finally:
-            if downloaded:
+            if downloaded and archive is not None:
                 archive.unlink(missing_ok=True)
 
     def _download(self, offer: BundleOffer, cafile: Path | None, progress: Progress) -> Path:

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from designer_import.bundle import load_bundle
 from fleet.bundles import BundleRefused, BundleStore, DeploymentFailed
-from tests.fleet.bundle_support import Signed, sign, signed_bundle, zip_of
+from localservers import TestPki
+from tests.fleet.bundle_support import Signed, answer, https_server, sign, signed_bundle, zip_of
 from tests.storage.test_spill import _fill as fill
 from tests.storage.test_spill import disk  # a small tmpfs of the test's own
 
@@ -87,12 +88,16 @@ def test_only_keep_bundles_stay_on_disk(tmp_path: Path, key: Ed25519PrivateKey) 
 
 
 def test_a_refused_bundle_leaves_nothing_and_changes_nothing(
-    tmp_path: Path, store: BundleStore, key: Ed25519PrivateKey
+    tmp_path: Path, store: BundleStore, key: Ed25519PrivateKey, caplog: pytest.LogCaptureFixture
 ) -> None:
     deploy(store, build(tmp_path, "spring", key))
     stranger = build(tmp_path, "autumn", Ed25519PrivateKey.generate())
-    with pytest.raises(BundleRefused, match="which this kiosk does not trust"):
+    with (
+        caplog.at_level(logging.WARNING, logger="fleet.bundles"),
+        pytest.raises(BundleRefused, match="which this kiosk does not trust") as caught,
+    ):
         store.prepare(stranger.offer, [key.public_key()], archive=stranger.archive)
+    assert caplog.messages == [f"bundle autumn not deployed: {caught.value.reason}"]
     assert store.staged() == ["spring"] and hidden(store) == []
     active = store.active()
     assert active is not None and active.bundle_id == "spring"
@@ -169,7 +174,7 @@ from pathlib import Path
 from designer_import.signed_bundle import load_public_key
 from fleet.bundles import BundleOffer, BundleStore
 
-data_dir, archive, offer, public, stop_at = sys.argv[1:]
+data_dir, archive, offer, public, cafile, stop_at = sys.argv[1:]
 
 def progress(line):
     if line.startswith(stop_at):
@@ -178,17 +183,26 @@ def progress(line):
 
 store = BundleStore(Path(data_dir))
 offer = BundleOffer.from_json(json.loads(offer), "test")
-store.prepare(offer, [load_public_key(public, "key")], archive=Path(archive), progress=progress)
+store.prepare(
+    offer, [load_public_key(public, "key")], progress=progress,
+    archive=Path(archive) if archive else None, cafile=Path(cafile) if cafile else None,
+)
 store.activate(offer.bundle_id, progress=progress)
 print("DONE", flush=True)
 """
 
 
-def kill_deployment_at(store: BundleStore, signed: Signed, stop_at: str) -> str:
+def kill_deployment_at(
+    store: BundleStore, signed: Signed, stop_at: str, cafile: Path | None = None
+) -> str:
+    """Run a deployment in a child process and kill -9 it when its progress reaches
+    ``stop_at``; it downloads the bundle when the offer has a url, else reads the archive."""
     public = signed.public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-    args = [str(store.root.parent), str(signed.archive), json.dumps(signed.offer.to_json()), public]
+    archive = "" if signed.offer.url else str(signed.archive)
+    offer = json.dumps(signed.offer.to_json())
+    args = [str(store.root.parent), archive, offer, public, str(cafile or "")]
     process = subprocess.Popen(
         [sys.executable, "-c", DEPLOYER, *args, stop_at],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
@@ -269,6 +283,33 @@ def test_a_full_disk_fails_the_staging_and_leaves_the_active_bundle(
     active = store.active()
     assert active is not None and active.bundle_id == "spring"
     (disk / "filler").unlink()
+    deploy(store, autumn)
+    active = store.active()
+    assert active is not None and (active.bundle_id, active.previous) == ("autumn", "spring")
+
+
+def test_a_deployment_killed_mid_download_leaves_a_whole_active_bundle(
+    tmp_path: Path, store: BundleStore, key: Ed25519PrivateKey, test_pki: TestPki
+) -> None:
+    deploy(store, build(tmp_path, "spring", key))
+    autumn = build(tmp_path, "autumn", key, "features-compressed.drawio")
+    data = autumn.archive.read_bytes()
+    with https_server(test_pki) as server:
+        # half the archive, then the server holds the connection open
+        half = data[: len(data) // 2]
+        length = {"Content-Length": str(len(data))}
+        server.routes["/autumn.zip"] = answer(200, length, half, hold=server.release)
+        offer = dataclasses.replace(autumn.offer, url=server.url("/autumn.zip"))
+        downloading = dataclasses.replace(autumn, offer=offer)
+        line = kill_deployment_at(store, downloading, "downloaded", cafile=test_pki.ca_cert)
+    received = int(line.split()[2])
+    assert line == f"AT downloaded {received} of {len(data)} bytes\n" and received < len(data)
+    partial = [p for p in store.root.iterdir() if p.name.startswith(".download-autumn-")]
+    # what reached the file before the kill (Python buffers the rest) is left half-done
+    assert len(partial) == 1 and partial[0].stat().st_size <= received
+    active = store.recover()
+    assert active is not None and active.bundle_id == "spring"
+    assert hidden(store) == [] and store.staged() == ["spring"]
     deploy(store, autumn)
     active = store.active()
     assert active is not None and (active.bundle_id, active.previous) == ("autumn", "spring")
