@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from designer_import.bundle import load_bundle, read_manifest
 from designer_import.errors import DrawioError
 from designer_import.signed_bundle import (
+    BUNDLE_ID,
     BundleSignature,
     SigningError,
     check_bundle_id,
@@ -377,9 +378,8 @@ class BundleStore:
         return active
 
     def _require_whole(self, bundle_id: str) -> None:
-        folder = self.root / check_bundle_id(bundle_id)
         try:
-            read_manifest(folder)
+            read_manifest(self.root / check_bundle_id(bundle_id))
         except DrawioError as exc:
             raise DeploymentFailed(f"bundle {bundle_id}: not usable ({exc})") from None
 
@@ -468,8 +468,10 @@ class BundleStore:
         if (
             not isinstance(active, str)
             or not isinstance(history, list)
-            or not all(isinstance(h, str) for h in history)
+            or not all(isinstance(h, str) and BUNDLE_ID.fullmatch(h) for h in history)
+            or not BUNDLE_ID.fullmatch(active)
         ):
+            # an id that is no folder name (say "../x") must never reach a path
             raise DeploymentFailed(f"{path}: not an active-bundle pointer")
         return _Pointer(active, tuple(history))
 

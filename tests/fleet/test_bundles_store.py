@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,16 +155,30 @@ def test_recovery_with_no_whole_bundle_left_shows_the_configured_experience(
     assert not (store.root / "active.json").exists()
 
 
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        b'{"active": ',
+        b'{"version": 1, "active": "../../outside", "history": []}',
+        b'{"version": 1, "active": "spring", "history": ["/etc"]}',
+    ],
+)
 def test_a_damaged_pointer_is_set_aside_not_trusted(
-    tmp_path: Path, store: BundleStore, key: Ed25519PrivateKey, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    store: BundleStore,
+    key: Ed25519PrivateKey,
+    caplog: pytest.LogCaptureFixture,
+    pointer: bytes,
 ) -> None:
     deploy(store, build(tmp_path, "spring", key))
-    (store.root / "active.json").write_bytes(b'{"active": ')
+    shutil.copytree(store.root / "spring", tmp_path / "outside")  # a whole bundle, elsewhere
+    (store.root / "active.json").write_bytes(pointer)
     with caplog.at_level(logging.ERROR, logger="fleet.bundles"):
         assert store.recover() is None
     aside = [p.name for p in store.root.glob("active.json.damaged-*")]
     assert len(aside) == 1
-    assert f"{store.root / 'active.json'}: unreadable" in caplog.text and aside[0] in caplog.text
+    assert f"{store.root / 'active.json'}: " in caplog.text and aside[0] in caplog.text
+    assert store.active() is None
 
 
 # -- killed with -9 in the middle of a deployment ----------------------------------------------
