@@ -1,14 +1,22 @@
 """``python -m benchmarks.boot``: from ``kiosk`` start to the first page painted, cold and warm.
 
 A kiosk that boots, or that systemd restarts after a hang, must show its experience at once.
-Each round starts the kiosk three times (page cache cold, then warm) beside the limit: a Qt
-program that only shows one full-screen image (the demo's first page as a PNG), started the
-same way. "Painted" is when the program says READY=1 on a real sd_notify socket, which the
-kiosk does once its first page is on the screen (as under systemd's ``Type=notify``), so the
-figure is what systemd sees. Cold: the files the programs read (the venv, the standard library,
-the repository) are dropped from the page cache first (``posix_fadvise(DONTNEED)``, and
-``/proc/sys/vm/drop_caches`` when writable). Then the kiosk runs ``--minutes`` (10 by default)
-on its demo and its peak RSS (``VmHWM``) is read.
+Each round starts the kiosk twice (page cache cold, then warm) beside the limit: a Qt program
+that only shows one full-screen image (the demo's first page as a PNG), started the same way,
+cold and warm too (the JSON line's ratio is the kiosk cold over Qt alone warm, as before;
+``cold_ratio_to_alone_cold`` compares like with like). "Painted" is when the program says
+READY=1 on a real sd_notify socket, which the kiosk does once its first page is on the screen
+(as under systemd's ``Type=notify``), so the figure is what systemd sees. Cold: the files the
+programs read (the venv, the standard library, the repository) are dropped from the page cache
+first (``posix_fadvise(DONTNEED)``, and ``/proc/sys/vm/drop_caches`` when writable). Then the
+kiosk runs ``--minutes`` (10 by default) on its demo and its peak RSS (``VmHWM``) is read.
+
+The repository's packages are byte-compiled first, as pip does when it installs the kiosk
+(``scripts/install-kiosk``): a developer's shell with ``PYTHONDONTWRITEBYTECODE`` would
+otherwise compile every module of the kiosk from source at each start (about 0.3 s here), which
+no installed kiosk does. ``--against DIR`` also starts the kiosk from another checkout (a git
+worktree of the code before a change: its packages come first on ``PYTHONPATH``) in each
+round, in alternating order, and adds a JSON line comparing the two.
 
 The kiosk runs with its demo experience, no camera (``[sensors] type = "none"``), Redis off
 and the uplink off: what a kiosk shows first does not wait for either.
@@ -17,6 +25,7 @@ and the uplink off: what a kiosk shows first does not wait for either.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import socket
 import subprocess
@@ -26,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Rounds, add_rounds_argument, begin, report_rounds
+from benchmarks.harness import Machine, Rounds, add_rounds_argument, begin, report_rounds
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = REPO / "docs" / "screenshots" / "attract.png"
@@ -71,8 +80,19 @@ def kiosk_config(folder: Path) -> Path:
     return path
 
 
-def evict_page_cache() -> str:
-    """Drop the files the programs read from the page cache; how it was done."""
+def byte_compile(tree: Path) -> int:
+    """Byte-compile the Python packages at the top of ``tree`` into their ``__pycache__``
+    folders (ignored by git), as pip does at install; how many packages."""
+    packages = [p for p in sorted(tree.iterdir()) if (p / "__init__.py").is_file()]
+    for package in packages:
+        if not compileall.compile_dir(package, quiet=1):
+            raise SystemExit(f"boot: {package} does not byte-compile")
+    return len(packages)
+
+
+def evict_page_cache(*trees: Path) -> str:
+    """Drop the files the programs read from the page cache (the venv, the standard library,
+    this repository and ``trees``); how it was done."""
     if os.access("/proc/sys/vm/drop_caches", os.W_OK):
         os.sync()
         try:
@@ -81,6 +101,7 @@ def evict_page_cache() -> str:
         except OSError:
             pass  # a container may list it writable and refuse the write: fall back below
     folders = {Path(sysconfig.get_paths()["purelib"]), Path(sysconfig.get_paths()["stdlib"]), REPO}
+    folders.update(trees)
     for folder in folders:
         for path in folder.rglob("*"):
             if path.is_file() and not path.is_symlink():
@@ -96,15 +117,19 @@ def evict_page_cache() -> str:
 
 
 class Started:
-    """One program started with a notify socket; ``ready_s`` once it said READY=1."""
+    """One program started with a notify socket; ``ready_s`` once it said READY=1. ``code``:
+    the checkout whose packages it runs (first on ``PYTHONPATH``), else the installed ones."""
 
-    def __init__(self, command: list[str], folder: Path) -> None:
+    def __init__(self, command: list[str], folder: Path, code: Path | None = None) -> None:
         self.socket_path = folder / f"notify-{time.monotonic_ns()}.sock"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.socket_path))
         env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path)}
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        env = {k: v for k, v in env.items() if not k.startswith("KIOSK_")}
+        skipped = ("KIOSK_", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH")
+        env = {k: v for k, v in env.items() if not k.startswith(skipped)}
+        if code is not None:
+            env["PYTHONPATH"] = str(code)  # its packages before the editable install's
         started = time.monotonic()
         self.command = " ".join(command[:4])
         self.proc = subprocess.Popen(
@@ -145,36 +170,70 @@ class Started:
         self.socket_path.unlink(missing_ok=True)
 
 
-def one_round(folder: Path, kiosk: list[str], alone: list[str]) -> tuple[float, float, float]:
-    """(kiosk cold, kiosk warm, Qt alone warm) seconds to the first page painted."""
-    evict_page_cache()
+def cold_and_warm(folder: Path, kiosk: list[str], code: Path) -> tuple[float, float]:
+    """The kiosk from the checkout ``code`` started with the page cache dropped, then again:
+    seconds to the first page painted."""
+    evict_page_cache(code)
     times = []
-    for command in (kiosk, kiosk, alone):
-        started = Started(command, folder)
+    for _ in range(2):
+        started = Started(kiosk, folder, code)
         times.append(started.ready_s)
         started.stop()
-    cold, warm, limit = times
-    print(f"  kiosk cold {cold:.3f} s, warm {warm:.3f} s; Qt alone {limit:.3f} s", flush=True)
-    return cold, warm, limit
+    return times[0], times[1]
+
+
+def one_round(
+    folder: Path, kiosk: list[str], alone: list[str], against: Path | None, index: int
+) -> tuple[float, ...]:
+    """(kiosk cold, kiosk warm, Qt alone warm, Qt alone cold[, against cold, against warm])
+    seconds to the first page painted; with ``against``, who goes first alternates from
+    round to round."""
+    trees = [REPO] if against is None else [REPO, against][:: -1 if index % 2 else 1]
+    measured = {tree: cold_and_warm(folder, kiosk, tree) for tree in trees}
+    evict_page_cache()
+    times = []
+    for _ in range(2):
+        started = Started(alone, folder)
+        times.append(started.ready_s)
+        started.stop()
+    limit_cold, limit = times
+    cold, warm = measured[REPO]
+    others = measured[against] if against is not None else ()
+    line = (
+        f"  kiosk cold {cold:.3f} s, warm {warm:.3f} s; "
+        f"Qt alone cold {limit_cold:.3f} s, warm {limit:.3f} s"
+    )
+    if others:
+        line += f"; against cold {others[0]:.3f} s, warm {others[1]:.3f} s"
+    print(line, flush=True)
+    return (cold, warm, limit, limit_cold, *others)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the rounds, then the long run for the peak RSS; print the JSON line."""
+    """Run the rounds, then the long run for the peak RSS; print the JSON line(s)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.boot", description=__doc__)
     add_rounds_argument(parser)
     parser.add_argument("--minutes", type=float, default=10.0, help="the run for the peak RSS")
+    parser.add_argument(
+        "--against", type=Path, default=None, metavar="DIR",
+        help="also start the kiosk from this checkout (e.g. a git worktree of the old code)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     machine = begin("boot")
+    against = args.against.resolve() if args.against is not None else None
+    for tree in (REPO, *([against] if against is not None else [])):
+        print(f"byte-compiled {byte_compile(tree)} packages of {tree}", flush=True)
     with tempfile.TemporaryDirectory(prefix="kiosk-boot-") as tmp:
         folder = Path(tmp)
         kiosk = [sys.executable, "-m", "kiosk.cli", "--config", str(kiosk_config(folder))]
         alone = [sys.executable, "-c", QT_ALONE, str(IMAGE)]
         print(f"page cache: {evict_page_cache()}", flush=True)
-        rounds = [one_round(folder, kiosk, alone) for _ in range(args.rounds)]
-        cold, warm, limit = (Rounds(tuple(column)) for column in zip(*rounds, strict=True))
+        rounds = [one_round(folder, kiosk, alone, against, i) for i in range(args.rounds)]
+        columns = [Rounds(tuple(column)) for column in zip(*rounds, strict=True)]
+        cold, warm, limit, limit_cold = columns[:4]
         print(f"kiosk cold: {cold.describe('s')}\nkiosk warm: {warm.describe('s')}")
-        print(f"Qt alone:   {limit.describe('s')}", flush=True)
-        running = Started(kiosk, folder)
+        print(f"Qt alone:   {limit.describe('s')}\nQt alone cold: {limit_cold.describe('s')}")
+        running = Started(kiosk, folder, REPO)
         time.sleep(args.minutes * 60)
         peak = running.peak_rss_mb()
         running.stop()
@@ -183,9 +242,25 @@ def main(argv: list[str] | None = None) -> int:
         "boot", machine, cold, "s",
         "Qt alone showing one full-screen image, same machine, same run (warm)", limit,
         warm_s=round(warm.median, 3), warm_ratio=round(warm.median / limit.median, 3),
+        alone_cold_s=round(limit_cold.median, 3),
+        cold_ratio_to_alone_cold=round(cold.median / limit_cold.median, 3),
         goal_s=GOAL_S, peak_rss_mb=round(peak, 1), rss_minutes=args.minutes,
     )  # fmt: skip
+    if against is not None:
+        report_against(machine, against, columns)
     return 0
+
+
+def report_against(machine: Machine, against: Path, columns: list[Rounds]) -> None:
+    """The JSON line of this kiosk against the one from ``against``, same rounds: cold as
+    the value (the ratio is this one's over that one's), warm beside it."""
+    cold, warm, _limit, _limit_cold, old_cold, old_warm = columns
+    report_rounds(
+        "boot-against", machine, cold, "s",
+        f"the kiosk from {against}, cold, in the same rounds (alternating)", old_cold,
+        warm_s=round(warm.median, 3), against_warm_s=round(old_warm.median, 3),
+        warm_ratio=round(warm.median / old_warm.median, 3),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
