@@ -133,3 +133,13 @@ def test_a_damaged_or_foreign_file_is_refused(tmp_path: Path) -> None:
     data[200:260] = bytes(60)  # inside the compressed bytes of assets/a
     good.write_bytes(bytes(data))
     assert refused(good, tmp_path).startswith("c.zip: damaged archive (")
+
+
+def test_an_encrypted_member_is_refused(tmp_path: Path) -> None:
+    archive = zip_of(tmp_path / "b.zip", MANIFEST)
+    data = bytearray(archive.read_bytes())
+    # bit 0 of the general purpose flags, in the local and the central header: encrypted
+    data[6] |= 1
+    data[data.index(b"PK\x01\x02") + 8] |= 1
+    archive.write_bytes(bytes(data))
+    assert refused(archive, tmp_path) == "b.zip: member 'manifest.json': encrypted"
