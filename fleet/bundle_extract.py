@@ -10,6 +10,7 @@ are the members, so a zip bomb stops at the limit. Files are created with ``O_EX
 from __future__ import annotations
 
 import logging
+import lzma
 import os
 import re
 import stat
@@ -94,8 +95,10 @@ def extract_bundle(
             _extract_tar(archive, destination, budget)
         else:
             raise BundleRefused(f"{archive.name}: neither a zip nor a tar archive")
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError) as exc:
         raise BundleRefused(f"{archive.name}: damaged archive ({exc})") from None
+    except NotImplementedError as exc:  # zipfile: a compression method it does not have
+        raise BundleRefused(f"{archive.name}: cannot be unpacked here ({exc})") from None
     return limits.max_bytes - budget.bytes_left
 
 

@@ -143,3 +143,14 @@ def test_an_encrypted_member_is_refused(tmp_path: Path) -> None:
     data[data.index(b"PK\x01\x02") + 8] |= 1
     archive.write_bytes(bytes(data))
     assert refused(archive, tmp_path) == "b.zip: member 'manifest.json': encrypted"
+
+
+def test_a_compression_method_the_kiosk_lacks_is_refused(tmp_path: Path) -> None:
+    archive = zip_of(tmp_path / "b.zip", MANIFEST)
+    data = bytearray(archive.read_bytes())
+    # compression method 99 (WinZip AES), in the local and the central header
+    data[8:10] = (99).to_bytes(2, "little")
+    central = data.index(b"PK\x01\x02")
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    archive.write_bytes(bytes(data))
+    assert refused(archive, tmp_path).startswith("b.zip: cannot be unpacked here (")
