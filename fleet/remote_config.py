@@ -123,6 +123,40 @@ def _not_allowed(key: str) -> str:
     return f"{key} is not a key the fleet may set (allowed: {', '.join(ALLOWED_KEYS)})"
 
 
+def desired_times(metadata: Any, prefix: str = "") -> dict[str, float]:
+    """The shadow's metadata timestamps of the desired config, by dotted key."""
+    found: dict[str, float] = {}
+    if not isinstance(metadata, dict):
+        return found
+    for name, node in metadata.items():
+        if isinstance(node, dict) and isinstance(node.get("timestamp"), int | float):
+            found[f"{prefix}{name}"] = float(node["timestamp"])
+        elif isinstance(node, list) and node and isinstance(node[0], dict):
+            times = [n.get("timestamp", 0) for n in node if isinstance(n, dict)]
+            found[f"{prefix}{name}"] = float(max(times, default=0))
+        else:
+            found.update(desired_times(node, f"{prefix}{name}."))
+    return found
+
+
+def split_desired(desired: Any) -> tuple[dict[str, Any], list[Refusal]]:
+    """The desired document's ``config`` flattened, and refusals for everything else."""
+    if not isinstance(desired, dict):
+        return {}, []
+    refused = [
+        Refusal(key, value, f"{key} is not a part of the shadow the kiosk takes (only 'config')")
+        for key, value in desired.items()
+        if key != "config"
+    ]
+    config = desired.get("config")
+    if config is None:
+        return {}, refused
+    if not isinstance(config, dict):
+        return {}, [*refused, Refusal("config", config, "config must be an object of tables")]
+    flat, not_allowed = flatten_desired(config)
+    return flat, refused + not_allowed
+
+
 def config_value(config: KioskConfig, key: str) -> Any:
     """The value of a dotted key in ``config``, as JSON holds it (paths as strings)."""
     node: Any = config.model_dump(mode="json")

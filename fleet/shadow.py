@@ -40,8 +40,9 @@ from fleet.remote_config import (
     Refusal,
     RemoteConfig,
     check_changes,
-    flatten_desired,
+    desired_times,
     nest_keys,
+    split_desired,
 )
 from fleet.shadow_health import REASON_MAX, HealthSource, RecordEvent
 from settings.model import KioskConfig, UplinkSection
@@ -98,40 +99,6 @@ def _event_value(value: Any) -> JsonValue:
         plain: JsonValue = json.loads(text)
         return plain
     return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "json_bytes": len(text)}
-
-
-def _stamps(metadata: Any, prefix: str = "") -> dict[str, float]:
-    """The shadow's metadata timestamps of the desired config, by dotted key."""
-    found: dict[str, float] = {}
-    if not isinstance(metadata, dict):
-        return found
-    for name, node in metadata.items():
-        if isinstance(node, dict) and isinstance(node.get("timestamp"), int | float):
-            found[f"{prefix}{name}"] = float(node["timestamp"])
-        elif isinstance(node, list) and node and isinstance(node[0], dict):
-            times = [n.get("timestamp", 0) for n in node if isinstance(n, dict)]
-            found[f"{prefix}{name}"] = float(max(times, default=0))
-        else:
-            found.update(_stamps(node, f"{prefix}{name}."))
-    return found
-
-
-def _split_desired(desired: Any) -> tuple[dict[str, Any], list[Refusal]]:
-    """The desired document's ``config`` flattened, and refusals for everything else."""
-    if not isinstance(desired, dict):
-        return {}, []
-    refused = [
-        Refusal(key, value, f"{key} is not a part of the shadow the kiosk takes (only 'config')")
-        for key, value in desired.items()
-        if key != "config"
-    ]
-    config = desired.get("config")
-    if config is None:
-        return {}, refused
-    if not isinstance(config, dict):
-        return {}, [*refused, Refusal("config", config, "config must be an object of tables")]
-    flat, not_allowed = flatten_desired(config)
-    return flat, refused + not_allowed
 
 
 class ShadowAgent:
@@ -220,13 +187,24 @@ class ShadowAgent:
         self._work.put(lambda: self._local_change(key, value, at))
 
     def _local_change(self, key: str, value: Any, at: float) -> None:
+        if key not in ALLOWED_KEYS:
+            log.error("fleet shadow: %s is not a key the fleet sets: not kept in %s", key,
+                      self.remote.path)  # fmt: skip
+            return
         outcome = check_changes(self._config, {key: value}, data_dir=self._config.paths.data_dir)
         if outcome.refused:
             log.error("fleet shadow: the kiosk's own change was refused: %s",
                       outcome.refused[0].reason)  # fmt: skip
             return
         self.remote.set([(key, value)], Change(at, "kiosk"))
-        self.remote.save()
+        try:
+            self.remote.save()
+        except OSError as exc:
+            log.error("fleet shadow: %s = %r cannot be kept in %s (%s): the fleet's value "
+                      "wins at the next connection", key, value, self.remote.path,
+                      exc.strerror or exc)  # fmt: skip
+            self.remote = RemoteConfig.open(self.remote.path)
+            return
         self._config = outcome.config
         log.info("fleet shadow: %s = %r changed on the kiosk (kept as the kiosk's)", key, value)
         self._report()
@@ -240,11 +218,27 @@ class ShadowAgent:
                 self._connect()
             except ShadowError as exc:
                 log.warning("%s; retrying in %g s", exc, backoff)
-                self._stop.wait(backoff)
+                self._work_until(time.monotonic() + backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
             self._serve()
         self._disconnect()
+
+    def _work_until(self, deadline: float) -> None:
+        """Run queued work (staff's changes are kept while the kiosk cannot connect) until
+        ``deadline`` or a stop."""
+        while not self._stop.is_set():
+            try:
+                work = self._work.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            self._do(work)
+
+    def _do(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception:  # one bad message must not stop the kiosk's shadow
+            log.exception("fleet shadow: handling a shadow message failed")
 
     def _serve(self) -> None:
         """Run queued work until stopped; report the health every status interval, and GET
@@ -265,10 +259,7 @@ class ShadowAgent:
                 due = time.monotonic() + self._config.uplink.status_interval_s
                 self._report()
                 continue
-            try:
-                work()
-            except Exception:  # one bad message must not stop the kiosk's shadow
-                log.exception("fleet shadow: handling a shadow message failed")
+            self._do(work)
 
     def _connect(self) -> None:
         from awscrt import mqtt
@@ -434,7 +425,7 @@ class ShadowAgent:
                      event.version, self._version)  # fmt: skip
             return
         self._version = event.version if event.version is not None else self._version
-        flat, refused = _split_desired(event.state or {})
+        flat, refused = split_desired(event.state or {})
         changes = {k: v for k, v in flat.items() if not self._same(k, v)}
         for key, value in changes.items():
             log.info("fleet shadow: %s: the fleet asks for %r (delta, version %s)", key, value,
@@ -461,8 +452,8 @@ class ShadowAgent:
     def _reconcile(self, desired: Mapping[str, Any], metadata: Any, version: int | None) -> None:
         """At each connection: apply what the fleet asked for while the kiosk was away,
         unless staff changed the same key on the kiosk after the fleet asked."""
-        flat, refused = _split_desired(desired)
-        asked_at = _stamps(metadata)
+        flat, refused = split_desired(desired)
+        asked_at = desired_times(metadata)
         changes: dict[str, Any] = {}
         keep_local: list[str] = []
         for key, want in sorted(flat.items()):

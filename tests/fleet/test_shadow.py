@@ -450,9 +450,14 @@ def test_a_kiosk_that_starts_while_the_broker_is_down_syncs_once_it_is_back(
     kiosk = kiosk_at(mosquitto_tls.port)
     agent = kiosk.begin()
     assert not agent.wait_synced(1)
+    # staff's change while the kiosk has never connected is kept all the same
+    agent.note_local_change("kiosk.presence_grace_s", 12)
+    wait_until(lambda: "kiosk.presence_grace_s" in RemoteConfig.open(kiosk.overlay).values,
+               "the kiosk's own change to be kept while offline")  # fmt: skip
     mosquitto_tls.start()  # the same port; the shadow service reconnects by itself
     assert agent.wait_synced(40), f"the kiosk did not sync: {agent.last_error}"
     assert agent.config.kiosk.goodbye_s == 7
+    wait_until(lambda: fleet.reported_config("kiosk", "presence_grace_s") == 12, "the report")
 
 
 def test_a_get_left_unanswered_is_asked_again(
