@@ -6,9 +6,9 @@ The page only draws. Each second (:meth:`DashboardsPage.refresh`) it runs
 :class:`~kiosk.admin.dashboards_reader.DashboardSnapshot` that comes back on the UI thread.
 
 What a frame costs the UI thread: a chart is given new data only when its figures changed,
-and each chart keeps its last picture (:class:`CachedPlot`), so a repaint in between (the
-window's, a 60 Hz probe's) copies a pixmap instead of drawing axes, bars and 3,000 line
-segments again in software.
+and is drawn off screen into a picture the page shows
+(:mod:`kiosk.admin.dashboards_charts`), so a repaint in between (the window's, a 60 Hz
+probe's) copies pixmaps in Qt's C++, with no Python and so no wait for the GIL.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin import theme
+from kiosk.admin.dashboards_charts import CachedPlot, ChartTurns
 from kiosk.admin.dashboards_reader import (
     RATE_LINES,
     RATE_STEP_S,
@@ -54,97 +54,9 @@ FUNNEL_STEPS = [
     ("touched", "touched"),
     ("viewed_product", "viewed a product"),
 ]
-#: How soon a chart waiting for its turn to draw asks to be painted again.
-RENDER_RETRY_MS = 10
 #: The task lane the page's reads run on, one after the other.
 READ_LANE = "dashboards"
-_TICK_FONT = QFont("DejaVu Sans", 14)
 _RATE_X = np.arange(-RATE_WINDOW_S, 1, RATE_STEP_S, dtype=float)
-
-
-class CachedPlot(pg.PlotWidget):
-    """A chart that draws its scene once per change and shows that picture in between.
-
-    The scene says when anything in it changed (``QGraphicsScene.changed``: new data, a new
-    range, a resize); until then a repaint copies the pixmap. After a refresh several charts
-    change at once: they take turns, one drawing per turn of the event loop across all charts
-    (a repaint of the whole window is one turn; the others show their last picture a frame
-    or two longer), so no single frame pays for every chart. :attr:`renders` counts the
-    real drawings (the benchmark and tests read it).
-    """
-
-    #: Whether a chart drew its scene in this turn of the event loop (shared by all charts).
-    _turn_taken: ClassVar[bool] = False
-
-    def __init__(self, title: str) -> None:
-        super().__init__(background=theme.PANEL)
-        self.renders = 0
-        self._picture: QPixmap | None = None
-        self._stale = True
-        self.setTitle(title, color=theme.TEXT, size="16pt")
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        for name in ("left", "bottom"):
-            axis = self.getAxis(name)
-            axis.setTickFont(_TICK_FONT)
-            axis.setTextPen(theme.MUTED)
-            axis.setPen(theme.MUTED)
-        # no grid: its semi-transparent lines cost more to draw than all the data (software
-        # rendering on a small PC), and the tick labels carry the scale
-        self.scene().changed.connect(self._changed)
-
-    def _changed(self, _regions: Any) -> None:
-        self._stale = True
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """Draw the scene into the picture when it changed and it is this chart's turn (or
-        there is no picture of this size); copy the picture."""
-        viewport = self.viewport()
-        ratio = viewport.devicePixelRatioF()
-        size = viewport.size() * ratio
-        must = self._picture is None or self._picture.size() != size
-        if must or (self._stale and not CachedPlot._turn_taken):
-            self._draw_scene(ratio)
-        elif self._stale:
-            QTimer.singleShot(RENDER_RETRY_MS, viewport.update)
-        assert self._picture is not None
-        painter = QPainter(viewport)
-        try:
-            target = QRectF(event.rect())
-            source = QRectF(
-                target.x() * ratio,
-                target.y() * ratio,
-                target.width() * ratio,
-                target.height() * ratio,
-            )
-            painter.drawPixmap(target, self._picture, source)
-        finally:
-            painter.end()
-
-    def _draw_scene(self, ratio: float) -> None:
-        viewport = self.viewport()
-        self.scene().prepareForPaint()
-        picture = QPixmap(viewport.size() * ratio)
-        picture.setDevicePixelRatio(ratio)
-        picture.fill(QColor(theme.PANEL))
-        painter = QPainter(picture)
-        try:
-            painter.setRenderHints(self.renderHints())
-            rect = viewport.rect()
-            self.render(painter, QRectF(rect), rect)
-        finally:
-            painter.end()
-        self._picture = picture
-        self._stale = False
-        self.renders += 1
-        if not CachedPlot._turn_taken:
-            CachedPlot._turn_taken = True
-            QTimer.singleShot(0, CachedPlot._next_turn)
-
-    @staticmethod
-    def _next_turn() -> None:
-        CachedPlot._turn_taken = False
 
 
 class DashboardsPage(QWidget):
@@ -170,6 +82,7 @@ class DashboardsPage(QWidget):
         self._shown = False
         self._reading = False
         self._drawn: dict[str, object] = {}
+        self.turns = ChartTurns(self)
         self.header = theme.label(
             "Waiting for the first figures…", theme.FONT_BODY, colour=theme.MUTED
         )
@@ -223,7 +136,8 @@ class DashboardsPage(QWidget):
     def _build_rate(self) -> None:
         self.rate_plot = CachedPlot(
             f"Interactions per second per product ({SMOOTH_S} s average), "
-            f"last {RATE_WINDOW_S // 60} min"
+            f"last {RATE_WINDOW_S // 60} min",
+            self.turns,
         )
         self.rate_plot.setXRange(-RATE_WINDOW_S, 0, padding=0)
         self.rate_plot.setLabel("bottom", "seconds ago", color=theme.MUTED)
@@ -234,7 +148,7 @@ class DashboardsPage(QWidget):
         self.rate_legend = theme.label("", theme.FONT_BODY)
 
     def _build_funnel(self) -> None:
-        self.funnel_plot = CachedPlot("Presence → touch funnel, today")
+        self.funnel_plot = CachedPlot("Presence → touch funnel, today", self.turns)
         self.funnel_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#4fc3f7")
         self.funnel_plot.addItem(self.funnel_bars)
         self.funnel_plot.invertY(True)
@@ -251,16 +165,16 @@ class DashboardsPage(QWidget):
             self.funnel_text.append(text)
 
     def _build_day_charts(self) -> None:
-        self.dwell_plot = CachedPlot("Time on a page (seconds), today")
+        self.dwell_plot = CachedPlot("Time on a page (seconds), today", self.turns)
         self.dwell_bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush="#81c784")
         self.dwell_plot.addItem(self.dwell_bars)
 
-        self.top_plot = CachedPlot("Top products today (top 10%)")
+        self.top_plot = CachedPlot("Top products today (top 10%)", self.turns)
         self.top_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#ffb74d")
         self.top_plot.addItem(self.top_bars)
         self.top_plot.invertY(True)
 
-        self.traffic_plot = CachedPlot("Shoppers (blue) and touches by hour, today")
+        self.traffic_plot = CachedPlot("Shoppers (blue) and touches by hour, today", self.turns)
         self.traffic_sessions = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#4fc3f7")
         self.traffic_touches = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ffb74d")
         self.traffic_plot.addItem(self.traffic_sessions)
@@ -286,15 +200,15 @@ class DashboardsPage(QWidget):
         rate_box = QWidget()
         rate_layout = QHBoxLayout(rate_box)
         rate_layout.setContentsMargins(0, 0, 0, 0)
-        rate_layout.addWidget(self.rate_plot, 3)
+        rate_layout.addWidget(self.rate_plot.picture, 3)
         rate_layout.addWidget(self.rate_legend, 1)
         grid = QGridLayout()
         grid.setSpacing(14)
         grid.addWidget(rate_box, 0, 0, 1, 2)
-        grid.addWidget(self.funnel_plot, 0, 2)
-        grid.addWidget(self.top_plot, 1, 0)
-        grid.addWidget(self.dwell_plot, 1, 1)
-        grid.addWidget(self.traffic_plot, 1, 2)
+        grid.addWidget(self.funnel_plot.picture, 0, 2)
+        grid.addWidget(self.top_plot.picture, 1, 0)
+        grid.addWidget(self.dwell_plot.picture, 1, 1)
+        grid.addWidget(self.traffic_plot.picture, 1, 2)
         grid.addWidget(pairs_box, 2, 0, 1, 3)
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 3)

@@ -4,12 +4,14 @@ figures changed."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from typing import Any
 
-from PySide6.QtWidgets import QAbstractScrollArea
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
 from kiosk.admin.dashboards import FUNNEL_STEPS, DashboardsPage
+from kiosk.admin.dashboards_charts import CachedPlot
 from kiosk.admin.dashboards_reader import DashboardSnapshot, top_share, trends_from_rates
 
 
@@ -130,11 +132,9 @@ def test_a_chart_is_drawn_again_only_when_its_figures_change(qtbot: Any) -> None
     assert page.funnel_text[3].toPlainText() == "301 (25%)"
 
 
-def test_charts_changed_together_take_turns_to_draw(qtbot: Any) -> None:
-    """After a refresh that changes every chart, no frame (a repaint of the whole page, as
-    the 60 Hz probe makes) draws more than one of them."""
-    page, charts, snap = _drawn_page(qtbot)
-    busier = dataclasses.replace(
+def _busier(snap: DashboardSnapshot) -> DashboardSnapshot:
+    """``snap`` a moment later: every chart's figures changed."""
+    return dataclasses.replace(
         snap,
         funnel={key: n + 7 for key, n in (snap.funnel or {}).items()},
         dwell=(snap.dwell[0], [n + 1 for n in snap.dwell[1]]) if snap.dwell else None,
@@ -142,14 +142,67 @@ def test_charts_changed_together_take_turns_to_draw(qtbot: Any) -> None:
         traffic=[(h, s + 1, t + 2) for h, s, t in snap.traffic or []],
         trends=snap.trends[1:],
     )
+
+
+def test_charts_changed_together_take_turns_to_draw(qtbot: Any) -> None:
+    """After a refresh that changes every chart, each turn of the event loop draws one of
+    them, never all at once, and a frame (a repaint of the whole page, as the 60 Hz probe
+    makes) draws none: it shows the pictures drawn so far."""
+    page, charts, snap = _drawn_page(qtbot)
     before = sum(chart.renders for chart in charts)
-    page.show_snapshot(busier)
-    qtbot.wait(20)  # the scenes report their changes
-    per_frame = []
-    for _ in range(10):
-        qtbot.wait(20)  # a chart waiting for its turn may draw here too: one turn, one chart
+    page.show_snapshot(_busier(snap))
+    QApplication.sendPostedEvents()  # the scenes report their changes
+    assert page.turns.waiting == len(charts)
+    assert sum(chart.renders for chart in charts) == before
+    per_turn = []
+    deadline = time.monotonic() + 20
+    while page.turns.waiting and time.monotonic() < deadline:
+        drawn = sum(chart.renders for chart in charts)
+        QApplication.processEvents()  # one turn
+        per_turn.append(sum(chart.renders for chart in charts) - drawn)
         drawn = sum(chart.renders for chart in charts)
         _repaint_like_a_frame(page)
-        per_frame.append(sum(chart.renders for chart in charts) - drawn)
-    assert max(per_frame) == 1
-    assert sum(chart.renders for chart in charts) - before >= len(charts)
+        assert sum(chart.renders for chart in charts) == drawn, "a frame drew a chart"
+        time.sleep(0.002)
+    assert page.turns.waiting == 0, f"charts still waiting after 20 s: {page.turns.waiting}"
+    assert max(per_turn) == 1
+    assert sum(per_turn) == len(charts)
+
+
+def test_a_frame_runs_no_python(qtbot: Any) -> None:
+    """A repaint of the page runs in Qt's C++ alone: a Python call in it would wait for the
+    GIL, up to 5 ms each while another thread of the kiosk runs Python (the event log's
+    writer, the dashboards' lane)."""
+    page, _, _ = _drawn_page(qtbot)
+    called: list[str] = []
+
+    def seen(frame: Any, event: str, _arg: Any) -> None:
+        if event == "call":
+            called.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    sys.setprofile(seen)
+    try:
+        _repaint_like_a_frame(page)
+    finally:
+        sys.setprofile(None)
+    assert [c for c in called if not c.endswith(":_repaint_like_a_frame")] == []
+
+
+def test_charts_show_on_the_page_as_pictures_of_their_size(qtbot: Any) -> None:
+    """Each chart's picture is the chart drawn at the size its place on the page has, drawn
+    again when the page is resized; the charts themselves are never on the screen."""
+    page, charts, _ = _drawn_page(qtbot)
+    for chart in charts:
+        assert chart.picture.window() is page
+        assert chart.window() is chart  # a window of its own, never shown on the screen
+        assert chart.picture.pixmap().size() == chart.picture.size() == chart.size()
+    assert page.findChildren(CachedPlot) == []  # none of them is painted with the page
+    page.resize(1200, 800)
+
+    def fitted() -> bool:
+        return all(c.picture.pixmap().size() == c.picture.size() == c.size() for c in charts)
+
+    assert not fitted()
+    qtbot.waitUntil(fitted, timeout=5000)
+    page.hide()
+    assert not any(chart.isVisible() for chart in charts)
