@@ -24,7 +24,8 @@ Definitions (``simulated`` events are left out unless asked for):
 - *pairs*: products seen in the same session: ``support`` = sessions with both / shoppers,
   ``confidence`` (a -> b) = sessions with both / sessions with a, ``lift`` = confidence /
   (sessions with b / shoppers); both orders of each pair.
-- *rates*: interactions per product in each whole UTC second that had any, and their
+- *rates*: interactions per product (those asked for, or the day's five busiest) in each
+  whole UTC second that had any, and their
   *velocity*: the non-negative difference from the second before (0 when that second had
   none), ``max(0, n(t) - n(t - 1))``.
 """
@@ -161,7 +162,7 @@ SELECT hour(ts) AS hour, count(*), count(*) FILTER (WHERE type = 'session.start'
        count(*) FILTER (WHERE type = 'touch')
 FROM {DAY_VIEW} GROUP BY 1
 """
-_EPISODES = f"""
+_FUNNEL = f"""
 WITH changes AS (
     SELECT store_id, kiosk_id, ts, event_id,
            CASE zone WHEN 'passing' THEN 1 WHEN 'approaching' THEN 2 WHEN 'engaged' THEN 3
@@ -176,18 +177,17 @@ WITH changes AS (
 ), episodes AS (
     SELECT max(level) AS deepest FROM numbered WHERE level > 0
     GROUP BY store_id, kiosk_id, episode
+), presence AS (
+    SELECT count(*), count(*) FILTER (WHERE deepest >= 2), count(*) FILTER (WHERE deepest >= 3)
+    FROM episodes
+), shoppers AS (
+    SELECT count(DISTINCT session_id),
+           count(DISTINCT session_id) FILTER (WHERE type = 'touch'),
+           count(DISTINCT session_id) FILTER (WHERE sku IS NOT NULL)
+    FROM {DAY_VIEW} WHERE session_id IS NOT NULL
 )
-SELECT count(*), count(*) FILTER (WHERE deepest >= 2), count(*) FILTER (WHERE deepest >= 3)
-FROM episodes
+SELECT * FROM presence CROSS JOIN shoppers
 """
-_SHOPPERS = f"""
-SELECT count(DISTINCT session_id),
-       count(DISTINCT session_id) FILTER (WHERE type = 'touch'),
-       count(DISTINCT session_id) FILTER (WHERE sku IS NOT NULL)
-FROM {DAY_VIEW} WHERE session_id IS NOT NULL
-"""
-
-
 #: A page view's bin: how many of the bins' lower edges its dwell reached, less one.
 _DWELL = f"""
 SELECT len(list_filter({list(DWELL_EDGES_MS)}, lambda edge: edge <= dwell_ms)) - 1, count(*)
@@ -207,30 +207,43 @@ WITH counts AS (
 SELECT sku, n FROM ranked WHERE place <= greatest(1, ceil($share * products))
 ORDER BY n DESC, sku
 """
+# each pair counted once (a < b) on hashed session ids, then given in both orders
 _PAIRS = f"""
 WITH baskets AS (
-    SELECT DISTINCT session_id, sku FROM {DAY_VIEW}
+    SELECT DISTINCT hash(session_id) AS session, sku FROM {DAY_VIEW}
     WHERE session_id IS NOT NULL AND sku IS NOT NULL
 ), shoppers AS (
     SELECT count(DISTINCT session_id) AS n FROM {DAY_VIEW} WHERE session_id IS NOT NULL
 ), seen AS (
     SELECT sku, count(*) AS n FROM baskets GROUP BY sku
+), frequent AS (
+    -- a pair is never seen in more sessions than either product: only products that reach
+    -- the support themselves can make a pair that does (apriori)
+    SELECT b.session, b.sku FROM baskets AS b JOIN seen USING (sku)
+    WHERE seen.n / (SELECT n FROM shoppers) >= $min_support
+), once AS (
+    SELECT x.sku AS a, y.sku AS b, count(*) AS n FROM frequent AS x
+    JOIN frequent AS y ON x.session = y.session AND x.sku < y.sku GROUP BY 1, 2
+    HAVING count(*) / (SELECT n FROM shoppers) >= $min_support
 ), together AS (
-    SELECT x.sku AS a, y.sku AS b, count(*) AS n FROM baskets AS x
-    JOIN baskets AS y ON x.session_id = y.session_id AND x.sku <> y.sku GROUP BY 1, 2
+    SELECT a, b, n FROM once UNION ALL SELECT b, a, n FROM once
 )
 SELECT t.a, t.b, t.n, t.n / s.n AS support, t.n / sa.n AS confidence,
        (t.n / sa.n) / (sb.n / s.n) AS lift
 FROM together AS t JOIN seen AS sa ON sa.sku = t.a JOIN seen AS sb ON sb.sku = t.b
 CROSS JOIN shoppers AS s
-WHERE t.n / s.n >= $min_support
 ORDER BY support DESC, confidence DESC, t.a, t.b
 LIMIT $limit
 """
+# the products asked for, or the day's busiest ones (ties by name)
 _RATES = f"""
-WITH seconds AS (
+WITH wanted AS (
+    SELECT sku FROM {DAY_VIEW} WHERE sku IS NOT NULL GROUP BY sku
+    HAVING len($skus) = 0 OR list_contains($skus, sku)
+    ORDER BY count(*) DESC, sku LIMIT $busiest
+), seconds AS (
     SELECT CAST(floor(epoch(ts)) AS BIGINT) AS second, sku, count(*) AS n
-    FROM {DAY_VIEW} WHERE sku IS NOT NULL GROUP BY 1, 2
+    FROM {DAY_VIEW} WHERE sku IN (SELECT sku FROM wanted) GROUP BY 1, 2
 )
 SELECT second, sku, n,
        greatest(n - CASE WHEN lag(second) OVER w = second - 1 THEN lag(n) OVER w ELSE 0 END, 0)
@@ -286,9 +299,8 @@ class DashboardQueries:
         """Presence episodes and shoppers of the day."""
         with self._lock:
             self._day(date, store_id)
-            [episodes] = self._db.execute(_EPISODES).fetchall()
-            [shoppers] = self._db.execute(_SHOPPERS).fetchall()
-        return Funnel(*(int(v) for v in (*episodes, *shoppers)))
+            [counts] = self._db.execute(_FUNNEL).fetchall()
+        return Funnel(*(int(v) for v in counts))
 
     def dwell(self, date: str, store_id: str | None = None) -> Dwell:
         """Page views per dwell bin, the median and the 90th percentile."""
@@ -329,14 +341,20 @@ class DashboardQueries:
         ]
 
     def product_rates(
-        self, date: str, store_id: str | None = None, *, skus: Sequence[str] = ()
+        self,
+        date: str,
+        store_id: str | None = None,
+        *,
+        skus: Sequence[str] = (),
+        busiest: int | None = 5,
     ) -> list[ProductRate]:
-        """Interactions per second and velocity, per product (of ``skus``, if given)."""
-        wanted = set(skus)
+        """Interactions per second and velocity of ``skus``, or else of the day's
+        ``busiest`` products (None: every product), by second and product."""
+        limit = len(skus) if skus else busiest
+        params = {"skus": list(skus), "busiest": limit if limit is not None else 2**62}
         return [
             ProductRate(int(second), str(sku), int(n), int(velocity))
-            for second, sku, n, velocity in self._rows(date, store_id, _RATES)
-            if not wanted or sku in wanted
+            for second, sku, n, velocity in self._rows(date, store_id, _RATES, params)
         ]
 
     def close(self) -> None:

@@ -127,6 +127,9 @@ def test_a_small_day_gives_the_figures_worked_out_by_hand(small: DashboardQuerie
         ProductRate(second + 12, "SKU-A", 2, 1),
         ProductRate(second + 14, "SKU-A", 1, 1),  # second 13 had none
     ]
+    assert small.product_rates(DAY, busiest=1) == small.product_rates(DAY, skus=["SKU-A"])
+    assert small.product_rates(DAY, skus=["SKU-B"]) == [ProductRate(second + 11, "SKU-B", 1, 1)]
+    assert len(small.product_rates(DAY)) == 6  # the five busiest: all three products
     assert small.traffic_by_hour("2026-11-22") == [HourTraffic(h, 0, 0, 0) for h in range(24)]
     assert small.funnel(DAY, "store-b") == Funnel(0, 0, 0, 0, 0, 0)
 
@@ -172,7 +175,7 @@ def figures(queries: DashboardQueries, day: str, store: str | None) -> dict[str,
         "dwell": queries.dwell(day, store),
         "top": queries.top_products(day, store, share=0.3),
         "pairs": queries.pairs(day, store, min_support=0.0, limit=1000),
-        "rates": queries.product_rates(day, store),
+        "rates": queries.product_rates(day, store, busiest=None),
     }
 
 
@@ -190,6 +193,13 @@ def test_a_day_answers_the_same_from_sqlite_and_from_the_lake(tmp_path: Path) ->
                 assert figures(from_lake, day, store) == expected, (day, store)
                 assert expected["traffic"] != figures(from_sqlite, "2026-11-25", store)["traffic"]
                 assert len(expected["pairs"]) > 20 and len(expected["rates"]) > 100
+                # pruning products below the support keeps every pair that reaches it
+                everything = expected["pairs"]
+                assert isinstance(everything, list)
+                floor = sorted(p.support for p in everything)[len(everything) // 2]
+                strong = [p for p in everything if p.support >= floor]
+                assert 0 < len(strong) < len(everything)
+                assert from_lake.pairs(day, store, min_support=floor, limit=1000) == strong
     finally:
         from_sqlite.close()
         from_lake.close()
