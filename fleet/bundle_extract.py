@@ -180,11 +180,20 @@ def _write_member(
 ) -> None:
     folder = _make_folder(destination, parts[:-1])
     with _new_file(folder / parts[-1], name, budget.archive) as handle:
-        while chunk := source.read(_CHUNK):
+        while chunk := _read(source, name, budget.archive):
             budget.spend(name, len(chunk))
             handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _read(source: IO[bytes], name: str, archive: Path) -> bytes:
+    """The next chunk of a member; bz2 reports bad data as OSError, which is the archive's
+    fault here, not the disk's."""
+    try:
+        return source.read(_CHUNK)
+    except OSError as exc:
+        raise BundleRefused(f"{archive.name}: member {name!r}: damaged ({exc})") from None
 
 
 @contextmanager

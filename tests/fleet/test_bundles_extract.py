@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,15 @@ def test_a_compression_method_the_kiosk_lacks_is_refused(tmp_path: Path) -> None
     data[central + 10 : central + 12] = (99).to_bytes(2, "little")
     archive.write_bytes(bytes(data))
     assert refused(archive, tmp_path).startswith("b.zip: cannot be unpacked here (")
+
+
+def test_damaged_bzip2_data_is_the_archive_s_fault(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_BZIP2) as packed:
+        packed.writestr("assets/a", os.urandom(4096))
+    data = bytearray(buffer.getvalue())
+    start = data.index(b"BZh")  # the member's compressed bytes
+    data[start + 40 : start + 100] = bytes(60)
+    archive = tmp_path / "b.zip"
+    archive.write_bytes(bytes(data))
+    assert refused(archive, tmp_path).startswith("b.zip: member 'assets/a': damaged (")
