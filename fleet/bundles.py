@@ -147,10 +147,13 @@ def verify_bundle(archive: Path, offer: BundleOffer, trusted: Sequence[Ed25519Pu
     the ``trusted`` keys. Returns the id of the key that signed it; raises
     :class:`BundleRefused` with one line naming the check that failed."""
     name = f"bundle {offer.bundle_id}"
-    size = archive.stat().st_size
-    if size != offer.size:
-        raise BundleRefused(f"{name}: {size} bytes, the job expects {offer.size}")
-    _size, sha256 = file_digest(archive)
+    try:
+        size = archive.stat().st_size
+        if size != offer.size:
+            raise BundleRefused(f"{name}: {size} bytes, the job expects {offer.size}")
+        _size, sha256 = file_digest(archive)
+    except OSError as exc:
+        raise DeploymentFailed(f"{archive}: cannot read ({exc.strerror or exc})") from None
     if sha256 != offer.sha256:
         raise BundleRefused(f"{name}: sha256 {sha256} does not match the job's {offer.sha256}")
     signature = offer.signature
@@ -214,7 +217,8 @@ class BundleStore:
 
     def active(self) -> ActiveBundle | None:
         """The active bundle, or None when none was ever activated (the kiosk then shows its
-        configured experience). Call :meth:`recover` once at start before relying on this."""
+        configured experience). Call :meth:`recover` once at start before relying on this: it
+        sets aside an unreadable ``active.json``, which here is a :class:`DeploymentFailed`."""
         pointer = self._read_pointer()
         if pointer is None:
             return None

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from designer_import.signed_bundle import key_id
-from fleet.bundles import BundleOffer, BundleRefused, verify_bundle
+from fleet.bundles import BundleOffer, BundleRefused, DeploymentFailed, verify_bundle
 from tests.fleet.bundle_support import Signed, sign, signed_bundle
 
 
@@ -125,3 +125,10 @@ def test_a_job_document_is_read_strictly() -> None:
         with pytest.raises(BundleRefused) as caught:
             BundleOffer.from_json(document, "job 7")
         assert caught.value.reason.startswith(message), name
+
+
+def test_an_archive_that_cannot_be_read_is_the_kiosk_s_failure(signed: Signed) -> None:
+    signed.archive.unlink()
+    with pytest.raises(DeploymentFailed) as caught:
+        verify_bundle(signed.archive, signed.offer, [signed.public])
+    assert caught.value.reason == f"{signed.archive}: cannot read (No such file or directory)"
