@@ -35,6 +35,7 @@ from typing import Any
 
 from fleet.remote_config import (
     ALLOWED_KEYS,
+    OVERLAY_NAME,
     Applied,
     Change,
     Refusal,
@@ -44,9 +45,15 @@ from fleet.remote_config import (
     nest_keys,
     split_desired,
 )
-from fleet.shadow_health import REASON_MAX, HealthSource, RecordEvent
+from fleet.shadow_health import (
+    REASON_MAX,
+    EventLogRecorder,
+    HealthSource,
+    KioskHealth,
+    RecordEvent,
+)
 from settings.model import KioskConfig, UplinkSection
-from storage.event import JsonObject, JsonValue
+from storage.event import Event, JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
 
@@ -593,3 +600,26 @@ def _why_fleet(local: Change | None, fleet_at: float | None) -> str:
     if fleet_at is None:
         return "the fleet's value carries no time, and the fleet's word is the newer one"
     return f"the fleet asked at {_when(fleet_at)}, after staff changed it at {_when(local.at)}"
+
+
+def open_shadow(
+    config: KioskConfig,
+    *,
+    append: Callable[[Event], None],
+    health: KioskHealth,
+    on_applied: Callable[[KioskConfig, list[Applied]], None] | None = None,
+) -> ShadowAgent:
+    """The kiosk's shadow agent, not started: the overlay in the data folder laid over
+    ``config`` (``agent.config`` is the config to run with), events through ``append`` (the
+    event log's ``EventLog.append``), ``health`` reported. Raises :class:`ShadowError` when
+    ``[uplink]`` names no certificate."""
+    remote = RemoteConfig.open(config.data_path(OVERLAY_NAME))
+    effective = remote.applied_to(config).config
+    return ShadowAgent(
+        effective,
+        endpoint=ShadowEndpoint.of_config(effective),
+        remote=remote,
+        record=EventLogRecorder(append, effective),
+        health=health,
+        on_applied=on_applied,
+    )

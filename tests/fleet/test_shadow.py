@@ -18,8 +18,8 @@ import pytest
 
 from fleet.aws_side import BrokerOptions, ShadowService, state_delta
 from fleet.remote_config import OVERLAY_NAME, Applied, RemoteConfig
-from fleet.shadow import ShadowAgent, ShadowEndpoint
-from fleet.shadow_health import EventLogRecorder, KioskHealth
+from fleet.shadow import ShadowAgent, open_shadow
+from fleet.shadow_health import KioskHealth
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
 from storage import Event, EventLog, Outbox
@@ -127,24 +127,21 @@ class Kiosk:
 
     def begin(self, extra: Callable[[], dict[str, Any]] | None = None) -> ShadowAgent:
         """Start the agent without waiting for it to sync."""
-        remote = RemoteConfig.open(self.overlay)
         outbox = Outbox(self.events.database)
         self.outboxes.append(outbox)
-        config = remote.applied_to(self.base).config
-        self.agent = ShadowAgent(
-            config,
-            endpoint=ShadowEndpoint.of_config(config),
-            remote=remote,
-            record=EventLogRecorder(self.events.append, config),
-            health=KioskHealth(
-                backlog=outbox.backlog,
-                active_bundle=lambda: ("bundle-7", "ab" * 32),
-                storage=self.events.health,
-                extra=extra,
-            ),
-            on_applied=lambda _config, applied: self.applied.append(applied),
-            sync_retry_s=1.0,
+        health = KioskHealth(
+            backlog=outbox.backlog,
+            active_bundle=lambda: ("bundle-7", "ab" * 32),
+            storage=self.events.health,
+            extra=extra,
         )
+        self.agent = open_shadow(
+            self.base,
+            append=self.events.append,
+            health=health,
+            on_applied=lambda _config, applied: self.applied.append(applied),
+        )
+        self.agent.sync_retry_s = 1.0
         self.agent.start()
         return self.agent
 
@@ -420,6 +417,9 @@ def test_a_restarted_kiosk_starts_with_the_fleet_values_and_takes_those_it_misse
     fleet.desire({"kiosk": {"goodbye_s": 5}})
     wait_until(lambda: fleet.reported_config("kiosk", "goodbye_s") == 5, "the report")
     kiosk.stop_agent()
+    # at the next start the kiosk runs with the fleet's values before it connects
+    unstarted = open_shadow(kiosk.base, append=kiosk.events.append, health=KioskHealth())
+    assert unstarted.config.kiosk.goodbye_s == 5 and kiosk.base.kiosk.goodbye_s == 3
     fleet.desire({"uplink": {"max_publishes_per_s": 10}})  # while the kiosk is off
     agent = kiosk.start()
     wait_until(lambda: fleet.reported_config("uplink", "max_publishes_per_s") == 10, "the report")
