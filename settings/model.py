@@ -263,6 +263,11 @@ class TakeHomeSection(Section):
     )
     #: At most this many items on the list (the QR code stays easy to scan).
     max_items: Annotated[int, Field(ge=1, le=100)] = 30
+    #: An ESC/POS receipt printer's device file (e.g. ``/dev/usb/lp0``): the list screen
+    #: offers a printed slip. None: no printer.
+    printer: Path | None = None
+    #: The printer's model as python-escpos names it (the paper's width for the QR code).
+    printer_profile: Annotated[str, Field(min_length=1, max_length=64)] = "TM-T20II"
 
     @field_validator("url_template")
     @classmethod

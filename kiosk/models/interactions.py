@@ -201,3 +201,15 @@ class EventRecorder:
             element=element,
             payload={"skus": list[JsonValue](skus), "count": len(skus), "url": url},
         )
+
+    def list_printed(
+        self, page: Page, skus: list[str], error: str | None, *, session_id: str | None
+    ) -> None:
+        """The shopper asked for their list on paper: an ``action`` event ``print-list``
+        with the ``skus`` and ``printed`` (``error`` says why not), under the session that
+        asked (the slip may come out after it ended)."""
+        payload: JsonObject = {"action": "print-list", "skus": list[JsonValue](skus)}
+        payload["printed"] = error is None
+        if error is not None:
+            payload["error"] = error[:200]
+        self.record(EventType.ACTION, page=page.id, payload=payload, session_id=session_id)

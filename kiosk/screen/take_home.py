@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from designer_import.model import Element, KioskAction, Page
+from kiosk.models.receipt import print_list
 from kiosk.models.take_home import ADD_TO_LIST, SHOW_LIST, ListItem, TakeHomeList, list_url
 from kiosk.screen.overlay import Overlay, ShopperModels
 from kiosk.screen.still_there import draw_text
+from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,12 @@ SCAN = "Scan with your phone to take your list home"
 EMPTY = "Your list is empty"
 EMPTY_HINT = 'Tap "Add to my list" on a product to keep it here'
 CLOSE = "Close"
+PRINT = "Print"
+PRINTING = "Printing your list..."
+PRINTED = "Take your list from the printer below"
+NOT_PRINTED = "The printer is not working: scan the code instead"
+#: The task runner's lane for the receipt printer: one slip at a time.
+PRINT_LANE = "receipt-printer"
 #: Its colours.
 PAPER = QColor("#f7f9fb")
 INK = QColor("#1d2733")
@@ -68,14 +76,25 @@ class ListScreen(Overlay):
         self.items: list[ListItem] = []
         #: The link the QR code carries (None for an empty list: no code).
         self.url: str | None = None
+        #: A "Print" button shows (a printer is configured and the list has items).
+        self.printable = False
+        #: A line about the printed slip ("Printing your list...", ...), empty: none.
+        self.status = ""
         self._code: QImage | None = None
 
-    def open(self, items: list[ListItem], url: str | None) -> None:
-        """Show ``items`` and the QR code of ``url``."""
+    def open(self, items: list[ListItem], url: str | None, *, printable: bool = False) -> None:
+        """Show ``items`` and the QR code of ``url`` (``printable``: with a Print button)."""
         self.items = list(items)
         self.url = url
+        self.printable = printable and url is not None
+        self.status = ""
         self._code = qr_image(url) if url else None
         self.cover()
+
+    def set_status(self, text: str) -> None:
+        """Say how the printed slip is getting on."""
+        self.status = text
+        self.update()
 
     def _unit(self) -> float:
         return min(float(self.height()), self.width() * 9 / 16)
@@ -83,7 +102,14 @@ class ListScreen(Overlay):
     def close_box(self) -> QRectF:
         """Where the "Close" button is (widget pixels)."""
         unit = self._unit()
-        return QRectF(unit * 0.06, self.height() - unit * 0.2, unit * 0.42, unit * 0.13)
+        return QRectF(unit * 0.06, self.height() - unit * 0.2, unit * 0.32, unit * 0.13)
+
+    def print_box(self) -> QRectF:
+        """Where the "Print" button is (widget pixels; empty when there is none)."""
+        if not self.printable:
+            return QRectF()
+        close = self.close_box()
+        return close.translated(close.width() + self._unit() * 0.03, 0)
 
     def code_box(self) -> QRectF:
         """Where the QR code is drawn (widget pixels; empty when there is none)."""
@@ -107,13 +133,27 @@ class ListScreen(Overlay):
             painter.fillRect(self.rect(), PAPER)
             self._paint_list(painter)
             self._paint_code(painter)
-            box = self.close_box()
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(ACCENT)
-            painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-            draw_text(painter, box, CLOSE, WHITE, box.height() * 0.42, bold=True)
+            self._paint_buttons(painter)
         finally:
             painter.end()
+
+    def _paint_buttons(self, painter: QPainter) -> None:
+        box = self.close_box()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(ACCENT)
+        painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
+        draw_text(painter, box, CLOSE, WHITE, box.height() * 0.42, bold=True)
+        if self.printable:
+            box = self.print_box()
+            painter.setPen(QPen(ACCENT, max(2.0, box.height() * 0.04)))
+            painter.setBrush(WHITE)
+            painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
+            draw_text(painter, box, PRINT, ACCENT, box.height() * 0.42, bold=True)
+        if self.status:
+            unit = self._unit()
+            line = QRectF(box.left(), box.top() - unit * 0.09, self.width() * 0.45, unit * 0.07)
+            line.moveLeft(self.close_box().left())
+            draw_left(painter, line, self.status, INK, unit * 0.035, bold=True)
 
     def _paint_list(self, painter: QPainter) -> None:
         unit = self._unit()
@@ -128,7 +168,7 @@ class ListScreen(Overlay):
             draw_text(painter, box.translated(0, unit * 0.11), EMPTY_HINT, MUTED, unit * 0.04)
             return
         line = unit * 0.075
-        room = int((self.close_box().top() - title.bottom() - unit * 0.04) // line)
+        room = int((self.close_box().top() - title.bottom() - unit * 0.13) // line)
         shown = self.items if len(self.items) <= room else self.items[: max(0, room - 1)]
         y = title.bottom() + unit * 0.03
         for item in shown:
@@ -172,12 +212,18 @@ class TakeHome:
     """Carries out ``add-to-list`` and ``show-list`` for the shopper window and shows the
     list screen over it (UI thread); ``list.shown`` records each showing."""
 
-    def __init__(self, window: QWidget, models: ShopperModels, *, config: KioskConfig) -> None:
+    def __init__(
+        self, window: QWidget, models: ShopperModels, *, config: KioskConfig, tasks: TaskRunner
+    ) -> None:
         self.config = config
         self.models = models
+        self.tasks = tasks
         self.list = TakeHomeList(config.take_home.max_items)
         self.screen = ListScreen(window)
         self.screen.tapped.connect(self._tapped)
+        #: The page the list shows over (for the print's event).
+        self._page: Page | None = None
+        self._printing = False
 
     def act(self, page: Page, element: Element, action: KioskAction, *, linked: bool) -> bool:
         """Carry out ``action`` if it is the list's; True when the list screen opened
@@ -201,7 +247,9 @@ class TakeHome:
         items = self.list.items(session_id, self.models.navigation.experience)
         skus = [item.sku for item in items]
         url = list_url(self.config, skus) if skus else None
-        self.screen.open(items, url)
+        printable = self.config.take_home.printer is not None
+        self.screen.open(items, url, printable=printable)
+        self._page = page
         self.models.recorder.list_shown(page, element, skus, url)
 
     def close(self) -> None:
@@ -213,3 +261,35 @@ class TakeHome:
         self.models.session.touch()
         if self.screen.close_box().contains(QPointF(x, y)):
             self.close()
+        elif self.screen.print_box().contains(QPointF(x, y)):
+            self.print_list()
+
+    def print_list(self) -> None:
+        """Print the list shown on the receipt printer, off the UI thread; the screen says
+        how it went and an ``action`` event ``print-list`` records it."""
+        device, url, page = self.config.take_home.printer, self.screen.url, self._page
+        if device is None or url is None or page is None or self._printing:
+            return
+        items = list(self.screen.items)
+        skus = [item.sku for item in items]
+        session_id = self.models.session.session_id
+        store, profile = self.config.kiosk.store_id, self.config.take_home.printer_profile
+        self._printing = True
+        self.screen.set_status(PRINTING)
+
+        def printed(_result: None) -> None:
+            self._printing = False
+            self.screen.set_status(PRINTED)
+            self.models.recorder.list_printed(page, skus, None, session_id=session_id)
+
+        def failed(error: Exception) -> None:
+            self._printing = False
+            log.warning("the list to take home was not printed: %s", error)
+            self.screen.set_status(NOT_PRINTED)
+            self.models.recorder.list_printed(page, skus, str(error), session_id=session_id)
+
+        self.tasks.run(
+            lambda: print_list(device, items, url, store=store, profile=profile),
+            name="print the list to take home",
+            lane=PRINT_LANE,
+        ).on_success(printed).on_failure(failed)

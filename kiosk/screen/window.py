@@ -138,7 +138,7 @@ class KioskWindow(QWidget):
         self.view.swiped.connect(self.on_swipe)
         models = ShopperModels(self.session, recorder, self.navigation)
         self.still_there = StillThere(self, models)
-        self.take_home = TakeHome(self, models, config=config)
+        self.take_home = TakeHome(self, models, config=config, tasks=tasks)
         self._ticker = self._timer(TICK_MS, self.tick)
         self._ticker.start()
         self._reload_timer = self._timer(RELOAD_SETTLE_MS, self.reload_in_background)
