@@ -7,11 +7,20 @@ included, of every function and method in the packages that ship in the wheel.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT_PACKAGES = ("kiosk", "designer_import", "sensors", "storage", "uplink", "settings",
-                    "localservers")  # fmt: skip
+# every top-level package the wheel ships (pyproject's list), so a new package is held to it too
+PRODUCT_PACKAGES = sorted(
+    {
+        name.split(".")[0]
+        for name in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+            "setuptools"
+        ]["packages"]
+    }
+    - {"kiosk_resources"}
+)
 MAX_FUNCTION_LINES = 60
 
 
