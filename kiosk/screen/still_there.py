@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from designer_import.model import Page
@@ -87,6 +87,8 @@ class StillTherePrompt(Overlay):
         #: The artist's prompt page, drawn instead of the built-in card (None: built in).
         self.scene: PageScene | None = None
         self._countdown_ids: list[str] = []
+        #: The artist's page as drawn at the widget's size (the scene it was drawn from).
+        self._drawn: tuple[PageScene, QPixmap] | None = None
 
     def open(self, page: Page | None, countdown_s: float) -> None:
         """Show the prompt (the artist's ``page`` if given) for a ``countdown_s`` countdown."""
@@ -124,7 +126,17 @@ class StillTherePrompt(Overlay):
 
     def _paint_page(self, painter: QPainter, scene: PageScene) -> None:
         width, height = self.width(), self.height()
-        paint_page(painter, scene, width, height)
+        drawn = self._drawn
+        if drawn is None or drawn[0] is not scene or drawn[1].size() != self.size():
+            # the page is drawn once; each second only the countdown is drawn on it
+            ratio = self.devicePixelRatioF()
+            picture = QPixmap(self.size() * ratio)
+            picture.setDevicePixelRatio(ratio)
+            canvas = QPainter(picture)
+            paint_page(canvas, scene, width, height)
+            canvas.end()
+            drawn = self._drawn = (scene, picture)
+        painter.drawPixmap(0, 0, drawn[1])
         share = self.left() / self.countdown_s
         seconds = self.seconds_left()
         boxes = []
