@@ -15,7 +15,9 @@ Each of ``--rounds`` rounds (at least five) has two phases of ``--seconds``: the
 runner. The JSON line's value is the median over the rounds of the p99 frame time with the
 dashboards open; its baseline is the 16.7 ms frame budget of a 60 Hz screen (goal: half of
 it, ratio <= 0.5). It also carries the median of the refreshes' read times (queries p50),
-the chart redraws per frame and how long a redraw held the UI thread (its median and the
+where the open frames' repaint time went (the UI thread on a core, waiting for a core, the
+rest: the GIL or blocked; p50 and p99 of each), the chart redraws per frame and how long a
+redraw held the UI thread (its median and the
 longest of the round: a redraw runs between frames, so it delays the next one), and the
 reader's niceness. Nothing of the benchmark's own runs in a frame (a Python event filter on
 a chart would: it waits for the GIL like any Python in a paint).
@@ -174,6 +176,45 @@ def run_loop(seconds: float, ticks: Callable[[], None] | None = None) -> None:
     timer.stop()
 
 
+class SplitProbe(FrameProbe):
+    """The frame probe, also splitting each frame's repaint into the UI thread's time on a
+    core, its time waiting for one (both from the kernel's ``/proc/thread-self/schedstat``)
+    and the rest (waiting for the GIL, or blocked)."""
+
+    def __init__(self, widget: Any) -> None:
+        super().__init__(widget)
+        self.split: list[tuple[float, float, float]] = []
+
+    def _repaint(self) -> None:
+        wall, on_core, queued = time.perf_counter(), *_schedstat()
+        super()._repaint()
+        wall_end, on_core_end, queued_end = time.perf_counter(), *_schedstat()
+        self.split.append((wall_end - wall, on_core_end - on_core, queued_end - queued))
+
+    def split_ms(self) -> dict[str, float]:
+        """p50 and p99 of the three parts over the frames since the last call (then clears)."""
+        frames, self.split = self.split, []
+        parts = {
+            "cpu": [on_core for _, on_core, _ in frames],
+            "runqueue": [queued for _, _, queued in frames],
+            "other": [max(0.0, w - c - q) for w, c, q in frames],
+        }
+        figures = {}
+        for name, values in parts.items():
+            ordered = sorted(values) or [0.0]
+            for share in (50, 99):
+                index = min(len(ordered) - 1, round(share / 100 * (len(ordered) - 1)))
+                figures[f"frame_{name}_p{share}_ms"] = 1000 * ordered[index]
+        return figures
+
+
+def _schedstat() -> tuple[float, float]:
+    """This thread's seconds on a core and waiting in the run queue so far (Linux)."""
+    with open("/proc/thread-self/schedstat", encoding="ascii") as stat:
+        on_core, queued, _ = stat.read().split()
+    return int(on_core) / 1e9, int(queued) / 1e9
+
+
 def measure(probe: FrameProbe, seconds: float, ticks: Callable[[], None] | None) -> dict[str, Any]:
     """The probe's summary over ``seconds`` of event loop."""
     probe.summary(reset=True)
@@ -213,7 +254,7 @@ class Bench:
         layout.addWidget(self.page)
         self.overlay.hide()
         self.window.show()
-        self.probe = FrameProbe(self.window)
+        self.probe = SplitProbe(self.window)
         self.read_s: list[float] = []
 
     def charts(self) -> list[Any]:
@@ -272,7 +313,9 @@ class Bench:
             self.page.refresh()
 
         first = self.page.updates
+        self.probe.split_ms()
         opened = measure(self.probe, seconds, tick)
+        split = self.probe.split_ms()
         frames = max(1, opened["count"])
         draws = [took for chart in self.charts() for took in chart.draw_s]
         return {
@@ -285,6 +328,7 @@ class Bench:
             "chart_draws_per_frame": (sum(c.renders for c in self.charts()) - renders) / frames,
             "chart_draw_max_ms": 1000 * max(draws, default=0.0),
             "chart_draw_p50_ms": 1000 * statistics.median(draws) if draws else 0.0,
+            **split,
         }
 
     def stop(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QHideEvent,
@@ -202,6 +203,11 @@ class ChartPicture(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        # a drawing covers the whole view: neither the style sheet's background nor the
+        # view's own is painted under it (two fills of the chart's area in every frame);
+        # the panel colour shows only while no drawing of the view's size is there yet
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.viewport().setAutoFillBackground(False)
         self.setBackgroundBrush(QColor(theme.PANEL))
         self.setScene(QGraphicsScene(self))
         self.item = QGraphicsPixmapItem()
@@ -216,11 +222,19 @@ class ChartPicture(QGraphicsView):
     def setPixmap(self, pixmap: QPixmap) -> None:
         """Show ``pixmap`` (the chart's new drawing)."""
         self.item.setPixmap(pixmap)
+        self._fill_unless_covered()
+
+    def _fill_unless_covered(self) -> None:
+        covered = self.item.pixmap().deviceIndependentSize().toSize() == self.viewport().size()
+        brush = QBrush(Qt.BrushStyle.NoBrush) if covered else QBrush(QColor(theme.PANEL))
+        if self.backgroundBrush() != brush:
+            self.setBackgroundBrush(brush)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The scene and the plot take the new size."""
         super().resizeEvent(event)
         self.setSceneRect(QRectF(0, 0, event.size().width(), event.size().height()))
+        self._fill_unless_covered()
         if self.isVisible():
             self.chart.follow(event.size(), True)
 

@@ -8,8 +8,11 @@ import sys
 import time
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
+from kiosk.admin import theme
 from kiosk.admin.dashboards import FUNNEL_STEPS, DashboardsPage
 from kiosk.admin.dashboards_charts import CachedPlot
 from kiosk.admin.dashboards_reader import DashboardSnapshot, top_share, trends_from_rates
@@ -203,6 +206,13 @@ def test_charts_show_on_the_page_as_pictures_of_their_size(qtbot: Any) -> None:
         return all(c.picture.pixmap().size() == c.picture.size() == c.size() for c in charts)
 
     assert not fitted()
+    # until its new drawing is there, a view shows the panel colour, not old pixels
+    assert all(c.picture.backgroundBrush().color() == QColor(theme.PANEL) for c in charts)
     qtbot.waitUntil(fitted, timeout=5000)
+    # then nothing is painted under the drawing (neither the view's background nor the
+    # style sheet's: each would fill the chart's area again in every frame)
+    for chart in charts:
+        assert chart.picture.backgroundBrush().style() == Qt.BrushStyle.NoBrush
+        assert chart.picture.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
     page.hide()
     assert not any(chart.isVisible() for chart in charts)
