@@ -111,6 +111,9 @@ def test_a_tap_on_the_prompt_saves_the_session(shop: Shop) -> None:
     assert kept.payload == {"prompt": "still-there", "step": "kept", "by": "touch", "after_s": 2.5}
     assert sink.of_type("session.end") == []
     assert steps(sink) == ["shown", "kept"]
+    # idle again: the prompt comes back the same way, counted from the tap
+    wait(window, clock, idle - 2 * countdown + 0.5)
+    assert prompt.isVisible() and steps(sink) == ["shown", "kept", "shown"]
 
 
 def test_ignored_the_prompt_ends_the_session_on_time(shop: Shop) -> None:
