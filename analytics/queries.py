@@ -41,36 +41,43 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
-import pyarrow as pa
 
 from analytics.lake_table import LANDED_COLUMNS, lake_table
-from analytics.lake_target import LakeTarget, day_dataset
+from analytics.lake_target import LakeTarget, LocalLake, day_dataset
 from storage.rollups import DWELL_EDGES_MS
 
 #: The view each query reads: the day's events (of the store asked for, if one was).
 DAY_VIEW = "day_events"
+#: The view an :class:`EventSource` makes: the day's events as they are stored.
+SOURCE_VIEW = "day_source"
 
 
 class EventSource(Protocol):
     """Where a day's events come from. Called on the caller's thread; raises ``OSError``
     (the lake) or ``sqlite3.Error`` (the receiver's file) when they cannot be read."""
 
-    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
-        """The day's events (UTC ``date``, ``YYYY-MM-DD``) of ``store_id`` or of every store,
-        as something DuckDB scans: a pyarrow table or dataset, or a DuckDB relation."""
+    def day_view(self, db: duckdb.DuckDBPyConnection, date: str, store_id: str | None) -> None:
+        """Make the temporary view :data:`SOURCE_VIEW` on ``db`` the day's events (UTC
+        ``date``, ``YYYY-MM-DD``) of ``store_id`` or of every store, in the lake's columns."""
         ...
 
 
 class LakeSource:
-    """The day's Parquet files of a lake (:mod:`analytics.lake_target`)."""
+    """The day's Parquet files of a lake (:mod:`analytics.lake_target`): DuckDB's own
+    Parquet reader for a local lake, pyarrow's filesystem (a dataset) for S3."""
 
     def __init__(self, lake: LakeTarget) -> None:
         self.lake = lake
 
-    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
-        """A pyarrow dataset of the day's files (an empty table when there are none)."""
+    def day_view(self, db: duckdb.DuckDBPyConnection, date: str, store_id: str | None) -> None:
+        """The view over the day's files (the lake's empty table when there are none)."""
+        if isinstance(self.lake, LocalLake):
+            files = self.lake.day_files(date, store_id)
+            if files:
+                db.read_parquet(files).create_view(SOURCE_VIEW, replace=True)
+                return
         dataset = day_dataset(self.lake, date, store_id)
-        return lake_table([]) if dataset is None else dataset
+        db.register(SOURCE_VIEW, lake_table([]) if dataset is None else dataset)
 
 
 class SQLiteSource:
@@ -79,8 +86,8 @@ class SQLiteSource:
     def __init__(self, database: Path) -> None:
         self.database = Path(database)
 
-    def day_table(self, date: str, store_id: str | None) -> pa.Table | object:
-        """The rows whose ``ts`` falls on the UTC day (read-only connection)."""
+    def day_view(self, db: duckdb.DuckDBPyConnection, date: str, store_id: str | None) -> None:
+        """The rows whose ``ts`` falls on the UTC day (read-only connection), as a table."""
         start = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC).timestamp()
         query = f"SELECT {LANDED_COLUMNS} FROM events WHERE ts_epoch >= ? AND ts_epoch < ?"
         args: list[object] = [start, start + 86_400]
@@ -89,9 +96,10 @@ class SQLiteSource:
             args.append(store_id)
         conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
         try:
-            return lake_table(conn.execute(query, args).fetchall())
+            table = lake_table(conn.execute(query, args).fetchall())
         finally:
             conn.close()
+        db.register(SOURCE_VIEW, table)
 
 
 @dataclass(frozen=True)
@@ -269,13 +277,15 @@ class DashboardQueries:
     def _day(self, date: str, store_id: str | None) -> None:
         """Make :data:`DAY_VIEW` the day's events (of the store)."""
         dt.date.fromisoformat(date)  # ValueError naming a date that is not YYYY-MM-DD
-        self._db.register("day_source", self.source.day_table(date, store_id))
+        self._db.unregister(SOURCE_VIEW)
+        self._db.execute(f"DROP VIEW IF EXISTS {SOURCE_VIEW}")
+        self.source.day_view(self._db, date, store_id)
         where = [] if self.include_simulated else ["NOT simulated"]
         if store_id is not None:
             where.append(f"store_id = '{_quoted(store_id)}'")
         condition = f"WHERE {' AND '.join(where)}" if where else ""
         self._db.execute(
-            f"CREATE OR REPLACE TEMP VIEW {DAY_VIEW} AS SELECT * FROM day_source {condition}"
+            f"CREATE OR REPLACE TEMP VIEW {DAY_VIEW} AS SELECT * FROM {SOURCE_VIEW} {condition}"
         )
 
     def _rows(

@@ -52,6 +52,8 @@ DAY = "2026-11-23"
 OPEN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 BATCH = 500
 SKUS = [f"SKU-{n:03d}" for n in range(200)]
+#: Zipf-like popularity: the first products are looked at far more often than the last.
+POPULARITY = [1 / (rank + 1) for rank in range(len(SKUS))]
 #: The columns the dashboard queries read.
 QUERY_COLUMNS = "ts, type, session_id, sku, zone, dwell_ms, store_id, kiosk_id, event_id, simulated"
 
@@ -59,29 +61,29 @@ QUERY_COLUMNS = "ts, type, session_id, sku, zone, dwell_ms, store_id, kiosk_id, 
 def kiosk_events(
     rng: random.Random, store: str, kiosk: str, count: int
 ) -> Iterator[dict[str, Any]]:
-    """``count`` events of one kiosk over twelve opening hours, oldest first."""
+    """``count`` events of one kiosk over twelve opening hours, oldest first. A shopper's
+    session looks at a small basket (one to four products, the popular ones more often);
+    its touches, views and actions are about those."""
     step = 12 * 3600 / count
     session = None
+    basket = [SKUS[0]]
     for index in range(count):
         at = OPEN + timedelta(seconds=index * step + rng.random() * step)
         roll = rng.random()
         payload: dict[str, Any] = {}
         if roll < 0.15:
-            kind, payload = (
-                "presence.change",
-                {"zone": rng.choice(["away", "passing", "approaching", "engaged"]), "people": 1},
-            )
+            zone = rng.choice(["away", "passing", "approaching", "engaged"])
+            kind, payload = "presence.change", {"zone": zone, "people": 1}
         elif roll < 0.22:
             kind, session = "session.start", f"{kiosk}-{index}"
+            basket = rng.choices(SKUS, weights=POPULARITY, k=rng.randint(1, 4))
         elif roll < 0.55:
-            kind, payload = "touch", {"sku": rng.choice(SKUS)}
+            kind, payload = "touch", {"sku": rng.choice(basket)}
         elif roll < 0.85:
-            kind, payload = (
-                "page.view",
-                {"sku": rng.choice(SKUS), "dwell_ms": rng.randrange(0, 300_000)},
-            )
+            dwell = rng.randrange(0, 300_000)
+            kind, payload = "page.view", {"sku": rng.choice(basket), "dwell_ms": dwell}
         else:
-            kind, payload = "action", {"sku": rng.choice(SKUS)}
+            kind, payload = "action", {"sku": rng.choice(basket)}
         yield {
             "v": 1,
             "id": str(uuid_utils.uuid7()),
