@@ -208,11 +208,15 @@ class ShadowStore:
             return
         data = {"shadows": {f"{t}/{s}": doc.to_json() for (t, s), doc in self._shadows.items()}}
         temporary = self._state_file.with_name(f".{self._state_file.name}.tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            json.dump(data, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self._state_file)
+        try:
+            with temporary.open("w", encoding="utf-8") as out:
+                json.dump(data, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self._state_file)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # a partial copy only takes room
+            raise
 
     def document(self, thing: str, shadow: str) -> ShadowDocument | None:
         """A copy of one shadow (None when it does not exist)."""
@@ -259,18 +263,38 @@ class ShadowStore:
                 else:
                     _merge(getattr(doc, name), doc.metadata[name], state[name], now)
             doc.version = current_version + 1
-            self._shadows[(thing, shadow)] = doc
-            self._save()
+            self._keep((thing, shadow), doc, previous)
             return UpdateOutcome.of(previous, doc, state, now)
 
     def delete(self, thing: str, shadow: str, now: int) -> dict[str, Any]:
         """Delete a shadow: the ``/delete/accepted`` document, or 404."""
         with self._lock:
-            doc = self._shadows.pop((thing, shadow), None)
+            doc = self._shadows.get((thing, shadow))
             if doc is None:
                 raise ShadowRejected(404, f"No shadow exists with name: '{shadow}'")
-            self._save()
+            self._keep((thing, shadow), None, doc)
             return {"version": doc.version, "timestamp": now}
+
+    def _keep(
+        self, key: tuple[str, str], doc: ShadowDocument | None, previous: ShadowDocument | None
+    ) -> None:
+        """Put ``doc`` in place (None: delete) and save; when the state file cannot be
+        written, the shadow stays as it was and the request is answered 500 (as AWS does
+        for an internal failure), so memory and file never disagree."""
+        if doc is None:
+            self._shadows.pop(key, None)
+        else:
+            self._shadows[key] = doc
+        try:
+            self._save()
+        except OSError as exc:
+            if previous is None:
+                self._shadows.pop(key, None)
+            else:
+                self._shadows[key] = previous
+            log.error("shadow service: %s/%s not changed: the state file %s cannot be written "
+                      "(%s)", key[0], key[1], self._state_file, exc.strerror or exc)  # fmt: skip
+            raise ShadowRejected(500, "Internal service failure") from None
 
 
 @dataclass(frozen=True)
@@ -434,8 +458,11 @@ class ShadowService:
         if match is None:
             return
         thing, shadow, verb = match.groups()
-        for topic, payload in self.answer(thing, shadow, verb, bytes(message.payload)):
-            client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
+        try:
+            for topic, payload in self.answer(thing, shadow, verb, bytes(message.payload)):
+                client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
+        except Exception:  # paho's network thread must live on: one request failed, said here
+            log.exception("shadow service: answering %s failed", message.topic)
 
     def answer(
         self, thing: str, shadow: str, verb: str, raw: bytes

@@ -23,7 +23,11 @@ from fleet.shadow_health import KioskHealth
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
 from storage import Event, EventLog, Outbox
+from tests.storage.test_spill import _fill as fill
+from tests.storage.test_spill import disk  # a small tmpfs of the test's own
 from tests.support.waiting import wait_until
+
+__all__ = ["disk"]  # the fixture, imported for the tests here
 
 THING = "demo-store-kiosk-01"
 SHADOW = "kiosk"
@@ -498,3 +502,28 @@ def test_a_delta_is_judged_by_the_desired_versions_seen_not_the_kiosks_own_repor
     wait_until(lambda: agent.config.kiosk.goodbye_s == 2, "the newer delta to be applied")
     applied = [a.value for batch in kiosk.applied for a in batch]
     assert applied == [4, 2]
+
+
+def test_a_value_that_cannot_be_saved_is_refused_and_reported(
+    fleet: Fleet, mosquitto_tls: Mosquitto, test_pki: TestPki, tmp_path: Path, disk: Path
+) -> None:
+    config = kiosk_config(tmp_path, test_pki, mosquitto_tls.port)
+    config.paths.data_dir = disk  # the overlay's folder, on a small tmpfs; the database is not
+    kiosk = Kiosk(config)
+    try:
+        agent = kiosk.start()
+        ballast = disk / "ballast"
+        fill(ballast)
+        fleet.desire({"kiosk": {"idle_timeout_s": 60}})
+        wait_until(lambda: "rejected" in fleet.reported(), "the refusal to be reported")
+        reason = fleet.reported()["rejected"]["kiosk.idle_timeout_s"]["reason"]
+        assert reason.startswith(f"cannot be saved in {kiosk.overlay}: No space left on device")
+        assert agent.config.kiosk.idle_timeout_s == 45 and not kiosk.overlay.exists()
+        assert not list(disk.glob(".*.tmp"))
+        ballast.unlink()
+        fleet.desire({"kiosk": {"idle_timeout_s": 61}})
+        wait_until(lambda: fleet.reported_config("kiosk", "idle_timeout_s") == 61, "the report")
+        assert "rejected" not in fleet.reported()
+        assert RemoteConfig.open(kiosk.overlay).values == {"kiosk.idle_timeout_s": 61}
+    finally:
+        kiosk.close()

@@ -17,7 +17,11 @@ import pytest
 
 from fleet.aws_side import ShadowStore, state_delta
 from localservers import Mosquitto, TestPki
+from tests.storage.test_spill import _fill as fill
+from tests.storage.test_spill import disk  # a small tmpfs of the test's own
 from tests.support.waiting import wait_until
+
+__all__ = ["disk"]  # the fixture, imported for the tests here
 
 BASE = "$aws/things/k1/shadow/name/kiosk"
 
@@ -137,3 +141,26 @@ def test_python_m_fleet_aws_side_answers_on_a_tls_broker(
     assert (
         json.loads((tmp_path / "shadows.json").read_text())["shadows"]["k1/kiosk"]["version"] == 1
     )
+
+
+def test_a_full_disk_answers_500_and_changes_nothing(
+    disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = disk / "shadows.json"
+    store = ShadowStore(state)
+    service_answer(store, "update", {"state": {"desired": {"a": 1}}})
+    ballast = disk / "ballast"
+    fill(ballast)
+    [(topic, rejected)] = service_answer(
+        store, "update", {"state": {"desired": {"a": "x" * 4000}}, "clientToken": "f"}
+    )
+    assert topic == f"{BASE}/update/rejected"
+    assert (rejected["code"], rejected["message"]) == (500, "Internal service failure")
+    assert "cannot be written" in caplog.text and str(state) in caplog.text
+    document = store.document("k1", "kiosk")
+    assert document is not None and document.desired == {"a": 1} and document.version == 1
+    assert json.loads(state.read_text())["shadows"]["k1/kiosk"]["version"] == 1
+    assert not list(disk.glob(".*.tmp"))
+    ballast.unlink()
+    answers = dict(service_answer(store, "update", {"state": {"desired": {"a": 2}}}))
+    assert answers[f"{BASE}/update/accepted"]["version"] == 2
