@@ -150,6 +150,8 @@ class LakeJournal:
         self._engine = make_engine(self.database, persistent=True)
         with self._sql("create the lake journal in"):
             metadata.create_all(self._engine)
+        # reads take no write lock (WAL): the receiver's inserts go on while a flush reads
+        self._reader = make_engine(self.database, readonly=True, persistent=True)
 
     @contextmanager
     def _sql(self, doing: str) -> Iterator[None]:
@@ -164,9 +166,15 @@ class LakeJournal:
         with self._sql(doing), self._engine.begin() as conn:
             yield driver(conn)
 
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one snapshot, no write lock."""
+        with self._sql(doing), self._reader.begin() as conn:
+            yield driver(conn)
+
     def state(self) -> tuple[int, int, Flush | None]:
         """(watermark, newest landed rowid, the flush cut short if any), read together."""
-        with self._transaction("read the lake journal of") as db:
+        with self._reading("read the lake journal of") as db:
             row = db.execute(
                 "SELECT coalesce(max(last_rowid), 0) FROM lake_flushes "
                 "WHERE lake = ? AND done_at IS NOT NULL",
@@ -202,7 +210,7 @@ class LakeJournal:
     def rows(self, flush: Flush) -> pa.Table:
         """The flush's rows as a lake table (read in chunks of :data:`READ_CHUNK`)."""
         tables = []
-        with self._transaction("read the events of") as db:
+        with self._reading("read the events of") as db:
             cursor = db.execute(SELECT_LANDED, (flush.after, flush.last))
             while chunk := cursor.fetchmany(READ_CHUNK):
                 tables.append(lake_table(chunk))
@@ -217,7 +225,8 @@ class LakeJournal:
             )
 
     def close(self) -> None:
-        """Release the connection."""
+        """Release the connections."""
+        self._reader.dispose()
         self._engine.dispose()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.lake import LakeBounds, LakeWriter
+from analytics.lake import LakeBounds, LakeJournal, LakeWriter
 from analytics.lake_table import LAKE_SCHEMA
 from analytics.lake_target import LocalLake, open_lake
 from tests.analytics.conftest import (
@@ -238,3 +238,19 @@ def test_kiosk_receive_refuses_a_lake_option_without_a_lake(
     assert "kiosk-receive: --lake-endpoint needs --lake" in capsys.readouterr().err
     assert receive_main([*argv, "--lake", "gs://bucket"]) == 2
     assert "lake 'gs://bucket': a local folder or s3://BUCKET[/PREFIX]" in capsys.readouterr().err
+
+
+def test_the_lake_reading_the_landing_table_does_not_hold_back_the_receiver(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "received.sqlite"
+    land(db, [batch_bytes(make_events(10), "b-1")])
+    journal = LakeJournal(db, (tmp_path / "lake").as_uri())
+    try:
+        # a flush's read of the events (a large one takes seconds) while kiosks' batches land
+        with journal._reading("read the events of") as conn:
+            assert conn.execute("SELECT count(*) FROM events").fetchall() == [(10,)]
+            [landed] = land(db, [batch_bytes(make_events(5, start=10), "b-2")])
+        assert landed.new == 5
+    finally:
+        journal.close()
