@@ -274,7 +274,7 @@ class TakeHomeSection(Section):
     def _known_placeholders(cls, template: str) -> str:
         try:
             filled = template.format(**dict.fromkeys(TAKE_HOME_FIELDS, "x"))
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, AttributeError, ValueError) as exc:
             raise ValueError(
                 f"url_template {template!r}: {exc!s} is not a placeholder it may use "
                 f"(use {', '.join('{' + f + '}' for f in TAKE_HOME_FIELDS)})"

@@ -37,9 +37,9 @@ class ListItem:
 
 def list_url(config: KioskConfig, skus: list[str]) -> str:
     """The link for ``skus`` from ``[take_home] url_template`` (placeholders checked when
-    the config was loaded)."""
+    the config was loaded): each SKU URL-quoted (a comma in one too), joined by commas."""
     return config.take_home.url_template.format(
-        skus=quote(",".join(skus), safe=","),
+        skus=",".join(quote(sku, safe="") for sku in skus),
         store_id=quote(config.kiosk.store_id, safe=""),
         kiosk_id=quote(config.kiosk.kiosk_id, safe=""),
     )

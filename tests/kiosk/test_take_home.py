@@ -21,7 +21,7 @@ from designer_import import load_experience
 from designer_import.validate import validate
 from kiosk.models.interactions import MemorySink
 from kiosk.models.session import SessionState
-from kiosk.models.take_home import TakeHomeList
+from kiosk.models.take_home import TakeHomeList, list_url
 from kiosk.screen.window import KioskWindow
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
@@ -179,6 +179,7 @@ def test_the_list_keeps_at_most_max_items() -> None:
         ("https://shop.example/list?id={list_id}", "'list_id' is not a placeholder"),
         ("https://shop.example/list?store={store_id}", "must contain {skus}"),
         ("shop.example/list?skus={skus}", "must start with https://"),
+        ("https://shop.example/list?skus={skus.count}&n={skus.size}", "has no attribute 'size'"),
     ],
 )
 def test_a_bad_url_template_is_a_config_error(tmp_path: Path, template: str, said: str) -> None:
@@ -273,3 +274,10 @@ def test_the_new_events_are_stored_by_the_real_event_log(shop: Shop) -> None:
             {"prompt": "still-there", "step": "expired", "reason": "idle", "after_s": 1.0},
         ),
     ]
+
+
+def test_the_link_quotes_what_the_url_cannot_carry(config: KioskConfig) -> None:
+    config.kiosk.store_id = "north.1"
+    config.take_home.url_template = "https://shop.example/{store_id}/list?skus={skus}"
+    url = list_url(config, ["DOG 1", "A&B", "C,D"])
+    assert url == "https://shop.example/north.1/list?skus=DOG%201,A%26B,C%2CD"
