@@ -711,6 +711,18 @@ def offers_banner(page: PageBuilder, y: float) -> None:
 # --- pages ---------------------------------------------------------------------------------------
 
 
+def hero_picture(page: PageBuilder, hero: str) -> None:
+    """A big picture on the right of a full-screen page, on a soft glow."""
+    page.add(
+        style("ellipse", fill_color=art.WHITE, stroke_color="none", opacity=12, html=1),
+        1000,
+        -200,
+        1200,
+        1200,
+    )
+    page.add(image_style(hero), 1060, 110, 820, 820)
+
+
 def attract_page(
     key: str,
     name: str,
@@ -726,14 +738,7 @@ def attract_page(
     """An idle-loop page: a big picture, a headline and an invitation to touch that leads to
     ``target``."""
     page = PageBuilder(f"attract-{key}", name, background=background, tags="attract")
-    page.add(
-        style("ellipse", fill_color=art.WHITE, stroke_color="none", opacity=12, html=1),
-        1000,
-        -200,
-        1200,
-        1200,
-    )
-    page.add(image_style(hero), 1060, 110, 820, 820)
+    hero_picture(page, hero)
     page.add(image_style(art.logo()), 110, 90, 120, 120)
     page.add(text_style(56, text_colour, bold=True), 250, 90, 700, 120, STORE)
     page.add(
@@ -1122,14 +1127,7 @@ def still_there_page() -> PageBuilder:
     page named ``still-there``); the kiosk draws the seconds left in the ``kiosk-countdown``
     shape, and a touch anywhere keeps the session."""
     page = PageBuilder("still-there", "still-there", background=art.TEAL)
-    page.add(
-        style("ellipse", fill_color=art.WHITE, stroke_color="none", opacity=12, html=1),
-        1000,
-        -200,
-        1200,
-        1200,
-    )
-    page.add(image_style(art.hero_friends()), 1060, 110, 820, 820)
+    hero_picture(page, art.hero_friends())
     page.add(text_style(96, art.WHITE, bold=True), 110, 180, 900, 160, "Still there?")
     page.add(
         text_style(48, art.WHITE, valign="top"),

@@ -5,7 +5,6 @@ ignored it ends the session when it would have ended anyway; each step is an eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from kiosk.screen.window import KioskWindow
 from sensors import PresenceState, Zone
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
+from tests.kiosk.shop_screen import Shop
 from tests.support.clock import FakeClock
 from tests.support.drawings import page_xml, write_drawio
 
@@ -38,16 +38,6 @@ PROMPT_PAGE = page_xml(
     'width="200" height="200" as="geometry"/></mxCell></object>',
     PROMPT_BACKGROUND,
 )
-
-
-@dataclass(frozen=True)
-class Shop:
-    """The shop's window on the session tests' clock, its config and its events."""
-
-    window: KioskWindow
-    clock: FakeClock
-    config: KioskConfig
-    sink: MemorySink
 
 
 @pytest.fixture

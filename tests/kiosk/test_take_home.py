@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,6 +25,7 @@ from kiosk.screen.window import KioskWindow
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
 from storage import EventLog
+from tests.kiosk.shop_screen import Shop
 from tests.support.clock import FakeClock
 from tests.support.drawings import DEMO, button, page_xml, write_drawio
 
@@ -70,29 +70,6 @@ def list_drawing(path: Path) -> Path:
         product_page(2, "Chew bone"),
     ]
     return write_drawio(path, pages)
-
-
-@dataclass(frozen=True)
-class Shop:
-    """The list drawing's window on the session tests' clock, its config and its events."""
-
-    window: KioskWindow
-    clock: FakeClock
-    config: KioskConfig
-    sink: MemorySink
-
-    def tap(self, element_id: str) -> None:
-        point = self.window.view.touch_point(element_id)
-        assert point is not None, element_id
-        QTest.mouseClick(self.window.view, Qt.MouseButton.LeftButton, pos=point)
-
-    def add(self, number: int) -> None:
-        """Open product ``number``, add it to the list, go back to the welcome page."""
-        self.tap(f"to-p{number}")
-        assert self.window.page is not None and self.window.page.id == f"p{number}"
-        self.tap(f"add-{number}")
-        self.tap(f"back-{number}")
-        assert self.window.page is not None and self.window.page.id == "welcome"
 
 
 @pytest.fixture
