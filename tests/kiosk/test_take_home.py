@@ -18,14 +18,18 @@ from PySide6.QtTest import QTest
 
 from designer_import import load_experience
 from designer_import.validate import validate
+from kiosk.admin import install_admin
+from kiosk.admin.library import ContentLibrary
 from kiosk.models.interactions import MemorySink
 from kiosk.models.session import SessionState
 from kiosk.models.take_home import TakeHomeList, list_url
 from kiosk.screen.window import KioskWindow
+from kiosk.tasks import TaskRunner
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
 from storage import EventLog
 from tests.kiosk.shop_screen import Shop
+from tests.support.admin import Recorded
 from tests.support.clock import FakeClock
 from tests.support.drawings import DEMO, button, page_xml, write_drawio
 
@@ -258,3 +262,37 @@ def test_the_link_quotes_what_the_url_cannot_carry(config: KioskConfig) -> None:
     config.take_home.url_template = "https://shop.example/{store_id}/list?skus={skus}"
     url = list_url(config, ["DOG 1", "A&B", "C,D"])
     assert url == "https://shop.example/north.1/list?skus=DOG%201,A%26B,C%2CD"
+
+
+def test_staff_reach_the_admin_pad_over_the_list_and_the_prompt(
+    shop: Shop, tasks: TaskRunner, tmp_path: Path
+) -> None:
+    """The corner taps that open the admin pad work on the kiosk's own screens too."""
+    window = shop.window
+    admin = install_admin(
+        window,
+        config=shop.config,
+        screen=window,
+        record=Recorded(),
+        tasks=tasks,
+        event_log=None,
+        uplink=None,
+        presence=None,
+        exit_kiosk=lambda: None,
+        started_at=0.0,
+        library=ContentLibrary(tmp_path / "content"),
+        clock=shop.clock,
+    )
+    try:
+        shop.tap("my-list")
+        shop.clock.advance(shop.config.kiosk.idle_timeout_s - 1)
+        shop.window.tick()
+        prompt = window.still_there.prompt
+        assert prompt.isVisible() and window.take_home.screen.isVisible()
+        corner = QPoint(prompt.width() - 10, 10)
+        for _ in range(5):
+            shop.clock.advance(0.3)
+            QTest.mouseClick(prompt, Qt.MouseButton.LeftButton, pos=corner)
+        assert admin.state == "pad"
+    finally:
+        admin.shutdown()
