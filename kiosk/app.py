@@ -3,13 +3,13 @@ stops them with one call. The only module that wires the kiosk's parts together:
 gets its typed collaborators as constructor arguments.
 
 Order: task runner -> shopper window (its first page painted) -> event log -> presence
-service -> uplink -> admin panel -> schedule -> control socket. The shopper sees the first
-page before storage, the camera and the uplink start (issue 17: a kiosk restarted by systemd
-is back on screen at once): ``run`` starts them right after the first paint, on the task
-runner's boot lane, and the interactions recorded meanwhile are kept in memory and written
-to the event log once it is up. Each optional part that fails to start is logged and left
-out (a kiosk without storage, camera or uplink still serves shoppers); ``Kiosk.stop()`` stops
-what started, in reverse order, including parts still starting.
+service -> uplink -> fleet shadow -> admin panel -> schedule -> control socket. The shopper
+sees the first page before storage, the camera and the uplink start (issue 17: a kiosk
+restarted by systemd is back on screen at once): ``run`` starts them right after the first
+paint, on the task runner's boot lane, and the interactions recorded meanwhile are kept in
+memory and written to the event log once it is up. Each optional part that fails to start is
+logged and left out (a kiosk without storage, camera or uplink still serves shoppers);
+``Kiosk.stop()`` stops what started, in reverse order, including parts still starting.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from kiosk.ui_gc import UiGarbageCollector
 from settings import KioskConfig
 
 if TYPE_CHECKING:
+    from fleet.shadow import ShadowAgent
     from kiosk.admin.controller import AdminController
     from kiosk.control import ControlServer
     from kiosk.schedule_runner import ScheduleRunner
@@ -69,6 +70,7 @@ class BackgroundParts:
     presence: PresenceService | None = None
     uplink: UplinkService | None = None
     outbox: Outbox | None = None
+    shadow: ShadowAgent | None = None
 
 
 class Kiosk:
@@ -85,6 +87,7 @@ class Kiosk:
         self.presence: PresenceService | None = None
         self.sensor: PresenceSensor | None = None
         self.uplink: UplinkService | None = None
+        self.shadow: ShadowAgent | None = None
         self.admin: AdminController | None = None
         self.control: ControlServer | None = None
         self.window: KioskWindow | None = None
@@ -167,6 +170,10 @@ class Kiosk:
         parts = BackgroundParts(event_log=self.open_event_log())
         self.open_presence(parts)
         self.open_uplink(parts)
+        if parts.event_log is not None:
+            from kiosk.fleet_shadow import start_shadow
+
+            parts.shadow = start_shadow(self.config, parts.event_log, parts.outbox, self.tasks.post)
         with self._boot_lock:
             late = self._stopping
             if not late:
@@ -190,6 +197,7 @@ class Kiosk:
     def _take(self, parts: BackgroundParts) -> None:
         self.sensor, self.presence = parts.sensor, parts.presence
         self.uplink, self._outbox = parts.uplink, parts.outbox
+        self.shadow = parts.shadow
         event_log = parts.event_log
         if event_log is None:
             return
@@ -472,6 +480,8 @@ class Kiosk:
         uplink, event_log = self.uplink, self.event_log
         if self.presence is not None:
             steps.append(("presence sensor", self.presence.stop))
+        if self.shadow is not None:
+            steps.append(("fleet shadow", self.shadow.stop))
         # the log first: the last events (a session ended by the stop) reach the outbox,
         # and a connected uplink gets a moment to send them before it stops too
         if event_log is not None:

@@ -408,6 +408,9 @@ class FleetSection(Section):
     #: ``kiosk-import keygen`` prints it: a bundle is deployed only when its signature
     #: verifies with one of them ([] = none is). Set on the kiosk only, never by the fleet.
     bundle_keys: list[str] = Field(default_factory=list)
+    #: Report the kiosk's health and take the fleet's config through its AWS IoT Device
+    #: Shadow (docs/fleet.md, "Shadow"); uses [uplink]'s broker and certificate (mTLS).
+    shadow: bool = False
 
     @field_validator("bundle_keys")
     @classmethod
