@@ -200,9 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         """The shopper looks for ``seconds``: the event loop runs; returns when the touch
         is due (the moment a switch is timed from)."""
         due = time.perf_counter() + seconds
-        while time.perf_counter() < due:
+        while (left := due - time.perf_counter()) > 0:
             app.processEvents()
-            time.sleep(0.001)
+            # wake at the due time, not up to a millisecond after it: that sleep would be
+            # counted in the switch (a touch wakes a real event loop at once)
+            time.sleep(min(0.001, max(0.0, left)))
         return due
 
     def switch(page_id: str, element_id: str, due: float) -> float:

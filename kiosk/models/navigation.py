@@ -27,6 +27,10 @@ HISTORY_KEEP = 50
 CACHE_AHEAD = 8
 #: The Edit Data key of a page's own window in the attract loop.
 PAGE_SCHEDULE_KEY = "kiosk-schedule"
+#: Kiosk actions the screen itself carries out (when the element has no page link: a link
+#: the artist drew wins, as draw.io shows it).
+BACK_ACTIONS = frozenset({"back", "go-back"})
+HOME_ACTIONS = frozenset({"home", "go-home"})
 
 
 def page_window_holds(text: str, now: dt.time) -> bool:
@@ -173,11 +177,12 @@ class Navigation:
     def pop_back(self) -> Page | None:
         """The previous page of this session that the experience still has (taken off the
         way back), None when there is none."""
-        while self.history:
-            page = self.experience.page(self.history.pop())
-            if page is not None:
-                return page
-        return None
+        page = self._way_back()
+        if page is None:
+            self.history.clear()
+            return None
+        del self.history[len(self.history) - 1 - self.history[::-1].index(page.id) :]
+        return page
 
     def restart_attract(self) -> Page | None:
         """Forget the way back and start the attract loop over; its first page."""
@@ -237,3 +242,38 @@ class Navigation:
         del targets[CACHE_AHEAD:]
         self._neighbours[page.id] = (page, targets)
         return targets
+
+    def within_reach(self) -> list[Page]:
+        """Every page one touch on the page shown can lead to, nearest first, at most
+        CACHE_AHEAD: the welcome page, the way back when the page has a back button, the
+        pages a swipe reaches, then its links (``neighbours``). What the screen keeps
+        ready; empty while no page is shown."""
+        page = self.page
+        if page is None:
+            return []
+        linked = self.neighbours(page)
+        reach: list[Page | None] = [*linked[:1]]
+        if self._has_back_button(page):
+            reach.append(self._way_back())
+        reach += (self.sibling(-1), self.sibling(+1), *linked[1:])
+        found: dict[str, Page] = {}  # by id: pages compare field by field, ids at once
+        for target in reach:
+            if target is not None and target.id != page.id:
+                found.setdefault(target.id, target)
+        return list(found.values())[:CACHE_AHEAD]
+
+    def _has_back_button(self, page: Page) -> bool:
+        return any(
+            element.kiosk_action is not None
+            and element.kiosk_action.name in BACK_ACTIONS
+            and not isinstance(page.link_for(element.id), NavigateLink)
+            for element in page.elements
+        )
+
+    def _way_back(self) -> Page | None:
+        """The page ``pop_back`` would return (the way back itself unchanged)."""
+        for page_id in reversed(self.history):
+            page = self.experience.page(page_id)
+            if page is not None:
+                return page
+        return None

@@ -1,13 +1,15 @@
 """The widget that shows one page at a time, full screen, and says what a finger touched.
 
 Pages are letterboxed into the widget (aspect kept, bars in the page's background colour).
-Each page is rendered once into a screen-sized pixmap (kept for the last few pages shown),
-so switching pages or repainting costs one pixmap blit; the graphics items stay for hit
-testing. The pages one touch away are made ready before they are asked for
-(:meth:`PageView.render_ahead`): their picture is rendered into a ``QImage`` on a worker
-(a scene of its own, touched by no other thread) and their items for hit testing are built
-here a few elements per idle turn of the UI thread, so that a touch is never kept waiting
-behind a whole page and a first visit is a blit too.
+Each page is rendered once into a screen-sized pixmap, so switching pages or repainting
+costs one pixmap blit; the graphics items stay for hit testing. The pages one touch away are
+made ready before they are asked for (:meth:`PageView.render_ahead`): their picture is
+rendered into a ``QImage`` on a worker (a scene of its own, touched by no other thread) and
+their items for hit testing are built here a few elements per idle turn of the UI thread, so
+that a touch is never kept waiting behind a whole page and a first visit is a blit too. That
+work starts only once the page just shown is painted. The pictures kept are at most the page
+shown, the pages one touch away and the page just left (``PICTURES_KEPT``): their memory
+follows the screen's size, not a fixed budget.
 
 An in-page fade (show/hide/toggle) is a cross-fade from the page as it was to the page as it
 is now: one render when the action runs, then two blits per frame. Blending two images is
@@ -23,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QEasingCurve,
     QEvent,
     QPoint,
@@ -47,6 +50,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 from shiboken6 import Shiboken
 
 from designer_import.model import Element, Page, ShapeKind
+from kiosk.models.navigation import CACHE_AHEAD
 from kiosk.screen.edges import EdgeItem
 from kiosk.screen.render import ElementItem, PageScene, fit_transform
 from kiosk.tasks import TaskRunner
@@ -55,9 +59,10 @@ log = logging.getLogger(__name__)
 
 #: Page scenes kept (items, decoded pictures), least recently shown dropped first.
 CACHE_SCENES = 64
-#: Memory for rendered pages (each a screen-sized pixmap: ~8 MB at 1920x1080, so ~30
-#: pages; ~7 at 4K). The least recently shown page is rendered again when next needed.
-CACHE_BYTES = 256 * 1024 * 1024
+#: Rendered pages kept at most (each a screen-sized pixmap: ~8 MB at 1920x1080, ~33 MB at
+#: 4K): the page shown, the pages one touch away (at most CACHE_AHEAD) and the page just
+#: left; beyond that the pages out of reach go first.
+PICTURES_KEPT = CACHE_AHEAD + 2
 #: A drag longer than this share of the width, mostly sideways, is a swipe.
 SWIPE_SHARE = 0.12
 #: A press that moves less than this many pixels is a tap.
@@ -69,6 +74,10 @@ ACTION_FADE_MS = 180
 AHEAD_SLICE_ELEMENTS = 4
 #: The serial lane pages are rendered ahead on: one worker, so the UI thread keeps a core.
 AHEAD_LANE = "render-ahead"
+#: The event that starts the rendering ahead, posted at low priority: after the paint the
+#: page switch asked for (Qt posts its paint requests at low priority too, first come first
+#: served), so that a touch's new page is on the screen before any of that work.
+AHEAD_EVENT = QEvent.Type(QEvent.registerEventType())
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,9 @@ class PageView(QWidget):
         self._decoded_ahead: dict[str, tuple[Page, dict[str, QImage]]] = {}
         self._building: PageScene | None = None
         self._slice_queued = False
+        self._ahead_posted = False
+        # ids of the pages one touch away (the last render_ahead): their pictures go last
+        self._reach: frozenset[str] = frozenset()
         self._epoch = 0
         self._changes: dict[str, int] = {}
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
@@ -266,6 +278,7 @@ class PageView(QWidget):
 
     def _forget_ahead(self) -> None:
         self._epoch += 1
+        self._reach = frozenset()
         self._pictures_ahead.clear()
         self._scenes_ahead.clear()
         self._decoded_ahead.clear()
@@ -274,19 +287,29 @@ class PageView(QWidget):
     # --- rendering ahead -------------------------------------------------------------------
 
     def render_ahead(self, pages: Iterable[Page]) -> None:
-        """Make ``pages`` (nearest first) ready to show before they are asked for: each
-        picture rendered on a worker, each page's items built here a few elements per idle
-        turn. Replaces what was queued before; a page already kept costs nothing."""
+        """Make ``pages`` (nearest first: every page one touch away) ready to show before
+        they are asked for: each picture rendered on a worker, each page's items built here
+        a few elements per idle turn, starting after the paint already asked for. Replaces
+        what was queued before; a page already kept costs nothing. When pictures must make
+        room, those of pages neither shown nor in ``pages`` go first."""
         wanted = list(pages)
+        self._reach = frozenset(page.id for page in wanted)
         # pictures decoded for pages no longer one touch away are let go (a photograph
         # decoded is tens of megabytes)
-        wanted_ids = {page.id for page in wanted}
-        for page_id in [p for p in self._decoded_ahead if p not in wanted_ids]:
+        for page_id in [p for p in self._decoded_ahead if p not in self._reach]:
             del self._decoded_ahead[page_id]
         self._pictures_ahead = list(wanted)
         # a page whose picture is rendered gets its items after it, with the pictures the
         # worker decoded (a large photograph is not decoded again on the UI thread)
         self._scenes_ahead = [page for page in wanted if not self._needs_picture(page)]
+        if not self._ahead_posted:
+            self._ahead_posted = True
+            QCoreApplication.postEvent(
+                self, QEvent(AHEAD_EVENT), Qt.EventPriority.LowEventPriority.value
+            )
+
+    def _begin_ahead(self) -> None:
+        self._ahead_posted = False
         self._start_next_picture()
         self._queue_slice()
 
@@ -299,7 +322,8 @@ class PageView(QWidget):
     def ahead_pending(self) -> bool:
         """True while pages are still being rendered or built ahead (tests wait for it)."""
         return (
-            self._rendering is not None
+            self._ahead_posted
+            or self._rendering is not None
             or self._building is not None
             or any(self._needs_picture(page) for page in self._pictures_ahead)
             or any(self._needs_scene(page) for page in self._scenes_ahead)
@@ -341,7 +365,7 @@ class PageView(QWidget):
         if not Shiboken.isValid(self):
             return  # the view was closed while the worker rendered
         self._rendering = None
-        if self._still_as_rendered(job):
+        if self._still_as_rendered(job) and job.page.id in self._reach:
             self._keep(job.page.id, QPixmap.fromImage(ahead.image))
         if job.epoch == self._epoch and self._needs_scene(job.page):
             self._decoded_ahead[job.page.id] = (job.page, ahead.decoded)
@@ -436,12 +460,20 @@ class PageView(QWidget):
         return pixmap
 
     def _keep(self, page_id: str, pixmap: QPixmap) -> None:
+        """Keep a page's picture; beyond PICTURES_KEPT the least recently shown page out
+        of reach goes (the page shown and those one touch away only when no other is
+        left). Letting go of a picture costs the UI thread its unmapping (about a
+        millisecond at 1920x1080), so it happens here, when a picture comes, not at a
+        page switch."""
         self._pixmaps[page_id] = pixmap
         self._pixmaps.move_to_end(page_id)
-        size = pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
-        keep = max(4, CACHE_BYTES // max(1, size))
-        while len(self._pixmaps) > keep:
-            self._pixmaps.popitem(last=False)
+        shown = self.scene.page.id if self.scene is not None else None
+        while len(self._pixmaps) > PICTURES_KEPT:
+            kept = (shown, page_id, *self._reach)
+            old = next((p for p in self._pixmaps if p not in kept), None)
+            if old is None:
+                old = next(p for p in self._pixmaps if p not in (shown, page_id))
+            del self._pixmaps[old]
 
     @property
     def cached_pages(self) -> list[str]:
@@ -636,8 +668,12 @@ class PageView(QWidget):
         return None
 
     def event(self, event: QEvent) -> bool:
-        """Touch screens: one finger taps and swipes like the mouse."""
+        """Touch screens: one finger taps and swipes like the mouse; the rendering ahead
+        starts (``AHEAD_EVENT``)."""
         kind = event.type()
+        if kind == AHEAD_EVENT:
+            self._begin_ahead()
+            return True
         if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd):
             assert isinstance(event, QTouchEvent)
             points = event.points()

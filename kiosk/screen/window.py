@@ -38,7 +38,7 @@ from kiosk.models.experience_source import (
     load_for_reload,
 )
 from kiosk.models.interactions import EventRecorder
-from kiosk.models.navigation import Navigation
+from kiosk.models.navigation import BACK_ACTIONS, HOME_ACTIONS, Navigation
 from kiosk.models.session import SessionEnd, SessionMachine, SessionState
 from kiosk.models.shopper_screen import TouchTarget
 from kiosk.models.visibility import Visibility
@@ -68,9 +68,6 @@ RETRY_MS = 15_000
 #: one on a lane of their own, so that a reload never waits behind one.
 LOAD_LANE = "experience-load"
 KEEP_LANE = "experience-keep"
-#: Kiosk actions the screen itself carries out.
-BACK_ACTIONS = frozenset({"back", "go-back"})
-HOME_ACTIONS = frozenset({"home", "go-home"})
 #: Keys that would leave or close the kiosk on a desktop.
 ESCAPE_KEYS = (
     QKeySequence.StandardKey.Close,
@@ -437,7 +434,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or not self.isVisible():
             return
-        self.view.render_ahead(self.navigation.neighbours(page))
+        self.view.render_ahead(self.navigation.within_reach())
 
     # --- touches ---------------------------------------------------------------------------
 

@@ -196,6 +196,7 @@ def test_pictures_decoded_for_pages_no_longer_ahead_are_let_go(
     page = experience.page("pic")
     assert page is not None
     view.render_ahead([page])
+    QApplication.sendPostedEvents(view, pageview.AHEAD_EVENT)  # the worker starts
     # deliver the worker's outcome alone: the items of the page are not built yet
     deadline = time.monotonic() + 30
     while page.id not in view.cached_pages:
@@ -207,3 +208,60 @@ def test_pictures_decoded_for_pages_no_longer_ahead_are_let_go(
     assert page.id not in view._decoded_ahead
     settle(view)
     assert not view._decoded_ahead
+
+
+def test_the_pictures_kept_are_the_page_shown_and_the_pages_one_touch_away(
+    open_window: Callable[..., KioskWindow], shop_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # room for four pictures: a product page and the three pages one touch from it
+    monkeypatch.setattr(pageview, "PICTURES_KEPT", 4)
+    window = open_window(shop_file)
+    for page_id in ("welcome", "cat", "p1"):
+        assert window.navigate(page_id)
+        settle(window.view)
+    # from a product: home, its back button's category, the next product by a swipe
+    for page_id in ("welcome", "cat", "p2"):
+        page = window.experience.page(page_id)
+        assert page is not None and window.view.is_ready(page), page_id
+    # and no other picture: the attract page shown first, the product two touches away
+    assert sorted(window.view.cached_pages) == ["cat", "p1", "p2", "welcome"]
+
+
+def test_rendering_ahead_starts_once_the_page_switched_to_is_painted(
+    open_window: Callable[..., KioskWindow],
+    shop_file: Path,
+    tasks: TaskRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = open_window(shop_file)
+    settle(window.view)  # on the attract page: the welcome page is ready, the category not
+    painted_then: list[bool] = []  # per task given to a worker: was the new page painted
+    run = tasks.run
+
+    def recording(fn: Callable[[], object], *, name: str, lane: str | None = None) -> object:
+        painted_then.append("cat" in window.view.cached_pages)
+        return run(fn, name=name, lane=lane)
+
+    monkeypatch.setattr(tasks, "run", recording)
+    assert window.navigate("cat")
+    assert "cat" not in window.view.cached_pages
+    settle(window.view)
+    assert painted_then and all(painted_then), painted_then
+
+
+def test_pages_one_touch_away_are_the_last_to_make_room(
+    qtbot: object, tasks: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pageview, "PICTURES_KEPT", 3)
+    reachable, left, other, shown = load_experience(DEMO).pages[:4]
+    view = PageView(tasks=tasks)
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(640, 360)
+    view.render_ahead([reachable])
+    settle(view)
+    for page in (left, other, shown):  # each shown and painted in turn
+        view.show_page(page)
+        view.current_pixmap()
+    # the fourth picture made room: not the least recently shown page (one touch away)
+    # but the next, out of reach
+    assert view.cached_pages == [reachable.id, other.id, shown.id]

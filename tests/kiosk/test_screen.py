@@ -204,7 +204,7 @@ def test_rendered_pages_stay_within_the_memory_budget(
     from kiosk.screen import pageview
 
     width, height = 640, 360
-    monkeypatch.setattr(pageview, "CACHE_BYTES", 5 * width * height * 4)
+    monkeypatch.setattr(pageview, "PICTURES_KEPT", 5)
     window = open_window(shop_file, size=(width, height))
     pages = ["welcome", "cat", "p1", "p2", "p3", "attract-2", "attract-1", "welcome", "cat"]
     for page_id in pages:

@@ -99,6 +99,25 @@ def test_neighbours_start_with_the_welcome_page_and_are_capped(tmp_path: Path) -
     assert navigation.neighbours(hub) is around  # worked out once
 
 
+def test_within_reach_are_the_links_the_way_back_and_the_swipes(shop_file: Path) -> None:
+    navigation = Navigation(load_experience(shop_file))
+    assert navigation.within_reach() == []  # nothing shown yet
+    walk(navigation, "welcome")
+    assert ids(navigation.within_reach()) == ["cat"]  # its link (it is the welcome page)
+    walk(navigation, "cat")
+    assert ids(navigation.within_reach()) == ["welcome", "p1", "p2", "p3"]
+    # a product: home, its back button (to the category), its next sibling by a swipe
+    walk(navigation, "p1")
+    assert ids(navigation.within_reach()) == ["welcome", "cat", "p2"]
+    navigation.arrive(navigation.experience.pages[5])  # swiped on to p2
+    assert navigation.page is not None and navigation.page.id == "p2"
+    assert ids(navigation.within_reach()) == ["welcome", "cat", "p1", "p3"]
+    # a page without a back button: the way back is not one touch away
+    navigation.arrive(navigation.experience.pages[0])
+    assert navigation.history[-1] == "cat"
+    assert ids(navigation.within_reach()) == ["welcome"]
+
+
 def test_a_new_experience_keeps_the_page_only_when_asked(shop_file: Path, tmp_path: Path) -> None:
     navigation = Navigation(load_experience(shop_file))
     walk(navigation, "welcome", "cat", "p1")
