@@ -24,7 +24,6 @@ import copy
 import dataclasses
 import json
 import logging
-import os
 import re
 import signal
 import sys
@@ -34,6 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from designer_import.signed_bundle import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +208,7 @@ class ShadowStore:
         if self._state_file is None:
             return
         data = {"shadows": {f"{t}/{s}": doc.to_json() for (t, s), doc in self._shadows.items()}}
-        temporary = self._state_file.with_name(f".{self._state_file.name}.tmp")
-        try:
-            with temporary.open("w", encoding="utf-8") as out:
-                json.dump(data, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self._state_file)
-        except OSError:
-            temporary.unlink(missing_ok=True)  # a partial copy only takes room
-            raise
+        write_atomically(self._state_file, json.dumps(data).encode(), mode=0o600)
 
     def document(self, thing: str, shadow: str) -> ShadowDocument | None:
         """A copy of one shadow (None when it does not exist)."""

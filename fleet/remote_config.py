@@ -26,6 +26,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import ValidationError
 
+from designer_import.signed_bundle import write_atomically
 from settings.model import WEEKDAYS, KioskConfig
 from settings.resources import ResourceError, builtin_name, resource_path
 
@@ -350,16 +351,7 @@ class RemoteConfig:
             + tomli_w.dumps(document)
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        try:
-            with temporary.open("w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except OSError:
-            temporary.unlink(missing_ok=True)  # a partial copy only takes room
-            raise
+        write_atomically(self.path, text.encode(), mode=0o644)
         folder = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(folder)

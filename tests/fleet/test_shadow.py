@@ -519,7 +519,7 @@ def test_a_value_that_cannot_be_saved_is_refused_and_reported(
         reason = fleet.reported()["rejected"]["kiosk.idle_timeout_s"]["reason"]
         assert reason.startswith(f"cannot be saved in {kiosk.overlay}: No space left on device")
         assert agent.config.kiosk.idle_timeout_s == 45 and not kiosk.overlay.exists()
-        assert not list(disk.glob(".*.tmp"))
+        assert not list(disk.glob(".*.tmp*"))
         ballast.unlink()
         fleet.desire({"kiosk": {"idle_timeout_s": 61}})
         wait_until(lambda: fleet.reported_config("kiosk", "idle_timeout_s") == 61, "the report")

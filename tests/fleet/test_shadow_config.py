@@ -89,7 +89,7 @@ def test_the_overlay_survives_a_restart_and_lays_over_the_config(
     assert again.changes["kiosk.idle_timeout_s"] == Change(1764000000.0, "fleet", 4)
     laid = again.applied_to(config).config
     assert laid.kiosk.idle_timeout_s == 60 and laid.schedule.monday == ["09:00-18:00"]
-    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed, not left
+    assert not list(tmp_path.glob(".*.tmp*"))  # the temporary file was renamed, not left
 
 
 @pytest.mark.parametrize(
