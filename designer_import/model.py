@@ -395,6 +395,10 @@ class Element:
     #: What the importer ignored on this element (e.g. unsupported link steps), for the
     #: validator.
     load_notes: list[str] = field(default_factory=list)
+    #: The label in other languages, by language code: draw.io's ``label_fr``, ``label_de``,
+    #: ... (Edit Data, as its ``translate-diagram`` mode writes them), placeholders
+    #: substituted like ``label``'s; ``designer_import.languages`` reads them.
+    translations: dict[str, Label] = field(default_factory=dict)
 
     @property
     def is_edge(self) -> bool:

@@ -22,6 +22,7 @@ from lxml import etree
 
 from designer_import.errors import DrawioError, importer_fault
 from designer_import.images import ImageResolver
+from designer_import.languages import translation_language
 from designer_import.line_jumps import add_line_jumps
 from designer_import.links import parse_link
 from designer_import.model import (
@@ -444,6 +445,19 @@ class _PageBuilder:
 
     def label_of(self, cell: _Cell, style: Style) -> Label | None:
         raw = cell.wrapper.get("label") if cell.wrapper is not None else cell.attrs.get("value")
+        return self.label_from(cell, raw, style)
+
+    def translations_of(self, cell: _Cell, style: Style) -> dict[str, Label]:
+        """The label's translations (``label_fr``, ...) by language code; an empty one is
+        a translation too (draw.io shows an empty label for it)."""
+        found: dict[str, Label] = {}
+        for key, raw in (cell.wrapper or {}).items():
+            language = translation_language(key)
+            if language is not None:
+                found[language] = self.label_from(cell, raw, style) or Label("", False, "")
+        return found
+
+    def label_from(self, cell: _Cell, raw: str | None, style: Style) -> Label | None:
         if not raw:
             return None
         if cell.wrapper is not None and cell.wrapper.get("placeholders") == "1":
@@ -586,6 +600,7 @@ class _PageBuilder:
             collapsed=cell.attrs.get("collapsed") == "1",
             edge=path,
             stencil=stencil,
+            translations=self.translations_of(cell, style),
         )
         if data.notes:
             element.load_notes.extend(data.notes)
@@ -623,7 +638,11 @@ class _UserData:
         if wrapper is None:
             return cls()
         data = cls(
-            {k: v for k, v in wrapper.items() if k not in RESERVED_ATTRIBUTES},
+            {
+                k: v
+                for k, v in wrapper.items()
+                if k not in RESERVED_ATTRIBUTES and translation_language(k) is None
+            },
             wrapper.get("tags", "").split(),
             wrapper.get("tooltip") or None,
         )

@@ -16,6 +16,13 @@ from typing import Literal
 
 from designer_import.connector_limits import connector_limits
 from designer_import.fonts import fallback, first_family
+from designer_import.languages import (
+    LABEL_PREFIX,
+    LANGUAGE_PARAM,
+    SET_LANGUAGE,
+    picked_language,
+    untranslated,
+)
 from designer_import.model import (
     ActionLink,
     Element,
@@ -151,6 +158,7 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
         findings.append(_unchecked(None, exc))
     findings.extend(_missing_fonts(experience))
     findings.extend(_still_there_findings(experience) + _show_list_findings(experience))
+    findings.extend(_language_findings(experience))
     for page in experience.pages:
         findings.extend(_drawing_effects(page))
     order = {"error": 0, "warning": 1}
@@ -764,6 +772,42 @@ def _show_list_findings(experience: Experience) -> list[Finding]:
             )
             for page, element in shows
         )
+    return findings
+
+
+def _language_findings(experience: Experience) -> list[Finding]:
+    """set-language-without-lang (a picker that picks no language) and, per language,
+    missing-translation (a shape whose label has no ``label_XX``: shown as drawn)."""
+    findings = [
+        Finding(
+            "error",
+            "set-language-without-lang",
+            page.name,
+            element.id,
+            snippet(element),
+            f"kiosk-action={SET_LANGUAGE} needs {LANGUAGE_PARAM}= a language code (e.g. fr, "
+            f"pt-br), it has {element.kiosk_action.params.get(LANGUAGE_PARAM)!r}",
+            f"add {LANGUAGE_PARAM}=fr (the language's code) to the shape's Edit Data",
+        )
+        for page in experience.pages
+        for element in page.elements
+        if element.kiosk_action is not None
+        and element.kiosk_action.name == SET_LANGUAGE
+        and picked_language(element) is None
+    ]
+    findings.extend(
+        Finding(
+            "warning",
+            "missing-translation",
+            gap.page.name,
+            gap.element.id,
+            snippet(gap.element),
+            f'no "{gap.language}" label: shoppers who picked {gap.language} read it as drawn',
+            f"add {LABEL_PREFIX}{gap.language} to the shape's Edit Data (draw.io: "
+            "?translate-diagram=1 shows it)",
+        )
+        for gap in untranslated(experience)
+    )
     return findings
 
 
