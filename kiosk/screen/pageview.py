@@ -138,8 +138,15 @@ class PageAhead:
 def render_page_ahead(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
     """The page as the view will show it at ``size`` (device pixel ``ratio``), with the
     elements of ``shown`` shown or hidden as given: built and painted in a scene of its own,
-    so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not)."""
-    scene = PageScene(page, indexed=False)
+    so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not).
+
+    The items are built a few at a time with the GIL let go in between: a worker running
+    Python keeps the GIL until the UI thread has waited ``sys.getswitchinterval()`` (5 ms)
+    for it, at each of the UI thread's returns from Qt into Python, so a page switch or an
+    answer to the control socket would wait that long several times over."""
+    scene = PageScene(page, indexed=False, build=False)
+    while not scene.build(AHEAD_SLICE_ELEMENTS):
+        time.sleep(0)  # let go of the GIL: the UI thread takes it if it waits
     for element_id, visible in shown.items():
         item = scene.items_by_id.get(element_id)
         if item is not None:

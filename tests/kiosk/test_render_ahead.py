@@ -265,3 +265,23 @@ def test_pages_one_touch_away_are_the_last_to_make_room(
     # the fourth picture made room: not the least recently shown page (one touch away)
     # but the next, out of reach
     assert view.cached_pages == [reachable.id, other.id, shown.id]
+
+
+def test_a_page_rendered_ahead_lets_go_of_the_gil_between_slices_of_items(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Python worker keeps the GIL until the UI thread has waited 5 ms for it: building a
+    # page's items in one go made every return of the UI thread into Python wait that long
+    page = max(load_experience(DEMO).pages, key=lambda p: len(p.elements))
+    slices = -(-len(page.elements) // pageview.AHEAD_SLICE_ELEMENTS)
+    assert slices > 3
+    yields: list[float] = []
+    sleep = time.sleep
+
+    def recording(seconds: float) -> None:
+        yields.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(pageview.time, "sleep", recording)
+    render_page_ahead(page, QSize(640, 360), 1.0, {})
+    assert yields.count(0) >= slices - 1, (len(page.elements), yields)
