@@ -38,7 +38,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import duckdb
 
@@ -155,9 +155,10 @@ class Pair:
     lift: float
 
 
-@dataclass(frozen=True)
-class ProductRate:
-    """A product's interactions in one UTC second (epoch seconds) and their velocity."""
+class ProductRate(NamedTuple):
+    """A product's interactions in one UTC second (epoch seconds) and their velocity (a
+    tuple: a day of a busy product is tens of thousands of them, made straight from
+    DuckDB's rows)."""
 
     second: int
     sku: str
@@ -250,7 +251,7 @@ WITH wanted AS (
     HAVING len($skus) = 0 OR list_contains($skus, sku)
     ORDER BY count(*) DESC, sku LIMIT $busiest
 ), seconds AS (
-    SELECT CAST(floor(epoch(ts)) AS BIGINT) AS second, sku, count(*) AS n
+    SELECT epoch_us(ts) // 1000000 AS second, sku, count(*) AS n
     FROM {DAY_VIEW} WHERE sku IN (SELECT sku FROM wanted) GROUP BY 1, 2
 )
 SELECT second, sku, n,
@@ -362,10 +363,7 @@ class DashboardQueries:
         ``busiest`` products (None: every product), by second and product."""
         limit = len(skus) if skus else busiest
         params = {"skus": list(skus), "busiest": limit if limit is not None else 2**62}
-        return [
-            ProductRate(int(second), str(sku), int(n), int(velocity))
-            for second, sku, n, velocity in self._rows(date, store_id, _RATES, params)
-        ]
+        return list(map(ProductRate._make, self._rows(date, store_id, _RATES, params)))
 
     def close(self) -> None:
         """Close the DuckDB connection."""
