@@ -10,7 +10,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -103,6 +103,8 @@ class HttpsServer:
     port: int
     routes: dict[str, Route]
     release: threading.Event
+    #: path -> the body of each PUT to it (the jobs' presigned uploads)
+    uploads: dict[str, bytes] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
@@ -112,6 +114,7 @@ class HttpsServer:
 def https_server(pki: TestPki) -> Iterator[HttpsServer]:
     """Serve ``routes`` (path -> handler function) over TLS on a free loopback port."""
     routes: dict[str, Route] = {}
+    uploads: dict[str, bytes] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
@@ -123,6 +126,13 @@ def https_server(pki: TestPki) -> Iterator[HttpsServer]:
                 return
             route(self)
 
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            uploads[self.path.split("?", 1)[0]] = self.rfile.read(length)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def log_message(self, format: str, *args: object) -> None:
             return
 
@@ -132,7 +142,7 @@ def https_server(pki: TestPki) -> Iterator[HttpsServer]:
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="test-https", daemon=True)
     thread.start()
-    served = HttpsServer(server.server_address[1], routes, threading.Event())
+    served = HttpsServer(server.server_address[1], routes, threading.Event(), uploads)
     try:
         yield served
     finally:
