@@ -156,9 +156,8 @@ def validate(experience: Experience, target: tuple[int, int] = (1920, 1080)) -> 
         findings.extend(_unreachable(experience))
     except Exception as exc:
         findings.append(_unchecked(None, exc))
-    findings.extend(_missing_fonts(experience))
-    findings.extend(_still_there_findings(experience) + _show_list_findings(experience))
-    findings.extend(_language_findings(experience))
+    for more in (_missing_fonts, _still_there_findings, _show_list_findings, _language_findings):
+        findings.extend(more(experience))
     for page in experience.pages:
         findings.extend(_drawing_effects(page))
     order = {"error": 0, "warning": 1}

@@ -286,6 +286,37 @@ class TakeHomeSection(Section):
         return template
 
 
+#: A language code as draw.io's ``label_XX`` keys use it (lower case): ``fr``, ``pt-br``.
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{2,8})?$")]
+#: The texts the kiosk draws itself (the "Still there?" prompt, the list to take home) that
+#: ``[languages.texts.XX]`` may give in language XX; English is used for any not given.
+BuiltInText = Literal[
+    "still_there",
+    "still_there_hint",
+    "my_list",
+    "scan",
+    "empty",
+    "empty_hint",
+    "close",
+    "print",
+    "printing",
+    "printed",
+    "not_printed",
+]
+
+
+class LanguagesSection(Section):
+    """The shopper's language: the one every session starts in, and the kiosk's own texts
+    in the languages a picker (``kiosk-action=set-language``) may choose."""
+
+    #: Each session starts in this language (labels as drawn when it has no ``label_XX``).
+    default: LanguageCode = "en"
+    #: The kiosk's own texts per language: ``[languages.texts.fr] still_there = "..."``.
+    texts: dict[LanguageCode, dict[BuiltInText, Annotated[str, Field(max_length=200)]]] = Field(
+        default_factory=dict
+    )
+
+
 class AdminSection(Section):
     """The hidden staff panel: how it opens and who gets in."""
 
@@ -446,6 +477,7 @@ class KioskConfig(Section):
     admin: AdminSection = Field(default_factory=AdminSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     take_home: TakeHomeSection = Field(default_factory=TakeHomeSection)
+    languages: LanguagesSection = Field(default_factory=LanguagesSection)
     fleet: FleetSection = Field(default_factory=FleetSection)
 
     _source: Path | None = PrivateAttr(default=None)

@@ -82,11 +82,15 @@ class EventRecorder:
         *,
         session_id: Callable[[], str | None] = lambda: None,
         simulated: Callable[[], bool] = lambda: False,
+        language: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.config = config
         self.sink = sink
         self.session_id = session_id
         self.simulated = simulated
+        #: The shopper's language (``kiosk.models.languages``), put in every event's
+        #: payload as ``language``; None: none is put.
+        self.language = language
         #: How many interactions were handed to the sink since start.
         self.recorded = 0
         self._sink_failed = False
@@ -103,14 +107,19 @@ class EventRecorder:
     ) -> None:
         """Record one interaction now (``session_id`` overrides the current session's, for
         the ``session.end`` of a session that has just ended; ``simulated`` marks an event
-        simulated presence caused, whatever the kiosk's mode)."""
+        simulated presence caused, whatever the kiosk's mode); the payload gets the
+        ``language`` the shopper reads unless it has one."""
+        body = dict(payload or {})
+        language = self.language()
+        if language is not None:
+            body.setdefault("language", language)
         try:
             event = Event.create(
                 type,
                 session_id=session_id if session_id is not None else self.session_id(),
                 page=page,
                 element=element,
-                payload=dict(payload or {}),
+                payload=body,
                 simulated=simulated or self.simulated(),
                 store_id=self.config.kiosk.store_id,
                 kiosk_id=self.config.kiosk.kiosk_id,

@@ -26,6 +26,7 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from designer_import import Finding, load_experience
+from designer_import.languages import LANGUAGE_PARAM, SET_LANGUAGE
 from designer_import.model import ActionLink, Element, Experience, NavigateLink, Page
 from kiosk.models.experience_source import (
     ActivationHistory,
@@ -38,6 +39,7 @@ from kiosk.models.experience_source import (
     load_for_reload,
 )
 from kiosk.models.interactions import EventRecorder
+from kiosk.models.languages import SessionLanguage
 from kiosk.models.navigation import BACK_ACTIONS, HOME_ACTIONS, Navigation
 from kiosk.models.session import SessionEnd, SessionMachine, SessionState
 from kiosk.models.shopper_screen import TouchTarget
@@ -116,6 +118,9 @@ class KioskWindow(QWidget):
         self.session = SessionMachine(self.settings, clock=clock)
         self.navigation = Navigation(back_soon_experience())
         self.visibility = Visibility()
+        #: The shopper's language: every page and event in it until the session ends.
+        self.language = SessionLanguage(config.languages)
+        recorder.language = self.language.recorded
         self.experience_source = ExperienceSource(config.paths.data_dir)
         #: What the validator said about the experience on screen.
         self.findings: list[Finding] = []
@@ -267,6 +272,7 @@ class KioskWindow(QWidget):
             self._retry_timer.start()
         self.view.forget_pages()
         self.visibility.reset()
+        self.language.use(experience)
         page = self.navigation.use(experience, keep_page=keep_page)
         self.experience_changed.emit()
         if page is not None:
@@ -413,7 +419,7 @@ class KioskWindow(QWidget):
         self._record_page_left()
         self.take_home.close()
         kind = self.settings.transition if transition else "off"
-        self.view.show_page(page, kind, self.settings.transition_ms)
+        self.view.show_page(self.language.page(page), kind, self.settings.transition_ms)
         self.view.set_slide_direction(direction)
         self.navigation.arrive(page)
         self.page_since = self.clock()
@@ -434,7 +440,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or not self.isVisible():
             return
-        self.view.render_ahead(self.navigation.within_reach())
+        self.view.render_ahead(self.language.page(p) for p in self.navigation.within_reach())
 
     # --- touches ---------------------------------------------------------------------------
 
@@ -472,6 +478,8 @@ class KioskWindow(QWidget):
             self.recorder.action(page, element.id, action.name, action.params)
             if self.take_home.act(page, element, action, linked=isinstance(link, NavigateLink)):
                 return True
+            if action.name == SET_LANGUAGE:
+                self.set_language(action.params.get(LANGUAGE_PARAM, ""))
             if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()
                 return True
@@ -483,6 +491,29 @@ class KioskWindow(QWidget):
         if isinstance(link, ActionLink):
             self.run_actions(page, link)
         return False
+
+    def set_language(self, language: str) -> None:
+        """Show every page in ``language`` (a shopper's picker) until the session ends."""
+        if self.language.pick(language):
+            self._relabel()
+        elif self.language.current != language.strip().lower():
+            log.warning("set-language: %r is not a language code", language)
+
+    def _relabel(self) -> None:
+        """The language changed: the pages kept or rendered ahead are in the old one, so
+        they are let go and the page shown is drawn again (as the shopper left it)."""
+        self.view.forget_pages()
+        page = self.page
+        if page is None:
+            return
+        self.view.show_page(self.language.page(page), "off", 0)
+        self._apply_flags(page, fade=False)
+        QTimer.singleShot(0, self._prepare_neighbours)
+
+    def _back_to_default_language(self) -> None:
+        """The session is over: the next shopper starts in the config's language."""
+        if self.language.reset():
+            self._relabel()
 
     def on_swipe(self, direction: int) -> None:
         """A swipe: the next (+1) or previous (-1) sibling page."""
@@ -520,7 +551,7 @@ class KioskWindow(QWidget):
         for page in pages:
             if page is None:
                 continue
-            self.view.scene = self.view.scene_for(page)
+            self.view.scene = self.view.scene_for(self.language.page(page))
             for element in page.elements:
                 self.view.set_shown(element.id, element.visible, fade=False)
         self.view.scene = current
@@ -535,6 +566,7 @@ class KioskWindow(QWidget):
         if ended is not None:
             self.still_there.ended(ended, by_itself=False)
             self.recorder.session_end(ended, self.page)
+        self._back_to_default_language()
 
     def tick(self) -> None:
         """Timeouts and the attract loop (every ``TICK_MS``; tests call it directly)."""
@@ -562,6 +594,7 @@ class KioskWindow(QWidget):
             self.recorder.page_view(page, self.clock() - self.page_since, ended=ended)
         self.still_there.ended(ended, by_itself=True)
         self.recorder.session_end(ended, page)
+        self._back_to_default_language()
         goodbye = self.goodbye_page()
         if goodbye is not None and self.settings.goodbye_s > 0:
             # a thank-you before the attract loop; a touch meanwhile starts a new session
