@@ -293,6 +293,7 @@ LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{2,8})?$")
 BuiltInText = Literal[
     "still_there",
     "still_there_hint",
+    "keep_going",
     "my_list",
     "scan",
     "empty",

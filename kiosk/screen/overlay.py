@@ -11,6 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 from kiosk.models.interactions import EventRecorder
+from kiosk.models.languages import SessionLanguage
 from kiosk.models.navigation import Navigation
 from kiosk.models.session import SessionMachine
 
@@ -22,6 +23,8 @@ class ShopperModels:
     session: SessionMachine
     recorder: EventRecorder
     navigation: Navigation
+    #: The shopper's language: the kiosk's own texts in it (``language.text``).
+    language: SessionLanguage
 
 
 class Overlay(QWidget):

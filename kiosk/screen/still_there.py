@@ -24,9 +24,11 @@ from kiosk.screen.fonts import qt_family
 from kiosk.screen.overlay import Overlay, ShopperModels
 from kiosk.screen.pageview import paint_page
 from kiosk.screen.render import PageScene, fit_transform, qcolor
+from settings.model import BuiltInText
 from storage import JsonObject
 
-#: The built-in prompt's words (an authored ``still-there`` page says them in any language).
+#: The built-in prompt's words in English (``[languages.texts.XX]`` gives them in language XX;
+#: an authored ``still-there`` page says them in any language, with its ``label_XX``).
 TITLE = "Still there?"
 HINT = "Touch the screen to keep going"
 BUTTON = "I'm still here"
@@ -84,6 +86,8 @@ class StillTherePrompt(Overlay):
         #: Seconds until the session ends (the session machine's ``prompt_left``).
         self.left = left
         self.countdown_s = 1.0
+        #: One of the kiosk's texts in the shopper's language (``SessionLanguage.text``).
+        self.text: Callable[[BuiltInText, str], str] = lambda _key, english: english
         #: The artist's prompt page, drawn instead of the built-in card (None: built in).
         self.scene: PageScene | None = None
         self._countdown_ids: list[str] = []
@@ -174,9 +178,9 @@ class StillTherePrompt(Overlay):
         left = card.left() + unit * 0.05
         inner = card.width() - unit * 0.1
         title = QRectF(left, card.top() + unit * 0.05, inner, unit * 0.12)
-        draw_text(painter, title, TITLE, INK, unit * 0.085, bold=True)
+        draw_text(painter, title, self.text("still_there", TITLE), INK, unit * 0.085, bold=True)
         hint = QRectF(left, title.bottom(), inner, unit * 0.08)
-        draw_text(painter, hint, HINT, INK, unit * 0.042)
+        draw_text(painter, hint, self.text("still_there_hint", HINT), INK, unit * 0.042)
         side = unit * 0.26
         ring = QRectF(width / 2 - side / 2, hint.bottom() + unit * 0.03, side, side)
         draw_ring(painter, ring, self.left() / self.countdown_s, self.seconds_left(), INK)
@@ -185,7 +189,7 @@ class StillTherePrompt(Overlay):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(ACCENT)
         painter.drawRoundedRect(button, button.height() / 2, button.height() / 2)
-        draw_text(painter, button, BUTTON, CARD, unit * 0.045, bold=True)
+        draw_text(painter, button, self.text("keep_going", BUTTON), CARD, unit * 0.045, bold=True)
 
 
 class StillThere:
@@ -197,7 +201,9 @@ class StillThere:
         self.session = models.session
         self.recorder = models.recorder
         self.navigation = models.navigation
+        self.language = models.language
         self.prompt = StillTherePrompt(window, left=models.session.prompt_left)
+        self.prompt.text = models.language.text
         self.prompt.tapped.connect(self._tapped)
         self._shown_since: float | None = None
 
@@ -217,7 +223,7 @@ class StillThere:
             self._shown_since = since
             countdown = round(self.session.prompt_left(), 3)
             pages = still_there_pages(self.navigation.experience)
-            self.prompt.open(pages[0] if pages else None, countdown)
+            self.prompt.open(self.language.page(pages[0]) if pages else None, countdown)
             payload = {"countdown_s": countdown, "authored": bool(pages)}
             self.recorder.session_prompt(self.navigation.page, "shown", payload)
         elif not self.prompt.isVisible():

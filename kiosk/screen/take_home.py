@@ -10,6 +10,7 @@ closes the list; any other tap on it only counts as the shopper being there.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
@@ -22,6 +23,7 @@ from kiosk.screen.overlay import Overlay, ShopperModels
 from kiosk.screen.still_there import draw_text
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
+from settings.model import BuiltInText
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class ListScreen(Overlay):
         #: A line about the printed slip ("Printing your list...", ...), empty: none.
         self.status = ""
         self._code: QImage | None = None
+        #: One of the kiosk's texts in the shopper's language (``SessionLanguage.text``).
+        self.text: Callable[[BuiltInText, str], str] = lambda _key, english: english
 
     def open(self, items: list[ListItem], url: str | None, *, printable: bool = False) -> None:
         """Show ``items`` and the QR code of ``url`` (``printable``: with a Print button)."""
@@ -142,13 +146,14 @@ class ListScreen(Overlay):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(ACCENT)
         painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-        draw_text(painter, box, CLOSE, WHITE, box.height() * 0.42, bold=True)
+        draw_text(painter, box, self.text("close", CLOSE), WHITE, box.height() * 0.42, bold=True)
         if self.printable:
             box = self.print_box()
             painter.setPen(QPen(ACCENT, max(2.0, box.height() * 0.04)))
             painter.setBrush(WHITE)
             painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-            draw_text(painter, box, PRINT, ACCENT, box.height() * 0.42, bold=True)
+            label = self.text("print", PRINT)
+            draw_text(painter, box, label, ACCENT, box.height() * 0.42, bold=True)
         if self.status:
             unit = self._unit()
             line = QRectF(box.left(), box.top() - unit * 0.09, self.width() * 0.45, unit * 0.07)
@@ -161,11 +166,12 @@ class ListScreen(Overlay):
         column = self.width() * (0.46 if self._code is not None else 0.88)
         title = QRectF(left, unit * 0.05, column, unit * 0.12)
         painter.setPen(INK)
-        draw_left(painter, title, TITLE, INK, unit * 0.08, bold=True)
+        draw_left(painter, title, self.text("my_list", TITLE), INK, unit * 0.08, bold=True)
         if not self.items:
             box = QRectF(left, self.height() / 2 - unit * 0.12, self.width() - 2 * left, unit * 0.1)
-            draw_text(painter, box, EMPTY, INK, unit * 0.065, bold=True)
-            draw_text(painter, box.translated(0, unit * 0.11), EMPTY_HINT, MUTED, unit * 0.04)
+            draw_text(painter, box, self.text("empty", EMPTY), INK, unit * 0.065, bold=True)
+            hint = self.text("empty_hint", EMPTY_HINT)
+            draw_text(painter, box.translated(0, unit * 0.11), hint, MUTED, unit * 0.04)
             return
         line = unit * 0.075
         room = int((self.close_box().top() - title.bottom() - unit * 0.13) // line)
@@ -191,7 +197,7 @@ class ListScreen(Overlay):
             box.width() + unit * 0.2,
             unit * 0.1,
         )
-        draw_text(painter, caption, SCAN, MUTED, unit * 0.035)
+        draw_text(painter, caption, self.text("scan", SCAN), MUTED, unit * 0.035)
 
 
 def draw_left(
@@ -220,6 +226,7 @@ class TakeHome:
         self.tasks = tasks
         self.list = TakeHomeList(config.take_home.max_items)
         self.screen = ListScreen(window)
+        self.screen.text = models.language.text
         self.screen.tapped.connect(self._tapped)
         #: The page the list shows over (for the print's event).
         self._page: Page | None = None
@@ -275,17 +282,17 @@ class TakeHome:
         session_id = self.models.session.session_id
         store, profile = self.config.kiosk.store_id, self.config.take_home.printer_profile
         self._printing = True
-        self.screen.set_status(PRINTING)
+        self.screen.set_status(self.models.language.text("printing", PRINTING))
 
         def printed(_result: None) -> None:
             self._printing = False
-            self.screen.set_status(PRINTED)
+            self.screen.set_status(self.models.language.text("printed", PRINTED))
             self.models.recorder.list_printed(page, skus, None, session_id=session_id)
 
         def failed(error: Exception) -> None:
             self._printing = False
             log.warning("the list to take home was not printed: %s", error)
-            self.screen.set_status(NOT_PRINTED)
+            self.screen.set_status(self.models.language.text("not_printed", NOT_PRINTED))
             self.models.recorder.list_printed(page, skus, str(error), session_id=session_id)
 
         self.tasks.run(

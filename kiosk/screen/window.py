@@ -138,7 +138,7 @@ class KioskWindow(QWidget):
         layout.addWidget(self.view)
         self.view.tapped.connect(self.on_tap)
         self.view.swiped.connect(self.on_swipe)
-        models = ShopperModels(self.session, recorder, self.navigation)
+        models = ShopperModels(self.session, recorder, self.navigation, self.language)
         self.still_there = StillThere(self, models)
         self.take_home = TakeHome(self, models, config=config, tasks=tasks)
         self._ticker = self._timer(TICK_MS, self.tick)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from designer_import.model import Page
 from kiosk.models.interactions import MemorySink
@@ -152,3 +154,38 @@ def test_events_carry_the_sessions_language(
     assert [json.loads(text)["payload"]["language"] for (text,) in rows] == [
         language for _type, language in languages
     ]
+
+
+def overlay_picture(widget: QWidget) -> QImage:
+    widget.repaint()
+    return widget.grab().toImage()
+
+
+def test_the_kiosks_own_screens_use_the_configured_texts_else_english(
+    open_window: Callable[..., KioskWindow], shop_file: Path, clock: FakeClock, config: KioskConfig
+) -> None:
+    config.languages.texts = {"fr": {"still_there": "Toujours là ?", "my_list": "Ma liste"}}
+    window = open_window(shop_file)
+    tap(window, "hello")
+    tap(window, "fr")
+    # the built-in "Still there?" prompt
+    clock.advance(window.settings.idle_timeout_s - window.settings.still_there_s + 0.5)
+    window.tick()
+    prompt = window.still_there.prompt
+    assert prompt.isVisible()
+    french = overlay_picture(prompt)
+    window.language.current = "de"  # as a picker would (no German texts: as in English)
+    german = overlay_picture(prompt)
+    window.language.current = "en"
+    assert german == overlay_picture(prompt) != french
+    window.language.current = "fr"
+    tap(window, "to-dogs")  # the touch keeps the session: the prompt goes
+    assert not prompt.isVisible()
+    # the list to take home (empty: its title and hint)
+    window.take_home.show(window.experience.pages[1], None)
+    screen = window.take_home.screen
+    french = overlay_picture(screen)
+    window.language.current = "de"  # no German texts: as in English
+    german = overlay_picture(screen)
+    window.language.current = "en"
+    assert german == overlay_picture(screen) != french
