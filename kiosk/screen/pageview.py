@@ -140,12 +140,13 @@ def render_page_ahead(page: Page, size: QSize, ratio: float, shown: dict[str, bo
     elements of ``shown`` shown or hidden as given: built and painted in a scene of its own,
     so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not).
 
-    The items are built a few at a time with the GIL let go in between: a worker running
-    Python keeps the GIL until the UI thread has waited ``sys.getswitchinterval()`` (5 ms)
-    for it, at each of the UI thread's returns from Qt into Python, so a page switch or an
-    answer to the control socket would wait that long several times over."""
+    The items are built one at a time with the GIL let go in between (an item with a
+    label takes about a millisecond): a worker running Python keeps the GIL until the UI
+    thread has waited ``sys.getswitchinterval()`` (5 ms) for it, at each of the UI thread's
+    returns from Qt into Python, so a page switch or an answer to the control socket would
+    wait that long several times over."""
     scene = PageScene(page, indexed=False, build=False)
-    while not scene.build(AHEAD_SLICE_ELEMENTS):
+    while not scene.build(1):
         time.sleep(0)  # let go of the GIL: the UI thread takes it if it waits
     for element_id, visible in shown.items():
         item = scene.items_by_id.get(element_id)
