@@ -338,6 +338,8 @@ class Kiosk:
         """The shopper window is painted: start the event log, presence and uplink on the
         boot lane, then (back on the UI thread) take them in and add the admin panel, the
         schedule and the control socket. The UI thread never waits for them."""
+        if self._stopped:
+            return  # stopped before its first page was painted: nothing more starts
         task = self.tasks.run(self.start_parts, name="start the kiosk's parts", lane=BOOT_LANE)
         task.on_success(lambda _parts: self.finish_start(control=control))
 

@@ -148,3 +148,13 @@ def test_parts_that_finish_starting_after_the_stop_stop_themselves(
     parts = kiosk.start_parts()
     assert kiosk.adopt() is None  # nothing left for the UI thread to take in
     assert_stopped_and_written(parts, before)
+
+
+def test_a_kiosk_stopped_before_its_first_paint_starts_nothing_behind_it(
+    painted: tuple[Kiosk, list[str]],
+) -> None:
+    kiosk, _before = painted
+    kiosk.stop()  # SIGTERM while the first page was on its way
+    kiosk.start_behind()  # the first paint's callback, late
+    assert kiosk.parts() == (None, None, None) and not kiosk.started
+    assert writers_running() == []
