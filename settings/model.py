@@ -303,6 +303,7 @@ BuiltInText = Literal[
     "printing",
     "printed",
     "not_printed",
+    "reach",
 ]
 
 
@@ -316,6 +317,35 @@ class LanguagesSection(Section):
     texts: dict[LanguageCode, dict[BuiltInText, Annotated[str, Field(max_length=200)]]] = Field(
         default_factory=dict
     )
+
+
+class ReachSection(Section):
+    """Reach mode (wheelchair users, children): the page moves into the part of the screen
+    below ``height_m`` from the floor, scaled to fit. A shape with ``kiosk-action=reach``
+    turns it on and off; ``button`` adds the kiosk's own button for it."""
+
+    #: The kiosk's own reach button in the screen's lower left corner.
+    button: bool = False
+    #: Every touch target is below this height from the floor in reach mode.
+    height_m: Annotated[float, Field(gt=0.0, le=3.0)] = 1.2
+    #: How high the screen's picture starts: its lower edge above the floor.
+    screen_bottom_m: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
+    #: The screen's picture's height as mounted (a 43" 16:9 screen in landscape: 0.54).
+    screen_height_m: Annotated[float, Field(gt=0.05, le=5.0)] = 0.6
+
+    @model_validator(mode="after")
+    def _some_of_the_screen_in_reach(self) -> ReachSection:
+        if self.height_m - self.screen_bottom_m < 0.1 * self.screen_height_m:
+            raise ValueError(
+                f"reach.height_m = {self.height_m} leaves less than a tenth of the screen in "
+                f"reach (its picture starts at screen_bottom_m = {self.screen_bottom_m} and "
+                f"is screen_height_m = {self.screen_height_m} high)"
+            )
+        return self
+
+    def share_in_reach(self) -> float:
+        """The part of the screen's height (0.1 .. 1, from the bottom) below ``height_m``."""
+        return min(1.0, (self.height_m - self.screen_bottom_m) / self.screen_height_m)
 
 
 class AdminSection(Section):
@@ -479,6 +509,7 @@ class KioskConfig(Section):
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     take_home: TakeHomeSection = Field(default_factory=TakeHomeSection)
     languages: LanguagesSection = Field(default_factory=LanguagesSection)
+    reach: ReachSection = Field(default_factory=ReachSection)
     fleet: FleetSection = Field(default_factory=FleetSection)
 
     _source: Path | None = PrivateAttr(default=None)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QEvent, QFileSystemWatcher, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from designer_import import Finding, load_experience
 from designer_import.languages import LANGUAGE_PARAM, SET_LANGUAGE
@@ -41,6 +41,7 @@ from kiosk.models.experience_source import (
 from kiosk.models.interactions import EventRecorder
 from kiosk.models.languages import SessionLanguage
 from kiosk.models.navigation import BACK_ACTIONS, HOME_ACTIONS, Navigation
+from kiosk.models.reach import REACH, ReachMode
 from kiosk.models.session import SessionEnd, SessionMachine, SessionState
 from kiosk.models.shopper_screen import TouchTarget
 from kiosk.models.visibility import Visibility
@@ -121,6 +122,8 @@ class KioskWindow(QWidget):
         #: The shopper's language: every page and event in it until the session ends.
         self.language = SessionLanguage(config.languages)
         recorder.language = self.language.recorded
+        #: Reach mode: the page in the screen's lower part, every target within reach.
+        self.reach = ReachMode(config.reach)
         self.experience_source = ExperienceSource(config.paths.data_dir)
         #: What the validator said about the experience on screen.
         self.findings: list[Finding] = []
@@ -133,9 +136,13 @@ class KioskWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.view = PageView(self, tasks=tasks)
         self.view.swipe_enabled = self.settings.swipe
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.view)
+        #: The kiosk's own reach button ([reach] button), None when not configured.
+        self.reach_button: QPushButton | None = None
+        if config.reach.button:
+            self.reach_button = self._make_reach_button()
         self.view.tapped.connect(self.on_tap)
         self.view.swiped.connect(self.on_swipe)
         models = ShopperModels(self.session, recorder, self.navigation, self.language)
@@ -480,6 +487,9 @@ class KioskWindow(QWidget):
                 return True
             if action.name == SET_LANGUAGE:
                 self.set_language(action.params.get(LANGUAGE_PARAM, ""))
+            if action.name == REACH:
+                self.reach.toggle()
+                self._apply_reach()
             if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()
                 return True
@@ -508,12 +518,59 @@ class KioskWindow(QWidget):
             return
         self.view.show_page(self.language.page(page), "off", 0)
         self._apply_flags(page, fade=False)
+        if self.reach_button is not None:
+            self.reach_button.setText(self.language.text("reach", "Reach"))
         QTimer.singleShot(0, self._prepare_neighbours)
 
     def _back_to_default_language(self) -> None:
-        """The session is over: the next shopper starts in the config's language."""
+        """The session is over: the next shopper starts in the config's language, with
+        the page on the whole screen."""
         if self.language.reset():
             self._relabel()
+        if self.reach.off():
+            self._apply_reach()
+
+    # --- reach mode ------------------------------------------------------------------------
+
+    def _make_reach_button(self) -> QPushButton:
+        button = QPushButton(self.language.text("reach", "Reach"), self)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setStyleSheet(
+            "QPushButton { background: #1ba1e2; color: white; border-radius: 12px;"
+            " font-weight: bold; }"
+        )
+        button.clicked.connect(self._reach_tapped)
+        return button
+
+    def _reach_tapped(self) -> None:
+        """The kiosk's own reach button: a touch like any other, then reach on or off."""
+        page = self.page
+        if page is None or self.broken:
+            return
+        if self.session.touch():
+            self.recorder.session_start("touch", page)
+        self.still_there.sync()
+        on = self.reach.toggle()
+        self.recorder.action(page, "kiosk-reach-button", REACH, {"on": on})
+        self._apply_reach()
+
+    def _apply_reach(self) -> None:
+        """Put the page in the reach band (or back on the whole screen): the view gets the
+        window's part below the reach line and fits the page in it."""
+        self._layout.setContentsMargins(0, self.reach.line(self.height()), 0, 0)
+        self._layout.activate()
+        button = self.reach_button
+        if button is not None:
+            side = max(64, round(min(self.width(), self.height()) * 0.08))
+            button.setGeometry(side // 4, self.height() - side - side // 4, side * 2, side)
+            button.setText(self.language.text("reach", "Reach"))
+            button.raise_()
+        QTimer.singleShot(0, self._prepare_neighbours)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The reach line and the reach button follow the window's size."""
+        super().resizeEvent(event)
+        self._apply_reach()
 
     def on_swipe(self, direction: int) -> None:
         """A swipe: the next (+1) or previous (-1) sibling page."""
