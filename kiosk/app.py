@@ -564,20 +564,15 @@ def run(
     install_excepthook(kiosk)
     window = kiosk.start_window()
     # under systemd (Type=notify): READY=1 once the first page is painted, then the watchdog
-    # is petted from this thread's event loop, so a frozen screen is restarted
-    # storage, the camera, the uplink and the admin panel start behind the first page, right
-    # after READY=1
+    # is petted from this thread's event loop, so a frozen screen is restarted; storage, the
+    # camera, the uplink and the admin panel start right after READY=1, behind the first page
     watchdog = start_service_watchdog(
         window.view,
         lambda: f"showing {window.current_page()}",
         then=lambda: kiosk.start_behind(control=control),
     )
-    if start_page is not None and not window.open_page(start_page):
-        log.error(
-            "--start-page %s: no such page (ids and names: %s)",
-            start_page,
-            ", ".join(f"{p.id} {p.name!r}" for p in window.experience.pages),
-        )
+    if start_page is not None:
+        open_start_page(window, start_page)
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
@@ -603,6 +598,17 @@ def run(
         gc.collect()  # still on the UI thread
     log.info("kiosk stopped")
     return int(code)
+
+
+def open_start_page(window: KioskWindow, page: str) -> None:
+    """``--start-page``: open ``page`` (id or name) instead of attract; a page the experience
+    does not have is logged with the ones it has."""
+    if not window.open_page(page):
+        log.error(
+            "--start-page %s: no such page (ids and names: %s)",
+            page,
+            ", ".join(f"{p.id} {p.name!r}" for p in window.experience.pages),
+        )
 
 
 def save_screenshot(path: Path) -> None:
