@@ -1,0 +1,340 @@
+"""The data API: read-only HTTP (FastAPI) over the dashboards' figures, for the retailer's
+and the brands' own systems, and a page at ``/`` that charts them.
+
+- ``/v1/stores``, ``/v1/kiosks/{kiosk_id}/health``: the receiver's SQLite file
+  (:mod:`analytics.api_fleet`).
+- ``/v1/metrics/funnel``, ``traffic``, ``top-products``, ``pairs``: :mod:`analytics.queries`
+  over the lake or the receiver's file, one row per UTC day (per hour, per product, per
+  pair) between ``from`` and ``to`` (at most :data:`MAX_DAYS` days).
+- Every list is paginated (``limit`` up to 500, ``offset``); every request carries a Bearer
+  token of the config file (:mod:`analytics.api_auth`), which names the stores it reads (a
+  brand token also its products: it reads top products and pairs of those only) and its
+  rate (429 with ``Retry-After`` beyond it). CORS is off unless the config names origins.
+- Errors are ``{"detail": "<one line naming the parameter>"}``; ``/docs`` and
+  ``/openapi.json`` are FastAPI's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import duckdb
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+
+from analytics.api_auth import ApiConfig, RateLimiter, TokenEntry
+from analytics.api_fleet import FleetDatabase
+from analytics.api_models import (
+    MAX_LIMIT,
+    ErrorBody,
+    FunnelDay,
+    KioskHealthOut,
+    Page,
+    PairOut,
+    StoreOut,
+    TopProduct,
+    TrafficHour,
+)
+from analytics.queries import DashboardQueries
+
+log = logging.getLogger(__name__)
+
+#: The longest span of days one request may ask for.
+MAX_DAYS = 31
+#: The page at ``/`` and its script.
+WEB = Path(__file__).with_name("web")
+#: Every pair of a day is found (then paged): no day has more.
+PAIRS_CAP = 100_000
+
+Row = TypeVar("Row")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 429, 503)
+}
+
+
+@dataclass(frozen=True)
+class ApiParts:
+    """What the API reads, and its clock (UTC now) for the kiosks' health."""
+
+    config: ApiConfig
+    fleet: FleetDatabase
+    queries: DashboardQueries
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """``limit`` and ``offset`` of a list request."""
+
+    limit: int
+    offset: int
+
+    def page(self, rows: Sequence[Row]) -> dict[str, Any]:
+        """The page of ``rows`` as :class:`Page` fields."""
+        end = self.offset + self.limit
+        return {
+            "items": list(rows[self.offset : end]),
+            "total": len(rows),
+            "limit": self.limit,
+            "offset": self.offset,
+            "next_offset": end if end < len(rows) else None,
+        }
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 100,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> Paging:
+    """The paging parameters."""
+    return Paging(limit, offset)
+
+
+def days(
+    start: Annotated[dt.date, Query(alias="from", description="first UTC day, YYYY-MM-DD")],
+    end: Annotated[
+        dt.date | None, Query(alias="to", description="last UTC day (default: from)")
+    ] = None,
+) -> list[str]:
+    """The days from ``from`` to ``to``, both included."""
+    last = start if end is None else end
+    if last < start:
+        raise HTTPException(400, f"to: {last} is before from ({start})")
+    span = (last - start).days + 1
+    if span > MAX_DAYS:
+        raise HTTPException(400, f"to: {span} days asked for, at most {MAX_DAYS} at a time")
+    return [(start + dt.timedelta(days=n)).isoformat() for n in range(span)]
+
+
+def create_app(parts: ApiParts) -> FastAPI:
+    """The API's application (serve it with uvicorn)."""
+    app = FastAPI(
+        title="Retail Edge Kiosk data API",
+        version="1",
+        description="Read-only figures of the kiosk fleet. Authorization: Bearer <token>.",
+    )
+    app.state.parts = parts
+    app.state.limiter = RateLimiter()
+    if parts.config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(parts.config.cors_origins),
+            allow_methods=["GET"],
+            allow_headers=["Authorization"],
+        )
+    _add_error_handlers(app)
+    app.include_router(fleet_routes())
+    app.include_router(metric_routes())
+    app.mount("/web", StaticFiles(directory=WEB), name="web")
+    app.add_api_route("/", lambda: FileResponse(WEB / "index.html"), include_in_schema=False)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        if not errors:
+            return JSONResponse({"detail": f"bad request: {exc}"}, status_code=422)
+        first = errors[0]
+        where, *rest = first["loc"]
+        name = ".".join(str(part) for part in rest) or str(where)
+        got = f" (got {first['input']!r})" if first.get("input") else ""
+        text = f"{where} parameter {name!r}: {first['msg']}{got}"
+        return JSONResponse({"detail": text}, status_code=422)
+
+    async def unreadable(request: Request, exc: Exception) -> JSONResponse:
+        log.error("data API: %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": f"the figures cannot be read: {exc}"}, status_code=503)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(OSError, unreadable)
+    app.add_exception_handler(sqlite3.Error, unreadable)
+    app.add_exception_handler(duckdb.Error, unreadable)
+
+
+_bearer = HTTPBearer(auto_error=False, description="a token of the API's config file")
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TokenEntry:
+    """The request's token entry: 401 without a known token, 429 beyond its rate."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "Authorization: a Bearer token is needed", challenge)
+    parts: ApiParts = request.app.state.parts
+    entry = parts.config.find(credentials.credentials)
+    if entry is None:
+        raise HTTPException(401, "Authorization: this token is not known", challenge)
+    wait_s = request.app.state.limiter.take(entry)
+    if wait_s:
+        raise HTTPException(
+            429,
+            f"token {entry.name!r}: more than {entry.rate_per_minute} requests a minute;"
+            f" try again in {wait_s} s",
+            {"Retry-After": str(wait_s)},
+        )
+    return entry
+
+
+def api_parts(request: Request) -> ApiParts:
+    """The application's :class:`ApiParts`."""
+    parts: ApiParts = request.app.state.parts
+    return parts
+
+
+Caller = Annotated[TokenEntry, Depends(caller)]
+Parts = Annotated[ApiParts, Depends(api_parts)]
+Pages = Annotated[Paging, Depends(paging)]
+Days = Annotated[list[str], Depends(days)]
+StoreParam = Annotated[
+    str | None, Query(description="a store id; left out: the whole fleet (fleet tokens only)")
+]
+
+
+def scoped_store(entry: TokenEntry, store: str | None, parts: ApiParts) -> str | None:
+    """The store a request reads (None: the fleet), or 403/404 naming ``store``."""
+    if store is None:
+        if entry.every_store:
+            return None
+        if len(entry.stores) == 1:
+            return entry.stores[0]
+        raise HTTPException(
+            403, f"store: token {entry.name!r} reads {', '.join(entry.stores)}: name one"
+        )
+    if not entry.may_read(store):
+        raise HTTPException(403, f"store: token {entry.name!r} may not read {store!r}")
+    if store not in {row.store_id for row in parts.fleet.stores()}:
+        raise HTTPException(404, f"store: no batches from {store!r} have been received")
+    return store
+
+
+def not_for_brands(entry: TokenEntry, what: str) -> None:
+    """403 for a brand token asking for a figure that is not about its products."""
+    if entry.brand:
+        raise HTTPException(
+            403,
+            f"{what}: token {entry.name!r} is a brand's and reads its products' figures only"
+            " (/v1/metrics/top-products, /v1/metrics/pairs)",
+        )
+
+
+def fleet_routes() -> APIRouter:
+    """``/v1/stores`` and ``/v1/kiosks/{kiosk_id}/health``."""
+    router = APIRouter(prefix="/v1", tags=["fleet"], responses=ERRORS)
+
+    @router.get("/stores", response_model=Page[StoreOut])
+    def stores(entry: Caller, parts: Parts, pages: Pages) -> dict[str, Any]:
+        """The stores the token reads that have sent batches, by id."""
+        rows = [asdict(r) for r in parts.fleet.stores() if entry.may_read(r.store_id)]
+        return pages.page(rows)
+
+    @router.get("/kiosks/{kiosk_id}/health", response_model=KioskHealthOut)
+    def health(
+        kiosk_id: str, entry: Caller, parts: Parts, store: StoreParam = None
+    ) -> dict[str, Any]:
+        """A kiosk's health from its batches; ``store`` when the id is in several stores."""
+        not_for_brands(entry, "health")
+        if store is None:
+            found = [s for s in parts.fleet.kiosk_stores(kiosk_id) if entry.may_read(s)]
+            if len(found) > 1:
+                raise HTTPException(
+                    400, f"store: kiosk {kiosk_id!r} is in {', '.join(found)}: name one"
+                )
+            store = found[0] if found else None
+        elif not entry.may_read(store):
+            raise HTTPException(403, f"store: token {entry.name!r} may not read {store!r}")
+        report = None if store is None else parts.fleet.health(store, kiosk_id, parts.now())
+        if report is None:
+            raise HTTPException(404, f"kiosk_id: no batches from {kiosk_id!r} in the stores read")
+        return asdict(report)
+
+    return router
+
+
+def metric_routes() -> APIRouter:
+    """``/v1/metrics/...``: the figures of :mod:`analytics.queries`, per day."""
+    router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=ERRORS)
+    _add_store_figures(router)
+    _add_product_figures(router)
+    return router
+
+
+def _add_store_figures(router: APIRouter) -> None:
+    """The funnel and the traffic: a store's (or the fleet's) figures, not for brands."""
+
+    @router.get("/funnel", response_model=Page[FunnelDay])
+    def funnel(
+        entry: Caller, parts: Parts, pages: Pages, dates: Days, store: StoreParam = None
+    ) -> dict[str, Any]:
+        """The presence-to-touch funnel of each day."""
+        not_for_brands(entry, "funnel")
+        where = scoped_store(entry, store, parts)
+        rows = [{"date": d, **asdict(parts.queries.funnel(d, where))} for d in dates]
+        return pages.page(rows)
+
+    @router.get("/traffic", response_model=Page[TrafficHour])
+    def traffic(
+        entry: Caller, parts: Parts, pages: Pages, dates: Days, store: StoreParam = None
+    ) -> dict[str, Any]:
+        """Events, sessions and touches of each UTC hour of each day."""
+        not_for_brands(entry, "traffic")
+        where = scoped_store(entry, store, parts)
+        rows = [
+            {"date": d, **asdict(hour)}
+            for d in dates
+            for hour in parts.queries.traffic_by_hour(d, where)
+        ]
+        return pages.page(rows)
+
+
+def _add_product_figures(router: APIRouter) -> None:
+    """Top products and pairs: a brand token sees its own products in them."""
+
+    @router.get("/top-products", response_model=Page[TopProduct])
+    def top_products(
+        entry: Caller,
+        parts: Parts,
+        pages: Pages,
+        dates: Days,
+        store: StoreParam = None,
+        share: Annotated[float, Query(gt=0, le=1, description="top share of products")] = 0.1,
+    ) -> dict[str, Any]:
+        """Each day's top ``share`` of the products (a brand: those of them that are its)."""
+        where = scoped_store(entry, store, parts)
+        rows = [
+            {"date": d, "rank": rank, "sku": p.sku, "interactions": p.interactions}
+            for d in dates
+            for rank, p in enumerate(parts.queries.top_products(d, where, share=share), 1)
+            if entry.skus is None or p.sku in entry.skus
+        ]
+        return pages.page(rows)
+
+    @router.get("/pairs", response_model=Page[PairOut])
+    def pairs(
+        entry: Caller,
+        parts: Parts,
+        pages: Pages,
+        dates: Days,
+        store: StoreParam = None,
+        min_support: Annotated[float, Query(ge=0, le=1, description="least support")] = 0.01,
+    ) -> dict[str, Any]:
+        """Each day's products seen together, strongest first (a brand: its own pairs)."""
+        where = scoped_store(entry, store, parts)
+        rows = [
+            {"date": d, **asdict(p)}
+            for d in dates
+            for p in parts.queries.pairs(d, where, min_support=min_support, limit=PAIRS_CAP)
+            if entry.skus is None or (p.a in entry.skus and p.b in entry.skus)
+        ]
+        return pages.page(rows)

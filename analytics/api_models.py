@@ -1,0 +1,96 @@
+"""The data API's response bodies, as OpenAPI documents them (``/openapi.json``, ``/docs``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+Item = TypeVar("Item")
+
+#: The most items one page holds.
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: ``next_offset`` asks for the next (null on the last page)."""
+
+    items: list[Item]
+    total: int = Field(description="items in the whole list")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="the offset of the next page; null at the end")
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, in one line naming the parameter or the resource."""
+
+    detail: str
+
+
+class StoreOut(BaseModel):
+    """A store that has sent batches to the receiver."""
+
+    store_id: str
+    kiosks: int = Field(description="kiosks that have sent batches")
+    last_seen: str = Field(description="when the receiver last landed a batch of it (UTC)")
+
+
+class KioskHealthOut(BaseModel):
+    """A kiosk's health from the batches the receiver landed (status messages stay on the
+    broker)."""
+
+    store_id: str
+    kiosk_id: str
+    last_seen: str = Field(description="when the receiver last landed a batch of it (UTC)")
+    last_event_ts: str | None = Field(description="the newest event's own time")
+    quiet_s: float = Field(description="seconds since last_seen")
+    batches_24h: int
+    events_24h: int = Field(description="new events landed in the last 24 hours")
+    redelivered_batches_24h: int = Field(description="batches that brought an event again")
+    quarantined_events_24h: int = Field(description="events that failed the schemas, waiting")
+
+
+class FunnelDay(BaseModel):
+    """A UTC day's presence-to-touch funnel (analytics.queries: presence episodes, then
+    shoppers)."""
+
+    date: dt.date
+    passed: int
+    approached: int
+    engaged: int
+    shoppers: int
+    touched: int
+    viewed_product: int
+
+
+class TrafficHour(BaseModel):
+    """One UTC hour of a day: events, sessions started, touches."""
+
+    date: dt.date
+    hour: int
+    events: int
+    sessions: int
+    touches: int
+
+
+class TopProduct(BaseModel):
+    """A product among the day's top ``share`` by interactions."""
+
+    date: dt.date
+    rank: int = Field(description="1 for the busiest product of the day")
+    sku: str
+    interactions: int
+
+
+class PairOut(BaseModel):
+    """Products seen in the same sessions of a day (the rule a -> b)."""
+
+    date: dt.date
+    a: str
+    b: str
+    sessions: int
+    support: float
+    confidence: float
+    lift: float
