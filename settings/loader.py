@@ -8,8 +8,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-import platformdirs
-import tomli_w
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from settings.model import KioskConfig, ResolvedPath
@@ -228,6 +226,8 @@ def _fill_data_defaults(config: KioskConfig, resolved: dict[tuple[str, str], Res
         ("storage", "database"): "<data_dir>/events.sqlite",
     }
     if paths.data_dir is None:
+        import platformdirs  # only then: a kiosk's config names its data folder (issue 17)
+
         paths.data_dir = Path(platformdirs.user_data_dir(APP_NAME))
     if paths.log_dir is None:
         paths.log_dir = paths.data_dir / "logs"
@@ -267,6 +267,8 @@ def _read_secret_files(config: KioskConfig, where: str) -> None:
 def render_config(config: KioskConfig) -> str:
     """The effective config as TOML, secrets masked (for ``kiosk --print-config``)."""
     data = config.model_dump(mode="python", exclude_none=True)
+
+    import tomli_w  # for --print-config only, not at every start (issue 17)
 
     header = f"# effective config, from {config.source}\n" if config.source else ""
     return header + tomli_w.dumps(_toml_table(data)) + describe_paths(config)

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from benchmarks.boot import kiosk_config
 
-#: Libraries a kiosk does not need to paint its first page (about 1 s of imports in all).
+#: Libraries a kiosk does not need to paint its first page (about 1 s of imports in all;
+#: platformdirs only when the config names no data folder, tomli_w for --print-config).
 HEAVY = (
-    "sqlalchemy", "redis", "jsonschema", "numpy", "cv2", "paho", "segno", "kiosk.admin.controller"
+    "sqlalchemy", "redis", "jsonschema", "numpy", "cv2", "paho", "segno", "kiosk.admin.controller",
+    "platformdirs", "tomli_w",
 )  # fmt: skip
 
 CHILD = """
@@ -71,5 +73,5 @@ def test_the_first_page_is_painted_before_storage_and_camera_libraries_load(
     # no uplink, so no MQTT
     assert seen[1] == [
         "kiosk parts: event log on, presence on, uplink off",
-        ["kiosk.admin.controller", "numpy", "redis", "sqlalchemy"],
+        ["kiosk.admin.controller", "numpy", "platformdirs", "redis", "sqlalchemy"],
     ]
