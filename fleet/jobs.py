@@ -153,6 +153,9 @@ class JobsAgent:
         self._client: Any = None
         #: a start-next was sent and not answered yet (one at a time: no job runs twice)
         self._asking = False
+        #: a restart was asked for: no job runs until the kiosk has restarted (the restart
+        #: job itself would come back from start-next, still IN_PROGRESS, and end too soon)
+        self._restarting = False
         self._done: set[str] = set()
         self._answers: dict[str, threading.Event] = {}
         self._handlers: dict[str, Callable[[Job], dict[str, str]]] = {
@@ -290,7 +293,7 @@ class JobsAgent:
         from awscrt import mqtt
         from awsiot import iotjobs
 
-        if self._asking or self._stop.is_set():
+        if self._asking or self._restarting or self._stop.is_set():
             return
         self._asking = True
         request = iotjobs.StartNextPendingJobExecutionRequest(
@@ -456,6 +459,7 @@ class JobsAgent:
             return {"step": "restarted"}
         self._wait_for_safe_moment(job)
         self._update(job, "IN_PROGRESS", {"step": "restarting"}, wait=True)
+        self._restarting = True
         self.hooks.restart(f"job {job.job_id}")
         raise _Stopped
 

@@ -21,6 +21,7 @@ from localservers import Mosquitto, TestPki
 from tests.fleet.bundle_support import HttpsServer, Signed, https_server, send_bytes, signed_bundle
 from tests.fleet.jobs_support import PNG, THING, FakeHooks, at_step, endpoint, final
 from tests.fleet.test_jobs_service import service
+from tests.support.waiting import wait_until
 
 __all__ = ["service"]  # the fixture, imported for the tests here
 
@@ -192,21 +193,27 @@ def test_set_log_level_applies_to_the_process(kiosk: Kiosk, service: JobService)
 
 
 def test_restart_waits_for_the_session_and_succeeds_after_the_restart(
-    kiosk: Kiosk, service: JobService, mosquitto_tls: Mosquitto, test_pki: TestPki
-) -> None:
+    kiosk: Kiosk, service: JobService, server: HttpsServer, mosquitto_tls: Mosquitto,
+    test_pki: TestPki,
+) -> None:  # fmt: skip
     kiosk.hooks.session_open.set()
+    kiosk.hooks.png = b"not the restarted kiosk's screen"
     service.create_job(THING, "restart", {"operation": "restart"})
+    url = server.url("/shot.png")
+    service.create_job(THING, "shot", {"operation": "screenshot", "url": url})
     at_step(service, "restart", "waiting for the shopper session")
     assert kiosk.hooks.restarts == []
     kiosk.hooks.session_open.clear()
-    at_step(service, "restart", "restarting")
+    wait_until(lambda: kiosk.hooks.restarts == ["job restart"], "the restart to be asked for")
     kiosk.agent.stop()
-    assert kiosk.hooks.restarts == ["job restart"]
-    # the kiosk came back: the job still IN_PROGRESS is resumed and ends
-    again = JobsAgent(endpoint(mosquitto_tls.port, test_pki), kiosk.hooks, kiosk.agent.setup)
+    # the kiosk came back: the job still IN_PROGRESS ends, then the next one runs (not before)
+    hooks = FakeHooks()
+    again = JobsAgent(endpoint(mosquitto_tls.port, test_pki), hooks, kiosk.agent.setup)
     again.start()
     try:
         assert final(service, "restart").status_details == {"step": "restarted"}
-        assert kiosk.hooks.restarts == ["job restart"]
+        assert final(service, "shot").status == "SUCCEEDED"
+        assert server.uploads["/shot.png"] == PNG
+        assert hooks.restarts == []
     finally:
         again.stop()
