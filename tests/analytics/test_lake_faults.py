@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -25,6 +26,7 @@ from tests.analytics.conftest import (
 )
 from tests.storage.test_spill import disk  # a small tmpfs of the test's own
 from tests.support.waiting import wait_until
+from tests.uplink.test_receiver import publish
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = 5
@@ -48,13 +50,50 @@ def newest(db: Path) -> int:
         return int(conn.execute("SELECT max(rowid) FROM events").fetchone()[0])
 
 
-def receive(mosquitto: Mosquitto, db: Path, root: Path) -> subprocess.Popen[bytes]:
+def receive(mosquitto: Mosquitto, db: Path, root: Path, *options: str) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "uplink.receiver_cli",
         "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--db", str(db),
-        "--lake", str(root), "--lake-file-rows", "500", "--progress-s", "0",
+        "--lake", str(root), "--lake-file-rows", "500", "--progress-s", "0", *options,
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
+
+
+def test_kiosk_receive_puts_published_batches_in_the_lake_once(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    db, root = tmp_path / "received.sqlite", tmp_path / "lake"
+    first, second = shop_events(stores=2, kiosks=1, per_kiosk=40)
+    process = receive(mosquitto, db, root, "--lake-file-age-s", "0.5", "--progress-s", "0.1")
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.decode().rstrip() for line in process.stderr or ()),
+        daemon=True,
+    )
+    reader.start()
+    try:
+        wait_until(
+            lambda: any("messages" in x and "not connected" not in x for x in lines),
+            what="the receiver connected",
+        )
+        topic = "retail/{}/kiosk-00/events"
+        publish(mosquitto.port, [
+            (topic.format("store-001"), batch_bytes(second, "b-2")),  # the newer first
+            (topic.format("store-000"), batch_bytes(first, "b-1")),
+            (topic.format("store-000"), batch_bytes(first, "b-1")),  # delivered twice
+            (topic.format("store-000"), batch_bytes(first[10:30], "b-3")),  # again, in another
+        ])  # fmt: skip
+        # the time bound closes the files while the receiver runs
+        wait_until(lambda: any("lake: 80 events in 2 files" in x for x in lines), what="files")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        reader.join(10)
+    assert process.returncode == 0, "\n".join(lines)
+    assert "4 messages, 140 events (80 new, 60 duplicate)" in lines[-1]
+    assert "; lake: 80 events in 2 files, 0 waiting" in lines[-1]
+    assert sorted(read_lake(root).column("event_id").to_pylist()) == landed_ids(db)
 
 
 def test_a_receiver_killed_mid_write_leaves_no_torn_file_and_loses_nothing(
