@@ -84,10 +84,18 @@ class Untranslated:
 
 
 def untranslated(experience: Experience) -> list[Untranslated]:
-    """Per language of :func:`languages_of` (in that order), the shapes whose label shows
-    text and has no translation in it, in page and drawing order."""
+    """Per language some label is translated into (sorted), the shapes whose label shows
+    text and has no translation in it, in page and drawing order. A language only a picker
+    names is the drawing's own (its labels as drawn, e.g. the "English" button of a drawing
+    written in English): nothing is missing in it."""
+    translated = {
+        language
+        for page in experience.pages
+        for element in page.elements
+        for language in element.translations
+    }
     missing: list[Untranslated] = []
-    for language in languages_of(experience):
+    for language in sorted(translated):
         for page in experience.pages:
             missing.extend(
                 Untranslated(language, page, element)

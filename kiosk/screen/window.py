@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QEvent, QFileSystemWatcher, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QColor, QKeyEvent, QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from designer_import import Finding, load_experience
@@ -71,6 +71,8 @@ RETRY_MS = 15_000
 #: one on a lane of their own, so that a reload never waits behind one.
 LOAD_LANE = "experience-load"
 KEEP_LANE = "experience-keep"
+#: The window's colour above the page in reach mode.
+REACH_BACKDROP = "#1d2733"
 #: Keys that would leave or close the kiosk on a desktop.
 ESCAPE_KEYS = (
     QKeySequence.StandardKey.Close,
@@ -133,6 +135,11 @@ class KioskWindow(QWidget):
         self._watcher: QFileSystemWatcher | None = None
         self._poll: QTimer | None = None
         self.setWindowTitle("Retail Edge Kiosk")
+        # what shows above the page in reach mode: a calm dark band, not the desktop grey
+        backdrop = self.palette()
+        backdrop.setColor(QPalette.ColorRole.Window, QColor(REACH_BACKDROP))
+        self.setPalette(backdrop)
+        self.setAutoFillBackground(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.view = PageView(self, tasks=tasks)
         self.view.swipe_enabled = self.settings.swipe
@@ -535,10 +542,6 @@ class KioskWindow(QWidget):
     def _make_reach_button(self) -> QPushButton:
         button = QPushButton(self.language.text("reach", "Reach"), self)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.setStyleSheet(
-            "QPushButton { background: #1ba1e2; color: white; border-radius: 12px;"
-            " font-weight: bold; }"
-        )
         button.clicked.connect(self._reach_tapped)
         return button
 
@@ -563,6 +566,10 @@ class KioskWindow(QWidget):
         if button is not None:
             side = max(64, round(min(self.width(), self.height()) * 0.08))
             button.setGeometry(side // 4, self.height() - side - side // 4, side * 2, side)
+            button.setStyleSheet(
+                "QPushButton { background: #1ba1e2; color: white; border-radius: 12px;"
+                f" font-weight: bold; font-size: {side // 3}px; }}"
+            )
             button.setText(self.language.text("reach", "Reach"))
             button.raise_()
         QTimer.singleShot(0, self._prepare_neighbours)
