@@ -190,8 +190,20 @@ class LakeJournal:
         return int(row[0]), int(newest[0]), pending
 
     def begin(self, after: int, limit: int) -> Flush | None:
-        """Record the next flush: up to ``limit`` rows after rowid ``after`` (None: none)."""
+        """Record the next flush: up to ``limit`` rows after rowid ``after`` (None: none).
+        :class:`LakeError` when the journal moved on since ``after`` was read (another
+        writer fills the same lake from the same file: its rows would be written twice)."""
         with self._transaction("record a lake flush in") as db:
+            now = db.execute(
+                "SELECT coalesce(max(last_rowid), 0), count(*) - count(done_at) "
+                "FROM lake_flushes WHERE lake = ?",
+                (self.lake,),
+            ).fetchone()
+            if tuple(now) != (after, 0):
+                raise LakeError(
+                    f"another writer is filling {self.lake} from {self.database}: "
+                    "run one lake writer per lake and receiver database"
+                )
             row = db.execute(
                 "SELECT max(rowid) FROM (SELECT rowid FROM events WHERE rowid > ? "
                 "ORDER BY rowid LIMIT ?)",

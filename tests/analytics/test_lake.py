@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.lake import LakeBounds, LakeJournal, LakeWriter
+from analytics.lake import LakeBounds, LakeError, LakeJournal, LakeWriter
 from analytics.lake_table import LAKE_SCHEMA
 from analytics.lake_target import LocalLake, open_lake
 from tests.analytics.conftest import (
@@ -254,3 +254,20 @@ def test_the_lake_reading_the_landing_table_does_not_hold_back_the_receiver(
         assert landed.new == 5
     finally:
         journal.close()
+
+
+def test_a_second_writer_filling_the_same_lake_is_refused_before_it_writes_twice(
+    tmp_path: Path,
+) -> None:
+    db, root = tmp_path / "received.sqlite", tmp_path / "lake"
+    land(db, [batch_bytes(make_events(30), "b-1")])
+    first, second = (LakeJournal(db, root.as_uri()) for _ in range(2))
+    try:
+        watermark, _, pending = second.state()
+        assert (watermark, pending) == (0, None)
+        assert first.begin(0, 10) is not None  # the first writer records its flush ...
+        with pytest.raises(LakeError, match="another writer is filling file://"):
+            second.begin(watermark, 10)  # ... and the second, from what it read before
+    finally:
+        first.close()
+        second.close()
