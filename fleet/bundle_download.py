@@ -17,7 +17,8 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -86,25 +87,35 @@ def download_bundle(
         urllib.request.HTTPSHandler(context=context), _HttpsOnlyRedirects()
     )
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    try:
-        with opener.open(request, timeout=limits.timeout) as response:
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > expected_size:
-                raise BundleRefused(
-                    f"{where}: offers {declared} bytes, more than the expected {expected_size}"
-                )
-            received = _save(response, destination, where, expected_size, limits, progress)
-    except urllib.error.HTTPError as exc:
-        raise DeploymentFailed(f"{where}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise DeploymentFailed(f"{where}: {_network_reason(exc.reason)}") from None
-    except (TimeoutError, ssl.SSLError, ConnectionError, http.client.HTTPException) as exc:
-        raise DeploymentFailed(f"{where}: {_network_reason(exc)}") from None
+    with (
+        network_errors(where, DeploymentFailed),
+        opener.open(request, timeout=limits.timeout) as response,
+    ):
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > expected_size:
+            raise BundleRefused(
+                f"{where}: offers {declared} bytes, more than the expected {expected_size}"
+            )
+        received = _save(response, destination, where, expected_size, limits, progress)
     if received < expected_size:
         raise DeploymentFailed(
             f"{where}: the download ended after {received} of {expected_size} bytes"
         )
     log.info("downloaded %s (%d bytes)", where, received)
+
+
+@contextmanager
+def network_errors(where: str, error: type[Exception]) -> Iterator[None]:
+    """Turn what urllib raises for an HTTP status, the network, TLS or a timeout into
+    ``error`` with one line naming ``where`` (a URL as :func:`shown_url` gives it)."""
+    try:
+        yield
+    except urllib.error.HTTPError as exc:
+        raise error(f"{where}: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise error(f"{where}: {_network_reason(exc.reason)}") from None
+    except (TimeoutError, ssl.SSLError, ConnectionError, http.client.HTTPException) as exc:
+        raise error(f"{where}: {_network_reason(exc)}") from None
 
 
 def _network_reason(reason: object) -> str:

@@ -8,17 +8,15 @@ presigned URL it is a credential).
 
 from __future__ import annotations
 
-import http.client
 import io
 import logging
 import ssl
 import tarfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fleet.bundle_download import shown_url
+from fleet.bundle_download import network_errors, shown_url
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +43,8 @@ def upload(
         url, data=data, method="PUT",
         headers={"Content-Type": content_type, "Content-Length": str(len(data))},
     )  # fmt: skip
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        raise UploadFailed(f"{where}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise UploadFailed(f"{where}: {exc.reason}") from None
-    except (TimeoutError, ssl.SSLError, ConnectionError, http.client.HTTPException) as exc:
-        raise UploadFailed(f"{where}: {exc}") from None
+    with network_errors(where, UploadFailed), opener.open(request, timeout=timeout) as response:
+        response.read()
     log.info("uploaded %d bytes to %s", len(data), where)
 
 

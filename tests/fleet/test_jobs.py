@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fleet.aws_jobs import JobService
 from fleet.bundles import BundleStore
+from fleet.job_upload import UploadFailed, upload
 from fleet.jobs import JobsAgent, JobsSetup
 from localservers import Mosquitto, TestPki
 from tests.fleet.bundle_support import HttpsServer, Signed, https_server, send_bytes, signed_bundle
@@ -217,3 +218,16 @@ def test_restart_waits_for_the_session_and_succeeds_after_the_restart(
         assert hooks.restarts == []
     finally:
         again.stop()
+
+
+def test_an_upload_to_a_server_the_kiosk_does_not_trust_fails_in_one_line(
+    server: HttpsServer,
+) -> None:
+    url = server.url("/shot.png?X-Amz-Signature=s3cr3t")
+    with pytest.raises(UploadFailed) as failed:
+        upload(url, PNG, "image/png")  # the system's authorities: not the test CA
+    assert str(failed.value) == (
+        f"https://127.0.0.1:{server.port}/shot.png: the server's certificate is not trusted "
+        "(unable to get local issuer certificate)"
+    )
+    assert server.uploads == {}
