@@ -293,7 +293,10 @@ class JobsAgent:
         from awscrt import mqtt
         from awsiot import iotjobs
 
-        if self._asking or self._restarting or self._stop.is_set():
+        if self._restarting:
+            log.info("fleet jobs: no further job until the kiosk has restarted")
+            return
+        if self._asking or self._stop.is_set():
             return
         self._asking = True
         request = iotjobs.StartNextPendingJobExecutionRequest(

@@ -195,8 +195,9 @@ def test_set_log_level_applies_to_the_process(kiosk: Kiosk, service: JobService)
 
 def test_restart_waits_for_the_session_and_succeeds_after_the_restart(
     kiosk: Kiosk, service: JobService, server: HttpsServer, mosquitto_tls: Mosquitto,
-    test_pki: TestPki,
+    test_pki: TestPki, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO, logger="fleet.jobs")
     kiosk.hooks.session_open.set()
     kiosk.hooks.png = b"not the restarted kiosk's screen"
     service.create_job(THING, "restart", {"operation": "restart"})
@@ -206,6 +207,9 @@ def test_restart_waits_for_the_session_and_succeeds_after_the_restart(
     assert kiosk.hooks.restarts == []
     kiosk.hooks.session_open.clear()
     wait_until(lambda: kiosk.hooks.restarts == ["job restart"], "the restart to be asked for")
+    paused = "fleet jobs: no further job until the kiosk has restarted"
+    wait_until(lambda: paused in caplog.messages, "the agent to pause until the restart")
+    assert service.execution(THING, "restart").status_details == {"step": "restarting"}
     kiosk.agent.stop()
     # the kiosk came back: the job still IN_PROGRESS ends, then the next one runs (not before)
     hooks = FakeHooks()
