@@ -93,8 +93,8 @@ function hourChart(target, hours) {
     "aria-label": "traffic by hour", "data-chart": "traffic" });
   hours.forEach((hour, index) => {
     const x = index * step + 2;
-    const tall = ((base - 10) * hour.events) / most;
-    const touches = ((base - 10) * hour.touches) / most;
+    const tall = ((base - 24) * hour.events) / most;
+    const touches = ((base - 24) * hour.touches) / most;
     const column = element("rect", { class: "bar", x, y: base - tall, width: step - 4, height: tall });
     column.appendChild(element("title", {}, `${index}:00 ${hour.events} events, ${hour.touches} touches`));
     svg.appendChild(column);
@@ -102,6 +102,8 @@ function hourChart(target, hours) {
       height: touches }));
     if (index % 3 === 0) svg.appendChild(element("text", { x, y: base + 15 }, String(index)));
   });
+  svg.appendChild(element("text", { class: "value", x: width - 4, y: 10, "text-anchor": "end" },
+    `busiest hour: ${most.toLocaleString("en")} events`));
   target.appendChild(svg);
 }
 
@@ -192,7 +194,9 @@ async function show(event) {
       everyItem("/v1/metrics/pairs", params, token),
     ]);
     const failed = asked.filter((answer) => answer.status === "rejected");
-    if (failed.length === asked.length) throw failed[0].reason;
+    if (failed.length === asked.length) {
+      throw new ApiError([...new Set(failed.map((answer) => answer.reason.message))].join("\n"));
+    }
     // a figure this token may not read (a brand's token: funnel, traffic) says so in its place
     const draw = [showFunnel, showTop, showTraffic, showPairs];
     const places = ["funnel", "top", "traffic", "pairs"];
