@@ -33,6 +33,7 @@ from designer_import.model import (
     RejectedLink,
     ShapeKind,
 )
+from designer_import.readability import readability_problems
 from designer_import.stencils import is_drawn, left_out_options, library_name
 
 log = logging.getLogger(__name__)
@@ -306,6 +307,8 @@ def _page_findings(
     for element in page.elements:
         _element_findings(element, check)
     _undrawn_shapes(check)
+    for problem in readability_problems(page, target):  # small-text, low-contrast
+        check.add("warning", problem.code, problem.element, problem.message, problem.fix)
     return check.out
 
 

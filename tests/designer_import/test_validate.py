@@ -32,7 +32,12 @@ def test_every_problem_in_problems_drawio_is_found(fixtures: Path) -> None:
     assert found["no-attract-page"] == {None}
     assert found["unreachable-page"] == {None}
     assert [f.page for f in findings if f.code == "unreachable-page"] == ["Orphan"]
-    assert summary(findings) == (6, 9)
+    # the huge picture makes the page's content twice the screen: its 12 px labels show at 6
+    assert {f.cell_id for f in findings if f.code == "small-text"} == {
+        "dangling", "missing-file", "broken-data", "script", "tiny", "webfont", "formula",
+        "aws", "no-sku", "html-link", "bad-action",
+    }  # fmt: skip
+    assert summary(findings) == (6, 20)
     # Errors come first.
     severities = [f.severity for f in findings]
     assert severities == sorted(severities, key=lambda s: s != "error")
@@ -62,7 +67,10 @@ def test_features_drawio_warns_only_about_what_it_uses(fixtures: Path) -> None:
         "external-link",
         "ignored-link-step",
         "web-image",
+        "small-text",
     }
+    # draw.io's connector labels are 11 px by default: below the 12 px a kiosk needs
+    assert found["small-text"] == {"e1-label", "e2"}
     assert found["web-image"] == {"webpic", "libpic"}
 
 
