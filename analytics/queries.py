@@ -363,7 +363,12 @@ class DashboardQueries:
         ``busiest`` products (None: every product), by second and product."""
         limit = len(skus) if skus else busiest
         params = {"skus": list(skus), "busiest": limit if limit is not None else 2**62}
-        return list(map(ProductRate._make, self._rows(date, store_id, _RATES, params)))
+        with self._lock:
+            self._day(date, store_id)
+            table = self._db.sql(_RATES, params=params).to_arrow_table()
+        # column by column through Arrow: about half the time of DuckDB's Python rows
+        columns = (table.column(index).to_pylist() for index in range(table.num_columns))
+        return list(map(ProductRate._make, zip(*columns, strict=True)))
 
     def close(self) -> None:
         """Close the DuckDB connection."""
