@@ -5,6 +5,7 @@ paging, tokens hashed at rest, the rate limit, CORS and clear messages."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from analytics.api import ApiParts, create_app
 from analytics.api_auth import ApiConfigError, load_api_config, token_digest
-from analytics.api_cli import token_entry
+from analytics.api_cli import main, token_entry
+from analytics.api_fleet import FleetDatabase
+from analytics.lake_target import LocalLake
+from analytics.queries import DashboardQueries, LakeSource
 from tests.analytics.api_support import (
     BRAND,
     BRAND_SKUS,
@@ -268,3 +273,40 @@ def test_the_api_is_documented_by_openapi(client: TestClient) -> None:
     assert {p["name"] for p in funnel["parameters"]} == {"from", "to", "store", "limit", "offset"}
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_corrupt_lake_file_is_a_503_naming_it(tmp_path: Path, fleet: LandedFleet) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(fleet.db.parent / "lake", lake)
+    [broken, *_] = sorted(lake.glob(f"events/date={DAYS[0]}/store=store-001/part-*.parquet"))
+    broken.write_bytes(b"PAR1 this is no longer a Parquet file PAR1")
+    queries = DashboardQueries(LakeSource(LocalLake(lake)))
+    parts = ApiParts(config(), FleetDatabase(fleet.db), queries)
+    try:
+        with TestClient(create_app(parts)) as client:
+            where = {"from": DAYS[0], "store": "store-001"}
+            answer = client.get("/v1/metrics/funnel", params=where, headers=bearer(FLEET))
+            assert answer.status_code == 503
+            assert answer.json()["detail"].startswith("the figures cannot be read: ")
+            assert str(broken) in answer.json()["detail"]
+            # the other store's files still answer
+            other = client.get(
+                "/v1/metrics/funnel", params={**where, "store": "store-002"}, headers=bearer(FLEET)
+            )
+            assert other.status_code == 200
+    finally:
+        queries.close()
+
+
+def test_the_command_names_a_missing_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "api.toml"
+    assert main(["serve", "--config", str(missing), "--db", str(tmp_path / "x.sqlite")]) == 2
+    assert capsys.readouterr().err == (
+        f"kiosk-analytics-api: cannot read {missing}: No such file or directory\n"
+    )
+    assert main(["new-token", "--name", "hq", "--store", "*"]) == 0
+    out, err = capsys.readouterr()
+    token = err.rsplit(": ", 1)[1].strip()
+    assert f'sha256 = "{token_digest(token)}"' in out and token not in out
