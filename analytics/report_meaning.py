@@ -102,7 +102,8 @@ def health_meaning(kiosks: tuple[KioskHealth, ...]) -> str:
         return "No kiosk of this store has sent any event this day or on the days compared."
     quiet = [kiosk.kiosk_id for kiosk in kiosks if not kiosk.events]
     if quiet:
-        return f"No event at all from {', '.join(quiet)}: check that it is on and connected."
+        check = "it is" if len(quiet) == 1 else "they are"
+        return f"No event at all from {', '.join(quiet)}: check that {check} on and connected."
     rebooted = [f"{kiosk.kiosk_id} ({kiosk.reboots})" for kiosk in kiosks if kiosk.reboots]
     longest = max(kiosk.longest_delay_s or 0.0 for kiosk in kiosks)
     line = f"All {len(kiosks)} kiosks sent events; the longest delivery delay was {delay(longest)}"
