@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from fleet.bundle_errors import BundleError
+from fleet.bundle_errors import BundleError, BundleRefused
 from fleet.bundles import ActiveBundle, BundleOffer, BundleStore
 from fleet.job_upload import UploadFailed, pack_logs, upload
 from fleet.shadow import ShadowEndpoint
@@ -410,7 +410,10 @@ class JobsAgent:
     # -- the operations -----------------------------------------------------------------------
 
     def _deploy(self, job: Job) -> dict[str, str]:
-        offer = BundleOffer.from_json(job.document.get("bundle"), f"job {job.job_id}")
+        try:
+            offer = BundleOffer.from_json(job.document.get("bundle"), f"job {job.job_id}")
+        except BundleRefused as exc:  # the document, not the bundle: nothing was fetched
+            raise JobRefused(str(exc)) from None
         grace = _grace(job.document, self.setup.grace_s)
         store = self.setup.bundles
         self._update(job, "IN_PROGRESS", {"step": "downloading", "bundle": offer.bundle_id})

@@ -144,6 +144,11 @@ def test_a_job_the_kiosk_does_not_know_is_rejected_with_a_reason(
     assert execution.status_details["reason"].startswith("unknown operation 'format-disk'")
     service.create_job(THING, "quiet", {"operation": "set-log-level", "level": "LOUD"})
     assert final(service, "quiet").status == "REJECTED"
+    service.create_job(THING, "no-bundle", {"operation": "deploy-experience"})
+    assert final(service, "no-bundle").status_details == {
+        "reason": "job no-bundle: the bundle must be a JSON object"
+    }
+    assert final(service, "no-bundle").status == "REJECTED"
 
 
 def test_a_screenshot_is_a_png_put_to_the_presigned_url(
