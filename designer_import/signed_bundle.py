@@ -32,7 +32,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from designer_import.bundle import ASSETS, MANIFEST
 from designer_import.errors import DrawioError
+from settings.overlay import write_atomically as write_atomically  # moved to settings
 
 SIGNATURE_FORMAT = "retail-edge-kiosk.bundle-signature"
 SIGNATURE_VERSION = 1
@@ -185,21 +185,6 @@ def pack_bundle(bundle: Path, archive: Path) -> Path:
             packed.writestr(info, member.read_bytes())
     write_atomically(archive, buffer.getvalue(), mode=0o644)
     return archive
-
-
-def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed over it (never half-written)."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def generate_key(private_path: Path) -> tuple[Path, Path]:

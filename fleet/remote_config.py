@@ -26,8 +26,9 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import ValidationError
 
-from designer_import.signed_bundle import write_atomically
 from settings.model import WEEKDAYS, KioskConfig
+from settings.overlay import nest_keys as nest_keys  # re-exported for fleet.shadow
+from settings.overlay import write_atomically
 from settings.resources import ResourceError, builtin_name, resource_path
 
 log = logging.getLogger(__name__)
@@ -357,15 +358,3 @@ class RemoteConfig:
             os.fsync(folder)
         finally:
             os.close(folder)
-
-
-def nest_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a.b": 1}`` as ``{"a": {"b": 1}}`` (the shape of the TOML file and the shadow)."""
-    nested: dict[str, Any] = {}
-    for key, value in sorted(flat.items()):
-        *tables, name = key.split(".")
-        node = nested
-        for table in tables:
-            node = node.setdefault(table, {})
-        node[name] = value
-    return nested

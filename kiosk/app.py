@@ -265,6 +265,7 @@ class Kiosk:
                 presence=self.presence,
                 exit_kiosk=self.exit,
                 started_at=self.started_at,
+                note_change=self.shadow.note_local_change if self.shadow is not None else None,
             )
             self.admin.stateChanged.connect(self._on_admin_state)
         except ImportError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import tomllib
@@ -11,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from settings.model import KioskConfig, ResolvedPath
+from settings.overlay import STAFF_OVERLAY_NAME, StaffOverlay
 from settings.resources import (
     ResourceError,
     builtin_name,
@@ -70,7 +72,9 @@ def load_config(
     """Load ``path`` (default: ``resources/kiosk.toml``), apply ``KIOSK_*`` overrides from
     ``env`` (default: ``os.environ``), validate, and resolve paths and secret files.
 
-    Raises :class:`ConfigError` naming the file, the key and what is allowed.
+    Staff's changes kept in the data folder (:mod:`settings.overlay`) are laid over the
+    file, under the ``KIOSK_*`` overrides. Raises :class:`ConfigError` naming the file, the
+    key and what is allowed.
     """
     env = os.environ if env is None else env
     if path is None and env.get("KIOSK_CONFIG"):
@@ -86,6 +90,7 @@ def load_config(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"config error: {where}: not valid TOML: {exc}"]) from None
 
+    written = copy.deepcopy(raw)
     from_env = _apply_env(raw, env)
     try:
         config = KioskConfig.model_validate(raw)
@@ -93,7 +98,51 @@ def load_config(
         raise ConfigError(_describe(exc, where, from_env)) from None
     _resolve(config, source.parent, where)
     config._source = source
+    return _with_staff_changes(config, written, env)
+
+
+def _with_staff_changes(
+    config: KioskConfig, written: dict[str, object], env: Mapping[str, str]
+) -> KioskConfig:
+    """``config`` with staff's changes (``<data_dir>/staff-config.toml``) laid over the
+    file as ``written``, under the environment's overrides; each value taken is logged with
+    the file it came from, a value the model refuses is logged and left out."""
+    source = config.source
+    assert source is not None
+    overlay = StaffOverlay.open(config.data_path(STAFF_OVERLAY_NAME))
+    values = dict(overlay.values)
+    while values:
+        raw = copy.deepcopy(written)
+        for key, value in values.items():
+            _set_at(raw, tuple(key.split(".")), value)
+        from_env = _apply_env(raw, env)
+        try:
+            staffed = KioskConfig.model_validate(raw)
+        except ValidationError as exc:
+            for key in _refused_keys(exc, values):
+                log.error("config: %s = %r from %s not taken: %s", key, values.pop(key),
+                          overlay.path, exc.errors(include_url=False)[0]["msg"])  # fmt: skip
+            continue
+        _resolve(staffed, source.parent, str(source))
+        staffed._source = source
+        for key in sorted(values):
+            variable = from_env.get(tuple(key.split(".")))
+            if variable is not None:
+                log.warning("config: %s from %s is overridden by %s", key, overlay.path, variable)
+            else:
+                log.info("config: %s = %r from %s (changed on the kiosk at %s), over %s", key,
+                         values[key], overlay.path, overlay.when(key), source)  # fmt: skip
+        return staffed
     return config
+
+
+def _refused_keys(exc: ValidationError, values: Mapping[str, object]) -> list[str]:
+    """The overlay's keys the model's errors point at (all of them when none is named)."""
+    refused: set[str] = set()
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in error["loc"])
+        refused.update(k for k in values if k.startswith(loc) or loc.startswith(k))
+    return sorted(refused) or sorted(values)
 
 
 def _apply_env(raw: dict[str, object], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
@@ -105,15 +154,20 @@ def _apply_env(raw: dict[str, object], env: Mapping[str, str]) -> dict[tuple[str
         loc = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
         if any(not part for part in loc):
             continue
-        node = raw
-        for part in loc[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[loc[-1]] = _env_value(value)
+        _set_at(raw, loc, _env_value(value))
         applied[loc] = name
     return applied
+
+
+def _set_at(raw: dict[str, object], loc: tuple[str, ...], value: object) -> None:
+    """Set ``raw[loc[0]][loc[1]]... = value``, making (or replacing) the tables on the way."""
+    node = raw
+    for part in loc[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[loc[-1]] = value
 
 
 def _env_value(value: str) -> object:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from kiosk.admin.audit import RecordEvent
+    from kiosk.admin.configfile import NoteChange
     from kiosk.admin.controller import AdminController
     from kiosk.admin.library import ContentLibrary
     from kiosk.models.shopper_screen import ShopperScreen
@@ -42,6 +43,7 @@ def install_admin(
     started_at: float,
     library: ContentLibrary | None = None,
     clock: Callable[[], float] = time.monotonic,
+    note_change: NoteChange | None = None,
 ) -> AdminController:
     """Watch ``window`` (the shopper screen's widget) for the hidden gesture and show the
     panel over it when staff get in, with the standard pages.
@@ -49,8 +51,9 @@ def install_admin(
     ``record`` takes the ``admin.*`` events; ``event_log``, ``uplink`` and ``presence`` are
     None when that part is not running; ``exit_kiosk`` stops every service and quits;
     ``started_at`` (epoch seconds) is when the kiosk started; ``library`` defaults to the
-    content library of ``config``. Returns the controller (keep a reference;
-    ``shutdown()`` when the kiosk stops).
+    content library of ``config``; ``note_change`` tells the fleet's shadow (when the kiosk
+    runs one) of each staff change of a key the fleet may set. Returns the controller (keep
+    a reference; ``shutdown()`` when the kiosk stops).
     """
     from kiosk.admin.audit import AdminAudit
     from kiosk.admin.controller import AdminController
@@ -69,6 +72,7 @@ def install_admin(
         presence=presence,
         exit_kiosk=exit_kiosk,
         started_at=started_at,
+        note_change=note_change,
     )
     return AdminController(
         window, config=config, pages=pages, audit=audit, tasks=tasks, clock=clock

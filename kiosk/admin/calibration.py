@@ -4,8 +4,9 @@ The image comes from ``PresenceService.set_preview_sink`` (about 5 fps, float me
 while this page is on screen; the page keeps the latest one to draw and nothing else (shown,
 never stored). Each pixel is coloured by the zone its distance falls in, so staff see at once
 where ENGAGED ends. Dragging the rectangle or a slider applies at once
-(``update_calibration``); when the hand lifts, the change is written to the config file on a
-single writer thread and can be undone.
+(``update_calibration``); when the hand lifts, the change is kept with staff's other changes
+in the data folder (:mod:`kiosk.admin.configfile`; the config file is never written) on a
+single writer lane, and can be undone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSlider, QVBoxLayout, QW
 
 from kiosk.admin import theme
 from kiosk.admin.audit import AdminAudit
-from kiosk.admin.configfile import Calibration, CalibrationSaveError, CalibrationWriter
+from kiosk.admin.configfile import Calibration, NoteChange, OverlaySaveError, StaffChanges
 from kiosk.admin.tiles import presence_starting
 from kiosk.tasks import TaskRunner
 from settings import KioskConfig
@@ -44,7 +44,7 @@ ZONE_STEP_M = 0.05
 ZONE_GAP_M = 0.1
 #: After the last change, wait this long before writing the file (a drag is many changes).
 COMMIT_DELAY_MS = 600
-#: The task runner's lane the config file is written on (one write at a time, in order).
+#: The task runner's lane staff's changes are written on (one write at a time, in order).
 SAVE_LANE = "admin-calibration"
 #: Over the image while no depth frame has come yet.
 WAITING = "waiting for the camera…"
@@ -167,11 +167,12 @@ class ZoneSlider(QWidget):
 
 
 class CalibrationPage(QWidget):
-    """Live depth view, draggable ROI, zone sliders, undo; persisted to the config file.
+    """Live depth view, draggable ROI, zone sliders, undo; kept in staff's overlay.
 
     Every committed change is recorded through ``audit`` ("calibration" or
-    "calibration_undo", with the ROI and the zones). Writes to the
-    config file run on the ``tasks`` lane :data:`SAVE_LANE`, one after the other.
+    "calibration_undo", with the ROI and the zones). Writes to the overlay
+    (``<data_dir>/staff-config.toml``) run on the ``tasks`` lane :data:`SAVE_LANE`, one after
+    the other; the zones are also handed to ``note`` (the fleet's shadow, when it runs).
     """
 
     def __init__(
@@ -181,6 +182,7 @@ class CalibrationPage(QWidget):
         presence: PresenceService | None,
         tasks: TaskRunner,
         audit: AdminAudit,
+        note: NoteChange | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -188,8 +190,7 @@ class CalibrationPage(QWidget):
         self._presence = presence
         self._tasks = tasks
         self._audit = audit
-        self._config_path: Path | None = config.source
-        self._writer = CalibrationWriter(config.source) if config.source is not None else None
+        self._writer = StaffChanges.for_config(config, note)
         self.current = calibration_of(config)
         self.committed = self.current
         self.undo_stack: list[Calibration] = []
@@ -289,9 +290,7 @@ class CalibrationPage(QWidget):
         layout.addLayout(body, 1)
 
     def _say_where_changes_go(self) -> None:
-        """Changes apply at once; say when they are not saved, or lose to the environment."""
-        if self._config_path is None:
-            self.save_state.setText("changes apply now but are not saved (no config file)")
+        """Changes apply at once; say when they lose to the environment at the next start."""
         overridden = sorted(
             name
             for name in os.environ
@@ -300,7 +299,7 @@ class CalibrationPage(QWidget):
         if overridden:
             # the loader applies these over the file at the next start
             self.save_state.setText(
-                f"⚠ {', '.join(overridden)} set: it wins over the file at restart"
+                f"⚠ {', '.join(overridden)} set: it wins over staff's changes at restart"
             )
 
     # -- AdminPage --------------------------------------------------------------------------
@@ -326,11 +325,9 @@ class CalibrationPage(QWidget):
         """Write the newest calibration now if it is not on disk yet: the task runner
         drops queued work when the kiosk stops (called on the UI thread, at stop only)."""
         self.commit()
-        if self._writer is None:
-            return
         try:
             self._writer.write_wanted()
-        except CalibrationSaveError as exc:
+        except OverlaySaveError as exc:
             log.error("calibration not saved at shutdown: %s", exc)
 
     # -- preview ----------------------------------------------------------------------------
@@ -477,21 +474,18 @@ class CalibrationPage(QWidget):
         self._update_buttons()
         self._audit(kind, roi=list(calibration.roi), zones=dict(calibration.zones_dict()))
         writer = self._writer
-        if writer is not None:
-            self.save_state.setText("saving…")
-            writer.want(calibration)
-            self._tasks.run(
-                writer.write_wanted, name="calibration save", lane=SAVE_LANE
-            ).on_success(lambda _written: self._save_finished("")).on_failure(
-                lambda error: self._save_finished(str(error))
-            )
+        self.save_state.setText("saving…")
+        writer.want(calibration.values())
+        self._tasks.run(writer.write_wanted, name="calibration save", lane=SAVE_LANE).on_success(
+            lambda _written: self._save_finished("")
+        ).on_failure(lambda error: self._save_finished(str(error)))
 
     def _save_finished(self, error: str) -> None:
         if error:
             log.error("calibration not saved: %s", error)
             self.save_state.setText(f"⚠ NOT SAVED: {error}")
         else:
-            self.save_state.setText(f"saved to {self._config_path}")
+            self.save_state.setText(f"saved (kept in {self._writer.path})")
 
     def _update_config(self, calibration: Calibration) -> None:
         """Keep the in-memory config in step, so the status page and a later reopen agree."""

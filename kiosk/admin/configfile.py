@@ -1,30 +1,30 @@
-"""Write the calibration (``[sensors] roi`` and ``[sensors.zones]``) back into the config file.
+"""Staff's changes (the calibration, the opening hours) kept in the data folder.
 
-Staff's comments in the file are kept: only the lines of those keys are replaced (or added
-under their table). The result is checked by parsing it, and the file is replaced
-atomically, so a power cut leaves either the old or the new file, never half of one.
+The config file is never written by the kiosk: on an installed kiosk it is read-only
+(``/etc/retail-edge-kiosk``, systemd ``ProtectSystem=strict``), and in a developer's checkout
+it stays as its author wrote it. What staff change goes to ``<data_dir>/staff-config.toml``
+(:class:`settings.overlay.StaffOverlay`, replaced atomically), laid over the config file at
+the next start; each key the fleet may also set is handed to the Device Shadow's agent (when
+the kiosk runs one), so a reconnect knows which side changed it last.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
-import tomllib
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomli_w
+from settings import KioskConfig
+from settings.overlay import STAFF_OVERLAY_NAME, OverlaySaveError, StaffOverlay
 
 log = logging.getLogger(__name__)
 
-_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\s]+?)\s*\]\s*(#.*)?$")
-
-
-class CalibrationSaveError(OSError):
-    """The calibration could not be written to the config file (message names the file)."""
+#: Tells the fleet's shadow of a staff change: ``ShadowAgent.note_local_change(key, value)``.
+NoteChange = Callable[[str, Any], None]
 
 
 @dataclass(frozen=True)
@@ -45,175 +45,71 @@ class Calibration:
             "engaged_m": self.engaged_m,
         }
 
-
-def _fmt(value: float) -> str:
-    return repr(round(float(value), 3))
-
-
-def _replace_key(line: str, table: str, values: dict[str, str]) -> tuple[str, str] | None:
-    """``(key, new line)`` when ``line`` sets one of ``values``' keys, else None; the
-    staff's comment after the value is kept. Raises ValueError for a multi-line value."""
-    key_match = re.match(r"^(\s*)([A-Za-z0-9_-]+)\s*=\s*(.*)$", line)
-    if not key_match or key_match.group(2) not in values:
-        return None
-    key = key_match.group(2)
-    rest = key_match.group(3)
-    if rest.lstrip().startswith("[") and "]" not in rest:
-        raise ValueError(f"[{table}] {key} spans several lines")
-    # keep the staff's comment after the value (these values hold no '#')
-    hash_at = rest.find("#")
-    comment = "  " + rest[hash_at:].rstrip() if hash_at >= 0 else ""
-    return key, f"{key_match.group(1)}{key} = {values[key]}{comment}"
+    def values(self) -> dict[str, Any]:
+        """The calibration as the overlay's dotted keys (rounded to the millimetre)."""
+        zones = {f"sensors.zones.{k}": round(v, 3) for k, v in self.zones_dict().items()}
+        return {"sensors.roi": [round(v, 3) for v in self.roi], **zones}
 
 
-def _set_keys(lines: list[str], table: str, values: dict[str, str]) -> list[str]:
-    """Replace ``key = ...`` lines inside ``[table]`` (keeping trailing comments) and add
-    the missing keys at the end of the table; add the table when the file has none."""
-    out: list[str] = []
-    current: str | None = None
-    pending = dict(values)
-    found_table = False
-
-    def flush() -> None:
-        # insert the keys still missing before the blank lines that end the table
-        trailing: list[str] = []
-        while out and not out[-1].strip():
-            trailing.append(out.pop())
-        for key, text in pending.items():
-            out.append(f"{key} = {text}")
-        pending.clear()
-        out.extend(reversed(trailing))
-
-    for line in lines:
-        match = _TABLE.match(line)
-        if match:
-            if current == table:
-                flush()
-            current = match.group(1).replace(" ", "")
-            found_table = found_table or current == table
-            out.append(line)
-            continue
-        replaced = _replace_key(line, table, values) if current == table else None
-        if replaced is not None:
-            key, new_line = replaced
-            out.append(new_line)
-            pending.pop(key, None)
-            continue
-        out.append(line)
-    if current == table:
-        flush()
-    if not found_table:
-        if out and out[-1].strip():
-            out.append("")
-        out.append(f"[{table}]")
-        out.extend(f"{key} = {text}" for key, text in pending.items())
-    return out
-
-
-def _rewrite(text: str, calibration: Calibration) -> str:
-    lines = text.splitlines()
-    lines = _set_keys(
-        lines, "sensors", {"roi": "[" + ", ".join(_fmt(v) for v in calibration.roi) + "]"}
-    )
-    zones = {key: _fmt(value) for key, value in calibration.zones_dict().items()}
-    lines = _set_keys(lines, "sensors.zones", zones)
-    return "\n".join(lines) + "\n"
-
-
-def _matches(doc: dict[str, Any], calibration: Calibration) -> bool:
-    sensors = doc.get("sensors", {})
-    zones = sensors.get("zones", {}) if isinstance(sensors, dict) else {}
-    roi = sensors.get("roi") if isinstance(sensors, dict) else None
-    wanted = calibration.zones_dict()
-    return (
-        isinstance(roi, list)
-        and [round(float(v), 3) for v in roi] == [round(v, 3) for v in calibration.roi]
-        and all(round(float(zones.get(k, -1)), 3) == round(v, 3) for k, v in wanted.items())
-    )
-
-
-def save_calibration(path: Path, calibration: Calibration) -> None:
-    """Write ``calibration`` into the config file at ``path`` (atomic; comments kept).
-
-    Raises :class:`CalibrationSaveError` with one line naming the file.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-        original = tomllib.loads(text)
-    except FileNotFoundError:
-        text, original = "", {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CalibrationSaveError(f"{path}: cannot read the config to update it ({exc})") from None
-    try:
-        new_text = _rewrite(text, calibration)
-        parsed = tomllib.loads(new_text)
-        ok = _matches(parsed, calibration)
-    except (ValueError, tomllib.TOMLDecodeError):
-        ok = False
-    if not ok:
-        # an unusual layout (inline tables, dotted keys): write the whole document instead,
-        # losing its comments but never its values
-        log.warning("%s: rewriting the whole file to save the calibration", path)
-        doc = dict(original)
-        sensors = dict(doc.get("sensors", {}))
-        sensors["roi"] = [round(v, 3) for v in calibration.roi]
-        zones = dict(sensors.get("zones", {}))
-        zones.update({k: round(v, 3) for k, v in calibration.zones_dict().items()})
-        sensors["zones"] = zones
-        doc["sensors"] = sensors
-        new_text = tomli_w.dumps(doc)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(new_text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(partial, mode)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CalibrationSaveError(
-            f"{path}: cannot save the calibration ({exc.strerror or exc})"
-        ) from None
-    log.info(
-        "calibration saved to %s: roi %s zones %s",
-        path,
-        list(calibration.roi),
-        calibration.zones_dict(),
-    )
-
-
-class CalibrationWriter:
-    """Saves calibrations into one config file, the newest one winning; used from the UI
+class StaffChanges:
+    """Saves staff's changes into the overlay, the newest one winning; used from the UI
     thread (:meth:`want`) and a worker (:meth:`write_wanted`).
 
-    Staff drag and undo faster than a file is written: each change only replaces the
-    calibration wanted on disk, and whichever write runs next writes the newest one, so
-    writes that finish out of order, or one made at shutdown, never leave an older one.
+    Staff drag and undo faster than a file is written: each change only updates the values
+    wanted on disk, and whichever write runs next writes the newest ones, so writes that
+    finish out of order, or one made at shutdown, never leave an older value. ``fleet_keys``
+    are the keys the fleet may set too: after each save they go to ``note`` (the shadow).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        note: NoteChange | None = None,
+        fleet_keys: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = path
-        self._wanted_lock = threading.Lock()  # held for an assignment only: UI-safe
+        self._note = note
+        self._fleet_keys = frozenset(fleet_keys)
+        self._clock = clock
+        self._wanted_lock = threading.Lock()  # held for a dict update only: UI-safe
         self._write_lock = threading.Lock()  # held while the file is written
-        self._wanted: Calibration | None = None
-        self._written: Calibration | None = None
+        self._wanted: dict[str, Any] = {}
+        self._overlay: StaffOverlay | None = None
 
-    def want(self, calibration: Calibration) -> None:
-        """Make ``calibration`` the one to write next (returns at once)."""
+    @classmethod
+    def for_config(cls, config: KioskConfig, note: NoteChange | None = None) -> StaffChanges:
+        """The changes of the kiosk ``config`` describes, in its data folder."""
+        from fleet.remote_config import ALLOWED_KEYS
+
+        return cls(config.data_path(STAFF_OVERLAY_NAME), note=note, fleet_keys=ALLOWED_KEYS)
+
+    def want(self, values: Mapping[str, Any]) -> None:
+        """Make ``values`` (dotted keys) the ones to write next (returns at once)."""
         with self._wanted_lock:
-            self._wanted = calibration
+            self._wanted.update(values)
 
-    def write_wanted(self) -> Calibration | None:
-        """Write the newest wanted calibration unless it is on disk already; returns what
-        was written (None: nothing was). Blocks on the disk: call it off the UI thread
-        (except at shutdown). Raises :class:`CalibrationSaveError`."""
+    def write_wanted(self) -> dict[str, Any]:
+        """Write the wanted values that are not on disk yet; returns what was written
+        (empty: nothing was). Blocks on the disk: call it off the UI thread (except at
+        shutdown). Raises :class:`settings.overlay.OverlaySaveError` naming the file."""
         with self._write_lock:
             with self._wanted_lock:
-                wanted = self._wanted
-            if wanted is None or wanted == self._written:
-                return None
-            save_calibration(self.path, wanted)
-            self._written = wanted
-            return wanted
+                wanted = dict(self._wanted)
+            overlay = self._overlay or StaffOverlay.open(self.path)
+            new = {k: v for k, v in wanted.items() if overlay.values.get(k, object()) != v}
+            if not new:
+                return {}
+            changed = overlay.changed(new, self._clock())
+            changed.save()
+            self._overlay = changed
+            log.info("staff's changes kept in %s: %s", self.path, new)
+        note = self._note
+        for key, value in sorted(new.items()):
+            if note is not None and key in self._fleet_keys:
+                note(key, value)
+        return new
+
+
+__all__ = ["Calibration", "NoteChange", "OverlaySaveError", "StaffChanges"]

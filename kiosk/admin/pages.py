@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from kiosk.admin.audit import AdminAudit
+from kiosk.admin.configfile import NoteChange
 from kiosk.admin.content import ContentPage
 from kiosk.admin.kiosk_page import KioskPage
 from kiosk.admin.library import ContentLibrary
@@ -38,6 +39,7 @@ def standard_pages(
     presence: PresenceService | None,
     exit_kiosk: Callable[[], None],
     started_at: float,
+    note_change: NoteChange | None = None,
 ) -> PageRegistry:
     """Status, Dashboards and Calibration for all staff; Content and Kiosk for the manager."""
     pages = PageRegistry()
@@ -54,7 +56,7 @@ def standard_pages(
     pages.register("status", title="Status", roles=EVERY_ROLE, build=status)
     dashboards = partial(_dashboards, config, event_log, tasks)
     pages.register("dashboards", title="Dashboards", roles=EVERY_ROLE, build=dashboards)
-    calibration = partial(_calibration, config, presence, tasks, audit)
+    calibration = partial(_calibration, config, presence, tasks, audit, note_change)
     pages.register("calibration", title="Calibration", roles=EVERY_ROLE, build=calibration)
     content = partial(ContentPage, screen=screen, library=library, tasks=tasks, audit=audit)
     pages.register("content", title="Content", roles=MANAGER_ONLY, build=content)
@@ -75,9 +77,13 @@ def _dashboards(config: KioskConfig, event_log: EventLog | None, tasks: TaskRunn
 
 
 def _calibration(
-    config: KioskConfig, presence: PresenceService | None, tasks: TaskRunner, audit: AdminAudit
+    config: KioskConfig,
+    presence: PresenceService | None,
+    tasks: TaskRunner,
+    audit: AdminAudit,
+    note: NoteChange | None,
 ) -> AdminPage:
     """The calibration page (the live depth image, the ROI and the zones)."""
     from kiosk.admin.calibration import CalibrationPage
 
-    return CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit)
+    return CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit, note=note)

@@ -1,10 +1,14 @@
-"""Calibration: the live depth image, ROI and zones applied at once, saved to the config
-file with its comments, undoable."""
+"""Calibration: the live depth image, ROI and zones applied at once, kept in staff's overlay
+in the data folder (the config file is never written), undoable, and there after a restart
+with the config file read-only."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,50 +17,18 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from kiosk.admin.calibration import SAVE_LANE
-from kiosk.admin.configfile import Calibration, CalibrationWriter, save_calibration
+from kiosk.admin.configfile import Calibration, StaffChanges
+from kiosk.app import Kiosk
 from kiosk.tasks import TaskRunner
 from sensors import Frame, PresenceService, ScriptedSensor
 from sensors.scenes import SCENES, SceneRenderer
 from settings import KioskConfig, load_config
 from settings.model import ZonesSection
+from settings.overlay import STAFF_OVERLAY_NAME, StaffOverlay
 from tests.support.admin import STAFF_PIN, Recorded, log_in
 from tests.support.clock import FakeClock
 
 NEW = Calibration((0.2, 0.15, 0.7, 0.9), passing_m=3.0, approaching_m=1.8, engaged_m=0.9)
-
-
-def test_save_keeps_comments_and_other_keys(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk.toml"
-    path.write_text(
-        '# staff notes stay\n[kiosk]\nkiosk_id = "k7"\n\n[sensors]\ntype = "none"\n'
-        "roi = [0.1, 0.1, 0.9, 0.95]   # where people stand\n\n"
-        "[sensors.zones]\npassing_m = 3.5  # the aisle\n",
-        encoding="utf-8",
-    )
-    save_calibration(path, NEW)
-    text = path.read_text(encoding="utf-8")
-    assert "# staff notes stay" in text and "# where people stand" in text and "# the aisle" in text
-    doc = tomllib.loads(text)
-    assert doc["kiosk"]["kiosk_id"] == "k7"
-    assert doc["sensors"]["type"] == "none"
-    assert doc["sensors"]["roi"] == [0.2, 0.15, 0.7, 0.9]
-    assert doc["sensors"]["zones"] == {"passing_m": 3.0, "approaching_m": 1.8, "engaged_m": 0.9}
-    assert load_config(path, env={}).sensors.zones.engaged_m == 0.9
-
-
-def test_save_adds_missing_tables_and_survives_odd_layouts(tmp_path: Path) -> None:
-    bare = tmp_path / "bare.toml"
-    bare.write_text('[kiosk]\nkiosk_id = "k1"\n', encoding="utf-8")
-    save_calibration(bare, NEW)
-    doc = tomllib.loads(bare.read_text(encoding="utf-8"))
-    assert doc["kiosk"]["kiosk_id"] == "k1" and doc["sensors"]["roi"] == [0.2, 0.15, 0.7, 0.9]
-    odd = tmp_path / "odd.toml"  # dotted keys and an inline table: rewritten whole, values kept
-    odd.write_text('sensors.type = "none"\nsensors.zones = { passing_m = 4.0 }\n', encoding="utf-8")
-    save_calibration(odd, NEW)
-    doc = tomllib.loads(odd.read_text(encoding="utf-8"))
-    assert doc["sensors"]["type"] == "none"
-    assert doc["sensors"]["zones"]["passing_m"] == 3.0
-    assert not list(tmp_path.glob(".*partial"))
 
 
 class SpyPresence(PresenceService):
@@ -94,10 +66,10 @@ def assert_saved(
     roi: list[float],
     engaged_m: float,
 ) -> None:
-    """Once the save lane is done, the page says saved and the config file holds ``roi``
-    and ``engaged_m``."""
+    """Once the save lane is done, the page says saved and the config loaded again (the
+    file with staff's overlay over it) holds ``roi`` and ``engaged_m``."""
     qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
-    assert "saved to" in page.save_state.text()
+    assert page.save_state.text() == f"saved (kept in {config.data_path(STAFF_OVERLAY_NAME)})"
     saved = load_config(config.source, env={})
     assert saved.sensors.roi == roi
     assert saved.sensors.zones.engaged_m == engaged_m
@@ -113,6 +85,8 @@ def test_calibration_page_applies_saves_and_undoes(
     make_admin: Any,
     tasks: TaskRunner,
 ) -> None:
+    assert config.source is not None
+    written = config.source.read_text(encoding="utf-8")
     admin = make_admin(presence=presence)
     try:
         log_in(qtbot, admin, window, clock, STAFF_PIN)
@@ -131,7 +105,7 @@ def test_calibration_page_applies_saves_and_undoes(
         assert presence.calls[-1][1].engaged_m == 0.9
         page.commit()
         assert_saved(qtbot, tasks, page, config, roi=[0.2, 0.15, 0.7, 0.9], engaged_m=0.9)
-        assert "# nearest person closer than this: PASSING" in config.source.read_text()
+        assert config.source.read_text(encoding="utf-8") == written  # never written
         kinds = [e for e in recorded.events if e[0] == "admin.calibration"]
         assert kinds and kinds[-1][1]["role"] == "staff"
         assert kinds[-1][1]["roi"] == [0.2, 0.15, 0.7, 0.9]
@@ -161,15 +135,14 @@ def test_calibration_page_applies_saves_and_undoes(
 
 
 def test_the_newest_calibration_wins_whatever_order_writes_run_in(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk.toml"
-    path.write_text("[sensors]\nroi = [0.1, 0.1, 0.9, 0.95]\n", encoding="utf-8")
-    writer = CalibrationWriter(path)
+    path = tmp_path / STAFF_OVERLAY_NAME
+    writer = StaffChanges(path)
     older = Calibration((0.1, 0.1, 0.8, 0.9), passing_m=3.0, approaching_m=2.0, engaged_m=1.0)
-    writer.want(older)
-    writer.want(NEW)
-    assert writer.write_wanted() == NEW
-    assert writer.write_wanted() is None  # the write queued for the older one: nothing left
-    assert load_config(path, env={}).sensors.roi == list(NEW.roi)
+    writer.want(older.values())
+    writer.want(NEW.values())
+    assert writer.write_wanted() == NEW.values()
+    assert writer.write_wanted() == {}  # the write queued for the older one: nothing left
+    assert StaffOverlay.open(path).values == NEW.values()
 
 
 @pytest.fixture
@@ -203,19 +176,74 @@ def test_a_change_still_queued_when_the_kiosk_stops_is_saved(
         lane_busy.set()
 
 
-def test_a_change_the_config_file_cannot_take_is_said_not_saved(
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """``paths`` read-only for real: chmod, and for root (whom modes do not stop) the
+    immutable attribute; restored afterwards."""
+    modes = {path: path.stat().st_mode & 0o777 for path in paths}
+    as_root = os.geteuid() == 0
+    try:
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+            if as_root:
+                subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+        yield
+    finally:
+        for path in reversed(paths):
+            if as_root:
+                subprocess.run(["chattr", "-i", str(path)], check=False, capture_output=True)
+            path.chmod(modes[path])
+
+
+def test_a_calibration_saved_with_the_config_read_only_survives_a_restart(
+    qtbot: Any, window: QWidget, config: KioskConfig, tasks: TaskRunner, clock: FakeClock,
+    make_admin: Any,
+) -> None:  # fmt: skip
+    """An installed kiosk: its config file and folder cannot be written. The calibration
+    staff save is kept in the data folder, a new Kiosk loading the same paths runs with it,
+    and the zones (keys the fleet sets too) are handed to the shadow."""
+    source = config.source
+    assert source is not None
+    noted: list[tuple[str, Any]] = []
+    config.data_path(STAFF_OVERLAY_NAME).parent.mkdir(parents=True)  # the installer makes it
+    with read_only(source, source.parent):
+        admin = make_admin(note_change=lambda key, value: noted.append((key, value)))
+        log_in(qtbot, admin, window, clock, STAFF_PIN)
+        assert admin.show_page("calibration")
+        page = admin.pages["calibration"]
+        page.roi.setPos([0.2, 0.15], finish=False)
+        page.roi.setSize([0.5, 0.75], finish=True)
+        page.engaged.slider.setValue(18)  # 0.90 m
+        page.commit()
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+        assert page.save_state.text().startswith("saved (kept in")
+        admin.shutdown()
+
+        restarted = Kiosk(load_config(source, env={}))
+        assert restarted.config.sensors.roi == [0.2, 0.15, 0.7, 0.9]
+        assert restarted.config.sensors.zones.engaged_m == 0.9
+        restarted.tasks.shutdown()
+    overlay = tomllib.loads(config.data_path(STAFF_OVERLAY_NAME).read_text(encoding="utf-8"))
+    assert overlay["config"]["sensors"]["roi"] == [0.2, 0.15, 0.7, 0.9]
+    assert set(overlay["changed_at"]) >= {"sensors.roi", "sensors.zones.engaged_m"}
+    assert ("sensors.zones.engaged_m", 0.9) in noted
+    assert not [key for key, _ in noted if key == "sensors.roi"]  # not a key the fleet sets
+
+
+def test_a_change_the_data_folder_cannot_take_is_said_not_saved(
     qtbot: Any, config: KioskConfig, tasks: TaskRunner, staff_on_calibration: tuple[Any, Any]
 ) -> None:
-    """The config file was damaged after the kiosk read it: the change still applies, the
-    page says in red it is not saved and names the file; the file is left as it was."""
+    """The data folder cannot be written: the change still applies, the page says in red
+    it is not saved and names the file; nothing is left half-written."""
     _admin, page = staff_on_calibration
-    assert config.source is not None
-    config.source.write_text("[sensors\nroi = ", encoding="utf-8")
-    page.engaged.slider.setValue(18)
-    page.commit()
-    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
-    assert page.save_state.text().startswith(
-        f"⚠ NOT SAVED: {config.source}: cannot read the config to update it"
-    )
+    data_dir = config.paths.data_dir
+    assert data_dir is not None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with read_only(data_dir):
+        page.engaged.slider.setValue(18)
+        page.commit()
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=5000)
+    overlay = config.data_path(STAFF_OVERLAY_NAME)
+    assert page.save_state.text().startswith(f"⚠ NOT SAVED: {overlay}: cannot be written (")
     assert config.sensors.zones.engaged_m == 0.9  # applied all the same
-    assert config.source.read_text(encoding="utf-8") == "[sensors\nroi = "
+    assert not overlay.exists() and not list(data_dir.glob(".*tmp-*"))
