@@ -6,15 +6,19 @@ against what is behind it (the label's background, else the shape's fill, else t
 background, else white) has a contrast ratio under ``MIN_CONTRAST`` by WCAG 2's formula
 (relative luminance of sRGB colours). Only the shape's own colours are known here: colours
 inside formatted (HTML) text and pictures under a label are not looked at.
+
+Large text mode (the kiosk's ``kiosk-action=large-text``): a page named ``NAME@a11y`` is the
+artist's large-text page for page ``NAME``; without one, :func:`large_text` enlarges a page's
+text and makes it black or white.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from designer_import.model import Element, Page, ShapeKind
+from designer_import.model import Element, Experience, Page, ShapeKind
 
 #: Text smaller than this many screen pixels is hard to read at a kiosk.
 MIN_TEXT_PX = 12.0
@@ -114,3 +118,45 @@ def readability_problems(page: Page, target: tuple[int, int]) -> list[Readabilit
                 )
             )
     return problems
+
+
+#: A page named ``NAME@a11y`` replaces the page named ``NAME`` in large text mode.
+A11Y_SUFFIX = "@a11y"
+#: Large text mode without an alternate page: text this many times bigger.
+LARGE_TEXT_FACTOR = 1.5
+
+
+def a11y_page(experience: Experience, page: Page) -> Page | None:
+    """The artist's large-text page for ``page`` (named ``page``'s name + ``@a11y``, case
+    ignored), or None."""
+    wanted = (page.name + A11Y_SUFFIX).strip().lower()
+    for candidate in experience.pages:
+        if candidate.name.strip().lower() == wanted:
+            return candidate
+    return None
+
+
+def is_a11y_page(experience: Experience, page: Page) -> bool:
+    """``page`` is another page's large-text page (shown instead of it, not linked to)."""
+    name = page.name.strip().lower()
+    if not name.endswith(A11Y_SUFFIX):
+        return False
+    base = name[: -len(A11Y_SUFFIX)]
+    return any(other.name.strip().lower() == base for other in experience.pages)
+
+
+def large_text(page: Page) -> Page:
+    """``page`` with its text ``LARGE_TEXT_FACTOR`` times bigger and in black or white,
+    whichever stands out more from what is behind it (high contrast)."""
+    elements = []
+    for index, element in enumerate(page.elements):
+        if element.label is None:
+            elements.append(element)
+            continue
+        style = replace(element.style, font_size=element.style.font_size * LARGE_TEXT_FACTOR)
+        paper = behind_label(page, element, page.elements[:index])
+        if paper is not None and _HEX.fullmatch(paper) and style.font_color is not None:
+            dark = contrast_ratio("#000000", paper) >= contrast_ratio("#ffffff", paper)
+            style.font_color = "#000000" if dark else "#ffffff"
+        elements.append(replace(element, style=style))
+    return replace(page, elements=elements)

@@ -33,7 +33,7 @@ from designer_import.model import (
     RejectedLink,
     ShapeKind,
 )
-from designer_import.readability import readability_problems
+from designer_import.readability import is_a11y_page, readability_problems
 from designer_import.stencils import is_drawn, left_out_options, library_name
 
 log = logging.getLogger(__name__)
@@ -658,7 +658,9 @@ def _is_touch_target(element: Element) -> bool:
 
 
 def _unreachable(experience: Experience) -> list[Finding]:
-    prompts = still_there_pages(experience)  # the kiosk shows the prompt by itself
+    # the kiosk shows the prompt, and a page's large-text page, by itself
+    prompts = still_there_pages(experience)
+    prompts += [p for p in experience.pages if is_a11y_page(experience, p)]
     starts = [p for p in experience.pages if p.role in ("attract", "welcome")]
     reached = {p.id for p in starts}
     queue = deque(starts)

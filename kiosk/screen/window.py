@@ -40,6 +40,7 @@ from kiosk.models.experience_source import (
 )
 from kiosk.models.interactions import EventRecorder
 from kiosk.models.languages import SessionLanguage
+from kiosk.models.large_text import LARGE_TEXT, LargeTextMode
 from kiosk.models.navigation import BACK_ACTIONS, HOME_ACTIONS, Navigation
 from kiosk.models.reach import REACH, ReachMode
 from kiosk.models.session import SessionEnd, SessionMachine, SessionState
@@ -126,6 +127,8 @@ class KioskWindow(QWidget):
         recorder.language = self.language.recorded
         #: Reach mode: the page in the screen's lower part, every target within reach.
         self.reach = ReachMode(config.reach)
+        #: Large text / high contrast mode: pages in their large-text form.
+        self.large_text = LargeTextMode()
         self.experience_source = ExperienceSource(config.paths.data_dir)
         #: What the validator said about the experience on screen.
         self.findings: list[Finding] = []
@@ -433,7 +436,7 @@ class KioskWindow(QWidget):
         self._record_page_left()
         self.take_home.close()
         kind = self.settings.transition if transition else "off"
-        self.view.show_page(self.language.page(page), kind, self.settings.transition_ms)
+        self.view.show_page(self.presented(page), kind, self.settings.transition_ms)
         self.view.set_slide_direction(direction)
         self.navigation.arrive(page)
         self.page_since = self.clock()
@@ -454,7 +457,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or not self.isVisible():
             return
-        self.view.render_ahead(self.language.page(p) for p in self.navigation.within_reach())
+        self.view.render_ahead(self.presented(p) for p in self.navigation.within_reach())
 
     # --- touches ---------------------------------------------------------------------------
 
@@ -476,7 +479,7 @@ class KioskWindow(QWidget):
             if sku:
                 payload["sku"] = sku
         self.recorder.touch(page, element.id if element else None, payload)
-        followed = self._act(page, element) if element is not None else False
+        followed = self._act(self.presented(page), element) if element is not None else False
         if started and not followed and self.page is page and self.navigation.resting(page):
             # a touch on the attract (or goodbye) page starts on the welcome page
             welcome = self.welcome_page()
@@ -497,6 +500,9 @@ class KioskWindow(QWidget):
             if action.name == REACH:
                 self.reach.toggle()
                 self._apply_reach()
+            if action.name == LARGE_TEXT:
+                self.large_text.toggle()
+                self._relabel()
             if action.name in BACK_ACTIONS and not isinstance(link, NavigateLink):
                 self.go_back()
                 return True
@@ -509,6 +515,11 @@ class KioskWindow(QWidget):
             self.run_actions(page, link)
         return False
 
+    def presented(self, page: Page) -> Page:
+        """``page`` as the shopper sees it: its large-text form in large text mode (its
+        ``@a11y`` page, else larger text), in the session's language."""
+        return self.language.page(self.large_text.page(page, self.experience))
+
     def set_language(self, language: str) -> None:
         """Show every page in ``language`` (a shopper's picker) until the session ends."""
         if self.language.pick(language):
@@ -517,13 +528,14 @@ class KioskWindow(QWidget):
             log.warning("set-language: %r is not a language code", language)
 
     def _relabel(self) -> None:
-        """The language changed: the pages kept or rendered ahead are in the old one, so
-        they are let go and the page shown is drawn again (as the shopper left it)."""
+        """The language or large text mode changed: the pages kept or rendered ahead are in
+        the old form, so they are let go and the page shown is drawn again (as the shopper
+        left it)."""
         self.view.forget_pages()
         page = self.page
         if page is None:
             return
-        self.view.show_page(self.language.page(page), "off", 0)
+        self.view.show_page(self.presented(page), "off", 0)
         self._apply_flags(page, fade=False)
         if self.reach_button is not None:
             self.reach_button.setText(self.language.text("reach", "Reach"))
@@ -532,7 +544,7 @@ class KioskWindow(QWidget):
     def _back_to_default_language(self) -> None:
         """The session is over: the next shopper starts in the config's language, with
         the page on the whole screen."""
-        if self.language.reset():
+        if self.language.reset() | self.large_text.off():
             self._relabel()
         if self.reach.off():
             self._apply_reach()
@@ -615,7 +627,7 @@ class KioskWindow(QWidget):
         for page in pages:
             if page is None:
                 continue
-            self.view.scene = self.view.scene_for(self.language.page(page))
+            self.view.scene = self.view.scene_for(self.presented(page))
             for element in page.elements:
                 self.view.set_shown(element.id, element.visible, fade=False)
         self.view.scene = current
