@@ -162,6 +162,19 @@ class Kiosk:
             return
         parts.uplink = service
 
+    def _open_shadow(self, parts: BackgroundParts) -> ShadowAgent | None:
+        """The fleet's Device Shadow agent when ``[fleet] shadow`` is on; any failure is
+        logged and the kiosk runs without it (the parts already started must still be taken
+        in, or the interactions kept meanwhile would never reach the event log)."""
+        assert parts.event_log is not None
+        try:
+            from kiosk.fleet_shadow import start_shadow
+
+            return start_shadow(self.config, parts.event_log, parts.outbox, self.tasks.post)
+        except Exception:
+            log.exception("the fleet shadow did not start: the kiosk runs without it")
+            return None
+
     def start_parts(self) -> BackgroundParts:
         """Start the event log, the presence service and the uplink, in that order (any
         thread: the boot lane in ``run``); each that fails is logged and left out. They are
@@ -171,9 +184,7 @@ class Kiosk:
         self.open_presence(parts)
         self.open_uplink(parts)
         if parts.event_log is not None:
-            from kiosk.fleet_shadow import start_shadow
-
-            parts.shadow = start_shadow(self.config, parts.event_log, parts.outbox, self.tasks.post)
+            parts.shadow = self._open_shadow(parts)
         with self._boot_lock:
             late = self._stopping
             if not late:

@@ -158,3 +158,24 @@ def test_a_kiosk_stopped_before_its_first_paint_starts_nothing_behind_it(
     kiosk.start_behind()  # the first paint's callback, late
     assert kiosk.parts() == (None, None, None) and not kiosk.started
     assert writers_running() == []
+
+
+def test_a_fleet_shadow_that_fails_unexpectedly_leaves_the_other_parts_taken_in(
+    qtbot: Any, painted: tuple[Kiosk, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the shadow's own failures are ShadowError (handled in kiosk.fleet_shadow); this is any
+    # other, e.g. a bug: the event log started before it must still be taken in
+    import kiosk.fleet_shadow
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("unexpected failure in the shadow's start")
+
+    monkeypatch.setattr(kiosk.fleet_shadow, "start_shadow", broken)
+    kiosk_, before = painted
+    kiosk_.config.fleet.shadow = True
+    kiosk_.start_behind()
+    qtbot.waitUntil(lambda: kiosk_.started, timeout=30_000)
+    assert kiosk_.shadow is None
+    assert kiosk_.event_log is not None and kiosk_.recorder.sink is kiosk_.event_log
+    kiosk_.stop()
+    assert_stopped_and_written(BackgroundParts(kiosk_.event_log, presence=kiosk_.presence), before)
