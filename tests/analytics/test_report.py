@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from analytics.queries import DashboardQueries, LakeSource, SQLiteSource
 from analytics.report import main
 from analytics.report_figures import day_report
 from analytics.report_health import kiosk_health
-from tests.analytics.conftest import batch_bytes, land
+from tests.analytics.conftest import BUCKET, batch_bytes, land, s3_client
 from tests.analytics.report_lake import DAY, STORE, GeneratedLake, generate_lake
 from tests.support.uplink import make_events
 
@@ -189,3 +190,32 @@ def _pdf_text(pdf: Path) -> str:
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, timeout=60
     )
     return re.sub(r"\s+", " ", done.stdout.decode())
+
+
+def test_the_same_page_from_an_s3_lake(
+    lake: GeneratedLake, moto_s3: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = s3_client(moto_s3)
+    for path in sorted(lake.root.rglob("*.parquet")):
+        key = f"shop/{path.relative_to(lake.root)}"
+        client.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
+    request = ["--date", DAY, "--store", STORE]
+    local, remote = tmp_path / "local.html", tmp_path / "s3.html"
+    assert run(capsys, *request, "--lake", str(lake.root), "-o", str(local))[0] == 0
+    s3 = ["--lake", f"s3://{BUCKET}/shop", "--lake-endpoint", moto_s3]
+    assert run(capsys, *request, *s3, "-o", str(remote)) == (0, [f"kiosk-report: {remote}"])
+    assert remote.read_text() == local.read_text()
+
+
+def test_a_corrupt_lake_file_is_one_line(
+    lake: GeneratedLake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "lake"
+    shutil.copytree(lake.root, root)
+    [part, *_] = sorted(root.glob(f"events/date={DAY}/store={STORE}/*.parquet"))
+    part.write_bytes(b"not parquet at all" * 100)
+    out = tmp_path / "report.html"
+    status, err = run(capsys, "--date", DAY, "--store", STORE, "--lake", str(root), "-o", str(out))
+    assert status == 1
+    assert len(err) == 1 and err[0].startswith("kiosk-report: ") and part.name in err[0]
+    assert not out.exists()
