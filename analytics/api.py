@@ -104,7 +104,7 @@ def days(
     end: Annotated[
         dt.date | None, Query(alias="to", description="last UTC day (default: from)")
     ] = None,
-) -> list[str]:
+) -> list[dt.date]:
     """The days from ``from`` to ``to``, both included."""
     last = start if end is None else end
     if last < start:
@@ -112,7 +112,7 @@ def days(
     span = (last - start).days + 1
     if span > MAX_DAYS:
         raise HTTPException(400, f"to: {span} days asked for, at most {MAX_DAYS} at a time")
-    return [(start + dt.timedelta(days=n)).isoformat() for n in range(span)]
+    return [start + dt.timedelta(days=n) for n in range(span)]
 
 
 def create_app(parts: ApiParts) -> FastAPI:
@@ -196,7 +196,7 @@ def api_parts(request: Request) -> ApiParts:
 Caller = Annotated[TokenEntry, Depends(caller)]
 Parts = Annotated[ApiParts, Depends(api_parts)]
 Pages = Annotated[Paging, Depends(paging)]
-Days = Annotated[list[str], Depends(days)]
+Days = Annotated[list[dt.date], Depends(days)]
 StoreParam = Annotated[
     str | None, Query(description="a store id; left out: the whole fleet (fleet tokens only)")
 ]
@@ -236,13 +236,12 @@ def fleet_routes() -> APIRouter:
     @router.get("/stores", response_model=Page[StoreOut])
     def stores(entry: Caller, parts: Parts, pages: Pages) -> dict[str, Any]:
         """The stores the token reads that have sent batches, by id."""
-        rows = [asdict(r) for r in parts.fleet.stores() if entry.may_read(r.store_id)]
-        return pages.page(rows)
+        return pages.page([r for r in parts.fleet.stores() if entry.may_read(r.store_id)])
 
     @router.get("/kiosks/{kiosk_id}/health", response_model=KioskHealthOut)
     def health(
         kiosk_id: str, entry: Caller, parts: Parts, store: StoreParam = None
-    ) -> dict[str, Any]:
+    ) -> KioskHealthOut:
         """A kiosk's health from its batches; ``store`` when the id is in several stores."""
         not_for_brands(entry, "health")
         if store is None:
@@ -257,7 +256,7 @@ def fleet_routes() -> APIRouter:
         report = None if store is None else parts.fleet.health(store, kiosk_id, parts.now())
         if report is None:
             raise HTTPException(404, f"kiosk_id: no batches from {kiosk_id!r} in the stores read")
-        return asdict(report)
+        return report
 
     return router
 
@@ -270,32 +269,74 @@ def metric_routes() -> APIRouter:
     return router
 
 
+@dataclass(frozen=True)
+class FigureRequest:
+    """A request for a figure: the token, the parts, the page, the days and the store read
+    (None: the fleet)."""
+
+    entry: TokenEntry
+    parts: ApiParts
+    pages: Paging
+    dates: list[dt.date]
+    store: str | None
+
+    @property
+    def queries(self) -> DashboardQueries:
+        """The figures' queries."""
+        return self.parts.queries
+
+    def per_day(self, rows_of: Callable[[dt.date], list[Row]]) -> dict[str, Any]:
+        """The asked-for page of every day's rows, day after day."""
+        return self.pages.page([row for day in self.dates for row in rows_of(day)])
+
+    def mine(self, *skus: str) -> bool:
+        """True when every one of ``skus`` is the token's to see (any, for a non-brand)."""
+        return self.entry.skus is None or all(sku in self.entry.skus for sku in skus)
+
+
+def store_figure(
+    request: Request,
+    entry: Caller,
+    parts: Parts,
+    pages: Pages,
+    dates: Days,
+    store: StoreParam = None,
+) -> FigureRequest:
+    """A store's (or the fleet's) figure: not a brand's to read."""
+    not_for_brands(entry, request.url.path.rsplit("/", 1)[-1])
+    return FigureRequest(entry, parts, pages, dates, scoped_store(entry, store, parts))
+
+
+def product_figure(
+    entry: Caller, parts: Parts, pages: Pages, dates: Days, store: StoreParam = None
+) -> FigureRequest:
+    """A figure about products: a brand reads its own in it."""
+    return FigureRequest(entry, parts, pages, dates, scoped_store(entry, store, parts))
+
+
+StoreFigure = Annotated[FigureRequest, Depends(store_figure)]
+ProductFigure = Annotated[FigureRequest, Depends(product_figure)]
+
+
 def _add_store_figures(router: APIRouter) -> None:
     """The funnel and the traffic: a store's (or the fleet's) figures, not for brands."""
 
     @router.get("/funnel", response_model=Page[FunnelDay])
-    def funnel(
-        entry: Caller, parts: Parts, pages: Pages, dates: Days, store: StoreParam = None
-    ) -> dict[str, Any]:
+    def funnel(ask: StoreFigure) -> dict[str, Any]:
         """The presence-to-touch funnel of each day."""
-        not_for_brands(entry, "funnel")
-        where = scoped_store(entry, store, parts)
-        rows = [{"date": d, **asdict(parts.queries.funnel(d, where))} for d in dates]
-        return pages.page(rows)
+        return ask.per_day(
+            lambda day: [FunnelDay(**asdict(ask.queries.funnel(str(day), ask.store)), date=day)]
+        )
 
     @router.get("/traffic", response_model=Page[TrafficHour])
-    def traffic(
-        entry: Caller, parts: Parts, pages: Pages, dates: Days, store: StoreParam = None
-    ) -> dict[str, Any]:
+    def traffic(ask: StoreFigure) -> dict[str, Any]:
         """Events, sessions and touches of each UTC hour of each day."""
-        not_for_brands(entry, "traffic")
-        where = scoped_store(entry, store, parts)
-        rows = [
-            {"date": d, **asdict(hour)}
-            for d in dates
-            for hour in parts.queries.traffic_by_hour(d, where)
-        ]
-        return pages.page(rows)
+        return ask.per_day(
+            lambda day: [
+                TrafficHour(**asdict(hour), date=day)
+                for hour in ask.queries.traffic_by_hour(str(day), ask.store)
+            ]
+        )
 
 
 def _add_product_figures(router: APIRouter) -> None:
@@ -303,38 +344,30 @@ def _add_product_figures(router: APIRouter) -> None:
 
     @router.get("/top-products", response_model=Page[TopProduct])
     def top_products(
-        entry: Caller,
-        parts: Parts,
-        pages: Pages,
-        dates: Days,
-        store: StoreParam = None,
+        ask: ProductFigure,
         share: Annotated[float, Query(gt=0, le=1, description="top share of products")] = 0.1,
     ) -> dict[str, Any]:
-        """Each day's top ``share`` of the products (a brand: those of them that are its)."""
-        where = scoped_store(entry, store, parts)
-        rows = [
-            {"date": d, "rank": rank, "sku": p.sku, "interactions": p.interactions}
-            for d in dates
-            for rank, p in enumerate(parts.queries.top_products(d, where, share=share), 1)
-            if entry.skus is None or p.sku in entry.skus
-        ]
-        return pages.page(rows)
+        """Each day's top ``share`` of the products (a brand: those of them that are its;
+        ``rank`` is still the place among all)."""
+
+        def ranked(day: dt.date) -> list[TopProduct]:
+            top = ask.queries.top_products(str(day), ask.store, share=share)
+            return [TopProduct(**asdict(p), date=day, rank=n) for n, p in enumerate(top, 1)]
+
+        return ask.per_day(lambda day: [row for row in ranked(day) if ask.mine(row.sku)])
 
     @router.get("/pairs", response_model=Page[PairOut])
     def pairs(
-        entry: Caller,
-        parts: Parts,
-        pages: Pages,
-        dates: Days,
-        store: StoreParam = None,
+        ask: ProductFigure,
         min_support: Annotated[float, Query(ge=0, le=1, description="least support")] = 0.01,
     ) -> dict[str, Any]:
         """Each day's products seen together, strongest first (a brand: its own pairs)."""
-        where = scoped_store(entry, store, parts)
-        rows = [
-            {"date": d, **asdict(p)}
-            for d in dates
-            for p in parts.queries.pairs(d, where, min_support=min_support, limit=PAIRS_CAP)
-            if entry.skus is None or (p.a in entry.skus and p.b in entry.skus)
-        ]
-        return pages.page(rows)
+        return ask.per_day(
+            lambda day: [
+                PairOut(**asdict(pair), date=day)
+                for pair in ask.queries.pairs(
+                    str(day), ask.store, min_support=min_support, limit=PAIRS_CAP
+                )
+                if ask.mine(pair.a, pair.b)
+            ]
+        )

@@ -14,35 +14,12 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from analytics.api_models import KioskHealthOut, StoreOut
 
 #: The window of the health counters.
 HEALTH_WINDOW = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class StoreRow:
-    """A store that has sent batches: how many kiosks, and when one last did."""
-
-    store_id: str
-    kiosks: int
-    last_seen: str
-
-
-@dataclass(frozen=True)
-class KioskHealth:
-    """One kiosk's health from its batches (module docstring)."""
-
-    store_id: str
-    kiosk_id: str
-    last_seen: str
-    last_event_ts: str | None
-    quiet_s: float
-    batches_24h: int
-    events_24h: int
-    redelivered_batches_24h: int
-    quarantined_events_24h: int
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -65,14 +42,14 @@ class FleetDatabase:
         finally:
             conn.close()
 
-    def stores(self) -> list[StoreRow]:
+    def stores(self) -> list[StoreOut]:
         """Every store that has sent a batch, by name."""
         with self._reading() as conn:
             rows = conn.execute(
                 "SELECT store_id, count(DISTINCT kiosk_id), max(received_at) FROM batches"
                 " GROUP BY store_id ORDER BY store_id"
             ).fetchall()
-        return [StoreRow(str(s), int(k), str(seen)) for s, k, seen in rows]
+        return [StoreOut(store_id=s, kiosks=k, last_seen=seen) for s, k, seen in rows]
 
     def kiosk_stores(self, kiosk_id: str) -> list[str]:
         """The stores that have a kiosk named ``kiosk_id``."""
@@ -82,7 +59,7 @@ class FleetDatabase:
             ).fetchall()
         return [str(row[0]) for row in rows]
 
-    def health(self, store_id: str, kiosk_id: str, now: dt.datetime) -> KioskHealth | None:
+    def health(self, store_id: str, kiosk_id: str, now: dt.datetime) -> KioskHealthOut | None:
         """The kiosk's health at ``now`` (UTC); None when it never sent a batch."""
         since = _stamp(now - HEALTH_WINDOW)
         with self._reading() as conn:
@@ -106,7 +83,7 @@ class FleetDatabase:
                 (store_id, kiosk_id, since),
             ).fetchall()
         seen = dt.datetime.fromisoformat(str(last_seen))
-        return KioskHealth(
+        return KioskHealthOut(
             store_id=store_id,
             kiosk_id=kiosk_id,
             last_seen=str(last_seen),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
+
+from analytics.queries import Funnel, HourTraffic, Pair, ProductCount
 
 Item = TypeVar("Item")
 
@@ -39,7 +42,7 @@ class StoreOut(BaseModel):
 
 class KioskHealthOut(BaseModel):
     """A kiosk's health from the batches the receiver landed (status messages stay on the
-    broker)."""
+    broker; analytics.api_fleet)."""
 
     store_id: str
     kiosk_id: str
@@ -52,45 +55,35 @@ class KioskHealthOut(BaseModel):
     quarantined_events_24h: int = Field(description="events that failed the schemas, waiting")
 
 
-class FunnelDay(BaseModel):
+# The figures' rows are analytics.queries' own dataclasses with their day (and rank) added:
+# FastAPI documents and checks a dataclass as it does a model.
+
+
+@dataclass(frozen=True)
+class FunnelDay(Funnel):
     """A UTC day's presence-to-touch funnel (analytics.queries: presence episodes, then
     shoppers)."""
 
     date: dt.date
-    passed: int
-    approached: int
-    engaged: int
-    shoppers: int
-    touched: int
-    viewed_product: int
 
 
-class TrafficHour(BaseModel):
+@dataclass(frozen=True)
+class TrafficHour(HourTraffic):
     """One UTC hour of a day: events, sessions started, touches."""
 
     date: dt.date
-    hour: int
-    events: int
-    sessions: int
-    touches: int
 
 
-class TopProduct(BaseModel):
-    """A product among the day's top ``share`` by interactions."""
+@dataclass(frozen=True)
+class TopProduct(ProductCount):
+    """A product among the day's top ``share`` by interactions; ``rank`` 1 is the busiest."""
 
     date: dt.date
-    rank: int = Field(description="1 for the busiest product of the day")
-    sku: str
-    interactions: int
+    rank: int
 
 
-class PairOut(BaseModel):
+@dataclass(frozen=True)
+class PairOut(Pair):
     """Products seen in the same sessions of a day (the rule a -> b)."""
 
     date: dt.date
-    a: str
-    b: str
-    sessions: int
-    support: float
-    confidence: float
-    lift: float
