@@ -18,7 +18,7 @@ from analytics.api_auth import ApiConfigError, load_api_config, token_digest
 from analytics.api_cli import main, token_entry
 from analytics.api_fleet import FleetDatabase
 from analytics.lake_target import LocalLake
-from analytics.queries import DashboardQueries, LakeSource
+from analytics.queries import DashboardQueries, LakeSource, SQLiteSource
 from tests.analytics.api_support import (
     BRAND,
     BRAND_SKUS,
@@ -310,3 +310,23 @@ def test_the_command_names_a_missing_config(
     out, err = capsys.readouterr()
     token = err.rsplit(": ", 1)[1].strip()
     assert f'sha256 = "{token_digest(token)}"' in out and token not in out
+
+
+def test_the_api_over_the_receivers_file_answers_as_over_the_lake(fleet: LandedFleet) -> None:
+    from_sqlite = DashboardQueries(SQLiteSource(fleet.db))
+    over_sqlite = ApiParts(config(), FleetDatabase(fleet.db), from_sqlite)
+    try:
+        with (
+            TestClient(create_app(over_sqlite)) as sqlite_client,
+            TestClient(fleet.app(config())) as lake_client,
+        ):
+            for path in ("funnel", "traffic", "top-products", "pairs"):
+                for store in (None, "store-002"):
+                    where = {"from": DAYS[1]} | ({} if store is None else {"store": store})
+                    answers = [
+                        every_item(client, f"/v1/metrics/{path}", FLEET, min_support=0, **where)
+                        for client in (sqlite_client, lake_client)
+                    ]
+                    assert answers[0] == answers[1] and answers[0], (path, store)
+    finally:
+        from_sqlite.close()
