@@ -142,12 +142,19 @@ def _health_section(report: DayReport) -> str:
 
 def _heading(report: DayReport) -> str:
     day = f"{meaning.weekday(report)} {report.day.date.isoformat()}"
-    dates = ", ".join(other.date.isoformat() for other in report.compared) or "none has data"
+    weekday = meaning.weekday(report)
+    if report.compared:
+        dates = ", ".join(other.date.isoformat() for other in report.compared)
+        compared = (
+            f"Compared with the usual {weekday}: the mean of the previous four {weekday}s "
+            f"that have data ({dates})."
+        )
+    else:
+        dates = ", ".join(other.date.isoformat() for other in report.previous)
+        compared = f"No previous {weekday} has data to compare with ({dates})."
     return (
         f"<h1>Store {escape(report.store_id)}: {escape(day)} (UTC)</h1>"
-        f'<p class="sub">Compared with the usual {meaning.weekday(report)}: the mean of the '
-        f"previous four {meaning.weekday(report)}s that have data ({escape(dates)}). Simulated "
-        "traffic is left out.</p>"
+        f'<p class="sub">{escape(compared)} Simulated traffic is left out.</p>'
     )
 
 

@@ -219,3 +219,18 @@ def test_a_corrupt_lake_file_is_one_line(
     assert status == 1
     assert len(err) == 1 and err[0].startswith("kiosk-report: ") and part.name in err[0]
     assert not out.exists()
+
+
+def test_a_day_without_previous_weekdays_says_there_is_nothing_to_compare(
+    lake: GeneratedLake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "first.html"
+    # the first Monday in the lake: the four before it have no data
+    args = ["--date", "2026-10-26", "--store", STORE, "--lake", str(lake.root), "-o", str(out)]
+    assert run(capsys, *args) == (0, [f"kiosk-report: {out}"])
+    page = out.read_text()
+    before = "2026-10-19, 2026-10-12, 2026-10-05, 2026-09-28"
+    assert f"No previous Monday has data to compare with ({before})." in page
+    assert "no previous Monday to compare with; the busiest hour" in page
+    assert "<td>shoppers (sessions)</td><td>" in page and "<td>n/a</td><td>n/a</td>" in page
+    assert "No previous Monday has data, so nothing can be said to rise." in page
