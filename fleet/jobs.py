@@ -48,6 +48,8 @@ BACKOFF_MAX_S = 60.0
 GRACE_S = 30.0
 #: How often the session and the health are looked at while a job waits or watches.
 POLL_S = 0.5
+#: How long a final status waits for the service's answer before it is sent again later.
+ANSWER_TIMEOUT_S = 10.0
 #: Progress lines are reported at most this often (a step's first line always).
 PROGRESS_EVERY_S = 1.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -122,6 +124,7 @@ class JobsSetup:
     cafile: Path | None = None
     grace_s: float = GRACE_S
     poll_s: float = POLL_S
+    answer_timeout_s: float = ANSWER_TIMEOUT_S
 
 
 def jobs_endpoint(endpoint: ShadowEndpoint) -> ShadowEndpoint:
@@ -157,6 +160,8 @@ class JobsAgent:
         #: job itself would come back from start-next, still IN_PROGRESS, and end too soon)
         self._restarting = False
         self._done: set[str] = set()
+        #: final statuses the service did not answer: sent again until it does
+        self._unanswered: dict[str, tuple[Job, str, dict[str, str]]] = {}
         self._answers: dict[str, threading.Event] = {}
         self._handlers: dict[str, Callable[[Job], dict[str, str]]] = {
             "deploy-experience": self._deploy,
@@ -197,7 +202,11 @@ class JobsAgent:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            work = self._work.get()
+            wait = self.setup.answer_timeout_s if self._unanswered else None
+            try:
+                work = self._work.get(timeout=wait)
+            except queue.Empty:
+                work = self._resend_finals
             try:
                 work()
             except Exception:  # one bad message must not end the kiosk's jobs
@@ -335,9 +344,10 @@ class JobsAgent:
 
     def _update(
         self, job: Job, status: str, details: Mapping[str, str], *, wait: bool = False
-    ) -> None:
+    ) -> bool:
         """Report ``status`` and ``details``; with ``wait``, until the service answered (a
-        final status, or the step before a restart), at most CONNECT_TIMEOUT_S."""
+        final status, or the step before a restart), at most ``answer_timeout_s``: False
+        when it did not."""
         from awscrt import mqtt
         from awsiot import iotjobs
 
@@ -349,11 +359,23 @@ class JobsAgent:
         )  # fmt: skip
         try:
             self._client.publish_update_job_execution(request, mqtt.QoS.AT_LEAST_ONCE)
-            if wait and not answered.wait(CONNECT_TIMEOUT_S):
+            if wait and not answered.wait(self.setup.answer_timeout_s):
                 log.warning("fleet jobs: job %s: no answer to %s in %g s", job.job_id, status,
-                            CONNECT_TIMEOUT_S)  # fmt: skip
+                            self.setup.answer_timeout_s)  # fmt: skip
+                return False
+            return True
         finally:
             self._answers.pop(token, None)
+
+    def _resend_finals(self) -> None:
+        """Send the final statuses nobody answered again; once one is answered the service
+        is back: ask for the next job (the last ask may have been lost too)."""
+        for job, status, details in list(self._unanswered.values()):
+            if not self._update(job, status, details, wait=True):
+                return
+            del self._unanswered[job.job_id]
+            log.info("fleet jobs: job %s: %s reached the jobs service", job.job_id, status)
+        self._reask_next()
 
     # -- running a job ------------------------------------------------------------------------
 
@@ -382,7 +404,8 @@ class JobsAgent:
         log.log(logging.INFO if status == "SUCCEEDED" else logging.WARNING,
                 "fleet jobs: job %s %s: %s", job.job_id, status, dict(details))  # fmt: skip
         self._done.add(job.job_id)
-        self._update(job, status, details, wait=True)
+        if not self._update(job, status, details, wait=True):
+            self._unanswered[job.job_id] = (job, status, dict(details))
 
     def _progress(self, job: Job, step: str) -> Callable[[str], None]:
         """A listener that reports ``step`` and its latest line, at most every second."""

@@ -54,7 +54,7 @@ def kiosk(
     log_dir.mkdir()
     hooks = FakeHooks()
     setup = JobsSetup(store, [KEY.public_key()], log_dir, cafile=test_pki.ca_cert,
-                      grace_s=0.5, poll_s=0.05)  # fmt: skip
+                      grace_s=0.5, poll_s=0.05, answer_timeout_s=1.0)  # fmt: skip
     agent = JobsAgent(endpoint(mosquitto_tls.port, test_pki), hooks, setup)
     agent.start()
     yield Kiosk(store, hooks, agent, log_dir)
@@ -240,3 +240,26 @@ def test_an_upload_to_a_server_the_kiosk_does_not_trust_fails_in_one_line(
         "(unable to get local issuer certificate)"
     )
     assert server.uploads == {}
+
+
+def test_a_final_status_the_jobs_service_missed_is_sent_again_until_answered(
+    kiosk: Kiosk, service: JobService, server: HttpsServer, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO, logger="fleet.jobs")
+    kiosk.hooks.session_open.set()
+    deploy(service, "deploy-away", offered(tmp_path, server, "away"))
+    at_step(service, "deploy-away", "waiting for the shopper session")
+    service.stop()  # the jobs service goes away; the broker stays
+    kiosk.hooks.session_open.clear()
+    lost = "fleet jobs: job deploy-away: no answer to SUCCEEDED in 1 s"
+    wait_until(lambda: lost in caplog.messages, "the final status to go unanswered")
+    assert service.execution(THING, "deploy-away").status == "IN_PROGRESS"
+    back = JobService(service.broker, service.store)
+    back.start(timeout=10)
+    try:
+        assert final(back, "deploy-away").status == "SUCCEEDED"
+        back.create_job(THING, "after", {"operation": "noop"})
+        assert final(back, "after").status == "REJECTED"  # the kiosk asks for jobs again
+    finally:
+        back.stop()
