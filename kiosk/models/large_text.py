@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from designer_import.model import Experience, Page
 from designer_import.readability import a11y_page, large_text
+from kiosk.models.shopper_mode import ShopperMode
 
 #: The kiosk action that turns large text mode on and off.
 LARGE_TEXT = "large-text"
@@ -18,24 +19,13 @@ LARGE_TEXT = "large-text"
 KEPT_PAGES = 256
 
 
-class LargeTextMode:
+class LargeTextMode(ShopperMode):
     """Whether large text mode is on, and each page as it shows in it (UI thread)."""
 
     def __init__(self) -> None:
-        #: Large text mode is on.
-        self.on = False
+        super().__init__()
         #: The page each page shows as, by page id: (the page, what shows).
         self._pages: dict[str, tuple[Page, Page]] = {}
-
-    def toggle(self) -> bool:
-        """A tap on a large-text shape: on when off, off when on; the new state."""
-        self.on = not self.on
-        return self.on
-
-    def off(self) -> bool:
-        """Large text mode off (the session ended); True when it was on."""
-        was, self.on = self.on, False
-        return was
 
     def page(self, page: Page, experience: Experience) -> Page:
         """What shows for ``page``: itself when the mode is off; else its ``@a11y`` page,

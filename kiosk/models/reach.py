@@ -12,29 +12,20 @@ from __future__ import annotations
 
 import math
 
+from kiosk.models.shopper_mode import ShopperMode
 from settings.model import ReachSection
 
 #: The kiosk action that turns reach mode on and off.
 REACH = "reach"
 
 
-class ReachMode:
-    """Whether reach mode is on, and where its line is on a screen (UI thread)."""
+class ReachMode(ShopperMode):
+    """Whether reach mode is on (the page shows below :meth:`line`), and where its line is
+    on a screen (UI thread)."""
 
     def __init__(self, settings: ReachSection) -> None:
+        super().__init__()
         self.settings = settings
-        #: Reach mode is on: the page shows below :meth:`line`.
-        self.on = False
-
-    def toggle(self) -> bool:
-        """A tap on a reach button: on when off, off when on; the new state."""
-        self.on = not self.on
-        return self.on
-
-    def off(self) -> bool:
-        """Reach mode off (the session ended); True when it was on."""
-        was, self.on = self.on, False
-        return was
 
     def line(self, height_px: int) -> int:
         """How far from the top of a ``height_px`` screen the reach band starts (window

@@ -562,9 +562,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or self.broken:
             return
-        if self.session.touch():
-            self.recorder.session_start("touch", page)
-        self.still_there.sync()
+        self._touched(page)
         on = self.reach.toggle()
         self.recorder.action(page, "kiosk-reach-button", REACH, {"on": on})
         self._apply_reach()
@@ -579,12 +577,19 @@ class KioskWindow(QWidget):
             side = max(64, round(min(self.width(), self.height()) * 0.08))
             button.setGeometry(side // 4, self.height() - side - side // 4, side * 2, side)
             button.setStyleSheet(
-                "QPushButton { background: #1ba1e2; color: white; border-radius: 12px;"
+                "QPushButton { background: #0b6a9e; color: white; border-radius: 12px;"
                 f" font-weight: bold; font-size: {side // 3}px; }}"
             )
             button.setText(self.language.text("reach", "Reach"))
             button.raise_()
         QTimer.singleShot(0, self._prepare_neighbours)
+
+    def _touched(self, page: Page) -> None:
+        """A touch that is not a tap on the page (a swipe, the kiosk's own button): the
+        session starts or goes on, and a "Still there?" prompt is answered."""
+        if self.session.touch():
+            self.recorder.session_start("touch", page)
+        self.still_there.sync()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The reach line and the reach button follow the window's size."""
@@ -596,9 +601,7 @@ class KioskWindow(QWidget):
         page = self.page
         if page is None or self.broken:
             return
-        if self.session.touch():
-            self.recorder.session_start("touch", page)
-        self.still_there.sync()
+        self._touched(page)
         self.recorder.touch(page, None, {"gesture": "swipe", "direction": direction})
         target = self.navigation.sibling(direction)
         if target is not None:

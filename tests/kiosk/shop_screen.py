@@ -15,6 +15,13 @@ from settings import KioskConfig
 from tests.support.clock import FakeClock
 
 
+def tap(window: KioskWindow, element_id: str) -> None:
+    """A tap on the shape ``element_id`` of the page ``window`` shows."""
+    point = window.view.touch_point(element_id)
+    assert point is not None, element_id
+    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=point)
+
+
 @dataclass(frozen=True)
 class Shop:
     """The window, its clock, its config and its events."""
@@ -26,9 +33,7 @@ class Shop:
 
     def tap(self, element_id: str) -> None:
         """A tap on the shape ``element_id`` of the page shown."""
-        point = self.window.view.touch_point(element_id)
-        assert point is not None, element_id
-        QTest.mouseClick(self.window.view, Qt.MouseButton.LeftButton, pos=point)
+        tap(self.window, element_id)
 
     def add(self, number: int) -> None:
         """Open product ``number`` of the list drawing, add it to the list, go back."""

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from designer_import.model import Page
@@ -21,6 +19,7 @@ from kiosk.screen.pageview import PageView
 from kiosk.screen.window import KioskWindow
 from settings import KioskConfig
 from storage import EventLog
+from tests.kiosk.shop_screen import tap
 from tests.support.clock import FakeClock
 from tests.support.drawings import page_xml, write_drawio
 
@@ -63,12 +62,6 @@ def shop_file(tmp_path: Path) -> Path:
         ),
     ]
     return write_drawio(tmp_path / "shop.drawio", pages)
-
-
-def tap(window: KioskWindow, element_id: str) -> None:
-    point = window.view.touch_point(element_id)
-    assert point is not None, element_id
-    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=point)
 
 
 def on_screen(view: PageView) -> dict[str, str]:

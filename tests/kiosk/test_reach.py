@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from kiosk.screen.window import KioskWindow, touch_aim
 from settings import ConfigError, KioskConfig
 from settings.loader import load_config
+from tests.kiosk.shop_screen import tap
 from tests.support.clock import FakeClock
 from tests.support.drawings import button, page_xml, write_drawio
 
@@ -38,12 +39,6 @@ def shop_file(tmp_path: Path) -> Path:
         page_xml("welcome", "Welcome", links + reach),
     ]
     return write_drawio(tmp_path / "reach.drawio", pages)
-
-
-def tap(window: KioskWindow, element_id: str) -> None:
-    point = window.view.touch_point(element_id)
-    assert point is not None, element_id
-    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=point)
 
 
 def target_rects(window: KioskWindow) -> dict[str, QRectF]:

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from designer_import import load_experience, validate
 from kiosk.screen.window import KioskWindow
+from tests.kiosk.shop_screen import tap
 from tests.support.clock import FakeClock
 from tests.support.drawings import page_xml, write_drawio
 
@@ -58,12 +57,6 @@ def shop_file(tmp_path: Path) -> Path:
         ),
     ]  # fmt: skip
     return write_drawio(tmp_path / "large.drawio", pages)
-
-
-def tap(window: KioskWindow, element_id: str) -> None:
-    point = window.view.touch_point(element_id)
-    assert point is not None, element_id
-    QTest.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=point)
 
 
 def shown(window: KioskWindow, element_id: str) -> tuple[float, str | None]:
