@@ -182,3 +182,23 @@ def test_the_kiosks_own_screens_use_the_configured_texts_else_english(
     german = overlay_picture(screen)
     window.language.current = "en"
     assert german == overlay_picture(screen) != french
+
+
+def test_an_authored_prompt_page_shows_its_translation(
+    open_window: Callable[..., KioskWindow], shop_file: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    prompt_page = page_xml(
+        "prompt", "still-there", labelled("asking", "Still there?", "Toujours là ?", 800, 400)
+    )
+    drawing = shop_file.read_text(encoding="utf-8").replace("</mxfile>", prompt_page + "</mxfile>")
+    (tmp_path / "with-prompt.drawio").write_text(drawing, encoding="utf-8")
+    window = open_window(tmp_path / "with-prompt.drawio")
+    tap(window, "hello")
+    tap(window, "fr")
+    clock.advance(window.settings.idle_timeout_s - window.settings.still_there_s + 0.5)
+    window.tick()
+    prompt = window.still_there.prompt
+    assert prompt.isVisible() and prompt.scene is not None
+    asking = prompt.scene.page.element("asking")
+    assert asking is not None and asking.label is not None
+    assert asking.label.plain == "Toujours là ?"
