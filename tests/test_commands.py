@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["kiosk", "kiosk-import", "kiosk-sensor", "kiosk-receive", "kiosk-uplink"]
+COMMANDS = [
+    "kiosk",
+    "kiosk-import",
+    "kiosk-sensor",
+    "kiosk-receive",
+    "kiosk-uplink",
+    "kiosk-report",
+]
 
 
 def command(name: str) -> str:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,13 @@ def test_a_day_without_previous_weekdays_says_there_is_nothing_to_compare(
     assert "no previous Monday to compare with; the busiest hour" in page
     assert "<td>shoppers (sessions)</td><td>" in page and "<td>n/a</td><td>n/a</td>" in page
     assert "No previous Monday has data, so nothing can be said to rise." in page
+
+
+def test_the_installed_command_answers_a_bad_date_in_one_line(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "kiosk-report"
+    args = ["--date", "yesterday", "--store", STORE, "--lake", str(tmp_path), "-o", "r.html"]
+    done = subprocess.run([command, *args], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "kiosk-report: --date 'yesterday': not a calendar day as YYYY-MM-DD (e.g. 2026-11-23)"
+    ]
