@@ -52,7 +52,11 @@ def test_the_notebook_draws_every_figure_from_the_lake(
     client = NotebookClient(
         notebook, km=kernel, timeout=120, resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()
+    try:
+        client.execute(cleanup_kc=True)  # shuts the kernel down (it is ours, not the client's)
+    finally:
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     outputs = [
         output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     ]
