@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk-analytics-api", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="kiosk-analytics-api",
+        description="The analysts' data API: serve it (and its page at /), or make a token.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API and its page")
     serve.add_argument("--config", type=Path, required=True, help="the tokens (TOML)")

@@ -18,6 +18,7 @@ COMMANDS = [
     "kiosk-receive",
     "kiosk-uplink",
     "kiosk-report",
+    "kiosk-analytics-api",
 ]
 
 
