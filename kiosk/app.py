@@ -277,6 +277,7 @@ class Kiosk:
                 exit_kiosk=self.exit,
                 started_at=self.started_at,
                 note_change=self.shadow.note_local_change if self.shadow is not None else None,
+                schedule=lambda: self.schedule,
             )
             self.admin.stateChanged.connect(self._on_admin_state)
         except ImportError as exc:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kiosk.admin.controller import AdminController
     from kiosk.admin.library import ContentLibrary
     from kiosk.models.shopper_screen import ShopperScreen
+    from kiosk.schedule_runner import ScheduleRunner
     from kiosk.tasks import TaskRunner
     from sensors import PresenceService
     from settings import KioskConfig
@@ -44,6 +45,7 @@ def install_admin(
     library: ContentLibrary | None = None,
     clock: Callable[[], float] = time.monotonic,
     note_change: NoteChange | None = None,
+    schedule: Callable[[], ScheduleRunner | None] = lambda: None,
 ) -> AdminController:
     """Watch ``window`` (the shopper screen's widget) for the hidden gesture and show the
     panel over it when staff get in, with the standard pages.
@@ -52,7 +54,8 @@ def install_admin(
     None when that part is not running; ``exit_kiosk`` stops every service and quits;
     ``started_at`` (epoch seconds) is when the kiosk started; ``library`` defaults to the
     content library of ``config``; ``note_change`` tells the fleet's shadow (when the kiosk
-    runs one) of each staff change of a key the fleet may set. Returns the controller (keep
+    runs one) of each staff change of a key the fleet may set; ``schedule`` returns the
+    running schedule runner (for the opening hours page). Returns the controller (keep
     a reference; ``shutdown()`` when the kiosk stops).
     """
     from kiosk.admin.audit import AdminAudit
@@ -73,6 +76,7 @@ def install_admin(
         exit_kiosk=exit_kiosk,
         started_at=started_at,
         note_change=note_change,
+        schedule=schedule,
     )
     return AdminController(
         window, config=config, pages=pages, audit=audit, tasks=tasks, clock=clock

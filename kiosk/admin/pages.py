@@ -22,6 +22,7 @@ from kiosk.tasks import TaskRunner
 from settings import KioskConfig
 
 if TYPE_CHECKING:
+    from kiosk.schedule_runner import ScheduleRunner
     from sensors import PresenceService
     from storage import EventLog
     from uplink import UplinkService
@@ -40,8 +41,10 @@ def standard_pages(
     exit_kiosk: Callable[[], None],
     started_at: float,
     note_change: NoteChange | None = None,
+    schedule: Callable[[], ScheduleRunner | None] = lambda: None,
 ) -> PageRegistry:
-    """Status, Dashboards and Calibration for all staff; Content and Kiosk for the manager."""
+    """Status, Dashboards and Calibration for all staff; Content, Opening hours and Kiosk
+    for the manager."""
     pages = PageRegistry()
     status = partial(
         StatusPage,
@@ -60,6 +63,8 @@ def standard_pages(
     pages.register("calibration", title="Calibration", roles=EVERY_ROLE, build=calibration)
     content = partial(ContentPage, screen=screen, library=library, tasks=tasks, audit=audit)
     pages.register("content", title="Content", roles=MANAGER_ONLY, build=content)
+    hours = partial(_hours, config, tasks, audit, schedule, note_change)
+    pages.register("hours", title="Opening hours", roles=MANAGER_ONLY, build=hours)
     kiosk = partial(KioskPage, config=config, screen=screen, exit_kiosk=exit_kiosk, audit=audit)
     pages.register("kiosk", title="Kiosk", roles=MANAGER_ONLY, build=kiosk)
     return pages
@@ -87,3 +92,16 @@ def _calibration(
     from kiosk.admin.calibration import CalibrationPage
 
     return CalibrationPage(config=config, presence=presence, tasks=tasks, audit=audit, note=note)
+
+
+def _hours(
+    config: KioskConfig,
+    tasks: TaskRunner,
+    audit: AdminAudit,
+    schedule: Callable[[], ScheduleRunner | None],
+    note: NoteChange | None,
+) -> AdminPage:
+    """The opening hours page (the manager's)."""
+    from kiosk.admin.hours import HoursPage
+
+    return HoursPage(config=config, tasks=tasks, audit=audit, schedule=schedule, note=note)

@@ -4,7 +4,8 @@
 Run under an X server (the test starts a private Xvfb). Builds a config in a temporary
 folder, a presence service playing a synthetic depth scene, the interaction log
 (``storage.EventLog``) with a few hundred shoppers' events, and saves
-``status.png``, ``dashboards.png``, ``calibration.png``, ``content.png``, ``kiosk.png`` and
+``status.png``, ``dashboards.png``, ``calibration.png``, ``content.png``, ``hours.png``,
+``kiosk.png`` and
 ``pinpad.png`` (1920x1080, what staff see).
 """
 
@@ -99,7 +100,7 @@ def main(argv: list[str]) -> int:
     admin.login("manager")
     library.incoming.mkdir(parents=True, exist_ok=True)
     shutil.copy(FIXTURE, library.incoming / "summer-offers.drawio")
-    for page in ("status", "dashboards", "calibration", "content", "kiosk"):
+    for page in ("status", "dashboards", "calibration", "content", "hours", "kiosk"):
         admin.show_page(page)
         if page == "content":
             content: Any = admin.pages["content"]

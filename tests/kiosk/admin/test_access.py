@@ -109,7 +109,9 @@ def test_manager_pin_opens_every_page(
     log_in(qtbot, admin, window, clock, MANAGER_PIN)
     assert admin.role == "manager"
     assert admin.visible_pages() == admin.pages_for("manager")
-    assert admin.pages_for("manager") == ["status", "dashboards", "calibration", "content", "kiosk"]
+    assert admin.pages_for("manager") == [
+        "status", "dashboards", "calibration", "content", "hours", "kiosk",
+    ]  # fmt: skip
     assert admin.show_page("content")
     assert admin.show_page("kiosk")
     assert ("admin.page", {"role": "manager", "page": "kiosk"}) in recorded.events

@@ -17,7 +17,7 @@ from localservers import Xvfb
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
-PAGES = ["pinpad", "status", "dashboards", "calibration", "content", "kiosk"]
+PAGES = ["pinpad", "status", "dashboards", "calibration", "content", "hours", "kiosk"]
 
 
 def _colours_near(image: QImage, wanted: str, tolerance: int = 12) -> int:
