@@ -40,22 +40,35 @@ class Overlay(QWidget):
         parent.installEventFilter(self)
         self.setGeometry(parent.rect())
         self._pressed = False
+        #: The child of the parent whose place the overlay covers (None: all of the parent).
+        self._area: QWidget | None = None
+
+    def follow(self, area: QWidget) -> None:
+        """Cover ``area`` (a child of the parent: the page's view, which reach mode moves
+        into the screen's lower part) instead of the whole parent."""
+        self._area = area
+        area.installEventFilter(self)
+        self._fit()
+
+    def _fit(self) -> None:
+        parent = self.parentWidget()
+        if self._area is not None:
+            self.setGeometry(self._area.geometry())
+        elif parent is not None:
+            self.setGeometry(parent.rect())
 
     def cover(self) -> None:
-        """Show over the whole parent, above its other children."""
-        parent = self.parentWidget()
-        if parent is not None:
-            self.setGeometry(parent.rect())
+        """Show over the whole parent (or the area it follows), above its other children."""
+        self._fit()
         self.show()
         self.raise_()
         self.update()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Follow the parent's size."""
-        if event.type() == QEvent.Type.Resize and watched is self.parentWidget():
-            parent = self.parentWidget()
-            if parent is not None:
-                self.setGeometry(parent.rect())
+        """Follow the parent's size (and the area's place and size)."""
+        moved = event.type() in (QEvent.Type.Resize, QEvent.Type.Move)
+        if moved and watched in (self.parentWidget(), self._area):
+            self._fit()
         return False
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

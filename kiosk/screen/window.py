@@ -158,6 +158,9 @@ class KioskWindow(QWidget):
         models = ShopperModels(self.session, recorder, self.navigation, self.language)
         self.still_there = StillThere(self, models)
         self.take_home = TakeHome(self, models, config=config, tasks=tasks)
+        # in reach mode the kiosk's own screens come down with the page
+        self.still_there.prompt.follow(self.view)
+        self.take_home.screen.follow(self.view)
         self._ticker = self._timer(TICK_MS, self.tick)
         self._ticker.start()
         self._reload_timer = self._timer(RELOAD_SETTLE_MS, self.reload_in_background)

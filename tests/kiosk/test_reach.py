@@ -117,3 +117,23 @@ def test_a_reach_height_below_the_screen_is_a_config_error(tmp_path: Path) -> No
     config_file.write_text("[reach]\nheight_m = 0.8\nscreen_bottom_m = 0.9\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"reach.height_m = 0.8 leaves less than a tenth"):
         load_config(config_file, env={})
+
+
+def test_the_kiosks_own_screens_come_down_with_the_page(
+    open_window: Callable[..., KioskWindow], shop_file: Path, config: KioskConfig
+) -> None:
+    window = open_window(shop_file, size=(1080, 1920))
+    tap(window, "hello")
+    screen = window.take_home.screen
+    page = window.page
+    assert page is not None
+    window.take_home.show(page, None)
+    assert screen.geometry() == window.rect()  # the whole screen without reach mode
+    window.take_home.close()
+    tap(window, "reach")
+    window.take_home.show(page, None)
+    line = reach_line(config, 1920)
+    assert screen.geometry() == window.view.geometry()
+    close = screen.close_box().translated(screen.pos().x(), screen.pos().y())
+    assert close.top() >= line and close.bottom() <= 1920
+    assert window.still_there.prompt.geometry() == window.view.geometry()
