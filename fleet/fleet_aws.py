@@ -76,7 +76,7 @@ class FleetAws:
                 data_url = f"https://{found['endpointAddress']}"
             data = session.client("iot-data", endpoint_url=data_url)
         except (BotoCoreError, ClientError) as exc:
-            raise FleetError(f"cannot reach AWS IoT: {exc}") from None
+            raise FleetError(f"AWS IoT clients: {exc}") from None
         return cls(iot, data)
 
     def _call(self, what: str, method: Any, **params: Any) -> Any:

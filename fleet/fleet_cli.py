@@ -92,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "set":
-        changes, refusals = checked_changes(parse_assignments(args.changes), KioskConfig())
+        try:
+            asked = parse_assignments(args.changes)
+        except FleetError as exc:
+            raise Refused(f"nothing sent: {exc}") from None
+        changes, refusals = checked_changes(asked, KioskConfig())
         if refusals:  # before any call: nothing is sent when one change is wrong
             raise Refused("nothing sent:\n" + "\n".join(f"  refused: {r}" for r in refusals))
     aws = FleetAws.connect(Connection(args.region, args.profile, args.endpoint_url))

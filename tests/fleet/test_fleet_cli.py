@@ -193,3 +193,22 @@ def test_follow_reports_each_kiosks_execution(
     assert status == 1  # one kiosk failed: the roll-out did not succeed
     assert out[0].startswith("job deploy-1: COMPLETED; 1 succeeded, 1 failed")
     assert sorted(out[1:]) == ["  s1-k1: SUCCEEDED (spring-1a2b)", f"  s1-k2: FAILED ({reason})"]
+
+
+def test_a_change_not_written_as_key_value_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--endpoint-url", "http://127.0.0.1:9", "set", "--store", "s1", "x=1", "foo"])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "kiosk-fleet: nothing sent: 'foo': write each change as key=value "
+        "(e.g. logging.level=INFO)\n"
+    )
+
+
+def test_an_unknown_group_is_one_line(
+    moto_iot: MotoIot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(moto_iot, "list", "--group", "nowhere") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kiosk-fleet: thing group nowhere: ResourceNotFoundException")
+    assert len(err.splitlines()) == 1
