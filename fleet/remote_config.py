@@ -27,8 +27,8 @@ import tomli_w
 from pydantic import ValidationError
 
 from settings.model import WEEKDAYS, KioskConfig
+from settings.overlay import StaffOverlay, write_atomically
 from settings.overlay import nest_keys as nest_keys  # re-exported for fleet.shadow
-from settings.overlay import write_atomically
 from settings.resources import ResourceError, builtin_name, resource_path
 
 log = logging.getLogger(__name__)
@@ -333,6 +333,29 @@ class RemoteConfig:
         for refusal in outcome.refused:
             log.error("fleet config overlay %s: not applied: %s", self.path, refusal.reason)
         return outcome
+
+    def take_staff_changes(self, staff: StaffOverlay) -> list[str]:
+        """Fold in staff's changes (``staff-config.toml``) of allowed keys that are newer than
+        what this overlay holds for them, as the kiosk's with staff's time (a change made
+        while the shadow was off, or one it was never told of), and save; returns their keys.
+        The newer change wins at start as it does at each reconnect."""
+        taken = []
+        for key, value in sorted(staff.values.items()):
+            at = staff.changed_at.get(key)
+            held = self.changes.get(key)
+            if key not in _ALLOWED or at is None or (held is not None and held.at >= at):
+                continue
+            self.set([(key, value)], Change(at, "kiosk"))
+            taken.append(key)
+            log.info("fleet config overlay %s: %s = %r from %s (staff changed it at %s, after "
+                     "the fleet)", self.path, key, value, staff.path, staff.when(key))  # fmt: skip
+        if taken:
+            try:
+                self.save()
+            except OSError as exc:
+                log.error("fleet config overlay %s cannot keep staff's newer %s (%s)",
+                          self.path, ", ".join(taken), exc.strerror or exc)  # fmt: skip
+        return taken
 
     def set(self, items: Iterable[tuple[str, Any]], change: Change) -> None:
         """Keep these values, set by ``change.by`` (saved by :meth:`save`)."""

@@ -53,6 +53,7 @@ from fleet.shadow_health import (
     RecordEvent,
 )
 from settings.model import KioskConfig, UplinkSection
+from settings.overlay import STAFF_OVERLAY_NAME, StaffOverlay
 from storage.event import Event, JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
@@ -614,6 +615,7 @@ def open_shadow(
     event log's ``EventLog.append``), ``health`` reported. Raises :class:`ShadowError` when
     ``[uplink]`` names no certificate."""
     remote = RemoteConfig.open(config.data_path(OVERLAY_NAME))
+    remote.take_staff_changes(StaffOverlay.open(config.data_path(STAFF_OVERLAY_NAME)))
     effective = remote.applied_to(config).config
     return ShadowAgent(
         effective,

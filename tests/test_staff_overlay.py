@@ -79,3 +79,36 @@ def test_an_unreadable_overlay_is_moved_aside(
     assert config.paths.data_dir == source.parent / "data"
     assert not path.exists() and len(list(path.parent.glob(f"{path.name}.corrupt-*"))) == 1
     assert "keys staff do not set: paths.data_dir" in caplog.text
+
+
+@pytest.mark.parametrize(("staff_at", "wins"), [(2000.0, "staff"), (500.0, "fleet")])
+def test_the_newer_of_staff_and_fleet_wins_when_the_shadow_starts(
+    source: Path, staff_at: float, wins: str
+) -> None:
+    """The fleet set the engaged zone at t=1000; staff changed it on the kiosk at ``staff_at``
+    (the shadow off, or never told). The overlay the shadow starts from holds the newer."""
+    from fleet.remote_config import OVERLAY_NAME, Change, RemoteConfig
+    from fleet.shadow import open_shadow
+    from fleet.shadow_health import KioskHealth
+
+    remote = RemoteConfig(source.parent / "data" / OVERLAY_NAME)
+    remote.set([("sensors.zones.engaged_m", 0.7)], Change(1000.0, "fleet", 3))
+    remote.save()
+    StaffOverlay(source.parent / "data" / STAFF_OVERLAY_NAME).changed(
+        {"sensors.zones.engaged_m": 0.8, "sensors.roi": [0.2, 0.2, 0.8, 0.8]}, staff_at
+    ).save()
+    config = load_config(source, env={})
+    config.uplink.cert_file = source.parent / "kiosk.crt"  # named only: the agent is not started
+    config.uplink.key_file = source.parent / "kiosk.key"
+
+    agent = open_shadow(config, append=lambda _event: None, health=KioskHealth())
+    effective = agent.config
+    kept = RemoteConfig.open(remote.path)  # saved, so a reconnect knows it too
+    if wins == "staff":
+        assert effective.sensors.zones.engaged_m == 0.8
+        assert kept.changes["sensors.zones.engaged_m"] == Change(2000.0, "kiosk")
+        assert "sensors.roi" not in kept.values  # not a key the fleet sets
+    else:
+        assert effective.sensors.zones.engaged_m == 0.7
+        assert kept.changes["sensors.zones.engaged_m"] == Change(1000.0, "fleet", 3)
+    assert effective.sensors.roi == [0.2, 0.2, 0.8, 0.8]
