@@ -544,9 +544,9 @@ class KioskWindow(QWidget):
             self.reach_button.setText(self.language.text("reach", "Reach"))
         QTimer.singleShot(0, self._prepare_neighbours)
 
-    def _back_to_default_language(self) -> None:
+    def _back_to_session_defaults(self) -> None:
         """The session is over: the next shopper starts in the config's language, with
-        the page on the whole screen."""
+        the page on the whole screen and large text off."""
         if self.language.reset() | self.large_text.off():
             self._relabel()
         if self.reach.off():
@@ -648,7 +648,7 @@ class KioskWindow(QWidget):
         if ended is not None:
             self.still_there.ended(ended, by_itself=False)
             self.recorder.session_end(ended, self.page)
-        self._back_to_default_language()
+        self._back_to_session_defaults()
 
     def tick(self) -> None:
         """Timeouts and the attract loop (every ``TICK_MS``; tests call it directly)."""
@@ -676,7 +676,7 @@ class KioskWindow(QWidget):
             self.recorder.page_view(page, self.clock() - self.page_since, ended=ended)
         self.still_there.ended(ended, by_itself=True)
         self.recorder.session_end(ended, page)
-        self._back_to_default_language()
+        self._back_to_session_defaults()
         goodbye = self.goodbye_page()
         if goodbye is not None and self.settings.goodbye_s > 0:
             # a thank-you before the attract loop; a touch meanwhile starts a new session
