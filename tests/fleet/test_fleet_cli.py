@@ -12,7 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from designer_import.signed_bundle import sign_archive, signature_path
+from fleet.fleet_aws import Connection, FleetAws
 from fleet.fleet_cli import main
+from fleet.fleet_rollout import JobFollower
 from tests.fleet.fleet_cli_support import (
     GROUP,
     IN_GROUP,
@@ -193,6 +195,14 @@ def test_follow_reports_each_kiosks_execution(
     assert status == 1  # one kiosk failed: the roll-out did not succeed
     assert out[0].startswith("job deploy-1: COMPLETED; 1 succeeded, 1 failed")
     assert sorted(out[1:]) == ["  s1-k1: SUCCEEDED (spring-1a2b)", f"  s1-k2: FAILED ({reason})"]
+
+    lines: list[str] = []
+    follower = JobFollower(FleetAws.connect(Connection(endpoint_url=moto_iot.endpoint)),
+                           "deploy-1", lines.append)  # fmt: skip
+    follower.look()
+    said = list(lines)
+    follower.look()  # nothing changed since: nothing more is said
+    assert lines == said and len(said) == 3
 
 
 def test_a_change_not_written_as_key_value_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
