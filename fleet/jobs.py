@@ -176,10 +176,16 @@ class JobsAgent:
         self._thread = threading.Thread(target=self._run, name="fleet-jobs", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the running job's waits, disconnect and join the thread."""
+    def stopping(self) -> None:
+        """Tell the running job to stop where it is (returns at once; :meth:`stop` joins).
+        From now on a hook that fails leaves its job IN_PROGRESS (the kiosk is going away:
+        its window may refuse to answer), resumed at the next start."""
         self._stop.set()
         self._work.put(lambda: None)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the running job's waits, disconnect and join the thread."""
+        self.stopping()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -395,6 +401,10 @@ class JobsAgent:
         except _Stopped:
             log.info("fleet jobs: job %s left IN_PROGRESS: the kiosk is stopping", job.job_id)
         except Exception as exc:  # a hook's own error: the job fails with it, the agent lives
+            if self._stop.is_set():
+                log.info("fleet jobs: job %s left IN_PROGRESS: the kiosk is stopping (%s)",
+                         job.job_id, _one_line(exc))  # fmt: skip
+                return
             log.exception("fleet jobs: job %s failed", job.job_id)
             self._finish(job, "FAILED", {"reason": _one_line(f"{type(exc).__name__}: {exc}")})
         else:
@@ -458,6 +468,8 @@ class JobsAgent:
         try:
             self.hooks.show_bundle(bundle)
         except Exception as exc:  # the hook's own error is the reason to roll back
+            if self._stop.is_set():
+                raise _Stopped from None  # the window went away with the kiosk: no roll back
             return f"cannot be shown: {_one_line(exc)}"
         return None
 

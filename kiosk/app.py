@@ -2,14 +2,15 @@
 stops them with one call. The only module that wires the kiosk's parts together: each part
 gets its typed collaborators as constructor arguments.
 
-Order: task runner -> shopper window (its first page painted) -> event log -> presence
-service -> uplink -> fleet shadow -> admin panel -> schedule -> control socket. The shopper
-sees the first page before storage, the camera and the uplink start (issue 17: a kiosk
-restarted by systemd is back on screen at once): ``run`` starts them right after the first
-paint, on the task runner's boot lane, and the interactions recorded meanwhile are kept in
-memory and written to the event log once it is up. Each optional part that fails to start is
-logged and left out (a kiosk without storage, camera or uplink still serves shoppers);
-``Kiosk.stop()`` stops what started, in reverse order, including parts still starting.
+Order: task runner -> (fleet bundles recovered) -> shopper window (its first page painted)
+-> event log -> presence service -> uplink -> fleet shadow -> fleet jobs -> admin panel ->
+schedule -> control socket. The shopper sees the first page before storage, the camera and
+the uplink start (issue 17: a kiosk restarted by systemd is back on screen at once): ``run``
+starts them right after the first paint, on the task runner's boot lane, and the
+interactions recorded meanwhile are kept in memory and written to the event log once it is
+up. Each optional part that fails to start is logged and left out (a kiosk without storage,
+camera or uplink still serves shoppers); ``Kiosk.stop()`` stops what started, in reverse
+order, including parts still starting.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ from kiosk.ui_gc import UiGarbageCollector
 from settings import KioskConfig
 
 if TYPE_CHECKING:
+    from fleet.bundles import BundleStore
     from fleet.shadow import ShadowAgent
     from kiosk.admin.controller import AdminController
     from kiosk.control import ControlServer
+    from kiosk.fleet_link import FleetJobs
+    from kiosk.models.experience_source import ActivationHistory
     from kiosk.schedule_runner import ScheduleRunner
     from sensors import PresenceSensor, PresenceService, PresenceState, SensorHealth
     from storage import Event, EventLog, Outbox
@@ -56,6 +60,9 @@ TASKS_STOP_S = 5.0
 GC_INTERVAL_S = 0.5
 #: The task runner's lane the parts behind the first page start on, one after the other.
 BOOT_LANE = "boot"
+#: The exit code of a restart the fleet asked for: systemd's unit (Restart=always) starts the
+#: kiosk again, and its record-stop notes a clean stop, not a crash (no crash loop counted).
+RESTART_EXIT_CODE = 0
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +78,7 @@ class BackgroundParts:
     uplink: UplinkService | None = None
     outbox: Outbox | None = None
     shadow: ShadowAgent | None = None
+    jobs: FleetJobs | None = None
 
 
 class Kiosk:
@@ -88,6 +96,11 @@ class Kiosk:
         self.sensor: PresenceSensor | None = None
         self.uplink: UplinkService | None = None
         self.shadow: ShadowAgent | None = None
+        #: ``[fleet] jobs``: the bundles (recovered before the first page) and the jobs agent
+        self.bundles: BundleStore | None = None
+        self.jobs: FleetJobs | None = None
+        #: what a fleet restart job calls (UI thread): ends the process for systemd to restart
+        self.restart: Callable[[str], None] = self.restart_process
         self.admin: AdminController | None = None
         self.control: ControlServer | None = None
         self.window: KioskWindow | None = None
@@ -175,6 +188,23 @@ class Kiosk:
             log.exception("the fleet shadow did not start: the kiosk runs without it")
             return None
 
+    def _open_jobs(self) -> FleetJobs | None:
+        """The fleet's jobs agent when ``[fleet] jobs`` is on; any failure is logged and the
+        kiosk runs without it."""
+        window, bundles = self.window, self.bundles
+        if window is None or bundles is None:
+            return None
+        try:
+            from kiosk.fleet_link import start_jobs
+
+            return start_jobs(
+                self.config, window=window, tasks=self.tasks, bundles=bundles,
+                restart=lambda reason: self.restart(reason),
+            )  # fmt: skip
+        except Exception:
+            log.exception("the fleet's jobs did not start: the kiosk runs without them")
+            return None
+
     def start_parts(self) -> BackgroundParts:
         """Start the event log, the presence service and the uplink, in that order (any
         thread: the boot lane in ``run``); each that fails is logged and left out. They are
@@ -185,6 +215,7 @@ class Kiosk:
         self.open_uplink(parts)
         if parts.event_log is not None:
             parts.shadow = self._open_shadow(parts)
+        parts.jobs = self._open_jobs()
         with self._boot_lock:
             late = self._stopping
             if not late:
@@ -208,7 +239,7 @@ class Kiosk:
     def _take(self, parts: BackgroundParts) -> None:
         self.sensor, self.presence = parts.sensor, parts.presence
         self.uplink, self._outbox = parts.uplink, parts.outbox
-        self.shadow = parts.shadow
+        self.shadow, self.jobs = parts.shadow, parts.jobs
         event_log = parts.event_log
         if event_log is None:
             return
@@ -233,11 +264,15 @@ class Kiosk:
         if self._health is not None:
             session.sensor_online(self._health.online)
         self._show_window(window)
-        # what a manager activated on the Content page outlives a restart or a power cut
+        # what a manager activated on the Content page outlives a restart or a power cut, and
+        # so does the fleet's active bundle (a deployment killed half-way is undone first)
         kiosk = self.config.kiosk
-        window.start(
-            kiosk.experience, watch=kiosk.watch, history=ContentLibrary.for_config(self.config)
-        )
+        history: ActivationHistory = ContentLibrary.for_config(self.config)
+        if self.config.fleet.jobs:
+            from kiosk.fleet_link import recover_bundles
+
+            self.bundles, history = recover_bundles(self.config)
+        window.start(kiosk.experience, watch=kiosk.watch, history=history)
         window.activateWindow()
         window.setFocus()
         return window
@@ -449,6 +484,15 @@ class Kiosk:
 
     # --- stop ------------------------------------------------------------------------------
 
+    def restart_process(self, reason: str) -> None:
+        """The fleet asked for a restart (UI thread): quit the event loop with
+        :data:`RESTART_EXIT_CODE`; ``run`` stops every part and systemd starts the kiosk
+        again (a kiosk run by hand just ends)."""
+        log.warning("restarting the kiosk: %s", reason)
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(RESTART_EXIT_CODE)
+
     def exit(self) -> None:
         """Leave the kiosk (staff): stop everything and quit the event loop."""
         self.stop()
@@ -485,6 +529,8 @@ class Kiosk:
             steps.append(("admin panel", self.admin.shutdown))
         if self.schedule is not None:
             steps.append(("schedule", self.schedule.stop))
+        if self.jobs is not None:  # before the window: a job may be asking it something
+            steps.append(("fleet jobs", self.jobs.stop))
         if self.window is not None:
             steps.append(("window", self._close_window))
         steps.append(("background tasks", lambda: self.tasks.shutdown(TASKS_STOP_S)))
@@ -497,6 +543,8 @@ class Kiosk:
             steps.append(("presence sensor", self.presence.stop))
         if self.shadow is not None:
             steps.append(("fleet shadow", self.shadow.stop))
+        if self.jobs is not None:  # taken in after the window closed: safe twice
+            steps.append(("fleet jobs", self.jobs.stop))
         # the log first: the last events (a session ended by the stop) reach the outbox,
         # and a connected uplink gets a moment to send them before it stops too
         if event_log is not None:

@@ -473,6 +473,12 @@ class FleetSection(Section):
     #: Report the kiosk's health and take the fleet's config through its AWS IoT Device
     #: Shadow (docs/fleet.md, "Shadow"); uses [uplink]'s broker and certificate (mTLS).
     shadow: bool = False
+    #: Run the fleet's IoT Jobs (deploy a signed bundle, restart, screenshot, log level,
+    #: logs; docs/fleet.md, "Jobs"); uses [uplink]'s broker and certificate (mTLS).
+    jobs: bool = False
+    #: The authority (PEM) of a private HTTPS server bundles are downloaded from and
+    #: screenshots and logs are uploaded to; None: the system's authorities (AWS S3).
+    https_ca_file: Path | None = None
 
     @field_validator("bundle_keys")
     @classmethod

@@ -1,0 +1,170 @@
+"""The running kiosk with ``[fleet] jobs`` on: the composition root recovers the fleet's bundles
+before the window loads its first experience, shows the active bundle, and runs the jobs agent
+behind the first page (a real mosquitto with mTLS, fleet.aws_jobs playing AWS IoT Jobs, a
+local HTTPS server for the bundle, real bundles signed with an Ed25519 key)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from designer_import.bundle import load_bundle
+from fleet.aws_jobs import JobService
+from fleet.bundles import BundleStore
+from kiosk.app import Kiosk
+from localservers import Mosquitto, TestPki
+from settings import KioskConfig
+from tests.fleet.bundle_support import HttpsServer, https_server, send_bytes, signed_bundle
+from tests.fleet.test_bundles_store import deploy, hidden, kill_deployment_at
+from tests.fleet.test_jobs_service import THING, service
+from tests.support.drawings import FEATURES
+
+__all__ = ["service"]  # the fixture, imported for the tests here
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def bundle_key(key: Ed25519PrivateKey) -> str:
+    """The key as ``[fleet] bundle_keys`` holds it (``kiosk-import keygen``'s line)."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+@pytest.fixture
+def jobs_config(config: KioskConfig, mosquitto_tls: Mosquitto, test_pki: TestPki) -> KioskConfig:
+    """The test kiosk with the fleet's jobs on, trusting KEY, its broker the TLS mosquitto."""
+    config.kiosk.experience = FEATURES
+    config.sensors.type = "none"
+    config.uplink.port = mosquitto_tls.port
+    config.uplink.ca_file = test_pki.ca_cert
+    config.uplink.cert_file = test_pki.client_cert
+    config.uplink.key_file = test_pki.client_key
+    config.fleet.jobs = True
+    config.fleet.bundle_keys = [bundle_key(KEY)]
+    config.fleet.https_ca_file = test_pki.ca_cert
+    return config
+
+
+@pytest.fixture
+def server(test_pki: TestPki) -> Iterator[HttpsServer]:
+    with https_server(test_pki) as served:
+        yield served
+
+
+def start_kiosk(qtbot: Any, config: KioskConfig) -> Kiosk:
+    kiosk = Kiosk(config)
+    qtbot.addWidget(kiosk.start())
+    return kiosk
+
+
+def test_a_deploy_job_reaches_the_running_kiosk_which_shows_the_bundle_and_succeeds(
+    qtbot: Any, jobs_config: KioskConfig, service: JobService, server: HttpsServer,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    signed = signed_bundle(tmp_path / "build", "routes", key=KEY, drawing="edges-routes.drawio")
+    server.routes["/routes.zip"] = send_bytes(signed.archive.read_bytes())
+    offer = dataclasses.replace(signed.offer, url=server.url("/routes.zip"))
+    kiosk = start_kiosk(qtbot, jobs_config)
+    window = kiosk.window
+    assert window is not None
+    try:
+        assert window.source == FEATURES
+        document = {"operation": "deploy-experience", "bundle": offer.to_json(), "grace_s": 0.3}
+        service.create_job(THING, "deploy", document)
+
+        def ended() -> bool:
+            execution = service.execution(THING, "deploy")
+            return (
+                execution is not None
+                and execution.status != "IN_PROGRESS"
+                and (execution.status != "QUEUED")
+            )
+
+        qtbot.waitUntil(ended, timeout=30_000)
+        execution = service.execution(THING, "deploy")
+        assert execution is not None
+        assert (execution.status, execution.status_details) == (
+            "SUCCEEDED", {"bundle": "routes", "sha256": offer.sha256},
+        )  # fmt: skip
+        shown = BundleStore(jobs_config.data_path("")).root / "routes"
+        assert window.source == shown
+        start_page = load_bundle(shown).attract_pages or load_bundle(shown).pages[:1]
+        assert window.current_page() == start_page[0].id
+        assert window.experience_error() is None
+    finally:
+        kiosk.stop()
+
+
+@pytest.mark.parametrize(
+    ("killed_at", "shown"),
+    [
+        ("switching", "spring"),  # the new pointer written to its temporary file, not switched
+        ("unpacking assets/", "spring"),  # the new bundle half unpacked
+        ("active", "autumn"),  # switched, the old bundles not yet pruned
+    ],
+)
+def test_a_kiosk_killed_mid_deployment_starts_on_a_whole_bundle(
+    qtbot: Any, jobs_config: KioskConfig, tmp_path: Path, killed_at: str, shown: str
+) -> None:
+    store = BundleStore(jobs_config.data_path(""))
+    deploy(store, signed_bundle(tmp_path / "build", "spring", key=KEY))
+    autumn = signed_bundle(tmp_path / "build", "autumn", key=KEY,
+                           drawing="features-compressed.drawio")  # fmt: skip
+    assert kill_deployment_at(store, autumn, killed_at).startswith(f"AT {killed_at}")
+    if killed_at != "active":
+        assert hidden(store), "the kill was meant to leave a half-done step behind"
+    kiosk = start_kiosk(qtbot, jobs_config)
+    window = kiosk.window
+    assert window is not None
+    try:
+        # recovered before the window loaded its first experience: that bundle is on screen
+        assert hidden(store) == []
+        assert window.source == store.root / shown
+        assert window.experience_error() is None
+        active = store.active()
+        assert active is not None and active.bundle_id == shown
+    finally:
+        kiosk.stop()
+
+
+def test_a_job_waiting_on_the_window_when_the_kiosk_stops_stays_in_progress(
+    qtbot: Any, jobs_config: KioskConfig, service: JobService, server: HttpsServer,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    signed = signed_bundle(tmp_path / "build", "routes", key=KEY, drawing="edges-routes.drawio")
+    server.routes["/routes.zip"] = send_bytes(signed.archive.read_bytes())
+    offer = dataclasses.replace(signed.offer, url=server.url("/routes.zip"))
+    kiosk = start_kiosk(qtbot, jobs_config)
+    window = kiosk.window
+    assert window is not None
+    try:
+        window.session.touch()  # a shopper is using the kiosk: the deployment waits
+        service.create_job(THING, "deploy", {"operation": "deploy-experience",
+                                             "bundle": offer.to_json()})  # fmt: skip
+
+        def waiting() -> bool:
+            execution = service.execution(THING, "deploy")
+            return execution is not None and (
+                execution.status_details.get("step") == "waiting for the shopper session"
+            )
+
+        qtbot.waitUntil(waiting, timeout=30_000)
+        # the UI thread answers nothing meanwhile: the job's next look at the session waits
+        # for it (it looks every 0.5 s), so the stop finds a question pending on the window
+        time.sleep(1.5)
+    finally:
+        kiosk.stop()
+    execution = service.execution(THING, "deploy")
+    assert execution is not None
+    assert (execution.status, execution.status_details.get("step")) == (
+        "IN_PROGRESS", "waiting for the shopper session",
+    )  # fmt: skip
+    assert window.source == FEATURES
