@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 #: Tells the fleet's shadow of a staff change: ``ShadowAgent.note_local_change(key, value)``.
 NoteChange = Callable[[str, Any], None]
 
+#: Held while the overlay is read, changed and replaced: the pages write it from their own
+#: lanes, and each write must start from what the others wrote.
+_FILE_LOCK = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -76,7 +80,6 @@ class StaffChanges:
         self._wanted_lock = threading.Lock()  # held for a dict update only: UI-safe
         self._write_lock = threading.Lock()  # held while the file is written
         self._wanted: dict[str, Any] = {}
-        self._overlay: StaffOverlay | None = None
 
     @classmethod
     def for_config(cls, config: KioskConfig, note: NoteChange | None = None) -> StaffChanges:
@@ -94,16 +97,14 @@ class StaffChanges:
         """Write the wanted values that are not on disk yet; returns what was written
         (empty: nothing was). Blocks on the disk: call it off the UI thread (except at
         shutdown). Raises :class:`settings.overlay.OverlaySaveError` naming the file."""
-        with self._write_lock:
+        with self._write_lock, _FILE_LOCK:
             with self._wanted_lock:
                 wanted = dict(self._wanted)
-            overlay = self._overlay or StaffOverlay.open(self.path)
+            overlay = StaffOverlay.open(self.path)  # afresh: another page may have written it
             new = {k: v for k, v in wanted.items() if overlay.values.get(k, object()) != v}
             if not new:
                 return {}
-            changed = overlay.changed(new, self._clock())
-            changed.save()
-            self._overlay = changed
+            overlay.changed(new, self._clock()).save()
             log.info("staff's changes kept in %s: %s", self.path, new)
         note = self._note
         for key, value in sorted(new.items()):

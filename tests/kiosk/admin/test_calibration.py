@@ -145,6 +145,24 @@ def test_the_newest_calibration_wins_whatever_order_writes_run_in(tmp_path: Path
     assert StaffOverlay.open(path).values == NEW.values()
 
 
+def test_one_page_s_save_keeps_what_another_page_saved(tmp_path: Path) -> None:
+    """The calibration page and the hours page each write the overlay: neither write loses
+    the other's values."""
+    path = tmp_path / STAFF_OVERLAY_NAME
+    calibration, hours = StaffChanges(path), StaffChanges(path)
+    calibration.want(NEW.values())
+    calibration.write_wanted()
+    hours.want({"schedule.monday": ["09:00-18:00"]})
+    hours.write_wanted()
+    calibration.want({"sensors.zones.engaged_m": 1.2})
+    calibration.write_wanted()
+    assert StaffOverlay.open(path).values == {
+        **NEW.values(),
+        "sensors.zones.engaged_m": 1.2,
+        "schedule.monday": ["09:00-18:00"],
+    }
+
+
 @pytest.fixture
 def staff_on_calibration(
     qtbot: Any, window: QWidget, clock: FakeClock, make_admin: Any
