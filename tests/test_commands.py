@@ -19,6 +19,7 @@ COMMANDS = [
     "kiosk-uplink",
     "kiosk-report",
     "kiosk-analytics-api",
+    "kiosk-fleet",
 ]
 
 
