@@ -138,11 +138,7 @@ class KioskWindow(QWidget):
         self._watcher: QFileSystemWatcher | None = None
         self._poll: QTimer | None = None
         self.setWindowTitle("Retail Edge Kiosk")
-        # what shows above the page in reach mode: a calm dark band, not the desktop grey
-        backdrop = self.palette()
-        backdrop.setColor(QPalette.ColorRole.Window, QColor(REACH_BACKDROP))
-        self.setPalette(backdrop)
-        self.setAutoFillBackground(True)
+        self._paint_backdrop()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.view = PageView(self, tasks=tasks)
         self.view.swipe_enabled = self.settings.swipe
@@ -166,6 +162,14 @@ class KioskWindow(QWidget):
         self._reload_timer = self._timer(RELOAD_SETTLE_MS, self.reload_in_background)
         self._reload_timer.setSingleShot(True)
         self._retry_timer = self._timer(RETRY_MS, self.reload_in_background)
+
+    def _paint_backdrop(self) -> None:
+        """What shows above the page in reach mode: a calm dark band, not the desktop
+        grey."""
+        backdrop = self.palette()
+        backdrop.setColor(QPalette.ColorRole.Window, QColor(REACH_BACKDROP))
+        self.setPalette(backdrop)
+        self.setAutoFillBackground(True)
 
     def _timer(self, interval_ms: int, slot: Callable[[], None]) -> QTimer:
         timer = QTimer(self)
