@@ -25,15 +25,20 @@ from tests.support.waiting import wait_until
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def endpoint(port: int, pki: TestPki) -> ShadowEndpoint:
-    """The kiosk's jobs connection: the uplink's broker and the test client certificate."""
-    config = KioskConfig()
+def uplink_to(config: KioskConfig, port: int, pki: TestPki) -> KioskConfig:
+    """``config`` with its uplink (the shadow's and jobs' broker) on the loopback broker at
+    ``port``, with the test client certificate (mTLS)."""
     config.uplink.host = "127.0.0.1"
     config.uplink.port = port
     config.uplink.ca_file = pki.ca_cert
     config.uplink.cert_file = pki.client_cert
     config.uplink.key_file = pki.client_key
-    return jobs_endpoint(ShadowEndpoint.of_config(config))
+    return config
+
+
+def endpoint(port: int, pki: TestPki) -> ShadowEndpoint:
+    """The kiosk's jobs connection: the uplink's broker and the test client certificate."""
+    return jobs_endpoint(ShadowEndpoint.of_config(uplink_to(KioskConfig(), port, pki)))
 
 
 def final(service: JobService, job_id: str, timeout: float = 30.0) -> JobExecution:

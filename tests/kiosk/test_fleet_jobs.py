@@ -18,16 +18,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from designer_import.bundle import load_bundle
 from fleet.aws_jobs import JobService
-from fleet.bundles import BundleStore
+from fleet.bundles import BundleOffer, BundleStore
 from kiosk.app import Kiosk
+from kiosk.screen.window import KioskWindow
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
-from tests.fleet.bundle_support import HttpsServer, https_server, send_bytes, signed_bundle
+from tests.fleet.bundle_support import HttpsServer, send_bytes, signed_bundle
+from tests.fleet.jobs_support import uplink_to
 from tests.fleet.test_bundles_store import deploy, hidden, kill_deployment_at
 from tests.fleet.test_jobs_service import THING, service
+from tests.kiosk.test_fleet_link import ended, server
 from tests.support.drawings import FEATURES
 
-__all__ = ["service"]  # the fixture, imported for the tests here
+__all__ = ["server", "service"]  # the fixtures, imported for the tests here
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -43,64 +46,59 @@ def jobs_config(config: KioskConfig, mosquitto_tls: Mosquitto, test_pki: TestPki
     """The test kiosk with the fleet's jobs on, trusting KEY, its broker the TLS mosquitto."""
     config.kiosk.experience = FEATURES
     config.sensors.type = "none"
-    config.uplink.port = mosquitto_tls.port
-    config.uplink.ca_file = test_pki.ca_cert
-    config.uplink.cert_file = test_pki.client_cert
-    config.uplink.key_file = test_pki.client_key
+    uplink_to(config, mosquitto_tls.port, test_pki)
     config.fleet.jobs = True
     config.fleet.bundle_keys = [bundle_key(KEY)]
     config.fleet.https_ca_file = test_pki.ca_cert
     return config
 
 
+@dataclasses.dataclass
+class Running:
+    kiosk: Kiosk
+    window: KioskWindow
+
+
 @pytest.fixture
-def server(test_pki: TestPki) -> Iterator[HttpsServer]:
-    with https_server(test_pki) as served:
-        yield served
+def running(qtbot: Any, jobs_config: KioskConfig) -> Iterator[Running]:
+    """The kiosk, started; stopped at the end (the test may stop it first)."""
+    kiosk = Kiosk(jobs_config)
+    window = kiosk.start()
+    qtbot.addWidget(window)
+    yield Running(kiosk, window)
+    kiosk.stop()
 
 
-def start_kiosk(qtbot: Any, config: KioskConfig) -> Kiosk:
-    kiosk = Kiosk(config)
-    qtbot.addWidget(kiosk.start())
-    return kiosk
+def routes_offer(tmp_path: Path, server: HttpsServer) -> BundleOffer:
+    """The edges-routes drawing as bundle "routes", signed with KEY, served by ``server``."""
+    signed = signed_bundle(tmp_path / "build", "routes", key=KEY, drawing="edges-routes.drawio")
+    server.routes["/routes.zip"] = send_bytes(signed.archive.read_bytes())
+    return dataclasses.replace(signed.offer, url=server.url("/routes.zip"))
+
+
+def step_of(service: JobService, job_id: str) -> str | None:
+    """The step the job's statusDetails name (None before it has one)."""
+    execution = service.execution(THING, job_id)
+    return None if execution is None else execution.status_details.get("step")
 
 
 def test_a_deploy_job_reaches_the_running_kiosk_which_shows_the_bundle_and_succeeds(
-    qtbot: Any, jobs_config: KioskConfig, service: JobService, server: HttpsServer,
-    tmp_path: Path,
+    qtbot: Any, running: Running, jobs_config: KioskConfig, service: JobService,
+    server: HttpsServer, tmp_path: Path,
 ) -> None:  # fmt: skip
-    signed = signed_bundle(tmp_path / "build", "routes", key=KEY, drawing="edges-routes.drawio")
-    server.routes["/routes.zip"] = send_bytes(signed.archive.read_bytes())
-    offer = dataclasses.replace(signed.offer, url=server.url("/routes.zip"))
-    kiosk = start_kiosk(qtbot, jobs_config)
-    window = kiosk.window
-    assert window is not None
-    try:
-        assert window.source == FEATURES
-        document = {"operation": "deploy-experience", "bundle": offer.to_json(), "grace_s": 0.3}
-        service.create_job(THING, "deploy", document)
-
-        def ended() -> bool:
-            execution = service.execution(THING, "deploy")
-            return (
-                execution is not None
-                and execution.status != "IN_PROGRESS"
-                and (execution.status != "QUEUED")
-            )
-
-        qtbot.waitUntil(ended, timeout=30_000)
-        execution = service.execution(THING, "deploy")
-        assert execution is not None
-        assert (execution.status, execution.status_details) == (
-            "SUCCEEDED", {"bundle": "routes", "sha256": offer.sha256},
-        )  # fmt: skip
-        shown = BundleStore(jobs_config.data_path("")).root / "routes"
-        assert window.source == shown
-        start_page = load_bundle(shown).attract_pages or load_bundle(shown).pages[:1]
-        assert window.current_page() == start_page[0].id
-        assert window.experience_error() is None
-    finally:
-        kiosk.stop()
+    offer = routes_offer(tmp_path, server)
+    window = running.window
+    assert window.source == FEATURES
+    document = {"operation": "deploy-experience", "bundle": offer.to_json(), "grace_s": 0.3}
+    service.create_job(THING, "deploy", document)
+    assert ended(qtbot, service, "deploy") == {
+        "status": "SUCCEEDED", "bundle": "routes", "sha256": offer.sha256,
+    }  # fmt: skip
+    shown = BundleStore(jobs_config.data_path("")).root / "routes"
+    assert window.source == shown
+    bundle = load_bundle(shown)
+    assert window.current_page() == (bundle.attract_pages or bundle.pages)[0].id
+    assert window.experience_error() is None
 
 
 @pytest.mark.parametrize(
@@ -121,47 +119,32 @@ def test_a_kiosk_killed_mid_deployment_starts_on_a_whole_bundle(
     assert kill_deployment_at(store, autumn, killed_at).startswith(f"AT {killed_at}")
     if killed_at != "active":
         assert hidden(store), "the kill was meant to leave a half-done step behind"
-    kiosk = start_kiosk(qtbot, jobs_config)
-    window = kiosk.window
-    assert window is not None
-    try:
-        # recovered before the window loaded its first experience: that bundle is on screen
-        assert hidden(store) == []
-        assert window.source == store.root / shown
-        assert window.experience_error() is None
-        active = store.active()
-        assert active is not None and active.bundle_id == shown
-    finally:
-        kiosk.stop()
+    kiosk = Kiosk(jobs_config)
+    window = kiosk.start()
+    qtbot.addWidget(window)
+    kiosk.stop()
+    # recovered before the window loaded its first experience: that bundle was on screen
+    assert hidden(store) == []
+    assert window.source == store.root / shown
+    assert window.experience_error() is None
+    active = store.active()
+    assert active is not None and active.bundle_id == shown
 
 
 def test_a_job_waiting_on_the_window_when_the_kiosk_stops_stays_in_progress(
-    qtbot: Any, jobs_config: KioskConfig, service: JobService, server: HttpsServer,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    signed = signed_bundle(tmp_path / "build", "routes", key=KEY, drawing="edges-routes.drawio")
-    server.routes["/routes.zip"] = send_bytes(signed.archive.read_bytes())
-    offer = dataclasses.replace(signed.offer, url=server.url("/routes.zip"))
-    kiosk = start_kiosk(qtbot, jobs_config)
-    window = kiosk.window
-    assert window is not None
-    try:
-        window.session.touch()  # a shopper is using the kiosk: the deployment waits
-        service.create_job(THING, "deploy", {"operation": "deploy-experience",
-                                             "bundle": offer.to_json()})  # fmt: skip
-
-        def waiting() -> bool:
-            execution = service.execution(THING, "deploy")
-            return execution is not None and (
-                execution.status_details.get("step") == "waiting for the shopper session"
-            )
-
-        qtbot.waitUntil(waiting, timeout=30_000)
-        # the UI thread answers nothing meanwhile: the job's next look at the session waits
-        # for it (it looks every 0.5 s), so the stop finds a question pending on the window
-        time.sleep(1.5)
-    finally:
-        kiosk.stop()
+    qtbot: Any, running: Running, service: JobService, server: HttpsServer, tmp_path: Path
+) -> None:
+    offer = routes_offer(tmp_path, server)
+    window = running.window
+    window.session.touch()  # a shopper is using the kiosk: the deployment waits
+    document = {"operation": "deploy-experience", "bundle": offer.to_json()}
+    service.create_job(THING, "deploy", document)
+    waiting = "waiting for the shopper session"
+    qtbot.waitUntil(lambda: step_of(service, "deploy") == waiting, timeout=30_000)
+    # the UI thread answers nothing meanwhile: the job's next look at the session waits for
+    # it (it looks every 0.5 s), so the stop finds a question pending on the window
+    time.sleep(1.5)
+    running.kiosk.stop()
     execution = service.execution(THING, "deploy")
     assert execution is not None
     assert (execution.status, execution.status_details.get("step")) == (

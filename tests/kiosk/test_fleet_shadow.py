@@ -11,6 +11,7 @@ from typing import Any
 from kiosk.app import Kiosk
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
+from tests.fleet.jobs_support import uplink_to
 from tests.fleet.test_shadow import Fleet, fleet, service
 from tests.support.drawings import FEATURES
 
@@ -22,10 +23,7 @@ def test_the_kiosk_takes_the_fleets_config_live_and_records_it(
 ) -> None:
     config.kiosk.experience = FEATURES
     config.sensors.type = "none"
-    config.uplink.port = mosquitto_tls.port
-    config.uplink.ca_file = test_pki.ca_cert
-    config.uplink.cert_file = test_pki.client_cert
-    config.uplink.key_file = test_pki.client_key
+    uplink_to(config, mosquitto_tls.port, test_pki)
     config.uplink.status_interval_s = 3600
     config.fleet.shadow = True
     kiosk = Kiosk(config)
