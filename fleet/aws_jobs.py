@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import json
 import logging
 import re
-import signal
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from fleet.aws_side import BrokerOptions
+from fleet.broker_service import (
+    BrokerOptions,
+    BrokerService,
+    broker_arguments,
+    serve_until_signalled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -244,51 +245,14 @@ class JobStore:
             return copy.deepcopy(found), self._next(thing) is not before
 
 
-class JobService:
-    """Answers the jobs request topics on a broker (paho-mqtt, its network thread).
-
-    Lifecycle as :class:`fleet.aws_side.ShadowService`: :meth:`start` returns once
-    subscribed (or raises ``ConnectionError``), :meth:`stop` disconnects.
-    """
+class JobService(BrokerService):
+    """Answers the jobs request topics on a broker (:class:`BrokerService`: paho-mqtt, its
+    network thread; :meth:`start` returns once subscribed, :meth:`stop` disconnects)."""
 
     def __init__(self, broker: BrokerOptions, store: JobStore | None = None) -> None:
-        import paho.mqtt.client as paho
-
-        self.broker = broker
+        super().__init__(broker, name="jobs service", topics=REQUEST_TOPICS,
+                         answer=self._answer_request)  # fmt: skip
         self.store = store if store is not None else JobStore()
-        self._subscribed = threading.Event()
-        self._client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2, client_id=broker.client_id,
-            protocol=paho.MQTTv311, clean_session=True,
-        )  # fmt: skip
-        if broker.ca_file is not None or broker.cert_file is not None:
-            self._client.tls_set(
-                ca_certs=str(broker.ca_file) if broker.ca_file else None,
-                certfile=str(broker.cert_file) if broker.cert_file else None,
-                keyfile=str(broker.key_file) if broker.key_file else None,
-            )
-        self._client.reconnect_delay_set(1, 30)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Connect, subscribe to the request topics, and return once the broker confirmed."""
-        where = f"{self.broker.host}:{self.broker.port}"
-        try:
-            self._client.connect(self.broker.host, self.broker.port, self.broker.keepalive_s)
-        except (OSError, ValueError) as exc:
-            raise ConnectionError(f"jobs service: cannot connect to {where}: {exc}") from None
-        self._client.loop_start()
-        if not self._subscribed.wait(timeout):
-            self.stop()
-            raise ConnectionError(f"jobs service: {where} did not confirm the subscriptions")
-        log.info("jobs service answering %s on %s", ", ".join(REQUEST_TOPICS), where)
-
-    def stop(self) -> None:
-        """Disconnect and stop paho's network thread."""
-        self._client.disconnect()
-        self._client.loop_stop()
 
     def create_job(self, thing: str, job_id: str, document: Mapping[str, Any]) -> None:
         """Queue a job for ``thing`` (as CreateJob with one target); ``notify-next`` tells
@@ -309,39 +273,14 @@ class JobService:
         found = self.store.next_pending(thing)
         if found is not None:
             payload["execution"] = found.to_json()
-        self._publish(f"$aws/things/{thing}/jobs/notify-next", payload)
+        self.publish(f"$aws/things/{thing}/jobs/notify-next", payload)
 
-    def _publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        self._client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
-
-    def _on_connect(
-        self, client: Any, userdata: object, flags: object, reason: Any, properties: object
-    ) -> None:
-        if reason.is_failure:
-            log.error("jobs service: the broker refused the connection: %s", reason)
-            return
-        client.subscribe([(topic, 1) for topic in REQUEST_TOPICS])
-
-    def _on_subscribe(
-        self, client: Any, userdata: object, mid: int, reasons: list[Any], properties: object
-    ) -> None:
-        failed = [str(reason) for reason in reasons if reason.is_failure]
-        if failed:
-            log.error("jobs service: subscriptions refused: %s", ", ".join(failed))
-            return
-        self._subscribed.set()
-
-    def _on_message(self, client: Any, userdata: object, message: Any) -> None:
-        match = _REQUEST.match(message.topic)
+    def _answer_request(self, topic: str, raw: bytes) -> list[tuple[str, dict[str, Any]]]:
+        match = _REQUEST.match(topic)
         if match is None:
-            return
+            return []
         thing, thing_verb, job_id, job_verb = match.groups()
-        try:
-            for topic, payload in self.answer(thing, job_id, thing_verb or job_verb,
-                                              bytes(message.payload)):  # fmt: skip
-                self._publish(topic, payload)
-        except Exception:  # paho's network thread must live on: one request failed, said here
-            log.exception("jobs service: answering %s failed", message.topic)
+        return self.answer(thing, job_id, thing_verb or job_verb, raw)
 
     def answer(
         self, thing: str, job_id: str | None, verb: str, raw: bytes
@@ -408,37 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m fleet.aws_jobs",
         description="Play AWS IoT Jobs' MQTT API on an MQTT broker.",
     )
-    parser.add_argument("--broker-host", dest="host", default="127.0.0.1", help="broker host")
-    parser.add_argument("--broker-port", dest="port", type=int, default=1883, help="its port")
-    parser.add_argument("--ca-file", type=Path, help="CA certificate that signed the broker's")
-    parser.add_argument("--cert-file", type=Path, help="this service's client certificate")
-    parser.add_argument("--key-file", type=Path, help="the client certificate's private key")
-    parser.add_argument("--client-id", default="fleet-jobs-service", help="MQTT client id")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    broker_arguments(parser, "fleet-jobs-service")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the service until SIGTERM or Ctrl+C."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    if (args.cert_file is None) != (args.key_file is None):
-        print("fleet.aws_jobs: --cert-file and --key-file go together", file=sys.stderr)
-        return 2
-    options = {f.name for f in dataclasses.fields(BrokerOptions)}
-    broker = BrokerOptions(**{k: v for k, v in vars(args).items() if k in options})
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # paho's thread inherits the mask
-    try:
-        service = JobService(broker)
-        service.start()
-    except (ConnectionError, OSError) as exc:
-        print(f"fleet.aws_jobs: {exc}", file=sys.stderr)
-        return 1
-    signal.sigwait(stop_signals)
-    service.stop()
-    return 0
+    return serve_until_signalled("fleet.aws_jobs", build_parser().parse_args(argv), JobService)
 
 
 if __name__ == "__main__":

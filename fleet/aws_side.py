@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import json
 import logging
 import re
-import signal
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -35,6 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from designer_import.signed_bundle import write_atomically
+from fleet.broker_service import (
+    BrokerOptions,
+    BrokerService,
+    broker_arguments,
+    serve_until_signalled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -350,111 +353,22 @@ def _pick_stamps(stamps: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[st
     return picked
 
 
-@dataclass(frozen=True)
-class BrokerOptions:
-    """Where the service connects: host and port, and the TLS files (all three for mTLS)."""
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    client_id: str = "fleet-shadow-service"
-    keepalive_s: int = 30
-
-
-class ShadowService:
-    """Answers the shadow request topics on a broker (paho-mqtt, its network thread).
-
-    Lifecycle: :meth:`start` connects and returns once subscribed (or raises
-    ``ConnectionError``); paho reconnects by itself after a broker restart and subscribes
-    again; :meth:`stop` disconnects and joins paho's thread.
-    """
+class ShadowService(BrokerService):
+    """Answers the shadow request topics on a broker (:class:`BrokerService`: paho-mqtt,
+    its network thread; :meth:`start` returns once subscribed, :meth:`stop` disconnects)."""
 
     def __init__(self, broker: BrokerOptions, store: ShadowStore | None = None) -> None:
-        import paho.mqtt.client as paho
-
-        self.broker = broker
-        self.store = store if store is not None else ShadowStore()
-        self._subscribed = threading.Event()
-        self._client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=broker.client_id,
-            protocol=paho.MQTTv311,
-            clean_session=True,
+        super().__init__(
+            broker, name="shadow service", topics=REQUEST_TOPICS, answer=self._answer_request
         )
-        if broker.ca_file is not None or broker.cert_file is not None:
-            self._client.tls_set(
-                ca_certs=str(broker.ca_file) if broker.ca_file else None,
-                certfile=str(broker.cert_file) if broker.cert_file else None,
-                keyfile=str(broker.key_file) if broker.key_file else None,
-            )
-        self._client.reconnect_delay_set(1, 30)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-        self._client.on_disconnect = self._on_disconnect
+        self.store = store if store is not None else ShadowStore()
 
-    def describe(self) -> str:
-        """``mqtt[s]://host:port``."""
-        scheme = "mqtts" if self.broker.cert_file or self.broker.ca_file else "mqtt"
-        return f"{scheme}://{self.broker.host}:{self.broker.port}"
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Connect, subscribe to the request topics, and return once the broker confirmed."""
-        try:
-            self._client.connect(self.broker.host, self.broker.port, self.broker.keepalive_s)
-        except (OSError, ValueError) as exc:
-            raise ConnectionError(
-                f"shadow service: cannot connect to {self.describe()}: {exc}"
-            ) from None
-        self._client.loop_start()
-        if not self._subscribed.wait(timeout):
-            self.stop()
-            raise ConnectionError(
-                f"shadow service: {self.describe()} did not confirm the subscriptions "
-                f"in {timeout:g} s"
-            )
-        log.info("shadow service answering %s on %s", ", ".join(REQUEST_TOPICS), self.describe())
-
-    def stop(self) -> None:
-        """Disconnect and stop paho's network thread."""
-        self._client.disconnect()
-        self._client.loop_stop()
-
-    def _on_connect(
-        self, client: Any, userdata: object, flags: object, reason: Any, properties: object
-    ) -> None:
-        if reason.is_failure:
-            log.error("shadow service: %s refused the connection: %s", self.describe(), reason)
-            return
-        client.subscribe([(topic, 1) for topic in REQUEST_TOPICS])
-
-    def _on_subscribe(
-        self, client: Any, userdata: object, mid: int, reasons: list[Any], properties: object
-    ) -> None:
-        failed = [str(reason) for reason in reasons if reason.is_failure]
-        if failed:
-            log.error("shadow service: subscriptions refused: %s", ", ".join(failed))
-            return
-        self._subscribed.set()
-
-    def _on_disconnect(
-        self, client: Any, userdata: object, flags: object, reason: Any, properties: object
-    ) -> None:
-        self._subscribed.clear()
-        log.info("shadow service: disconnected from %s (%s)", self.describe(), reason)
-
-    def _on_message(self, client: Any, userdata: object, message: Any) -> None:
-        match = _REQUEST.match(message.topic)
+    def _answer_request(self, topic: str, raw: bytes) -> list[tuple[str, dict[str, Any]]]:
+        match = _REQUEST.match(topic)
         if match is None:
-            return
+            return []
         thing, shadow, verb = match.groups()
-        try:
-            for topic, payload in self.answer(thing, shadow, verb, bytes(message.payload)):
-                client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
-        except Exception:  # paho's network thread must live on: one request failed, said here
-            log.exception("shadow service: answering %s failed", message.topic)
+        return self.answer(thing, shadow, verb, raw)
 
     def answer(
         self, thing: str, shadow: str, verb: str, raw: bytes
@@ -498,42 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m fleet.aws_side",
         description="Play AWS IoT's Device Shadow service (named shadows) on an MQTT broker.",
     )
-    parser.add_argument("--broker-host", dest="host", default="127.0.0.1", help="broker host")
-    parser.add_argument("--broker-port", dest="port", type=int, default=1883, help="its port")
-    parser.add_argument("--ca-file", type=Path, help="CA certificate that signed the broker's")
-    parser.add_argument("--cert-file", type=Path, help="this service's client certificate (mTLS)")
-    parser.add_argument("--key-file", type=Path, help="the client certificate's private key")
-    parser.add_argument("--client-id", default="fleet-shadow-service", help="MQTT client id")
+    broker_arguments(parser, "fleet-shadow-service")
     parser.add_argument("--state", type=Path, help="keep the shadows in this JSON file too")
-    parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
-    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the service until SIGTERM or Ctrl+C."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    return serve_until_signalled(
+        "fleet.aws_side", args, lambda broker: ShadowService(broker, ShadowStore(args.state))
     )
-    if (args.cert_file is None) != (args.key_file is None):
-        print("fleet.aws_side: --cert-file and --key-file go together", file=sys.stderr)
-        return 2
-    options = {f.name for f in dataclasses.fields(BrokerOptions)}
-    broker = BrokerOptions(**{k: v for k, v in vars(args).items() if k in options})
-    # paho's thread inherits the mask: the signals come to sigwait below, on this thread
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
-    try:
-        service = ShadowService(broker, ShadowStore(args.state))
-        service.start()
-    except (ValueError, ConnectionError, OSError) as exc:
-        print(f"fleet.aws_side: {exc}", file=sys.stderr)
-        return 1
-    signal.sigwait(stop_signals)
-    service.stop()
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from fleet.aws_jobs import BrokerOptions, JobService
+from fleet.aws_jobs import JobService
+from fleet.broker_service import BrokerOptions
 from localservers import Mosquitto, TestPki
 
 THING = "demo-store-kiosk-01"

@@ -16,7 +16,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from fleet.aws_side import BrokerOptions, ShadowService, state_delta
+from fleet.aws_side import ShadowService, state_delta
+from fleet.broker_service import BrokerOptions
 from fleet.remote_config import OVERLAY_NAME, Applied, RemoteConfig
 from fleet.shadow import ShadowAgent, open_shadow
 from fleet.shadow_health import KioskHealth

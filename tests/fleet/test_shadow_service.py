@@ -27,7 +27,8 @@ BASE = "$aws/things/k1/shadow/name/kiosk"
 
 
 def service_answer(store: ShadowStore, verb: str, request: object) -> list[tuple[str, Any]]:
-    from fleet.aws_side import BrokerOptions, ShadowService
+    from fleet.aws_side import ShadowService
+    from fleet.broker_service import BrokerOptions
 
     service = ShadowService(BrokerOptions(), store)  # not started: answers only
     raw = request if isinstance(request, bytes) else json.dumps(request).encode()
