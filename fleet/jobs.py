@@ -33,17 +33,16 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from fleet import mqtt_link
 from fleet.bundle_errors import BundleError, BundleRefused
 from fleet.bundles import ActiveBundle, BundleOffer, BundleStore
 from fleet.job_upload import UploadFailed, pack_logs, upload
+from fleet.mqtt_link import BACKOFF_MAX_S, BACKOFF_MIN_S, CONNECT_TIMEOUT_S
 from fleet.shadow import ShadowEndpoint
 from fleet.shadow_health import REASON_MAX
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 10.0
-BACKOFF_MIN_S = 1.0
-BACKOFF_MAX_S = 60.0
 #: How long a deployed bundle is watched before its job SUCCEEDS (a document may say less).
 GRACE_S = 30.0
 #: How often the session and the health are looked at while a job waits or watches.
@@ -149,7 +148,7 @@ class JobsAgent:
         self.endpoint = endpoint
         self.hooks = hooks
         self.setup = setup
-        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._work: mqtt_link.WorkQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: Any = None
@@ -173,23 +172,18 @@ class JobsAgent:
 
     def start(self) -> None:
         """Start the ``fleet-jobs`` thread."""
-        self._thread = threading.Thread(target=self._run, name="fleet-jobs", daemon=True)
-        self._thread.start()
+        self._thread = mqtt_link.start_worker("fleet-jobs", self._run)
 
     def stopping(self) -> None:
         """Tell the running job to stop where it is (returns at once; :meth:`stop` joins).
         From now on a hook that fails leaves its job IN_PROGRESS (the kiosk is going away:
         its window may refuse to answer), resumed at the next start."""
-        self._stop.set()
-        self._work.put(lambda: None)
+        mqtt_link.wake_to_stop(self._stop, self._work)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the running job's waits, disconnect and join the thread."""
         self.stopping()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("fleet jobs: the fleet-jobs thread did not stop in %g s", timeout)
+        mqtt_link.join_worker(self._thread, timeout, "fleet jobs")
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -219,27 +213,12 @@ class JobsAgent:
                 log.exception("fleet jobs: handling a jobs message failed")
 
     def _connect(self) -> None:
-        from awsiot import iotjobs, mqtt_connection_builder
+        from awsiot import iotjobs
 
         where = self.endpoint.describe()
-        extra: dict[str, object] = {}
-        if self.endpoint.broker.ca_file is not None:
-            extra["ca_filepath"] = str(self.endpoint.broker.ca_file)
-        try:
-            connection = mqtt_connection_builder.mtls_from_path(
-                endpoint=self.endpoint.broker.host, port=self.endpoint.broker.port,
-                cert_filepath=str(self.endpoint.cert_file),
-                pri_key_filepath=str(self.endpoint.key_file),
-                client_id=self.endpoint.client_id, clean_session=True,
-                keep_alive_secs=self.endpoint.broker.keepalive_s,
-                enable_metrics_collection=False, on_connection_resumed=self._resumed,
-                tcp_connect_timeout_ms=int(CONNECT_TIMEOUT_S * 1000),
-                reconnect_min_timeout_secs=int(BACKOFF_MIN_S),
-                reconnect_max_timeout_secs=int(BACKOFF_MAX_S), **extra,
-            )  # fmt: skip
-            connection.connect().result(CONNECT_TIMEOUT_S)
-        except Exception as exc:  # awscrt raises its AwsCrtError, a timeout, or bad PEM errors
-            raise ConnectionError(f"fleet jobs: cannot connect to {where}: {exc}") from None
+        connection = mqtt_link.connect_mtls(
+            self.endpoint, what="fleet jobs", on_resumed=self._resumed
+        )
         self._connection = connection
         self._client = iotjobs.IotJobsClient(connection)
         try:
@@ -295,12 +274,7 @@ class JobsAgent:
 
     def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.disconnect().result(CONNECT_TIMEOUT_S)
-        except Exception as exc:  # awscrt's own error or a timeout: the process goes on
-            log.warning("fleet jobs: disconnect from %s: %s", self.endpoint.describe(), exc)
+        mqtt_link.disconnect(connection, "fleet jobs", self.endpoint.describe())
 
     # -- the jobs' topics ---------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleet import mqtt_link
+from fleet.mqtt_link import BACKOFF_MAX_S, BACKOFF_MIN_S, CONNECT_TIMEOUT_S
 from fleet.remote_config import (
     ALLOWED_KEYS,
     OVERLAY_NAME,
@@ -60,9 +62,6 @@ log = logging.getLogger(__name__)
 
 #: The named shadow the kiosk keeps (``$aws/things/{thing}/shadow/name/kiosk/...``).
 SHADOW_NAME = "kiosk"
-CONNECT_TIMEOUT_S = 10.0
-BACKOFF_MIN_S = 1.0
-BACKOFF_MAX_S = 60.0
 #: A value longer than this (as JSON) goes into an event as its sha256 and size.
 EVENT_VALUE_MAX = 512
 #: A GET without an answer is sent again after this long (the shadow service was away when
@@ -139,7 +138,7 @@ class ShadowAgent:
         self._record = record
         self._health = health
         self._on_applied = on_applied
-        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._work: mqtt_link.WorkQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._synced = threading.Event()
         #: False while the connection is down: reports wait for the reconnection's GET
@@ -170,17 +169,12 @@ class ShadowAgent:
 
     def start(self) -> None:
         """Start the ``fleet-shadow`` thread."""
-        self._thread = threading.Thread(target=self._run, name="fleet-shadow", daemon=True)
-        self._thread.start()
+        self._thread = mqtt_link.start_worker("fleet-shadow", self._run)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Disconnect and join the thread."""
-        self._stop.set()
-        self._work.put(lambda: None)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("fleet shadow: the fleet-shadow thread did not stop in %g s", timeout)
+        mqtt_link.wake_to_stop(self._stop, self._work)
+        mqtt_link.join_worker(self._thread, timeout, "fleet shadow")
 
     def wait_synced(self, timeout: float) -> bool:
         """Wait until the shadow was read and reconciled since the last connection and the
@@ -271,32 +265,18 @@ class ShadowAgent:
 
     def _connect(self) -> None:
         from awscrt import mqtt
-        from awsiot import iotshadow, mqtt_connection_builder
+        from awsiot import iotshadow
 
         where = self.endpoint.describe()
-        extra: dict[str, object] = {}
-        if self.endpoint.broker.ca_file is not None:
-            extra["ca_filepath"] = str(self.endpoint.broker.ca_file)
         try:
-            connection = mqtt_connection_builder.mtls_from_path(
-                endpoint=self.endpoint.broker.host,
-                port=self.endpoint.broker.port,
-                cert_filepath=str(self.endpoint.cert_file),
-                pri_key_filepath=str(self.endpoint.key_file),
-                client_id=self.endpoint.client_id,
-                clean_session=True,
-                keep_alive_secs=self.endpoint.broker.keepalive_s,
-                enable_metrics_collection=False,
-                on_connection_interrupted=self._interrupted,
-                on_connection_resumed=self._resumed,
-                tcp_connect_timeout_ms=int(CONNECT_TIMEOUT_S * 1000),
-                reconnect_min_timeout_secs=int(BACKOFF_MIN_S),
-                reconnect_max_timeout_secs=int(BACKOFF_MAX_S),
-                **extra,
+            connection = mqtt_link.connect_mtls(
+                self.endpoint,
+                what="fleet shadow",
+                on_resumed=self._resumed,
+                on_interrupted=self._interrupted,
             )
-            connection.connect().result(CONNECT_TIMEOUT_S)
-        except Exception as exc:  # awscrt raises its AwsCrtError, a timeout, or bad PEM errors
-            raise ShadowError(f"fleet shadow: cannot connect to {where}: {exc}") from None
+        except ConnectionError as exc:
+            raise ShadowError(str(exc)) from None
         self._connection = connection
         self._client = iotshadow.IotShadowClient(connection)
         self._online = True
@@ -352,12 +332,7 @@ class ShadowAgent:
 
     def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.disconnect().result(CONNECT_TIMEOUT_S)
-        except Exception as exc:  # awscrt's own error or a timeout: the process goes on
-            log.warning("fleet shadow: disconnect from %s: %s", self.endpoint.describe(), exc)
+        mqtt_link.disconnect(connection, "fleet shadow", self.endpoint.describe())
 
     def _token(self) -> str:
         token = uuid.uuid4().hex
