@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """``kiosk preview``, ``kiosk set-pin`` and ``kiosk record-stop``."""
+    """``kiosk preview``, ``kiosk provision``, ``kiosk set-pin`` and ``kiosk record-stop``."""
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = commands.add_parser(
         "preview",
@@ -82,6 +82,13 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         description="Append systemd's SERVICE_RESULT, EXIT_CODE and EXIT_STATUS to the data "
         "folder's restarts.jsonl: the status page shows today's restarts and their reasons, "
         "and a crash loop starts the kiosk on its last good experience.",
+    )
+    # listed for --help; `kiosk provision ...` is parsed by its own parser (see main)
+    commands.add_parser(
+        "provision",
+        add_help=False,
+        help="give a new kiosk its own certificate and thing from a claim certificate "
+        "(kiosk provision --help)",
     )
     # listed for --help; `kiosk set-pin ...` is parsed by its own parser (see main)
     commands.add_parser(
@@ -119,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.admin.pins import set_pin_main
 
         return set_pin_main(words[1:])
+    if words[:1] == ["provision"]:  # the installer's; Qt-free, no config needed
+        from fleet.provision import provision_main
+
+        return provision_main(words[1:], prog=f"{PROG} provision")
     args = build_parser().parse_args(argv)
     if args.command == "preview":
         logging.basicConfig(level=args.log_level or "WARNING", format="%(message)s")
