@@ -183,7 +183,9 @@ class Kiosk:
         try:
             from kiosk.fleet_shadow import start_shadow
 
-            return start_shadow(self.config, parts.event_log, parts.outbox, self.tasks.post)
+            return start_shadow(
+                self.config, parts.event_log, parts.outbox, self.tasks.post, self.bundles
+            )
         except Exception:
             log.exception("the fleet shadow did not start: the kiosk runs without it")
             return None

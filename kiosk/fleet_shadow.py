@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from settings import KioskConfig
 
 if TYPE_CHECKING:
+    from fleet.bundles import BundleStore
     from fleet.shadow import ShadowAgent
     from storage import EventLog, Outbox
 
@@ -33,16 +34,20 @@ def start_shadow(
     event_log: EventLog,
     outbox: Outbox | None,
     post: Callable[[Callable[[], None]], None],
+    bundles: BundleStore | None = None,
 ) -> ShadowAgent | None:
     """Start the shadow agent when ``[fleet] shadow`` is on (any thread: the boot lane);
-    None when it is off or cannot start (logged: the kiosk runs on without it)."""
+    None when it is off or cannot start (logged: the kiosk runs on without it). With the
+    fleet's ``bundles`` (``[fleet] jobs``) the active bundle's id and hash are reported."""
     if not config.fleet.shadow:
         return None
     from fleet.shadow import ShadowError, open_shadow
     from fleet.shadow_health import KioskHealth
 
     health = KioskHealth(
-        backlog=outbox.backlog if outbox is not None else None, storage=event_log.health
+        backlog=outbox.backlog if outbox is not None else None,
+        storage=event_log.health,
+        active_bundle=_active_bundle(bundles),
     )
 
     def applied(new: KioskConfig, keys: list[str]) -> None:
@@ -61,6 +66,21 @@ def start_shadow(
     applied(agent.config, list(agent.remote.values))  # the overlay, laid over the running config
     agent.start()
     return agent
+
+
+def _active_bundle(
+    bundles: BundleStore | None,
+) -> Callable[[], tuple[str, str] | None] | None:
+    """The active bundle's id and archive sha256 for the health ("unknown" when its record
+    has none); read on the shadow's thread at each report."""
+    if bundles is None:
+        return None
+
+    def active() -> tuple[str, str] | None:
+        bundle = bundles.active()
+        return None if bundle is None else (bundle.bundle_id, bundle.sha256 or "unknown")
+
+    return active
 
 
 def apply_remote(live: KioskConfig, new: KioskConfig, keys: Iterable[str]) -> None:

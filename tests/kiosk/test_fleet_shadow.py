@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fleet.bundles import BundleStore
 from kiosk.app import Kiosk
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
+from tests.fleet.bundle_support import signed_bundle
 from tests.fleet.jobs_support import uplink_to
+from tests.fleet.test_bundles_store import deploy
 from tests.fleet.test_shadow import Fleet, fleet, service
 from tests.support.drawings import FEATURES
 
@@ -52,3 +58,27 @@ def test_the_kiosk_takes_the_fleets_config_live_and_records_it(
         "kiosk.attract_rotate_s", "kiosk.idle_timeout_s", "sensors.zones.approaching_m",
         "sensors.zones.passing_m",
     ]  # fmt: skip
+
+
+def test_with_the_fleets_jobs_on_the_shadow_reports_the_active_bundle(
+    qtbot: Any, config: KioskConfig, fleet: Fleet, mosquitto_tls: Mosquitto, test_pki: TestPki,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    key = Ed25519PrivateKey.generate()
+    spring = signed_bundle(tmp_path / "build", "spring", key=key)
+    deploy(BundleStore(config.data_path("")), spring)
+    config.kiosk.experience = FEATURES
+    config.sensors.type = "none"
+    uplink_to(config, mosquitto_tls.port, test_pki)
+    config.fleet.shadow = config.fleet.jobs = True
+    kiosk = Kiosk(config)
+    qtbot.addWidget(kiosk.start())
+    try:
+        qtbot.waitUntil(lambda: kiosk.shadow is not None and kiosk.shadow.wait_synced(0),
+                        timeout=30_000)  # fmt: skip
+        assert fleet.reported()["health"]["bundle"] == {
+            "id": "spring",
+            "sha256": spring.offer.sha256,
+        }
+    finally:
+        kiosk.stop()
