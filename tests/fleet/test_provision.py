@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
 
-from fleet.aws_provision import CertificateAuthority, ProvisioningService, Template
+from fleet.aws_provision import CSR_TOPIC, CertificateAuthority, ProvisioningService, Template
 from fleet.broker_service import BrokerOptions
 from fleet.provision import ProvisionError, ProvisionRequest, provision
 from localservers import Mosquitto, TestPki
@@ -85,10 +86,18 @@ def _paho(pki: TestPki, cert: Path, key: Path, client_id: str) -> paho.Client:
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     """mosquitto (mTLS, trusting the test CA and the signing CA), the service, a recorder."""
+    with running(tmp_path, trust_signing_ca=True) as started:
+        yield started
+
+
+@contextmanager
+def running(tmp_path: Path, *, trust_signing_ca: bool) -> Iterator[Setup]:
+    """The setup; with ``trust_signing_ca`` False the broker refuses the kiosks' new certs."""
     pki = make_test_pki(tmp_path / "pki")
     signing_cert, signing_key = _signing_ca(tmp_path)
     trusted = tmp_path / "trusted.pem"
-    trusted.write_bytes(pki.ca_cert.read_bytes() + signing_cert.read_bytes())
+    signing = signing_cert.read_bytes() if trust_signing_ca else b""
+    trusted.write_bytes(pki.ca_cert.read_bytes() + signing)
     broker_pki = TestPki(trusted, pki.server_cert, pki.server_key, pki.client_cert, pki.client_key)
     broker = Mosquitto(tmp_path / "mosquitto", pki=broker_pki)
     broker.start()
@@ -175,6 +184,46 @@ def test_a_rejected_template_parameter_is_one_clear_error_and_nothing_is_stored(
     )
     assert not (setup.folder / "credentials").exists()
     assert setup.service.things == {}
+
+
+def test_a_certificate_the_broker_refuses_fails_provisioning_at_the_check(
+    tmp_path: Path,
+) -> None:
+    with (
+        running(tmp_path, trust_signing_ca=False) as setup,
+        pytest.raises(ProvisionError, match=r"^cannot connect to 127\.0\.0\.1:\d+ with the new"),
+    ):
+        provision(setup.request())
+
+
+def test_the_service_refuses_a_used_token_an_unknown_template_and_a_bad_csr(
+    setup: Setup,
+) -> None:
+    from fleet.provision import _key_and_csr
+
+    _, csr = _key_and_csr("s1-k2")
+    [(topic, created)] = setup.service.answer(
+        CSR_TOPIC, json.dumps({"certificateSigningRequest": csr}).encode()
+    )
+    assert topic == f"{CSR_TOPIC}/accepted" and len(created["certificateId"]) == 64
+    request = json.dumps({
+        "certificateOwnershipToken": created["certificateOwnershipToken"],
+        "parameters": {"StoreId": "s1", "KioskId": "k2", "SerialNumber": "SN1"},
+    }).encode()  # fmt: skip
+    topic = f"$aws/provisioning-templates/{TEMPLATE}/provision/json"
+    [(answered, accepted)] = setup.service.answer(topic, request)
+    assert answered == f"{topic}/accepted"
+    assert accepted == {"thingName": "kiosk-s1-k2", "deviceConfiguration": {}}
+    [(answered, used)] = setup.service.answer(topic, request)
+    assert (
+        answered == f"{topic}/rejected" and used["errorCode"] == "InvalidCertificateOwnershipToken"
+    )
+    other = "$aws/provisioning-templates/other/provision/json"
+    [(answered, unknown)] = setup.service.answer(other, request)
+    assert answered == f"{other}/rejected" and unknown["statusCode"] == 404
+    [(answered, bad)] = setup.service.answer(CSR_TOPIC, b'{"certificateSigningRequest": "x"}')
+    assert answered == f"{CSR_TOPIC}/rejected"
+    assert bad["errorCode"] == "InvalidCertificateSigningRequest"
 
 
 def _cli(setup: Setup, *extra: str) -> subprocess.CompletedProcess[str]:
