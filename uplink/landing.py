@@ -24,6 +24,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Engine,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -103,6 +105,42 @@ quarantine = Table(
 )
 Index("quarantine_waiting", quarantine.c.id, sqlite_where=quarantine.c.replayed_at.is_(None))
 
+
+#: Every status message a kiosk sent (retained and live), once per (kiosk, sent time): the
+#: fields the health views read, and the message as received (``payload``).
+def _status_columns() -> list[Column[object]]:
+    return [
+        Column("store_id", Text, nullable=False),
+        Column("kiosk_id", Text, nullable=False),
+        Column("sent_at", Text, nullable=False),
+        Column("received_at", Text, nullable=False),
+        Column("state", Text, nullable=False),
+        Column("software", Text),
+        Column("bundle_id", Text),
+        Column("uptime_s", Float),
+        Column("restarts_24h", Integer),
+        Column("crash_loop", Integer),
+        Column("backlog_events", Integer),
+        Column("camera", Text),
+        Column("payload", Text, nullable=False),
+    ]
+
+
+kiosk_status = Table(
+    "kiosk_status",
+    metadata,
+    *_status_columns(),
+    PrimaryKeyConstraint("store_id", "kiosk_id", "sent_at"),
+)
+
+#: The newest status message of each kiosk (by sent time), the same columns.
+kiosk_status_latest = Table(
+    "kiosk_status_latest",
+    metadata,
+    *_status_columns(),
+    PrimaryKeyConstraint("store_id", "kiosk_id"),
+)
+
 #: Columns of ``events`` in table order (also the CSV/Parquet column order).
 EVENT_COLUMNS = tuple(column.name for column in events.columns)
 
@@ -110,6 +148,7 @@ EVENT_COLUMNS = tuple(column.name for column in events.columns)
 _INSERT_EVENT = insert(events).prefix_with("OR IGNORE")
 _INSERT_QUARANTINE = insert(quarantine).prefix_with("OR IGNORE")
 _INSERT_BATCH = insert(batches).prefix_with("OR IGNORE")
+_INSERT_STATUS = insert(kiosk_status).prefix_with("OR IGNORE")
 _QUARANTINE_FIELDS = (
     quarantine.c.id,
     quarantine.c.received_at,
@@ -326,6 +365,22 @@ class EventStore:
         }
         with self._transaction() as conn:
             conn.execute(_INSERT_QUARANTINE, entry)
+
+    def store_status(self, row: Mapping[str, object]) -> bool:
+        """Keep a status message (a :func:`uplink.kiosk_status.status_row`) in
+        ``kiosk_status``, once per (kiosk, sent time), and as the kiosk's latest when it was
+        sent after the one kept; True when it was new."""
+        with self._transaction() as conn:
+            new = max(conn.execute(_INSERT_STATUS, row).rowcount, 0)
+            latest = sqlite_insert(kiosk_status_latest).values(row)
+            conn.execute(
+                latest.on_conflict_do_update(
+                    index_elements=["store_id", "kiosk_id"],
+                    set_={name: latest.excluded[name] for name in row},
+                    where=latest.excluded.sent_at > kiosk_status_latest.c.sent_at,
+                )
+            )
+        return new > 0
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

@@ -27,6 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from uplink.kiosk_status import MalformedStatus, is_status_topic, status_row, status_topic_filter
 from uplink.landing import (
     EVENT_COLUMNS,
     EventStore,
@@ -35,6 +36,7 @@ from uplink.landing import (
     check_topic,
     export_events,
     metadata,
+    now_iso,
 )
 from uplink.schema import BatchChecker, MalformedMessage
 from uplink.transport import BrokerEndpoint, make_paho_client
@@ -69,6 +71,9 @@ class ReceiverStats:
     quarantined: int = 0
     #: Whole messages set aside in ``quarantine`` (not readable as a batch).
     malformed: int = 0
+    #: Kiosk status messages kept, and those dropped as unreadable.
+    statuses: int = 0
+    statuses_dropped: int = 0
     connected: bool = False
 
     def line(self) -> str:
@@ -172,6 +177,10 @@ class Receiver:
             self.topic,
         )
         client.subscribe(self.topic, qos=1)
+        status_filter = status_topic_filter(self.topic)
+        if status_filter is not None:
+            # the kiosks' status messages beside their events (retained ones come at once)
+            client.subscribe(status_filter, qos=1)
         self._set_connected(True)
         self._subscribed.set()
 
@@ -192,6 +201,10 @@ class Receiver:
         payload = bytes(message.payload)
         topic = message.topic
         try:
+            if is_status_topic(topic):
+                self._land_status(topic, payload)
+                client.ack(message.mid, message.qos)
+                return
             landed = self._land(topic, payload)
         except ReceiverDatabaseError as exc:
             # Not acknowledged: the broker keeps the message in the session for the next run.
@@ -231,6 +244,28 @@ class Receiver:
                 checked.rejected[0].reason if checked.rejected else "does not fit the table",
             )
         return landed
+
+    def _land_status(self, topic: str, payload: bytes) -> None:
+        """Keep a kiosk's status message; one that cannot be read is logged and dropped."""
+        try:
+            row = status_row(topic, payload, now_iso())
+        except MalformedStatus as exc:
+            log.warning(
+                "receiver: status message on %s (%d bytes) dropped: %s", topic, len(payload), exc
+            )
+            self._add_status(stored=False)
+            return
+        self.store.store_status(row)
+        self._add_status(stored=True)
+
+    def _add_status(self, *, stored: bool) -> None:
+        with self._lock:
+            stats = self._stats
+            self._stats = replace(
+                stats,
+                statuses=stats.statuses + int(stored),
+                statuses_dropped=stats.statuses_dropped + int(not stored),
+            )
 
     def _count(self, landed: Landed | None) -> None:
         """Count one acknowledged message: its events, or it whole in quarantine (None)."""

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.uplink import make_events
+from tests.uplink.test_kiosk_status import STATUS as STATUS_TOPIC
+from tests.uplink.test_kiosk_status import status_body
 from uplink.batch import serialise_batch
+from uplink.kiosk_status import status_row
 from uplink.landing import EventStore, ReceiverDatabaseError
 from uplink.receiver_cli import main as receive_main
 from uplink.schema import BatchChecker
@@ -102,7 +105,11 @@ def test_the_declared_schema_is_the_one_older_receivers_made(tmp_path: Path) -> 
     new = tmp_path / "new.sqlite"
     EventStore(new).close()
     old = old_receiver_file(tmp_path / "old.sqlite")
-    assert structure(new) == structure(old)
+    added = {"kiosk_status", "kiosk_status_latest"}
+    declared = {
+        name: shape for name, shape in structure(new).items() if not added & set(name.split(":"))
+    }
+    assert declared == structure(old)
     # the CHECK on quarantine.kind holds in both
     for db in (new, old):
         with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError):
@@ -133,6 +140,23 @@ def test_a_file_made_by_an_older_receiver_takes_messages(tmp_path: Path) -> None
         )  # fmt: skip
     finally:
         store.close()
+
+
+def test_an_older_receivers_file_gains_the_status_tables(tmp_path: Path) -> None:
+    new = tmp_path / "new.sqlite"
+    EventStore(new).close()
+    old = old_receiver_file(tmp_path / "old.sqlite")
+    store = EventStore(old)
+    try:
+        row = status_row(STATUS_TOPIC, status_body("2026-11-27T10:00:00.000Z"), "t")
+        assert store.store_status(row)
+        assert not store.store_status(row)
+    finally:
+        store.close()
+    assert structure(old) == structure(new)
+    with sqlite3.connect(old) as conn:
+        kept = conn.execute("SELECT kiosk_id, backlog_events FROM kiosk_status_latest").fetchall()
+    assert kept == [("kiosk-01", 17)]
 
 
 def test_a_database_that_cannot_be_read_is_one_line_naming_it(tmp_path: Path) -> None:
