@@ -2,8 +2,8 @@
 
 One module for every reader of the figures (the notebook, the daily report, the data API):
 :class:`DashboardQueries` answers, for one UTC day, the traffic by hour, the presence-to-touch
-funnel, the page-view dwell, the top products, the products viewed together and the
-per-product interactions per second with their velocity. Its events come from an
+funnel, the page-view dwell, the top products, the products viewed together (pairs and
+triples) and the per-product interactions per second with their velocity. Its events come from an
 :class:`EventSource`: the lake (:class:`LakeSource`: the day's Parquet files, local or on
 S3, read through pyarrow's filesystem, so no DuckDB extension is downloaded) or the
 receiver's SQLite file (:class:`SQLiteSource`, the same rows typed the same way): a day
@@ -24,6 +24,10 @@ Definitions (``simulated`` events are left out unless asked for):
 - *pairs*: products seen in the same session: ``support`` = sessions with both / shoppers,
   ``confidence`` (a -> b) = sessions with both / sessions with a, ``lift`` = confidence /
   (sessions with b / shoppers); both orders of each pair.
+- *triples*: three products seen in the same session: ``support`` = sessions with all three /
+  shoppers, ``confidence`` of the rule {a, b} -> c = sessions with all three / sessions with
+  a and b, ``lift`` = confidence / (sessions with c / shoppers); each triple as its three
+  rules (``a < b``). Apriori: only products, then pairs, that reach the support make triples.
 - *rates*: interactions per product (those asked for, or the day's five busiest) in each
   whole UTC second that had any, and their
   *velocity*: the non-negative difference from the second before (0 when that second had
@@ -155,6 +159,19 @@ class Pair:
     lift: float
 
 
+@dataclass(frozen=True)
+class Triple:
+    """Products ``a``, ``b`` and ``c`` seen in the same sessions (the rule {a, b} -> c)."""
+
+    a: str
+    b: str
+    c: str
+    sessions: int
+    support: float
+    confidence: float
+    lift: float
+
+
 class ProductRate(NamedTuple):
     """A product's interactions in one UTC second (epoch seconds) and their velocity (a
     tuple: a day of a busy product is tens of thousands of them, made straight from
@@ -242,6 +259,43 @@ SELECT t.a, t.b, t.n, t.n / s.n AS support, t.n / sa.n AS confidence,
 FROM together AS t JOIN seen AS sa ON sa.sku = t.a JOIN seen AS sb ON sb.sku = t.b
 CROSS JOIN shoppers AS s
 ORDER BY support DESC, confidence DESC, t.a, t.b
+LIMIT $limit
+"""
+# each triple counted once (a < b < c) within sessions holding a frequent pair (a, b), whose
+# other two pairs are frequent too (apriori), then given as its three rules
+_TRIPLES = f"""
+WITH baskets AS (
+    SELECT DISTINCT hash(session_id) AS session, sku FROM {DAY_VIEW}
+    WHERE session_id IS NOT NULL AND sku IS NOT NULL
+), shoppers AS (
+    SELECT count(DISTINCT session_id) AS n FROM {DAY_VIEW} WHERE session_id IS NOT NULL
+), seen AS (
+    SELECT sku, count(*) AS n FROM baskets GROUP BY sku
+), frequent AS (
+    SELECT b.session, b.sku FROM baskets AS b JOIN seen USING (sku)
+    WHERE seen.n / (SELECT n FROM shoppers) >= $min_support
+), sessions_of_pairs AS (
+    SELECT x.session, x.sku AS a, y.sku AS b FROM frequent AS x
+    JOIN frequent AS y ON x.session = y.session AND x.sku < y.sku
+), pairs AS (
+    SELECT a, b, count(*) AS n FROM sessions_of_pairs GROUP BY 1, 2
+    HAVING count(*) / (SELECT n FROM shoppers) >= $min_support
+), once AS (
+    SELECT p.a, p.b, z.sku AS c, count(*) AS n FROM sessions_of_pairs AS p
+    SEMI JOIN pairs AS ab ON ab.a = p.a AND ab.b = p.b
+    JOIN frequent AS z ON z.session = p.session AND z.sku > p.b
+    SEMI JOIN pairs AS ac ON ac.a = p.a AND ac.b = z.sku
+    SEMI JOIN pairs AS bc ON bc.a = p.b AND bc.b = z.sku
+    GROUP BY 1, 2, 3 HAVING count(*) / (SELECT n FROM shoppers) >= $min_support
+), rules AS (
+    SELECT a, b, c, n FROM once UNION ALL SELECT a, c, b, n FROM once
+    UNION ALL SELECT b, c, a, n FROM once
+)
+SELECT r.a, r.b, r.c, r.n, r.n / s.n AS support, r.n / ab.n AS confidence,
+       (r.n / ab.n) / (sc.n / s.n) AS lift
+FROM rules AS r JOIN pairs AS ab ON ab.a = r.a AND ab.b = r.b JOIN seen AS sc ON sc.sku = r.c
+CROSS JOIN shoppers AS s
+ORDER BY support DESC, confidence DESC, r.a, r.b, r.c
 LIMIT $limit
 """
 # the products asked for, or the day's busiest ones (ties by name)
@@ -349,6 +403,22 @@ class DashboardQueries:
         return [
             Pair(str(a), str(b), int(n), float(s), float(c), float(lift))
             for a, b, n, s, c, lift in rows
+        ]
+
+    def triples(
+        self,
+        date: str,
+        store_id: str | None = None,
+        *,
+        min_support: float = 0.01,
+        limit: int = 20,
+    ) -> list[Triple]:
+        """Three products viewed together, strongest first (each triple as its three rules
+        {a, b} -> c, with ``a < b``)."""
+        rows = self._rows(date, store_id, _TRIPLES, {"min_support": min_support, "limit": limit})
+        return [
+            Triple(str(a), str(b), str(c), int(n), float(s), float(conf), float(lift))
+            for a, b, c, n, s, conf, lift in rows
         ]
 
     def product_rates(

@@ -23,6 +23,7 @@ from analytics.queries import (
     ProductCount,
     ProductRate,
     SQLiteSource,
+    Triple,
 )
 from tests.analytics.conftest import BUCKET, batch_bytes, land
 
@@ -134,6 +135,32 @@ def test_a_small_day_gives_the_figures_worked_out_by_hand(small: DashboardQuerie
     assert small.funnel(DAY, "store-b") == Funnel(0, 0, 0, 0, 0, 0)
 
 
+def test_triples_of_a_small_day_are_worked_out_by_hand(tmp_path: Path) -> None:
+    baskets = {"s1": "ABC", "s2": "ABC", "s3": "AB", "s4": "AD", "s5": "D"}
+    day = [
+        event(n, "page.view", session, {"sku": f"SKU-{letter}"})
+        for n, (session, letters) in enumerate(baskets.items())
+        for letter in letters
+    ]
+    db = tmp_path / "received.sqlite"
+    land(db, [batch_bytes(day, "b-1")])
+    queries = DashboardQueries(lake_of(db, LocalLake(tmp_path / "lake")))
+    try:
+        # five shoppers; A in 4, B in 3, C in 2, D in 2; AB in 3, AC in 2, BC in 2, AD in 1;
+        # ABC in 2 (at a support of 0.4, C and the pairs AC and BC just reach it)
+        assert queries.triples(DAY) == [
+            Triple("SKU-A", "SKU-C", "SKU-B", 2, support=0.4, confidence=1.0, lift=5 / 3),
+            Triple("SKU-B", "SKU-C", "SKU-A", 2, support=0.4, confidence=1.0, lift=1.25),
+            Triple("SKU-A", "SKU-B", "SKU-C", 2, support=0.4, confidence=2 / 3, lift=(2 / 3) / 0.4),
+        ]
+        assert queries.triples(DAY, min_support=0.4) == queries.triples(DAY)
+        assert queries.triples(DAY, min_support=0.41) == []
+        assert queries.triples(DAY, limit=1) == queries.triples(DAY)[:1]
+        assert queries.triples(DAY, "store-b") == []
+    finally:
+        queries.close()
+
+
 def random_fleet(seed: int) -> list[list[dict[str, Any]]]:
     """Two days of three stores with two kiosks each, one batch per kiosk and hour."""
     rng = random.Random(seed)
@@ -175,6 +202,7 @@ def figures(queries: DashboardQueries, day: str, store: str | None) -> dict[str,
         "dwell": queries.dwell(day, store),
         "top": queries.top_products(day, store, share=0.3),
         "pairs": queries.pairs(day, store, min_support=0.0, limit=1000),
+        "triples": queries.triples(day, store, min_support=0.0, limit=100_000),
         "rates": queries.product_rates(day, store, busiest=None),
     }
 
@@ -200,6 +228,14 @@ def test_a_day_answers_the_same_from_sqlite_and_from_the_lake(tmp_path: Path) ->
                 strong = [p for p in everything if p.support >= floor]
                 assert 0 < len(strong) < len(everything)
                 assert from_lake.pairs(day, store, min_support=floor, limit=1000) == strong
+                # and pruning products, then pairs, keeps every triple that reaches it
+                triples = expected["triples"]
+                assert isinstance(triples, list) and len(triples) > 20
+                floor = sorted(t.support for t in triples)[len(triples) // 2]
+                strong_triples = [t for t in triples if t.support >= floor]
+                assert 0 < len(strong_triples) < len(triples)
+                found = from_lake.triples(day, store, min_support=floor, limit=100_000)
+                assert found == strong_triples
     finally:
         from_sqlite.close()
         from_lake.close()
