@@ -62,7 +62,7 @@ class Template:
         default_factory=lambda: {"StoreId": _ID, "KioskId": _ID, "SerialNumber": _ID}
     )
     required: tuple[str, ...] = ("StoreId", "KioskId")
-    thing_name: str = "kiosk-{StoreId}-{KioskId}"
+    thing_name: str = "{StoreId}-{KioskId}"
     device_configuration: Mapping[str, str] = field(default_factory=dict)
 
     def problems(self, parameters: object) -> list[str]:
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--template", action="append", required=True, metavar="NAME",
         help="a template's name (StoreId, KioskId required, SerialNumber optional; "
-        "thing name kiosk-<StoreId>-<KioskId>); repeatable",
+        "thing name <StoreId>-<KioskId>, as the uplink names it); repeatable",
     )  # fmt: skip
     args = parser.parse_args(argv)
     templates = [Template(name) for name in args.template]

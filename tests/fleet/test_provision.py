@@ -145,8 +145,8 @@ def test_a_kiosk_provisions_from_its_claim_and_connects_with_its_own_certificate
     from cryptography.hazmat.primitives import serialization
 
     done = provision(setup.request())
-    assert done.fresh and done.thing_name == "kiosk-s1-k2"
-    assert setup.service.things == {"kiosk-s1-k2": done.certificate_id}
+    assert done.fresh and done.thing_name == "s1-k2"
+    assert setup.service.things == {"s1-k2": done.certificate_id}
     folder = setup.folder / "credentials"
     for name in ("kiosk.key", "kiosk.pem", "thing.json"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
@@ -213,7 +213,7 @@ def test_the_service_refuses_a_used_token_an_unknown_template_and_a_bad_csr(
     topic = f"$aws/provisioning-templates/{TEMPLATE}/provision/json"
     [(answered, accepted)] = setup.service.answer(topic, request)
     assert answered == f"{topic}/accepted"
-    assert accepted == {"thingName": "kiosk-s1-k2", "deviceConfiguration": {}}
+    assert accepted == {"thingName": "s1-k2", "deviceConfiguration": {}}
     [(answered, used)] = setup.service.answer(topic, request)
     assert (
         answered == f"{topic}/rejected" and used["errorCode"] == "InvalidCertificateOwnershipToken"
@@ -248,16 +248,16 @@ def _cli(setup: Setup, *extra: str) -> subprocess.CompletedProcess[str]:
 def test_kiosk_provision_is_idempotent_unless_forced_and_loads_no_qt(setup: Setup) -> None:
     first = _cli(setup)
     assert first.returncode == 0, first.stderr
-    assert "provisioned thing kiosk-s1-k2" in first.stdout and "no qt" in first.stdout
+    assert "provisioned thing s1-k2" in first.stdout and "no qt" in first.stdout
     folder = setup.folder / "credentials"
     assert f'key_file = "{folder / "kiosk.key"}"' in first.stdout
     cert = (folder / "kiosk.pem").read_bytes()
     again = _cli(setup)
     assert again.returncode == 0, again.stderr
-    assert "already provisioned as kiosk-s1-k2; nothing done" in again.stdout
+    assert "already provisioned as s1-k2; nothing done" in again.stdout
     assert (folder / "kiosk.pem").read_bytes() == cert and len(setup.service.things) == 1
     forced = _cli(setup, "--force")
     assert forced.returncode == 0, forced.stderr
     assert (folder / "kiosk.pem").read_bytes() != cert
     thing = json.loads((folder / "thing.json").read_text())
-    assert setup.service.things["kiosk-s1-k2"] == thing["certificateId"]
+    assert setup.service.things["s1-k2"] == thing["certificateId"]
