@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from designer_import.bundle import load_bundle
 from fleet.aws_jobs import JobService
 from fleet.bundles import BundleOffer, BundleStore
-from kiosk.app import Kiosk
+from kiosk.app import RESTART_EXIT_CODE, Kiosk
 from kiosk.screen.window import KioskWindow
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
 from tests.fleet.bundle_support import HttpsServer, send_bytes, signed_bundle
-from tests.fleet.jobs_support import uplink_to
+from tests.fleet.jobs_support import final, uplink_to
 from tests.fleet.test_bundles_store import deploy, hidden, kill_deployment_at
 from tests.fleet.test_jobs_service import THING, service
 from tests.kiosk.test_fleet_link import ended, server
@@ -151,3 +155,45 @@ def test_a_job_waiting_on_the_window_when_the_kiosk_stops_stays_in_progress(
         "IN_PROGRESS", "waiting for the shopper session",
     )  # fmt: skip
     assert window.source == FEATURES
+
+
+def test_a_restart_job_ends_the_kiosk_process_and_its_next_start_ends_the_job(
+    tmp_path: Path, mosquitto_tls: Mosquitto, test_pki: TestPki, service: JobService
+) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[paths]\ndata_dir = "{tmp_path / "data"}"\nlog_dir = "{tmp_path / "logs"}"\n\n'
+        f'[kiosk]\nexperience = "{FEATURES}"\n\n[sensors]\ntype = "none"\n\n'
+        "[redis]\nenabled = false\n\n"
+        f'[uplink]\nenabled = false\nhost = "127.0.0.1"\nport = {mosquitto_tls.port}\n'
+        f'ca_file = "{test_pki.ca_cert}"\ncert_file = "{test_pki.client_cert}"\n'
+        f'key_file = "{test_pki.client_key}"\n\n[fleet]\njobs = true\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    command = [sys.executable, "-m", "kiosk.cli", "--config", str(config), "--log-level", "INFO"]
+    service.create_job(THING, "restart", {"operation": "restart"})
+    first = tmp_path / "first.log"
+    with first.open("w", encoding="utf-8") as stderr:
+        kiosk = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            code = kiosk.wait(timeout=60)  # it ends by itself: systemd starts it again
+        finally:
+            if kiosk.poll() is None:
+                kiosk.kill()
+                kiosk.wait(timeout=30)
+    err = first.read_text(encoding="utf-8")
+    assert code == RESTART_EXIT_CODE, err
+    assert "restarting the kiosk: job restart" in err
+    assert step_of(service, "restart") == "restarting"
+    second = tmp_path / "second.log"
+    with second.open("w", encoding="utf-8") as stderr:
+        kiosk = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            execution = final(service, "restart", timeout=60)
+        finally:
+            kiosk.send_signal(signal.SIGTERM)
+            kiosk.wait(timeout=60)
+    assert (execution.status, execution.status_details) == ("SUCCEEDED", {"step": "restarted"})
+    assert "Traceback" not in err + second.read_text(encoding="utf-8")
