@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -39,6 +40,8 @@ from fleet.broker_service import (
 
 CSR_TOPIC = "$aws/certificates/create-from-csr/json"
 PROVISION_FILTER = "$aws/provisioning-templates/+/provision/json"
+log = logging.getLogger(__name__)
+
 _PROVISION_TOPIC = re.compile(r"^\$aws/provisioning-templates/([^/]+)/provision/json$")
 
 #: How long a certificate ownership token may be used (AWS IoT: one hour).
@@ -191,6 +194,9 @@ class ProvisioningService(BrokerService):
         thing = template.thing_name.format_map(parameters)
         with self._lock:
             self.things[thing] = certificate_id
+        log.info(
+            "registered thing %s with certificate %s (template %s)", thing, certificate_id, name
+        )
         return {"thingName": thing, "deviceConfiguration": dict(template.device_configuration)}
 
     def _take_token(self, token: object) -> str:
