@@ -23,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from designer_import.bundle import load_bundle
 from fleet.aws_jobs import JobService
 from fleet.bundles import BundleOffer, BundleStore
+from kiosk.admin.library import ContentLibrary
 from kiosk.app import RESTART_EXIT_CODE, Kiosk
+from kiosk.fleet_link import recover_bundles
 from kiosk.screen.window import KioskWindow
 from localservers import Mosquitto, TestPki
 from settings import KioskConfig
@@ -197,3 +199,18 @@ def test_a_restart_job_ends_the_kiosk_process_and_its_next_start_ends_the_job(
             kiosk.wait(timeout=60)
     assert (execution.status, execution.status_details) == ("SUCCEEDED", {"step": "restarted"})
     assert "Traceback" not in err + second.read_text(encoding="utf-8")
+
+
+def test_the_newer_of_the_fleets_bundle_and_staffs_activation_is_shown_at_start(
+    config: KioskConfig, tmp_path: Path
+) -> None:
+    library = ContentLibrary.for_config(config)
+    library.record(FEATURES, "activated")  # staff's choice, before the fleet's bundle
+    store = BundleStore(config.data_path(""))
+    deploy(store, signed_bundle(tmp_path / "build", "spring", key=KEY))
+    entry = recover_bundles(config)[1].active()
+    assert entry is not None and (entry.path, entry.role) == (str(store.root / "spring"), "fleet")
+    chosen = tmp_path / "chosen.drawio"
+    library.record(chosen, "activated")  # staff activated another one after the bundle
+    entry = recover_bundles(config)[1].active()
+    assert entry is not None and entry.path == str(chosen)
