@@ -5,9 +5,10 @@ connects with the CLAIM certificate (awsiotsdk's ``mtls_from_path``), asks AWS I
 :mod:`fleet.aws_provision` on a broker of your own) for a certificate with
 ``CreateCertificateFromCsr`` and registers the kiosk's thing with ``RegisterThing`` through
 awsiotsdk's :class:`awsiot.iotidentity.IotIdentityClient`. It writes ``kiosk.key``,
-``kiosk.pem`` and ``thing.json`` into the credentials folder, each with mode 0600 and
-atomically (a temporary file, fsync, rename), then connects with the new certificate to
-prove it works. A folder that already holds them is left alone unless ``force``.
+``kiosk.pem`` into the credentials folder, each with mode 0600 and atomically (a temporary
+file, fsync, rename), connects with the new certificate to prove it works, and only then
+writes ``thing.json`` (thing name, certificate id). A folder that holds all three is left
+alone unless ``force``; one without ``thing.json`` (a run that failed) is provisioned again.
 
 ``kiosk provision`` (:func:`provision_main`) is the installer's command; it prints the
 ``[uplink]`` lines the kiosk's config needs to use the new certificate (it writes no config).
@@ -105,20 +106,27 @@ def provision(request: ProvisionRequest, *, force: bool = False) -> Provisioned:
         created, registered = _ask(connection, request, csr_pem)
     finally:
         connection.disconnect().result(STEP_TIMEOUT_S)
-    folder = request.credentials_dir
+    done = _store(request.credentials_dir, key_pem, created, registered["thingName"])
+    # thing.json, which says "provisioned", is written only once the new certificate got in
+    _connect(request, done.cert_file, done.key_file, "new").disconnect().result(STEP_TIMEOUT_S)
+    info = {"thingName": done.thing_name, "certificateId": done.certificate_id}
+    try:
+        _write_private(request.credentials_dir / THING_NAME, json.dumps(info, indent=2).encode())
+    except OSError as exc:
+        raise ProvisionError(f"cannot store the credentials: {exc}") from None
+    return done
+
+
+def _store(folder: Path, key_pem: bytes, created: dict[str, Any], thing: str) -> Provisioned:
+    """Write the key and certificate (0600, atomically), thing.json taken away first."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (folder / THING_NAME).unlink(missing_ok=True)
         _write_private(folder / KEY_NAME, key_pem)
         _write_private(folder / CERT_NAME, created["certificatePem"].encode())
-        info = {"thingName": registered["thingName"], "certificateId": created["certificateId"]}
-        _write_private(folder / THING_NAME, json.dumps(info, indent=2).encode())
     except OSError as exc:
         raise ProvisionError(f"cannot store the credentials in {folder}: {exc}") from None
-    done = Provisioned(
-        info["thingName"], info["certificateId"], folder / CERT_NAME, folder / KEY_NAME, True
-    )
-    _connect(request, done.cert_file, done.key_file, "new").disconnect().result(STEP_TIMEOUT_S)
-    return done
+    return Provisioned(thing, created["certificateId"], folder / CERT_NAME, folder / KEY_NAME, True)
 
 
 def _key_and_csr(common_name: str) -> tuple[bytes, str]:

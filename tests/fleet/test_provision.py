@@ -20,7 +20,7 @@ import pytest
 
 from fleet.aws_provision import CSR_TOPIC, CertificateAuthority, ProvisioningService, Template
 from fleet.broker_service import BrokerOptions
-from fleet.provision import ProvisionError, ProvisionRequest, provision
+from fleet.provision import ProvisionError, ProvisionRequest, existing, provision
 from localservers import Mosquitto, TestPki
 from localservers.pki import make_test_pki
 from tests.support.waiting import wait_until
@@ -194,6 +194,9 @@ def test_a_certificate_the_broker_refuses_fails_provisioning_at_the_check(
         pytest.raises(ProvisionError, match=r"^cannot connect to 127\.0\.0\.1:\d+ with the new"),
     ):
         provision(setup.request())
+    # nothing says "provisioned": the next run provisions again
+    assert existing(tmp_path / "credentials") is None
+    assert not (tmp_path / "credentials" / "thing.json").exists()
 
 
 def test_the_service_refuses_a_used_token_an_unknown_template_and_a_bad_csr(
