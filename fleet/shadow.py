@@ -91,7 +91,7 @@ class ShadowEndpoint:
         uplink's client id) and this connection's client id is that with ``-shadow``."""
         uplink = config.uplink
         if uplink.cert_file is None or uplink.key_file is None:
-            raise ShadowError("fleet shadow: [uplink] cert_file and key_file are needed (mTLS)")
+            raise ShadowError("fleet: [uplink] cert_file and key_file are needed (mTLS)")
         thing = uplink.effective_client_id(config.kiosk.store_id, config.kiosk.kiosk_id)
         return cls(uplink, uplink.cert_file, uplink.key_file, thing, f"{thing}-shadow")
 

@@ -214,3 +214,19 @@ def test_the_newer_of_the_fleets_bundle_and_staffs_activation_is_shown_at_start(
     library.record(chosen, "activated")  # staff activated another one after the bundle
     entry = recover_bundles(config)[1].active()
     assert entry is not None and entry.path == str(chosen)
+
+
+def test_without_a_certificate_the_kiosk_runs_without_its_jobs_and_says_why(
+    qtbot: Any, config: KioskConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    config.kiosk.experience = FEATURES
+    config.sensors.type = "none"
+    config.fleet.jobs = True  # [uplink] names no certificate
+    kiosk = Kiosk(config)
+    qtbot.addWidget(kiosk.start())
+    kiosk.stop()
+    assert kiosk.started and kiosk.jobs is None and kiosk.bundles is not None
+    assert (
+        "fleet: [uplink] cert_file and key_file are needed (mTLS): the kiosk runs without the "
+        "fleet's jobs"
+    ) in caplog.text
