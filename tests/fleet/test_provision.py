@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -227,6 +228,31 @@ def test_the_service_refuses_a_used_token_an_unknown_template_and_a_bad_csr(
     [(answered, bad)] = setup.service.answer(CSR_TOPIC, b'{"certificateSigningRequest": "x"}')
     assert answered == f"{CSR_TOPIC}/rejected"
     assert bad["errorCode"] == "InvalidCertificateSigningRequest"
+
+
+def test_python_m_fleet_aws_provision_serves_until_sigterm(tmp_path: Path) -> None:
+    with running(tmp_path, trust_signing_ca=True) as setup:
+        setup.service.stop()  # the process below answers instead
+        pki, log_file = setup.pki, tmp_path / "service.log"
+        command = [
+            sys.executable, "-m", "fleet.aws_provision", "--broker-port", str(setup.broker.port),
+            "--ca-file", str(pki.ca_cert), "--cert-file", str(pki.client_cert),
+            "--key-file", str(pki.client_key), "--template", TEMPLATE,
+            "--signing-ca-cert", str(tmp_path / "signing-ca.pem"),
+            "--signing-ca-key", str(tmp_path / "signing-ca.key"),
+        ]  # fmt: skip
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(command, stderr=log, cwd=Path(__file__).parents[2])
+        try:
+            wait_until(lambda: "answering" in log_file.read_text(), "the service", timeout=20)
+            done = provision(setup.request(store="s9"))
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+    assert done.thing_name == "s9-k2"
+    assert f"registered thing s9-k2 with certificate {done.certificate_id}" in log_file.read_text()
 
 
 def _cli(setup: Setup, *extra: str) -> subprocess.CompletedProcess[str]:
