@@ -1,10 +1,12 @@
 """The fleet as the receiver's SQLite file knows it: its stores and each kiosk's health.
 
-``kiosk-receive`` lands event batches (``events``, ``batches``) and what failed the schemas
-(``quarantine``); the kiosks' retained status messages stay on the broker. A kiosk's health
-here is therefore what its batches say: when one last came, the newest event time, how many
-batches and events came in the last 24 hours, how many were redeliveries (a batch sent
-again after a lost acknowledgement or an outage) and how many events were quarantined.
+``kiosk-receive`` lands event batches (``events``, ``batches``), what failed the schemas
+(``quarantine``) and the kiosks' status messages (``kiosk_status``). A kiosk's health here
+is what its batches say: when one last came, the newest event time, how many batches and
+events came in the last 24 hours, how many were redeliveries (a batch sent again after a
+lost acknowledgement or an outage) and how many events were quarantined; and what its
+newest status message says (uptime, restarts, crash loop, backlog, camera, software,
+bundle), null when the kiosk sent none.
 Every read is on a read-only connection of its own, so the receiver's inserts never wait.
 """
 
@@ -14,9 +16,11 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
-from analytics.api_models import KioskHealthOut, StoreOut
+from analytics.api_models import KioskHealthOut, KioskStatusOut, StoreOut
+from analytics.stored_status import newest_status
 
 #: The window of the health counters.
 HEALTH_WINDOW = dt.timedelta(hours=24)
@@ -82,6 +86,7 @@ class FleetDatabase:
                 " AND received_at >= ? AND replayed_at IS NULL",
                 (store_id, kiosk_id, since),
             ).fetchall()
+            status = newest_status(conn, store_id, kiosk_id)
         seen = dt.datetime.fromisoformat(str(last_seen))
         return KioskHealthOut(
             store_id=store_id,
@@ -93,4 +98,5 @@ class FleetDatabase:
             events_24h=int(events),
             redelivered_batches_24h=int(redelivered),
             quarantined_events_24h=int(quarantined),
+            status=None if status is None else KioskStatusOut(**asdict(status)),
         )

@@ -40,9 +40,25 @@ class StoreOut(BaseModel):
     last_seen: str = Field(description="when the receiver last landed a batch of it (UTC)")
 
 
+class KioskStatusOut(BaseModel):
+    """The kiosk's newest status message as the receiver kept it (docs/events.md); a field
+    is null when the kiosk's message did not carry it."""
+
+    sent_at: str = Field(description="when the kiosk's uplink sent it")
+    received_at: str = Field(description="when the receiver kept it (UTC)")
+    state: str = Field(description="online, or offline (a clean stop or the broker's will)")
+    software: str | None
+    bundle_id: str | None = Field(description="the experience bundle the kiosk runs")
+    uptime_s: float | None = Field(description="seconds since the kiosk last started")
+    restarts_24h: int | None = Field(description="stops nobody asked for in the last 24 hours")
+    crash_loop: bool | None
+    backlog_events: int | None = Field(description="events in the outbox not yet delivered")
+    camera: str | None = Field(description="the presence sensor's state as the kiosk saw it")
+
+
 class KioskHealthOut(BaseModel):
-    """A kiosk's health from the batches the receiver landed (status messages stay on the
-    broker; analytics.api_fleet)."""
+    """A kiosk's health from the batches the receiver landed and its newest status message
+    (analytics.api_fleet)."""
 
     store_id: str
     kiosk_id: str
@@ -53,6 +69,9 @@ class KioskHealthOut(BaseModel):
     events_24h: int = Field(description="new events landed in the last 24 hours")
     redelivered_batches_24h: int = Field(description="batches that brought an event again")
     quarantined_events_24h: int = Field(description="events that failed the schemas, waiting")
+    status: KioskStatusOut | None = Field(
+        description="its newest status message; null: not reported (the kiosk sent none)"
+    )
 
 
 # The figures' rows are analytics.queries' own dataclasses with their day (and rank) added:

@@ -16,6 +16,7 @@ cannot be read is one line and status 1. No traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import shutil
@@ -32,6 +33,7 @@ from analytics.lake_target import LocalLake, open_lake
 from analytics.queries import EventSource, LakeSource, SQLiteSource
 from analytics.report_figures import ReportError, check_store, day_report, parse_date
 from analytics.report_render import report_html
+from analytics.stored_status import StoredStatus, day_statuses
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--lake", help="the Parquet lake: a local folder or s3://BUCKET/PREFIX")
     source.add_argument("--sqlite", type=Path, help="the receiver's SQLite file (kiosk-receive)")
+    parser.add_argument(
+        "--status-db",
+        type=Path,
+        help="the receiver's SQLite file to read the kiosks' status from (with --lake;"
+        " --sqlite reads it from its file)",
+    )
     parser.add_argument("--lake-endpoint", help="an S3 endpoint URL (MinIO, a test server)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the report file")
     return parser
@@ -67,6 +75,17 @@ def event_source(args: argparse.Namespace) -> EventSource:
     if isinstance(lake, LocalLake) and not lake.root.is_dir():
         raise ReportError(f"--lake {args.lake}: no such folder")
     return LakeSource(lake)
+
+
+def statuses(args: argparse.Namespace, day: dt.date, store: str) -> dict[str, StoredStatus] | None:
+    """The kiosks' last status messages of the day from the receiver's file (--sqlite or
+    --status-db); None when neither names one."""
+    database = args.sqlite if args.sqlite is not None else args.status_db
+    if database is None:
+        return None
+    if not database.is_file():
+        raise ReportError(f"--status-db {database}: no such file")
+    return day_statuses(database, store, day.isoformat())
 
 
 def print_pdf(html: str, out: Path) -> None:
@@ -106,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         day, store = parse_date(args.date), check_store(args.store)
         if not args.output.parent.is_dir():
             raise ReportError(f"-o {args.output}: no folder {args.output.parent}")
-        report = day_report(event_source(args), day, store)
+        report = day_report(event_source(args), day, store, statuses(args, day, store))
         html = report_html(report)
         if args.format == "pdf":
             print_pdf(html, args.output)

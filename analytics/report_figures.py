@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from analytics.queries import DashboardQueries, EventSource, Funnel, Pair, ProductCount
 from analytics.report_health import KioskHealth, kiosk_health, kiosks_seen, silent
+from analytics.stored_status import StoredStatus
 
 #: How many previous same weekdays the day is compared with.
 WEEKS_BACK = 4
@@ -83,6 +85,8 @@ class DayReport:
     rising: tuple[Rising, ...]
     pairs: tuple[Pair, ...]
     kiosks: tuple[KioskHealth, ...]
+    #: Whether the kiosks' status messages were read (a receiver file was given).
+    statuses_read: bool = False
 
     @property
     def has_data(self) -> bool:
@@ -151,8 +155,14 @@ def strongest_pairs(pairs: list[Pair], count: int = 5) -> tuple[Pair, ...]:
     return tuple(kept[:count])
 
 
-def day_report(source: EventSource, day: dt.date, store_id: str) -> DayReport:
-    """The report's figures of ``store_id`` on ``day``, read from ``source``."""
+def day_report(
+    source: EventSource,
+    day: dt.date,
+    store_id: str,
+    statuses: Mapping[str, StoredStatus] | None = None,
+) -> DayReport:
+    """The report's figures of ``store_id`` on ``day``, read from ``source``, with each
+    kiosk's last status message of the day from ``statuses`` (None: not read)."""
     queries = DashboardQueries(source)
     try:
         figures = day_figures(queries, day, store_id)
@@ -164,7 +174,13 @@ def day_report(source: EventSource, day: dt.date, store_id: str) -> DayReport:
         queries.close()
     health = {kiosk.kiosk_id: kiosk for kiosk in kiosk_health(source, day.isoformat(), store_id)}
     others = kiosks_seen(source, [d.isoformat() for d in previous_weekdays(day)], store_id)
-    kiosks = tuple(health.get(kiosk, silent(kiosk)) for kiosk in sorted(others | set(health)))
+    reported = statuses or {}
+    kiosks = tuple(
+        replace(health.get(kiosk, silent(kiosk)), status=reported.get(kiosk))
+        for kiosk in sorted(others | set(health) | set(reported))
+    )
     compared = tuple(other for other in previous if other.events > 0)
     rising = rising_products(figures, compared)
-    return DayReport(store_id, figures, previous, top, rising, pairs, kiosks)
+    return DayReport(
+        store_id, figures, previous, top, rising, pairs, kiosks, statuses_read=statuses is not None
+    )

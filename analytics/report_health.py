@@ -1,7 +1,6 @@
-"""Per-kiosk health for the daily report, from what the receiver has: the kiosks' events.
+"""Per-kiosk health for the daily report: the kiosks' events, and their status messages.
 
-The receiver keeps events (with the time each reached it), not the kiosks' status messages or
-restart logs, so the report says what the events show and names what they cannot:
+From the events (with the time each reached the receiver):
 
 - *active hours*: UTC hours of the day with any event from the kiosk (simulated ones too: they
   show the kiosk was running), and its first and last event;
@@ -13,9 +12,11 @@ restart logs, so the report says what the events show and names what they cannot
 - *camera*: presence changes seen (none on a day with shoppers means no presence sensing) and
   sessions that ended because the camera was lost.
 
-Uptime as the kiosk measures it, the outbox's backlog in events, the restarts' reasons and the
-camera's status are in the kiosk's retained status message and restart log, which the receiver
-does not store: :data:`NOT_AVAILABLE` says so in the report.
+From the kiosk's last status message of the day, as the receiver kept it
+(:mod:`analytics.stored_status`): uptime as the kiosk measures it, restarts in the 24 hours
+before it and whether in a crash loop, the outbox's backlog in events, the camera's state.
+A kiosk that sent none that day shows "not reported"; a report made from a lake without the
+receiver's file has no status at all, and :func:`status_note` says so.
 """
 
 from __future__ import annotations
@@ -26,14 +27,25 @@ from dataclasses import dataclass
 import duckdb
 
 from analytics.queries import SOURCE_VIEW, EventSource
+from analytics.stored_status import StoredStatus
 
-#: What the report cannot tell from the receiver's data, shown under the health table.
-NOT_AVAILABLE = (
-    "Not available from the receiver's data: uptime as the kiosk measures it, the outbox "
-    "backlog in events, application restarts and their reasons, and the camera's own status "
-    "(they are in each kiosk's retained status message and restart log, which the receiver "
-    "does not store)."
+#: Under the health table when the kiosks' status messages were read.
+STATUS_READ = (
+    "Uptime, restarts (in the 24 hours before), backlog and camera are from each kiosk's last "
+    'status message of the day as the receiver kept it; "not reported": the kiosk sent none '
+    "that day. The reasons of the restarts stay on the kiosk (its Status page)."
 )
+#: Under the health table when there was no receiver file to read them from.
+STATUS_UNREAD = (
+    "Uptime, restarts, backlog and camera: not read (they are in the receiver's SQLite file: "
+    "make the report with --sqlite, or give --status-db beside --lake)."
+)
+
+
+def status_note(statuses_read: bool) -> str:
+    """The note under the health table."""
+    return STATUS_READ if statuses_read else STATUS_UNREAD
+
 
 _HEALTH = f"""
 WITH ordered AS (
@@ -67,6 +79,8 @@ class KioskHealth:
     longest_delay_s: float | None
     presence_changes: int
     camera_lost_sessions: int
+    #: Its last status message of the day; None: not reported (or not read).
+    status: StoredStatus | None = None
 
 
 def silent(kiosk_id: str) -> KioskHealth:

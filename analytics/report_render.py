@@ -10,7 +10,7 @@ from html import escape
 from analytics import report_meaning as meaning
 from analytics.queries import Pair
 from analytics.report_figures import DayReport
-from analytics.report_health import NOT_AVAILABLE, KioskHealth
+from analytics.report_health import KioskHealth, status_note
 from analytics.report_meaning import change, count, delay
 from analytics.report_plots import (
     FUNNEL_STEPS,
@@ -113,9 +113,25 @@ def _pair_row(pair: Pair) -> list[object]:
     return [f"{pair.a} + {pair.b}", count(pair.sessions), support, confidence, f"{pair.lift:.2f}"]
 
 
-def _kiosk_row(kiosk: KioskHealth) -> list[object]:
+def _status_cells(kiosk: KioskHealth, read: bool) -> list[object]:
+    """Uptime, restarts (24 h), backlog, camera from the kiosk's status message."""
+    status = kiosk.status
+    if status is None:
+        return ["not reported" if read else "not read", "", "", ""]
+    restarts = "" if status.restarts_24h is None else str(status.restarts_24h)
+    if status.crash_loop:
+        restarts += " (crash loop)"
+    return [
+        "not reported" if status.uptime_s is None else delay(status.uptime_s),
+        restarts or "not reported",
+        "not reported" if status.backlog_events is None else count(status.backlog_events),
+        status.camera or "not reported",
+    ]
+
+
+def _kiosk_row(kiosk: KioskHealth, read: bool) -> list[object]:
     if not kiosk.events:
-        return [kiosk.kiosk_id, 0, "no event", "", "", "", "", ""]
+        return [kiosk.kiosk_id, 0, "no event", "", "", "", "", "", *_status_cells(kiosk, read)]
     span = f"{kiosk.first_event:%H:%M}-{kiosk.last_event:%H:%M}" if kiosk.first_event else ""
     return [
         kiosk.kiosk_id,
@@ -126,17 +142,18 @@ def _kiosk_row(kiosk: KioskHealth) -> list[object]:
         delay(kiosk.longest_delay_s),
         count(kiosk.presence_changes),
         kiosk.camera_lost_sessions,
+        *_status_cells(kiosk, read),
     ]
 
 
 def _health_section(report: DayReport) -> str:
     header = ["kiosk", "events", "active (UTC)", "reboots", "delay (median)", "delay (max)"]
-    header += ["presence changes", "camera lost"]
+    header += ["presence changes", "camera lost", "uptime", "restarts (24 h)", "backlog", "camera"]
     parts = []
     if report.kiosks:
-        rows = [_kiosk_row(kiosk) for kiosk in report.kiosks]
+        rows = [_kiosk_row(kiosk, report.statuses_read) for kiosk in report.kiosks]
         parts = [_image(health_plot(report.kiosks), "kiosk health"), _table(header, rows)]
-    parts.append(f'<p class="note">{escape(NOT_AVAILABLE)}</p>')
+    parts.append(f'<p class="note">{escape(status_note(report.statuses_read))}</p>')
     return _section("Kiosk health", meaning.health_meaning(report.kiosks), *parts)
 
 
