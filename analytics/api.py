@@ -3,13 +3,14 @@ and the brands' own systems, and a page at ``/`` that charts them.
 
 - ``/v1/stores``, ``/v1/kiosks/{kiosk_id}/health``: the receiver's SQLite file
   (:mod:`analytics.api_fleet`).
-- ``/v1/metrics/funnel``, ``traffic``, ``top-products``, ``pairs``: :mod:`analytics.queries`
-  over the lake or the receiver's file, one row per UTC day (per hour, per product, per
-  pair) between ``from`` and ``to`` (at most :data:`MAX_DAYS` days).
+- ``/v1/metrics/funnel``, ``traffic``, ``top-products``, ``pairs``, ``triples``:
+  :mod:`analytics.queries` over the lake or the receiver's file, one row per UTC day (per
+  hour, per product, per pair or triple) between ``from`` and ``to`` (at most
+  :data:`MAX_DAYS` days).
 - Every list is paginated (``limit`` up to 500, ``offset``); every request carries a Bearer
   token of the config file (:mod:`analytics.api_auth`), which names the stores it reads (a
-  brand token also its products: it reads top products and pairs of those only) and its
-  rate (429 with ``Retry-After`` beyond it). CORS is off unless the config names origins.
+  brand token also its products: it reads top products, pairs and triples of those only) and
+  its rate (429 with ``Retry-After`` beyond it). CORS is off unless the config names origins.
 - Errors are ``{"detail": "<one line naming the parameter>"}``; ``/docs`` and
   ``/openapi.json`` are FastAPI's own.
 """
@@ -44,6 +45,7 @@ from analytics.api_models import (
     StoreOut,
     TopProduct,
     TrafficHour,
+    TripleOut,
 )
 from analytics.queries import DashboardQueries
 
@@ -53,7 +55,7 @@ log = logging.getLogger(__name__)
 MAX_DAYS = 31
 #: The page at ``/`` and its script.
 WEB = Path(__file__).with_name("web")
-#: Every pair of a day is found (then paged): no day has more.
+#: Every pair (triple) of a day is found (then paged): no day has more.
 PAIRS_CAP = 100_000
 
 Row = TypeVar("Row")
@@ -225,7 +227,7 @@ def not_for_brands(entry: TokenEntry, what: str) -> None:
         raise HTTPException(
             403,
             f"{what}: token {entry.name!r} is a brand's and reads its products' figures only"
-            " (/v1/metrics/top-products, /v1/metrics/pairs)",
+            " (/v1/metrics/top-products, /v1/metrics/pairs, /v1/metrics/triples)",
         )
 
 
@@ -340,7 +342,7 @@ def _add_store_figures(router: APIRouter) -> None:
 
 
 def _add_product_figures(router: APIRouter) -> None:
-    """Top products and pairs: a brand token sees its own products in them."""
+    """Top products, pairs and triples: a brand token sees its own products in them."""
 
     @router.get("/top-products", response_model=Page[TopProduct])
     def top_products(
@@ -369,5 +371,22 @@ def _add_product_figures(router: APIRouter) -> None:
                     str(day), ask.store, min_support=min_support, limit=PAIRS_CAP
                 )
                 if ask.mine(pair.a, pair.b)
+            ]
+        )
+
+    @router.get("/triples", response_model=Page[TripleOut])
+    def triples(
+        ask: ProductFigure,
+        min_support: Annotated[float, Query(ge=0, le=1, description="least support")] = 0.01,
+    ) -> dict[str, Any]:
+        """Each day's three products seen together, strongest first, as rules {a, b} -> c
+        (a brand: its own triples)."""
+        return ask.per_day(
+            lambda day: [
+                TripleOut(**asdict(triple), date=day)
+                for triple in ask.queries.triples(
+                    str(day), ask.store, min_support=min_support, limit=PAIRS_CAP
+                )
+                if ask.mine(triple.a, triple.b, triple.c)
             ]
         )

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from analytics.queries import Funnel, HourTraffic, Pair, ProductCount
+from analytics.queries import Funnel, HourTraffic, Pair, ProductCount, Triple
 
 Item = TypeVar("Item")
 
@@ -104,5 +104,12 @@ class TopProduct(ProductCount):
 @dataclass(frozen=True)
 class PairOut(Pair):
     """Products seen in the same sessions of a day (the rule a -> b)."""
+
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class TripleOut(Triple):
+    """Three products seen in the same sessions of a day (the rule {a, b} -> c)."""
 
     date: dt.date

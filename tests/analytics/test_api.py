@@ -83,6 +83,11 @@ def test_a_day_answers_the_same_from_the_api_as_from_the_queries(
             pairs = every_item(client, "/v1/metrics/pairs", FLEET, min_support=0, limit=50, **where)
             strongest = queries.pairs(day, store, min_support=0, limit=100_000)
             assert pairs == [plain(p, day) for p in strongest] and len(pairs) > 50
+            triples = every_item(
+                client, "/v1/metrics/triples", FLEET, min_support=0, limit=500, **where
+            )
+            expected_triples = queries.triples(day, store, min_support=0, limit=100_000)
+            assert triples == [plain(t, day) for t in expected_triples] and len(triples) > 50
     both = every_item(client, "/v1/metrics/funnel", FLEET, **{"from": DAYS[0], "to": DAYS[1]})
     assert [row["date"] for row in both] == list(DAYS)
     assert both[0]["shoppers"] > 0 and both[0] != both[1]
@@ -129,6 +134,12 @@ def test_a_brand_token_reads_its_products_figures_only(
     assert 0 < len(top) < len(everything)
     pairs = every_item(client, "/v1/metrics/pairs", BRAND, min_support=0, **where)
     assert pairs and all(p["a"] in BRAND_SKUS and p["b"] in BRAND_SKUS for p in pairs)
+    triples = every_item(client, "/v1/metrics/triples", BRAND, min_support=0, **where)
+    every_triple = fleet.queries.triples(DAYS[0], "store-001", min_support=0, limit=100_000)
+    assert triples == [
+        plain(t, DAYS[0]) for t in every_triple if {t.a, t.b, t.c} <= set(BRAND_SKUS)
+    ]
+    assert 0 < len(triples) < len(every_triple)
     for path in ("/v1/metrics/funnel", "/v1/metrics/traffic", "/v1/kiosks/kiosk-01/health"):
         refused = client.get(path, params=where, headers=bearer(BRAND))
         assert refused.status_code == 403, path
@@ -264,6 +275,7 @@ def test_the_api_is_documented_by_openapi(client: TestClient) -> None:
     assert set(spec["paths"]) == {
         "/v1/stores", "/v1/kiosks/{kiosk_id}/health", "/v1/metrics/funnel",
         "/v1/metrics/traffic", "/v1/metrics/top-products", "/v1/metrics/pairs",
+        "/v1/metrics/triples",
     }  # fmt: skip
     funnel = spec["paths"]["/v1/metrics/funnel"]["get"]
     assert funnel["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -320,7 +332,7 @@ def test_the_api_over_the_receivers_file_answers_as_over_the_lake(fleet: LandedF
             TestClient(create_app(over_sqlite)) as sqlite_client,
             TestClient(fleet.app(config())) as lake_client,
         ):
-            for path in ("funnel", "traffic", "top-products", "pairs"):
+            for path in ("funnel", "traffic", "top-products", "pairs", "triples"):
                 for store in (None, "store-002"):
                     where = {"from": DAYS[1]} | ({} if store is None else {"store": store})
                     answers = [

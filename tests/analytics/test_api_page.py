@@ -158,10 +158,10 @@ def test_a_brand_token_sees_why_a_figure_is_missing(page: tuple[Page, list[str]]
     assert error is not None
     assert error.inner_text().splitlines() == [
         "403 Forbidden: funnel: token 'brand' is a brand's and reads its products' figures only"
-        " (/v1/metrics/top-products, /v1/metrics/pairs)",
+        " (/v1/metrics/top-products, /v1/metrics/pairs, /v1/metrics/triples)",
         "403 Forbidden: store: token 'brand' reads store-000, store-001: name one",
         "403 Forbidden: traffic: token 'brand' is a brand's and reads its products' figures only"
-        " (/v1/metrics/top-products, /v1/metrics/pairs)",
+        " (/v1/metrics/top-products, /v1/metrics/pairs, /v1/metrics/triples)",
     ]
     browser_page.select_option("#store", "store-001")
     browser_page.click("button[type=submit]")

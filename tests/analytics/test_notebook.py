@@ -74,6 +74,16 @@ def test_the_notebook_draws_every_figure_from_the_lake(
         assert "".join(f"{product!r}\n" for product in top) in printed
         fleet = sum(hour.events for hour in queries.traffic_by_hour(DAY))
         assert f"events {fleet} fleet; 1200 {STORE}" in printed
+        triples = queries.triples(DAY, STORE, limit=10)
+        assert (
+            triples
+            and "".join(
+                f"{{{t.a}, {t.b}}} -> {t.c}: support {t.support:.3f}, "
+                f"confidence {t.confidence:.2f}, lift {t.lift:.2f}\n"
+                for t in triples
+            )
+            in printed
+        )
         busiest = queries.product_rates(DAY, STORE, busiest=1)
         assert f"{len(busiest)} seconds with interactions {busiest[0].sku}" in printed
     finally:
