@@ -34,6 +34,7 @@ from uplink.claim_ahead import ClaimAhead, ReadyBatch
 from uplink.claim_journal import ClaimJournal
 from uplink.credentials import CredentialError
 from uplink.pacing import PUBLISH_OVERHEAD, Backoff, RateLimiter
+from uplink.status_facts import kiosk_facts
 from uplink.transport import (
     LastWill,
     TransportError,
@@ -43,6 +44,10 @@ from uplink.transport import (
 )
 
 log = logging.getLogger(__name__)
+
+#: The status message's uptime counts from here: the uplink is loaded as its process starts
+#: (the kiosk's, at its start; or kiosk-uplink's, which then reports its own uptime).
+_PROCESS_STARTED = time.monotonic()
 
 #: How long the thread waits for broker traffic when it has nothing to send.
 IDLE_POLL_S = 0.25
@@ -502,8 +507,10 @@ class UplinkService:
             self._backlog = (backlog.events, backlog.batches, backlog.oldest_ts)
 
     def status_message(self, *, online: bool) -> bytes:
-        """The retained status message: online/offline, version, backlog, last ack, sensor."""
+        """The retained status message: online/offline, version, backlog, last ack, uptime,
+        restarts in 24 h and crash loop, active bundle, sensor (docs/events.md)."""
         status = self.status()
+        facts = kiosk_facts(self.config.paths.data_dir, datetime.now(UTC))
         sensor: object = None
         if online and self._sensor_health is not None:
             try:
@@ -523,6 +530,10 @@ class UplinkService:
             "oldest_unsent_ts": status.oldest_unsent_ts,
             "last_ack_at": _iso(status.last_ack_at),
             "sent_events": status.sent_events,
+            "uptime_s": round(time.monotonic() - _PROCESS_STARTED, 1),
+            "restarts_24h": facts.restarts_24h,
+            "crash_loop": facts.crash_loop,
+            "bundle_id": facts.bundle_id,
             "sensor": sensor,
         }
         return json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")
@@ -536,6 +547,8 @@ class UplinkService:
             "store_id": self.store_id,
             "kiosk_id": self.kiosk_id,
             "software": _version(),
+            # the time of the CONNECT that set it: the receiver keeps one will per connection
+            "ts": _iso(time.time()),
             "reason": "connection lost",
         }
         return LastWill(self.status_topic, json.dumps(body).encode("utf-8"), retain=True)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,11 +16,23 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from fleet.bundles import BUNDLES, POINTER
 from localservers import Mosquitto
+from storage.restarts import record_stop
 from tests.support.uplink import make_events, plain_endpoint
 from tests.support.waiting import wait_until
+from tests.uplink.test_service import (
+    kiosk_config,
+    record_events,
+    running,
+    start_service,
+    write_config,
+)
+from uplink import UplinkService
 from uplink.batch import serialise_batch
 from uplink.receiver import Receiver
+
+__all__ = ["running"]  # the fixture, shared with test_service
 
 STATUS = "retail/demo-store/kiosk-01/status"
 EVENTS = "retail/demo-store/kiosk-01/events"
@@ -119,3 +136,66 @@ def test_malformed_status_is_logged_with_topic_and_dropped(
     [warning] = [r.getMessage() for r in caplog.records if "status message" in r.getMessage()]
     assert STATUS in warning
     assert reason in warning
+
+
+def test_the_kiosks_status_reaches_the_receiver_with_restarts_bundle_and_camera(
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    start_receiver: Callable[..., Receiver],
+    running: list[UplinkService],
+) -> None:
+    config = kiosk_config(tmp_path, mosquitto)
+    data_dir = config.paths.data_dir
+    assert data_dir is not None
+    now = dt.datetime.now(dt.UTC)
+    crashed = {"SERVICE_RESULT": "signal", "EXIT_STATUS": "SEGV"}
+    # a day and a half ago (outside the 24 h), a clean stop, then four crashes in minutes
+    record_stop(data_dir, crashed, now - dt.timedelta(hours=36))
+    record_stop(data_dir, {"SERVICE_RESULT": "success"}, now - dt.timedelta(hours=2))
+    for minutes in (4, 3, 2, 1):
+        record_stop(data_dir, crashed, now - dt.timedelta(minutes=minutes))
+    # the fleet's pointer to the active bundle, where fleet.bundles keeps it
+    pointer = data_dir / BUNDLES / POINTER
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text(json.dumps({"version": 1, "active": "spring-2026", "history": []}))
+    receiver = start_receiver(plain_endpoint(mosquitto))
+    start_service(config, running, sensor_health=lambda: {"status": "disconnected"})
+    wait_until(lambda: receiver.stats().statuses >= 1, what="the kiosk's status")
+    [(restarts, loop, bundle, camera, uptime, backlog, state)] = rows(
+        tmp_path / "received.sqlite",
+        "SELECT restarts_24h, crash_loop, bundle_id, camera, typeof(uptime_s), backlog_events,"
+        " state FROM kiosk_status_latest",
+    )
+    assert (restarts, loop, bundle, camera, state) == (
+        4,
+        1,
+        "spring-2026",
+        "disconnected",
+        "online",
+    )
+    assert uptime == "real" and isinstance(backlog, int)
+
+
+def test_the_brokers_last_will_for_a_killed_uplink_is_kept(
+    tmp_path: Path, mosquitto: Mosquitto, start_receiver: Callable[..., Receiver]
+) -> None:
+    config = kiosk_config(tmp_path, mosquitto)
+    record_events(config, 10)  # the uplink needs the kiosk's outbox
+    receiver = start_receiver(plain_endpoint(mosquitto))
+    command = [sys.executable, "-m", "uplink.cli", "--config", str(write_config(tmp_path, config))]
+    uplink = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: receiver.stats().statuses >= 1, what="the online status")
+        os.kill(uplink.pid, signal.SIGKILL)
+        uplink.wait(10)
+    finally:
+        if uplink.poll() is None:
+            uplink.kill()
+            uplink.wait(10)
+    db = tmp_path / "received.sqlite"
+    query = "SELECT state, payload FROM kiosk_status ORDER BY state"
+    wait_until(lambda: len(rows(db, query)) == 2, what="the last will kept")
+    (state, payload), (other, _) = rows(db, query)
+    assert (state, other) == ("offline", "online")
+    assert json.loads(str(payload))["reason"] == "connection lost"
+    assert receiver.stats().statuses_dropped == 0

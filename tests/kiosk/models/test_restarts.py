@@ -58,7 +58,7 @@ def test_a_damaged_line_is_named_and_the_others_are_read(
 
 
 def test_the_log_keeps_the_last_stops_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kiosk.models.restarts.KEEP", 5)
+    monkeypatch.setattr("storage.restarts.KEEP", 5)
     for minutes in range(8, 0, -1):
         stop(tmp_path, minutes, "signal", str(minutes))
     assert [s.exit_status for s in read_stops(tmp_path)] == ["5", "4", "3", "2", "1"]
