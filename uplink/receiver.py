@@ -81,7 +81,8 @@ class ReceiverStats:
         return (
             f"{self.messages:,} messages, {self.events_new + self.events_duplicate:,} events "
             f"({self.events_new:,} new, {self.events_duplicate:,} duplicate), "
-            f"{self.quarantined:,} events and {self.malformed:,} messages quarantined"
+            f"{self.quarantined:,} events and {self.malformed:,} messages quarantined, "
+            f"{self.statuses:,} status messages ({self.statuses_dropped:,} dropped)"
             + ("" if self.connected else ", not connected")
         )
 

@@ -131,6 +131,7 @@ def test_malformed_status_is_logged_with_topic_and_dropped(
     # the receiver goes on: the batch after the bad status lands
     wait_until(lambda: receiver.stats().events_new == 3, what="the batch after the bad status")
     assert receiver.stats().statuses_dropped == 1
+    assert "0 status messages (1 dropped)" in receiver.stats().line()  # kiosk-receive's progress
     assert receiver.fatal is None
     assert rows(tmp_path / "received.sqlite", "SELECT count(*) FROM kiosk_status") == [(0,)]
     [warning] = [r.getMessage() for r in caplog.records if "status message" in r.getMessage()]
