@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -65,6 +65,11 @@ class EventSource(Protocol):
         ``date``, ``YYYY-MM-DD``) of ``store_id`` or of every store, in the lake's columns."""
         ...
 
+    def day_key(self, date: str, store_id: str | None) -> Hashable | None:
+        """What the view of the day reads: a view made while this was the same answers
+        alike, so it is used again; None when the view must be made afresh for each query."""
+        ...
+
 
 class LakeSource:
     """The day's Parquet files of a lake (:mod:`analytics.lake_target`): DuckDB's own
@@ -82,6 +87,13 @@ class LakeSource:
                 return
         dataset = day_dataset(self.lake, date, store_id)
         db.register(SOURCE_VIEW, lake_table([]) if dataset is None else dataset)
+
+    def day_key(self, date: str, store_id: str | None) -> Hashable | None:
+        """A local lake's day files: each is written once (atomically, under a new name) and
+        the view reads them at each query, so the same files give the same answers."""
+        if isinstance(self.lake, LocalLake):
+            return tuple(self.lake.day_files(date, store_id))
+        return None
 
 
 class SQLiteSource:
@@ -104,6 +116,10 @@ class SQLiteSource:
         finally:
             conn.close()
         db.register(SOURCE_VIEW, table)
+
+    def day_key(self, date: str, store_id: str | None) -> Hashable | None:
+        """None: the view is a copy of the rows, made afresh for each query."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -328,10 +344,19 @@ class DashboardQueries:
         self._db = duckdb.connect()
         self._db.execute("SET TimeZone = 'UTC'")
         self._lock = threading.Lock()
+        #: The day, store and source key :data:`DAY_VIEW` was last made for (None: remake).
+        self._made: tuple[str, str | None, Hashable] | None = None
 
     def _day(self, date: str, store_id: str | None) -> None:
-        """Make :data:`DAY_VIEW` the day's events (of the store)."""
+        """Make :data:`DAY_VIEW` the day's events (of the store), unless the views made for
+        the last query read the same (:meth:`EventSource.day_key`): on a thin day making
+        them costs about as much as the query."""
         dt.date.fromisoformat(date)  # ValueError naming a date that is not YYYY-MM-DD
+        key = self.source.day_key(date, store_id)
+        wanted = None if key is None else (date, store_id, key)
+        if wanted is not None and wanted == self._made:
+            return
+        self._made = None
         self._db.unregister(SOURCE_VIEW)
         self._db.execute(f"DROP VIEW IF EXISTS {SOURCE_VIEW}")
         self.source.day_view(self._db, date, store_id)
@@ -342,6 +367,7 @@ class DashboardQueries:
         self._db.execute(
             f"CREATE OR REPLACE TEMP VIEW {DAY_VIEW} AS SELECT * FROM {SOURCE_VIEW} {condition}"
         )
+        self._made = wanted
 
     def _rows(
         self, date: str, store_id: str | None, sql: str, params: dict[str, object] | None = None

@@ -161,6 +161,26 @@ def test_triples_of_a_small_day_are_worked_out_by_hand(tmp_path: Path) -> None:
         queries.close()
 
 
+def test_a_file_added_to_the_day_is_read_by_the_next_query(tmp_path: Path) -> None:
+    db = tmp_path / "received.sqlite"
+    land(db, [batch_bytes(small_day(), "b-1")])
+    lake = LocalLake(tmp_path / "lake")
+    queries = DashboardQueries(lake_of(db, lake))
+    try:
+        assert queries.funnel(DAY, "store-a").shoppers == 4
+        assert queries.top_products(DAY, "store-a") == [ProductCount("SKU-A", 5)]
+        files = lake.day_files(DAY, "store-a")
+        later = [event(30, "session.start", "s5"), event(31, "touch", "s5", {"sku": "SKU-B"})]
+        land(db, [batch_bytes(later, "b-2")])
+        lake_of(db, lake)
+        assert len(lake.day_files(DAY, "store-a")) == len(files) + 1
+        assert queries.funnel(DAY, "store-a").shoppers == 5
+        assert queries.top_products(DAY, "store-a", share=0.5)[1] == ProductCount("SKU-B", 2)
+        assert queries.funnel(DAY).shoppers == 5 and queries.funnel(DAY, "store-b").shoppers == 0
+    finally:
+        queries.close()
+
+
 def random_fleet(seed: int) -> list[list[dict[str, Any]]]:
     """Two days of three stores with two kiosks each, one batch per kiosk and hour."""
     rng = random.Random(seed)
