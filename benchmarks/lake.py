@@ -190,6 +190,7 @@ def query_rounds(root: Path, store: str, rounds: int) -> dict[str, tuple[Rounds,
         "dwell": lambda: queries.dwell(DAY, store),
         "top_products": lambda: queries.top_products(DAY, store),
         "pairs": lambda: queries.pairs(DAY, store),
+        "triples": lambda: queries.triples(DAY, store),
         "product_rates": lambda: queries.product_rates(DAY, store),
     }
     scan = duckdb.connect()

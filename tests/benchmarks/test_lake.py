@@ -19,7 +19,7 @@ def test_a_small_run_ends_with_the_json_line(capsys: pytest.CaptureFixture[str])
     # 3000 events in flushes of 1000 rows, each cut by store: at least 3 files
     assert line["files"] >= 3 and line["value"] > 0 and line["ratio"] > 0
     assert set(line["queries"]) == {
-        "traffic_by_hour", "funnel", "dwell", "top_products", "pairs", "product_rates",
+        "traffic_by_hour", "funnel", "dwell", "top_products", "pairs", "triples", "product_rates",
     }  # fmt: skip
     assert all(q["ms"] > 0 and q["scan_ms"] > 0 for q in line["queries"].values())
     assert "landed 3,000 events of 10 kiosks" in out
