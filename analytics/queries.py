@@ -296,9 +296,12 @@ WITH baskets AS (
 ), pairs AS (
     SELECT a, b, count(*) AS n FROM sessions_of_pairs GROUP BY 1, 2
     HAVING count(*) / (SELECT n FROM shoppers) >= $min_support
+), frequent_pairs AS MATERIALIZED (
+    -- the sessions of the frequent pairs only, once (about a third of the time of joining
+    -- the third product to every pair's sessions first)
+    SELECT p.session, p.a, p.b FROM sessions_of_pairs AS p JOIN pairs AS ab USING (a, b)
 ), once AS (
-    SELECT p.a, p.b, z.sku AS c, count(*) AS n FROM sessions_of_pairs AS p
-    SEMI JOIN pairs AS ab ON ab.a = p.a AND ab.b = p.b
+    SELECT p.a, p.b, z.sku AS c, count(*) AS n FROM frequent_pairs AS p
     JOIN frequent AS z ON z.session = p.session AND z.sku > p.b
     SEMI JOIN pairs AS ac ON ac.a = p.a AND ac.b = z.sku
     SEMI JOIN pairs AS bc ON bc.a = p.b AND bc.b = z.sku
