@@ -249,8 +249,10 @@ WITH counts AS (
 SELECT sku, n FROM ranked WHERE place <= greatest(1, ceil($share * products))
 ORDER BY n DESC, sku
 """
-# each pair counted once (a < b) on hashed session ids, then given in both orders
-_PAIRS = f"""
+# the day's baskets (products per hashed session id), shoppers, sessions per product, and the
+# baskets' products that reach the support: a pair or triple is never seen in more sessions
+# than any of its products, so only those can make one that does (apriori)
+_FREQUENT_PRODUCTS = f"""
 WITH baskets AS (
     SELECT DISTINCT hash(session_id) AS session, sku FROM {DAY_VIEW}
     WHERE session_id IS NOT NULL AND sku IS NOT NULL
@@ -259,11 +261,11 @@ WITH baskets AS (
 ), seen AS (
     SELECT sku, count(*) AS n FROM baskets GROUP BY sku
 ), frequent AS (
-    -- a pair is never seen in more sessions than either product: only products that reach
-    -- the support themselves can make a pair that does (apriori)
     SELECT b.session, b.sku FROM baskets AS b JOIN seen USING (sku)
     WHERE seen.n / (SELECT n FROM shoppers) >= $min_support
-), once AS MATERIALIZED (
+)"""
+# each pair counted once (a < b), then given in both orders
+_PAIRS = f"""{_FREQUENT_PRODUCTS}, once AS MATERIALIZED (
     -- materialised: read twice below (about a third of a thin day's query otherwise)
     SELECT x.sku AS a, y.sku AS b, count(*) AS n FROM frequent AS x
     JOIN frequent AS y ON x.session = y.session AND x.sku < y.sku GROUP BY 1, 2
@@ -280,18 +282,7 @@ LIMIT $limit
 """
 # each triple counted once (a < b < c) within sessions holding a frequent pair (a, b), whose
 # other two pairs are frequent too (apriori), then given as its three rules
-_TRIPLES = f"""
-WITH baskets AS (
-    SELECT DISTINCT hash(session_id) AS session, sku FROM {DAY_VIEW}
-    WHERE session_id IS NOT NULL AND sku IS NOT NULL
-), shoppers AS (
-    SELECT count(DISTINCT session_id) AS n FROM {DAY_VIEW} WHERE session_id IS NOT NULL
-), seen AS (
-    SELECT sku, count(*) AS n FROM baskets GROUP BY sku
-), frequent AS (
-    SELECT b.session, b.sku FROM baskets AS b JOIN seen USING (sku)
-    WHERE seen.n / (SELECT n FROM shoppers) >= $min_support
-), sessions_of_pairs AS (
+_TRIPLES = f"""{_FREQUENT_PRODUCTS}, sessions_of_pairs AS (
     SELECT x.session, x.sku AS a, y.sku AS b FROM frequent AS x
     JOIN frequent AS y ON x.session = y.session AND x.sku < y.sku
 ), pairs AS (
