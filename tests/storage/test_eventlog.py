@@ -76,24 +76,33 @@ def test_locked_database_holds_events_then_writes_them_all(
     monkeypatch.setattr(writer, "RETRY_MIN_S", 0.1)
     log = EventLog(sqlite_only_config(tmp_path))
     log.start()
-    log.append(Event.create("touch"))
-    wait_until(lambda: log.health().events_written == 1, "the first event")
+    try:
+        log.append(Event.create("touch"))
+        wait_until(lambda: log.health().events_written == 1, "the first event")
 
-    # Another program takes the write lock and keeps it.
-    other = sqlite3.connect(log.database, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    for i in range(50):
-        log.append(Event.create("touch", payload={"i": i}))
-    wait_until(lambda: not log.health().sqlite_ok, "the lock to be reported")
-    health = log.health()
-    assert "locked" in (health.sqlite_error or "")
-    assert health.memory_held_events + health.queue_depth == 50
-    assert health.events_written == 1
+        # Another program takes the write lock and keeps it.
+        other = sqlite3.connect(log.database, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        for i in range(50):
+            log.append(Event.create("touch", payload={"i": i}))
+        wait_until(lambda: not log.health().sqlite_ok, "the lock to be reported")
+        assert "locked" in (log.health().sqlite_error or "")
 
-    other.execute("ROLLBACK")
-    other.close()
-    assert stop_when_written(log, 51) == (51, "ok")
-    assert log.health().sqlite_ok
+        # every event is held, in memory or still queued (one the writer is moving from the
+        # queue into memory is briefly in neither count: wait for them all to settle)
+        def held() -> int:
+            health = log.health()
+            return health.memory_held_events + health.queue_depth
+
+        wait_until(lambda: held() == 50, "the 50 events to be held")
+        assert log.health().events_written == 1
+
+        other.execute("ROLLBACK")
+        other.close()
+        assert stop_when_written(log, 51) == (51, "ok")
+        assert log.health().sqlite_ok
+    finally:
+        log.stop(timeout=10.0)  # a failure here must not leave its writer running into later tests
 
 
 def _set_read_only(path: Path, read_only: bool) -> None:
