@@ -124,15 +124,19 @@ def test_the_system_tile_shows_todays_restarts_and_a_crash_loop(tmp_path: Path) 
     quiet = system_tile(time.time(), read_status(None, None, tmp_path))
     assert quiet.level == "ok" and not any("restarts" in line for line in quiet.details)
     now = dt.datetime.now(dt.UTC)
-    record_stop(tmp_path, {"SERVICE_RESULT": "success"}, now=now - dt.timedelta(minutes=50))
-    record_stop(tmp_path, {"SERVICE_RESULT": "watchdog"}, now=now - dt.timedelta(minutes=40))
+    # the stops are "today" (the local day) at any hour the test runs: a minute apart, or
+    # closer just after midnight
+    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    unit = min(dt.timedelta(minutes=1), (now - midnight) / 60)
+    record_stop(tmp_path, {"SERVICE_RESULT": "success"}, now=now - 50 * unit)
+    record_stop(tmp_path, {"SERVICE_RESULT": "watchdog"}, now=now - 40 * unit)
     view = system_tile(time.time(), read_status(None, None, tmp_path))
     assert view.level == "warn"
     assert any(line.startswith("restarts today: 1 (hung (the watchdog restarted it) ")
                for line in view.details), view.details  # fmt: skip
     for minutes in (4, 3, 2, 1):
         record_stop(tmp_path, {"SERVICE_RESULT": "signal", "EXIT_STATUS": "SEGV"},
-                    now=now - dt.timedelta(minutes=minutes))  # fmt: skip
+                    now=now - minutes * unit)  # fmt: skip
     loop = system_tile(time.time(), read_status(None, None, tmp_path))
     assert loop.level == "bad" and loop.details[0].startswith("restarting in a loop")
     assert any("restarts today: 5 (crashed (SEGV)" in line and "2 more" in line
