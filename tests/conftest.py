@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +34,33 @@ def pytest_configure(config: pytest.Config) -> None:
     collected from a writer or loader thread, Qt objects left in cycles by one test would be
     destroyed off their thread and crash a later one."""
     gc.disable()
+    global _REAL_STDERR
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # fd 2 is pytest's capture file now: write past it
+        capture.suspend_global_capture()
+    try:
+        _REAL_STDERR = os.fdopen(os.dup(2), "w")
+    finally:
+        if capture is not None:
+            capture.resume_global_capture()
+
+
+#: Where a deadlock's stacks go: the terminal's stderr, past pytest's capture (pytest_configure).
+_REAL_STDERR = sys.__stderr__
+#: A test still running after this many seconds is deadlocked: pytest-timeout (300 s) did not
+#: end it because it needs the GIL, which a thread blocked inside Qt may hold.
+DEADLOCK_S = int(os.environ.get("KIOSK_TEST_DEADLOCK_S", "420"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Past ``DEADLOCK_S``, print every thread's stack (C code: no GIL needed) and end the run,
+    so a deadlock names itself instead of eating CI's budget in silence."""
+    faulthandler.dump_traceback_later(DEADLOCK_S, exit=True, file=_REAL_STDERR)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.hookimpl(trylast=True)

@@ -4,9 +4,9 @@ Pages are letterboxed into the widget (aspect kept, bars in the page's backgroun
 Each page is rendered once into a screen-sized pixmap, so switching pages or repainting
 costs one pixmap blit; the graphics items stay for hit testing. The pages one touch away are
 made ready before they are asked for (:meth:`PageView.render_ahead`): their picture is
-rendered into a ``QImage`` on a worker (a scene of its own, touched by no other thread) and
-their items for hit testing are built here a few elements per idle turn of the UI thread, so
-that a touch is never kept waiting behind a whole page and a first visit is a blit too. That
+rendered into a ``QImage`` at an idle turn of the UI thread (a scene of its own; never on a
+worker: Qt's shared connection locks and PySide's GIL deadlocked it there) and their items
+for hit testing are built a few elements per idle turn, so that a first visit is a blit too. That
 work starts only once the page just shown is painted. The pictures kept are at most the page
 shown, the pages one touch away and the page just left (``PICTURES_KEPT``): their memory
 follows the screen's size, not a fixed budget.
@@ -72,8 +72,6 @@ ACTION_FADE_MS = 180
 #: Elements whose items are built per idle turn of the UI thread for a page rendered ahead
 #: (about a millisecond: a touch arriving meanwhile waits no longer than that).
 AHEAD_SLICE_ELEMENTS = 4
-#: The serial lane pages are rendered ahead on: one worker, so the UI thread keeps a core.
-AHEAD_LANE = "render-ahead"
 #: The event that starts the rendering ahead, posted at low priority: after the paint the
 #: page switch asked for (Qt posts its paint requests at low priority too, first come first
 #: served), so that a touch's new page is on the screen before any of that work.
@@ -137,17 +135,14 @@ class PageAhead:
 
 def render_page_ahead(page: Page, size: QSize, ratio: float, shown: dict[str, bool]) -> PageAhead:
     """The page as the view will show it at ``size`` (device pixel ``ratio``), with the
-    elements of ``shown`` shown or hidden as given: built and painted in a scene of its own,
-    so this runs on a worker (a QImage may be painted off the UI thread; a QPixmap not).
+    elements of ``shown`` shown or hidden as given: built and painted in a scene of its own.
 
-    The items are built one at a time with the GIL let go in between (an item with a
-    label takes about a millisecond): a worker running Python keeps the GIL until the UI
-    thread has waited ``sys.getswitchinterval()`` (5 ms) for it, at each of the UI thread's
-    returns from Qt into Python, so a page switch or an answer to the control socket would
-    wait that long several times over."""
-    scene = PageScene(page, indexed=False, build=False)
-    while not scene.build(1):
-        time.sleep(0)  # let go of the GIL: the UI thread takes it if it waits
+    UI thread only, at idle turns (:meth:`PageView._render_pending`). It ran on a worker
+    once and deadlocked the kiosk: a label's QTextDocument connects signals on first
+    layout, which takes one of Qt's shared connection locks while PySide keeps the GIL,
+    and the UI thread, holding such a lock in a disconnect, waited for the GIL to ask Python
+    about an override (seen in CI: tests/kiosk/test_boot_order.py, py-spy dump)."""
+    scene = PageScene(page, indexed=False)
     for element_id, visible in shown.items():
         item = scene.items_by_id.get(element_id)
         if item is not None:
@@ -169,7 +164,7 @@ def _paint_onto(canvas: QImage | QPixmap, scene: PageScene, size: QSize, ratio: 
 
 @dataclass(frozen=True, slots=True)
 class _AheadJob:
-    """A page whose picture a worker renders, and what must still hold for it to be kept:
+    """A page whose picture is rendered ahead, and what must still hold for it to be kept:
     the view's size and epoch, the page's change count and its scene at the start."""
 
     page: Page
@@ -200,12 +195,14 @@ class PageView(QWidget):
     def __init__(self, parent: QWidget | None = None, *, tasks: TaskRunner) -> None:
         super().__init__(parent)
         self._tasks = tasks
-        # rendering ahead: pages whose picture a worker is to render, the one it renders,
+        # rendering ahead: pages whose picture is to be rendered, the one rendered next (and
+        # its device pixel ratio and shown elements),
         # pages whose items are to be built here, the scene being built; the epoch moves on
         # when every kept picture goes stale (a new experience, a resize), a page's change
         # count when one of its elements is shown or hidden
         self._pictures_ahead: list[Page] = []
         self._rendering: _AheadJob | None = None
+        self._render_args: tuple[float, dict[str, bool]] | None = None
         self._scenes_ahead: list[Page] = []
         self._decoded_ahead: dict[str, tuple[Page, dict[str, QImage]]] = {}
         self._building: PageScene | None = None
@@ -296,7 +293,7 @@ class PageView(QWidget):
 
     def render_ahead(self, pages: Iterable[Page]) -> None:
         """Make ``pages`` (nearest first: every page one touch away) ready to show before
-        they are asked for: each picture rendered on a worker, each page's items built here
+        they are asked for: each picture rendered at an idle turn, each page's items built here
         a few elements per idle turn, starting after the paint already asked for. Replaces
         what was queued before; a page already kept costs nothing. When pictures must make
         room, those of pages neither shown nor in ``pages`` go first."""
@@ -308,7 +305,7 @@ class PageView(QWidget):
             del self._decoded_ahead[page_id]
         self._pictures_ahead = list(wanted)
         # a page whose picture is rendered gets its items after it, with the pictures the
-        # worker decoded (a large photograph is not decoded again on the UI thread)
+        # render decoded (a large photograph is not decoded again on the UI thread)
         self._scenes_ahead = [page for page in wanted if not self._needs_picture(page)]
         if not self._ahead_posted:
             self._ahead_posted = True
@@ -360,18 +357,28 @@ class PageView(QWidget):
         shown = {} if scene is None else _visibility(scene)
         job = _AheadJob(page, self.size(), self._epoch, self._changes.get(page.id, 0), scene)
         self._rendering = job
-        ratio = self.devicePixelRatioF()
-        self._tasks.run(
-            lambda: render_page_ahead(page, job.size, ratio, shown),
-            name=f"render ahead {page.id}",
-            lane=AHEAD_LANE,
-        ).on_success(lambda ahead: self._rendered_ahead(job, ahead)).on_failure(
-            lambda _error: self._render_ahead_failed(job)
-        )
+        self._render_args = (self.devicePixelRatioF(), shown)
+        # an idle turn of the UI thread (never a worker: see render_page_ahead)
+        QTimer.singleShot(0, self, self._render_pending)
+
+    def _render_pending(self) -> None:
+        """Render the picture :meth:`_start_next_picture` chose (UI thread, one idle turn)."""
+        job = self._rendering
+        if job is None or self._render_args is None:
+            return
+        ratio, shown = self._render_args
+        self._render_args = None
+        try:
+            ahead = render_page_ahead(job.page, job.size, ratio, shown)
+        except Exception:
+            log.exception("rendering page %s ahead failed: it renders when shown", job.page.id)
+            self._render_ahead_failed(job)
+            return
+        self._rendered_ahead(job, ahead)
 
     def _rendered_ahead(self, job: _AheadJob, ahead: PageAhead) -> None:
         if not Shiboken.isValid(self):
-            return  # the view was closed while the worker rendered
+            return  # the view was closed before its turn came
         self._rendering = None
         if self._still_as_rendered(job) and job.page.id in self._reach:
             self._keep(job.page.id, QPixmap.fromImage(ahead.image))
@@ -382,12 +389,12 @@ class PageView(QWidget):
         self._start_next_picture()
 
     def _decoded_for(self, page: Page) -> dict[str, QImage] | None:
-        """The pictures a worker decoded for ``page``, handed over once."""
+        """The pictures decoded while rendering ahead for ``page``, handed over once."""
         found = self._decoded_ahead.pop(page.id, None)
         return found[1] if found is not None and found[0] is page else None
 
     def _still_as_rendered(self, job: _AheadJob) -> bool:
-        """Whether the page still looks as the worker drew it: same experience and size,
+        """Whether the page still looks as it was rendered ahead: same experience and size,
         no element shown or hidden since, and its scene the one it started from (or, when
         it had none, one built from the page file since)."""
         page_id = job.page.id
