@@ -35,14 +35,12 @@ def pytest_configure(config: pytest.Config) -> None:
     destroyed off their thread and crash a later one."""
     gc.disable()
     global _REAL_STDERR
+    # fd 2 is pytest's capture file by now: the terminal's stderr is the copy pytest's fd
+    # capture saved (its attribute is not public API: without it, fd 2)
     capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:  # fd 2 is pytest's capture file now: write past it
-        capture.suspend_global_capture()
-    try:
-        _REAL_STDERR = os.fdopen(os.dup(2), "w")
-    finally:
-        if capture is not None:
-            capture.resume_global_capture()
+    err = getattr(getattr(capture, "_global_capturing", None), "err", None)
+    saved = getattr(err, "targetfd_save", None)
+    _REAL_STDERR = os.fdopen(os.dup(saved if isinstance(saved, int) else 2), "w")
 
 
 #: Where a deadlock's stacks go: the terminal's stderr, past pytest's capture (pytest_configure).
